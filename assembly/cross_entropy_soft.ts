@@ -1,0 +1,39 @@
+import { rowStats, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine } from './row';
+
+/**
+ * Cross-entropy of `rows` rows of `cols` logits against soft (probability) targets t of the same
+ * shape, PyTorch's F.cross_entropy with class probabilities. With eps = smoothing and w_c the class
+ * weights (1 when weight is 0), a_c = w_c ((1 - eps) t_c + eps / cols) and
+ *
+ *   loss = sum_c a_c (lse - z_c) = D + U log s,  D = sum_c a_c (m - z_c),  U = sum_c a_c.
+ *
+ * When lossOut != 0 it receives each row's loss (f32). When gradOut != 0 it receives
+ * gradScale (U softmax(z) - a); gradOut may equal logits. Returns the sum of the rows' losses in f64.
+ */
+export function crossEntropySoft(
+  logits: usize, target: usize, rows: i32, cols: i32,
+  weight: usize, smoothing: f32,
+  lossOut: usize, gradOut: usize, gradScale: f64
+): f64 {
+  const stride = <usize>cols << 2;
+  const hasW = weight != 0;
+  const lambda = <f32>1 - smoothing, mu = <f32>(<f64>smoothing / <f64>cols);
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const p = logits + <usize>r * stride;
+    const t = target + <usize>r * stride;
+    if (hasW) rowStats(p, cols, true, true, true, weight, t, lambda, mu);
+    else rowStats(p, cols, true, false, true, 0, t, lambda, mu);
+    const m = rowShift, s = rowSum, u = rowCoefSum;
+    const loss = rowDot + u * Math.log(s);
+    total += loss;
+    if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
+    if (gradOut) {
+      const q = gradOut + <usize>r * stride;
+      const k = <f32>(gradScale * u / s), g = <f32>gradScale;
+      if (hasW) rowExpAffine(p, q, cols, m, k, true, true, true, weight, t, lambda, mu, g);
+      else rowExpAffine(p, q, cols, m, k, true, false, true, 0, t, lambda, mu, g);
+    }
+  }
+  return total;
+}

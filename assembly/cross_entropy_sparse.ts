@@ -1,0 +1,59 @@
+import { rowStats, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine } from './row';
+
+/**
+ * Cross-entropy of `rows` rows of `cols` logits against integer labels, PyTorch's F.cross_entropy with
+ * class indices. For a row with label y that is not ignoreIndex, with eps = smoothing and w_c the class
+ * weights (1 when weight is 0):
+ *
+ *   loss = (1 - eps) w_y (lse - z_y) + (eps / cols) sum_c w_c (lse - z_c)
+ *
+ * computed as alpha ((m - z_y) + log s) + beta (D + U log s) from the row statistics, never forming
+ * log-probabilities. Ignored rows give loss 0 and gradient 0.
+ *
+ * When lossOut != 0 it receives each row's loss (f32). When gradOut != 0 it receives
+ * gradScale * dloss/dz = gradScale (S softmax(z) - a), with a_c = (1 - eps) w_y [c = y] + (eps/cols) w_c
+ * and S = sum_c a_c; gradOut may equal logits. Returns the sum of the rows' losses in f64.
+ */
+export function crossEntropySparse(
+  logits: usize, labels: usize, rows: i32, cols: i32,
+  weight: usize, ignoreIndex: i32, smoothing: f32,
+  lossOut: usize, gradOut: usize, gradScale: f64
+): f64 {
+  const stride = <usize>cols << 2;
+  const hasW = weight != 0;
+  const smooth = smoothing != 0;
+  const beta = <f64>smoothing / <f64>cols;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const p = logits + <usize>r * stride;
+    const y = load<i32>(labels + (<usize>r << 2));
+    if (y == ignoreIndex) {
+      if (lossOut) store<f32>(lossOut + (<usize>r << 2), 0);
+      if (gradOut) memory.fill(gradOut + <usize>r * stride, 0, stride);
+      continue;
+    }
+    const zy = <f64>load<f32>(p + (<usize>y << 2));
+    const wy: f64 = hasW ? <f64>load<f32>(weight + (<usize>y << 2)) : 1;
+    const alpha = (1 - <f64>smoothing) * wy;
+    if (!smooth) rowStats(p, cols, false, false, false, 0, 0, 0, 0);
+    else if (hasW) rowStats(p, cols, true, true, false, weight, 0, 0, 0);
+    else rowStats(p, cols, true, false, false, 0, 0, 0, 0);
+    const m = rowShift, s = rowSum, l = Math.log(s);
+    let loss = alpha * ((<f64>m - zy) + l);
+    if (smooth) loss += beta * (rowDot + rowCoefSum * l);
+    total += loss;
+    if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
+    if (gradOut) {
+      const q = gradOut + <usize>r * stride;
+      const total_a = alpha + (smooth ? beta * rowCoefSum : 0);
+      const k = <f32>(gradScale * total_a / s);
+      const g = <f32>(gradScale * beta);
+      if (!smooth) rowExpAffine(p, q, cols, m, k, false, false, false, 0, 0, 0, 0, 0);
+      else if (hasW) rowExpAffine(p, q, cols, m, k, true, true, false, weight, 0, 0, 0, g);
+      else rowExpAffine(p, q, cols, m, k, true, false, false, 0, 0, 0, 0, g);
+      const qy = q + (<usize>y << 2);
+      store<f32>(qy, load<f32>(qy) - <f32>(gradScale * alpha));
+    }
+  }
+  return total;
+}

@@ -1,0 +1,14 @@
+// The kernels, each in its own file with raw pointer + length arguments. Memory is owned by the
+// TypeScript driver (src/driver.ts); nothing here allocates.
+
+export { logSumExp } from './log_sum_exp';
+export { logSoftmax } from './log_softmax';
+export { softmax } from './softmax';
+export { crossEntropySparse } from './cross_entropy_sparse';
+export { crossEntropySoft } from './cross_entropy_soft';
+export { expNegArray } from './exp';
+
+/** First byte the driver may use: everything below holds the module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,250 @@
+// Row statistics shared by every softmax-family kernel: a blocked, one-pass log-sum-exp.
+//
+// A row is read in blocks of BLOCK floats. Each block is swept twice while it sits in L1 (its maximum,
+// then its exponential sum relative to that maximum), and blocks are merged into a running maximum and
+// sum in f64, as in the online softmax of Milakov & Gimelshein (2018), "Online normalizer calculation
+// for softmax". Rows of up to BLOCK classes are the classic two-sweep log-sum-exp.
+//
+// Within a block, sums run in four f32x4 accumulators (at most BLOCK/16 = 128 terms per lane, a
+// relative rounding error below 128 * 2^-24 = 7.6e-6 in the worst case, ~1e-7 typically), then the
+// lanes are added in f64; across blocks and rows everything is f64.
+//
+// Optionally the same sweep accumulates D = sum_c u_c (m - z_c) and U = sum_c u_c for coefficients
+// u_c = (w_c or 1) * (lambda t_c + mu or 1): the pieces of sum_c u_c (lse - z_c) = D + U log s, which
+// is every cross-entropy form here without materialising log-probabilities. (m - z_c) >= 0, so the
+// terms never cancel.
+//
+// Non-finite rows (maximum +inf, or no finite value at all) are resolved by a scalar scan that follows
+// torch.logsumexp: NaN anywhere gives NaN, else +inf anywhere gives +inf, else all -inf gives -inf.
+// Callers then see rowShift = lse and rowSum = 1, which makes exp(z - shift) / sum reproduce
+// PyTorch's softmax of such rows (NaN where inf - inf occurs).
+
+import { expNeg4, expNeg } from './exp';
+
+/** Floats per block: 8 KiB, so the second sweep over a block hits L1. A multiple of 16. */
+// @ts-ignore: decorator
+@inline export const BLOCK: i32 = 2048;
+
+/** Shift m of the last row: its maximum, or its log-sum-exp for a non-finite row. */
+export let rowShift: f32 = 0;
+/** s = sum_c exp(z_c - m) of the last row. */
+export let rowSum: f64 = 0;
+/** D = sum_c u_c (m - z_c) of the last row, when coefficients were requested. */
+export let rowDot: f64 = 0;
+/** U = sum_c u_c of the last row, when coefficients were requested. */
+export let rowCoefSum: f64 = 0;
+
+// Partial results of blockSweep (AS functions return one value).
+let blockDot: f64 = 0;
+let blockCoefSum: f64 = 0;
+
+/** Largest finite-or-infinite value of n floats at p; NaN is skipped (pmax keeps its first operand). */
+// @ts-ignore: decorator
+@inline function blockMax(p: usize, n: i32): f32 {
+  let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const q = p + (<usize>i << 2);
+    m0 = f32x4.pmax(m0, v128.load(q));
+    m1 = f32x4.pmax(m1, v128.load(q, 16));
+    m2 = f32x4.pmax(m2, v128.load(q, 32));
+    m3 = f32x4.pmax(m3, v128.load(q, 48));
+  }
+  for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(p + (<usize>i << 2)));
+  m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
+  let m = f32x4.extract_lane(m0, 0);
+  const a = f32x4.extract_lane(m0, 1), b = f32x4.extract_lane(m0, 2), c = f32x4.extract_lane(m0, 3);
+  if (a > m) m = a;
+  if (b > m) m = b;
+  if (c > m) m = c;
+  for (; i < n; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/**
+ * sum exp(z - shift) over n floats at p, and when withCoef, blockDot = sum u (shift - z) and
+ * blockCoefSum = sum u with u = (w or 1) * (lambda t + mu or 1). w and t point at the block's
+ * coefficients. The flags are constant at every call site, so each use compiles to its own loop.
+ */
+// @ts-ignore: decorator
+@inline function blockSweep(
+  p: usize, n: i32, shift: f32,
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+): f64 {
+  const sh = f32x4.splat(shift);
+  const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+  let s0 = f32x4.splat(0), s1 = s0, d0 = s0, d1 = s0, u0 = s0, u1 = s0;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    const x0 = f32x4.sub(v128.load(p + o), sh);
+    const x1 = f32x4.sub(v128.load(p + o, 16), sh);
+    s0 = f32x4.add(s0, expNeg4(x0));
+    s1 = f32x4.add(s1, expNeg4(x1));
+    if (withCoef) {
+      let c0 = f32x4.splat(1), c1 = c0;
+      if (hasT) {
+        c0 = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+        c1 = f32x4.add(f32x4.mul(v128.load(t + o, 16), lam), mu4);
+      }
+      if (hasW) {
+        c0 = f32x4.mul(c0, v128.load(w + o));
+        c1 = f32x4.mul(c1, v128.load(w + o, 16));
+      }
+      // shift - z = -x
+      d0 = f32x4.sub(d0, f32x4.mul(c0, x0));
+      d1 = f32x4.sub(d1, f32x4.mul(c1, x1));
+      u0 = f32x4.add(u0, c0);
+      u1 = f32x4.add(u1, c1);
+    }
+  }
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x0 = f32x4.sub(v128.load(p + o), sh);
+    s0 = f32x4.add(s0, expNeg4(x0));
+    if (withCoef) {
+      let c0 = f32x4.splat(1);
+      if (hasT) c0 = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+      if (hasW) c0 = f32x4.mul(c0, v128.load(w + o));
+      d0 = f32x4.sub(d0, f32x4.mul(c0, x0));
+      u0 = f32x4.add(u0, c0);
+    }
+  }
+  s0 = f32x4.add(s0, s1);
+  let sum = <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
+          + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
+  let dot: f64 = 0, coefSum: f64 = 0;
+  if (withCoef) {
+    d0 = f32x4.add(d0, d1);
+    u0 = f32x4.add(u0, u1);
+    dot = <f64>f32x4.extract_lane(d0, 0) + <f64>f32x4.extract_lane(d0, 1)
+        + <f64>f32x4.extract_lane(d0, 2) + <f64>f32x4.extract_lane(d0, 3);
+    coefSum = <f64>f32x4.extract_lane(u0, 0) + <f64>f32x4.extract_lane(u0, 1)
+            + <f64>f32x4.extract_lane(u0, 2) + <f64>f32x4.extract_lane(u0, 3);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(p + o) - shift;
+    sum += <f64>expNeg(x);
+    if (withCoef) {
+      let c: f32 = 1;
+      if (hasT) c = load<f32>(t + o) * lambda + mu;
+      if (hasW) c *= load<f32>(w + o);
+      dot -= <f64>(c * x);
+      coefSum += <f64>c;
+    }
+  }
+  blockDot = dot;
+  blockCoefSum = coefSum;
+  return sum;
+}
+
+/** torch.logsumexp of a row whose maximum is not finite: NaN, +inf or -inf. */
+function nonFiniteLse(p: usize, n: i32): f32 {
+  let posInf = false;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    if (v != v) return NaN;
+    if (v == Infinity) posInf = true;
+  }
+  return posInf ? Infinity : -Infinity;
+}
+
+/** D = sum_c u_c (shift - z_c) in plain f64 for a non-finite row, where blocks cannot be rescaled. */
+function nonFiniteDot(
+  p: usize, n: i32, shift: f32, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+): f64 {
+  let d: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    let c: f32 = 1;
+    if (hasT) c = load<f32>(t + o) * lambda + mu;
+    if (hasW) c *= load<f32>(w + o);
+    d += <f64>c * (<f64>shift - <f64>load<f32>(p + o));
+  }
+  return d;
+}
+
+/**
+ * Statistics of the row of n floats at p into rowShift / rowSum (and rowDot / rowCoefSum when
+ * withCoef; w and t then point at the row's coefficient vectors, see blockSweep).
+ */
+// @ts-ignore: decorator
+@inline export function rowStats(
+  p: usize, n: i32,
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+): void {
+  let m: f32 = -Infinity;
+  let s: f64 = 0, d: f64 = 0, u: f64 = 0;
+  for (let off = 0; off < n; off += BLOCK) {
+    const len = min(BLOCK, n - off);
+    const o = <usize>off << 2;
+    const q = p + o;
+    const bm = blockMax(q, len);
+    // A block of only -inf and NaN is swept with shift 0: exp gives 0 or NaN, which is all it adds.
+    const shift: f32 = bm == -Infinity ? 0 : bm;
+    let bs = blockSweep(q, len, shift, withCoef, hasW, hasT, w + o, t + o, lambda, mu);
+    let bd = blockDot, bu = blockCoefSum;
+    if (bm > m) {
+      if (m != -Infinity) {
+        s *= Math.exp(<f64>m - <f64>bm);
+        d += u * (<f64>bm - <f64>m);
+      }
+      m = bm;
+    } else if (bm != -Infinity) {
+      bs *= Math.exp(<f64>bm - <f64>m);
+      bd += bu * (<f64>m - <f64>bm);
+    }
+    s += bs;
+    d += bd;
+    u += bu;
+  }
+  if (m == Infinity || m == -Infinity) {
+    m = nonFiniteLse(p, n);
+    s = 1;
+    if (withCoef) d = nonFiniteDot(p, n, m, hasW, hasT, w, t, lambda, mu);
+  }
+  rowShift = m;
+  rowSum = s;
+  rowDot = d;
+  rowCoefSum = u;
+}
+
+/**
+ * dst[j] = k * exp(z_j - shift) - g * (w_j or 1) * (lambda t_j + mu or 1) over one row of n floats:
+ * softmax (k = 1/s, no coefficient term) and every cross-entropy gradient. dst may equal p.
+ */
+// @ts-ignore: decorator
+@inline export function rowExpAffine(
+  p: usize, dst: usize, n: i32, shift: f32, k: f32,
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, g: f32
+): void {
+  const sh = f32x4.splat(shift), k4 = f32x4.splat(k), g4 = f32x4.splat(g);
+  const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    let y = f32x4.mul(k4, expNeg4(f32x4.sub(v128.load(p + o), sh)));
+    if (withCoef) {
+      let c = g4;
+      if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
+      if (hasW) c = f32x4.mul(c, v128.load(w + o));
+      y = f32x4.sub(y, c);
+    }
+    v128.store(dst + o, y);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    let y = k * expNeg(load<f32>(p + o) - shift);
+    if (withCoef) {
+      let c = g;
+      if (hasT) c *= load<f32>(t + o) * lambda + mu;
+      if (hasW) c *= load<f32>(w + o);
+      y -= c;
+    }
+    store<f32>(dst + o, y);
+  }
+}

@@ -1,0 +1,85 @@
+import { planCrossEntropy, type CrossEntropyOptions, type CrossEntropyPlan, type IndexTarget } from '../validate.js';
+import { logSumExpRow } from './log_sum_exp.js';
+
+/**
+ * The target distribution a_c of one row, weights and smoothing included, such that
+ * loss = -sum_c a_c log softmax(z)_c. Null for an ignored row.
+ */
+function rowCoefficients(plan: CrossEntropyPlan, r: number): Float64Array | null {
+  const { classes, weight, smoothing } = plan;
+  const a = new Float64Array(classes);
+  const w = (c: number) => (weight ? weight[c] : 1);
+  if (plan.labels) {
+    const y = plan.labels[r];
+    if (y === plan.ignoreIndex) return null;
+    for (let c = 0; c < classes; c++) a[c] = (smoothing / classes) * w(c);
+    a[y] += (1 - smoothing) * w(y);
+  } else {
+    const t = plan.soft!;
+    for (let c = 0; c < classes; c++) {
+      a[c] = w(c) * ((1 - smoothing) * t[r * classes + c] + smoothing / classes);
+    }
+  }
+  return a;
+}
+
+/** Runs the reference over all rows: per-row losses and, when asked, the scaled gradient. */
+function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
+  const { input, rows, classes } = plan;
+  const losses = new Float64Array(rows);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const a = rowCoefficients(plan, r);
+    const row = input.subarray(r * classes, (r + 1) * classes);
+    if (a === null) {
+      if (grad) grad.fill(0, r * classes, (r + 1) * classes);
+      continue;
+    }
+    const lse = logSumExpRow(row);
+    let loss = 0;
+    let mass = 0;
+    for (let c = 0; c < classes; c++) {
+      loss -= a[c] * (row[c] - lse);
+      mass += a[c];
+    }
+    losses[r] = loss;
+    total += loss;
+    if (grad) {
+      for (let c = 0; c < classes; c++) {
+        grad[r * classes + c] = plan.gradScale * (mass * Math.exp(row[c] - lse) - a[c]);
+      }
+    }
+  }
+  return { losses, total };
+}
+
+function reduce(plan: CrossEntropyPlan, losses: Float64Array, total: number): number | Float64Array {
+  if (plan.reduction === 'none') return losses;
+  return plan.reduction === 'sum' ? total : total / plan.denominator;
+}
+
+/**
+ * Reference cross-entropy in float64: loss_r = -sum_c a_c (z_c - logsumexp(z)) with a_c the weighted,
+ * smoothed target of row r; reduced as PyTorch's F.cross_entropy. 'none' returns a Float64Array.
+ */
+export function crossEntropy(
+  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
+): number | Float64Array {
+  const plan = planCrossEntropy('crossEntropy', input, target, options, false);
+  const { losses, total } = run(plan, null);
+  return reduce(plan, losses, total);
+}
+
+/**
+ * Reference cross-entropy and its gradient with respect to the input logits, in float64:
+ * grad = scale (sum_c a_c softmax(z) - a), scale = 1 / denominator for 'mean', else 1.
+ * The gradient is a Float64Array unless options.gradOut is given.
+ */
+export function crossEntropyWithGrad(
+  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
+): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
+  const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
+  const grad = plan.gradOut ?? new Float64Array(plan.input.length);
+  const { losses, total } = run(plan, grad);
+  return { loss: reduce(plan, losses, total), grad };
+}

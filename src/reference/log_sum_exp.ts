@@ -1,0 +1,27 @@
+import { planRows } from '../validate.js';
+
+/**
+ * log sum_c exp(row_c) in float64, following torch.logsumexp for non-finite rows: NaN anywhere gives
+ * NaN, else a +inf gives +inf, else a row of only -inf gives -inf.
+ */
+export function logSumExpRow(row: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let c = 0; c < row.length; c++) {
+    if (Number.isNaN(row[c])) return NaN;
+    if (row[c] > max) max = row[c];
+  }
+  if (!Number.isFinite(max)) return max;
+  let sum = 0;
+  for (let c = 0; c < row.length; c++) sum += Math.exp(row[c] - max);
+  return max + Math.log(sum);
+}
+
+/** Reference logSumExp: one float64 value per row of the row-major [N, classes] logits. */
+export function logSumExp(
+  logits: Float32Array, classes: number, out?: Float32Array | Float64Array,
+): Float32Array | Float64Array {
+  const { input, rows } = planRows(logits, classes, out, true, true);
+  const result = out ?? new Float64Array(rows);
+  for (let r = 0; r < rows; r++) result[r] = logSumExpRow(input.subarray(r * classes, (r + 1) * classes));
+  return result;
+}

@@ -1,0 +1,16 @@
+import { planRows } from '../validate.js';
+import { logSumExpRow } from './log_sum_exp.js';
+
+/** Reference softmax: exp(z_c - logsumexp(z)) per row, in float64. */
+export function softmax(
+  logits: Float32Array, classes: number, out?: Float32Array | Float64Array,
+): Float32Array | Float64Array {
+  const { input, rows } = planRows(logits, classes, out, false, true);
+  const result = out ?? new Float64Array(input.length);
+  for (let r = 0; r < rows; r++) {
+    const row = input.subarray(r * classes, (r + 1) * classes);
+    const lse = logSumExpRow(row);
+    for (let c = 0; c < classes; c++) result[r * classes + c] = Math.exp(row[c] - lse);
+  }
+  return result;
+}

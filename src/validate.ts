@@ -1,0 +1,270 @@
+// Argument checking shared by the WebAssembly API and the float64 reference, so both refuse the same
+// calls with the same errors. Everything here runs before any kernel call: a refused call has written
+// nothing. TypeError means a wrong type, RangeError a wrong size or value; every message names the
+// argument and shows the value received.
+
+/** Integer typed arrays and plain arrays accepted as class-index targets. */
+export type IndexTarget = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+
+/** A short, safe description of any value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'boolean' || typeof value === 'symbol') return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (ArrayBuffer.isView(value)) {
+    const length = (value as unknown as { length?: number }).length ?? value.byteLength;
+    return `${value.constructor.name}(${length})`;
+  }
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/** Throws TypeError unless value is a Float32Array. */
+export function checkFloat32(name: string, value: unknown): Float32Array {
+  if (!(value instanceof Float32Array)) {
+    throw new TypeError(`${name} must be a Float32Array, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Checks `classes` is a positive integer that fits a wasm32 row. */
+export function checkClasses(classes: unknown, name = 'classes'): number {
+  if (typeof classes !== 'number') throw new TypeError(`${name} must be a number, got ${describe(classes)}`);
+  if (!Number.isInteger(classes) || classes < 1 || classes > 2 ** 28) {
+    throw new RangeError(`${name} must be an integer in [1, 2^28], got ${describe(classes)}`);
+  }
+  return classes;
+}
+
+/** Number of rows of a row-major [rows, classes] array; RangeError when the length does not divide. */
+export function rowsOf(name: string, array: Float32Array, classes: number): number {
+  if (array.length % classes !== 0) {
+    throw new RangeError(
+      `${name}.length = ${array.length} is not a multiple of classes = ${classes}`,
+    );
+  }
+  return array.length / classes;
+}
+
+/** True when two typed arrays share any byte. */
+export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer
+    && a.byteOffset < b.byteOffset + b.byteLength
+    && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** True when two typed arrays cover exactly the same bytes. */
+export function sameRegion(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength;
+}
+
+/**
+ * Checks an optional output array: a Float32Array of exactly `length` elements that either is
+ * `input` itself (in place, when allowed) or shares no memory with it.
+ */
+export function checkOut(
+  name: string, out: unknown, length: number, input: Float32Array, inPlaceAllowed: boolean,
+  float64Allowed = false,
+): Float32Array | undefined {
+  if (out === undefined) return undefined;
+  if (float64Allowed && out instanceof Float64Array) {
+    if (out.length !== length) throw new RangeError(`${name}.length must be ${length}, got ${out.length}`);
+    return undefined;
+  }
+  const array = checkFloat32(name, out);
+  if (array.length !== length) {
+    throw new RangeError(`${name}.length must be ${length}, got ${array.length}`);
+  }
+  if (overlaps(array, input) && !(inPlaceAllowed && sameRegion(array, input))) {
+    throw new RangeError(
+      `${name} overlaps the input without being the same array; pass the input itself to work in place, or separate memory`,
+    );
+  }
+  return array;
+}
+
+/** Throws TypeError for any key of options not in `known`. */
+export function checkOptionNames(name: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${name} has no option ${JSON.stringify(key)}; known options: ${known.join(', ')}`);
+    }
+  }
+}
+
+/** Checks a string option against its allowed values. */
+export function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`);
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new RangeError(`${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/** Checks a finite number in [lo, hi]. */
+export function checkNumberIn(name: string, value: unknown, lo: number, hi: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!(value >= lo && value <= hi)) throw new RangeError(`${name} must be in [${lo}, ${hi}], got ${describe(value)}`);
+  return value;
+}
+
+/** Checks an integer that fits in a signed 32-bit wasm argument. */
+export function checkInt32(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+    throw new RangeError(`${name} must be an integer in [-2^31, 2^31), got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Checks class weights: a Float32Array of `classes` finite, non-negative values. */
+export function checkWeight(name: string, value: unknown, classes: number): Float32Array | null {
+  if (value === undefined) return null;
+  const weight = checkFloat32(name, value);
+  if (weight.length !== classes) {
+    throw new RangeError(`${name}.length must equal classes = ${classes}, got ${weight.length}`);
+  }
+  for (let c = 0; c < classes; c++) {
+    const w = weight[c];
+    if (!(w >= 0 && w < Infinity)) {
+      throw new RangeError(`${name}[${c}] = ${describe(w)} must be finite and non-negative`);
+    }
+  }
+  return weight;
+}
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Options of crossEntropy / crossEntropyWithGrad. */
+export interface CrossEntropyOptions {
+  /** Number of classes C; input is row-major [N, C]. Required. */
+  classes: number;
+  /** 'mean' (default): weighted mean over counted rows; 'sum'; 'none': one loss per row. */
+  reduction?: Reduction;
+  /** One non-negative weight per class (PyTorch `weight`). */
+  weight?: Float32Array;
+  /** Rows whose label equals this give loss 0 and gradient 0 and are not counted. Default -100. */
+  ignoreIndex?: number;
+  /** Label smoothing eps in [0, 1]: targets become (1 - eps) y + eps / C. Default 0. */
+  labelSmoothing?: number;
+  /** crossEntropyWithGrad only: Float32Array of input.length to write the gradient into (may be input). */
+  gradOut?: Float32Array;
+}
+
+const CE_OPTIONS = ['classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing'] as const;
+const CE_GRAD_OPTIONS = [...CE_OPTIONS, 'gradOut'] as const;
+
+/** A validated cross-entropy call, the same for every backend. */
+export interface CrossEntropyPlan {
+  input: Float32Array;
+  rows: number;
+  classes: number;
+  reduction: Reduction;
+  weight: Float32Array | null;
+  ignoreIndex: number;
+  smoothing: number;
+  /** Class indices (any accepted integer array), or null for soft targets. */
+  labels: IndexTarget | null;
+  /** Soft targets [rows, classes], or null for class indices. */
+  soft: Float32Array | null;
+  /** Divisor of the 'mean' reduction: sum of w_y over counted rows, or rows for soft targets. */
+  denominator: number;
+  /** Factor applied to each row's gradient so that it is the gradient of the reduced loss. */
+  gradScale: number;
+  gradOut: Float32Array | undefined;
+}
+
+function isIndexArray(value: unknown): value is IndexTarget {
+  return value instanceof Int32Array || value instanceof Uint8Array || value instanceof Uint16Array
+    || value instanceof Uint32Array || Array.isArray(value);
+}
+
+/** Validates a cross-entropy call; `withGrad` admits the gradOut option. */
+export function planCrossEntropy(
+  fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean,
+): CrossEntropyPlan {
+  const logits = checkFloat32('input', input);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object with at least { classes }, got ${describe(options)}`);
+  }
+  checkOptionNames(`${fn} options`, options, withGrad ? CE_GRAD_OPTIONS : CE_OPTIONS);
+  const o = options as Record<string, unknown>;
+  const classes = checkClasses(o.classes, 'options.classes');
+  const rows = rowsOf('input', logits, classes);
+  const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
+  const weight = checkWeight('options.weight', o.weight, classes);
+  const ignoreIndex = checkInt32('options.ignoreIndex', o.ignoreIndex, -100);
+  const smoothing = checkNumberIn('options.labelSmoothing', o.labelSmoothing, 0, 1, 0);
+
+  let labels: IndexTarget | null = null;
+  let soft: Float32Array | null = null;
+  let denominator: number;
+  if (target instanceof Float32Array) {
+    if (target.length !== logits.length) {
+      throw new RangeError(
+        `target is a Float32Array, so it holds probabilities and its length must be input.length = ${logits.length}, got ${target.length}`,
+      );
+    }
+    soft = target;
+    denominator = rows;
+  } else if (isIndexArray(target)) {
+    if (target.length !== rows) {
+      throw new RangeError(`target.length must be the number of rows ${rows}, got ${target.length}`);
+    }
+    labels = target;
+    denominator = 0;
+    for (let r = 0; r < rows; r++) {
+      const y = target[r];
+      if (y === ignoreIndex) continue;
+      if (typeof y !== 'number') throw new TypeError(`target[${r}] must be a number, got ${describe(y)}`);
+      if (!Number.isInteger(y) || y < 0 || y >= classes) {
+        throw new RangeError(
+          `target[${r}] = ${describe(y)} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`,
+        );
+      }
+      denominator += weight ? weight[y] : 1;
+    }
+  } else {
+    throw new TypeError(
+      `target must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or a Float32Array of probabilities, got ${describe(target)}`,
+    );
+  }
+
+  let gradOut: Float32Array | undefined;
+  if (withGrad) {
+    gradOut = checkOut('options.gradOut', o.gradOut, logits.length, logits, true);
+    if (gradOut && soft && overlaps(gradOut, soft)) {
+      throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
+    }
+    if (gradOut && weight && overlaps(gradOut, weight)) {
+      throw new RangeError('options.gradOut overlaps options.weight');
+    }
+    if (gradOut && labels && ArrayBuffer.isView(labels) && overlaps(gradOut, labels)) {
+      throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the labels');
+    }
+  }
+  const gradScale = reduction === 'mean' ? 1 / denominator : 1;
+  return {
+    input: logits, rows, classes, reduction, weight, ignoreIndex, smoothing,
+    labels, soft, denominator, gradScale, gradOut,
+  };
+}
+
+/** Validates the (logits, classes, out?) shape shared by softmax, logSoftmax and logSumExp. */
+export function planRows(
+  logits: unknown, classes: unknown, out: unknown, perRow: boolean, float64Allowed = false,
+): { input: Float32Array; rows: number; classes: number; out: Float32Array | undefined } {
+  const input = checkFloat32('logits', logits);
+  const c = checkClasses(classes);
+  const rows = rowsOf('logits', input, c);
+  const checked = checkOut('out', out, perRow ? rows : input.length, input, !perRow, float64Allowed);
+  return { input, rows, classes: c, out: checked };
+}
