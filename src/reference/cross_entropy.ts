@@ -25,28 +25,37 @@ function rowCoefficients(plan: CrossEntropyPlan, r: number): Float64Array | null
 
 /** Runs the reference over all rows: per-row losses and, when asked, the scaled gradient. */
 function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
-  const { input, rows, classes } = plan;
+  const { input, rows, classes, weight, smoothing } = plan;
   const losses = new Float64Array(rows);
   let total = 0;
   for (let r = 0; r < rows; r++) {
     const a = rowCoefficients(plan, r);
-    const row = input.subarray(r * classes, (r + 1) * classes);
+    // A copy, so that a gradOut aliasing the input cannot change the row while it is being read.
+    const row = input.slice(r * classes, (r + 1) * classes);
     if (a === null) {
       if (grad) grad.fill(0, r * classes, (r + 1) * classes);
       continue;
     }
     const lse = logSumExpRow(row);
+    const logProb = (c: number) => row[c] - lse;
     let loss = 0;
-    let mass = 0;
-    for (let c = 0; c < classes; c++) {
-      loss -= a[c] * (row[c] - lse);
-      mass += a[c];
+    if (plan.labels) {
+      // As PyTorch: the NLL term sees only the true class; the smoothing term exists only when eps > 0
+      // (so a -inf logit on another class gives a finite loss without smoothing, +inf with it).
+      const y = plan.labels[r];
+      loss = -(1 - smoothing) * (weight ? weight[y] : 1) * logProb(y);
+      if (smoothing > 0) {
+        for (let c = 0; c < classes; c++) loss -= (smoothing / classes) * (weight ? weight[c] : 1) * logProb(c);
+      }
+    } else {
+      for (let c = 0; c < classes; c++) loss -= a[c] * logProb(c);
     }
     losses[r] = loss;
     total += loss;
     if (grad) {
+      const mass = a.reduce((s, v) => s + v, 0);
       for (let c = 0; c < classes; c++) {
-        grad[r * classes + c] = plan.gradScale * (mass * Math.exp(row[c] - lse) - a[c]);
+        grad[r * classes + c] = plan.gradScale * (mass * Math.exp(logProb(c)) - a[c]);
       }
     }
   }

@@ -1,0 +1,109 @@
+// Shared test utilities: the backends every suite runs against, seeded data and tolerant comparison.
+
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { init, reference, type Xentropy } from '../src/index.js';
+
+/** The API shape every backend implements (the reference returns Float64Array where wasm returns f32). */
+export type Backend = Pick<Xentropy, 'logSoftmax' | 'softmax' | 'logSumExp' | 'crossEntropy' | 'crossEntropyWithGrad'>;
+
+/** Release and debug (asserting) builds of the kernels. */
+export const wasm = await init();
+export const wasmDebug = await init({
+  module: readFileSync(new URL('../build/xentropy.debug.wasm', import.meta.url)),
+});
+
+/** Every backend, by name; suites use describe.each(backends). */
+export const backends: [string, Backend][] = [
+  ['reference', reference as unknown as Backend],
+  ['wasm', wasm],
+  ['wasm-debug', wasmDebug],
+];
+
+/** The wasm backends only, for comparisons against the reference. */
+export const wasmBackends: [string, Xentropy][] = [['wasm', wasm], ['wasm-debug', wasmDebug]];
+
+/** Mulberry32: a small, fast, seeded PRNG so every failure can be replayed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n float32 values ~ N(mean, sd^2) (Box-Muller). */
+export function normal(n: number, sd: number, seed: number, mean = 0): Float32Array {
+  const u = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = mean + sd * Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  }
+  return out;
+}
+
+/** n labels uniform in [0, classes). */
+export function labels(n: number, classes: number, seed: number): Int32Array {
+  const u = rng(seed);
+  return Int32Array.from({ length: n }, () => Math.floor(u() * classes));
+}
+
+/** rows x classes soft targets: each row a random probability vector. */
+export function probabilities(rows: number, classes: number, seed: number): Float32Array {
+  const u = rng(seed);
+  const out = new Float32Array(rows * classes);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += out[r * classes + c] = u() ** 3;
+    for (let c = 0; c < classes; c++) out[r * classes + c] /= sum;
+  }
+  return out;
+}
+
+/** A copy of `data` placed at an odd float offset, so it is not 16-byte aligned. */
+export function unaligned(data: Float32Array): Float32Array {
+  const backing = new Float32Array(data.length + 1);
+  const view = backing.subarray(1);
+  view.set(data);
+  return view;
+}
+
+/**
+ * Tolerance: |actual - expected| <= abs + rel * |expected|. NaN matches only NaN and an infinity only
+ * the same infinity.
+ */
+export interface Tolerance { rel: number; abs: number }
+
+/** True when a and b agree under the tolerance. */
+export function close(a: number, b: number, tol: Tolerance): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+  return Math.abs(a - b) <= tol.abs + tol.rel * Math.abs(b);
+}
+
+/** Asserts two arrays agree element-wise; reports the first offending index and both values. */
+export function expectClose(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, tol: Tolerance): void {
+  if (typeof actual === 'number' || typeof expected === 'number') {
+    expect(typeof actual, 'both scalars').toBe(typeof expected);
+    if (!close(actual as number, expected as number, tol)) {
+      expect.fail(`${actual} != ${expected} within rel ${tol.rel} + abs ${tol.abs}`);
+    }
+    return;
+  }
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!close(actual[i], expected[i], tol)) {
+      expect.fail(`[${i}]: ${actual[i]} != ${expected[i]} within rel ${tol.rel} + abs ${tol.abs}`);
+    }
+  }
+}
+
+/** Largest |a - b| over finite pairs. */
+export function maxAbsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
