@@ -24,11 +24,33 @@ export function describe(value: unknown): string {
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
-/** Throws TypeError unless value is a Float32Array. */
+/**
+ * True when the view's buffer has been transferred away. A detached view reads as length 0, which
+ * would otherwise pass for an empty batch. (ArrayBuffer.prototype.detached is missing before Node 22.)
+ */
+function isDetached(view: ArrayBufferView): boolean {
+  if (view.byteLength !== 0) return false;
+  const buffer = view.buffer as ArrayBuffer & { detached?: boolean };
+  if (buffer.detached !== undefined) return buffer.detached;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Throws TypeError when a typed array argument's buffer is detached. */
+export function checkAttached(name: string, view: ArrayBufferView): void {
+  if (isDetached(view)) throw new TypeError(`${name} is a ${view.constructor.name} whose buffer is detached`);
+}
+
+/** Throws TypeError unless value is a Float32Array with an attached buffer. */
 export function checkFloat32(name: string, value: unknown): Float32Array {
   if (!(value instanceof Float32Array)) {
     throw new TypeError(`${name} must be a Float32Array, got ${describe(value)}`);
   }
+  checkAttached(name, value);
   return value;
 }
 
@@ -208,6 +230,7 @@ export function planCrossEntropy(
   let soft: Float32Array | null = null;
   let denominator: number;
   if (target instanceof Float32Array) {
+    checkAttached('target', target);
     if (target.length !== logits.length) {
       throw new RangeError(
         `target is a Float32Array, so it holds probabilities and its length must be input.length = ${logits.length}, got ${target.length}`,
@@ -216,6 +239,7 @@ export function planCrossEntropy(
     soft = target;
     denominator = rows;
   } else if (isIndexArray(target)) {
+    if (ArrayBuffer.isView(target)) checkAttached('target', target);
     if (target.length !== rows) {
       throw new RangeError(`target.length must be the number of rows ${rows}, got ${target.length}`);
     }
