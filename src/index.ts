@@ -65,7 +65,11 @@ async function fetchModule(url: URL): Promise<WebAssembly.Module> {
 export async function init(options: InitOptions = {}): Promise<Xentropy> {
   let source = await options.module;
   if (source === undefined) {
-    ownModule ??= fetchModule(ownWasmUrl());
+    // A failed load is not cached, so a later call can retry.
+    ownModule ??= fetchModule(ownWasmUrl()).catch((error: unknown) => {
+      ownModule = undefined;
+      throw error;
+    });
     source = await ownModule;
   } else if (typeof source === 'string' || source instanceof URL) {
     source = await fetchModule(new URL(source, typeof location === 'undefined' ? undefined : location.href));

@@ -216,7 +216,7 @@ describe.each(wasmBackends)('crossEntropy on %s against the float64 reference', 
         const o: CrossEntropyOptions = { classes: C, labelSmoothing: eps, reduction: 'none' };
         const got = xe.crossEntropyWithGrad(z, y, o);
         const want = reference.crossEntropyWithGrad(z, y, o);
-        expectClose(got.loss as Float32Array, want.loss as Float64Array, tolLoss);
+        expectClose(got.loss as unknown as Float32Array, want.loss as Float64Array, tolLoss);
         expectClose(got.grad, want.grad, tolGrad);
       }
     }
