@@ -1,0 +1,66 @@
+// Writes the bundled sample scored by `xentropy score`: data/sample-logits.npy (float32 [2000, 10]) and
+// data/sample-labels.npy (int32 [2000]), the logits of a plausible but imperfect 10-class classifier.
+//
+// Deterministic: a seeded PRNG, so re-running reproduces the committed files byte for byte.
+// Uses the package's own writer, so run `npm run build` first (dist/ is not committed).
+//
+//   node scripts/make-sample.mjs      (or: npm run sample)
+
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ROWS = 2000;
+const CLASSES = 10;
+const SEED = 0x5eed2024;
+
+let writeNpy;
+try {
+  ({ writeNpy } = await import('../dist/npy.js'));
+} catch (e) {
+  console.error(`make-sample: cannot load dist/npy.js (${e.message}); run 'npm run build' first`);
+  process.exit(1);
+}
+
+/** mulberry32: a small 32-bit PRNG with good enough statistics for sample data; returns [0, 1). */
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const random = mulberry32(SEED);
+
+/** Standard normal by Box-Muller (1 - u keeps the log argument in (0, 1]). */
+function gaussian() {
+  const u = 1 - random();
+  const v = random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+// Each class has a "confusable" neighbour (c + 1 mod C) that shares some of its evidence, as similar
+// classes do in real classifiers; examples vary in difficulty through a random margin.
+const logits = new Float32Array(ROWS * CLASSES);
+const labels = new Int32Array(ROWS);
+for (let r = 0; r < ROWS; r++) {
+  const y = Math.floor(random() * CLASSES);
+  labels[r] = y;
+  const margin = 3.0 + 1.2 * gaussian();
+  const row = r * CLASSES;
+  for (let c = 0; c < CLASSES; c++) logits[row + c] = 0.9 * gaussian();
+  logits[row + y] += margin;
+  logits[row + ((y + 1) % CLASSES)] += 0.35 * margin + 0.5 * gaussian();
+  // A shared offset per row: cross-entropy ignores it, but real logits are not centred.
+  const shift = 0.5 * gaussian();
+  for (let c = 0; c < CLASSES; c++) logits[row + c] += shift;
+}
+
+const dataDir = fileURLToPath(new URL('../data/', import.meta.url));
+mkdirSync(dataDir, { recursive: true });
+writeNpy(`${dataDir}sample-logits.npy`, '<f4', [ROWS, CLASSES], logits);
+writeNpy(`${dataDir}sample-labels.npy`, '<i4', [ROWS], labels);
+console.log(`wrote ${dataDir}sample-logits.npy (float32 [${ROWS}, ${CLASSES}]) and sample-labels.npy (int32 [${ROWS}])`);

@@ -1,0 +1,336 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHUNK_BYTES, SAMPLE_LABELS, SAMPLE_LOGITS, USAGE, main, scoreNpy, type CliIO } from '../src/cli.js';
+import { init, reference } from '../src/index.js';
+import { encodeNpy, readNpy, writeNpy, type NpyDtype } from '../src/npy.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'xentropy-cli-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs main in-process, capturing its output. */
+async function run(argv: string[], extra: Omit<CliIO, 'stdout' | 'stderr'> = {}) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { ...extra, stdout: (t) => { out += t; }, stderr: (t) => { err += t; } });
+  return { code, out, err };
+}
+
+const JSON_KEYS = ['accuracy', 'classes', 'lossBits', 'lossNats', 'n', 'perplexity'];
+
+/** The expected scores, computed independently: float64 reference loss and a plain arg-max. */
+function expected(logits: Float32Array, labels: Int32Array, classes: number) {
+  const lossNats = reference.crossEntropy(logits, labels, { classes }) as number;
+  let correct = 0;
+  for (let r = 0; r < labels.length; r++) {
+    const row = Array.from(logits.subarray(r * classes, (r + 1) * classes));
+    if (row.indexOf(Math.max(...row)) === labels[r]) correct++;
+  }
+  return { n: labels.length, classes, lossNats, accuracy: correct / labels.length };
+}
+
+function expectRelClose(actual: number, wanted: number, rel: number): void {
+  expect(Math.abs(actual - wanted)).toBeLessThanOrEqual(rel * Math.abs(wanted));
+}
+
+/** Seeded xorshift32 in [0, 1), so generated test files are reproducible. */
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** Random logits [n, c] (favouring the label, so accuracy is neither 0 nor 1) and labels [n]. */
+function makeData(n: number, c: number, seed: number) {
+  const random = rng(seed);
+  const logits = new Float32Array(n * c);
+  const labels = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    labels[r] = Math.floor(random() * c);
+    for (let k = 0; k < c; k++) logits[r * c + k] = (random() - 0.5) * 8;
+    logits[r * c + labels[r]] += 2 * random();
+  }
+  return { logits, labels };
+}
+
+let fileCounter = 0;
+function write(dtype: NpyDtype, shape: number[], data: ArrayLike<number>): string {
+  const path = join(dir, `f${fileCounter++}.npy`);
+  writeNpy(path, dtype, shape, data);
+  return path;
+}
+
+describe('the bundled sample', () => {
+  const sample = () => {
+    const logits = readNpy(SAMPLE_LOGITS);
+    const labels = readNpy(SAMPLE_LABELS);
+    return { logits: logits.data as Float32Array, labels: labels.data as Int32Array, logitsNpy: logits, labelsNpy: labels };
+  };
+
+  it('is float32 [2000, 10] and int32 [2000], small, and of a plausible classifier', () => {
+    const { logitsNpy, labelsNpy, logits, labels } = sample();
+    expect(logitsNpy.dtype).toBe('<f4');
+    expect(logitsNpy.shape).toEqual([2000, 10]);
+    expect(labelsNpy.dtype).toBe('<i4');
+    expect(labelsNpy.shape).toEqual([2000]);
+    const want = expected(logits, labels, 10);
+    expect(want.accuracy).toBeGreaterThan(0.7);
+    expect(want.accuracy).toBeLessThan(0.85);
+    expect(want.lossNats).toBeGreaterThan(0.6);
+    expect(want.lossNats).toBeLessThan(1.0);
+  });
+
+  it('is scored by `score` alone, naming the files, with the reference loss', async () => {
+    const { code, out, err } = await run(['score']);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('bundled sample');
+    expect(out).toContain(SAMPLE_LOGITS);
+    expect(out).toContain(SAMPLE_LABELS);
+    for (const key of ['rows (N)', 'classes (C)', 'loss', 'nats', 'bits', 'perplexity', 'accuracy']) expect(out).toContain(key);
+    const { logits, labels } = sample();
+    const want = expected(logits, labels, 10);
+    const nats = Number(/loss\s+([\d.]+) nats/.exec(out)![1]);
+    const bits = Number(/([\d.]+) bits/.exec(out)![1]);
+    const perplexity = Number(/perplexity\s+([\d.]+)/.exec(out)![1]);
+    const accuracy = Number(/accuracy\s+([\d.]+)/.exec(out)![1]);
+    expect(out).toMatch(/rows \(N\)\s+2000\n/);
+    expect(out).toMatch(/classes \(C\)\s+10\n/);
+    // Printed with 6 decimals.
+    expect(Math.abs(nats - want.lossNats)).toBeLessThan(1e-6);
+    expect(Math.abs(bits - want.lossNats / Math.LN2)).toBeLessThan(1e-6);
+    expect(Math.abs(perplexity - Math.exp(want.lossNats))).toBeLessThan(1e-6);
+    expect(accuracy).toBeCloseTo(want.accuracy, 6);
+  });
+
+  it('prints one JSON object with --json, matching the float64 reference', async () => {
+    const { code, out, err } = await run(['score', '--json']);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out.trim().split('\n')).toHaveLength(1);
+    const result = JSON.parse(out);
+    expect(Object.keys(result).sort()).toEqual(JSON_KEYS);
+    const { logits, labels } = sample();
+    const want = expected(logits, labels, 10);
+    expect(result.n).toBe(2000);
+    expect(result.classes).toBe(10);
+    expectRelClose(result.lossNats, want.lossNats, 1e-6);
+    expectRelClose(result.lossBits, want.lossNats / Math.LN2, 1e-6);
+    expectRelClose(result.perplexity, Math.exp(want.lossNats), 1e-6);
+    expect(result.accuracy).toBe(want.accuracy);
+  });
+
+  it('gives the same result from --logits/--labels as from the default', async () => {
+    const explicit = await run(['score', '--json', `--logits=${SAMPLE_LOGITS}`, '--labels', SAMPLE_LABELS]);
+    const implicit = await run(['score', '--json']);
+    expect(explicit.code).toBe(0);
+    expect(explicit.out).toBe(implicit.out);
+  });
+});
+
+describe('streaming in row chunks', () => {
+  it('gives the same result in many chunks as in one, and as the reference', async () => {
+    const n = 1000, c = 7;
+    const { logits, labels } = makeData(n, c, 42);
+    const lp = write('<f4', [n, c], logits);
+    const yp = write('<i4', [n], labels);
+    const xe = await init();
+    const whole = scoreNpy(xe, lp, yp, { chunkRows: n });
+    const chunked = scoreNpy(xe, lp, yp, { chunkRows: 64 });
+    expect(whole.chunks).toBe(1);
+    expect(chunked.chunks).toBe(Math.ceil(n / 64));
+    expectRelClose(chunked.lossNats, whole.lossNats, 1e-12);
+    expect(chunked.correct).toBe(whole.correct);
+    const want = expected(logits, labels, c);
+    expectRelClose(chunked.lossNats, want.lossNats, 1e-6);
+    expect(chunked.accuracy).toBe(want.accuracy);
+
+    // main takes the chunk size too, and its output does not depend on it beyond rounding.
+    const a = JSON.parse((await run(['score', '--json', '--logits', lp, '--labels', yp], { chunkRows: 64 })).out);
+    const b = JSON.parse((await run(['score', '--json', '--logits', lp, '--labels', yp], { chunkRows: 100000 })).out);
+    expect(a.n).toBe(n);
+    expectRelClose(a.lossNats, b.lossNats, 1e-12);
+    expect(a.accuracy).toBe(b.accuracy);
+    // A chunk size that does not divide N leaves a short last chunk.
+    expect(scoreNpy(xe, lp, yp, { chunkRows: 333 }).chunks).toBe(4);
+    expect(scoreNpy(xe, lp, yp, { chunkRows: 1 }).chunks).toBe(n);
+  });
+
+  it(`splits a file larger than CHUNK_BYTES (${CHUNK_BYTES} bytes) by default`, async () => {
+    const c = 1000;
+    const n = Math.floor(CHUNK_BYTES / (c * 4)) + 50;
+    const { logits, labels } = makeData(n, c, 7);
+    const lp = write('<f4', [n, c], logits);
+    const yp = write('<i4', [n], labels);
+    const report = scoreNpy(await init(), lp, yp);
+    expect(report.chunks).toBe(2);
+    expectRelClose(report.lossNats, expected(logits, labels, c).lossNats, 1e-6);
+    rmSync(lp);
+  }, 60_000);
+});
+
+describe('input types', () => {
+  const n = 300, c = 5;
+  const { logits, labels } = makeData(n, c, 3);
+
+  const combos: [NpyDtype, NpyDtype][] = [
+    ['<f8', '<i8'], ['<f8', '|u1'], ['<f4', '<u2'], ['<f4', '<i8'], ['<f8', '<i4'],
+  ];
+  for (const [logitsType, labelsType] of combos) {
+    it(`scores ${logitsType} logits with ${labelsType} labels`, async () => {
+      // float64 logits are rounded to float32 on read, so the float32 reference is exact for them too.
+      const lp = write(logitsType, [n, c], logits);
+      const yp = write(labelsType, [n], labels);
+      const { code, out, err } = await run(['score', '--json', '--logits', lp, '--labels', yp], { chunkRows: 128 });
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      const result = JSON.parse(out);
+      const want = expected(logits, labels, c);
+      expect(result.n).toBe(n);
+      expect(result.classes).toBe(c);
+      expectRelClose(result.lossNats, want.lossNats, 1e-6);
+      expect(result.accuracy).toBe(want.accuracy);
+    });
+  }
+
+  it('computes accuracy from the first arg-max on ties', async () => {
+    // Rows 0 and 1 tie, and their labels are the first maximum (numpy.argmax); row 2 is unambiguous
+    // and row 3 is wrong. Taking the last maximum instead would give 1/4.
+    const lp = write('<f4', [4, 3], [0, 5, 5, 4, 1, 4, 1, 2, 3, 3, 2, 1]);
+    const yp = write('<i4', [4], [1, 0, 2, 1]);
+    const result = JSON.parse((await run(['score', '--json', '--logits', lp, '--labels', yp])).out);
+    expect(result.accuracy).toBe(0.75);
+  });
+});
+
+describe('errors', () => {
+  const n = 20, c = 4;
+  const { logits, labels } = makeData(n, c, 11);
+  let lp: string, yp: string;
+  beforeAll(() => {
+    lp = write('<f4', [n, c], logits);
+    yp = write('<i4', [n], labels);
+  });
+
+  async function fails(argv: string[], code: number, ...fragments: (string | RegExp)[]) {
+    const result = await run(argv);
+    expect(result.out).toBe('');
+    expect(result.code).toBe(code);
+    for (const f of fragments) {
+      if (typeof f === 'string') expect(result.err).toContain(f);
+      else expect(result.err).toMatch(f);
+    }
+    return result;
+  }
+
+  it('shape mismatch names both files and shapes', async () => {
+    const short = write('<i4', [n - 1], labels.subarray(1));
+    await fails(['score', '--logits', lp, '--labels', short], 2,
+      'shape mismatch', `labels file ${short} has shape [19]`, `logits file ${lp} has shape [20, 4]`);
+    const twoD = write('<i4', [n, 1], labels);
+    await fails(['score', '--logits', lp, '--labels', twoD], 2, `labels file ${twoD} has shape [20, 1]`);
+  });
+
+  it('labels outside [0, C) name the file, index and value', async () => {
+    for (const bad of [c, -1, -100]) {
+      const y = Int32Array.from(labels);
+      y[13] = bad;
+      const path = write('<i4', [n], y);
+      await fails(['score', '--logits', lp, '--labels', path], 2,
+        `labels file ${path}: label ${bad} at index 13 is not a class in [0, 4)`);
+    }
+  });
+
+  it('wrong dtypes and dimensions name the file and what was found', async () => {
+    const intLogits = write('<i4', [n, c], new Int32Array(n * c));
+    await fails(['score', '--logits', intLogits, '--labels', yp], 2,
+      `logits file ${intLogits} has dtype int32 ('<i4'); expected float32 or float64`);
+    const floatLabels = write('<f4', [n], labels);
+    await fails(['score', '--logits', lp, '--labels', floatLabels], 2,
+      `labels file ${floatLabels} has dtype float32 ('<f4'); expected int32, int64, uint8 or uint16`);
+    const flat = write('<f4', [n * c], logits);
+    await fails(['score', '--logits', flat, '--labels', yp], 2, `logits file ${flat} has shape [80]; expected 2 dimensions`);
+    const empty = write('<f4', [0, c], []);
+    const noLabels = write('<i4', [0], []);
+    await fails(['score', '--logits', empty, '--labels', noLabels], 2, 'has no rows');
+  });
+
+  it('missing, unreadable and malformed files', async () => {
+    const missing = join(dir, 'missing.npy');
+    await fails(['score', '--logits', missing, '--labels', yp], 2, /ENOENT.*missing\.npy/);
+    await fails(['score', '--logits', lp, '--labels', dir], 2, /EISDIR/);
+    const notNpy = join(dir, 'not.npy');
+    writeFileSync(notNpy, 'hello world');
+    await fails(['score', '--logits', notNpy, '--labels', yp], 2, `${notNpy}: not a .npy file`);
+    const hugeLabel = join(dir, 'huge-label.npy');
+    writeNpy(hugeLabel, '<i8', [n], [...labels.subarray(0, n - 1), 2 ** 33]);
+    await fails(['score', '--logits', lp, '--labels', hugeLabel], 2, `${hugeLabel}: int64 value 8589934592 at flat index 19`);
+    const fortran = join(dir, 'fortran.npy');
+    const bytes = encodeNpy('<f4', [n, c], logits);
+    const header = "'fortran_order': False";
+    const at = Buffer.from(bytes).indexOf(header);
+    bytes.set(new TextEncoder().encode("'fortran_order': True, "), at);
+    writeFileSync(fortran, bytes);
+    await fails(['score', '--logits', fortran, '--labels', yp], 2, `${fortran}: Fortran-ordered arrays are not supported`);
+  });
+
+  it('usage errors name the flag and exit with 2', async () => {
+    await fails(['score', '--logits'], 2, '--logits needs a file', "Run 'xentropy --help'");
+    await fails(['score', '--labels', '--json'], 2, '--labels needs a file');
+    await fails(['score', '--logits='], 2, '--logits needs a file');
+    await fails(['score', '--logits', lp], 2, '--logits was given without --labels');
+    await fails(['score', '--labels', yp], 2, '--labels was given without --logits');
+    await fails(['score', '--logits', lp, '--labels', yp, '--logits', lp], 2, '--logits given more than once');
+    await fails(['score', '--frobnicate'], 2, 'unknown option "--frobnicate"');
+    await fails(['score', '--verbose=1'], 2, 'unknown option "--verbose"');
+    await fails(['score', '--json=yes'], 2, '--json takes no value');
+    await fails(['score', 'logits.npy'], 2, 'unexpected argument "logits.npy"');
+    await fails(['rank'], 2, 'unknown command "rank"');
+    await fails([], 2, 'missing command');
+  });
+
+  it('--help prints usage and exits 0', async () => {
+    for (const argv of [['--help'], ['-h'], ['help'], ['score', '--help']]) {
+      const { code, out, err } = await run(argv);
+      expect(code).toBe(0);
+      expect(err).toBe('');
+      expect(out).toBe(USAGE);
+    }
+    expect(USAGE).toContain('xentropy score [--logits LOGITS.npy --labels LABELS.npy] [--json]');
+  });
+});
+
+describe('the installed command', () => {
+  const bin = join(ROOT, 'bin', 'xentropy.js');
+
+  it('bin/xentropy.js score --json prints the same JSON as main (needs `npm run build`)', async () => {
+    expect(existsSync(join(ROOT, 'dist', 'cli.js')), 'dist/cli.js is missing: run `npm run build`').toBe(true);
+    const child = spawnSync(process.execPath, [bin, 'score', '--json'], { cwd: tmpdir(), encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    const result = JSON.parse(child.stdout);
+    expect(Object.keys(result).sort()).toEqual(JSON_KEYS);
+    expect(result).toEqual(JSON.parse((await run(['score', '--json'])).out));
+  }, 30_000);
+
+  it('exits with status 2 on a usage error', () => {
+    const child = spawnSync(process.execPath, [bin, 'score', '--bogus'], { encoding: 'utf8' });
+    expect(child.status).toBe(2);
+    expect(child.stdout).toBe('');
+    expect(child.stderr).toContain('unknown option "--bogus"');
+  }, 30_000);
+});
