@@ -7,6 +7,7 @@ export { softmax } from './softmax';
 export { crossEntropySparse } from './cross_entropy_sparse';
 export { crossEntropySoft } from './cross_entropy_soft';
 export { expNegArray } from './exp';
+export { logArray } from './log';
 
 /** First byte the driver may use: everything below holds the module's static data. */
 export function heapBase(): usize {

@@ -29,6 +29,7 @@ export interface Kernels {
     lossOut: number, gradOut: number, gradScale: number,
   ): number;
   expNegArray(src: number, dst: number, n: number): void;
+  logArray(src: number, dst: number, n: number): void;
 }
 
 /** Anything `init` can compile: a module, its bytes, a fetch Response, or a promise of one. */

@@ -1,0 +1,81 @@
+// Measures the error bound stated above log4 in assembly/log.ts.
+
+import { describe, expect, it } from 'vitest';
+import { wasm } from './helpers.js';
+
+const driver = wasm.driver;
+
+/** Runs the exported logArray kernel over xs. */
+function logOf(xs: Float32Array): Float32Array {
+  const [src, dst] = driver.reserve(xs.length * 4, xs.length * 4);
+  driver.f32(src, xs.length).set(xs);
+  driver.kernels.logArray(src, dst, xs.length);
+  return driver.f32(dst, xs.length).slice();
+}
+
+function ulp(x: number): number {
+  return 2 ** (Math.max(Math.floor(Math.log2(Math.abs(x))), -126) - 23);
+}
+
+/** Worst error of logArray over float32 bit patterns first..last stepping by `step`. */
+function sweep(first: number, last: number, step: number) {
+  const bits = new Uint32Array(1);
+  const asFloat = new Float32Array(bits.buffer);
+  const chunk = 1 << 20;
+  const xs = new Float32Array(chunk);
+  let worstUlp = 0, worstAbs = 0, count = 0, at = 0;
+  for (let b = first; b <= last; ) {
+    let n = 0;
+    for (; n < chunk && b <= last; n++, b += step) {
+      bits[0] = b;
+      xs[n] = asFloat[0];
+    }
+    const ys = logOf(xs.subarray(0, n));
+    for (let i = 0; i < n; i++) {
+      const exact = Math.log(xs[i]);
+      const err = Math.abs(ys[i] - exact);
+      if (Math.abs(xs[i] - 1) > 0.25) {
+        const u = err / ulp(exact);
+        if (u > worstUlp) { worstUlp = u; at = xs[i]; }
+      } else {
+        worstAbs = Math.max(worstAbs, err);
+      }
+    }
+    count += n;
+  }
+  return { worstUlp, worstAbs, count, at };
+}
+
+describe('log4 (vector natural logarithm)', () => {
+  it('stays within 1 ulp away from 1 and 3e-8 absolute near 1, over every 61st positive float32', () => {
+    const r = sweep(0x00000001, 0x7f7fffff, 61);
+    console.log(`log4: ${r.count} arguments, worst ${r.worstUlp.toFixed(3)} ulp at ${r.at}, worst absolute near 1: ${r.worstAbs.toExponential(2)}`);
+    expect(r.count).toBeGreaterThan(34_000_000);
+    expect(r.worstUlp).toBeLessThanOrEqual(1);
+    expect(r.worstAbs).toBeLessThanOrEqual(3e-8);
+  });
+
+  it('is as accurate on every float32 in [0.5, 2]', () => {
+    const r = sweep(0x3f000000, 0x40000000, 1);
+    expect(r.worstUlp).toBeLessThanOrEqual(1);
+    expect(r.worstAbs).toBeLessThanOrEqual(3e-8);
+  });
+
+  it('follows IEEE log on special values', () => {
+    const ys = logOf(new Float32Array([0, -0, Infinity, -1, NaN, 1, 1e-45, -Infinity]));
+    expect(ys[0]).toBe(-Infinity);
+    expect(ys[1]).toBe(-Infinity);
+    expect(ys[2]).toBe(Infinity);
+    expect(ys[3]).toBeNaN();
+    expect(ys[4]).toBeNaN();
+    expect(ys[5]).toBe(0);
+    expect(ys[6]).toBeCloseTo(Math.log(Math.fround(1e-45)), 4);
+    expect(ys[7]).toBeNaN();
+  });
+
+  it('gives bit-identical results in SIMD lanes and in the scalar tail', () => {
+    const xs = Float32Array.from({ length: 4001 }, (_, i) => 1e-40 * 1.03 ** i);
+    const lanes = logOf(xs);
+    for (let i = 0; i < 4000; i += 97) expect(logOf(xs.subarray(i, i + 1))[0]).toBe(lanes[i]);
+  });
+});
