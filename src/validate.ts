@@ -292,3 +292,11 @@ export function planRows(
   const checked = checkOut('out', out, perRow ? rows : input.length, input, !perRow, float64Allowed);
   return { input, rows, classes: c, out: checked };
 }
+
+/** Unit of every loss, entropy and divergence. */
+export type Unit = 'nats' | 'bits';
+
+/** Checks options.unit and returns the factor that converts nats into it (1 or 1 / ln 2). */
+export function checkUnit(name: string, value: unknown): number {
+  return checkChoice<Unit>(name, value, ['nats', 'bits'], 'nats') === 'bits' ? 1 / Math.LN2 : 1;
+}
