@@ -6,6 +6,7 @@ export { logSoftmax } from './log_softmax';
 export { softmax } from './softmax';
 export { crossEntropySparse } from './cross_entropy_sparse';
 export { crossEntropySoft } from './cross_entropy_soft';
+export { crossEntropyProbsSparse, crossEntropyProbsSoft } from './cross_entropy_probs';
 export { expNegArray } from './exp';
 export { logArray } from './log';
 

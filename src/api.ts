@@ -87,7 +87,9 @@ export class Xentropy {
    * @param input row-major [N, classes] Float32Array of logits
    * @param target N class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array, number[]),
    *   or a Float32Array of N * classes probabilities
-   * @param options classes (required), reduction, weight, ignoreIndex, labelSmoothing
+   * @param options classes (required), reduction, weight, ignoreIndex, labelSmoothing, from
+   *   ('logits' | 'probs' | 'logProbs'), epsilon (clip for 'probs', default 1e-7), unit ('nats' | 'bits'),
+   *   onAllIgnored ('nan' | 'zero')
    * @returns a number, or a Float32Array of N row losses for reduction 'none' (ignored rows 0)
    * @throws TypeError / RangeError before any computation, naming the argument and value
    */
@@ -99,9 +101,10 @@ export class Xentropy {
   }
 
   /**
-   * Cross-entropy and its gradient with respect to the input logits in one pass:
-   * grad[r] = scale (sum_c a_c softmax(z_r) - a_r), scale = 1 / denominator for 'mean', 1 for 'sum'
-   * and 'none' (the gradient of the sum of row losses); ignored rows get 0.
+   * Cross-entropy and its gradient with respect to the input in one pass. For logits,
+   * grad[r] = scale (sum_c a_c softmax(z_r) - a_r); for log-probabilities -scale a_r; for probabilities
+   * -scale a_r / q_r inside the clip and 0 outside. scale = 1 / denominator for 'mean', 1 for 'sum' and
+   * 'none' (the gradient of the sum of row losses), divided by ln 2 for bits; ignored rows get 0.
    * options.gradOut receives the gradient when given and may be `input` itself (in place).
    * Arguments, result and errors as crossEntropy.
    */
@@ -145,6 +148,7 @@ export class Xentropy {
       none ? per * 4 : 0,
     );
     if (weight) d.f32(wPtr, classes).set(weight);
+    const k = d.kernels;
     let total = 0;
     for (let r0 = 0; r0 < rows; r0 += per) {
       const n = Math.min(per, rows - r0);
@@ -152,22 +156,26 @@ export class Xentropy {
       d.f32(zPtr, b - a).set(input.subarray(a, b));
       // The gradient is computed in place over the staged logits.
       const gPtr = grad ? zPtr : 0;
+      const w = weight ? wPtr : 0, lossOut = none ? lPtr : 0;
+      const probs = plan.from === 'probs' ? 1 : 0;
       if (soft) {
         d.f32(tPtr, b - a).set(soft.subarray(a, b));
-        total += d.kernels.crossEntropySoft(
-          zPtr, tPtr, n, classes, weight ? wPtr : 0, plan.smoothing,
-          none ? lPtr : 0, gPtr, plan.gradScale,
-        );
+        total += plan.from === 'logits'
+          ? k.crossEntropySoft(zPtr, tPtr, n, classes, w, plan.smoothing, lossOut, gPtr, plan.gradScale)
+          : k.crossEntropyProbsSoft(zPtr, tPtr, n, classes, w, plan.smoothing, probs, plan.epsilon, lossOut, gPtr, plan.gradScale);
       } else {
         stageLabels(d.i32(tPtr, n), labels!, r0);
-        total += d.kernels.crossEntropySparse(
-          zPtr, tPtr, n, classes, weight ? wPtr : 0, plan.ignoreIndex, plan.smoothing,
-          none ? lPtr : 0, gPtr, plan.gradScale,
-        );
+        total += plan.from === 'logits'
+          ? k.crossEntropySparse(zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, lossOut, gPtr, plan.gradScale)
+          : k.crossEntropyProbsSparse(
+            zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
+          );
       }
       if (losses) losses.set(d.f32(lPtr, n), r0);
       if (grad) grad.set(d.f32(zPtr, b - a), a);
     }
+    total *= plan.unitScale;
+    if (losses && plan.unitScale !== 1) for (let r = 0; r < rows; r++) losses[r] *= plan.unitScale;
     const loss = losses ?? (plan.reduction === 'sum' ? total : total / plan.denominator);
     return { loss, grad: grad as Float32Array };
   }

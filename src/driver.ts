@@ -28,6 +28,16 @@ export interface Kernels {
     weight: number, smoothing: number,
     lossOut: number, gradOut: number, gradScale: number,
   ): number;
+  crossEntropyProbsSparse(
+    input: number, labels: number, rows: number, cols: number,
+    weight: number, ignoreIndex: number, smoothing: number, probs: number, eps: number,
+    lossOut: number, gradOut: number, gradScale: number,
+  ): number;
+  crossEntropyProbsSoft(
+    input: number, target: number, rows: number, cols: number,
+    weight: number, smoothing: number, probs: number, eps: number,
+    lossOut: number, gradOut: number, gradScale: number,
+  ): number;
   expNegArray(src: number, dst: number, n: number): void;
   logArray(src: number, dst: number, n: number): void;
 }

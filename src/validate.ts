@@ -137,6 +137,22 @@ export function checkNumberIn(name: string, value: unknown, lo: number, hi: numb
   return value;
 }
 
+/** Checks a number in the open interval (lo, hi). */
+export function checkOpenInterval(name: string, value: unknown, lo: number, hi: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!(value > lo && value < hi)) throw new RangeError(`${name} must be in (${lo}, ${hi}), got ${describe(value)}`);
+  return value;
+}
+
+/** RangeError unless every value is a probability in [0, 1] (NaN is not). */
+export function checkProbabilities(name: string, values: Float32Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a probability in [0, 1]`);
+  }
+}
+
 /** Checks an integer that fits in a signed 32-bit wasm argument. */
 export function checkInt32(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
@@ -177,11 +193,27 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
   /** Label smoothing eps in [0, 1]: targets become (1 - eps) y + eps / C. Default 0. */
   labelSmoothing?: number;
+  /** What the input holds: 'logits' (default), 'probs' (softmax outputs) or 'logProbs' (NLL). */
+  from?: CrossEntropyInput;
+  /** from 'probs' only: probabilities are clipped to [epsilon, 1 - epsilon]. Default 1e-7 (Keras). */
+  epsilon?: number;
+  /** 'nats' (default) or 'bits': the unit of the loss (and so of the gradient). */
+  unit?: Unit;
+  /** What a 'mean' over no counted rows gives: 'nan' (default, PyTorch, ONNX) or 'zero' (Keras). */
+  onAllIgnored?: 'nan' | 'zero';
   /** crossEntropyWithGrad only: Float32Array of input.length to write the gradient into (may be input). */
   gradOut?: Float32Array;
 }
 
-const CE_OPTIONS = ['classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing'] as const;
+/** What a cross-entropy input holds. */
+export type CrossEntropyInput = 'logits' | 'probs' | 'logProbs';
+
+/** Keras' clipping epsilon for probabilities. */
+export const DEFAULT_EPSILON = 1e-7;
+
+const CE_OPTIONS = [
+  'classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'from', 'epsilon', 'unit', 'onAllIgnored',
+] as const;
 const CE_GRAD_OPTIONS = [...CE_OPTIONS, 'gradOut'] as const;
 
 /** A validated cross-entropy call, the same for every backend. */
@@ -193,6 +225,11 @@ export interface CrossEntropyPlan {
   weight: Float32Array | null;
   ignoreIndex: number;
   smoothing: number;
+  from: CrossEntropyInput;
+  /** Clipping bound for from 'probs' (0 otherwise). */
+  epsilon: number;
+  /** Factor from nats to the requested unit, applied to losses and gradients. */
+  unitScale: number;
   /** Class indices (any accepted integer array), or null for soft targets. */
   labels: IndexTarget | null;
   /** Soft targets [rows, classes], or null for class indices. */
@@ -225,6 +262,22 @@ export function planCrossEntropy(
   const weight = checkWeight('options.weight', o.weight, classes);
   const ignoreIndex = checkInt32('options.ignoreIndex', o.ignoreIndex, -100);
   const smoothing = checkNumberIn('options.labelSmoothing', o.labelSmoothing, 0, 1, 0);
+  const from = checkChoice<CrossEntropyInput>('options.from', o.from, ['logits', 'probs', 'logProbs'], 'logits');
+  let epsilon = 0;
+  if (from === 'probs') {
+    epsilon = checkOpenInterval('options.epsilon', o.epsilon, 0, 0.5, DEFAULT_EPSILON);
+    checkProbabilities('input', logits);
+  } else if (o.epsilon !== undefined) {
+    throw new RangeError(`options.epsilon applies only to from: 'probs', got from: '${from}'`);
+  } else if (from === 'logProbs') {
+    for (let i = 0; i < logits.length; i++) {
+      if (!(logits[i] <= 0)) {
+        throw new RangeError(`input[${i}] = ${describe(logits[i])} is not a log-probability (from: 'logProbs' needs values <= 0)`);
+      }
+    }
+  }
+  const unitScale = checkUnit('options.unit', o.unit);
+  const onAllIgnored = checkChoice('options.onAllIgnored', o.onAllIgnored, ['nan', 'zero'], 'nan');
 
   let labels: IndexTarget | null = null;
   let soft: Float32Array | null = null;
@@ -275,10 +328,12 @@ export function planCrossEntropy(
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the labels');
     }
   }
-  const gradScale = reduction === 'mean' ? 1 / denominator : 1;
+  // A mean over nothing is NaN (PyTorch) or, on request, 0 with a zero gradient (Keras).
+  const emptyMean = reduction === 'mean' && denominator === 0 && onAllIgnored === 'zero';
+  const gradScale = unitScale * (emptyMean ? 0 : reduction === 'mean' ? 1 / denominator : 1);
   return {
-    input: logits, rows, classes, reduction, weight, ignoreIndex, smoothing,
-    labels, soft, denominator, gradScale, gradOut,
+    input: logits, rows, classes, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
+    labels, soft, denominator: emptyMean ? Infinity : denominator, gradScale, gradOut,
   };
 }
 

@@ -36,8 +36,11 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
       if (grad) grad.fill(0, r * classes, (r + 1) * classes);
       continue;
     }
-    const lse = logSumExpRow(row);
-    const logProb = (c: number) => row[c] - lse;
+    // log q_c from what the input holds: logits, probabilities (clipped as Keras does), log-probabilities.
+    const lse = plan.from === 'logits' ? logSumExpRow(row) : 0;
+    const clip = (q: number) => Math.min(Math.max(q, plan.epsilon), 1 - plan.epsilon);
+    const logProb = (c: number) =>
+      plan.from === 'logits' ? row[c] - lse : plan.from === 'probs' ? Math.log(clip(row[c])) : row[c];
     let loss = 0;
     if (plan.labels) {
       // As PyTorch: the NLL term sees only the true class; the smoothing term exists only when eps > 0
@@ -50,12 +53,18 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
     } else {
       for (let c = 0; c < classes; c++) loss -= a[c] * logProb(c);
     }
-    losses[r] = loss;
+    losses[r] = loss * plan.unitScale;
     total += loss;
     if (grad) {
       const mass = a.reduce((s, v) => s + v, 0);
       for (let c = 0; c < classes; c++) {
-        grad[r * classes + c] = plan.gradScale * (mass * Math.exp(logProb(c)) - a[c]);
+        const q = row[c];
+        // d/dz of -sum a log softmax(z) is mass softmax(z) - a; d/dlp of -sum a lp is -a; d/dq of
+        // -sum a log clip(q) is -a / q inside the clip and 0 where clipping held it constant.
+        const dLoss = plan.from === 'logits' ? mass * Math.exp(logProb(c)) - a[c]
+          : plan.from === 'logProbs' ? -a[c]
+          : clip(q) === q ? -a[c] / q : 0;
+        grad[r * classes + c] = plan.gradScale * dLoss;
       }
     }
   }
@@ -64,12 +73,15 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
 
 function reduce(plan: CrossEntropyPlan, losses: Float64Array, total: number): number | Float64Array {
   if (plan.reduction === 'none') return losses;
-  return plan.reduction === 'sum' ? total : total / plan.denominator;
+  const sum = total * plan.unitScale;
+  return plan.reduction === 'sum' ? sum : sum / plan.denominator;
 }
 
 /**
- * Reference cross-entropy in float64: loss_r = -sum_c a_c (z_c - logsumexp(z)) with a_c the weighted,
- * smoothed target of row r; reduced as PyTorch's F.cross_entropy. 'none' returns a Float64Array.
+ * Reference cross-entropy in float64: loss_r = -sum_c a_c log q_c with a_c the weighted, smoothed
+ * target of row r and log q_c = z_c - logsumexp(z) for logits, log clip(q_c) for probabilities or the
+ * input itself for log-probabilities; reduced as PyTorch's F.cross_entropy, in nats or bits.
+ * 'none' returns a Float64Array.
  */
 export function crossEntropy(
   input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions,

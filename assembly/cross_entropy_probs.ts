@@ -1,0 +1,196 @@
+// Cross-entropy from probabilities or log-probabilities (NLL) instead of logits.
+//
+// With lp_c the log-probability of class c (log of q_c clipped to [eps, 1 - eps] for probabilities,
+// the input itself for log-probabilities) and a_c the row's target weights as in the logits kernels,
+// loss = -sum_c a_c lp_c. The gradient is with respect to the input as given:
+//   log-probabilities: -a_c;
+//   probabilities: -a_c / q_c where eps <= q_c <= 1 - eps, and 0 where clipping held q_c constant.
+// Sums over a row run in f32x4 lanes per block of BLOCK values, then in f64, as in row.ts.
+
+import { BLOCK } from './row';
+import { log4, log1 } from './log';
+
+/** lp for four lanes: log(clip(q)) for probabilities, or q itself. */
+// @ts-ignore: decorator
+@inline function logProb4(q: v128, probs: bool, lo: v128, hi: v128): v128 {
+  return probs ? log4(f32x4.pmin(hi, f32x4.pmax(lo, q))) : q;
+}
+
+// @ts-ignore: decorator
+@inline function logProb1(q: f32, probs: bool, lo: f32, hi: f32): f32 {
+  return probs ? log1(q < lo ? lo : q > hi ? hi : q) : q;
+}
+
+/**
+ * sum_c u_c lp_c over a row of n values, u_c = (w_c or 1) * (lambda t_c + mu or 1), in f64 from
+ * per-block f32 lanes. The flags are constants at each call site.
+ */
+// @ts-ignore: decorator
+@inline function rowDotLogProb(
+  p: usize, n: i32, probs: bool, lo: f32, hi: f32,
+  hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+): f64 {
+  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+  let total: f64 = 0;
+  for (let off = 0; off < n; off += BLOCK) {
+    const len = min(BLOCK, n - off);
+    let acc = f32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= len; i += 4) {
+      const o = <usize>(off + i) << 2;
+      let c = f32x4.splat(1);
+      if (hasT) c = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+      if (hasW) c = f32x4.mul(c, v128.load(w + o));
+      acc = f32x4.add(acc, f32x4.mul(c, logProb4(v128.load(p + o), probs, lo4, hi4)));
+    }
+    let s = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)
+          + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
+    for (; i < len; i++) {
+      const o = <usize>(off + i) << 2;
+      let c: f32 = 1;
+      if (hasT) c = load<f32>(t + o) * lambda + mu;
+      if (hasW) c *= load<f32>(w + o);
+      s += <f64>(c * logProb1(load<f32>(p + o), probs, lo, hi));
+    }
+    total += s;
+  }
+  return total;
+}
+
+/**
+ * dst_c = -g * u_c * (1 / q_c inside the clip, 0 outside, for probabilities; 1 for log-probabilities),
+ * u_c = (w_c or 1) * (lambda t_c + mu or 1). dst may equal p.
+ */
+// @ts-ignore: decorator
+@inline function rowGrad(
+  p: usize, dst: usize, n: i32, probs: bool, lo: f32, hi: f32,
+  hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, g: f32
+): void {
+  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+  const ng = f32x4.splat(-g);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    let c = ng;
+    if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
+    if (hasW) c = f32x4.mul(c, v128.load(w + o));
+    if (probs) {
+      const q = v128.load(p + o);
+      const inside = v128.and(f32x4.ge(q, lo4), f32x4.le(q, hi4));
+      c = v128.and(f32x4.div(c, q), inside);
+    }
+    v128.store(dst + o, c);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    let c = -g;
+    if (hasT) c *= load<f32>(t + o) * lambda + mu;
+    if (hasW) c *= load<f32>(w + o);
+    if (probs) {
+      const q = load<f32>(p + o);
+      c = q >= lo && q <= hi ? c / q : 0;
+    }
+    store<f32>(dst + o, c);
+  }
+}
+
+/**
+ * Cross-entropy from probabilities (probs = true, clipped to [eps, 1 - eps]) or log-probabilities
+ * against class indices: loss = -(1 - s) w_y lp_y - (s / cols) sum_c w_c lp_c, the second term only
+ * when s = smoothing > 0; rows labelled ignoreIndex give 0. lossOut, gradOut (may equal input) and
+ * gradScale as crossEntropySparse. Returns the sum of row losses in f64.
+ */
+export function crossEntropyProbsSparse(
+  input: usize, labels: usize, rows: i32, cols: i32,
+  weight: usize, ignoreIndex: i32, smoothing: f32, probs: bool, eps: f32,
+  lossOut: usize, gradOut: usize, gradScale: f64
+): f64 {
+  const stride = <usize>cols << 2;
+  const hasW = weight != 0;
+  const smooth = smoothing != 0;
+  const beta = <f64>smoothing / <f64>cols;
+  const lo = eps, hi = <f32>1 - eps;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const p = input + <usize>r * stride;
+    const y = load<i32>(labels + (<usize>r << 2));
+    if (y == ignoreIndex) {
+      if (lossOut) store<f32>(lossOut + (<usize>r << 2), 0);
+      if (gradOut) memory.fill(gradOut + <usize>r * stride, 0, stride);
+      continue;
+    }
+    const qy = load<f32>(p + (<usize>y << 2));
+    const wy: f64 = hasW ? <f64>load<f32>(weight + (<usize>y << 2)) : 1;
+    const alpha = (1 - <f64>smoothing) * wy;
+    let loss = -alpha * <f64>logProb1(qy, probs, lo, hi);
+    if (smooth) {
+      // Each flag combination is its own instantiation, so no flag is tested inside a loop.
+      const dot = probs
+        ? (hasW ? rowDotLogProb(p, cols, true, lo, hi, true, false, weight, 0, 0, 0)
+                : rowDotLogProb(p, cols, true, lo, hi, false, false, 0, 0, 0, 0))
+        : (hasW ? rowDotLogProb(p, cols, false, lo, hi, true, false, weight, 0, 0, 0)
+                : rowDotLogProb(p, cols, false, lo, hi, false, false, 0, 0, 0, 0));
+      loss -= beta * dot;
+    }
+    total += loss;
+    if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
+    if (gradOut) {
+      const q = gradOut + <usize>r * stride;
+      const g = <f32>(gradScale * beta);
+      if (!smooth) memory.fill(q, 0, stride);
+      else if (probs) {
+        if (hasW) rowGrad(p, q, cols, true, lo, hi, true, false, weight, 0, 0, 0, g);
+        else rowGrad(p, q, cols, true, lo, hi, false, false, 0, 0, 0, 0, g);
+      } else {
+        if (hasW) rowGrad(p, q, cols, false, lo, hi, true, false, weight, 0, 0, 0, g);
+        else rowGrad(p, q, cols, false, lo, hi, false, false, 0, 0, 0, 0, g);
+      }
+      // The true class's own term, from the value read before the row was overwritten.
+      let gy = <f32>(-gradScale * alpha);
+      if (probs) gy = qy >= lo && qy <= hi ? gy / qy : 0;
+      const at = q + (<usize>y << 2);
+      store<f32>(at, load<f32>(at) + gy);
+    }
+  }
+  return total;
+}
+
+/**
+ * Cross-entropy from probabilities (probs = true) or log-probabilities against soft targets t:
+ * loss = -sum_c a_c lp_c, a_c = (w_c or 1) ((1 - s) t_c + s / cols). lossOut, gradOut (may equal
+ * input) and gradScale as crossEntropySoft. Returns the sum of row losses in f64.
+ */
+export function crossEntropyProbsSoft(
+  input: usize, target: usize, rows: i32, cols: i32,
+  weight: usize, smoothing: f32, probs: bool, eps: f32,
+  lossOut: usize, gradOut: usize, gradScale: f64
+): f64 {
+  const stride = <usize>cols << 2;
+  const hasW = weight != 0;
+  const lambda = <f32>1 - smoothing, mu = <f32>(<f64>smoothing / <f64>cols);
+  const lo = eps, hi = <f32>1 - eps;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const p = input + <usize>r * stride;
+    const t = target + <usize>r * stride;
+    const loss = -(probs
+      ? (hasW ? rowDotLogProb(p, cols, true, lo, hi, true, true, weight, t, lambda, mu)
+              : rowDotLogProb(p, cols, true, lo, hi, false, true, 0, t, lambda, mu))
+      : (hasW ? rowDotLogProb(p, cols, false, lo, hi, true, true, weight, t, lambda, mu)
+              : rowDotLogProb(p, cols, false, lo, hi, false, true, 0, t, lambda, mu)));
+    total += loss;
+    if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
+    if (gradOut) {
+      const q = gradOut + <usize>r * stride;
+      const g = <f32>gradScale;
+      if (probs) {
+        if (hasW) rowGrad(p, q, cols, true, lo, hi, true, true, weight, t, lambda, mu, g);
+        else rowGrad(p, q, cols, true, lo, hi, false, true, 0, t, lambda, mu, g);
+      } else {
+        if (hasW) rowGrad(p, q, cols, false, lo, hi, true, true, weight, t, lambda, mu, g);
+        else rowGrad(p, q, cols, false, lo, hi, false, true, 0, t, lambda, mu, g);
+      }
+    }
+  }
+  return total;
+}

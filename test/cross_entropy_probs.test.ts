@@ -1,0 +1,158 @@
+// crossEntropy from probabilities and log-probabilities, units, and onAllIgnored.
+
+import { describe, expect, it } from 'vitest';
+import { reference } from '../src/index.js';
+import type { CrossEntropyOptions } from '../src/index.js';
+import { backends, wasmBackends, normal, labels, probabilities, unaligned, expectClose, rng } from './helpers.js';
+
+/** Row-wise softmax in float64, rounded to float32: probabilities a model would output. */
+function softmaxOf(z: Float32Array, C: number): Float32Array {
+  return Float32Array.from(reference.softmax(z, C));
+}
+
+describe.each(backends)('crossEntropy from probabilities on %s', (_name, xe) => {
+  it('gives -ln q_y for both of the seed text\'s predictions, and 0.3677 bits for the dog', () => {
+    const p = new Float32Array([0.1, 0.5, 0.1, 0.1, 0.2, 0.1, 0.6, 0.1, 0.1, 0.1]);
+    expectClose(xe.crossEntropy(p, [0, 0], { classes: 5, from: 'probs', reduction: 'none' }), [2.302585, 2.302585], { rel: 0, abs: 1e-6 });
+    const lp = new Float32Array(Array.from(p, Math.log));
+    expectClose(xe.crossEntropy(lp, [0, 0], { classes: 5, from: 'logProbs', reduction: 'none' }), [2.302585, 2.302585], { rel: 0, abs: 1e-6 });
+    const dog = new Float32Array([0.775, 0.116, 0.039, 0.070]);
+    expectClose(xe.crossEntropy(dog, [0], { classes: 4, from: 'probs', unit: 'bits' }), 0.3677, { rel: 0, abs: 5e-5 });
+  });
+
+  it('clips a zero probability on the true class to epsilon instead of returning infinity', () => {
+    const p = new Float32Array([0, 1, 0.5, 0.5]);
+    expectClose(xe.crossEntropy(p, [0, 0], { classes: 2, from: 'probs', reduction: 'none' }), [-Math.log(1e-7), Math.LN2], { rel: 1e-6, abs: 0 });
+    expectClose(xe.crossEntropy(p, [0], { classes: 4, from: 'probs', epsilon: 1e-3 }), -Math.log(1e-3), { rel: 1e-6, abs: 0 });
+    // The clipped probability no longer moves the loss, so its gradient is 0.
+    const { grad } = xe.crossEntropyWithGrad(p, [0, 0], { classes: 2, from: 'probs', reduction: 'sum' });
+    expectClose(grad, [0, 0, -2, 0], { rel: 1e-6, abs: 0 });
+  });
+
+  it('agrees with the logits form when given softmax(z) or logSoftmax(z)', () => {
+    const C = 12, N = 6;
+    const z = normal(N * C, 1, 3);
+    const y = labels(N, C, 4);
+    const soft = probabilities(N, C, 5);
+    for (const t of [y, soft]) {
+      for (const eps of [0, 0.2]) {
+        const o: CrossEntropyOptions = { classes: C, labelSmoothing: eps, weight: new Float32Array(C).fill(1.5) };
+        const fromLogits = xe.crossEntropy(z, t, o) as number;
+        expectClose(xe.crossEntropy(softmaxOf(z, C), t, { ...o, from: 'probs' }), fromLogits, { rel: 1e-6, abs: 1e-6 });
+        const lp = Float32Array.from(reference.logSoftmax(z, C));
+        expectClose(xe.crossEntropy(lp, t, { ...o, from: 'logProbs' }), fromLogits, { rel: 1e-6, abs: 1e-6 });
+      }
+    }
+  });
+
+  it('has gradients that pass a finite-difference check for every option combination', () => {
+    const C = 4, N = 3;
+    const u = rng(8);
+    // Probabilities well inside the clip, so a small step never crosses it.
+    const probs = Float32Array.from({ length: N * C }, () => 0.1 + 0.8 * u());
+    const logProbs = probs.map(Math.log);
+    const targets = [new Int32Array([2, -100, 0]), probabilities(N, C, 9)];
+    for (const [from, input] of [['probs', probs], ['logProbs', logProbs]] as const) {
+      for (const t of targets) {
+        for (const w of [undefined, new Float32Array([0.5, 1.5, 1, 2])]) {
+          for (const eps of [0, 0.2]) {
+            for (const reduction of ['mean', 'sum'] as const) {
+              const o: CrossEntropyOptions = { classes: C, from, weight: w, labelSmoothing: eps, reduction, unit: 'bits' };
+              const { grad } = xe.crossEntropyWithGrad(input, t, o);
+              for (let j = 0; j < input.length; j++) {
+                const up = input.slice(), down = input.slice();
+                up[j] += 1e-3;
+                down[j] -= 1e-3;
+                const fd = ((xe.crossEntropy(up, t, o) as number) - (xe.crossEntropy(down, t, o) as number)) / (up[j] - down[j]);
+                if (Math.abs(fd - grad[j]) > 1e-3 + 1e-3 * Math.abs(fd)) {
+                  expect.fail(`${from} w=${!!w} eps=${eps} ${reduction}: grad[${j}] = ${grad[j]}, finite difference ${fd}`);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+});
+
+describe.each(backends)('units and onAllIgnored on %s', (_name, xe) => {
+  it('reports bits as nats / ln 2, for the loss and its gradient', () => {
+    const C = 7, N = 5;
+    const z = normal(N * C, 2, 10);
+    const y = labels(N, C, 11);
+    for (const reduction of ['mean', 'sum'] as const) {
+      const nats = xe.crossEntropyWithGrad(z, y, { classes: C, reduction });
+      const bits = xe.crossEntropyWithGrad(z, y, { classes: C, reduction, unit: 'bits' });
+      expectClose(bits.loss, (nats.loss as number) / Math.LN2, { rel: 1e-12, abs: 0 });
+      expectClose(bits.grad, Array.from(nats.grad, (g) => g / Math.LN2), { rel: 1e-6, abs: 1e-9 });
+    }
+    const none = xe.crossEntropy(z, y, { classes: C, reduction: 'none', unit: 'bits' }) as Float32Array;
+    const noneNats = xe.crossEntropy(z, y, { classes: C, reduction: 'none' }) as Float32Array;
+    expectClose(none, Array.from(noneNats, (v) => v / Math.LN2), { rel: 1e-6, abs: 0 });
+  });
+
+  it("gives NaN for a mean over no counted rows by default and 0 with onAllIgnored: 'zero'", () => {
+    const z = normal(6, 1, 12);
+    const y = [-100, -100];
+    expect(xe.crossEntropy(z, y, { classes: 3 })).toBeNaN();
+    expect(xe.crossEntropy(z, y, { classes: 3, onAllIgnored: 'nan' })).toBeNaN();
+    const zero = xe.crossEntropyWithGrad(z, y, { classes: 3, onAllIgnored: 'zero' });
+    expect(zero.loss).toBe(0);
+    expect(Array.from(zero.grad)).toEqual([0, 0, 0, 0, 0, 0]);
+    // Counted rows whose weights are all 0: PyTorch divides by 0; 'zero' gives 0 and a zero gradient.
+    const w = new Float32Array([0, 1, 1]);
+    expect(xe.crossEntropy(z, [0, 0], { classes: 3, weight: w })).toBeNaN();
+    const weighted = xe.crossEntropyWithGrad(z, [0, 0], { classes: 3, weight: w, onAllIgnored: 'zero' });
+    expect(weighted.loss).toBe(0);
+    expect(Array.from(weighted.grad)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(xe.crossEntropy(new Float32Array(0), new Float32Array(0), { classes: 3, onAllIgnored: 'zero' })).toBe(0);
+  });
+});
+
+describe.each(wasmBackends)('crossEntropy from probabilities on %s against the float64 reference', (_name, xe) => {
+  const shapes = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 32000];
+
+  it.each(shapes)('agrees for classes = %i with every option, on unaligned inputs', (C) => {
+    const N = C >= 1000 ? 3 : 7;
+    const u = rng(C);
+    const probs = unaligned(probabilities(N, C, C + 1));
+    // Some exact zeros and ones, so clipping is exercised.
+    probs[0] = 0;
+    if (C > 1) probs[C + 1] = 1;
+    const logProbs = unaligned(probs.map((p) => Math.log(Math.max(p, 1e-30))));
+    const y = labels(N, C, C + 2);
+    y[1] = -100;
+    const soft = unaligned(probabilities(N, C, C + 3));
+    const weight = unaligned(Float32Array.from({ length: C }, () => 0.25 + 2 * u()));
+    for (const [from, input] of [['probs', probs], ['logProbs', logProbs]] as const) {
+      for (const target of [y, soft]) {
+        for (const w of [undefined, weight]) {
+          for (const eps of [0, 0.15]) {
+            for (const reduction of ['mean', 'none'] as const) {
+              const o: CrossEntropyOptions = { classes: C, from, weight: w, labelSmoothing: eps, reduction };
+              const got = xe.crossEntropyWithGrad(input, target, o);
+              const want = reference.crossEntropyWithGrad(input, target, o);
+              expectClose(got.loss as number, want.loss as number, { rel: 2e-6, abs: 1e-6 });
+              // Gradients of probabilities grow like 1 / q; compare them relatively.
+              expectClose(got.grad, want.grad, { rel: 1e-6, abs: 1e-6 });
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('reaches 1e-6 relative loss error on N = 4096, C = 1000 from probabilities and log-probabilities', () => {
+    const C = 1000, N = 4096;
+    const z = normal(N * C, 3, 13);
+    const y = labels(N, C, 14);
+    const probs = softmaxOf(z, C);
+    const lp = Float32Array.from(reference.logSoftmax(z, C));
+    for (const [from, input] of [['probs', probs], ['logProbs', lp]] as const) {
+      const got = xe.crossEntropy(input, y, { classes: C, from, labelSmoothing: 0.1 }) as number;
+      const want = reference.crossEntropy(input, y, { classes: C, from, labelSmoothing: 0.1 }) as number;
+      expect(Math.abs(got - want) / want).toBeLessThanOrEqual(1e-6);
+    }
+  });
+});
