@@ -76,14 +76,22 @@ let blockCoefSum: f64 = 0;
 ): f64 {
   const sh = f32x4.splat(shift);
   const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
-  let s0 = f32x4.splat(0), s1 = s0, d0 = s0, d1 = s0, u0 = s0, u1 = s0;
+  const zero = f32x4.splat(0);
+  let s0 = zero, s1 = s0, d0 = s0, d1 = s0, u0 = s0, u1 = s0;
+  // Elements equal to the shift (x = 0, e^x = 1 exactly) are counted, not summed: a lane that holds
+  // 1.0 would round every small term added after it to 2^-24, which is the whole loss of a confident
+  // row. The count is added in f64 below.
+  let n0 = i32x4.splat(0), n1 = n0;
   let i = 0;
   for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
     const x0 = f32x4.sub(v128.load(p + o), sh);
     const x1 = f32x4.sub(v128.load(p + o, 16), sh);
-    s0 = f32x4.add(s0, expNeg4(x0));
-    s1 = f32x4.add(s1, expNeg4(x1));
+    const at0 = f32x4.eq(x0, zero), at1 = f32x4.eq(x1, zero);
+    s0 = f32x4.add(s0, v128.andnot(expNeg4(x0), at0));
+    s1 = f32x4.add(s1, v128.andnot(expNeg4(x1), at1));
+    n0 = i32x4.sub(n0, at0);
+    n1 = i32x4.sub(n1, at1);
     if (withCoef) {
       let c0 = f32x4.splat(1), c1 = c0;
       if (hasT) {
@@ -104,7 +112,9 @@ let blockCoefSum: f64 = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const x0 = f32x4.sub(v128.load(p + o), sh);
-    s0 = f32x4.add(s0, expNeg4(x0));
+    const at0 = f32x4.eq(x0, zero);
+    s0 = f32x4.add(s0, v128.andnot(expNeg4(x0), at0));
+    n0 = i32x4.sub(n0, at0);
     if (withCoef) {
       let c0 = f32x4.splat(1);
       if (hasT) c0 = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
@@ -114,8 +124,11 @@ let blockCoefSum: f64 = 0;
     }
   }
   s0 = f32x4.add(s0, s1);
+  n0 = i32x4.add(n0, n1);
   let sum = <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
           + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
+  sum += <f64>(i32x4.extract_lane(n0, 0) + i32x4.extract_lane(n0, 1)
+             + i32x4.extract_lane(n0, 2) + i32x4.extract_lane(n0, 3));
   let dot: f64 = 0, coefSum: f64 = 0;
   if (withCoef) {
     d0 = f32x4.add(d0, d1);
@@ -128,7 +141,7 @@ let blockCoefSum: f64 = 0;
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const x = load<f32>(p + o) - shift;
-    sum += <f64>expNeg(x);
+    sum += x == 0 ? 1 : <f64>expNeg(x);
     if (withCoef) {
       let c: f32 = 1;
       if (hasT) c = load<f32>(t + o) * lambda + mu;

@@ -240,6 +240,19 @@ describe.each(wasmBackends)('crossEntropy on %s against the float64 reference', 
     expectClose(none, noneRef, { rel: 1e-6, abs: 0 });
   });
 
+  it('stays exact on confident rows, where the loss is tiny (p_y ~ 0.99)', () => {
+    const N = 4096, C = 1000;
+    const z = normal(N * C, 1, 61);
+    const y = labels(N, C, 62);
+    for (let r = 0; r < N; r++) z[r * C + y[r]] += 12;
+    const got = xe.crossEntropy(z, y, { classes: C }) as number;
+    const want = reference.crossEntropy(z, y, { classes: C }) as number;
+    expect(want).toBeLessThan(0.02);
+    expect(Math.abs(got - want) / want).toBeLessThanOrEqual(1e-7);
+    const rows = xe.crossEntropy(z, y, { classes: C, reduction: 'none' }) as Float32Array;
+    expectClose(rows, reference.crossEntropy(z, y, { classes: C, reduction: 'none' }) as Float64Array, { rel: 1e-6, abs: 0 });
+  });
+
   it('streams inputs far larger than its memory without growing it', async () => {
     const fresh = await init();
     const start = fresh.driver.memoryBytes;
