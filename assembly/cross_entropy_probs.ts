@@ -5,6 +5,7 @@
 // loss = -sum_c a_c lp_c. The gradient is with respect to the input as given:
 //   log-probabilities: -a_c;
 //   probabilities: -a_c / q_c where eps <= q_c <= 1 - eps, and 0 where clipping held q_c constant.
+// Each row's loss and gradient are multiplied by its sample weight when sampleWeight != 0.
 // Sums over a row run in f32x4 lanes per block of BLOCK values, then in f64, as in row.ts.
 
 import { BLOCK } from './row';
@@ -102,7 +103,7 @@ import { log4, log1 } from './log';
  */
 export function crossEntropyProbsSparse(
   input: usize, labels: usize, rows: i32, cols: i32,
-  weight: usize, ignoreIndex: i32, smoothing: f32, probs: bool, eps: f32,
+  weight: usize, ignoreIndex: i32, smoothing: f32, sampleWeight: usize, probs: bool, eps: f32,
   lossOut: usize, gradOut: usize, gradScale: f64
 ): f64 {
   const stride = <usize>cols << 2;
@@ -132,11 +133,14 @@ export function crossEntropyProbsSparse(
                 : rowDotLogProb(p, cols, false, lo, hi, false, false, 0, 0, 0, 0));
       loss -= beta * dot;
     }
+    const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;
+    loss *= sr;
+    const scale = gradScale * sr;
     total += loss;
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
     if (gradOut) {
       const q = gradOut + <usize>r * stride;
-      const g = <f32>(gradScale * beta);
+      const g = <f32>(scale * beta);
       if (!smooth) memory.fill(q, 0, stride);
       else if (probs) {
         if (hasW) rowGrad(p, q, cols, true, lo, hi, true, false, weight, 0, 0, 0, g);
@@ -146,7 +150,7 @@ export function crossEntropyProbsSparse(
         else rowGrad(p, q, cols, false, lo, hi, false, false, 0, 0, 0, 0, g);
       }
       // The true class's own term, from the value read before the row was overwritten.
-      let gy = <f32>(-gradScale * alpha);
+      let gy = <f32>(-scale * alpha);
       if (probs) gy = qy >= lo && qy <= hi ? gy / qy : 0;
       const at = q + (<usize>y << 2);
       store<f32>(at, load<f32>(at) + gy);
@@ -162,7 +166,7 @@ export function crossEntropyProbsSparse(
  */
 export function crossEntropyProbsSoft(
   input: usize, target: usize, rows: i32, cols: i32,
-  weight: usize, smoothing: f32, probs: bool, eps: f32,
+  weight: usize, smoothing: f32, sampleWeight: usize, probs: bool, eps: f32,
   lossOut: usize, gradOut: usize, gradScale: f64
 ): f64 {
   const stride = <usize>cols << 2;
@@ -173,7 +177,8 @@ export function crossEntropyProbsSoft(
   for (let r = 0; r < rows; r++) {
     const p = input + <usize>r * stride;
     const t = target + <usize>r * stride;
-    const loss = -(probs
+    const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;
+    const loss = -sr * (probs
       ? (hasW ? rowDotLogProb(p, cols, true, lo, hi, true, true, weight, t, lambda, mu)
               : rowDotLogProb(p, cols, true, lo, hi, false, true, 0, t, lambda, mu))
       : (hasW ? rowDotLogProb(p, cols, false, lo, hi, true, true, weight, t, lambda, mu)
@@ -182,7 +187,7 @@ export function crossEntropyProbsSoft(
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
     if (gradOut) {
       const q = gradOut + <usize>r * stride;
-      const g = <f32>gradScale;
+      const g = <f32>(gradScale * sr);
       if (probs) {
         if (hasW) rowGrad(p, q, cols, true, lo, hi, true, true, weight, t, lambda, mu, g);
         else rowGrad(p, q, cols, true, lo, hi, false, true, 0, t, lambda, mu, g);

@@ -5,18 +5,19 @@ import { rowStats, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine } from './
  * class indices. For a row with label y that is not ignoreIndex, with eps = smoothing and w_c the class
  * weights (1 when weight is 0):
  *
- *   loss = (1 - eps) w_y (lse - z_y) + (eps / cols) sum_c w_c (lse - z_c)
+ *   loss = s_r [(1 - eps) w_y (lse - z_y) + (eps / cols) sum_c w_c (lse - z_c) + zLoss lse^2]
  *
+ * with s_r the row's sample weight (1 when sampleWeight is 0) and zLoss the PaLM z-loss scale.
  * computed as alpha ((m - z_y) + log s) + beta (D + U log s) from the row statistics, never forming
  * log-probabilities. Ignored rows give loss 0 and gradient 0.
  *
  * When lossOut != 0 it receives each row's loss (f32). When gradOut != 0 it receives
- * gradScale * dloss/dz = gradScale (S softmax(z) - a), with a_c = (1 - eps) w_y [c = y] + (eps/cols) w_c
- * and S = sum_c a_c; gradOut may equal logits. Returns the sum of the rows' losses in f64.
+ * gradScale * dloss/dz = gradScale s_r ((S + 2 zLoss lse) softmax(z) - a), with
+ * a_c = (1 - eps) w_y [c = y] + (eps/cols) w_c and S = sum_c a_c; gradOut may equal logits. Returns the sum of the rows' losses in f64.
  */
 export function crossEntropySparse(
   logits: usize, labels: usize, rows: i32, cols: i32,
-  weight: usize, ignoreIndex: i32, smoothing: f32,
+  weight: usize, ignoreIndex: i32, smoothing: f32, sampleWeight: usize, zLoss: f64,
   lossOut: usize, gradOut: usize, gradScale: f64
 ): f64 {
   const stride = <usize>cols << 2;
@@ -39,20 +40,26 @@ export function crossEntropySparse(
     else if (hasW) rowStats(p, cols, true, true, false, weight, 0, 0, 0);
     else rowStats(p, cols, true, false, false, 0, 0, 0, 0);
     const m = rowShift, s = rowSum, l = Math.log(s);
+    const lse = <f64>m + l;
+    const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;
     let loss = alpha * ((<f64>m - zy) + l);
     if (smooth) loss += beta * (rowDot + rowCoefSum * l);
+    if (zLoss != 0) loss += zLoss * lse * lse;
+    loss *= sr;
     total += loss;
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
     if (gradOut) {
       const q = gradOut + <usize>r * stride;
-      const total_a = alpha + (smooth ? beta * rowCoefSum : 0);
-      const k = <f32>(gradScale * total_a / s);
-      const g = <f32>(gradScale * beta);
+      const scale = gradScale * sr;
+      // d(zLoss lse^2)/dz = 2 zLoss lse softmax(z): it adds to the softmax coefficient.
+      const total_a = alpha + (smooth ? beta * rowCoefSum : 0) + (zLoss != 0 ? 2 * zLoss * lse : 0);
+      const k = <f32>(scale * total_a / s);
+      const g = <f32>(scale * beta);
       if (!smooth) rowExpAffine(p, q, cols, m, k, false, false, false, 0, 0, 0, 0, 0);
       else if (hasW) rowExpAffine(p, q, cols, m, k, true, true, false, weight, 0, 0, 0, g);
       else rowExpAffine(p, q, cols, m, k, true, false, false, 0, 0, 0, 0, g);
       const qy = q + (<usize>y << 2);
-      store<f32>(qy, load<f32>(qy) - <f32>(gradScale * alpha));
+      store<f32>(qy, load<f32>(qy) - <f32>(scale * alpha));
     }
   }
   return total;

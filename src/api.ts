@@ -1,6 +1,15 @@
 // The WebAssembly backend: validated calls, streamed through the driver's scratch window in row chunks.
 
 import type { Driver } from './driver.js';
+import { planEntropy, runEntropy, type EntropyOptions } from './entropy.js';
+import {
+  planJsDivergence, planKlDivergence, runJsDivergence, runKlDivergence,
+  type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions,
+} from './kl_divergence.js';
+import {
+  planBinaryCrossEntropy, runBinaryCrossEntropy, type BinaryCrossEntropyOptions, type BinaryTarget,
+} from './binary_cross_entropy.js';
+import { Scorer, type ScorerOptions, type ScorerState } from './scorer.js';
 import {
   planCrossEntropy, planRows,
   type CrossEntropyOptions, type CrossEntropyPlan, type IndexTarget,
@@ -116,6 +125,167 @@ export class Xentropy {
     return this.runCrossEntropy(plan, grad);
   }
 
+  /**
+   * Binary cross-entropy of each element, PyTorch's F.binary_cross_entropy_with_logits (from 'logits',
+   * the default) or F.binary_cross_entropy / Keras's binary_crossentropy (from 'probs'). Element i of
+   * the row-major [N, C] input, with c = i mod C, t = target (1 - eps) + eps / 2, w = weight[c] and
+   * pw = posWeight[c] (1 when absent):
+   *
+   *   logits x: -w [pw t log sigma(x) + (1 - t) log(1 - sigma(x))]
+   *             = w [(1 - t) x + (1 + (pw - 1) t)(log(1 + e^-|x|) + max(-x, 0))]
+   *   probs p:  -w [t log p' + (1 - t) log(1 - p')],  p' = clip(p, epsilon, 1 - epsilon)
+   *
+   * 'mean' divides the sum by N·C (NaN when empty), as PyTorch; 'bits' divides by ln 2.
+   *
+   * @param input Float32Array of N·C logits, or probabilities in [0, 1] with from 'probs'
+   * @param target same length: a Float32Array of (soft) targets in [0, 1], or a Uint8Array of 0/1
+   * @param options classes (default 1), from ('logits'), weight, posWeight (logits only),
+   *   labelSmoothing (0), epsilon (1e-7, probs only), reduction ('mean'), unit ('nats')
+   * @returns a number, or a Float32Array of N·C element losses for reduction 'none'
+   * @throws TypeError for a wrong type, an unknown option, or posWeight with 'probs' / epsilon with
+   *   'logits'; RangeError for a wrong length, a target or probability outside [0, 1] or NaN, a negative
+   *   or non-finite weight, epsilon outside (0, 0.5), before any computation
+   */
+  binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Float32Array;
+  binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): number;
+  binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): number | Float32Array {
+    const plan = planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false);
+    return runBinaryCrossEntropy(this.driver, plan, null).loss;
+  }
+
+  /**
+   * binaryCrossEntropy and its gradient with respect to the input in one pass:
+   *   logits: scale w [(1 + (pw - 1) t) sigma(x) - pw t]  (w (sigma(x) - t) without posWeight)
+   *   probs:  scale w (p - t) / (p (1 - p)) for epsilon <= p <= 1 - epsilon, 0 where the clip is active
+   * scale = 1 / (N·C) for 'mean', 1 for 'sum' and 'none' (the gradient of the sum), divided by ln 2 for
+   * bits. options.gradOut receives the gradient when given and may be `input` itself (in place).
+   * Arguments, loss and errors as binaryCrossEntropy.
+   */
+  binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options: BinaryCrossEntropyOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
+  binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): LossAndGrad<number>;
+  binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): LossAndGrad<number | Float32Array> {
+    const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true);
+    return runBinaryCrossEntropy(this.driver, plan, plan.gradOut ?? new Float32Array(plan.n));
+  }
+
+  /**
+   * Shannon entropy of each row of a distribution: H(p) = -sum_c p_c log p_c, with 0 log 0 = 0.
+   * With from 'logits', p = softmax(z) and H = lse - sum_c p_c z_c, computed without cancellation as
+   * log s + sum_c e_c (m - z_c) / s (m the row maximum, e_c = exp(z_c - m), s = sum_c e_c); a row whose
+   * log-sum-exp is not finite gives NaN.
+   *
+   * @param p row-major [N, classes] Float32Array: probabilities in [0, 1] (rows are not required to
+   *   sum to 1), or logits with from 'logits'
+   * @param classes C, a positive integer dividing p.length
+   * @param options from ('probs' | 'logits', default 'probs'), reduction ('none' | 'mean' | 'sum',
+   *   default 'none'; 'mean' is over rows, NaN when N = 0), unit ('nats' | 'bits', default 'nats')
+   * @returns a Float32Array of N entropies for 'none', else a number
+   * @throws TypeError for a non-Float32Array, a wrong option type or an unknown option; RangeError for a
+   *   bad classes or length, an unknown option value, or (from 'probs') p[i] outside [0, 1] or NaN
+   */
+  entropy(p: Float32Array, classes: number, options?: EntropyOptions & { reduction?: 'none' }): Float32Array;
+  entropy(p: Float32Array, classes: number, options: EntropyOptions & { reduction: 'mean' | 'sum' }): number;
+  entropy(p: Float32Array, classes: number, options?: EntropyOptions): number | Float32Array;
+  entropy(p: Float32Array, classes: number, options?: EntropyOptions): number | Float32Array {
+    return runEntropy(this.driver, planEntropy(p, classes, options));
+  }
+
+  /**
+   * Kullback-Leibler divergence of each row, KL(p || q) = sum_c p_c (log p_c - log q_c), the term
+   * being 0 wherever p_c = 0; PyTorch's F.kl_div(log q, p) with the class axis last.
+   *
+   * log q comes from options.from: 'probs' (default) log max(q, epsilon), epsilon default 0 (no clip);
+   * 'logProbs' q itself (F.kl_div's input); 'logits' log softmax(z) (a row whose log-sum-exp is not
+   * finite gives NaN). With logTarget, p is given as log p (F.kl_div's log_target).
+   * Reductions as F.kl_div: 'batchmean' (default) sum / N, 'mean' sum / (N C), 'sum', 'none'.
+   *
+   * @param p row-major [N, classes] Float32Array of probabilities in [0, 1], or of log-probabilities in
+   *   [-inf, 0] with logTarget
+   * @param q Float32Array of p.length: probabilities in [0, 1], logits or log-probabilities
+   * @param classes C, a positive integer dividing p.length
+   * @param options from, logTarget (false), epsilon (0, from 'probs' only, in [0, 1]),
+   *   reduction ('batchmean'), unit ('nats' | 'bits')
+   * @returns a number, or a Float32Array of N divergences for reduction 'none'
+   * @throws TypeError for a non-Float32Array, a wrong option type or an unknown option; RangeError for a
+   *   bad classes or length, an unknown option value, epsilon outside [0, 1] or with another from, p[i]
+   *   (or q[i] with from 'probs') outside [0, 1] or NaN, log p[i] above 0 or NaN with logTarget
+   */
+  klDivergence(p: Float32Array, q: Float32Array, classes: number, options: KlDivergenceOptions & { reduction: 'none' }): Float32Array;
+  klDivergence(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions): number;
+  klDivergence(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions): number | Float32Array {
+    return runKlDivergence(this.driver, planKlDivergence('klDivergence', p, q, classes, options, false), null).loss;
+  }
+
+  /**
+   * klDivergence and its gradient with respect to q in its given form, in one pass:
+   *   logits:   scale (P softmax(z) - p),  P = sum_c p_c
+   *   logProbs: -scale p
+   *   probs:    -scale p / q where q >= epsilon and p > 0, else 0 (the clip is flat there)
+   * scale = 1 / N for 'batchmean', 1 / (N C) for 'mean', 1 for 'sum' and 'none' (the gradient of the
+   * sum of row divergences), divided by ln 2 for bits. options.gradOut receives the gradient when
+   * given and may be q itself (in place), but not overlap p. Arguments, loss and errors as klDivergence.
+   */
+  klDivergenceWithGrad(p: Float32Array, q: Float32Array, classes: number, options: KlDivergenceGradOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
+  klDivergenceWithGrad(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number>;
+  klDivergenceWithGrad(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
+    const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true);
+    return runKlDivergence(this.driver, plan, plan.gradOut ?? new Float32Array(plan.q.length));
+  }
+
+  /**
+   * Jensen-Shannon divergence of each row: JS(p, q) = KL(p || m) / 2 + KL(q || m) / 2, m = (p + q) / 2,
+   * each half 0 where its probability is 0; symmetric, and within [0, ln 2] nats for distributions.
+   *
+   * @param p row-major [N, classes] Float32Array of probabilities in [0, 1], or logits with from 'logits'
+   * @param q Float32Array of p.length, in the same form as p
+   * @param classes C, a positive integer dividing p.length
+   * @param options from ('probs' | 'logits', default 'probs', for both), reduction ('batchmean' default,
+   *   'sum', 'mean', 'none' as klDivergence), unit ('nats' | 'bits')
+   * @returns a number, or a Float32Array of N divergences for reduction 'none'
+   * @throws TypeError / RangeError as klDivergence (p[i] or q[i] outside [0, 1] with from 'probs')
+   */
+  jsDivergence(p: Float32Array, q: Float32Array, classes: number, options: JsDivergenceOptions & { reduction: 'none' }): Float32Array;
+  jsDivergence(p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions): number;
+  jsDivergence(p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions): number | Float32Array {
+    return runJsDivergence(this.driver, planJsDivergence(p, q, classes, options));
+  }
+
+  /**
+   * A one-pass, mergeable evaluator of a classifier. Feed it with `update(logits, labels, bytes?)` as
+   * often as needed; `result()` then gives, over the rows whose label is not ignoreIndex:
+   * - the mean loss −log p_y in nats and bits, perplexity exp(loss), bits per token (and bits per byte
+   *   when every update gave the number of bytes its rows encode);
+   * - accuracy (arg-max, first on ties) and top-k accuracy for each k of topK (a hit when fewer than k
+   *   classes score strictly above the label);
+   * - the Brier score, the mean of sum_c (p_c − [c = y])^2;
+   * - expected and maximum calibration error of the top-label confidence p_max over `bins` equal-width
+   *   bins of [0, 1]: ECE = sum_b (n_b / N) |acc_b − conf_b|, MCE = max_b |acc_b − conf_b|.
+   * Each update runs one WebAssembly pass over each row (streamed through the scratch window); the
+   * state is O(bins + topK.length) float64 sums and counts, so scorers of disjoint shards combine with
+   * `merge`, across workers or processes through the JSON-serialisable `state()` and
+   * `scorerFromState`.
+   *
+   * @param options classes (required), topK (default [1, 5]: distinct positive integers), bins (default
+   *   15), ignoreIndex (default -100), from ('logits' default, 'probs', 'logProbs'), epsilon (from 'probs'
+   *   only: the loss clips q_y to [epsilon, 1 − epsilon], default 1e-7), unit ('nats' | 'bits', the unit
+   *   of result().loss)
+   * @returns a new, empty Scorer bound to this instance
+   * @throws TypeError for a wrong option type or an unknown option; RangeError for classes, topK or
+   *   bins that are not positive integers, or an unknown option value
+   */
+  scorer(options: ScorerOptions): Scorer {
+    return Scorer.create(this.driver, options);
+  }
+
+  /**
+   * Rebuilds a scorer from `scorer.state()` (for instance after JSON.stringify and JSON.parse in
+   * another worker), bound to this instance. Same as `Scorer.fromState(xe, state)`.
+   * @throws TypeError / RangeError for a malformed state, naming the field and value
+   */
+  scorerFromState(state: ScorerState): Scorer {
+    return Scorer.fromState(this, state);
+  }
+
   /** Streams a same-shape row kernel over the input, computing in place in the scratch window. */
   private rowwise(
     kernel: (src: number, dst: number, rows: number, cols: number) => void,
@@ -136,16 +306,20 @@ export class Xentropy {
   }
 
   private runCrossEntropy(plan: CrossEntropyPlan, grad: Float32Array | null): LossAndGrad<number | Float32Array> {
-    const { input, rows, classes, weight, labels, soft } = plan;
+    const { input, rows, classes, spatial, weight, labels, soft, sampleWeight } = plan;
     const d = this.driver;
     const per = Math.min(chunkRows(classes), rows);
     const none = plan.reduction === 'none';
     const losses = none ? new Float32Array(rows) : null;
-    const [zPtr, tPtr, wPtr, lPtr] = d.reserve(
+    const cap = plan.softcap, focal = plan.focal;
+    const [zPtr, tPtr, wPtr, lPtr, sPtr, capGradPtr] = d.reserve(
       per * classes * 4,
       soft ? per * classes * 4 : per * 4,
       weight ? classes * 4 : 0,
       none ? per * 4 : 0,
+      sampleWeight ? per * 4 : 0,
+      // With a soft cap the gradient needs the capped logits afterwards, so it gets its own buffer.
+      cap && grad ? per * classes * 4 : 0,
     );
     if (weight) d.f32(wPtr, classes).set(weight);
     const k = d.kernels;
@@ -153,31 +327,77 @@ export class Xentropy {
     for (let r0 = 0; r0 < rows; r0 += per) {
       const n = Math.min(per, rows - r0);
       const a = r0 * classes, b = (r0 + n) * classes;
-      d.f32(zPtr, b - a).set(input.subarray(a, b));
-      // The gradient is computed in place over the staged logits.
-      const gPtr = grad ? zPtr : 0;
+      gatherRows(d.f32(zPtr, b - a), input, r0, classes, spatial);
+      if (cap) k.softcapForward(zPtr, zPtr, b - a, cap);
+      // The gradient is computed in place over the staged logits unless they are needed afterwards.
+      const gPtr = !grad ? 0 : cap ? capGradPtr : zPtr;
       const w = weight ? wPtr : 0, lossOut = none ? lPtr : 0;
+      const sw = sampleWeight ? sPtr : 0;
+      if (sampleWeight) d.f32(sPtr, n).set(sampleWeight.subarray(r0, r0 + n));
       const probs = plan.from === 'probs' ? 1 : 0;
       if (soft) {
-        d.f32(tPtr, b - a).set(soft.subarray(a, b));
-        total += plan.from === 'logits'
-          ? k.crossEntropySoft(zPtr, tPtr, n, classes, w, plan.smoothing, lossOut, gPtr, plan.gradScale)
-          : k.crossEntropyProbsSoft(zPtr, tPtr, n, classes, w, plan.smoothing, probs, plan.epsilon, lossOut, gPtr, plan.gradScale);
+        gatherRows(d.f32(tPtr, b - a), soft, r0, classes, spatial);
+        total += focal
+          ? k.focalSoft(zPtr, tPtr, n, classes, w, plan.smoothing, sw, focal.gamma, focal.alpha, lossOut, gPtr, plan.gradScale)
+          : plan.from === 'logits'
+          ? k.crossEntropySoft(zPtr, tPtr, n, classes, w, plan.smoothing, sw, plan.zLoss, lossOut, gPtr, plan.gradScale)
+          : k.crossEntropyProbsSoft(
+            zPtr, tPtr, n, classes, w, plan.smoothing, sw, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
+          );
       } else {
         stageLabels(d.i32(tPtr, n), labels!, r0);
-        total += plan.from === 'logits'
-          ? k.crossEntropySparse(zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, lossOut, gPtr, plan.gradScale)
+        total += focal
+          ? k.focalSparse(
+            zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, sw, focal.gamma, focal.alpha, lossOut, gPtr, plan.gradScale,
+          )
+          : plan.from === 'logits'
+          ? k.crossEntropySparse(
+            zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, sw, plan.zLoss, lossOut, gPtr, plan.gradScale,
+          )
           : k.crossEntropyProbsSparse(
-            zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
+            zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, sw, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
           );
       }
       if (losses) losses.set(d.f32(lPtr, n), r0);
-      if (grad) grad.set(d.f32(zPtr, b - a), a);
+      if (grad && cap) k.softcapBackward(zPtr, gPtr, b - a, cap);
+      if (grad) scatterRows(grad, d.f32(gPtr, b - a), r0, classes, spatial);
     }
     total *= plan.unitScale;
     if (losses && plan.unitScale !== 1) for (let r = 0; r < rows; r++) losses[r] *= plan.unitScale;
     const loss = losses ?? (plan.reduction === 'sum' ? total : total / plan.denominator);
     return { loss, grad: grad as Float32Array };
+  }
+}
+
+/**
+ * Copies rows r0 .. r0 + dst.length / classes of src into dst as [rows, classes]. With spatial > 1, src
+ * is PyTorch's [N, C, spatial] layout and row r is sample floor(r / spatial) at position r % spatial,
+ * whose classes lie `spatial` apart.
+ */
+function gatherRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
+  if (spatial === 1) {
+    dst.set(src.subarray(r0 * classes, r0 * classes + dst.length));
+    return;
+  }
+  const n = dst.length / classes;
+  for (let i = 0; i < n; i++) {
+    const r = r0 + i;
+    const base = Math.floor(r / spatial) * classes * spatial + (r % spatial);
+    for (let c = 0; c < classes; c++) dst[i * classes + c] = src[base + c * spatial];
+  }
+}
+
+/** The inverse of gatherRows: writes staged [rows, classes] back into dst's layout. */
+function scatterRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
+  if (spatial === 1) {
+    dst.set(src, r0 * classes);
+    return;
+  }
+  const n = src.length / classes;
+  for (let i = 0; i < n; i++) {
+    const r = r0 + i;
+    const base = Math.floor(r / spatial) * classes * spatial + (r % spatial);
+    for (let c = 0; c < classes; c++) dst[base + c * spatial] = src[i * classes + c];
   }
 }
 

@@ -1,10 +1,12 @@
 // The `xentropy` command: scores a classifier's saved logits against labels (.npy files) with the
-// WebAssembly cross-entropy. The logits are streamed in row chunks, so memory stays bounded by one
+// WebAssembly scorer (loss, accuracy, top-k, Brier, calibration; src/scorer.ts). The logits are streamed in row chunks, so memory stays bounded by one
 // chunk plus the labels however large the file is.
 
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { init, type Xentropy } from './index.js';
+import type { CalibrationBin, ScorerInput } from './scorer.js';
+import { reliabilitySvg } from './calibration_svg.js';
 import {
   NpyFormatError, dtypeName, readNpyHeader, readNpyRows,
   type NpyDtype, type NpyHeader,
@@ -21,14 +23,23 @@ export const SAMPLE_LABELS = fileURLToPath(new URL('../data/sample-labels.npy', 
 /** The help text printed by `xentropy --help`. */
 export const USAGE = `Usage:
   xentropy score [--logits LOGITS.npy --labels LABELS.npy] [--json]
+                 [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--plot FILE.svg]
   xentropy --help
 
-Scores a classifier: mean cross-entropy of the logits against the labels, perplexity and accuracy.
+Scores a classifier: mean cross-entropy of the logits against the labels, perplexity, accuracy,
+top-k accuracy, Brier score and calibration errors (ECE, MCE).
 
-  --logits FILE   .npy of shape [N, C], float32 or float64: one row of raw scores per example
-  --labels FILE   .npy of shape [N], int32, int64, uint8 or uint16: the true class of each row, in [0, C)
-  --json          print one JSON object {n, classes, lossNats, lossBits, perplexity, accuracy}
-  -h, --help      print this help
+  --logits FILE      .npy of shape [N, C], float32, float64 or float16: one row of raw scores per example
+  --labels FILE      .npy of shape [N], int32, int64, uint8 or uint16: the true class of each row, in [0, C)
+  --json             print one JSON object {n, classes, lossNats, lossBits, perplexity, accuracy, count,
+                     topK, brier, ece, mce, bins}
+  --top-k K,K,...    top-k accuracies to report, positive integers (default 1,5)
+  --bins B           equal-width confidence bins for ECE, MCE and the plot (default 15)
+  --ignore-index N   rows labelled N are skipped (not counted)
+  --probs            the logits file holds probabilities (softmax outputs), not logits
+  --log-probs        the logits file holds log-probabilities (log-softmax outputs)
+  --plot FILE        write a reliability diagram (accuracy vs confidence per bin) as SVG
+  -h, --help         print this help
 
 Without --logits and --labels it scores the bundled sample (data/sample-*.npy).
 Exit status: 0 on success, 2 for a usage error or invalid input files, 1 for an internal error.
@@ -42,7 +53,14 @@ export interface CliIO {
   stderr?: (text: string) => void;
   /** Logits rows per chunk. Default: as many as fit in CHUNK_BYTES of the file (at least 1). */
   chunkRows?: number;
+  /** Whether stderr is a terminal (a progress bar is drawn only then). Default: process.stderr.isTTY. */
+  stderrIsTTY?: boolean;
+  /** Clock in ms for the progress bar. Default: performance.now. */
+  now?: () => number;
 }
+
+/** A progress bar appears only on a terminal, and only once a run has taken this long (ms). */
+export const PROGRESS_AFTER_MS = 500;
 
 /** Scores of one logits/labels pair. */
 export interface Score {
@@ -58,6 +76,33 @@ export interface Score {
   perplexity: number;
   /** Fraction of rows whose arg-max logit (first on ties) is the label. */
   accuracy: number;
+  /** Rows counted: N less the rows labelled --ignore-index. Means are over these. */
+  count: number;
+  /** Top-k accuracy by k: fewer than k classes score strictly above the label. */
+  topK: Record<string, number>;
+  /** Mean over rows of sum_c (p_c - [c = y])^2. */
+  brier: number;
+  /** Expected and maximum calibration error of the top-label confidence. */
+  ece: number;
+  mce: number;
+  /** The calibration bins. */
+  bins: CalibrationBin[];
+}
+
+/** Options of scoreNpy. */
+export interface ScoreNpyOptions {
+  /** Logits rows per chunk (default: CHUNK_BYTES of the file). */
+  chunkRows?: number;
+  /** Top-k accuracies to compute (default [1, 5]). */
+  topK?: number[];
+  /** Calibration bins (default 15). */
+  bins?: number;
+  /** Rows with this label are skipped; without it every label must be a class. */
+  ignoreIndex?: number;
+  /** What the logits file holds (default 'logits'). */
+  from?: ScorerInput;
+  /** Called after each chunk with the rows done so far and N. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** A Score with what was read, for messages and tests. */
@@ -89,14 +134,14 @@ export class CliError extends Error {
  *   Node's system errors for an unreadable one
  */
 export function scoreNpy(
-  xe: Xentropy, logitsPath: string, labelsPath: string, options: { chunkRows?: number } = {},
+  xe: Xentropy, logitsPath: string, labelsPath: string, options: ScoreNpyOptions = {},
 ): ScoreReport {
   const fd = openSync(logitsPath, 'r');
   try {
     const header = readNpyHeader(fd, logitsPath);
-    if (header.dtype !== '<f4' && header.dtype !== '<f8') {
+    if (header.dtype !== '<f4' && header.dtype !== '<f8' && header.dtype !== '<f2') {
       throw new CliError(
-        `logits file ${logitsPath} has dtype ${dtypeName(header.dtype)} ('${header.dtype}'); expected float32 or float64`,
+        `logits file ${logitsPath} has dtype ${dtypeName(header.dtype)} ('${header.dtype}'); expected float32 or float64 (or float16)`,
       );
     }
     if (header.shape.length !== 2) {
@@ -107,33 +152,45 @@ export function scoreNpy(
 
     const { dtype: labelsDtype, data: y } = readLabels(labelsPath, logitsPath, header);
     if (n === 0) throw new CliError(`logits file ${logitsPath} has no rows to score`);
+    // Without --ignore-index no label is ignored: -2^31 - 1 is no int32.
+    const ignoreIndex = options.ignoreIndex ?? -(2 ** 31) - 1;
     for (let r = 0; r < n; r++) {
-      // Checked here rather than left to crossEntropy so the message names the file, and so that a
+      // Checked here rather than left to the scorer so the message names the file, and so that a
       // label equal to the library's ignoreIndex (-100) is an error instead of a silently skipped row.
-      if (y[r] < 0 || y[r] >= classes) {
+      if ((y[r] < 0 || y[r] >= classes) && y[r] !== ignoreIndex) {
         throw new CliError(`labels file ${labelsPath}: label ${y[r]} at index ${r} is not a class in [0, ${classes})`);
       }
     }
 
     const per = chooseChunkRows(options.chunkRows, header);
     const buffer = new Float32Array(per * classes);
-    let sum = 0;
-    let correct = 0;
+    // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
+    const scorer = xe.scorer({
+      classes, topK: options.topK, bins: options.bins, from: options.from,
+      ignoreIndex: options.ignoreIndex ?? -100,
+    });
     let chunks = 0;
     for (let r0 = 0; r0 < n; r0 += per) {
       const r1 = Math.min(n, r0 + per);
       const z = readNpyRows(fd, header, r0, r1, logitsPath, buffer) as Float32Array;
-      const t = y.subarray(r0, r1);
-      // 'sum' per chunk, divided once at the end, so the mean does not depend on the chunking.
-      sum += xe.crossEntropy(z, t, { classes, reduction: 'sum' });
-      correct += countCorrect(z, t, classes);
+      try {
+        scorer.update(z, y.subarray(r0, r1));
+      } catch (e) {
+        // Probabilities out of range: name the file and the row in it rather than in the chunk.
+        const m = e instanceof RangeError ? /^logits\[(\d+)\] = (\S+) (.*)$/.exec(e.message) : null;
+        if (!m) throw e;
+        const i = r0 * classes + Number(m[1]);
+        throw new CliError(`logits file ${logitsPath}: value ${m[2]} at row ${Math.floor(i / classes)}, class ${i % classes} ${m[3]}`);
+      }
       chunks++;
+      options.onProgress?.(r1, n);
     }
-    const lossNats = sum / n;
+    const r = scorer.result();
     return {
-      n, classes, lossNats, lossBits: lossNats / Math.LN2, perplexity: Math.exp(lossNats),
-      accuracy: correct / n, logitsDtype: dtypeName(header.dtype), labelsDtype: dtypeName(labelsDtype),
-      correct, chunks,
+      n, classes, lossNats: r.lossNats, lossBits: r.lossBits, perplexity: r.perplexity,
+      accuracy: r.accuracy, count: r.count, topK: r.topK, brier: r.brier, ece: r.ece, mce: r.mce, bins: r.bins,
+      logitsDtype: dtypeName(header.dtype), labelsDtype: dtypeName(labelsDtype),
+      correct: scorer.state().correct, chunks,
     };
   } finally {
     closeSync(fd);
@@ -148,7 +205,7 @@ function readLabels(labelsPath: string, logitsPath: string, logits: NpyHeader): 
   const fd = openSync(labelsPath, 'r');
   try {
     const header = readNpyHeader(fd, labelsPath);
-    if (header.dtype === '<f4' || header.dtype === '<f8') {
+    if (header.dtype === '<f4' || header.dtype === '<f8' || header.dtype === '<f2') {
       throw new CliError(
         `labels file ${labelsPath} has dtype ${dtypeName(header.dtype)} ('${header.dtype}'); expected int32, int64, uint8 or uint16`,
       );
@@ -176,25 +233,6 @@ function chooseChunkRows(chunkRows: number | undefined, header: NpyHeader): numb
   return Math.max(1, Math.min(header.shape[0], Math.floor(CHUNK_BYTES / rowBytes)));
 }
 
-/** Rows whose arg-max (first maximum; NaN counts as the maximum, as numpy.argmax) equals the label. */
-function countCorrect(z: Float32Array, labels: Int32Array, classes: number): number {
-  let correct = 0;
-  for (let r = 0; r < labels.length; r++) {
-    const o = r * classes;
-    let best = 0;
-    let max = z[o];
-    if (max === max) {
-      for (let c = 1; c < classes; c++) {
-        const v = z[o + c];
-        if (v !== v) { best = c; break; }
-        if (v > max) { max = v; best = c; }
-      }
-    }
-    if (best === labels[r]) correct++;
-  }
-  return correct;
-}
-
 function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -203,6 +241,50 @@ interface ScoreArgs {
   logits?: string;
   labels?: string;
   json: boolean;
+  topK?: number[];
+  bins?: number;
+  ignoreIndex?: number;
+  from?: ScorerInput;
+  plot?: string;
+}
+
+/** Flags that take a value, and the ScoreArgs key each fills. */
+const VALUE_FLAGS = {
+  '--logits': 'logits', '--labels': 'labels', '--top-k': 'topK', '--bins': 'bins',
+  '--ignore-index': 'ignoreIndex', '--plot': 'plot',
+} as const;
+type ValueFlag = keyof typeof VALUE_FLAGS;
+
+const INTEGER = /^[+-]?\d+$/;
+
+/** Parses a flag's value, or throws a CliError naming the flag and the value. */
+function parseFlagValue(flag: ValueFlag, value: string): string | number | number[] {
+  const bad = (what: string): never => {
+    throw new CliError(`${flag} needs ${what}, got ${JSON.stringify(value)}`, true);
+  };
+  switch (flag) {
+    case '--top-k': {
+      const ks = value.split(',').map((part) => {
+        const k = Number(part.trim());
+        if (!INTEGER.test(part.trim()) || !(k >= 1 && k <= 2 ** 31 - 1)) bad('a comma-separated list of positive integers (like 1,5)');
+        return k;
+      });
+      if (new Set(ks).size !== ks.length) bad('distinct values');
+      return ks;
+    }
+    case '--bins': {
+      const b = Number(value);
+      if (!INTEGER.test(value) || !(b >= 1 && b <= 1_000_000)) bad('a positive integer of at most 1000000 (like 15)');
+      return b;
+    }
+    case '--ignore-index': {
+      const i = Number(value);
+      if (!INTEGER.test(value) || !(i >= -(2 ** 31) && i < 2 ** 31)) bad('an integer (like -100)');
+      return i;
+    }
+    default:
+      return value;
+  }
 }
 
 /** Parses the arguments after `score`. */
@@ -216,19 +298,29 @@ function parseScoreArgs(args: string[]): ScoreArgs | 'help' {
     if (flag === '--json') {
       if (eq >= 0) throw new CliError(`--json takes no value, got ${JSON.stringify(arg)}`, true);
       out.json = true;
-    } else if (flag === '--logits' || flag === '--labels') {
+    } else if (flag === '--probs' || flag === '--log-probs') {
+      if (eq >= 0) throw new CliError(`${flag} takes no value, got ${JSON.stringify(arg)}`, true);
+      const from: ScorerInput = flag === '--probs' ? 'probs' : 'logProbs';
+      if (out.from !== undefined && out.from !== from) throw new CliError('--probs and --log-probs cannot be combined', true);
+      out.from = from;
+    } else if (Object.prototype.hasOwnProperty.call(VALUE_FLAGS, flag)) {
       let value: string | undefined;
       if (eq >= 0) value = arg.slice(eq + 1);
       else {
         value = args[i + 1];
         // A following flag means the value was forgotten; a path starting with -- can use --flag=PATH.
+        // (A negative --ignore-index such as -100 starts with a single dash, so it is still taken.)
         if (value !== undefined && value.startsWith('--')) value = undefined;
         else i++;
       }
-      if (!value) throw new CliError(`${flag} needs a file: ${flag} FILE.npy`, true);
-      const key = flag === '--logits' ? 'logits' : 'labels';
+      const f = flag as ValueFlag;
+      if (!value) {
+        const what = f === '--logits' || f === '--labels' ? 'a file: ' + f + ' FILE.npy' : f === '--plot' ? 'a file: --plot FILE.svg' : 'a value';
+        throw new CliError(`${flag} needs ${what}`, true);
+      }
+      const key = VALUE_FLAGS[f];
       if (out[key] !== undefined) throw new CliError(`${flag} given more than once`, true);
-      out[key] = value;
+      (out as unknown as Record<string, unknown>)[key] = parseFlagValue(f, value);
     } else if (arg.startsWith('-')) {
       throw new CliError(`unknown option ${JSON.stringify(flag)} for 'score'`, true);
     } else {
@@ -253,8 +345,13 @@ function formatReport(report: ScoreReport, logits: string, labels: string, sampl
     `loss          ${f(report.lossNats)} nats`,
     `              ${f(report.lossBits)} bits`,
     `perplexity    ${f(report.perplexity)}`,
-    `accuracy      ${f(report.accuracy)}  (${report.correct} / ${report.n})`,
+    `accuracy      ${f(report.accuracy)}  (${report.correct} / ${report.count})`,
+    ...Object.entries(report.topK).map(([k, v]) => `${`top-${k} acc.`.padEnd(14)}${f(v)}`),
+    `brier         ${f(report.brier)}`,
+    `ECE           ${f(report.ece)}  (${report.bins.length} bins)`,
+    `MCE           ${f(report.mce)}`,
   ];
+  if (report.count !== report.n) lines.splice(5, 0, `counted       ${report.count}  (${report.n - report.count} ignored)`);
   return lines.join('\n') + '\n';
 }
 
@@ -283,12 +380,25 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     const logits = args.logits ?? SAMPLE_LOGITS;
     const labels = args.labels ?? SAMPLE_LABELS;
     const xe = await init();
-    const report = scoreNpy(xe, logits, labels, { chunkRows: io.chunkRows });
+    const progress = progressBar(stderr, io.stderrIsTTY ?? process.stderr.isTTY === true, io.now ?? (() => performance.now()));
+    let report: ScoreReport;
+    try {
+      report = scoreNpy(xe, logits, labels, {
+        chunkRows: io.chunkRows, topK: args.topK, bins: args.bins, ignoreIndex: args.ignoreIndex, from: args.from,
+        onProgress: progress.update,
+      });
+    } finally {
+      progress.done();
+    }
+    if (args.plot !== undefined) {
+      const { count, ece, mce, bins } = report;
+      writeFileSync(args.plot, reliabilitySvg({ count, ece, mce, bins }));
+    }
     if (args.json) {
-      const { n, classes, lossNats, lossBits, perplexity, accuracy } = report;
-      stdout(JSON.stringify({ n, classes, lossNats, lossBits, perplexity, accuracy }) + '\n');
+      const { n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins } = report;
+      stdout(JSON.stringify({ n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins }) + '\n');
     } else {
-      stdout(formatReport(report, logits, labels, sample));
+      stdout(formatReport(report, logits, labels, sample) + (args.plot !== undefined ? `plot          ${args.plot}\n` : ''));
     }
     return 0;
   } catch (e) {
@@ -304,6 +414,31 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     stderr(`xentropy: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     return 1;
   }
+}
+
+/**
+ * A progress bar on stderr, drawn only on a terminal and only once the run has taken PROGRESS_AFTER_MS,
+ * redrawn at most every 100 ms, and erased when done (so stderr ends as it began).
+ */
+function progressBar(write: (text: string) => void, tty: boolean, now: () => number) {
+  const start = now();
+  let drawn = false;
+  let last = -Infinity;
+  return {
+    update: (done: number, total: number): void => {
+      if (!tty) return;
+      const t = now();
+      if (t - start < PROGRESS_AFTER_MS || (t - last < 100 && done < total)) return;
+      last = t;
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${Math.floor((done / total) * 100)}%  ${done} / ${total} rows`);
+      drawn = true;
+    },
+    done: (): void => {
+      if (drawn) write('\r\x1b[K');
+    },
+  };
 }
 
 /** Node's errors for a missing or unreadable file (they carry an errno code and name the path). */

@@ -20,23 +20,54 @@ export interface Kernels {
   softmax(src: number, dst: number, rows: number, cols: number): void;
   crossEntropySparse(
     logits: number, labels: number, rows: number, cols: number,
-    weight: number, ignoreIndex: number, smoothing: number,
+    weight: number, ignoreIndex: number, smoothing: number, sampleWeight: number, zLoss: number,
     lossOut: number, gradOut: number, gradScale: number,
   ): number;
   crossEntropySoft(
     logits: number, target: number, rows: number, cols: number,
-    weight: number, smoothing: number,
+    weight: number, smoothing: number, sampleWeight: number, zLoss: number,
     lossOut: number, gradOut: number, gradScale: number,
   ): number;
   crossEntropyProbsSparse(
     input: number, labels: number, rows: number, cols: number,
-    weight: number, ignoreIndex: number, smoothing: number, probs: number, eps: number,
+    weight: number, ignoreIndex: number, smoothing: number, sampleWeight: number, probs: number, eps: number,
     lossOut: number, gradOut: number, gradScale: number,
   ): number;
   crossEntropyProbsSoft(
     input: number, target: number, rows: number, cols: number,
-    weight: number, smoothing: number, probs: number, eps: number,
+    weight: number, smoothing: number, sampleWeight: number, probs: number, eps: number,
     lossOut: number, gradOut: number, gradScale: number,
+  ): number;
+  binaryCrossEntropyLogits(
+    input: number, target: number, n: number, cols: number, weight: number, posWeight: number,
+    smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
+  ): number;
+  binaryCrossEntropyProbs(
+    input: number, target: number, n: number, cols: number, weight: number, lo: number, hi: number,
+    smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
+  ): number;
+  entropy(src: number, rows: number, cols: number, fromLogits: number, lossOut: number, unit: number): number;
+  klDivergence(
+    target: number, q: number, rows: number, cols: number,
+    form: number, logTarget: number, eps: number,
+    lossOut: number, gradOut: number, gradScale: number, unit: number,
+  ): number;
+  jsDivergence(p: number, q: number, rows: number, cols: number, fromLogits: number, lossOut: number, unit: number): number;
+  focalSparse(
+    logits: number, labels: number, rows: number, cols: number,
+    weight: number, ignoreIndex: number, smoothing: number, sampleWeight: number, gamma: number, alpha: number,
+    lossOut: number, gradOut: number, gradScale: number,
+  ): number;
+  focalSoft(
+    logits: number, target: number, rows: number, cols: number,
+    weight: number, smoothing: number, sampleWeight: number, gamma: number, alpha: number,
+    lossOut: number, gradOut: number, gradScale: number,
+  ): number;
+  softcapForward(src: number, dst: number, n: number, cap: number): void;
+  softcapBackward(capped: number, grad: number, n: number, cap: number): void;
+  scoreRows(
+    input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
+    outs: number, ints: number,
   ): number;
   expNegArray(src: number, dst: number, n: number): void;
   logArray(src: number, dst: number, n: number): void;
@@ -99,6 +130,11 @@ export class Driver {
   /** A Float32Array over memory at ptr; valid until the next call that may grow memory. */
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, length);
+  }
+
+  /** A Float64Array over memory at ptr (8-byte aligned); valid until the next call that may grow memory. */
+  f64(ptr: number, length: number): Float64Array {
+    return new Float64Array(this.memory.buffer, ptr, length);
   }
 
   /** An Int32Array over memory at ptr; valid until the next call that may grow memory. */

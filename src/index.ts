@@ -8,7 +8,18 @@ import * as reference from './reference/index.js';
 export { Xentropy, reference };
 export type { LossAndGrad } from './api.js';
 export type { ModuleSource } from './driver.js';
+export type { EntropyOptions, EntropyReduction, DistributionForm } from './entropy.js';
+export type {
+  KlDivergenceOptions, KlDivergenceGradOptions, JsDivergenceOptions, KlInput, DivergenceReduction,
+} from './kl_divergence.js';
+export type {
+  BinaryCrossEntropyOptions, BinaryInputForm, BinaryTarget,
+} from './binary_cross_entropy.js';
 export type { CrossEntropyOptions, Reduction, IndexTarget } from './validate.js';
+export { Scorer } from './scorer.js';
+export type {
+  ScorerOptions, ScorerInput, ScorerState, ScoreResult, CalibrationBin,
+} from './scorer.js';
 
 /** Options of `init`. */
 export interface InitOptions {

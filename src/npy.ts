@@ -23,8 +23,8 @@ export class NpyFormatError extends Error {
   }
 }
 
-/** The dtypes read and written: float32/float64 logits, int32/int64/uint8/uint16 labels. */
-export type NpyDtype = '<f4' | '<f8' | '<i4' | '<i8' | '|u1' | '<u2';
+/** The dtypes read and written: float16/float32/float64 logits, int32/int64/uint8/uint16 labels. */
+export type NpyDtype = '<f2' | '<f4' | '<f8' | '<i4' | '<i8' | '|u1' | '<u2';
 
 interface DtypeInfo {
   itemSize: number;
@@ -33,6 +33,7 @@ interface DtypeInfo {
 }
 
 const DTYPES: Record<NpyDtype, DtypeInfo> = {
+  '<f2': { itemSize: 2, kind: 'float', name: 'float16' },
   '<f4': { itemSize: 4, kind: 'float', name: 'float32' },
   '<f8': { itemSize: 8, kind: 'float', name: 'float64' },
   '<i4': { itemSize: 4, kind: 'int', name: 'int32' },
@@ -309,6 +310,9 @@ function decode(dtype: NpyDtype, bytes: Uint8Array, out: NpyData, path: string, 
     case '<f8':
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
       break;
+    case '<f2':
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+      break;
     case '<i4':
       for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
       break;
@@ -331,6 +335,37 @@ function decode(dtype: NpyDtype, bytes: Uint8Array, out: NpyData, path: string, 
       for (let i = 0; i < n; i++) out[i] = view.getUint16(i * 2, true);
       break;
   }
+}
+
+/** The value of IEEE 754 binary16 bits h (every float16 is exact in float32). */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * (1024 + fraction) * 2 ** (exponent - 25);
+}
+
+/** binary16 bits of x rounded to nearest, ties to even (overflow to infinity, as numpy). */
+export function floatToHalf(x: number): number {
+  if (Number.isNaN(x)) return 0x7e00;
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a === Infinity) return sign | 0x7c00;
+  // Subnormal spacing 2^-24 below 2^-14, else 10 fraction bits below the leading one.
+  const e = a < 2 ** -14 ? -14 : Math.floor(Math.log2(a));
+  const exponent = a >= 2 ** (e + 1) ? e + 1 : a < 2 ** e ? e - 1 : e; // log2 can be off by one
+  const ulp = 2 ** (Math.max(exponent, -14) - 10);
+  let m = a / ulp;
+  const f = Math.floor(m);
+  m = m - f > 0.5 || (m - f === 0.5 && f % 2 === 1) ? f + 1 : f;
+  const value = m * ulp;
+  if (value > 65504) return sign | 0x7c00;
+  if (value < 2 ** -14) return sign | m;
+  const be = Math.floor(Math.log2(value));
+  const exp = value >= 2 ** (be + 1) ? be + 1 : value < 2 ** be ? be - 1 : be;
+  return sign | ((exp + 15) << 10) | ((value / 2 ** (exp - 10)) - 1024);
 }
 
 /**
@@ -404,6 +439,7 @@ export function encodeNpy(
     const v = data[i];
     const at = base + i * itemSize;
     if (dtype === '<f4') view.setFloat32(at, Number(v), true);
+    else if (dtype === '<f2') view.setUint16(at, floatToHalf(Number(v)), true);
     else if (dtype === '<f8') view.setFloat64(at, Number(v), true);
     else if (dtype === '<i8') view.setBigInt64(at, toInteger(v, i, -(2n ** 63n), 2n ** 63n - 1n), true);
     else {

@@ -64,10 +64,10 @@ export function checkClasses(classes: unknown, name = 'classes'): number {
 }
 
 /** Number of rows of a row-major [rows, classes] array; RangeError when the length does not divide. */
-export function rowsOf(name: string, array: Float32Array, classes: number): number {
+export function rowsOf(name: string, array: Float32Array, classes: number, what = 'classes'): number {
   if (array.length % classes !== 0) {
     throw new RangeError(
-      `${name}.length = ${array.length} is not a multiple of classes = ${classes}`,
+      `${name}.length = ${array.length} is not a multiple of ${what} = ${classes}`,
     );
   }
   return array.length / classes;
@@ -153,6 +153,16 @@ export function checkProbabilities(name: string, values: Float32Array): void {
   }
 }
 
+/** Checks a positive integer option. */
+export function checkPositiveInt(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
 /** Checks an integer that fits in a signed 32-bit wasm argument. */
 export function checkInt32(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
@@ -163,14 +173,19 @@ export function checkInt32(name: string, value: unknown, fallback: number): numb
   return value;
 }
 
-/** Checks class weights: a Float32Array of `classes` finite, non-negative values. */
-export function checkWeight(name: string, value: unknown, classes: number): Float32Array | null {
+/**
+ * Checks weights: a Float32Array of `length` finite, non-negative values (`lengthName` says what the
+ * length is, for the message: 'classes' by default).
+ */
+export function checkWeight(
+  name: string, value: unknown, length: number, lengthName = 'classes',
+): Float32Array | null {
   if (value === undefined) return null;
   const weight = checkFloat32(name, value);
-  if (weight.length !== classes) {
-    throw new RangeError(`${name}.length must equal classes = ${classes}, got ${weight.length}`);
+  if (weight.length !== length) {
+    throw new RangeError(`${name}.length must equal ${lengthName} = ${length}, got ${weight.length}`);
   }
-  for (let c = 0; c < classes; c++) {
+  for (let c = 0; c < length; c++) {
     const w = weight[c];
     if (!(w >= 0 && w < Infinity)) {
       throw new RangeError(`${name}[${c}] = ${describe(w)} must be finite and non-negative`);
@@ -201,8 +216,46 @@ export interface CrossEntropyOptions {
   unit?: Unit;
   /** What a 'mean' over no counted rows gives: 'nan' (default, PyTorch, ONNX) or 'zero' (Keras). */
   onAllIgnored?: 'nan' | 'zero';
+  /**
+   * PyTorch's [N, C, d1..dK] layout: spatial = d1 * ... * dK, classes at stride `spatial`; targets
+   * are [N, d1..dK] indices or [N, C, d1..dK] probabilities. Default 1 (class axis last).
+   */
+  spatial?: number;
+  /** One finite, non-negative weight per row (N * spatial); 'mean' divides by their sum (Keras). */
+  sampleWeight?: Float32Array;
+  /** PaLM z-loss: adds zLoss * lse^2 to each row's loss (logits only). Default 0. */
+  zLoss?: number;
+  /** Logit soft-capping (Gemma 2): logits become softcap * tanh(x / softcap) first. Default off. */
+  softcap?: number;
+  /**
+   * Focal loss (Lin et al.; Keras CategoricalFocalCrossentropy): each class term is scaled by
+   * alpha (1 - p_c)^gamma. gamma >= 0 (default 2), alpha >= 0 (default 0.25, Keras). Logits only.
+   */
+  focal?: FocalOptions;
   /** crossEntropyWithGrad only: Float32Array of input.length to write the gradient into (may be input). */
   gradOut?: Float32Array;
+}
+
+/** Parameters of the focal loss. */
+export interface FocalOptions {
+  /** Focusing exponent gamma >= 0; 0 gives alpha times cross-entropy. Default 2. */
+  gamma?: number;
+  /** Overall weight alpha >= 0. Default 0.25 (Keras). */
+  alpha?: number;
+}
+
+/** Checks options.focal: undefined, or an object with finite, non-negative gamma and alpha. */
+export function checkFocal(name: string, value: unknown): { gamma: number; alpha: number } | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`${name} must be an object { gamma?, alpha? }, got ${describe(value)}`);
+  }
+  checkOptionNames(name, value, ['gamma', 'alpha']);
+  const f = value as Record<string, unknown>;
+  return {
+    gamma: checkNumberIn(`${name}.gamma`, f.gamma, 0, 1e6, 2),
+    alpha: checkNumberIn(`${name}.alpha`, f.alpha, 0, Number.MAX_VALUE, 0.25),
+  };
 }
 
 /** What a cross-entropy input holds. */
@@ -213,14 +266,18 @@ export const DEFAULT_EPSILON = 1e-7;
 
 const CE_OPTIONS = [
   'classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'from', 'epsilon', 'unit', 'onAllIgnored',
+  'spatial', 'sampleWeight', 'zLoss', 'softcap', 'focal',
 ] as const;
 const CE_GRAD_OPTIONS = [...CE_OPTIONS, 'gradOut'] as const;
 
 /** A validated cross-entropy call, the same for every backend. */
 export interface CrossEntropyPlan {
   input: Float32Array;
+  /** Rows of C classes: N for class-last input, N * spatial for [N, C, spatial]. */
   rows: number;
   classes: number;
+  /** Positions per sample in PyTorch's [N, C, d1..dK] layout (d1 * ... * dK); 1 for class-last. */
+  spatial: number;
   reduction: Reduction;
   weight: Float32Array | null;
   ignoreIndex: number;
@@ -230,6 +287,14 @@ export interface CrossEntropyPlan {
   epsilon: number;
   /** Factor from nats to the requested unit, applied to losses and gradients. */
   unitScale: number;
+  /** One weight per row (Keras sample_weight), or null. */
+  sampleWeight: Float32Array | null;
+  /** PaLM z-loss scale: zLoss * lse^2 is added to each row's loss. */
+  zLoss: number;
+  /** Soft cap c > 0 applied to logits as c tanh(x / c), or 0 for none. */
+  softcap: number;
+  /** Focal parameters, or null for plain cross-entropy. */
+  focal: { gamma: number; alpha: number } | null;
   /** Class indices (any accepted integer array), or null for soft targets. */
   labels: IndexTarget | null;
   /** Soft targets [rows, classes], or null for class indices. */
@@ -257,7 +322,8 @@ export function planCrossEntropy(
   checkOptionNames(`${fn} options`, options, withGrad ? CE_GRAD_OPTIONS : CE_OPTIONS);
   const o = options as Record<string, unknown>;
   const classes = checkClasses(o.classes, 'options.classes');
-  const rows = rowsOf('input', logits, classes);
+  const spatial = checkPositiveInt('options.spatial', o.spatial, 1);
+  const rows = rowsOf('input', logits, classes * spatial, spatial > 1 ? 'classes * spatial' : 'classes') * spatial;
   const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
   const weight = checkWeight('options.weight', o.weight, classes);
   const ignoreIndex = checkInt32('options.ignoreIndex', o.ignoreIndex, -100);
@@ -278,6 +344,19 @@ export function planCrossEntropy(
   }
   const unitScale = checkUnit('options.unit', o.unit);
   const onAllIgnored = checkChoice('options.onAllIgnored', o.onAllIgnored, ['nan', 'zero'], 'nan');
+  const sampleWeight = checkWeight('options.sampleWeight', o.sampleWeight, rows, 'the number of rows');
+  const zLoss = checkNumberIn('options.zLoss', o.zLoss, 0, Number.MAX_VALUE, 0);
+  if (zLoss !== 0 && from !== 'logits') {
+    throw new RangeError(`options.zLoss needs logits (it penalises log-sum-exp), got from: '${from}'`);
+  }
+  const rowWeight = (r: number) => (sampleWeight ? sampleWeight[r] : 1);
+  const softcap = o.softcap === undefined ? 0 : checkOpenInterval('options.softcap', o.softcap, 0, Infinity, 0);
+  if (softcap !== 0 && from !== 'logits') {
+    throw new RangeError(`options.softcap caps logits, got from: '${from}'`);
+  }
+  const focal = checkFocal('options.focal', o.focal);
+  if (focal && from !== 'logits') throw new RangeError(`options.focal needs logits, got from: '${from}'`);
+  if (focal && zLoss !== 0) throw new RangeError(`options.focal and options.zLoss = ${zLoss} cannot be combined`);
 
   let labels: IndexTarget | null = null;
   let soft: Float32Array | null = null;
@@ -290,7 +369,8 @@ export function planCrossEntropy(
       );
     }
     soft = target;
-    denominator = rows;
+    denominator = 0;
+    for (let r = 0; r < rows; r++) denominator += rowWeight(r);
   } else if (isIndexArray(target)) {
     if (ArrayBuffer.isView(target)) checkAttached('target', target);
     if (target.length !== rows) {
@@ -307,7 +387,7 @@ export function planCrossEntropy(
           `target[${r}] = ${describe(y)} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`,
         );
       }
-      denominator += weight ? weight[y] : 1;
+      denominator += (weight ? weight[y] : 1) * rowWeight(r);
     }
   } else {
     throw new TypeError(
@@ -324,6 +404,9 @@ export function planCrossEntropy(
     if (gradOut && weight && overlaps(gradOut, weight)) {
       throw new RangeError('options.gradOut overlaps options.weight');
     }
+    if (gradOut && sampleWeight && overlaps(gradOut, sampleWeight)) {
+      throw new RangeError('options.gradOut overlaps options.sampleWeight');
+    }
     if (gradOut && labels && ArrayBuffer.isView(labels) && overlaps(gradOut, labels)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the labels');
     }
@@ -332,8 +415,8 @@ export function planCrossEntropy(
   const emptyMean = reduction === 'mean' && denominator === 0 && onAllIgnored === 'zero';
   const gradScale = unitScale * (emptyMean ? 0 : reduction === 'mean' ? 1 / denominator : 1);
   return {
-    input: logits, rows, classes, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
-    labels, soft, denominator: emptyMean ? Infinity : denominator, gradScale, gradOut,
+    input: logits, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
+    sampleWeight, zLoss, softcap, focal, labels, soft, denominator: emptyMean ? Infinity : denominator, gradScale, gradOut,
   };
 }
 

@@ -95,6 +95,78 @@ const cases: Case[] = [
     const labels = new Int32Array(shared, 15 * 4, 3).fill(1);
     return xe.crossEntropyWithGrad(z, labels, { classes: C, gradOut: new Float32Array(shared, 4, 15) });
   }, RangeError, /options\.gradOut overlaps target/],
+
+  // entropy, klDivergence, jsDivergence
+  ['entropy p as Float64Array', (xe) => xe.entropy(new Float64Array(15) as never, C), TypeError, /p must be a Float32Array, got Float64Array\(15\)/],
+  ['entropy probability above 1', (xe) => xe.entropy(new Float32Array([0.5, 1.5, 0, 0, 0]), C), RangeError, /p\[1\] = 1\.5 is not a probability in \[0, 1\]/],
+  ['entropy NaN probability', (xe) => xe.entropy(new Float32Array([0.5, 0.5, 0, NaN, 0]), C), RangeError, /p\[3\] = NaN is not a probability/],
+  ['entropy negative probability', (xe) => xe.entropy(soft.map((v, i) => (i === 7 ? -0.25 : v)), C), RangeError, /p\[7\] = -0\.25 /],
+  ['entropy unknown from', (xe) => xe.entropy(z, C, { from: 'logprobs' as never }), RangeError, /options\.from must be one of 'probs', 'logits', got "logprobs"/],
+  ['entropy batchmean reduction', (xe) => xe.entropy(soft, C, { reduction: 'batchmean' as never }), RangeError, /options\.reduction must be one of 'none', 'mean', 'sum', got "batchmean"/],
+  ['entropy unit bytes', (xe) => xe.entropy(soft, C, { unit: 'bytes' as never }), RangeError, /options\.unit must be one of 'nats', 'bits', got "bytes"/],
+  ['entropy options not an object', (xe) => xe.entropy(soft, C, 'bits' as never), TypeError, /entropy options must be an object, got "bits"/],
+  ['entropy unknown option', (xe) => xe.entropy(soft, C, { classes: C } as never), TypeError, /entropy options has no option "classes"/],
+  ['klDivergence q of the wrong length', (xe) => xe.klDivergence(soft, new Float32Array(10), C), RangeError, /q\.length must equal p\.length = 15, got 10/],
+  ['klDivergence q as plain array', (xe) => xe.klDivergence(soft, [0.2] as never, C), TypeError, /q must be a Float32Array, got Array\(1\)/],
+  ['klDivergence q probability above 1', (xe) => xe.klDivergence(soft, soft.map((v, i) => (i === 4 ? 2 : v)), C), RangeError, /q\[4\] = 2 is not a probability in \[0, 1\]/],
+  ['klDivergence positive log target', (xe) => xe.klDivergence(soft, soft, C, { logTarget: true }), RangeError, /p\[0\] = 0\.2\d* is not a log-probability in \[-Infinity, 0\]/],
+  ['klDivergence logTarget as string', (xe) => xe.klDivergence(soft, soft, C, { logTarget: 'yes' as never }), TypeError, /options\.logTarget must be a boolean, got "yes"/],
+  ['klDivergence epsilon with logits', (xe) => xe.klDivergence(soft, z, C, { from: 'logits', epsilon: 1e-7 }), RangeError, /options\.epsilon applies only to from: 'probs', got from: 'logits'/],
+  ['klDivergence epsilon above 1', (xe) => xe.klDivergence(soft, soft, C, { epsilon: 2 }), RangeError, /options\.epsilon must be in \[0, 1\], got 2/],
+  ['klDivergence unknown reduction', (xe) => xe.klDivergence(soft, soft, C, { reduction: 'avg' as never }), RangeError, /options\.reduction must be one of 'batchmean', 'sum', 'mean', 'none', got "avg"/],
+  ['klDivergence gradOut given without grad', (xe) => xe.klDivergence(soft, soft, C, { gradOut: new Float32Array(15) } as never), TypeError, /klDivergence options has no option "gradOut"/],
+  ['klDivergenceWithGrad gradOut overlapping p', (xe) => {
+    const p = soft.slice();
+    return xe.klDivergenceWithGrad(p, z, C, { from: 'logits', gradOut: p });
+  }, RangeError, /options\.gradOut overlaps p/],
+  ['klDivergenceWithGrad gradOut of the wrong length', (xe) => xe.klDivergenceWithGrad(soft, z, C, { from: 'logits', gradOut: new Float32Array(14) }), RangeError, /options\.gradOut\.length must be 15, got 14/],
+  ['jsDivergence q probability NaN', (xe) => xe.jsDivergence(soft, soft.map((v, i) => (i === 9 ? NaN : v)), C), RangeError, /q\[9\] = NaN is not a probability/],
+  ['jsDivergence from logProbs', (xe) => xe.jsDivergence(soft, soft, C, { from: 'logProbs' as never }), RangeError, /options\.from must be one of 'probs', 'logits', got "logProbs"/],
+  // cross-entropy: inputs other than logits, units, layout and weighting options
+  ['probability above 1', (xe) => xe.crossEntropy(new Float32Array([0.5, 1.5, 0, 1]), [0, 1], { classes: 2, from: 'probs' }), RangeError, /input\[1\] = 1\.5 is not a probability in \[0, 1\]/],
+  ['NaN probability', (xe) => xe.crossEntropy(new Float32Array([NaN, 1]), [0], { classes: 2, from: 'probs' }), RangeError, /input\[0\] = NaN is not a probability/],
+  ['positive log-probability', (xe) => xe.crossEntropy(new Float32Array([-1, 0.5]), [0], { classes: 2, from: 'logProbs' }), RangeError, /input\[1\] = 0\.5 is not a log-probability/],
+  ['unknown from', (xe) => xe.crossEntropy(z, y, { classes: C, from: 'softmax' as never }), RangeError, /options\.from must be one of 'logits', 'probs', 'logProbs', got "softmax"/],
+  ['epsilon of 0.5', (xe) => xe.crossEntropy(soft, [0, 1, 2], { classes: C, from: 'probs', epsilon: 0.5 }), RangeError, /options\.epsilon must be in \(0, 0\.5\), got 0\.5/],
+  ['epsilon with logits', (xe) => xe.crossEntropy(z, y, { classes: C, epsilon: 1e-3 }), RangeError, /options\.epsilon applies only to from: 'probs', got from: 'logits'/],
+  ['unknown unit', (xe) => xe.crossEntropy(z, y, { classes: C, unit: 'bytes' as never }), RangeError, /options\.unit must be one of 'nats', 'bits', got "bytes"/],
+  ['unknown onAllIgnored', (xe) => xe.crossEntropy(z, y, { classes: C, onAllIgnored: 'skip' as never }), RangeError, /options\.onAllIgnored must be one of 'nan', 'zero', got "skip"/],
+  ['spatial not dividing the input', (xe) => xe.crossEntropy(z, y, { classes: C, spatial: 2 }), RangeError, /input\.length = 15 is not a multiple of classes \* spatial = 10/],
+  ['spatial of 0', (xe) => xe.crossEntropy(z, y, { classes: C, spatial: 0 }), RangeError, /options\.spatial must be a positive integer, got 0/],
+  ['sampleWeight of the wrong length', (xe) => xe.crossEntropy(z, y, { classes: C, sampleWeight: new Float32Array(5) }), RangeError, /options\.sampleWeight\.length must equal the number of rows = 3, got 5/],
+  ['negative sampleWeight', (xe) => xe.crossEntropy(z, y, { classes: C, sampleWeight: new Float32Array([1, -2, 1]) }), RangeError, /options\.sampleWeight\[1\] = -2 must be finite and non-negative/],
+  ['negative zLoss', (xe) => xe.crossEntropy(z, y, { classes: C, zLoss: -1e-4 }), RangeError, /options\.zLoss must be in \[0, .*\], got -0\.0001/],
+  ['zLoss with probabilities', (xe) => xe.crossEntropy(soft, y, { classes: C, from: 'probs', zLoss: 1e-4 }), RangeError, /options\.zLoss needs logits .*got from: 'probs'/],
+  ['softcap of 0', (xe) => xe.crossEntropy(z, y, { classes: C, softcap: 0 }), RangeError, /options\.softcap must be in \(0, Infinity\), got 0/],
+  ['focal as a number', (xe) => xe.crossEntropy(z, y, { classes: C, focal: 2 as never }), TypeError, /options\.focal must be an object \{ gamma\?, alpha\? \}, got 2/],
+  ['focal with a negative gamma', (xe) => xe.crossEntropy(z, y, { classes: C, focal: { gamma: -1 } }), RangeError, /options\.focal\.gamma must be in \[0, 1000000\], got -1/],
+  ['focal with an unknown key', (xe) => xe.crossEntropy(z, y, { classes: C, focal: { beta: 1 } as never }), TypeError, /options\.focal has no option "beta"/],
+  ['focal with zLoss', (xe) => xe.crossEntropy(z, y, { classes: C, focal: {}, zLoss: 1e-4 }), RangeError, /options\.focal and options\.zLoss = 0\.0001 cannot be combined/],
+  // binary cross-entropy
+  ['binary input as Float64Array', (xe) => xe.binaryCrossEntropy(new Float64Array(15) as never, soft), TypeError, /input must be a Float32Array, got Float64Array\(15\)/],
+  ['binary target as Int32Array', (xe) => xe.binaryCrossEntropy(z, new Int32Array(15) as never), TypeError, /target must be a Float32Array of probabilities in \[0, 1\] or a Uint8Array of 0\/1, got Int32Array\(15\)/],
+  ['binary target of the wrong length', (xe) => xe.binaryCrossEntropy(z, new Float32Array(14)), RangeError, /target\.length must equal input\.length = 15, got 14/],
+  ['binary target above 1', (xe) => xe.binaryCrossEntropy(z, soft.map((v, i) => (i === 7 ? 1.5 : v))), RangeError, /target\[7\] = 1\.5 is not in \[0, 1\]/],
+  ['binary target NaN', (xe) => xe.binaryCrossEntropy(z, soft.map((v, i) => (i === 2 ? NaN : v))), RangeError, /target\[2\] = NaN is not in \[0, 1\]/],
+  ['binary Uint8Array target of 2', (xe) => xe.binaryCrossEntropy(z, new Uint8Array(15).fill(2, 4)), RangeError, /target\[4\] = 2 is not in \[0, 1\]/],
+  ['binary probabilities out of range', (xe) => xe.binaryCrossEntropy(z, soft, { from: 'probs' }), RangeError, /input\[\d+\] = -?[\d.e-]+ is not a probability in \[0, 1\] \(options\.from is 'probs'\)/],
+  ['binary probability NaN', (xe) => xe.binaryCrossEntropy(new Float32Array(15).fill(0.5).fill(NaN, 9, 10), soft, { from: 'probs' }), RangeError, /input\[9\] = NaN is not a probability/],
+  ['binary epsilon 0', (xe) => xe.binaryCrossEntropy(soft, soft, { from: 'probs', epsilon: 0 }), RangeError, /options\.epsilon must be in \(0, 0\.5\), got 0/],
+  ['binary epsilon 0.5', (xe) => xe.binaryCrossEntropy(soft, soft, { from: 'probs', epsilon: 0.5 }), RangeError, /options\.epsilon must be in \(0, 0\.5\), got 0\.5/],
+  ['binary epsilon with logits', (xe) => xe.binaryCrossEntropy(z, soft, { epsilon: 1e-3 }), TypeError, /options\.epsilon applies only to from 'probs'/],
+  ['binary posWeight with probs', (xe) => xe.binaryCrossEntropy(soft, soft, { classes: C, from: 'probs', posWeight: new Float32Array(C).fill(1) }), TypeError, /options\.posWeight applies only to from 'logits'.*got from 'probs'/],
+  ['binary unknown option', (xe) => xe.binaryCrossEntropy(z, soft, { pos_weight: new Float32Array(1) } as never), TypeError, /binaryCrossEntropy options has no option "pos_weight"/],
+  ['binary gradOut given without grad', (xe) => xe.binaryCrossEntropy(z, soft, { gradOut: new Float32Array(15) } as never), TypeError, /binaryCrossEntropy options has no option "gradOut"/],
+  ['binary unknown from', (xe) => xe.binaryCrossEntropy(z, soft, { from: 'logprobs' as never }), RangeError, /options\.from must be one of 'logits', 'probs', got "logprobs"/],
+  ['binary negative weight', (xe) => xe.binaryCrossEntropy(z, soft, { classes: C, weight: new Float32Array([1, 1, -2, 1, 1]) }), RangeError, /options\.weight\[2\] = -2 must be finite and non-negative/],
+  ['binary infinite posWeight', (xe) => xe.binaryCrossEntropy(z, soft, { classes: C, posWeight: new Float32Array([1, Infinity, 1, 1, 1]) }), RangeError, /options\.posWeight\[1\] = Infinity must be finite and non-negative/],
+  ['binary weight of the wrong length', (xe) => xe.binaryCrossEntropy(z, soft, { weight: new Float32Array(5) }), RangeError, /options\.weight\.length must equal classes = 1, got 5/],
+  ['binary classes not dividing', (xe) => xe.binaryCrossEntropy(z, soft, { classes: 4 }), RangeError, /input\.length = 15 is not a multiple of classes = 4/],
+  ['binary unknown unit', (xe) => xe.binaryCrossEntropy(z, soft, { unit: 'bans' as never }), RangeError, /options\.unit must be one of 'nats', 'bits', got "bans"/],
+  ['binary gradOut overlapping target', (xe) => {
+    const t = soft.slice();
+    return xe.binaryCrossEntropyWithGrad(z, t, { gradOut: t });
+  }, RangeError, /options\.gradOut overlaps target/],
 ];
 
 describe.each(backends)('bad input on %s', (_name, xe) => {

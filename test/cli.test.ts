@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ async function run(argv: string[], extra: Omit<CliIO, 'stdout' | 'stderr'> = {})
   return { code, out, err };
 }
 
-const JSON_KEYS = ['accuracy', 'classes', 'lossBits', 'lossNats', 'n', 'perplexity'];
+const JSON_KEYS = ['accuracy', 'bins', 'brier', 'classes', 'count', 'ece', 'lossBits', 'lossNats', 'mce', 'n', 'perplexity', 'topK'];
 
 /** The expected scores, computed independently: float64 reference loss and a plain arg-max. */
 function expected(logits: Float32Array, labels: Int32Array, classes: number) {
@@ -334,3 +334,175 @@ describe('the installed command', () => {
     expect(child.stderr).toContain('unknown option "--bogus"');
   }, 30_000);
 });
+
+describe('evaluation metrics and flags', () => {
+  const n = 400, c = 6;
+  const { logits, labels } = makeData(n, c, 21);
+  let lp: string, yp: string;
+  beforeAll(() => {
+    lp = write('<f4', [n, c], logits);
+    yp = write('<i4', [n], labels);
+  });
+
+  /** The scorer's metrics in the CLI's JSON match the float64 reference scorer's. */
+  function expectMatchesReference(result: Record<string, any>, want: ReturnType<typeof reference.score>) {
+    expect(result.count).toBe(want.count);
+    expectRelClose(result.lossNats, want.lossNats, 1e-6);
+    expectRelClose(result.brier, want.brier, 1e-6);
+    expect(result.accuracy).toBe(want.accuracy);
+    expect(result.topK).toEqual(want.topK);
+    expect(result.bins.map((b: { count: number }) => b.count)).toEqual(want.bins.map((b) => b.count));
+    expect(Math.abs(result.ece - want.ece)).toBeLessThan(1e-6);
+    expect(Math.abs(result.mce - want.mce)).toBeLessThan(1e-6);
+  }
+
+  it('--top-k and --bins set the metrics in --json, which match the reference scorer', async () => {
+    const { code, out, err } = await run(['score', '--json', '--logits', lp, '--labels', yp, '--top-k', '1,3', '--bins=10'], { chunkRows: 37 });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const result = JSON.parse(out);
+    expect(Object.keys(result).sort()).toEqual(JSON_KEYS);
+    expect(Object.keys(result.topK)).toEqual(['1', '3']);
+    expect(result.bins).toHaveLength(10);
+    expectMatchesReference(result, reference.score(logits, labels, { classes: c, topK: [1, 3], bins: 10 }));
+    // Defaults: top-1 and top-5, 15 bins.
+    const plain = JSON.parse((await run(['score', '--json', '--logits', lp, '--labels', yp])).out);
+    expect(Object.keys(plain.topK)).toEqual(['1', '5']);
+    expect(plain.bins).toHaveLength(15);
+  });
+
+  it('prints the new metrics as text', async () => {
+    const { code, out } = await run(['score', '--logits', lp, '--labels', yp, '--top-k', '2']);
+    expect(code).toBe(0);
+    const want = reference.score(logits, labels, { classes: c, topK: [2] });
+    expect(Number(/top-2 acc\.\s+([\d.]+)/.exec(out)![1])).toBeCloseTo(want.topK['2'], 6);
+    expect(Number(/brier\s+([\d.]+)/.exec(out)![1])).toBeCloseTo(want.brier, 6);
+    expect(Number(/ECE\s+([\d.]+)  \(15 bins\)/.exec(out)![1])).toBeCloseTo(want.ece, 6);
+    expect(Number(/MCE\s+([\d.]+)/.exec(out)![1])).toBeCloseTo(want.mce, 6);
+  });
+
+  it('--ignore-index skips rows with that label', async () => {
+    const y = Int32Array.from(labels);
+    for (let r = 0; r < n; r += 9) y[r] = 255;
+    const path = write('|u1', [n], y);
+    const { code, out } = await run(['score', '--logits', lp, '--labels', path, '--ignore-index', '255']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/counted\s+355 {2}\(45 ignored\)/);
+    const json = JSON.parse((await run(['score', '--json', '--logits', lp, '--labels', path, '--ignore-index=255'])).out);
+    expect(json.n).toBe(n);
+    expectMatchesReference(json, reference.score(logits, y, { classes: c, ignoreIndex: 255 }));
+    const negative = write('<i4', [n], y.map((v) => (v === 255 ? -1 : v)));
+    const neg = JSON.parse((await run(['score', '--json', '--logits', lp, '--labels', negative, '--ignore-index', '-1'])).out);
+    expect(neg.count).toBe(355);
+  });
+
+  it('--probs and --log-probs read probabilities and log-probabilities', async () => {
+    const p = new Float32Array(reference.softmax(logits, c));
+    const lpr = new Float32Array(reference.logSoftmax(logits, c)).map((v) => Math.min(v, 0));
+    const pp = write('<f4', [n, c], p);
+    const lpp = write('<f8', [n, c], lpr);
+    const a = JSON.parse((await run(['score', '--json', '--probs', '--logits', pp, '--labels', yp])).out);
+    expectMatchesReference(a, reference.score(p, labels, { classes: c, from: 'probs' }));
+    const b = JSON.parse((await run(['score', '--json', '--log-probs', '--logits', lpp, '--labels', yp])).out);
+    expectMatchesReference(b, reference.score(lpr, labels, { classes: c, from: 'logProbs' }));
+    // Logits given as probabilities are refused with the file, row and class.
+    const bad = await run(['score', '--probs', '--logits', lp, '--labels', yp], { chunkRows: 50 });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(new RegExp(`logits file ${lp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: value \\S+ at row \\d+, class \\d+ is not a probability`));
+    const both = await run(['score', '--probs', '--log-probs', '--logits', lp, '--labels', yp]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('--probs and --log-probs cannot be combined');
+  });
+
+  it('reads float16 logits (as float32) with uint16 labels', async () => {
+    const hp = write('<f2', [n, c], logits);
+    const up = write('<u2', [n], labels);
+    const half = readNpy(hp);
+    expect(half.dtype).toBe('<f2');
+    const { code, out, err } = await run(['score', '--logits', hp, '--labels', up]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain(`(float16 [${n}, ${c}])`);
+    expect(out).toContain(`(uint16 [${n}])`);
+    const json = JSON.parse((await run(['score', '--json', '--logits', hp, '--labels', up], { chunkRows: 64 })).out);
+    expectMatchesReference(json, reference.score(half.data as Float32Array, labels, { classes: c }));
+  });
+
+  it('--plot writes a well-formed SVG reliability diagram with one bar per non-empty bin and the counts', async () => {
+    const svgPath = join(dir, 'calibration.svg');
+    const { code, out } = await run(['score', '--json', '--logits', lp, '--labels', yp, '--bins', '12', '--plot', svgPath]);
+    expect(code).toBe(0);
+    const result = JSON.parse(out);
+    const svg = readFileSync(svgPath, 'utf8');
+    expectWellFormedXml(svg);
+    expect(svg).toMatch(/^<\?xml[^>]*\?>\s*<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    const nonEmpty = result.bins.map((b: { count: number }, i: number) => [i, b.count]).filter(([, k]: number[]) => k > 0);
+    expect(nonEmpty.length).toBeGreaterThan(1);
+    const bars = [...svg.matchAll(/<rect class="bar" data-bin="(\d+)"[^>]* height="([\d.]+)"/g)];
+    expect(bars.map((m) => Number(m[1]))).toEqual(nonEmpty.map(([i]: number[]) => i));
+    const counts = [...svg.matchAll(/<text class="count" data-bin="(\d+)"[^>]*>(\d+)<\/text>/g)];
+    expect(counts.map((m) => [Number(m[1]), Number(m[2])])).toEqual(nonEmpty);
+    expect(svg).toContain('class="diagonal"');
+    for (const label of ['Confidence', 'Accuracy', 'Rows', `ECE ${result.ece.toFixed(4)}`]) expect(svg).toContain(label);
+    // Text output names the plot.
+    const text = await run(['score', '--logits', lp, '--labels', yp, '--plot', svgPath]);
+    expect(text.out).toContain(`plot          ${svgPath}`);
+  });
+
+  it('bad flag values name the flag and the value, exit 2', async () => {
+    const cases: [string[], string][] = [
+      [['--top-k', '0'], '--top-k needs a comma-separated list of positive integers (like 1,5), got "0"'],
+      [['--top-k', '1,x'], '--top-k needs a comma-separated list of positive integers (like 1,5), got "1,x"'],
+      [['--top-k=1,1'], '--top-k needs distinct values, got "1,1"'],
+      [['--top-k', '2.5'], 'got "2.5"'],
+      [['--bins', 'x'], '--bins needs a positive integer of at most 1000000 (like 15), got "x"'],
+      [['--bins', '0'], '--bins needs a positive integer of at most 1000000 (like 15), got "0"'],
+      [['--bins=1.5'], 'got "1.5"'],
+      [['--ignore-index', 'abc'], '--ignore-index needs an integer (like -100), got "abc"'],
+      [['--plot'], '--plot needs a file: --plot FILE.svg'],
+      [['--bins', '3', '--bins', '4'], '--bins given more than once'],
+      [['--probs=1'], '--probs takes no value'],
+    ];
+    for (const [flags, message] of cases) {
+      const result = await run(['score', '--logits', lp, '--labels', yp, ...flags]);
+      expect(result.code, flags.join(' ')).toBe(2);
+      expect(result.out).toBe('');
+      expect(result.err).toContain(message);
+    }
+  });
+
+  it('draws a progress bar on a terminal only when the run is slow, and erases it', async () => {
+    let t = 0;
+    const slow = await run(['score', '--logits', lp, '--labels', yp], { chunkRows: 40, stderrIsTTY: true, now: () => (t += 300) });
+    expect(slow.code).toBe(0);
+    expect(slow.err).toMatch(/\r\[#+ *\] \d+% {2}\d+ \/ 400 rows/);
+    expect(slow.err).toContain('100%  400 / 400 rows');
+    expect(slow.err.endsWith('\r\x1b[K')).toBe(true);
+    const fast = await run(['score', '--logits', lp, '--labels', yp], { chunkRows: 40, stderrIsTTY: true, now: () => 0 });
+    expect(fast.err).toBe('');
+    const piped = await run(['score', '--logits', lp, '--labels', yp], { chunkRows: 40, stderrIsTTY: false, now: () => (t += 300) });
+    expect(piped.err).toBe('');
+  });
+});
+
+/** A small well-formedness check: one root, balanced and properly nested tags, quoted attributes. */
+function expectWellFormedXml(xml: string): void {
+  const body = xml.replace(/^<\?xml[^?]*\?>/, '');
+  const stack: string[] = [];
+  let roots = 0;
+  const tag = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|<!--[\s\S]*?-->|[<>]/g;
+  let m: RegExpExecArray | null;
+  while ((m = tag.exec(body))) {
+    if (m[0] === '<' || m[0] === '>') expect.fail(`stray ${m[0]} at ${m.index}: ${body.slice(m.index - 20, m.index + 20)}`);
+    if (m[0].startsWith('<!--')) continue;
+    const [, close, name, , selfClose] = m;
+    if (close) expect(stack.pop(), `closing </${name}>`).toBe(name);
+    else if (!selfClose) {
+      if (stack.length === 0) roots++;
+      stack.push(name);
+    } else if (stack.length === 0) roots++;
+  }
+  expect(stack).toEqual([]);
+  expect(roots).toBe(1);
+  expect(body.replace(/<[^>]*>/g, '')).not.toMatch(/&(?!amp;|lt;|gt;|quot;|#\d+;)/);
+}

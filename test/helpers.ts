@@ -5,7 +5,9 @@ import { expect } from 'vitest';
 import { init, reference, type Xentropy } from '../src/index.js';
 
 /** The API shape every backend implements (the reference returns Float64Array where wasm returns f32). */
-export type Backend = Pick<Xentropy, 'logSoftmax' | 'softmax' | 'logSumExp' | 'crossEntropy' | 'crossEntropyWithGrad'>;
+export type Backend = Pick<Xentropy, 'logSoftmax' | 'softmax' | 'logSumExp' | 'crossEntropy' | 'crossEntropyWithGrad'
+  | 'binaryCrossEntropy' | 'binaryCrossEntropyWithGrad'
+  | 'entropy' | 'klDivergence' | 'klDivergenceWithGrad' | 'jsDivergence'>;
 
 /** Release and debug (asserting) builds of the kernels. */
 export const wasm = await init();
@@ -105,5 +107,22 @@ export function expectClose(actual: ArrayLike<number> | number, expected: ArrayL
 export function maxAbsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0;
   for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+/** Random probability rows with every 7th entry set to 0, so that 0 log 0 = 0 is exercised. */
+export function sparseProbabilities(rows: number, classes: number, seed: number): Float32Array {
+  const p = probabilities(rows, classes, seed);
+  for (let i = 3; i < p.length; i += 7) p[i] = 0;
+  return p;
+}
+
+/** Worst relative error |a - b| / |b|, element-wise for arrays (equal elements, 0 = 0 included, count 0). */
+export function relError(a: ArrayLike<number> | number, b: ArrayLike<number> | number): number {
+  if (typeof a === 'number' || typeof b === 'number') return Math.abs((a as number) - (b as number)) / Math.abs(b as number);
+  let worst = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (a[i] !== b[i]) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.abs(b[i]));
+  }
   return worst;
 }

@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  NpyFormatError, encodeNpy, npyHeaderLength, parseNpyHeader, readNpy, readNpyHeader, readNpyRows, writeNpy,
+  NpyFormatError, encodeNpy, floatToHalf, halfToFloat, npyHeaderLength, parseNpyHeader, readNpy, readNpyHeader, readNpyRows, writeNpy,
   type NpyDtype,
 } from '../src/npy.js';
 
@@ -77,6 +77,8 @@ describe('round trips', () => {
     { dtype: '<i8', values: [0, 9, -5, 2147483647, -2147483648], expected: [0, 9, -5, 2147483647, -2147483648], type: Int32Array },
     { dtype: '|u1', values: [0, 1, 200, 255], expected: [0, 1, 200, 255], type: Int32Array },
     { dtype: '<u2', values: [0, 7, 40000, 65535], expected: [0, 7, 40000, 65535], type: Int32Array },
+    // float16 is read into float32 exactly; writing rounds to nearest, ties to even, and overflows to inf.
+    { dtype: '<f2', values: [1.5, -2, 0, 65504, 1e5, 2 ** -24, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -Infinity], expected: [1.5, -2, 0, 65504, Infinity, 2 ** -24, 1, 1 + 2 ** -9, -Infinity], type: Float32Array },
   ];
   for (const { dtype, values, expected, type } of cases) {
     for (const version of [1, 2, 3] as const) {
@@ -91,6 +93,18 @@ describe('round trips', () => {
       });
     }
   }
+
+  it('float16: every bit pattern decodes and encodes back to itself', () => {
+    for (let h = 0; h < 0x10000; h++) {
+      const x = halfToFloat(h);
+      if (Number.isNaN(x)) expect((h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0).toBe(true);
+      else expect(floatToHalf(x)).toBe(h);
+    }
+    // Halfway between 1 and the next float16 rounds to even (1); just above rounds up.
+    expect(floatToHalf(1 + 2 ** -11 + 2 ** -20)).toBe(0x3c01);
+    expect(floatToHalf(65519)).toBe(0x7bff);
+    expect(floatToHalf(65520)).toBe(0x7c00);
+  });
 
   it('keeps 2-D shapes and C order', () => {
     const path = join(dir, 'rt-2d.npy');
@@ -251,7 +265,7 @@ describe('errors name the file and what was found', () => {
   });
 
   it('unsupported dtypes', () => {
-    for (const descr of ["'<c8'", "'|b1'", "'<f2'", "'|i1'", "'>i1x'"]) {
+    for (const descr of ["'<c8'", "'|b1'", "'<f16'", "'|i1'", "'>i1x'"]) {
       const path = temp(rawNpy(`{'descr': ${descr}, 'fortran_order': False, 'shape': (1,), }`, new Uint8Array(16)));
       expectNpyError(() => readNpy(path), path, `unsupported dtype ${descr}`, "'<f4' (float32)");
     }

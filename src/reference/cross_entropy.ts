@@ -31,7 +31,9 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
   for (let r = 0; r < rows; r++) {
     const a = rowCoefficients(plan, r);
     // A copy, so that a gradOut aliasing the input cannot change the row while it is being read.
-    const row = input.slice(r * classes, (r + 1) * classes);
+    const raw = input.slice(r * classes, (r + 1) * classes);
+    const cap = plan.softcap;
+    const row: ArrayLike<number> = cap ? Array.from(raw, (x) => cap * Math.tanh(x / cap)) : raw;
     if (a === null) {
       if (grad) grad.fill(0, r * classes, (r + 1) * classes);
       continue;
@@ -42,6 +44,30 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
     const logProb = (c: number) =>
       plan.from === 'logits' ? row[c] - lse : plan.from === 'probs' ? Math.log(clip(row[c])) : row[c];
     let loss = 0;
+    if (plan.focal) {
+      // Focal: each class term of -sum a_c log p_c is scaled by alpha (1 - p_c)^gamma.
+      const { gamma, alpha } = plan.focal;
+      const g = new Float64Array(classes);
+      let gSum = 0;
+      for (let c = 0; c < classes; c++) {
+        if (a[c] === 0) continue;
+        const lp = logProb(c), p = Math.exp(lp), pw = (1 - p) ** gamma;
+        loss -= alpha * a[c] * pw * lp;
+        // a p f'(p) with f(p) = (1 - p)^gamma log p; the second term's limit at p = 1 is 0.
+        g[c] = alpha * a[c] * (pw - (p === 1 ? 0 : gamma * (1 - p) ** (gamma - 1) * p * lp));
+        gSum += g[c];
+      }
+      const rowWeight = plan.sampleWeight ? plan.sampleWeight[r] : 1;
+      losses[r] = loss * rowWeight * plan.unitScale;
+      total += loss * rowWeight;
+      if (grad) {
+        for (let c = 0; c < classes; c++) {
+          const capSlope = cap ? 1 - Math.tanh(raw[c] / cap) ** 2 : 1;
+          grad[r * classes + c] = plan.gradScale * rowWeight * (Math.exp(logProb(c)) * gSum - g[c]) * capSlope;
+        }
+      }
+      continue;
+    }
     if (plan.labels) {
       // As PyTorch: the NLL term sees only the true class; the smoothing term exists only when eps > 0
       // (so a -inf logit on another class gives a finite loss without smoothing, +inf with it).
@@ -53,10 +79,15 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
     } else {
       for (let c = 0; c < classes; c++) loss -= a[c] * logProb(c);
     }
+    // The PaLM z-loss penalises log Z = lse, which drifts because softmax ignores it.
+    const zLoss = plan.zLoss !== 0;
+    if (zLoss) loss += plan.zLoss * lse * lse;
+    const rowWeight = plan.sampleWeight ? plan.sampleWeight[r] : 1;
+    loss *= rowWeight;
     losses[r] = loss * plan.unitScale;
     total += loss;
     if (grad) {
-      const mass = a.reduce((s, v) => s + v, 0);
+      const mass = a.reduce((s, v) => s + v, 0) + (zLoss ? 2 * plan.zLoss * lse : 0);
       for (let c = 0; c < classes; c++) {
         const q = row[c];
         // d/dz of -sum a log softmax(z) is mass softmax(z) - a; d/dlp of -sum a lp is -a; d/dq of
@@ -64,7 +95,9 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
         const dLoss = plan.from === 'logits' ? mass * Math.exp(logProb(c)) - a[c]
           : plan.from === 'logProbs' ? -a[c]
           : clip(q) === q ? -a[c] / q : 0;
-        grad[r * classes + c] = plan.gradScale * dLoss;
+        // d(cap tanh(x / cap))/dx = 1 - tanh^2(x / cap)
+        const capSlope = cap ? 1 - Math.tanh(raw[c] / cap) ** 2 : 1;
+        grad[r * classes + c] = plan.gradScale * rowWeight * dLoss * capSlope;
       }
     }
   }
@@ -86,21 +119,53 @@ function reduce(plan: CrossEntropyPlan, losses: Float64Array, total: number): nu
 export function crossEntropy(
   input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
 ): number | Float64Array {
-  const plan = planCrossEntropy('crossEntropy', input, target, options, false);
+  const plan = classLast(planCrossEntropy('crossEntropy', input, target, options, false));
   const { losses, total } = run(plan, null);
   return reduce(plan, losses, total);
 }
 
+/** [N, C, S] as [N * S, C]: row r is sample floor(r / S) at position r % S. */
+function toClassLast(x: Float32Array, classes: number, spatial: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const n = Math.floor(i / (classes * spatial)), c = Math.floor(i / spatial) % classes, s = i % spatial;
+    out[(n * spatial + s) * classes + c] = x[i];
+  }
+  return out;
+}
+
+/** The plan of the same call with PyTorch's [N, C, d1..dK] inputs rearranged class-last. */
+function classLast(plan: CrossEntropyPlan): CrossEntropyPlan {
+  if (plan.spatial === 1) return plan;
+  return {
+    ...plan,
+    spatial: 1,
+    input: toClassLast(plan.input, plan.classes, plan.spatial),
+    soft: plan.soft && toClassLast(plan.soft, plan.classes, plan.spatial),
+  };
+}
+
 /**
- * Reference cross-entropy and its gradient with respect to the input logits, in float64:
- * grad = scale (sum_c a_c softmax(z) - a), scale = 1 / denominator for 'mean', else 1.
- * The gradient is a Float64Array unless options.gradOut is given.
+ * Reference cross-entropy and its gradient with respect to the input, in float64: for logits
+ * grad = scale s_r ((sum_c a_c + 2 zLoss lse) softmax(z) - a), for log-probabilities -scale s_r a, for
+ * probabilities -scale s_r a / q inside the clip; scale = 1 / denominator for 'mean', else 1, over
+ * ln 2 for bits. The gradient is a Float64Array unless options.gradOut is given.
  */
 export function crossEntropyWithGrad(
   input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
-  const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
+  const given = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
+  const plan = classLast(given);
   const grad = plan.gradOut ?? new Float64Array(plan.input.length);
-  const { losses, total } = run(plan, grad);
+  // A class-last gradient goes back into the caller's layout (a copy, so gradOut may alias input).
+  const flat = given.spatial === 1 ? grad : new Float64Array(grad.length);
+  const { losses, total } = run(plan, flat);
+  if (flat !== grad) {
+    const { classes, spatial } = given;
+    for (let i = 0; i < grad.length; i++) {
+      const n = Math.floor(i / (classes * spatial)), c = Math.floor(i / spatial) % classes, s = i % spatial;
+      grad[i] = flat[(n * spatial + s) * classes + c];
+    }
+  }
   return { loss: reduce(plan, losses, total), grad };
 }

@@ -1,0 +1,172 @@
+// Categorical focal loss (Lin et al. 2017, "Focal Loss for Dense Object Detection"; Keras'
+// CategoricalFocalCrossentropy): loss = -alpha sum_c a_c (1 - p_c)^gamma log p_c with p = softmax(z)
+// and a_c the row's weighted, smoothed target, as in the other cross-entropy kernels.
+//
+// Gradient: with f(p) = (1 - p)^gamma log p and g_c = a_c p_c f'(p_c)
+//   = a_c [(1 - p_c)^gamma - gamma (1 - p_c)^gamma p_c log p_c / (1 - p_c)],
+// dloss/dz_j = alpha (p_j sum_c g_c - g_j). (1 - p)^gamma = exp(gamma log(1 - p)) uses the vector exp
+// and log (the argument is <= 0, as expNeg4 needs); where p rounds to 1 the power is 0^gamma and the
+// second term takes its limit, 0. A row is swept three times: statistics, loss and sum g, gradient.
+// Tails run the vector code on one lane, so every element is computed the same way.
+
+import { rowStats, rowShift, rowSum, BLOCK } from './row';
+import { expNeg4 } from './exp';
+import { log4 } from './log';
+
+const LANE = v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
+
+// Per-lane results of focalLanes (AS functions return one value).
+let laneGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+let laneProb: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+/** Returns -a (1 - p)^gamma log p per lane; leaves g in laneGrad and p in laneProb. */
+// @ts-ignore: decorator
+@inline function focalLanes(z: v128, a: v128, shift: v128, logS: v128, invS: v128, gamma: f32): v128 {
+  const x = f32x4.sub(z, shift);
+  const lp = f32x4.sub(x, logS);
+  const p = f32x4.mul(expNeg4(x), invS);
+  const omp = f32x4.sub(f32x4.splat(1), p);
+  const one = f32x4.eq(omp, f32x4.splat(0));
+  const g4 = f32x4.splat(gamma);
+  // 0^gamma is 1 for gamma = 0 and 0 above; log 0 would turn 0 * -inf into NaN.
+  const atOne = f32x4.splat(gamma == 0 ? <f32>1 : <f32>0);
+  const pw = v128.bitselect(atOne, expNeg4(f32x4.mul(g4, log4(omp))), one);
+  const second = v128.andnot(f32x4.div(f32x4.mul(f32x4.mul(g4, pw), f32x4.mul(p, lp)), omp), one);
+  // Classes with no target weight contribute nothing, even a masked -inf logit (0 * -inf is NaN).
+  const none = f32x4.eq(a, f32x4.splat(0));
+  laneGrad = v128.andnot(f32x4.mul(a, f32x4.sub(pw, second)), none);
+  laneProb = p;
+  return v128.andnot(f32x4.neg(f32x4.mul(a, f32x4.mul(pw, lp))), none);
+}
+
+/** a for four classes j..j+3: (w or 1)(lambda t + mu or mu) plus alphaY where the class is y. */
+// @ts-ignore: decorator
+@inline function coef4(o: usize, j: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
+  lambda: f32, mu: f32, alphaY: f32): v128 {
+  let c = hasT ? f32x4.add(f32x4.mul(v128.load(t + o), f32x4.splat(lambda)), f32x4.splat(mu)) : f32x4.splat(mu);
+  if (hasW) c = f32x4.mul(c, v128.load(w + o));
+  return f32x4.add(c, v128.and(f32x4.splat(alphaY), i32x4.eq(i32x4.add(i32x4.splat(j), LANE), i32x4.splat(y))));
+}
+
+/** Scalar coefficient of class j, in the same operation order as coef4. */
+// @ts-ignore: decorator
+@inline function coef1(o: usize, j: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
+  lambda: f32, mu: f32, alphaY: f32): f32 {
+  let c = hasT ? load<f32>(t + o) * lambda + mu : mu;
+  if (hasW) c *= load<f32>(w + o);
+  return c + (j == y ? alphaY : <f32>0);
+}
+
+/** One row: returns its loss (before alpha and sample weight); writes the gradient when q != 0. */
+// @ts-ignore: decorator
+@inline function rowFocal(
+  p: usize, q: usize, n: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
+  lambda: f32, mu: f32, alphaY: f32, gamma: f32, scale: f32
+): f64 {
+  rowStats(p, n, false, false, false, 0, 0, 0, 0);
+  const s = rowSum;
+  const shift = f32x4.splat(rowShift), invS = f32x4.splat(<f32>(1 / s)), logS = f32x4.splat(<f32>Math.log(s));
+  let loss: f64 = 0, gSum: f64 = 0;
+  const whole = n & ~3;
+  let j = 0;
+  // f32 lanes within a block of BLOCK classes, f64 across blocks (as row.ts sums).
+  while (j < whole) {
+    const end = min(j + BLOCK, whole);
+    let lossAcc = f32x4.splat(0), gAcc = f32x4.splat(0);
+    for (; j < end; j += 4) {
+      const o = <usize>j << 2;
+      const a = coef4(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY);
+      lossAcc = f32x4.add(lossAcc, focalLanes(v128.load(p + o), a, shift, logS, invS, gamma));
+      gAcc = f32x4.add(gAcc, laneGrad);
+    }
+    loss += <f64>f32x4.extract_lane(lossAcc, 0) + <f64>f32x4.extract_lane(lossAcc, 1)
+          + <f64>f32x4.extract_lane(lossAcc, 2) + <f64>f32x4.extract_lane(lossAcc, 3);
+    gSum += <f64>f32x4.extract_lane(gAcc, 0) + <f64>f32x4.extract_lane(gAcc, 1)
+          + <f64>f32x4.extract_lane(gAcc, 2) + <f64>f32x4.extract_lane(gAcc, 3);
+  }
+  for (let k = j; k < n; k++) {
+    const o = <usize>k << 2;
+    const a = f32x4.splat(coef1(o, k, y, hasW, w, hasT, t, lambda, mu, alphaY));
+    loss += <f64>f32x4.extract_lane(focalLanes(f32x4.splat(load<f32>(p + o)), a, shift, logS, invS, gamma), 0);
+    gSum += <f64>f32x4.extract_lane(laneGrad, 0);
+  }
+  if (q) {
+    const sc = f32x4.splat(scale), gs = f32x4.splat(<f32>gSum);
+    for (j = 0; j + 4 <= n; j += 4) {
+      const o = <usize>j << 2;
+      focalLanes(v128.load(p + o), coef4(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY), shift, logS, invS, gamma);
+      v128.store(q + o, f32x4.mul(sc, f32x4.sub(f32x4.mul(laneProb, gs), laneGrad)));
+    }
+    for (; j < n; j++) {
+      const o = <usize>j << 2;
+      const a = f32x4.splat(coef1(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY));
+      focalLanes(f32x4.splat(load<f32>(p + o)), a, shift, logS, invS, gamma);
+      store<f32>(q + o, f32x4.extract_lane(f32x4.mul(sc, f32x4.sub(f32x4.mul(laneProb, gs), laneGrad)), 0));
+    }
+  }
+  return loss;
+}
+
+/**
+ * Focal loss against class indices: a_c = (1 - eps) w_y [c = y] + (eps / cols) w_c; rows labelled
+ * ignoreIndex give 0. Each row's loss and gradient are multiplied by alpha and its sample weight.
+ * lossOut, gradOut (may equal logits) and gradScale as crossEntropySparse; returns the loss sum.
+ */
+export function focalSparse(
+  logits: usize, labels: usize, rows: i32, cols: i32,
+  weight: usize, ignoreIndex: i32, smoothing: f32, sampleWeight: usize, gamma: f32, alpha: f32,
+  lossOut: usize, gradOut: usize, gradScale: f64
+): f64 {
+  const stride = <usize>cols << 2;
+  const hasW = weight != 0;
+  const mu = <f32>(<f64>smoothing / <f64>cols);
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const p = logits + <usize>r * stride;
+    const q = gradOut ? gradOut + <usize>r * stride : 0;
+    const y = load<i32>(labels + (<usize>r << 2));
+    if (y == ignoreIndex) {
+      if (lossOut) store<f32>(lossOut + (<usize>r << 2), 0);
+      if (q) memory.fill(q, 0, stride);
+      continue;
+    }
+    const wy: f32 = hasW ? load<f32>(weight + (<usize>y << 2)) : 1;
+    const alphaY = (<f32>1 - smoothing) * wy;
+    const sr: f64 = <f64>alpha * (sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1);
+    const scale = <f32>(gradScale * sr);
+    const loss = sr * (hasW
+      ? rowFocal(p, q, cols, y, true, weight, false, 0, 0, mu, alphaY, gamma, scale)
+      : rowFocal(p, q, cols, y, false, 0, false, 0, 0, mu, alphaY, gamma, scale));
+    total += loss;
+    if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
+  }
+  return total;
+}
+
+/**
+ * Focal loss against soft targets t: a_c = (w_c or 1)((1 - eps) t_c + eps / cols). Otherwise as
+ * focalSparse.
+ */
+export function focalSoft(
+  logits: usize, target: usize, rows: i32, cols: i32,
+  weight: usize, smoothing: f32, sampleWeight: usize, gamma: f32, alpha: f32,
+  lossOut: usize, gradOut: usize, gradScale: f64
+): f64 {
+  const stride = <usize>cols << 2;
+  const hasW = weight != 0;
+  const lambda = <f32>1 - smoothing, mu = <f32>(<f64>smoothing / <f64>cols);
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const p = logits + <usize>r * stride;
+    const t = target + <usize>r * stride;
+    const q = gradOut ? gradOut + <usize>r * stride : 0;
+    const sr: f64 = <f64>alpha * (sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1);
+    const scale = <f32>(gradScale * sr);
+    const loss = sr * (hasW
+      ? rowFocal(p, q, cols, -1, true, weight, true, t, lambda, mu, 0, gamma, scale)
+      : rowFocal(p, q, cols, -1, false, 0, true, t, lambda, mu, 0, gamma, scale));
+    total += loss;
+    if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
+  }
+  return total;
+}

@@ -1,0 +1,166 @@
+import { rowStats, rowShift, rowSum, rowExpAffine } from './row';
+import { expNeg4, expNeg } from './exp';
+import { log4, log1 } from './log';
+
+// Forms of the second argument q, as the TypeScript side numbers them.
+// @ts-ignore: decorator
+@inline const Q_PROBS = 0;
+// @ts-ignore: decorator
+@inline const Q_LOGITS = 1;
+// @ts-ignore: decorator
+@inline const Q_LOG_PROBS = 2;
+
+/** Floats per f32 accumulation span: short, so a row's f32 rounding error does not grow with C. */
+// @ts-ignore: decorator
+@inline const SPAN: i32 = 256;
+
+// Partial result of klSweep besides its return value (AS functions return one value).
+let sweepMass: f64 = 0;
+
+/** Adds the four lanes of two f32x4 accumulators in f64. */
+// @ts-ignore: decorator
+@inline function lanes(a: v128, b: v128): f64 {
+  return <f64>f32x4.extract_lane(a, 0) + <f64>f32x4.extract_lane(a, 1)
+       + <f64>f32x4.extract_lane(a, 2) + <f64>f32x4.extract_lane(a, 3)
+       + <f64>f32x4.extract_lane(b, 0) + <f64>f32x4.extract_lane(b, 1)
+       + <f64>f32x4.extract_lane(b, 2) + <f64>f32x4.extract_lane(b, 3);
+}
+
+/**
+ * One pass over a row of n classes: returns sum_c p_c (log p_c - l_c) with the term 0 wherever p_c = 0
+ * (chosen by a select: log 0 = -inf and 0 * inf would be NaN), and sets sweepMass = sum_c p_c.
+ *
+ *   form Q_PROBS:     l_c = log max(q_c, eps)
+ *   form Q_LOG_PROBS: l_c = q_c
+ *   form Q_LOGITS:    l_c = q_c - m, the logit shifted by the row maximum (the caller adds
+ *                     sweepMass * log s, completing log softmax)
+ *
+ * With logTarget, t holds log p: p = exp(log p) is computed and written back over t, where the logits
+ * gradient reads it. When grad != 0 (probs and log-probs forms only) it receives the gradient
+ * -g p_c / q_c (0 where p_c = 0 or q_c < eps, the clip being flat there) or -g p_c; grad may equal q,
+ * as each q_c is read before its gradient is stored. Lanes accumulate in f32 over spans of SPAN floats
+ * (64 terms per lane), then in f64.
+ */
+// @ts-ignore: decorator
+@inline function klSweep(
+  t: usize, q: usize, n: i32, form: i32, logTarget: bool, eps: f32, m: f32, grad: usize, g: f32,
+): f64 {
+  const zero = f32x4.splat(0), eps4 = f32x4.splat(eps), m4 = f32x4.splat(m), ng4 = f32x4.splat(-g);
+  let total: f64 = 0, mass: f64 = 0;
+  let i = 0;
+  for (let off = 0; off < n; off += SPAN) {
+    const end = min(off + SPAN, n);
+    let a0 = zero, u0 = zero;
+    for (; i + 4 <= end; i += 4) {
+      const o = <usize>i << 2;
+      const x = v128.load(t + o), qv = v128.load(q + o);
+      let p = x, lp = x;
+      if (logTarget) {
+        p = expNeg4(x);
+        v128.store(t + o, p);
+      } else {
+        lp = log4(x);
+      }
+      let l = qv;
+      if (form == Q_PROBS) l = log4(f32x4.max(qv, eps4));
+      else if (form == Q_LOGITS) l = f32x4.sub(qv, m4);
+      const none = f32x4.eq(p, zero);
+      a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(p, f32x4.sub(lp, l)), none));
+      u0 = f32x4.add(u0, p);
+      if (grad) {
+        let d = f32x4.mul(ng4, p);
+        if (form == Q_PROBS) {
+          d = v128.bitselect(zero, f32x4.div(d, qv), v128.or(none, f32x4.lt(qv, eps4)));
+        }
+        v128.store(grad + o, d);
+      }
+    }
+    total += lanes(a0, zero);
+    mass += lanes(u0, zero);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(t + o), qv = load<f32>(q + o);
+    let p = x, lp = x;
+    if (logTarget) {
+      p = expNeg(x);
+      store<f32>(t + o, p);
+    } else {
+      lp = log1(x);
+    }
+    let l = qv;
+    if (form == Q_PROBS) l = log1(max(qv, eps));
+    else if (form == Q_LOGITS) l = qv - m;
+    const none = p == 0;
+    total += <f64>(none ? <f32>0 : p * (lp - l));
+    mass += <f64>p;
+    if (grad) {
+      let d = -g * p;
+      if (form == Q_PROBS) d = none || qv < eps ? <f32>0 : d / qv;
+      store<f32>(grad + o, d);
+    }
+  }
+  sweepMass = mass;
+  return total;
+}
+
+/**
+ * Kullback-Leibler divergence KL(p || q) = sum_c p_c (log p_c - log q_c) of `rows` rows of `cols`
+ * classes, with the term 0 wherever p_c = 0, PyTorch's F.kl_div(log q, p) pointwise. p is given as
+ * probabilities, or as log p when logTarget. log q comes from `form`: probabilities clipped below at
+ * eps (log max(q, eps)), log-probabilities, or logits (log softmax(z) = z - m - log s from rowStats;
+ * a row whose maximum is not finite gives NaN loss and NaN gradient).
+ *
+ * When lossOut != 0 it receives each row's divergence times unit (f32). When gradOut != 0 it receives
+ * the gradient of gradScale * loss with respect to q in its given form:
+ *   probs:     -gradScale p_c / q_c  (0 where p_c = 0 or q_c < eps)
+ *   logProbs:  -gradScale p_c
+ *   logits:     gradScale (P softmax(z) - p),  P = sum_c p_c
+ * gradOut may equal q. With logTarget, target is overwritten with exp(target). Returns the sum of the
+ * rows' divergences in nats (f64).
+ */
+export function klDivergence(
+  target: usize, q: usize, rows: i32, cols: i32,
+  form: i32, logTarget: bool, eps: f32,
+  lossOut: usize, gradOut: usize, gradScale: f64, unit: f64,
+): f64 {
+  const stride = <usize>cols << 2;
+  const g = <f32>gradScale;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = target + <usize>r * stride;
+    const z = q + <usize>r * stride;
+    const dst = gradOut ? gradOut + <usize>r * stride : 0;
+    let kl: f64;
+    if (form == Q_LOGITS) {
+      rowStats(z, cols, false, false, false, 0, 0, 0, 0);
+      const m = rowShift, s = rowSum;
+      const sweep = logTarget
+        ? klSweep(t, z, cols, Q_LOGITS, true, 0, m, 0, 0)
+        : klSweep(t, z, cols, Q_LOGITS, false, 0, m, 0, 0);
+      const mass = sweepMass;
+      // A non-finite shift means the row's log-softmax is NaN (PyTorch's log_softmax of +inf, NaN, or
+      // an all -inf row), and so is everything derived from it.
+      const finite = m - m == 0;
+      kl = finite ? sweep + mass * Math.log(s) : NaN;
+      if (dst) {
+        if (finite) {
+          rowExpAffine(z, dst, cols, m, <f32>(gradScale * mass / s), true, false, true, 0, t, 1, 0, g);
+        } else {
+          for (let c = 0; c < cols; c++) store<f32>(dst + (<usize>c << 2), NaN);
+        }
+      }
+    } else if (form == Q_PROBS) {
+      kl = logTarget
+        ? klSweep(t, z, cols, Q_PROBS, true, eps, 0, dst, g)
+        : klSweep(t, z, cols, Q_PROBS, false, eps, 0, dst, g);
+    } else {
+      kl = logTarget
+        ? klSweep(t, z, cols, Q_LOG_PROBS, true, 0, 0, dst, g)
+        : klSweep(t, z, cols, Q_LOG_PROBS, false, 0, 0, dst, g);
+    }
+    total += kl;
+    if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>(kl * unit));
+  }
+  return total;
+}

@@ -1,0 +1,177 @@
+// Per-row statistics for model evaluation (src/scorer.ts folds them into a mergeable f64 state).
+//
+// For each counted row (label y != ignoreIndex) one call computes, from logits z (from = 0),
+// probabilities q (from = 1) or log-probabilities (from = 2):
+//   loss   -log p_y in nats (for probabilities, -log clip(q_y, eps, 1 - eps))
+//   conf   the top-label probability p_max (1 / s for logits: exp(z_max - lse))
+//   brier  sum_c (p_c - [c = y])^2, formed as sum_{c != y} p_c^2 + (1 - p_y)^2 so that a confident,
+//          correct row does not lose its small value to the cancellation in sum p^2 - 2 p_y + 1
+//   pred   the arg-max, first index on ties
+//   rank   the number of classes whose score is strictly greater than the true class's (top-k hit
+//          when rank < k)
+// Logit rows get their log-sum-exp from rowStats, then one more sweep (the row is re-read from cache)
+// for the arg-max, the rank and the sums over c != y. Those sums run in f32x4 lanes over spans of
+// SPAN floats, added in f64, as entropy.ts does; every term is non-negative, so nothing cancels.
+//
+// A logit row whose log-sum-exp is not finite (a NaN or +inf, or only -inf) goes through a plain f64
+// scan that follows the reference: NaN propagates, and the arg-max is numpy's (the first NaN if any).
+
+import { rowStats, rowShift, rowSum } from './row';
+import { expNeg4, expNeg } from './exp';
+
+/** Floats per f32 accumulation span; a multiple of 4. */
+// @ts-ignore: decorator
+@inline const SPAN: i32 = 256;
+
+let sweepOther: f64 = 0;
+let sweepOtherSq: f64 = 0;
+let sweepRank: i32 = 0;
+let sweepArg: i32 = 0;
+let sweepMax: f32 = 0;
+
+/**
+ * One sweep over a row of n scores at p with true class y: rank of y, first arg-max, and
+ * sum / sum of squares of e_c over c != y, where e_c = exp(z_c - shift) (mode 0), q_c (1) or
+ * exp(lp_c) (2). NaN never wins the arg-max here (callers route NaN rows elsewhere).
+ */
+// @ts-ignore: decorator
+@inline function sweep(p: usize, n: i32, y: i32, shift: f32, mode: i32): void {
+  const zy = load<f32>(p + (<usize>y << 2));
+  const zy4 = f32x4.splat(zy), sh = f32x4.splat(shift), y4 = i32x4.splat(y), four = i32x4.splat(4);
+  let idx = i32x4(0, 1, 2, 3);
+  let rank = i32x4.splat(0);
+  let bestV = f32x4.splat(-Infinity);
+  let bestI = i32x4.splat(i32.MAX_VALUE);
+  let other: f64 = 0, otherSq: f64 = 0;
+  let i = 0;
+  for (let off = 0; off < n; off += SPAN) {
+    const end = min(off + SPAN, n);
+    let o = f32x4.splat(0), q = o;
+    for (; i + 4 <= end; i += 4) {
+      const z = v128.load(p + (<usize>i << 2));
+      rank = i32x4.sub(rank, f32x4.gt(z, zy4));
+      // Strictly greater: each lane keeps its first maximum.
+      const gt = f32x4.gt(z, bestV);
+      bestV = v128.bitselect(z, bestV, gt);
+      bestI = v128.bitselect(idx, bestI, gt);
+      let e = mode == 0 ? expNeg4(f32x4.sub(z, sh)) : mode == 1 ? z : expNeg4(z);
+      e = v128.andnot(e, i32x4.eq(idx, y4));
+      o = f32x4.add(o, e);
+      q = f32x4.add(q, f32x4.mul(e, e));
+      idx = i32x4.add(idx, four);
+    }
+    other += <f64>f32x4.extract_lane(o, 0) + <f64>f32x4.extract_lane(o, 1)
+           + <f64>f32x4.extract_lane(o, 2) + <f64>f32x4.extract_lane(o, 3);
+    otherSq += <f64>f32x4.extract_lane(q, 0) + <f64>f32x4.extract_lane(q, 1)
+             + <f64>f32x4.extract_lane(q, 2) + <f64>f32x4.extract_lane(q, 3);
+  }
+  let r = i32x4.extract_lane(rank, 0) + i32x4.extract_lane(rank, 1)
+        + i32x4.extract_lane(rank, 2) + i32x4.extract_lane(rank, 3);
+  let m: f32 = -Infinity;
+  let arg: i32 = i32.MAX_VALUE;
+  for (let l = 0; l < 4; l++) {
+    const v = f32x4.extract_lane(bestV, 0), k = i32x4.extract_lane(bestI, 0);
+    // extract_lane needs a constant lane: rotate the vectors instead.
+    if (v > m || (v == m && k < arg)) { m = v; arg = k; }
+    bestV = i8x16.shuffle(bestV, bestV, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+    bestI = i8x16.shuffle(bestI, bestI, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+  }
+  for (; i < n; i++) {
+    const z = load<f32>(p + (<usize>i << 2));
+    if (z > zy) r++;
+    if (z > m) { m = z; arg = i; }
+    if (i != y) {
+      const e: f32 = mode == 0 ? expNeg(z - shift) : mode == 1 ? z : expNeg(z);
+      other += <f64>e;
+      otherSq += <f64>(e * e);
+    }
+  }
+  // A row of only -inf has no strict maximum: numpy's arg-max is then 0.
+  if (arg == i32.MAX_VALUE) { arg = 0; m = load<f32>(p); }
+  sweepOther = other;
+  sweepOtherSq = otherSq;
+  sweepRank = r;
+  sweepArg = arg;
+  sweepMax = m;
+}
+
+/** The f64 scan for a logit row whose log-sum-exp is lse, not finite (NaN, +inf or -inf). */
+function nonFiniteRow(p: usize, n: i32, y: i32, lse: f64, r: i32, outs: usize, ints: usize): void {
+  let arg = 0;
+  let best = <f64>load<f32>(p);
+  let rank = 0;
+  const zy = <f64>load<f32>(p + (<usize>y << 2));
+  let brier: f64 = 0;
+  for (let c = 0; c < n; c++) {
+    const z = <f64>load<f32>(p + (<usize>c << 2));
+    if (z > zy) rank++;
+    if (best == best && (z != z || z > best)) { best = z; arg = c; }
+    const pc = Math.exp(z - lse);
+    brier += c == y ? (1 - pc) * (1 - pc) : pc * pc;
+  }
+  const o = outs + (<usize>r * 24);
+  store<f64>(o, lse - zy);
+  store<f64>(o, Math.exp(best - lse), 8);
+  store<f64>(o, brier, 16);
+  const q = ints + (<usize>r << 3);
+  store<i32>(q, arg);
+  store<i32>(q, rank, 4);
+}
+
+/**
+ * Per-row evaluation statistics of `rows` rows of `cols` scores at `input` against i32 labels.
+ * from: 0 logits, 1 probabilities (loss clipped to [eps, 1 - eps]), 2 log-probabilities.
+ * For counted row r, outs + 24 r receives f64 (loss in nats, conf, brier) and ints + 8 r receives
+ * i32 (pred, rank); ignored rows (label == ignoreIndex) are neither read nor written.
+ * Returns the number of counted rows.
+ */
+export function scoreRows(
+  input: usize, labels: usize, rows: i32, cols: i32, ignoreIndex: i32, from: i32, eps: f64,
+  outs: usize, ints: usize,
+): i32 {
+  const stride = <usize>cols << 2;
+  let counted = 0;
+  for (let r = 0; r < rows; r++) {
+    const y = load<i32>(labels + (<usize>r << 2));
+    if (y == ignoreIndex) continue;
+    counted++;
+    const p = input + <usize>r * stride;
+    let loss: f64, conf: f64, brier: f64;
+    if (from == 0) {
+      rowStats(p, cols, false, false, false, 0, 0, 0, 0);
+      const m = rowShift, s = rowSum;
+      if (!(m > -Infinity && m < Infinity) || s != s) {
+        nonFiniteRow(p, cols, y, s != s ? NaN : <f64>m, r, outs, ints);
+        continue;
+      }
+      sweep(p, cols, y, m, 0);
+      const zy = load<f32>(p + (<usize>y << 2));
+      // log1p keeps the small loss of a confident, correct row: s = 1 + (sum over c != y).
+      loss = zy == m ? Math.log1p(sweepOther) : (<f64>m - <f64>zy) + Math.log(s);
+      conf = 1 / s;
+      const a = sweepOther / s;
+      brier = sweepOtherSq / (s * s) + a * a;
+    } else if (from == 1) {
+      sweep(p, cols, y, 0, 1);
+      const qy = <f64>load<f32>(p + (<usize>y << 2));
+      loss = -Math.log(min(max(qy, eps), 1 - eps));
+      conf = <f64>sweepMax;
+      brier = sweepOtherSq + (1 - qy) * (1 - qy);
+    } else {
+      sweep(p, cols, y, 0, 2);
+      const ly = <f64>load<f32>(p + (<usize>y << 2));
+      loss = -ly;
+      conf = Math.exp(<f64>sweepMax);
+      const a = -Math.expm1(ly);
+      brier = sweepOtherSq + a * a;
+    }
+    const o = outs + (<usize>r * 24);
+    store<f64>(o, loss);
+    store<f64>(o, conf, 8);
+    store<f64>(o, brier, 16);
+    const q = ints + (<usize>r << 3);
+    store<i32>(q, sweepArg);
+    store<i32>(q, sweepRank, 4);
+  }
+  return counted;
+}

@@ -1,0 +1,194 @@
+// Binary cross-entropy: argument checking shared with the float64 reference, and the WebAssembly runner
+// that streams elements through the driver's scratch window.
+
+import type { Driver } from './driver.js';
+import { chunkRows } from './api.js';
+import {
+  checkAttached, checkChoice, checkClasses, checkFloat32, checkNumberIn, checkOptionNames, checkOut,
+  checkUnit, checkWeight, describe, overlaps, rowsOf, type Reduction, type Unit,
+} from './validate.js';
+
+/** What the input of binaryCrossEntropy holds. */
+export type BinaryInputForm = 'logits' | 'probs';
+
+/** Targets of binaryCrossEntropy: probabilities in [0, 1] (soft) or 0/1 bytes. */
+export type BinaryTarget = Float32Array | Uint8Array;
+
+/** Options of binaryCrossEntropy / binaryCrossEntropyWithGrad. */
+export interface BinaryCrossEntropyOptions {
+  /** C: the input is row-major [N, C]; weight and posWeight have C entries. Default 1. */
+  classes?: number;
+  /** 'logits' (default, PyTorch's binary_cross_entropy_with_logits) or 'probs' (binary_cross_entropy). */
+  from?: BinaryInputForm;
+  /** Float32Array(C) of finite, non-negative weights, broadcast over rows (PyTorch `weight`). */
+  weight?: Float32Array;
+  /** 'logits' only: Float32Array(C) of finite, non-negative positive-class weights (PyTorch `pos_weight`). */
+  posWeight?: Float32Array;
+  /** eps in [0, 1]: targets become t (1 - eps) + eps / 2 (Keras). Default 0. */
+  labelSmoothing?: number;
+  /** 'probs' only: inputs are clipped to [epsilon, 1 - epsilon], epsilon in (0, 0.5). Default 1e-7 (Keras). */
+  epsilon?: number;
+  /** 'mean' (default, over all N·C elements), 'sum' or 'none' (one loss per element). */
+  reduction?: Reduction;
+  /** 'nats' (default) or 'bits': scales the loss and the gradient. */
+  unit?: Unit;
+  /** binaryCrossEntropyWithGrad only: Float32Array(N·C) for the gradient; may be the input itself. */
+  gradOut?: Float32Array;
+}
+
+const BCE_OPTIONS = ['classes', 'from', 'weight', 'posWeight', 'labelSmoothing', 'epsilon', 'reduction', 'unit'] as const;
+const BCE_GRAD_OPTIONS = [...BCE_OPTIONS, 'gradOut'] as const;
+
+/** A validated binary cross-entropy call, the same for every backend. */
+export interface BinaryCrossEntropyPlan {
+  input: Float32Array;
+  target: BinaryTarget;
+  /** Number of elements N·C. */
+  n: number;
+  classes: number;
+  from: BinaryInputForm;
+  weight: Float32Array | null;
+  posWeight: Float32Array | null;
+  smoothing: number;
+  /**
+   * Clip bounds of 'probs': the float32 values of epsilon and 1 - epsilon, which both backends use,
+   * so that log(1 - hi) is the same number in each (1 - fround(1 - 1e-7) = 1.19e-7, not 1e-7).
+   */
+  lo: number;
+  hi: number;
+  reduction: Reduction;
+  /** 1 for nats, 1 / ln 2 for bits. */
+  unitScale: number;
+  /** Factor on each element's gradient: unitScale / n for 'mean', unitScale otherwise. */
+  gradScale: number;
+  gradOut: Float32Array | undefined;
+}
+
+/** Validates a binary cross-entropy call; `withGrad` admits the gradOut option. */
+export function planBinaryCrossEntropy(
+  fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean,
+): BinaryCrossEntropyPlan {
+  const x = checkFloat32('input', input);
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  }
+  checkOptionNames(`${fn} options`, options, withGrad ? BCE_GRAD_OPTIONS : BCE_OPTIONS);
+  const o = options as Record<string, unknown>;
+  const classes = o.classes === undefined ? 1 : checkClasses(o.classes, 'options.classes');
+  rowsOf('input', x, classes);
+  const n = x.length;
+  const from = checkChoice<BinaryInputForm>('options.from', o.from, ['logits', 'probs'], 'logits');
+  const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
+  const unitScale = checkUnit('options.unit', o.unit);
+  const weight = checkWeight('options.weight', o.weight, classes);
+  const smoothing = checkNumberIn('options.labelSmoothing', o.labelSmoothing, 0, 1, 0);
+
+  // Each form's own option is refused by the other rather than silently ignored.
+  let posWeight: Float32Array | null = null;
+  let epsilon = 1e-7;
+  if (from === 'logits') {
+    if (o.epsilon !== undefined) {
+      throw new TypeError(`options.epsilon applies only to from 'probs' (the clip of probabilities); logits are not clipped`);
+    }
+    posWeight = checkWeight('options.posWeight', o.posWeight, classes);
+  } else {
+    if (o.posWeight !== undefined) {
+      throw new TypeError(
+        `options.posWeight applies only to from 'logits' (PyTorch defines pos_weight only for binary_cross_entropy_with_logits), got from 'probs'`,
+      );
+    }
+    if (o.epsilon !== undefined) {
+      if (typeof o.epsilon !== 'number') throw new TypeError(`options.epsilon must be a number, got ${describe(o.epsilon)}`);
+      if (!(o.epsilon > 0 && o.epsilon < 0.5)) {
+        throw new RangeError(`options.epsilon must be in (0, 0.5), got ${describe(o.epsilon)}`);
+      }
+      epsilon = o.epsilon;
+    }
+  }
+
+  if (!(target instanceof Float32Array || target instanceof Uint8Array)) {
+    throw new TypeError(
+      `target must be a Float32Array of probabilities in [0, 1] or a Uint8Array of 0/1, got ${describe(target)}`,
+    );
+  }
+  checkAttached('target', target);
+  if (target.length !== n) throw new RangeError(`target.length must equal input.length = ${n}, got ${target.length}`);
+  for (let i = 0; i < n; i++) {
+    const t = target[i];
+    if (!(t >= 0 && t <= 1)) throw new RangeError(`target[${i}] = ${describe(t)} is not in [0, 1]`);
+  }
+  if (from === 'probs') {
+    for (let i = 0; i < n; i++) {
+      const p = x[i];
+      if (!(p >= 0 && p <= 1)) {
+        throw new RangeError(`input[${i}] = ${describe(p)} is not a probability in [0, 1] (options.from is 'probs')`);
+      }
+    }
+  }
+
+  let gradOut: Float32Array | undefined;
+  if (withGrad) {
+    gradOut = checkOut('options.gradOut', o.gradOut, n, x, true);
+    if (gradOut && overlaps(gradOut, target)) {
+      throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
+    }
+    if (gradOut && weight && overlaps(gradOut, weight)) throw new RangeError('options.gradOut overlaps options.weight');
+    if (gradOut && posWeight && overlaps(gradOut, posWeight)) {
+      throw new RangeError('options.gradOut overlaps options.posWeight');
+    }
+  }
+  return {
+    input: x, target, n, classes, from, weight, posWeight, smoothing,
+    lo: Math.fround(epsilon), hi: Math.fround(1 - epsilon),
+    reduction, unitScale, gradScale: reduction === 'mean' ? unitScale / n : unitScale, gradOut,
+  };
+}
+
+/** The reduced loss from the sum of element losses (in nats) and the per-element losses. */
+export function reduceBinary<A>(plan: BinaryCrossEntropyPlan, total: number, losses: A): number | A {
+  if (plan.reduction === 'none') return losses;
+  // An empty 'mean' is 0 / 0 = NaN, as PyTorch.
+  return plan.unitScale * (plan.reduction === 'sum' ? total : total / plan.n);
+}
+
+/**
+ * Runs a plan on the kernels: rows are staged through the scratch window in chunks (reserved once),
+ * the gradient computed in place over the staged input. Returns the reduced loss, or per-element
+ * losses for 'none', and the gradient when `grad` is given.
+ */
+export function runBinaryCrossEntropy(
+  d: Driver, plan: BinaryCrossEntropyPlan, grad: Float32Array | null,
+): { loss: number | Float32Array; grad: Float32Array } {
+  const { input, target, n, classes, weight, posWeight } = plan;
+  const none = plan.reduction === 'none';
+  const losses = none ? new Float32Array(n) : null;
+  const per = Math.min(chunkRows(classes), n / classes) * classes;
+  const [xPtr, tPtr, wPtr, pwPtr, lPtr] = d.reserve(
+    per * 4, per * 4, weight ? classes * 4 : 0, posWeight ? classes * 4 : 0, none ? per * 4 : 0,
+  );
+  if (weight) d.f32(wPtr, classes).set(weight);
+  if (posWeight) d.f32(pwPtr, classes).set(posWeight);
+  const k = d.kernels;
+  const lossScale = plan.unitScale, gradScale = plan.gradScale;
+  let total = 0;
+  for (let a = 0; a < n; a += per) {
+    const b = Math.min(n, a + per), m = b - a;
+    d.f32(xPtr, m).set(input.subarray(a, b));
+    // Uint8Array targets become 0.0 / 1.0 in the copy.
+    d.f32(tPtr, m).set(target.subarray(a, b));
+    const lOut = none ? lPtr : 0, gOut = grad ? xPtr : 0;
+    total += plan.from === 'logits'
+      ? k.binaryCrossEntropyLogits(
+        xPtr, tPtr, m, classes, weight ? wPtr : 0, posWeight ? pwPtr : 0, plan.smoothing,
+        lOut, lossScale, gOut, gradScale,
+      )
+      : k.binaryCrossEntropyProbs(
+        xPtr, tPtr, m, classes, weight ? wPtr : 0, plan.lo, plan.hi, plan.smoothing,
+        lOut, lossScale, gOut, gradScale,
+      );
+    if (losses) losses.set(d.f32(lPtr, m), a);
+    if (grad) grad.set(d.f32(xPtr, m), a);
+  }
+  return { loss: reduceBinary(plan, total, losses!), grad: grad as Float32Array };
+}

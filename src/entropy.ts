@@ -1,0 +1,91 @@
+// Entropy of distributions: validation shared with the float64 reference, and the WebAssembly runner.
+
+import type { Driver } from './driver.js';
+import { chunkRows } from './api.js';
+import {
+  checkClasses, checkChoice, checkFloat32, checkOptionNames, checkUnit, describe, rowsOf, type Unit,
+} from './validate.js';
+
+/** What a distribution argument holds: probabilities, or logits whose softmax is the distribution. */
+export type DistributionForm = 'probs' | 'logits';
+
+/** Reductions of entropy: one value per row ('none'), their mean over rows, or their sum. */
+export type EntropyReduction = 'none' | 'mean' | 'sum';
+
+/** Options of entropy. */
+export interface EntropyOptions {
+  /** 'probs' (default): rows are probabilities in [0, 1]; 'logits': rows are logits, p = softmax(z). */
+  from?: DistributionForm;
+  /** 'none' (default): a Float32Array of N; 'mean' over rows or 'sum': a number. */
+  reduction?: EntropyReduction;
+  /** 'nats' (default) or 'bits'. */
+  unit?: Unit;
+}
+
+const ENTROPY_OPTIONS = ['from', 'reduction', 'unit'] as const;
+
+/** A validated entropy call, the same for every backend. */
+export interface EntropyPlan {
+  input: Float32Array;
+  rows: number;
+  classes: number;
+  fromLogits: boolean;
+  reduction: EntropyReduction;
+  /** Factor from nats to the requested unit. */
+  unitScale: number;
+}
+
+/** Checks an optional options argument: undefined or a plain object with only known keys. */
+export function checkOptions(fn: string, options: unknown, known: readonly string[]): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${fn} options must be an object, got ${describe(options)}`);
+  }
+  checkOptionNames(`${fn} options`, options, known);
+  return options as Record<string, unknown>;
+}
+
+/** RangeError unless every value is a probability in [0, 1]; NaN is refused. */
+export function checkProbs(name: string, values: Float32Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a probability in [0, 1]`);
+  }
+}
+
+/** Validates an entropy call. */
+export function planEntropy(p: unknown, classes: unknown, options: unknown): EntropyPlan {
+  const input = checkFloat32('p', p);
+  const c = checkClasses(classes);
+  const rows = rowsOf('p', input, c);
+  const o = checkOptions('entropy', options, ENTROPY_OPTIONS);
+  const from = checkChoice<DistributionForm>('options.from', o.from, ['probs', 'logits'], 'probs');
+  const reduction = checkChoice<EntropyReduction>('options.reduction', o.reduction, ['none', 'mean', 'sum'], 'none');
+  const unitScale = checkUnit('options.unit', o.unit);
+  if (from === 'probs') checkProbs('p', input);
+  return { input, rows, classes: c, fromLogits: from === 'logits', reduction, unitScale };
+}
+
+/** Reduces per-row values (already in the unit) or their sum in nats, as the plan asks. */
+export function reduceRows<A>(reduction: string, perRow: A | null, totalNats: number, unitScale: number, denominator: number): number | A {
+  if (reduction === 'none') return perRow as A;
+  const total = totalNats * unitScale;
+  return reduction === 'sum' ? total : total / denominator;
+}
+
+/** Runs entropy in WebAssembly, streaming row chunks through the driver's scratch window. */
+export function runEntropy(d: Driver, plan: EntropyPlan): number | Float32Array {
+  const { input, rows, classes } = plan;
+  const none = plan.reduction === 'none';
+  const out = none ? new Float32Array(rows) : null;
+  const per = Math.min(chunkRows(classes), rows);
+  const [src, dst] = d.reserve(per * classes * 4, none ? per * 4 : 0);
+  let total = 0;
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const n = Math.min(per, rows - r0);
+    d.f32(src, n * classes).set(input.subarray(r0 * classes, (r0 + n) * classes));
+    total += d.kernels.entropy(src, n, classes, plan.fromLogits ? 1 : 0, none ? dst : 0, plan.unitScale);
+    if (out) out.set(d.f32(dst, n), r0);
+  }
+  return reduceRows(plan.reduction, out, total, plan.unitScale, rows);
+}

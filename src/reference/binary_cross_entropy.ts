@@ -1,0 +1,71 @@
+import {
+  planBinaryCrossEntropy, reduceBinary,
+  type BinaryCrossEntropyOptions, type BinaryCrossEntropyPlan, type BinaryTarget,
+} from '../binary_cross_entropy.js';
+
+/**
+ * Element i's loss (nats, weight included) and d loss / d input. For logits,
+ * -pw t log sigma(x) - (1 - t) log(1 - sigma(x)); for probabilities, Keras's clipped
+ * -(t log p + (1 - t) log(1 - p)) whose gradient is 0 where the clip is active.
+ */
+function element(plan: BinaryCrossEntropyPlan, i: number): [loss: number, grad: number] {
+  const c = i % plan.classes;
+  const w = plan.weight ? plan.weight[c] : 1;
+  const eps = plan.smoothing;
+  const t = plan.target[i] * (1 - eps) + eps / 2;
+  const x = plan.input[i];
+  if (plan.from === 'logits') {
+    const pw = plan.posWeight ? plan.posWeight[c] : 1;
+    // PyTorch's (1 - t) x + (1 + (pw - 1) t)(log1p(e^-|x|) + max(-x, 0)) regrouped as
+    // pw t (-log sigma(x)) + (1 - t)(-log(1 - sigma(x))): two non-negative terms, so loss(x = -100,
+    // t = 0) is e^-100 rather than -100 + 100 = 0.
+    const softplus = Math.log1p(Math.exp(-Math.abs(x)));
+    const loss = pw * t * (softplus + Math.max(-x, 0)) + (1 - t) * (softplus + Math.max(x, 0));
+    // sigma(x) and 1 - sigma(x) each computed directly, so sigma(x) - 1 never cancels to 0.
+    const sigma = 1 / (1 + Math.exp(-x)), sigmaC = 1 / (1 + Math.exp(x));
+    return [w * loss, w * ((1 - t) * sigma - pw * t * sigmaC)];
+  }
+  const p = Math.min(Math.max(x, plan.lo), plan.hi);
+  const loss = -(t * Math.log(p) + (1 - t) * Math.log1p(-p));
+  const inside = x >= plan.lo && x <= plan.hi;
+  return [w * loss, inside ? w * (p - t) / (p * (1 - p)) : 0];
+}
+
+function run(plan: BinaryCrossEntropyPlan, grad: Float32Array | Float64Array | null) {
+  const losses = new Float64Array(plan.n);
+  let total = 0;
+  for (let i = 0; i < plan.n; i++) {
+    // element() reads input[i] before grad[i] is written, so gradOut may be the input.
+    const [loss, g] = element(plan, i);
+    losses[i] = plan.unitScale * loss;
+    total += loss;
+    if (grad) grad[i] = plan.gradScale * g;
+  }
+  return reduceBinary(plan, total, losses);
+}
+
+/**
+ * Reference binary cross-entropy in float64, PyTorch's F.binary_cross_entropy_with_logits (from
+ * 'logits') or Keras's binary_crossentropy (from 'probs'); element loss
+ * -w [pw t log sigma(x) + (1 - t) log(1 - sigma(x))] or -w [t log p + (1 - t) log(1 - p)], reduced
+ * over all elements. 'none' returns a Float64Array of input.length.
+ */
+export function binaryCrossEntropy(
+  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions,
+): number | Float64Array {
+  return run(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false), null);
+}
+
+/**
+ * Reference binary cross-entropy and its gradient with respect to the input, in float64:
+ * w [(1 + (pw - 1) t) sigma(x) - pw t] for logits, w (p - t) / (p (1 - p)) inside the clip for
+ * probabilities, times 1 / n for 'mean' and 1 / ln 2 for bits. The gradient is a Float64Array unless
+ * options.gradOut is given.
+ */
+export function binaryCrossEntropyWithGrad(
+  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions,
+): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
+  const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true);
+  const grad = plan.gradOut ?? new Float64Array(plan.n);
+  return { loss: run(plan, grad), grad };
+}

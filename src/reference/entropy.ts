@@ -1,0 +1,33 @@
+import { planEntropy, reduceRows, type EntropyOptions } from '../entropy.js';
+import { logSumExpRow } from './log_sum_exp.js';
+
+/**
+ * Reference entropy in float64: H = -sum_c p_c log p_c per row (0 log 0 = 0), or for logits
+ * H = sum_c p_c (lse - z_c) with p = softmax(z) (NaN when lse is not finite); reduced over rows.
+ * 'none' (the default) returns a Float64Array.
+ */
+export function entropy(p: Float32Array, classes: number, options?: EntropyOptions): number | Float64Array {
+  const plan = planEntropy(p, classes, options);
+  const { input, rows } = plan;
+  const perRow = new Float64Array(rows);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = input.subarray(r * plan.classes, (r + 1) * plan.classes);
+    let h = 0;
+    if (plan.fromLogits) {
+      const lse = logSumExpRow(row);
+      if (!Number.isFinite(lse)) h = NaN;
+      else {
+        for (const z of row) {
+          const pc = Math.exp(z - lse);
+          if (pc > 0) h += pc * (lse - z);
+        }
+      }
+    } else {
+      for (const pc of row) if (pc > 0) h -= pc * Math.log(pc);
+    }
+    perRow[r] = h * plan.unitScale;
+    total += h;
+  }
+  return reduceRows(plan.reduction, perRow, total, plan.unitScale, rows);
+}

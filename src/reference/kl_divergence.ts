@@ -1,0 +1,103 @@
+import {
+  planJsDivergence, planKlDivergence,
+  type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions, type KlPlan,
+} from '../kl_divergence.js';
+import { reduceRows } from '../entropy.js';
+import { logSumExpRow } from './log_sum_exp.js';
+
+/** Per-row divergences (in the unit), their sum in nats and, when asked, the scaled gradient w.r.t. q. */
+function runKl(plan: KlPlan, grad: Float32Array | Float64Array | null) {
+  const { rows, classes, epsilon } = plan;
+  const perRow = new Float64Array(rows);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const a = r * classes;
+    // Copies, so that a gradOut aliasing q cannot change the row while it is read.
+    const t = Array.from(plan.p.subarray(a, a + classes));
+    const q = Array.from(plan.q.subarray(a, a + classes));
+    const p = t.map((v) => (plan.logTarget ? Math.exp(v) : v));
+    const logP = t.map((v) => (plan.logTarget ? v : Math.log(v)));
+    const lse = plan.from === 'logits' ? logSumExpRow(q) : 0;
+    const logQ = q.map((v) => (plan.from === 'logits' ? v - lse : plan.from === 'logProbs' ? v : Math.log(Math.max(v, epsilon))));
+    // A logits row without a finite log-sum-exp has a NaN log-softmax (PyTorch), hence NaN everywhere.
+    const nanRow = plan.from === 'logits' && !Number.isFinite(lse);
+    let kl = 0;
+    for (let c = 0; c < classes; c++) if (p[c] !== 0) kl += p[c] * (logP[c] - logQ[c]);
+    if (nanRow) kl = NaN;
+    perRow[r] = kl * plan.unitScale;
+    total += kl;
+    if (grad) {
+      const mass = p.reduce((s, v) => s + v, 0);
+      for (let c = 0; c < classes; c++) {
+        let d: number;
+        if (plan.from === 'logits') d = nanRow ? NaN : mass * Math.exp(logQ[c]) - p[c];
+        else if (plan.from === 'logProbs') d = -p[c];
+        // The clip max(q, eps) is flat below eps; a class with p = 0 contributes nothing whatever q is.
+        else d = p[c] === 0 || q[c] < epsilon ? 0 : -p[c] / q[c];
+        grad[a + c] = plan.gradScale * d;
+      }
+    }
+  }
+  return { perRow, total };
+}
+
+/**
+ * Reference KL(p || q) = sum_c p_c (log p_c - log q_c) per row in float64 (0 where p_c = 0), with log q
+ * from probabilities (log max(q, epsilon)), log-probabilities or logits (log softmax); p as
+ * probabilities or, with logTarget, log p. Reduced as F.kl_div ('batchmean' default); 'none' returns a
+ * Float64Array.
+ */
+export function klDivergence(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions): number | Float64Array {
+  const plan = planKlDivergence('klDivergence', p, q, classes, options, false);
+  const { perRow, total } = runKl(plan, null);
+  return reduceRows(plan.reduction, perRow, total, plan.unitScale, plan.denominator);
+}
+
+/**
+ * Reference KL(p || q) and its gradient with respect to q in its given form, float64:
+ * logits scale (sum p) softmax(z) - scale p; logProbs -scale p; probs -scale p / q (0 where clipped or
+ * p = 0). scale = unit / denominator. The gradient is a Float64Array unless options.gradOut is given.
+ */
+export function klDivergenceWithGrad(
+  p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions,
+): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
+  const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true);
+  const grad = plan.gradOut ?? new Float64Array(plan.q.length);
+  const { perRow, total } = runKl(plan, grad);
+  return { loss: reduceRows(plan.reduction, perRow, total, plan.unitScale, plan.denominator), grad };
+}
+
+/** softmax of a row in float64; NaN everywhere when its log-sum-exp is not finite. */
+function softmaxRow(row: ArrayLike<number>): number[] {
+  const lse = logSumExpRow(row);
+  return Array.from(row, (z) => (Number.isFinite(lse) ? Math.exp(z - lse) : NaN));
+}
+
+/**
+ * Reference Jensen-Shannon divergence in float64: JS = KL(p || m) / 2 + KL(q || m) / 2 per row,
+ * m = (p + q) / 2, each term 0 where its probability is 0. Reduced as klDivergence.
+ */
+export function jsDivergence(p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions): number | Float64Array {
+  const plan = planJsDivergence(p, q, classes, options);
+  const perRow = new Float64Array(plan.rows);
+  let total = 0;
+  for (let r = 0; r < plan.rows; r++) {
+    const a = r * classes;
+    let x: ArrayLike<number> = plan.p.subarray(a, a + classes);
+    let y: ArrayLike<number> = plan.q.subarray(a, a + classes);
+    if (plan.fromLogits) {
+      x = softmaxRow(x);
+      y = softmaxRow(y);
+    }
+    let js = 0;
+    for (let c = 0; c < classes; c++) {
+      const m = (x[c] + y[c]) / 2;
+      // The two halves are added first, so that swapping p and q gives the same value bit for bit.
+      js += (x[c] === 0 ? 0 : x[c] * Math.log(x[c] / m)) + (y[c] === 0 ? 0 : y[c] * Math.log(y[c] / m));
+    }
+    js /= 2;
+    perRow[r] = js * plan.unitScale;
+    total += js;
+  }
+  return reduceRows(plan.reduction, perRow, total, plan.unitScale, plan.denominator);
+}

@@ -1,0 +1,86 @@
+import {
+  checkScorerOptions, checkScorerUpdate, type CalibrationBin, type ScoreResult, type ScorerOptions,
+} from '../scorer.js';
+import type { IndexTarget } from '../validate.js';
+import { logSumExpRow } from './log_sum_exp.js';
+
+/**
+ * Reference evaluation in float64 of all the rows at once: what `xe.scorer(options)` reports after
+ * `update(logits, labels, bytes)`. Each row's probabilities are p_c = exp(z_c − lse) (logits),
+ * q_c (probs) or exp(lp_c) (logProbs); the loss is −log p_y (−log clip(q_y, ε, 1 − ε) for probs).
+ */
+export function score(
+  logits: Float32Array, labels: IndexTarget, options: ScorerOptions & { bytes?: number },
+): ScoreResult {
+  const { bytes, ...rest } = options;
+  const config = checkScorerOptions(rest);
+  const { input, rows } = checkScorerUpdate(config, logits, labels, bytes);
+  const C = config.classes;
+  const binCount = new Array<number>(config.bins).fill(0);
+  const binCorrect = new Array<number>(config.bins).fill(0);
+  const binConf = new Array<number>(config.bins).fill(0);
+  const hits = config.topK.map(() => 0);
+  let count = 0, correct = 0, lossSum = 0, brierSum = 0;
+
+  for (let r = 0; r < rows; r++) {
+    const y = labels[r];
+    if (y === config.ignoreIndex) continue;
+    const z = Array.from(input.subarray(r * C, (r + 1) * C));
+    let p: number[];
+    let loss: number;
+    if (config.from === 'logits') {
+      const lse = logSumExpRow(input.subarray(r * C, (r + 1) * C));
+      p = z.map((v) => Math.exp(v - lse));
+      loss = lse - z[y];
+    } else if (config.from === 'probs') {
+      p = z;
+      loss = -Math.log(Math.min(Math.max(z[y], config.epsilon), 1 - config.epsilon));
+    } else {
+      p = z.map(Math.exp);
+      loss = -z[y];
+    }
+    // numpy's arg-max: the first maximum, or the first NaN.
+    let pred = 0;
+    for (let c = 1; c < C; c++) {
+      if (z[pred] !== z[pred]) break;
+      if (z[c] !== z[c] || z[c] > z[pred]) pred = c;
+    }
+    const rank = z.filter((v) => v > z[y]).length;
+    const conf = p[pred];
+    let brier = 0;
+    for (let c = 0; c < C; c++) brier += (p[c] - (c === y ? 1 : 0)) ** 2;
+
+    count++;
+    if (pred === y) correct++;
+    config.topK.forEach((k, j) => { if (rank < k) hits[j]++; });
+    lossSum += loss;
+    brierSum += brier;
+    const b = conf > 0 ? Math.min(config.bins - 1, Math.floor(conf * config.bins)) : 0;
+    binCount[b]++;
+    binConf[b] += conf;
+    if (pred === y) binCorrect[b]++;
+  }
+
+  const bins: CalibrationBin[] = binCount.map((n, b) => ({
+    lower: b / config.bins, upper: (b + 1) / config.bins, count: n,
+    confidence: binConf[b] / n, accuracy: binCorrect[b] / n,
+  }));
+  let ece = count > 0 ? 0 : NaN;
+  let mce = NaN;
+  for (const bin of bins) {
+    if (bin.count === 0) continue;
+    const gap = Math.abs(bin.accuracy - bin.confidence);
+    ece += (bin.count / count) * gap;
+    if (!(mce >= gap)) mce = gap;
+  }
+  const lossNats = lossSum / count;
+  const lossBits = lossNats / Math.LN2;
+  const topK: Record<string, number> = {};
+  config.topK.forEach((k, j) => { topK[String(k)] = hits[j] / count; });
+  return {
+    count, loss: config.unit === 'bits' ? lossBits : lossNats, unit: config.unit, lossNats, lossBits,
+    perplexity: Math.exp(lossNats), bitsPerToken: lossBits, accuracy: correct / count, topK,
+    brier: brierSum / count, ece, mce, bins,
+    bitsPerByte: bytes !== undefined && bytes > 0 ? lossSum / Math.LN2 / bytes : null,
+  };
+}

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { Scorer, reference, type ScoreResult, type ScorerOptions, type Xentropy } from '../src/index.js';
+import { expectClose, labels as randomLabels, normal, probabilities, wasmBackends } from './helpers.js';
+
+/** Logits whose softmax is p (shifted by a constant per row, which softmax ignores). */
+function logitsOf(rows: number[][], shift = 3): Float32Array {
+  return Float32Array.from(rows.flat().map((p) => Math.log(p) + shift));
+}
+
+/** Every metric of a to within rel (relative) + abs of b; counts exactly. */
+function expectResultClose(a: ScoreResult, b: ScoreResult, rel: number, abs = 0): void {
+  expect(a.count).toBe(b.count);
+  expect(a.unit).toBe(b.unit);
+  for (const key of ['loss', 'lossNats', 'lossBits', 'perplexity', 'bitsPerToken', 'accuracy', 'brier', 'ece', 'mce'] as const) {
+    expectClose(a[key], b[key], { rel, abs });
+  }
+  expect(Object.keys(a.topK)).toEqual(Object.keys(b.topK));
+  for (const k of Object.keys(b.topK)) expectClose(a.topK[k], b.topK[k], { rel, abs });
+  expect(a.bitsPerByte === null).toBe(b.bitsPerByte === null);
+  if (b.bitsPerByte !== null) expectClose(a.bitsPerByte!, b.bitsPerByte, { rel, abs });
+  expect(a.bins.length).toBe(b.bins.length);
+  a.bins.forEach((bin, i) => {
+    expect(bin.count).toBe(b.bins[i].count);
+    expectClose(bin.confidence, b.bins[i].confidence, { rel, abs });
+    expectClose(bin.accuracy, b.bins[i].accuracy, { rel, abs });
+  });
+}
+
+describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
+  it('matches values checked by hand on 3 rows x 3 classes', () => {
+    // Row 0: label 0 is the arg-max (correct, rank 0, confidence 0.45).
+    // Row 1: label 1 ties class 0 and is beaten by class 2 (wrong, rank 1: ties do not count).
+    // Row 2: label 2 is beaten by class 1 only (wrong, rank 1).
+    const p = [[0.45, 0.3, 0.25], [0.15, 0.15, 0.7], [0.1, 0.75, 0.15]];
+    const y = [0, 1, 2];
+    const opts: ScorerOptions = { classes: 3, topK: [1, 2, 3], bins: 5 };
+    const lossNats = (-Math.log(0.45) - Math.log(0.15) - Math.log(0.15)) / 3;
+    const brier = ((0.55 ** 2 + 0.3 ** 2 + 0.25 ** 2) + (0.15 ** 2 + 0.85 ** 2 + 0.7 ** 2) + (0.1 ** 2 + 0.75 ** 2 + 0.85 ** 2)) / 3;
+    // Bins of width 0.2: 0.45 falls in [0.4, 0.6) (accuracy 1), 0.7 and 0.75 in [0.6, 0.8) (accuracy 0).
+    const gap2 = Math.abs(1 - 0.45), gap3 = Math.abs(0 - (0.7 + 0.75) / 2);
+    const forms: [string, Float32Array, ScorerOptions][] = [
+      ['logits', logitsOf(p), opts],
+      ['probs', Float32Array.from(p.flat()), { ...opts, from: 'probs' }],
+      ['logProbs', Float32Array.from(p.flat().map(Math.log)), { ...opts, from: 'logProbs' }],
+    ];
+    for (const [, input, o] of forms) {
+      for (const r of [xe.scorer(o).update(input, y).result(), reference.score(input, y, o)]) {
+        const tol = { rel: 1e-6, abs: 1e-7 };
+        expect(r.count).toBe(3);
+        expectClose(r.lossNats, lossNats, tol);
+        expectClose(r.lossBits, lossNats / Math.LN2, tol);
+        expectClose(r.perplexity, Math.exp(lossNats), tol);
+        expect(r.accuracy).toBe(1 / 3);
+        expect(r.topK).toEqual({ 1: 1 / 3, 2: 1, 3: 1 });
+        expectClose(r.brier, brier, tol);
+        expect(r.bins.map((b) => b.count)).toEqual([0, 0, 1, 2, 0]);
+        expectClose(r.bins[3].confidence, 0.725, tol);
+        expectClose(r.ece, gap2 / 3 + (2 / 3) * gap3, tol);
+        expectClose(r.mce, Math.max(gap2, gap3), tol);
+        expect(r.bitsPerByte).toBe(null);
+      }
+    }
+  });
+
+  it('takes the first arg-max on ties, and counts only strictly greater classes in the rank', () => {
+    const z = new Float32Array([2, 2, 1, 1, /**/ 5, 5, 5, 5, /**/ 0, 3, 3, -1]);
+    const s = xe.scorer({ classes: 4, topK: [1, 2, 3] }).update(z, [1, 0, 2]);
+    // Row 0: arg-max 0 (label 1 wrong), rank of label 1 = 0; row 1: arg-max 0 = label; row 2: rank 0, arg-max 1.
+    const r = s.result();
+    expect(r.accuracy).toBe(1 / 3);
+    expect(r.topK).toEqual({ 1: 1, 2: 1, 3: 1 });
+    expect(reference.score(z, [1, 0, 2], { classes: 4, topK: [1, 2, 3] }).accuracy).toBe(1 / 3);
+    expectClose(r.bins[3].confidence, 0.25, { rel: 1e-6, abs: 0 });
+  });
+
+  it.each([1, 2, 3, 7, 16, 17, 1000])('agrees with the float64 reference for %i classes', (classes) => {
+    const rows = classes === 1000 ? 300 : 700; // 300 x 1000 floats is larger than the 256 KiB window
+    const z = normal(rows * classes, 3, classes);
+    const y = randomLabels(rows, classes, classes + 1);
+    for (let r = 5; r < rows; r += 11) y[r] = -100;
+    const opts: ScorerOptions = { classes, topK: [1, 2, 5], bins: 10 };
+    const got = xe.scorer(opts).update(z, y, 12345).result();
+    const want = reference.score(z, y, { ...opts, bytes: 12345 });
+    expectResultClose(got, want, 2e-6, 1e-7);
+    // Probabilities and log-probabilities of the same rows.
+    const p = new Float32Array(reference.softmax(z, classes));
+    const pw = reference.score(p, y, { ...opts, from: 'probs' });
+    expectResultClose(xe.scorer({ ...opts, from: 'probs' }).update(p, y).result(), pw, 2e-6, 1e-7);
+    const lp = new Float32Array(reference.logSoftmax(z, classes)).map((v) => Math.min(v, 0));
+    const lw = reference.score(lp, y, { ...opts, from: 'logProbs' });
+    expectResultClose(xe.scorer({ ...opts, from: 'logProbs' }).update(lp, y).result(), lw, 2e-6, 1e-7);
+  });
+
+  it('keeps small losses and Brier terms of confident, correct rows', () => {
+    const z = new Float32Array([20, 0, 0, 0, 30, 0]);
+    const r = xe.scorer({ classes: 3 }).update(z, [0, 1]).result();
+    const want = reference.score(z, [0, 1], { classes: 3 });
+    expectClose(r.lossNats, want.lossNats, { rel: 1e-6, abs: 0 });
+    expectClose(r.brier, want.brier, { rel: 1e-5, abs: 0 });
+    expect(r.lossNats).toBeGreaterThan(0);
+  });
+
+  it('follows the reference on -inf (masked) logits, and lets NaN and +inf rows make the means NaN or +inf', () => {
+    const z = new Float32Array([
+      1, -Infinity, 2, 0, /**/ -Infinity, 3, -Infinity, -Infinity, /**/ 0, 1, -Infinity, 5, /**/ 2, 2, 2, -Infinity,
+    ]);
+    const y = [2, 1, 3, 0];
+    const opts: ScorerOptions = { classes: 4, topK: [1, 2] };
+    expectResultClose(xe.scorer(opts).update(z, y).result(), reference.score(z, y, opts), 1e-6, 1e-7);
+    // The masked true class costs +inf.
+    expect(xe.scorer(opts).update(z.subarray(0, 4), [1]).result().lossNats).toBe(Infinity);
+    for (const bad of [NaN, Infinity]) {
+      const w = Float32Array.from(z);
+      w[9] = bad;
+      const got = xe.scorer(opts).update(w, y).result(), want = reference.score(w, y, opts);
+      // lse - z_y: NaN for a NaN row, +inf for a +inf row (lse = +inf), as torch.logsumexp.
+      expect(want.lossNats).toBe(bad === Infinity ? Infinity : NaN);
+      expect(got.lossNats).toBe(want.lossNats);
+      expect(got.brier).toBeNaN();
+      expect(want.brier).toBeNaN();
+      // numpy's arg-max takes the first NaN (or the +inf), as the reference.
+      expect(got.accuracy).toBe(want.accuracy);
+      expect(got.topK).toEqual(want.topK);
+    }
+  });
+
+  it('merges shards exactly: shards merged (through JSON) equal one scorer fed everything', () => {
+    const classes = 17, rows = 2000;
+    const z = normal(rows * classes, 4, 91);
+    const y = randomLabels(rows, classes, 92);
+    const opts: ScorerOptions = { classes, topK: [1, 3], bins: 15 };
+    const whole = xe.scorer(opts).update(z, y, rows * 3).result();
+    const cuts = [0, 1, 37, 38, 511, 1024, 1999, rows];
+    const shards = cuts.slice(1).map((end, i) => {
+      const start = cuts[i];
+      const s = xe.scorer(opts).update(z.subarray(start * classes, end * classes), y.subarray(start, end), (end - start) * 3);
+      return JSON.parse(JSON.stringify(s.state()));
+    });
+    // Merge in a scrambled order, half as states and half as scorers.
+    const merged = xe.scorer(opts);
+    for (const i of [3, 0, 6, 1, 5, 2, 4]) merged.merge(i % 2 ? Scorer.fromState(xe, shards[i]) : shards[i]);
+    expectResultClose(merged.result(), whole, 1e-12);
+    expect(merged.result().bins.map((b) => b.count)).toEqual(whole.bins.map((b) => b.count));
+  });
+
+  it('round-trips its state through JSON, and keeps counting after', () => {
+    const classes = 7;
+    const z = normal(300 * classes, 2, 5);
+    const y = randomLabels(300, classes, 6);
+    const a = xe.scorer({ classes, bins: 4, unit: 'bits' }).update(z.subarray(0, 100 * classes), y.subarray(0, 100));
+    const json = JSON.stringify(a.state());
+    const state = JSON.parse(json);
+    expect(state).toMatchObject({ format: 'xentropy-scorer', version: 1, classes, bins: 4, unit: 'bits' });
+    expect(state.binCount).toHaveLength(4);
+    const b = xe.scorerFromState(state);
+    expect(b.result()).toEqual(a.result());
+    a.update(z.subarray(100 * classes), y.subarray(100));
+    b.update(z.subarray(100 * classes), y.subarray(100));
+    expect(b.result()).toEqual(a.result());
+    expect(b.result().loss).toBe(b.result().lossBits);
+  });
+
+  it('skips ignored rows entirely', () => {
+    const classes = 5;
+    const z = normal(50 * classes, 2, 8);
+    const y = randomLabels(50, classes, 9);
+    const keep: number[] = [];
+    for (let r = 0; r < 50; r++) {
+      if (r % 4 === 1) {
+        y[r] = 3;
+        // Garbage in an ignored row is never read.
+        z.fill(NaN, r * classes, (r + 1) * classes);
+      } else if (y[r] !== 3) keep.push(r);
+    }
+    const kept = keep.filter((r) => y[r] !== 3);
+    const zk = new Float32Array(kept.flatMap((r) => Array.from(z.subarray(r * classes, (r + 1) * classes))));
+    const yk = Int32Array.from(kept, (r) => y[r]);
+    const got = xe.scorer({ classes, ignoreIndex: 3 }).update(z, y).result();
+    const all3 = y.filter((v) => v === 3).length;
+    expect(got.count).toBe(50 - all3);
+    expect(got).toEqual(xe.scorer({ classes, ignoreIndex: 3 }).update(zk, yk).result());
+    expect(xe.scorer({ classes }).update(z, new Int32Array(50).fill(-100)).result().count).toBe(0);
+  });
+
+  it('gives bits per byte when every update gives bytes, null otherwise', () => {
+    const z = normal(40 * 4, 2, 10);
+    const y = randomLabels(40, 4, 11);
+    const s = xe.scorer({ classes: 4 }).update(z.subarray(0, 80), y.subarray(0, 20), 50).update(z.subarray(80), y.subarray(20), 70);
+    const r = s.result();
+    expectClose(r.bitsPerByte!, (r.lossBits * 40) / 120, { rel: 1e-12, abs: 0 });
+    expect(xe.scorer({ classes: 4 }).update(z, y).result().bitsPerByte).toBe(null);
+    expect(s.update(z.subarray(0, 4), y.subarray(0, 1)).result().bitsPerByte).toBe(null);
+  });
+
+  it('accepts every integer label type', () => {
+    const z = normal(30 * 6, 2, 12);
+    const y = randomLabels(30, 6, 13);
+    const want = xe.scorer({ classes: 6 }).update(z, y).result();
+    for (const labels of [Uint8Array.from(y), Uint16Array.from(y), Uint32Array.from(y), Array.from(y)]) {
+      expect(xe.scorer({ classes: 6 }).update(z, labels).result()).toEqual(want);
+    }
+  });
+
+  it('refuses bad input with the argument and the value, and adds nothing', () => {
+    const s = xe.scorer({ classes: 3 });
+    const z = new Float32Array(6);
+    const bad: [() => unknown, ErrorConstructor, string][] = [
+      [() => xe.scorer(undefined as never), TypeError, 'scorer options must be an object'],
+      [() => xe.scorer({} as never), TypeError, 'options.classes must be a number, got undefined'],
+      [() => xe.scorer({ classes: 0 }), RangeError, 'options.classes must be an integer in [1, 2^28], got 0'],
+      [() => xe.scorer({ classes: 3, topK: [0] }), RangeError, 'options.topK[0] = 0 is not a positive integer'],
+      [() => xe.scorer({ classes: 3, topK: [1, 2.5] }), RangeError, 'options.topK[1] = 2.5 is not a positive integer'],
+      [() => xe.scorer({ classes: 3, topK: [1, 1] }), RangeError, 'options.topK[1] = 1 repeats'],
+      [() => xe.scorer({ classes: 3, topK: 5 as never }), TypeError, 'options.topK must be an array of positive integers, got 5'],
+      [() => xe.scorer({ classes: 3, topK: ['1'] as never }), TypeError, 'options.topK[0] must be a number, got "1"'],
+      [() => xe.scorer({ classes: 3, bins: 0 }), RangeError, 'options.bins must be a positive integer, got 0'],
+      [() => xe.scorer({ classes: 3, bins: 1.5 }), RangeError, 'options.bins must be a positive integer, got 1.5'],
+      [() => xe.scorer({ classes: 3, bins: '15' as never }), TypeError, 'options.bins must be a number, got "15"'],
+      [() => xe.scorer({ classes: 3, from: 'odds' as never }), RangeError, "options.from must be one of 'logits', 'probs', 'logProbs', got \"odds\""],
+      [() => xe.scorer({ classes: 3, bin: 3 } as never), TypeError, 'scorer options has no option "bin"'],
+      [() => s.update(new Float64Array(6) as never, [0, 1]), TypeError, 'logits must be a Float32Array, got Float64Array(6)'],
+      [() => s.update(new Float32Array(5), [0, 1]), RangeError, 'logits.length = 5 is not a multiple of classes = 3'],
+      [() => s.update(z, [0]), RangeError, 'labels.length must be the number of rows 2, got 1'],
+      [() => s.update(z, new Float32Array(2) as never), TypeError, 'labels must be class indices'],
+      [() => s.update(z, [0, 3]), RangeError, 'labels[1] = 3 is not a class index in [0, 3) nor ignoreIndex = -100'],
+      [() => s.update(z, [0, 1.5]), RangeError, 'labels[1] = 1.5 is not a class index'],
+      [() => s.update(z, [0, '1'] as never), TypeError, 'labels[1] must be a number, got "1"'],
+      [() => s.update(z, [0, 1], -1), RangeError, 'bytes must be a finite number >= 0, got -1'],
+      [() => s.update(z, [0, 1], '9' as never), TypeError, 'bytes must be a number, got "9"'],
+      [() => xe.scorer({ classes: 3, from: 'probs' }).update(new Float32Array([0, 1, 2, 0, 0, 0]), [0, 1]), RangeError, 'logits[2] = 2 is not a probability'],
+      [() => s.merge(xe.scorer({ classes: 4 })), RangeError, "other.classes = 4 does not match this scorer's classes = 3"],
+      [() => s.merge(xe.scorer({ classes: 3, bins: 10 })), RangeError, "other.bins = 10 does not match this scorer's bins = 15"],
+      [() => s.merge(xe.scorer({ classes: 3, topK: [1] })), RangeError, 'other.topK = [1] does not match'],
+      [() => s.merge({ format: 'xentropy-scorer', version: 2 } as never), RangeError, 'other.version = 2 is not supported'],
+      [() => xe.scorerFromState({ ...s.state(), binCount: [1] }), RangeError, 'state.binCount.length must be 15, got 1'],
+      [() => xe.scorerFromState({ ...s.state(), count: -1 }), RangeError, 'state.count = -1 is not a count'],
+      [() => xe.scorerFromState(null as never), TypeError, 'state must be a scorer state object, got null'],
+    ];
+    for (const [call, type, message] of bad) {
+      expect(call).toThrow(type);
+      expect(call).toThrow(message);
+    }
+    expect(s.count).toBe(0);
+    expect(s.result().count).toBe(0);
+    expect(Number.isNaN(s.result().lossNats)).toBe(true);
+  });
+});
+
+describe('reference scorer', () => {
+  it('is exposed as reference.score and validates like the scorer', () => {
+    expect(() => reference.score(new Float32Array(4), [0, 1], { classes: 2, bins: 0 })).toThrow('options.bins must be a positive integer, got 0');
+    const p = probabilities(10, 4, 3);
+    const y = randomLabels(10, 4, 4);
+    expect(reference.score(p, y, { classes: 4, from: 'probs' }).count).toBe(10);
+  });
+});
