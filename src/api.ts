@@ -1,6 +1,6 @@
 // The WebAssembly backend: validated calls, streamed through the driver's scratch window in row chunks.
 
-import type { Driver } from './driver.js';
+import { Resident, type Driver } from './driver.js';
 import { planEntropy, runEntropy, type EntropyOptions } from './entropy.js';
 import {
   planJsDivergence, planKlDivergence, runJsDivergence, runKlDivergence,
@@ -11,7 +11,7 @@ import {
 } from './binary_cross_entropy.js';
 import { Scorer, type ScorerOptions, type ScorerState } from './scorer.js';
 import {
-  planCrossEntropy, planRows,
+  describe, planCrossEntropy, planRows,
   type CrossEntropyOptions, type CrossEntropyPlan, type IndexTarget,
 } from './validate.js';
 
@@ -52,18 +52,16 @@ export class Xentropy {
    * @returns out, or a new Float32Array
    * @throws TypeError for a non-Float32Array; RangeError for a bad classes, length or out
    */
-  logSoftmax(logits: Float32Array, classes: number, out?: Float32Array): Float32Array {
-    const plan = planRows(logits, classes, out, false);
-    return this.rowwise(this.driver.kernels.logSoftmax, plan.input, plan.rows, plan.classes, plan.out);
+  logSoftmax(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
+    return this.rowwise(this.driver.kernels.logSoftmax, planRows(logits, classes, out, false));
   }
 
   /**
    * softmax over the last axis: out[r, c] = exp(z[r, c]) / sum_k exp(z[r, k]), max-shifted.
    * Shapes, `out` and errors as logSoftmax.
    */
-  softmax(logits: Float32Array, classes: number, out?: Float32Array): Float32Array {
-    const plan = planRows(logits, classes, out, false);
-    return this.rowwise(this.driver.kernels.softmax, plan.input, plan.rows, plan.classes, plan.out);
+  softmax(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
+    return this.rowwise(this.driver.kernels.softmax, planRows(logits, classes, out, false));
   }
 
   /**
@@ -71,19 +69,54 @@ export class Xentropy {
    * @param out optional Float32Array of N = logits.length / classes
    * @returns out, or a new Float32Array of N values
    */
-  logSumExp(logits: Float32Array, classes: number, out?: Float32Array): Float32Array {
-    const { input, rows, classes: c, out: given } = planRows(logits, classes, out, true);
-    const result = given ?? new Float32Array(rows);
+  logSumExp(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
+    const plan = planRows(logits, classes, out, true);
+    const { input, rows, classes: c } = plan;
+    const inRes = this.own('logits', plan.inputResident), outRes = this.own('out', plan.outResident);
+    const result = outRes ? null : plan.out ?? new Float32Array(rows);
     const d = this.driver;
     const per = Math.min(chunkRows(c), rows);
-    const [src, dst] = d.reserve(per * c * 4, per * 4);
+    const [src, dst] = d.reserve(inRes ? 0 : per * c * 4, outRes ? 0 : per * 4);
     for (let r0 = 0; r0 < rows; r0 += per) {
       const n = Math.min(per, rows - r0);
-      d.f32(src, n * c).set(input.subarray(r0 * c, (r0 + n) * c));
-      d.kernels.logSumExp(src, dst, n, c);
-      result.set(d.f32(dst, n), r0);
+      if (!inRes) d.f32(src, n * c).set(input.subarray(r0 * c, (r0 + n) * c));
+      const to = outRes ? outRes.ptr + r0 * 4 : dst;
+      d.kernels.logSumExp(inRes ? inRes.ptr + r0 * c * 4 : src, to, n, c);
+      if (result) result.set(d.f32(dst, n), r0);
     }
-    return result;
+    return outRes ? outRes.array : result!;
+  }
+
+  /**
+   * A resident buffer of `length` float32 zeros in this instance's WebAssembly memory. Every
+   * softmax-family and crossEntropy function reads it as input, and writes it as `out` / `gradOut`,
+   * without copying. Call `free()` when done.
+   * @throws RangeError for a length that is not a non-negative integer, or when memory cannot grow
+   */
+  alloc(length: number): Resident {
+    if (typeof length !== 'number') throw new TypeError(`length must be a number, got ${describe(length)}`);
+    if (!Number.isInteger(length) || length < 0 || length > 2 ** 30) {
+      throw new RangeError(`length must be an integer in [0, 2^30], got ${describe(length)}`);
+    }
+    const resident = new Resident(this.driver, length);
+    resident.array.fill(0);
+    return resident;
+  }
+
+  /** A resident buffer holding a copy of `values` (see alloc). */
+  tensor(values: ArrayLike<number>): Resident {
+    if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(`values must be an array or typed array, got ${describe(values)}`);
+    }
+    return this.alloc(values.length).set(values);
+  }
+
+  /** Checks a resident argument belongs to this instance (it is an address in this memory only). */
+  private own(name: string, resident: Resident | null): Resident | null {
+    if (resident && resident.owner !== this.driver) {
+      throw new TypeError(`${name} is a resident buffer of another xentropy instance`);
+    }
+    return resident;
   }
 
   /**
@@ -102,11 +135,11 @@ export class Xentropy {
    * @returns a number, or a Float32Array of N row losses for reduction 'none' (ignored rows 0)
    * @throws TypeError / RangeError before any computation, naming the argument and value
    */
-  crossEntropy(input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): Float32Array;
-  crossEntropy(input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number;
-  crossEntropy(input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number | Float32Array {
+  crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): Float32Array;
+  crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number;
+  crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number | Float32Array {
     const plan = planCrossEntropy('crossEntropy', input, target, options, false);
-    return this.runCrossEntropy(plan, null).loss;
+    return this.runCrossEntropy(plan, false).loss;
   }
 
   /**
@@ -117,12 +150,11 @@ export class Xentropy {
    * options.gradOut receives the gradient when given and may be `input` itself (in place).
    * Arguments, result and errors as crossEntropy.
    */
-  crossEntropyWithGrad(input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
-  crossEntropyWithGrad(input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number>;
-  crossEntropyWithGrad(input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number | Float32Array> {
+  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
+  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number>;
+  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number | Float32Array> {
     const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
-    const grad = plan.gradOut ?? new Float32Array(plan.input.length);
-    return this.runCrossEntropy(plan, grad);
+    return this.runCrossEntropy(plan, true);
   }
 
   /**
@@ -286,51 +318,66 @@ export class Xentropy {
     return Scorer.fromState(this, state);
   }
 
-  /** Streams a same-shape row kernel over the input, computing in place in the scratch window. */
+  /**
+   * Streams a same-shape row kernel over the input through the scratch window (in place there), or
+   * runs it directly on resident input and output.
+   */
   private rowwise(
     kernel: (src: number, dst: number, rows: number, cols: number) => void,
-    input: Float32Array, rows: number, classes: number, out: Float32Array | undefined,
+    plan: ReturnType<typeof planRows>,
   ): Float32Array {
-    const result = out ?? new Float32Array(input.length);
+    const { input, rows, classes } = plan;
+    const inRes = this.own('logits', plan.inputResident), outRes = this.own('out', plan.outResident);
+    const result = outRes ? null : plan.out ?? new Float32Array(input.length);
     const d = this.driver;
     const per = Math.min(chunkRows(classes), rows);
-    const [buf] = d.reserve(per * classes * 4);
+    const [buf] = d.reserve(inRes && outRes ? 0 : per * classes * 4);
     for (let r0 = 0; r0 < rows; r0 += per) {
       const n = Math.min(per, rows - r0);
       const a = r0 * classes, b = (r0 + n) * classes;
-      d.f32(buf, b - a).set(input.subarray(a, b));
-      kernel(buf, buf, n, classes);
-      result.set(d.f32(buf, b - a), a);
+      if (!inRes) d.f32(buf, b - a).set(input.subarray(a, b));
+      kernel(inRes ? inRes.ptr + a * 4 : buf, outRes ? outRes.ptr + a * 4 : buf, n, classes);
+      if (result) result.set(d.f32(buf, b - a), a);
     }
-    return result;
+    return outRes ? outRes.array : result!;
   }
 
-  private runCrossEntropy(plan: CrossEntropyPlan, grad: Float32Array | null): LossAndGrad<number | Float32Array> {
-    const { input, rows, classes, spatial, weight, labels, soft, sampleWeight } = plan;
+  private runCrossEntropy(plan: CrossEntropyPlan, withGrad: boolean): LossAndGrad<number | Float32Array> {
+    const { rows, classes, spatial, weight, labels, soft, sampleWeight } = plan;
     const d = this.driver;
     const per = Math.min(chunkRows(classes), rows);
     const none = plan.reduction === 'none';
     const losses = none ? new Float32Array(rows) : null;
     const cap = plan.softcap, focal = plan.focal;
-    const [zPtr, tPtr, wPtr, lPtr, sPtr, capGradPtr] = d.reserve(
-      per * classes * 4,
-      soft ? per * classes * 4 : per * 4,
+    const inRes = this.own('input', plan.inputResident), gradRes = this.own('options.gradOut', plan.gradOutResident);
+    // Resident input is read where it lies unless the soft cap must rewrite it or the layout needs a
+    // gather; a resident gradient is written where it lies unless the layout needs a scatter.
+    const directIn = inRes !== null && spatial === 1 && !cap;
+    const directGrad = withGrad && gradRes !== null && spatial === 1;
+    // The gradient overwrites the staged logits when they are a private copy no longer needed.
+    const gradInPlace = withGrad && !directGrad && !directIn && !cap;
+    const window = per * classes * 4;
+    const [zBuf, tPtr, wPtr, lPtr, sPtr, gBuf] = d.reserve(
+      directIn ? 0 : window,
+      soft ? window : per * 4,
       weight ? classes * 4 : 0,
       none ? per * 4 : 0,
       sampleWeight ? per * 4 : 0,
-      // With a soft cap the gradient needs the capped logits afterwards, so it gets its own buffer.
-      cap && grad ? per * classes * 4 : 0,
+      withGrad && !directGrad && !gradInPlace ? window : 0,
     );
+    // Memory may have grown: views of resident arguments are taken again from here on.
+    const input = inRes ? inRes.array : plan.input;
+    const grad = !withGrad ? null : gradRes ? gradRes.array : plan.gradOut ?? new Float32Array(input.length);
     if (weight) d.f32(wPtr, classes).set(weight);
     const k = d.kernels;
     let total = 0;
     for (let r0 = 0; r0 < rows; r0 += per) {
       const n = Math.min(per, rows - r0);
       const a = r0 * classes, b = (r0 + n) * classes;
-      gatherRows(d.f32(zPtr, b - a), input, r0, classes, spatial);
-      if (cap) k.softcapForward(zPtr, zPtr, b - a, cap);
-      // The gradient is computed in place over the staged logits unless they are needed afterwards.
-      const gPtr = !grad ? 0 : cap ? capGradPtr : zPtr;
+      const zPtr = directIn ? inRes.ptr + a * 4 : zBuf;
+      if (!directIn) gatherRows(d.f32(zBuf, b - a), input, r0, classes, spatial);
+      if (cap) k.softcapForward(zBuf, zBuf, b - a, cap);
+      const gPtr = !withGrad ? 0 : directGrad ? gradRes.ptr + a * 4 : gradInPlace ? zBuf : gBuf;
       const w = weight ? wPtr : 0, lossOut = none ? lPtr : 0;
       const sw = sampleWeight ? sPtr : 0;
       if (sampleWeight) d.f32(sPtr, n).set(sampleWeight.subarray(r0, r0 + n));
@@ -359,13 +406,13 @@ export class Xentropy {
           );
       }
       if (losses) losses.set(d.f32(lPtr, n), r0);
-      if (grad && cap) k.softcapBackward(zPtr, gPtr, b - a, cap);
-      if (grad) scatterRows(grad, d.f32(gPtr, b - a), r0, classes, spatial);
+      if (withGrad && cap) k.softcapBackward(zBuf, gPtr, b - a, cap);
+      if (grad && !directGrad) scatterRows(grad, d.f32(gPtr, b - a), r0, classes, spatial);
     }
     total *= plan.unitScale;
     if (losses && plan.unitScale !== 1) for (let r = 0; r < rows; r++) losses[r] *= plan.unitScale;
     const loss = losses ?? (plan.reduction === 'sum' ? total : total / plan.denominator);
-    return { loss, grad: grad as Float32Array };
+    return { loss, grad: directGrad ? gradRes.array : grad as Float32Array };
   }
 }
 

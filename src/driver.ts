@@ -46,6 +46,10 @@ export interface Kernels {
     input: number, target: number, n: number, cols: number, weight: number, lo: number, hi: number,
     smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
   ): number;
+  binaryFocal(
+    input: number, target: number, n: number, cols: number, weight: number, probs: number, lo: number, hi: number,
+    smoothing: number, gamma: number, alpha: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
+  ): number;
   entropy(src: number, rows: number, cols: number, fromLogits: number, lossOut: number, unit: number): number;
   klDivergence(
     target: number, q: number, rows: number, cols: number,
@@ -93,25 +97,69 @@ export function align(n: number): number {
 export class Driver {
   readonly kernels: Kernels;
   private readonly memory: WebAssembly.Memory;
-  private readonly scratchBase: number;
+  /** End of the resident region [heap base, residentTop); scratch starts here. */
+  private residentTop: number;
+  /** Free gaps [ptr, bytes] inside the resident region, sorted by address and never adjacent. */
+  private readonly gaps: [number, number][] = [];
 
   constructor(kernels: Kernels) {
     this.kernels = kernels;
     this.memory = kernels.memory;
-    this.scratchBase = align(kernels.heapBase());
+    this.residentTop = align(kernels.heapBase());
   }
 
   /**
    * Reserves scratch regions of the given byte sizes, each 16-byte aligned, growing memory at most
-   * once, and returns their addresses. Regions are valid until the next `reserve`.
+   * once, and returns their addresses. Regions are valid until the next `reserve` or `alloc`.
    */
   reserve(...sizes: number[]): number[] {
     const ptrs: number[] = [];
-    let top = this.scratchBase;
+    let top = this.residentTop;
     for (const size of sizes) {
       ptrs.push(top);
       top = align(top + size);
     }
+    this.ensure(top);
+    return ptrs;
+  }
+
+  /** Allocates a resident block of at least `bytes` bytes (first fit, else at the top). */
+  alloc(bytes: number): number {
+    const size = align(Math.max(bytes, 1));
+    for (let i = 0; i < this.gaps.length; i++) {
+      const [ptr, free] = this.gaps[i];
+      if (free < size) continue;
+      if (free === size) this.gaps.splice(i, 1);
+      else this.gaps[i] = [ptr + size, free - size];
+      return ptr;
+    }
+    const ptr = this.residentTop;
+    this.ensure(ptr + size);
+    this.residentTop = ptr + size;
+    return ptr;
+  }
+
+  /** Returns a block from `alloc` (same byte count) to the resident region, merging free neighbours. */
+  release(ptr: number, bytes: number): void {
+    let start = ptr, end = ptr + align(Math.max(bytes, 1));
+    let i = 0;
+    while (i < this.gaps.length && this.gaps[i][0] < start) i++;
+    if (i > 0 && this.gaps[i - 1][0] + this.gaps[i - 1][1] === start) {
+      i--;
+      start = this.gaps[i][0];
+      this.gaps.splice(i, 1);
+    }
+    if (i < this.gaps.length && this.gaps[i][0] === end) {
+      end += this.gaps[i][1];
+      this.gaps.splice(i, 1);
+    }
+    // A gap that reaches the top gives its space back to scratch.
+    if (end === this.residentTop) this.residentTop = start;
+    else this.gaps.splice(i, 0, [start, end - start]);
+  }
+
+  /** Grows memory to at least `top` bytes. */
+  private ensure(top: number): void {
     const have = this.memory.buffer.byteLength;
     if (top > have) {
       const pages = Math.ceil((top - have) / PAGE);
@@ -124,7 +172,6 @@ export class Driver {
         );
       }
     }
-    return ptrs;
   }
 
   /** A Float32Array over memory at ptr; valid until the next call that may grow memory. */
@@ -145,6 +192,68 @@ export class Driver {
   /** Current size of linear memory in bytes. */
   get memoryBytes(): number {
     return this.memory.buffer.byteLength;
+  }
+}
+
+/**
+ * A Float32Array that lives in WebAssembly memory, so xentropy reads and writes it without copying.
+ * `array` is a fresh view on every access: a view you keep is valid until the next call into this
+ * instance that may grow its memory (any computation, alloc or tensor); read `array` again after it.
+ */
+export class Resident {
+  /** Number of float32 elements. */
+  readonly length: number;
+  readonly #driver: Driver;
+  readonly #ptr: number;
+  #freed = false;
+
+  /** @internal Use `xe.alloc` or `xe.tensor`. */
+  constructor(driver: Driver, length: number) {
+    this.#driver = driver;
+    this.length = length;
+    this.#ptr = driver.alloc(length * 4);
+  }
+
+  /** @internal Byte address in memory, for the kernels. */
+  get ptr(): number {
+    this.#check();
+    return this.#ptr;
+  }
+
+  /** @internal The driver that owns this buffer. */
+  get owner(): Driver {
+    return this.#driver;
+  }
+
+  /** A Float32Array view of the buffer (see the class note on how long it stays valid). */
+  get array(): Float32Array {
+    this.#check();
+    return this.#driver.f32(this.#ptr, this.length);
+  }
+
+  /** True once `free` has been called. */
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  /** Copies values into the buffer from `offset`. */
+  set(values: ArrayLike<number>, offset = 0): this {
+    this.array.set(values, offset);
+    return this;
+  }
+
+  /**
+   * Returns the memory to the instance. The handle is unusable afterwards.
+   * @throws TypeError when already freed
+   */
+  free(): void {
+    this.#check();
+    this.#freed = true;
+    this.#driver.release(this.#ptr, this.length * 4);
+  }
+
+  #check(): void {
+    if (this.#freed) throw new TypeError('this resident buffer was freed; allocate a new one with xe.alloc');
   }
 }
 

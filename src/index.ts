@@ -8,6 +8,7 @@ import * as reference from './reference/index.js';
 export { Xentropy, reference };
 export type { LossAndGrad } from './api.js';
 export type { ModuleSource } from './driver.js';
+export { Resident } from './driver.js';
 export type { EntropyOptions, EntropyReduction, DistributionForm } from './entropy.js';
 export type {
   KlDivergenceOptions, KlDivergenceGradOptions, JsDivergenceOptions, KlInput, DivergenceReduction,

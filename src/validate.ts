@@ -1,3 +1,4 @@
+import { Resident } from './driver.js';
 // Argument checking shared by the WebAssembly API and the float64 reference, so both refuse the same
 // calls with the same errors. Everything here runs before any kernel call: a refused call has written
 // nothing. TypeError means a wrong type, RangeError a wrong size or value; every message names the
@@ -43,6 +44,18 @@ function isDetached(view: ArrayBufferView): boolean {
 /** Throws TypeError when a typed array argument's buffer is detached. */
 export function checkAttached(name: string, view: ArrayBufferView): void {
   if (isDetached(view)) throw new TypeError(`${name} is a ${view.constructor.name} whose buffer is detached`);
+}
+
+/**
+ * A Float32Array argument that may also be a resident buffer (xe.alloc / xe.tensor), resolved to its
+ * current view; `resident` is the handle, so that the caller can use its address after memory grows.
+ */
+export function checkFloat32OrResident(name: string, value: unknown): { array: Float32Array; resident: Resident | null } {
+  if (value instanceof Resident) {
+    if (value.freed) throw new TypeError(`${name} is a resident buffer that was freed`);
+    return { array: value.array, resident: value };
+  }
+  return { array: checkFloat32(name, value), resident: null };
 }
 
 /** Throws TypeError unless value is a Float32Array with an attached buffer. */
@@ -98,7 +111,7 @@ export function checkOut(
     if (out.length !== length) throw new RangeError(`${name}.length must be ${length}, got ${out.length}`);
     return undefined;
   }
-  const array = checkFloat32(name, out);
+  const array = checkFloat32OrResident(name, out).array;
   if (array.length !== length) {
     throw new RangeError(`${name}.length must be ${length}, got ${array.length}`);
   }
@@ -272,7 +285,12 @@ const CE_GRAD_OPTIONS = [...CE_OPTIONS, 'gradOut'] as const;
 
 /** A validated cross-entropy call, the same for every backend. */
 export interface CrossEntropyPlan {
+  /** The input's values; for a resident input, a view valid only until memory grows. */
   input: Float32Array;
+  /** The input's resident handle, when it is one: its address survives memory growth. */
+  inputResident: Resident | null;
+  /** options.gradOut's resident handle, when it is one. */
+  gradOutResident: Resident | null;
   /** Rows of C classes: N for class-last input, N * spatial for [N, C, spatial]. */
   rows: number;
   classes: number;
@@ -315,7 +333,7 @@ function isIndexArray(value: unknown): value is IndexTarget {
 export function planCrossEntropy(
   fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean,
 ): CrossEntropyPlan {
-  const logits = checkFloat32('input', input);
+  const { array: logits, resident: inputResident } = checkFloat32OrResident('input', input);
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object with at least { classes }, got ${describe(options)}`);
   }
@@ -396,6 +414,7 @@ export function planCrossEntropy(
   }
 
   let gradOut: Float32Array | undefined;
+  const gradOutResident = withGrad && o.gradOut instanceof Resident ? o.gradOut : null;
   if (withGrad) {
     gradOut = checkOut('options.gradOut', o.gradOut, logits.length, logits, true);
     if (gradOut && soft && overlaps(gradOut, soft)) {
@@ -415,7 +434,7 @@ export function planCrossEntropy(
   const emptyMean = reduction === 'mean' && denominator === 0 && onAllIgnored === 'zero';
   const gradScale = unitScale * (emptyMean ? 0 : reduction === 'mean' ? 1 / denominator : 1);
   return {
-    input: logits, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
+    input: logits, inputResident, gradOutResident, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
     sampleWeight, zLoss, softcap, focal, labels, soft, denominator: emptyMean ? Infinity : denominator, gradScale, gradOut,
   };
 }
@@ -423,12 +442,15 @@ export function planCrossEntropy(
 /** Validates the (logits, classes, out?) shape shared by softmax, logSoftmax and logSumExp. */
 export function planRows(
   logits: unknown, classes: unknown, out: unknown, perRow: boolean, float64Allowed = false,
-): { input: Float32Array; rows: number; classes: number; out: Float32Array | undefined } {
-  const input = checkFloat32('logits', logits);
+): {
+  input: Float32Array; rows: number; classes: number; out: Float32Array | undefined;
+  inputResident: Resident | null; outResident: Resident | null;
+} {
+  const { array: input, resident: inputResident } = checkFloat32OrResident('logits', logits);
   const c = checkClasses(classes);
   const rows = rowsOf('logits', input, c);
   const checked = checkOut('out', out, perRow ? rows : input.length, input, !perRow, float64Allowed);
-  return { input, rows, classes: c, out: checked };
+  return { input, rows, classes: c, out: checked, inputResident, outResident: out instanceof Resident ? out : null };
 }
 
 /** Unit of every loss, entropy and divergence. */

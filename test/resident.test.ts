@@ -1,0 +1,117 @@
+// Resident buffers (xe.alloc / xe.tensor): zero-copy inputs and outputs that survive memory growth.
+
+import { describe, expect, it } from 'vitest';
+import { init, reference, Resident } from '../src/index.js';
+import { normal, labels } from './helpers.js';
+
+describe('resident buffers', () => {
+  it('start as zeros or as a copy, and keep their values when memory grows', async () => {
+    const xe = await init();
+    const a = xe.alloc(5);
+    expect(a).toBeInstanceOf(Resident);
+    expect(Array.from(a.array)).toEqual([0, 0, 0, 0, 0]);
+    const t = xe.tensor([1, 2, 3]);
+    expect(Array.from(t.array)).toEqual([1, 2, 3]);
+    const before = xe.driver.memoryBytes;
+    const big = xe.alloc(4 << 20); // 16 MiB: memory must grow
+    expect(xe.driver.memoryBytes).toBeGreaterThan(before);
+    expect(Array.from(t.array)).toEqual([1, 2, 3]);
+    big.free();
+  });
+
+  it('give results identical to plain arrays, as input, out and gradOut, and in place', async () => {
+    const xe = await init();
+    const C = 1000, N = 300; // several streamed chunks
+    const z = normal(N * C, 3, 1);
+    const y = labels(N, C, 2);
+    const zr = xe.tensor(z);
+    const plain = xe.crossEntropyWithGrad(z, y, { classes: C, labelSmoothing: 0.1 });
+    expect(xe.crossEntropy(zr, y, { classes: C, labelSmoothing: 0.1 })).toBe(plain.loss);
+    const g = xe.alloc(N * C);
+    const r = xe.crossEntropyWithGrad(zr, y, { classes: C, labelSmoothing: 0.1, gradOut: g });
+    expect(r.loss).toBe(plain.loss);
+    expect(Array.from(g.array)).toEqual(Array.from(plain.grad));
+    expect(Array.from(zr.array)).toEqual(Array.from(z)); // the input was only read
+    // Gradient over the input itself.
+    const inPlace = xe.crossEntropyWithGrad(zr, y, { classes: C, labelSmoothing: 0.1, gradOut: zr });
+    expect(inPlace.loss).toBe(plain.loss);
+    expect(Array.from(zr.array)).toEqual(Array.from(plain.grad));
+    // Plain input, resident gradient; resident input, plain gradient.
+    const g2 = new Float32Array(N * C);
+    xe.crossEntropyWithGrad(xe.tensor(z), y, { classes: C, labelSmoothing: 0.1, gradOut: g2 });
+    expect(Array.from(g2)).toEqual(Array.from(plain.grad));
+  });
+
+  it('work with the row operations, with no scratch memory when both sides are resident', async () => {
+    const xe = await init();
+    const C = 77, N = 50;
+    const z = normal(N * C, 2, 3);
+    const zr = xe.tensor(z);
+    for (const op of ['logSoftmax', 'softmax'] as const) {
+      const expected = xe[op](z, C);
+      expect(Array.from(xe[op](zr, C))).toEqual(Array.from(expected));
+      const out = xe.alloc(N * C);
+      const bytes = xe.driver.memoryBytes;
+      expect(Array.from(xe[op](zr, C, out))).toEqual(Array.from(expected));
+      expect(xe.driver.memoryBytes).toBe(bytes);
+      const copy = xe.tensor(z);
+      xe[op](copy, C, copy);
+      expect(Array.from(copy.array)).toEqual(Array.from(expected));
+    }
+    const lse = xe.alloc(N);
+    expect(Array.from(xe.logSumExp(zr, C, lse))).toEqual(Array.from(xe.logSumExp(z, C)));
+  });
+
+  it('take the copying path where the soft cap or the spatial layout needs it', async () => {
+    const xe = await init();
+    const N = 3, C = 4, S = 5;
+    const z = normal(N * C * S, 2, 4);
+    const y = labels(N * S, C, 5);
+    for (const o of [{ classes: C, spatial: S }, { classes: C * S, softcap: 3 }]) {
+      const t = o.spatial ? y : labels(N, C * S, 6);
+      const plain = xe.crossEntropyWithGrad(z, t, o);
+      const g = xe.alloc(z.length);
+      const r = xe.crossEntropyWithGrad(xe.tensor(z), t, { ...o, gradOut: g });
+      expect(r.loss).toBe(plain.loss);
+      expect(Array.from(g.array)).toEqual(Array.from(plain.grad));
+    }
+  });
+
+  it('reuse freed memory, so alloc / free cycles do not grow it', async () => {
+    const xe = await init();
+    const keep = xe.alloc(10);
+    const sizes = [1000, 3, 250000, 17, 64];
+    for (const n of sizes) xe.alloc(n).free();
+    const bytes = xe.driver.memoryBytes;
+    for (let i = 0; i < 2000; i++) {
+      const handles = sizes.map((n) => xe.alloc(n));
+      for (const h of handles.reverse()) h.free();
+    }
+    expect(xe.driver.memoryBytes).toBe(bytes);
+    expect(keep.array.length).toBe(10);
+  });
+
+  it('refuse use after free, double free, and buffers of another instance', async () => {
+    const xe = await init();
+    const other = await init();
+    const z = xe.tensor(normal(12, 1, 7));
+    const y = [0, 1, 2];
+    const expected = xe.crossEntropy(z, y, { classes: 4 });
+    const foreign = other.tensor(normal(12, 1, 7));
+    expect(() => xe.crossEntropy(foreign, y, { classes: 4 })).toThrow(new TypeError('input is a resident buffer of another xentropy instance'));
+    const gone = xe.tensor([1, 2, 3, 4]);
+    gone.free();
+    expect(() => gone.array).toThrow(TypeError);
+    expect(() => gone.free()).toThrow(/was freed/);
+    expect(() => xe.softmax(gone, 4)).toThrow(new TypeError('logits is a resident buffer that was freed'));
+    expect(() => xe.alloc(-1)).toThrow(RangeError);
+    expect(() => xe.alloc('3' as never)).toThrow(TypeError);
+    expect(xe.crossEntropy(z, y, { classes: 4 })).toBe(expected);
+  });
+
+  it('are read by the float64 reference too', async () => {
+    const xe = await init();
+    const z = normal(20, 1, 8);
+    expect(reference.crossEntropy(xe.tensor(z) as never, [0, 1, 2, 3], { classes: 5 })).toBe(reference.crossEntropy(z, [0, 1, 2, 3], { classes: 5 }));
+  });
+});
