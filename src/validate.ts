@@ -245,8 +245,11 @@ export interface CrossEntropyOptions {
    * alpha (1 - p_c)^gamma. gamma >= 0 (default 2), alpha >= 0 (default 0.25, Keras). Logits only.
    */
   focal?: FocalOptions;
-  /** crossEntropyWithGrad only: Float32Array of input.length to write the gradient into (may be input). */
-  gradOut?: Float32Array;
+  /**
+   * crossEntropyWithGrad only: Float32Array (or resident buffer) of input.length to write the gradient
+   * into; may be the input itself.
+   */
+  gradOut?: Float32Array | Resident;
 }
 
 /** Parameters of the focal loss. */
