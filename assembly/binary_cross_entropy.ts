@@ -258,3 +258,167 @@ export function binaryCrossEntropyProbs(
   }
   return total;
 }
+
+// Binary focal loss (Lin et al. 2017; torchvision.ops.sigmoid_focal_loss, Keras BinaryFocalCrossentropy
+// with apply_class_balancing), for p = sigma(x) or the clipped probability, t the smoothed target:
+//
+//   q = 1 - p_t = p (1 - t) + (1 - p) t,  alpha_t = alpha t + (1 - alpha)(1 - t)
+//   l = w alpha_t q^gamma bce,  bce = -[t log p + (1 - t) log(1 - p)]
+//
+// With dq/dp = 1 - 2t and d bce/dp = (p - t) / (p (1 - p)):
+//   dl/dp = w alpha_t q^gamma [(p - t) / (p (1 - p)) + gamma (1 - 2t) bce / q]
+//   dl/dx = dl/dp * p (1 - p) = w alpha_t q^gamma [(p - t) + gamma (1 - 2t) bce p (1 - p) / q]
+// Writing q^(gamma - 1) as q^gamma / q keeps the second term finite for gamma < 1. q = 0 needs a hard
+// target met exactly (t = 1, 1 - p = 0 or t = 0, p = 0); there p (1 - p) / q has the limit p or 1 - p,
+// but the term is multiplied by q^gamma = 0 (gamma > 0) or gamma = 0, so it is set to 0. q is formed
+// as a sum of non-negative products, never as 1 - p_t, so q of a confident correct prediction keeps
+// its digits. alpha is validated to [0, 1], so every loss is non-negative (block sums as above).
+//
+// The lane functions below serve the SIMD loop and, on one lane, the tail, so a tail element is
+// computed exactly as a lane (the convention of focal.ts).
+
+// Per-lane gradient (before gradScale) of the last focal lane call (AS functions return one value).
+let focalGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+/**
+ * q^gamma = exp(gamma log q) per lane, with 0^gamma = 1 for gamma = 0 and 0 above (log 0 = -inf would
+ * give 0 * -inf = NaN). gamma log q is clamped to <= 0 for expNeg4: q is at most 1 + 2^-23 when the
+ * rounding of p and 1 - p adds up above 1.
+ */
+// @ts-ignore: decorator
+@inline function powGamma4(q: v128, qz: v128, gamma: f32): v128 {
+  const zero = f32x4.splat(0);
+  const atZero = f32x4.splat(gamma == 0 ? <f32>1 : <f32>0);
+  return v128.bitselect(atZero, expNeg4(f32x4.min(f32x4.mul(f32x4.splat(gamma), log4(q)), zero)), qz);
+}
+
+/** Focal loss of four logits (w alpha_t q^gamma bce); leaves the gradient w.r.t. x in focalGrad. */
+// @ts-ignore: decorator
+@inline function focalLogits4(xv: v128, ts: v128, wv: v128, gamma: f32, alpha: f32): v128 {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  const ax = f32x4.abs(xv);
+  const pos = f32x4.ge(xv, zero);
+  const omt = f32x4.sub(one, ts);
+  const e = expNeg4(f32x4.neg(ax));
+  // The plain kernel's bce with pw = 1, operation for operation, so gamma = 0 gives alpha_t times it.
+  const bce = f32x4.add(f32x4.mul(v128.bitselect(omt, ts, pos), ax), f32x4.mul(f32x4.add(omt, ts), log1p4(e)));
+  const a = f32x4.div(one, f32x4.add(one, e));
+  const b = f32x4.mul(e, a);
+  const sig = v128.bitselect(a, b, pos);
+  const sigc = v128.bitselect(b, a, pos);
+  const q = f32x4.add(f32x4.mul(sig, omt), f32x4.mul(sigc, ts));
+  const qz = f32x4.eq(q, zero);
+  const at = f32x4.add(f32x4.mul(f32x4.splat(alpha), ts), f32x4.mul(f32x4.splat(<f32>1 - alpha), omt));
+  const k = f32x4.mul(wv, f32x4.mul(at, powGamma4(q, qz, gamma)));
+  // sigma - t as the plain kernel forms it: (1 - t) sigma - t (1 - sigma), no cancellation.
+  const d = f32x4.sub(f32x4.mul(omt, sig), f32x4.mul(ts, sigc));
+  // Lanes with q == 0 divide by zero; the andnot discards them.
+  const r = v128.andnot(f32x4.div(f32x4.mul(sig, sigc), q), qz);
+  const second = f32x4.mul(f32x4.mul(f32x4.splat(gamma), f32x4.sub(omt, ts)), f32x4.mul(bce, r));
+  focalGrad = f32x4.mul(k, f32x4.add(d, second));
+  return f32x4.mul(k, bce);
+}
+
+/**
+ * Focal loss of four probabilities raw, clipped to [lo, hi]; leaves the gradient w.r.t. raw in
+ * focalGrad (0 outside the clip, as probsSpan).
+ */
+// @ts-ignore: decorator
+@inline function focalProbs4(raw: v128, ts: v128, wv: v128, lo: f32, hi: f32, gamma: f32, alpha: f32): v128 {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi);
+  // Inputs are validated to [0, 1], never NaN, so pmin / pmax suffice.
+  const p = f32x4.pmin(f32x4.pmax(raw, lo4), hi4);
+  const omt = f32x4.sub(one, ts);
+  const omp = f32x4.sub(one, p);
+  const bce = f32x4.sub(f32x4.neg(f32x4.mul(ts, log4(p))), f32x4.mul(omt, log1p4(f32x4.neg(p))));
+  const q = f32x4.add(f32x4.mul(p, omt), f32x4.mul(omp, ts));
+  // The clip keeps p in [lo, hi] with lo > 0, so q > 0; the mask only guards the division.
+  const qz = f32x4.eq(q, zero);
+  const at = f32x4.add(f32x4.mul(f32x4.splat(alpha), ts), f32x4.mul(f32x4.splat(<f32>1 - alpha), omt));
+  const k = f32x4.mul(wv, f32x4.mul(at, powGamma4(q, qz, gamma)));
+  const d = f32x4.div(f32x4.sub(p, ts), f32x4.mul(p, omp));
+  const r = v128.andnot(f32x4.div(one, q), qz);
+  const second = f32x4.mul(f32x4.mul(f32x4.splat(gamma), f32x4.sub(omt, ts)), f32x4.mul(bce, r));
+  const inside = v128.and(f32x4.ge(raw, lo4), f32x4.le(raw, hi4));
+  focalGrad = v128.and(f32x4.mul(k, f32x4.add(d, second)), inside);
+  return f32x4.mul(k, bce);
+}
+
+/**
+ * One focal span of n elements, as logitsSpan / probsSpan (probs selects the form; it and hasW are
+ * constant at every call site). Leaves sum_i l_i in spanSum.
+ */
+// @ts-ignore: decorator
+@inline function focalSpan(
+  x: usize, t: usize, n: i32, w: usize, wS: f32, hasW: bool, probs: bool, lo: f32, hi: f32,
+  lambda: f32, mu: f32, gamma: f32, alpha: f32, lossOut: usize, lossScale: f32, gradOut: usize, gradScale: f32
+): void {
+  const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+  const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    const end = min(n & ~3, i + BLOCK);
+    let s0 = f32x4.splat(0);
+    for (; i + 4 <= end; i += 4) {
+      const o = <usize>i << 2;
+      const xv = v128.load(x + o);
+      const ts = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+      const wv = hasW ? v128.load(w + o) : f32x4.splat(wS);
+      const l = probs ? focalProbs4(xv, ts, wv, lo, hi, gamma, alpha) : focalLogits4(xv, ts, wv, gamma, alpha);
+      s0 = f32x4.add(s0, l);
+      if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
+      if (gradOut) v128.store(gradOut + o, f32x4.mul(gs4, focalGrad));
+    }
+    total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
+           + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const xv = f32x4.splat(load<f32>(x + o));
+    const ts = f32x4.add(f32x4.mul(f32x4.splat(load<f32>(t + o)), lam), mu4);
+    const wv = f32x4.splat(hasW ? load<f32>(w + o) : wS);
+    const l = probs ? focalProbs4(xv, ts, wv, lo, hi, gamma, alpha) : focalLogits4(xv, ts, wv, gamma, alpha);
+    total += <f64>f32x4.extract_lane(l, 0);
+    if (lossOut) store<f32>(lossOut + o, f32x4.extract_lane(f32x4.mul(l, ls4), 0));
+    if (gradOut) store<f32>(gradOut + o, f32x4.extract_lane(f32x4.mul(gs4, focalGrad), 0));
+  }
+  spanSum = total;
+}
+
+/**
+ * Binary focal loss over n elements viewed as [n / cols, cols] (see the formulas above), for logits
+ * (probs = 0) or probabilities clipped to [lo, hi] (probs != 0; the gradient is 0 outside the clip).
+ * t = target (1 - smoothing) + smoothing / 2, w = weight[c] (1 when the pointer is 0); gamma >= 0,
+ * alpha in [0, 1]. Outputs and result as binaryCrossEntropyLogits.
+ */
+export function binaryFocal(
+  input: usize, target: usize, n: i32, cols: i32, weight: usize, probs: i32, lo: f32, hi: f32,
+  smoothing: f32, gamma: f32, alpha: f32, lossOut: usize, lossScale: f32, gradOut: usize, gradScale: f32
+): f64 {
+  const lambda = <f32>1 - smoothing, mu = smoothing * <f32>0.5;
+  if (cols == 1 || weight == 0) {
+    const wS: f32 = weight ? load<f32>(weight) : 1;
+    if (probs) {
+      focalSpan(input, target, n, 0, wS, false, true, lo, hi, lambda, mu, gamma, alpha, lossOut, lossScale, gradOut, gradScale);
+    } else {
+      focalSpan(input, target, n, 0, wS, false, false, lo, hi, lambda, mu, gamma, alpha, lossOut, lossScale, gradOut, gradScale);
+    }
+    return spanSum;
+  }
+  const rows = n / cols;
+  const stride = <usize>cols << 2;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>r * stride;
+    const lo_ = lossOut ? lossOut + o : 0, go = gradOut ? gradOut + o : 0;
+    if (probs) {
+      focalSpan(input + o, target + o, cols, weight, 1, true, true, lo, hi, lambda, mu, gamma, alpha, lo_, lossScale, go, gradScale);
+    } else {
+      focalSpan(input + o, target + o, cols, weight, 1, true, false, lo, hi, lambda, mu, gamma, alpha, lo_, lossScale, go, gradScale);
+    }
+    total += spanSum;
+  }
+  return total;
+}

@@ -172,11 +172,14 @@ export class Xentropy {
    * @param input Float32Array of N·C logits, or probabilities in [0, 1] with from 'probs'
    * @param target same length: a Float32Array of (soft) targets in [0, 1], or a Uint8Array of 0/1
    * @param options classes (default 1), from ('logits'), weight, posWeight (logits only),
-   *   labelSmoothing (0), epsilon (1e-7, probs only), reduction ('mean'), unit ('nats')
+   *   labelSmoothing (0), epsilon (1e-7, probs only), reduction ('mean'), unit ('nats'),
+   *   focal ({ gamma = 2, alpha = 0.25 }: each element's loss times alpha_t (1 - p_t)^gamma, torchvision's
+   *   sigmoid_focal_loss)
    * @returns a number, or a Float32Array of N·C element losses for reduction 'none'
    * @throws TypeError for a wrong type, an unknown option, or posWeight with 'probs' / epsilon with
    *   'logits'; RangeError for a wrong length, a target or probability outside [0, 1] or NaN, a negative
-   *   or non-finite weight, epsilon outside (0, 0.5), before any computation
+   *   or non-finite weight, epsilon outside (0, 0.5), focal gamma < 0 or alpha outside [0, 1], focal with
+   *   posWeight, before any computation
    */
   binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Float32Array;
   binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): number;

@@ -5,7 +5,7 @@ import type { Driver } from './driver.js';
 import { chunkRows } from './api.js';
 import {
   checkAttached, checkChoice, checkClasses, checkFloat32, checkNumberIn, checkOptionNames, checkOut,
-  checkUnit, checkWeight, describe, overlaps, rowsOf, type Reduction, type Unit,
+  checkFocal, checkUnit, checkWeight, describe, overlaps, rowsOf, type Reduction, type Unit,
 } from './validate.js';
 
 /** What the input of binaryCrossEntropy holds. */
@@ -32,11 +32,18 @@ export interface BinaryCrossEntropyOptions {
   reduction?: Reduction;
   /** 'nats' (default) or 'bits': scales the loss and the gradient. */
   unit?: Unit;
+  /**
+   * Focal loss (torchvision's sigmoid_focal_loss): each element's loss becomes
+   * alpha_t (1 - p_t)^gamma times its cross-entropy, p_t = p t + (1 - p)(1 - t),
+   * alpha_t = alpha t + (1 - alpha)(1 - t). gamma >= 0 (default 2), alpha in [0, 1] (default 0.25).
+   * Not with posWeight.
+   */
+  focal?: { gamma?: number; alpha?: number };
   /** binaryCrossEntropyWithGrad only: Float32Array(N·C) for the gradient; may be the input itself. */
   gradOut?: Float32Array;
 }
 
-const BCE_OPTIONS = ['classes', 'from', 'weight', 'posWeight', 'labelSmoothing', 'epsilon', 'reduction', 'unit'] as const;
+const BCE_OPTIONS = ['classes', 'from', 'weight', 'posWeight', 'labelSmoothing', 'epsilon', 'reduction', 'unit', 'focal'] as const;
 const BCE_GRAD_OPTIONS = [...BCE_OPTIONS, 'gradOut'] as const;
 
 /** A validated binary cross-entropy call, the same for every backend. */
@@ -50,6 +57,8 @@ export interface BinaryCrossEntropyPlan {
   weight: Float32Array | null;
   posWeight: Float32Array | null;
   smoothing: number;
+  /** Focal parameters, or null for plain binary cross-entropy. */
+  focal: { gamma: number; alpha: number } | null;
   /**
    * Clip bounds of 'probs': the float32 values of epsilon and 1 - epsilon, which both backends use,
    * so that log(1 - hi) is the same number in each (1 - fround(1 - 1e-7) = 1.19e-7, not 1e-7).
@@ -107,6 +116,18 @@ export function planBinaryCrossEntropy(
     }
   }
 
+  const focal = checkFocal('options.focal', o.focal);
+  if (focal) {
+    // alpha weighs positives and 1 - alpha negatives: above 1 the negatives' loss would turn negative.
+    if (focal.alpha > 1) {
+      throw new RangeError(`options.focal.alpha must be in [0, 1] for binary cross-entropy, got ${describe(focal.alpha)}`);
+    }
+    // torchvision's sigmoid_focal_loss has no pos_weight; alpha is the focal loss's class balance.
+    if (posWeight) {
+      throw new RangeError('options.focal and options.posWeight cannot be combined; focal.alpha weighs the positive class');
+    }
+  }
+
   if (!(target instanceof Float32Array || target instanceof Uint8Array)) {
     throw new TypeError(
       `target must be a Float32Array of probabilities in [0, 1] or a Uint8Array of 0/1, got ${describe(target)}`,
@@ -139,7 +160,7 @@ export function planBinaryCrossEntropy(
     }
   }
   return {
-    input: x, target, n, classes, from, weight, posWeight, smoothing,
+    input: x, target, n, classes, from, weight, posWeight, smoothing, focal,
     lo: Math.fround(epsilon), hi: Math.fround(1 - epsilon),
     reduction, unitScale, gradScale: reduction === 'mean' ? unitScale / n : unitScale, gradOut,
   };
@@ -178,7 +199,12 @@ export function runBinaryCrossEntropy(
     // Uint8Array targets become 0.0 / 1.0 in the copy.
     d.f32(tPtr, m).set(target.subarray(a, b));
     const lOut = none ? lPtr : 0, gOut = grad ? xPtr : 0;
-    total += plan.from === 'logits'
+    total += plan.focal
+      ? k.binaryFocal(
+        xPtr, tPtr, m, classes, weight ? wPtr : 0, plan.from === 'probs' ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
+        plan.focal.gamma, plan.focal.alpha, lOut, lossScale, gOut, gradScale,
+      )
+      : plan.from === 'logits'
       ? k.binaryCrossEntropyLogits(
         xPtr, tPtr, m, classes, weight ? wPtr : 0, posWeight ? pwPtr : 0, plan.smoothing,
         lOut, lossScale, gOut, gradScale,

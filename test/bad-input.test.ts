@@ -167,6 +167,11 @@ const cases: Case[] = [
     const t = soft.slice();
     return xe.binaryCrossEntropyWithGrad(z, t, { gradOut: t });
   }, RangeError, /options\.gradOut overlaps target/],
+  ['binary focal as a number', (xe) => xe.binaryCrossEntropy(z, soft, { focal: 2 as never }), TypeError, /options\.focal must be an object \{ gamma\?, alpha\? \}, got 2/],
+  ['binary focal with a negative gamma', (xe) => xe.binaryCrossEntropy(z, soft, { focal: { gamma: -0.5 } }), RangeError, /options\.focal\.gamma must be in \[0, 1000000\], got -0\.5/],
+  ['binary focal with an unknown key', (xe) => xe.binaryCrossEntropyWithGrad(z, soft, { focal: { gama: 2 } as never }), TypeError, /options\.focal has no option "gama"/],
+  ['binary focal with alpha above 1', (xe) => xe.binaryCrossEntropy(z, soft, { focal: { alpha: 1.5 } }), RangeError, /options\.focal\.alpha must be in \[0, 1\] for binary cross-entropy, got 1\.5/],
+  ['binary focal with posWeight', (xe) => xe.binaryCrossEntropy(z, soft, { classes: C, posWeight: new Float32Array(C).fill(2), focal: {} }), RangeError, /options\.focal and options\.posWeight cannot be combined/],
 ];
 
 describe.each(backends)('bad input on %s', (_name, xe) => {

@@ -14,6 +14,7 @@ function element(plan: BinaryCrossEntropyPlan, i: number): [loss: number, grad: 
   const eps = plan.smoothing;
   const t = plan.target[i] * (1 - eps) + eps / 2;
   const x = plan.input[i];
+  if (plan.focal) return focalElement(plan.focal, plan, t, x, w);
   if (plan.from === 'logits') {
     const pw = plan.posWeight ? plan.posWeight[c] : 1;
     // PyTorch's (1 - t) x + (1 + (pw - 1) t)(log1p(e^-|x|) + max(-x, 0)) regrouped as
@@ -29,6 +30,40 @@ function element(plan: BinaryCrossEntropyPlan, i: number): [loss: number, grad: 
   const loss = -(t * Math.log(p) + (1 - t) * Math.log1p(-p));
   const inside = x >= plan.lo && x <= plan.hi;
   return [w * loss, inside ? w * (p - t) / (p * (1 - p)) : 0];
+}
+
+/**
+ * Element loss and gradient of the binary focal loss (torchvision's sigmoid_focal_loss): with p = sigma(x)
+ * or the clipped probability, q = 1 - p_t = p (1 - t) + (1 - p) t, alpha_t = alpha t + (1 - alpha)(1 - t),
+ *   l = w alpha_t q^gamma bce
+ *   dl/dp = w alpha_t [q^gamma (p - t) / (p (1 - p)) + gamma q^(gamma - 1) (1 - 2t) bce]
+ *   dl/dx = dl/dp * p (1 - p)
+ * q^(gamma - 1) p (1 - p) is written q^gamma p (1 - p) / q, and taken as 0 at q = 0 (its limit for
+ * gamma > 0; for gamma = 0 the factor gamma is 0).
+ */
+function focalElement(
+  focal: { gamma: number; alpha: number }, plan: BinaryCrossEntropyPlan, t: number, x: number, w: number,
+): [loss: number, grad: number] {
+  const { gamma, alpha } = focal;
+  const at = alpha * t + (1 - alpha) * (1 - t);
+  if (plan.from === 'logits') {
+    const softplus = Math.log1p(Math.exp(-Math.abs(x)));
+    const bce = t * (softplus + Math.max(-x, 0)) + (1 - t) * (softplus + Math.max(x, 0));
+    const sigma = 1 / (1 + Math.exp(-x)), sigmaC = 1 / (1 + Math.exp(x));
+    const q = sigma * (1 - t) + sigmaC * t;
+    // JavaScript's 0 ** 0 is 1 and 0 ** gamma is 0 for gamma > 0, as the focal term needs.
+    const qg = q ** gamma;
+    const r = q === 0 ? 0 : sigma * sigmaC / q;
+    const k = w * at * qg;
+    return [k * bce, k * (((1 - t) * sigma - t * sigmaC) + gamma * (1 - 2 * t) * bce * r)];
+  }
+  const p = Math.min(Math.max(x, plan.lo), plan.hi);
+  const bce = -(t * Math.log(p) + (1 - t) * Math.log1p(-p));
+  const q = p * (1 - t) + (1 - p) * t;
+  const k = w * at * q ** gamma;
+  const inside = x >= plan.lo && x <= plan.hi;
+  const r = q === 0 ? 0 : 1 / q;
+  return [k * bce, inside ? k * ((p - t) / (p * (1 - p)) + gamma * (1 - 2 * t) * bce * r) : 0];
 }
 
 function run(plan: BinaryCrossEntropyPlan, grad: Float32Array | Float64Array | null) {
