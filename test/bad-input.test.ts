@@ -2,7 +2,7 @@
 // and afterwards a valid call on the same instance that returns exactly what it returned before.
 
 import { describe, expect, it } from 'vitest';
-import { backends, normal, type Backend } from './helpers.js';
+import { backends, normal, wasm, type Backend } from './helpers.js';
 
 const C = 5, N = 3;
 const z = normal(N * C, 2, 1);
@@ -172,6 +172,17 @@ const cases: Case[] = [
   ['binary focal with an unknown key', (xe) => xe.binaryCrossEntropyWithGrad(z, soft, { focal: { gama: 2 } as never }), TypeError, /options\.focal has no option "gama"/],
   ['binary focal with alpha above 1', (xe) => xe.binaryCrossEntropy(z, soft, { focal: { alpha: 1.5 } }), RangeError, /options\.focal\.alpha must be in \[0, 1\] for binary cross-entropy, got 1\.5/],
   ['binary focal with posWeight', (xe) => xe.binaryCrossEntropy(z, soft, { classes: C, posWeight: new Float32Array(C).fill(2), focal: {} }), RangeError, /options\.focal and options\.posWeight cannot be combined/],
+  // resident buffers
+  ['resident input used after free', (xe) => {
+    const r = wasm.tensor(z);
+    r.free();
+    return xe.crossEntropy(r as never, y, { classes: C });
+  }, TypeError, /input is a resident buffer that was freed/],
+  ['resident out used after free', (xe) => {
+    const r = wasm.alloc(15);
+    r.free();
+    return xe.softmax(z, C, r as never);
+  }, TypeError, /out is a resident buffer that was freed/],
 ];
 
 describe.each(backends)('bad input on %s', (_name, xe) => {
