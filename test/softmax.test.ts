@@ -8,6 +8,13 @@ describe.each(backends)('softmax on %s', (_name, xe) => {
     expectClose(xe.softmax(new Float32Array(p.map(Math.log)), 4), p, rowOpTolerance.softmax);
   });
 
+  it('splits evenly between equal huge maxima (lse rounds back to the maximum there)', () => {
+    // Found by a property test: exp(z - lse) gave [1, 1] in the float64 reference.
+    expectClose(xe.softmax(new Float32Array([1e30, 1e30]), 2), [0.5, 0.5], rowOpTolerance.softmax);
+    expectClose(xe.logSoftmax(new Float32Array([1e30, 1e30, -1e30]), 3), [-Math.LN2, -Math.LN2, Math.fround(-1e30) - Math.fround(1e30)], rowOpTolerance.logSoftmax);
+    expectClose(xe.crossEntropy(new Float32Array([1e30, 1e30]), [0], { classes: 2 }), Math.LN2, { rel: 1e-6, abs: 0 });
+  });
+
   it('gives rows that sum to 1 for any scale of logits', () => {
     for (const sd of [0.01, 1, 30, 1e4]) {
       const C = 37, N = 8;

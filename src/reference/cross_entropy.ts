@@ -1,5 +1,5 @@
 import { planCrossEntropy, type CrossEntropyOptions, type CrossEntropyPlan, type IndexTarget } from '../validate.js';
-import { logSumExpRow } from './log_sum_exp.js';
+import { logSumExpRow, logSoftmaxRow } from './log_sum_exp.js';
 
 /**
  * The target distribution a_c of one row, weights and smoothing included, such that
@@ -40,9 +40,10 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
     }
     // log q_c from what the input holds: logits, probabilities (clipped as Keras does), log-probabilities.
     const lse = plan.from === 'logits' ? logSumExpRow(row) : 0;
+    const lsm = plan.from === 'logits' ? logSoftmaxRow(row) : null;
     const clip = (q: number) => Math.min(Math.max(q, plan.epsilon), 1 - plan.epsilon);
     const logProb = (c: number) =>
-      plan.from === 'logits' ? row[c] - lse : plan.from === 'probs' ? Math.log(clip(row[c])) : row[c];
+      plan.from === 'logits' ? lsm![c] : plan.from === 'probs' ? Math.log(clip(row[c])) : row[c];
     let loss = 0;
     if (plan.focal) {
       // Focal: each class term of -sum a_c log p_c is scaled by alpha (1 - p_c)^gamma.

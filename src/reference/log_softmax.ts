@@ -1,7 +1,7 @@
 import { planRows } from '../validate.js';
-import { logSumExpRow } from './log_sum_exp.js';
+import { logSoftmaxRow } from './log_sum_exp.js';
 
-/** Reference logSoftmax: z_c - logsumexp(z) per row, in float64. */
+/** Reference logSoftmax: z_c - logsumexp(z) per row, in float64 (computed as in logSoftmaxRow). */
 export function logSoftmax(
   logits: Float32Array, classes: number, out?: Float32Array | Float64Array,
 ): Float32Array | Float64Array {
@@ -9,8 +9,8 @@ export function logSoftmax(
   const result = out ?? new Float64Array(input.length);
   for (let r = 0; r < rows; r++) {
     const row = input.subarray(r * classes, (r + 1) * classes);
-    const lse = logSumExpRow(row);
-    for (let c = 0; c < classes; c++) result[r * classes + c] = row[c] - lse;
+    const lp = logSoftmaxRow(row);
+    for (let c = 0; c < classes; c++) result[r * classes + c] = lp[c];
   }
   return result;
 }

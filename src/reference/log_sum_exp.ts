@@ -16,6 +16,27 @@ export function logSumExpRow(row: ArrayLike<number>): number {
   return max + Math.log(sum);
 }
 
+/**
+ * log softmax of a row in float64 as (z_c - max) - log sum exp(z - max): never z - lse, which loses
+ * everything when lse rounds back to a huge max (z = [1e30, 1e30] would give log-probabilities 0).
+ * Rows whose maximum is not finite give z_c - logSumExpRow(row), as PyTorch's log_softmax does.
+ */
+export function logSoftmaxRow(row: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(row.length);
+  const lse = logSumExpRow(row);
+  let max = -Infinity;
+  for (let c = 0; c < row.length; c++) if (row[c] > max) max = row[c];
+  if (!Number.isFinite(lse) || !Number.isFinite(max)) {
+    for (let c = 0; c < row.length; c++) out[c] = row[c] - lse;
+    return out;
+  }
+  let sum = 0;
+  for (let c = 0; c < row.length; c++) sum += Math.exp(row[c] - max);
+  const logSum = Math.log(sum);
+  for (let c = 0; c < row.length; c++) out[c] = (row[c] - max) - logSum;
+  return out;
+}
+
 /** Reference logSumExp: one float64 value per row of the row-major [N, classes] logits. */
 export function logSumExp(
   logits: Float32Array, classes: number, out?: Float32Array | Float64Array,
