@@ -1,5 +1,5 @@
 import { planEntropy, reduceRows, type EntropyOptions } from '../entropy.js';
-import { logSumExpRow } from './log_sum_exp.js';
+import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
 /**
  * Reference entropy in float64: H = -sum_c p_c log p_c per row (0 log 0 = 0), or for logits
@@ -18,9 +18,10 @@ export function entropy(p: Float32Array, classes: number, options?: EntropyOptio
       const lse = logSumExpRow(row);
       if (!Number.isFinite(lse)) h = NaN;
       else {
-        for (const z of row) {
-          const pc = Math.exp(z - lse);
-          if (pc > 0) h += pc * (lse - z);
+        // (z - max) - log sum, not z - lse: lse can round back to a huge maximum.
+        for (const lp of logSoftmaxRow(row)) {
+          const pc = Math.exp(lp);
+          if (pc > 0) h -= pc * lp;
         }
       }
     } else {

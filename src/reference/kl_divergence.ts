@@ -3,7 +3,7 @@ import {
   type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions, type KlPlan,
 } from '../kl_divergence.js';
 import { reduceRows } from '../entropy.js';
-import { logSumExpRow } from './log_sum_exp.js';
+import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
 /** Per-row divergences (in the unit), their sum in nats and, when asked, the scaled gradient w.r.t. q. */
 function runKl(plan: KlPlan, grad: Float32Array | Float64Array | null) {
@@ -15,10 +15,12 @@ function runKl(plan: KlPlan, grad: Float32Array | Float64Array | null) {
     // Copies, so that a gradOut aliasing q cannot change the row while it is read.
     const t = Array.from(plan.p.subarray(a, a + classes));
     const q = Array.from(plan.q.subarray(a, a + classes));
-    const p = t.map((v) => (plan.logTarget ? Math.exp(v) : v));
-    const logP = t.map((v) => (plan.logTarget ? v : Math.log(v)));
+    // Array.from, not Float32Array.map, so that nothing is rounded back to float32.
+    const p = Array.from(t, (v) => (plan.logTarget ? Math.exp(v) : v));
+    const logP = Array.from(t, (v) => (plan.logTarget ? v : Math.log(v)));
     const lse = plan.from === 'logits' ? logSumExpRow(q) : 0;
-    const logQ = q.map((v) => (plan.from === 'logits' ? v - lse : plan.from === 'logProbs' ? v : Math.log(Math.max(v, epsilon))));
+    const lsm = plan.from === 'logits' ? logSoftmaxRow(q) : null;
+    const logQ = Array.from(q, (v, c) => (lsm ? lsm[c] : plan.from === 'logProbs' ? v : Math.log(Math.max(v, epsilon))));
     // A logits row without a finite log-sum-exp has a NaN log-softmax (PyTorch), hence NaN everywhere.
     const nanRow = plan.from === 'logits' && !Number.isFinite(lse);
     let kl = 0;
@@ -70,7 +72,7 @@ export function klDivergenceWithGrad(
 /** softmax of a row in float64; NaN everywhere when its log-sum-exp is not finite. */
 function softmaxRow(row: ArrayLike<number>): number[] {
   const lse = logSumExpRow(row);
-  return Array.from(row, (z) => (Number.isFinite(lse) ? Math.exp(z - lse) : NaN));
+  return Array.from(logSoftmaxRow(row), (lp) => (Number.isFinite(lse) ? Math.exp(lp) : NaN));
 }
 
 /**

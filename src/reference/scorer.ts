@@ -2,7 +2,7 @@ import {
   checkScorerOptions, checkScorerUpdate, type CalibrationBin, type ScoreResult, type ScorerOptions,
 } from '../scorer.js';
 import type { IndexTarget } from '../validate.js';
-import { logSumExpRow } from './log_sum_exp.js';
+import { logSoftmaxRow } from './log_sum_exp.js';
 
 /**
  * Reference evaluation in float64 of all the rows at once: what `xe.scorer(options)` reports after
@@ -29,9 +29,9 @@ export function score(
     let p: number[];
     let loss: number;
     if (config.from === 'logits') {
-      const lse = logSumExpRow(input.subarray(r * C, (r + 1) * C));
-      p = z.map((v) => Math.exp(v - lse));
-      loss = lse - z[y];
+      const lp = logSoftmaxRow(z);
+      p = Array.from(lp, Math.exp);
+      loss = -lp[y];
     } else if (config.from === 'probs') {
       p = z;
       loss = -Math.log(Math.min(Math.max(z[y], config.epsilon), 1 - config.epsilon));
