@@ -3,7 +3,8 @@
 import type { Driver } from './driver.js';
 import { chunkRows } from './api.js';
 import {
-  checkClasses, checkChoice, checkFloat32, checkOptionNames, checkUnit, describe, rowsOf, type Unit,
+  checkClasses, checkChoice, checkFloat32, checkOptionNames, checkProbabilities, checkUnit, describe, rowsOf,
+  type Unit,
 } from './validate.js';
 
 /** What a distribution argument holds: probabilities, or logits whose softmax is the distribution. */
@@ -45,14 +46,6 @@ export function checkOptions(fn: string, options: unknown, known: readonly strin
   return options as Record<string, unknown>;
 }
 
-/** RangeError unless every value is a probability in [0, 1]; NaN is refused. */
-export function checkProbs(name: string, values: Float32Array): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!(v >= 0 && v <= 1)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a probability in [0, 1]`);
-  }
-}
-
 /** Validates an entropy call. */
 export function planEntropy(p: unknown, classes: unknown, options: unknown): EntropyPlan {
   const input = checkFloat32('p', p);
@@ -62,7 +55,7 @@ export function planEntropy(p: unknown, classes: unknown, options: unknown): Ent
   const from = checkChoice<DistributionForm>('options.from', o.from, ['probs', 'logits'], 'probs');
   const reduction = checkChoice<EntropyReduction>('options.reduction', o.reduction, ['none', 'mean', 'sum'], 'none');
   const unitScale = checkUnit('options.unit', o.unit);
-  if (from === 'probs') checkProbs('p', input);
+  if (from === 'probs') checkProbabilities('p', input);
   return { input, rows, classes: c, fromLogits: from === 'logits', reduction, unitScale };
 }
 

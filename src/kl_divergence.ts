@@ -3,9 +3,10 @@
 
 import type { Driver } from './driver.js';
 import { chunkRows, type LossAndGrad } from './api.js';
-import { checkOptions, checkProbs, reduceRows, type DistributionForm } from './entropy.js';
+import { checkOptions, reduceRows, type DistributionForm } from './entropy.js';
 import {
-  checkChoice, checkClasses, checkFloat32, checkNumberIn, checkOut, checkUnit, describe, overlaps, rowsOf,
+  checkChoice, checkClasses, checkFloat32, checkNumberIn, checkOut, checkProbabilities, checkUnit, describe,
+  overlaps, rowsOf,
   type Unit,
 } from './validate.js';
 
@@ -120,9 +121,9 @@ export function planKlDivergence(fn: string, p: unknown, q: unknown, classes: un
       if (!(v <= 0)) throw new RangeError(`p[${i}] = ${describe(v)} is not a log-probability in [-Infinity, 0]`);
     }
   } else {
-    checkProbs('p', pair.p);
+    checkProbabilities('p', pair.p);
   }
-  if (from === 'probs') checkProbs('q', pair.q);
+  if (from === 'probs') checkProbabilities('q', pair.q);
   let gradOut: Float32Array | undefined;
   if (withGrad) {
     gradOut = checkOut('options.gradOut', o.gradOut, pair.q.length, pair.q, true);
@@ -145,8 +146,8 @@ export function planJsDivergence(p: unknown, q: unknown, classes: unknown, optio
   const reduction = checkChoice<DivergenceReduction>('options.reduction', o.reduction, REDUCTIONS, 'batchmean');
   const unitScale = checkUnit('options.unit', o.unit);
   if (from === 'probs') {
-    checkProbs('p', pair.p);
-    checkProbs('q', pair.q);
+    checkProbabilities('p', pair.p);
+    checkProbabilities('q', pair.q);
   }
   return {
     ...pair, fromLogits: from === 'logits', reduction, unitScale,

@@ -2,22 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { reference } from '../src/index.js';
 import type { BinaryCrossEntropyOptions } from '../src/index.js';
 import {
-  backends, wasmBackends, normal, rng, unaligned, expectClose, maxAbsError, type Backend,
+  backends, wasmBackends, normal, rng, unaligned, uniform, bits, expectClose, maxAbsError, type Backend,
 } from './helpers.js';
 
 const f32 = (values: number[]) => new Float32Array(values);
-
-/** n values uniform in [lo, hi). */
-function uniform(n: number, seed: number, lo = 0, hi = 1): Float32Array {
-  const u = rng(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * u());
-}
-
-/** n hard 0/1 targets. */
-function bits(n: number, seed: number): Uint8Array {
-  const u = rng(seed);
-  return Uint8Array.from({ length: n }, () => (u() < 0.5 ? 0 : 1));
-}
 
 /** PyTorch's formula, written literally: (1 - t) x + (1 + (pw - 1) t)(log1p(exp(-|x|)) + max(-x, 0)). */
 function torchLogits(x: number, t: number, pw = 1, w = 1): number {

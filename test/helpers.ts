@@ -47,6 +47,18 @@ export function normal(n: number, sd: number, seed: number, mean = 0): Float32Ar
   return out;
 }
 
+/** n values uniform in [lo, hi). */
+export function uniform(n: number, seed: number, lo = 0, hi = 1): Float32Array {
+  const u = rng(seed);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * u());
+}
+
+/** n hard 0/1 targets. */
+export function bits(n: number, seed: number): Uint8Array {
+  const u = rng(seed);
+  return Uint8Array.from({ length: n }, () => (u() < 0.5 ? 0 : 1));
+}
+
 /** n labels uniform in [0, classes). */
 export function labels(n: number, classes: number, seed: number): Int32Array {
   const u = rng(seed);
