@@ -56,45 +56,48 @@ let spanSum: f64 = 0;
   x: usize, t: usize, n: i32, w: usize, pw: usize, wS: f32, pwS: f32, hasW: bool, hasPW: bool,
   lambda: f32, mu: f32, lossOut: usize, lossScale: f32, gradOut: usize, gradScale: f32
 ): void {
-  const one = f32x4.splat(1), zero = f32x4.splat(0);
-  const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
-  const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
   let total: f64 = 0;
   let i = 0;
-  while (i + 4 <= n) {
-    const end = min(n & ~3, i + BLOCK);
-    // One accumulator: each lane's term costs dozens of operations, so the add chain never stalls.
-    let s0 = zero;
-    for (; i + 4 <= end; i += 4) {
-      const o = <usize>i << 2;
-      const xv = v128.load(x + o);
-      const ts = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
-      const wv = hasW ? v128.load(w + o) : f32x4.splat(wS);
-      const pwv = hasPW ? v128.load(pw + o) : f32x4.splat(pwS);
-      const ax = f32x4.abs(xv);
-      const pos = f32x4.ge(xv, zero);
-      const omt = f32x4.sub(one, ts);   // 1 - t
-      const pt = f32x4.mul(pwv, ts);    // pw t
-      const e = expNeg4(f32x4.neg(ax)); // e^-|x|
-      // PyTorch's (1 - t) x + (1 + (pw - 1) t)(log1p(e) + max(-x, 0)), regrouped by the sign of x:
-      // x >= 0: (1 - t)|x|, x < 0: pw t |x|, plus (1 - t + pw t) log1p(e). No term is negative.
-      const lin = f32x4.mul(v128.bitselect(omt, pt, pos), ax);
-      const l = f32x4.mul(wv, f32x4.add(lin, f32x4.mul(f32x4.add(omt, pt), log1p4(e))));
-      s0 = f32x4.add(s0, l);
-      if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
-      if (gradOut) {
-        // sigma(x) and 1 - sigma(x) both from e, so neither is formed by subtracting from 1.
-        const a = f32x4.div(one, f32x4.add(one, e));
-        const b = f32x4.mul(e, a);
-        const sig = v128.bitselect(a, b, pos);
-        const sigc = v128.bitselect(b, a, pos);
-        // d/dx = (1 + (pw - 1) t) sigma - pw t = (1 - t) sigma - pw t (1 - sigma)
-        const g = f32x4.sub(f32x4.mul(omt, sig), f32x4.mul(pt, sigc));
-        v128.store(gradOut + o, f32x4.mul(f32x4.mul(gs4, wv), g));
+  // Compiled out of the scalar build, whose tail loop then takes every element.
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1), zero = f32x4.splat(0);
+    const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+    const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
+    while (i + 4 <= n) {
+      const end = min(n & ~3, i + BLOCK);
+      // One accumulator: each lane's term costs dozens of operations, so the add chain never stalls.
+      let s0 = zero;
+      for (; i + 4 <= end; i += 4) {
+        const o = <usize>i << 2;
+        const xv = v128.load(x + o);
+        const ts = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+        const wv = hasW ? v128.load(w + o) : f32x4.splat(wS);
+        const pwv = hasPW ? v128.load(pw + o) : f32x4.splat(pwS);
+        const ax = f32x4.abs(xv);
+        const pos = f32x4.ge(xv, zero);
+        const omt = f32x4.sub(one, ts);   // 1 - t
+        const pt = f32x4.mul(pwv, ts);    // pw t
+        const e = expNeg4(f32x4.neg(ax)); // e^-|x|
+        // PyTorch's (1 - t) x + (1 + (pw - 1) t)(log1p(e) + max(-x, 0)), regrouped by the sign of x:
+        // x >= 0: (1 - t)|x|, x < 0: pw t |x|, plus (1 - t + pw t) log1p(e). No term is negative.
+        const lin = f32x4.mul(v128.bitselect(omt, pt, pos), ax);
+        const l = f32x4.mul(wv, f32x4.add(lin, f32x4.mul(f32x4.add(omt, pt), log1p4(e))));
+        s0 = f32x4.add(s0, l);
+        if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
+        if (gradOut) {
+          // sigma(x) and 1 - sigma(x) both from e, so neither is formed by subtracting from 1.
+          const a = f32x4.div(one, f32x4.add(one, e));
+          const b = f32x4.mul(e, a);
+          const sig = v128.bitselect(a, b, pos);
+          const sigc = v128.bitselect(b, a, pos);
+          // d/dx = (1 + (pw - 1) t) sigma - pw t = (1 - t) sigma - pw t (1 - sigma)
+          const g = f32x4.sub(f32x4.mul(omt, sig), f32x4.mul(pt, sigc));
+          v128.store(gradOut + o, f32x4.mul(f32x4.mul(gs4, wv), g));
+        }
       }
+      total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
+             + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
     }
-    total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
-           + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -133,38 +136,41 @@ let spanSum: f64 = 0;
   x: usize, t: usize, n: i32, w: usize, wS: f32, hasW: bool, lo: f32, hi: f32,
   lambda: f32, mu: f32, lossOut: usize, lossScale: f32, gradOut: usize, gradScale: f32
 ): void {
-  const one = f32x4.splat(1), zero = f32x4.splat(0);
-  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi);
-  const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
-  const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
   let total: f64 = 0;
   let i = 0;
-  while (i + 4 <= n) {
-    const end = min(n & ~3, i + BLOCK);
-    // One accumulator: each lane's term costs dozens of operations, so the add chain never stalls.
-    let s0 = zero;
-    for (; i + 4 <= end; i += 4) {
-      const o = <usize>i << 2;
-      const raw = v128.load(x + o);
-      // Inputs are validated to [0, 1], never NaN, so pmin / pmax suffice.
-      const p = f32x4.pmin(f32x4.pmax(raw, lo4), hi4);
-      const ts = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
-      const wv = hasW ? v128.load(w + o) : f32x4.splat(wS);
-      const omt = f32x4.sub(one, ts);
-      // -log p and -log(1 - p) are both >= 0; log1p(-p) keeps small p accurate.
-      const l = f32x4.mul(wv, f32x4.sub(
-        f32x4.neg(f32x4.mul(ts, log4(p))), f32x4.mul(omt, log1p4(f32x4.neg(p)))));
-      s0 = f32x4.add(s0, l);
-      if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
-      if (gradOut) {
-        const q = f32x4.sub(one, p);
-        const g = f32x4.div(f32x4.sub(p, ts), f32x4.mul(p, q));
-        const inside = v128.and(f32x4.ge(raw, lo4), f32x4.le(raw, hi4));
-        v128.store(gradOut + o, v128.and(f32x4.mul(f32x4.mul(gs4, wv), g), inside));
+  // Compiled out of the scalar build, whose tail loop then takes every element.
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1), zero = f32x4.splat(0);
+    const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi);
+    const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+    const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
+    while (i + 4 <= n) {
+      const end = min(n & ~3, i + BLOCK);
+      // One accumulator: each lane's term costs dozens of operations, so the add chain never stalls.
+      let s0 = zero;
+      for (; i + 4 <= end; i += 4) {
+        const o = <usize>i << 2;
+        const raw = v128.load(x + o);
+        // Inputs are validated to [0, 1], never NaN, so pmin / pmax suffice.
+        const p = f32x4.pmin(f32x4.pmax(raw, lo4), hi4);
+        const ts = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+        const wv = hasW ? v128.load(w + o) : f32x4.splat(wS);
+        const omt = f32x4.sub(one, ts);
+        // -log p and -log(1 - p) are both >= 0; log1p(-p) keeps small p accurate.
+        const l = f32x4.mul(wv, f32x4.sub(
+          f32x4.neg(f32x4.mul(ts, log4(p))), f32x4.mul(omt, log1p4(f32x4.neg(p)))));
+        s0 = f32x4.add(s0, l);
+        if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
+        if (gradOut) {
+          const q = f32x4.sub(one, p);
+          const g = f32x4.div(f32x4.sub(p, ts), f32x4.mul(p, q));
+          const inside = v128.and(f32x4.ge(raw, lo4), f32x4.le(raw, hi4));
+          v128.store(gradOut + o, v128.and(f32x4.mul(f32x4.mul(gs4, wv), g), inside));
+        }
       }
+      total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
+             + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
     }
-    total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
-           + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -274,11 +280,16 @@ export function binaryCrossEntropyProbs(
 // as a sum of non-negative products, never as 1 - p_t, so q of a confident correct prediction keeps
 // its digits. alpha is validated to [0, 1], so every loss is non-negative (block sums as above).
 //
-// The lane functions below serve the SIMD loop and, on one lane, the tail, so a tail element is
-// computed exactly as a lane (the convention of focal.ts).
+// The lane functions below serve the SIMD loop; each has a scalar twin performing the same IEEE
+// operations in the same order, which serves the tail (and every element of the scalar build), so a
+// tail element equals what a lane would give without FMA (NaN payloads aside).
 
 // Per-lane gradient (before gradScale) of the last focal lane call (AS functions return one value).
-let focalGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+// @lazy: a v128 global must not be compiled into the scalar build, where only focalGrad1 is used.
+// @ts-ignore: decorator
+@lazy let focalGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+// The same for the scalar twins.
+let focalGrad1: f32 = 0;
 
 /**
  * q^gamma = exp(gamma log q) per lane, with 0^gamma = 1 for gamma = 0 and 0 above (log 0 = -inf would
@@ -290,6 +301,13 @@ let focalGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   const zero = f32x4.splat(0);
   const atZero = f32x4.splat(gamma == 0 ? <f32>1 : <f32>0);
   return v128.bitselect(atZero, expNeg4(f32x4.min(f32x4.mul(f32x4.splat(gamma), log4(q)), zero)), qz);
+}
+
+/** Scalar twin of powGamma4 (qz: q == 0). */
+// @ts-ignore: decorator
+@inline function powGamma1(q: f32, qz: bool, gamma: f32): f32 {
+  if (qz) return gamma == 0 ? <f32>1 : <f32>0;
+  return expNeg(min<f32>(gamma * log1(q), 0));
 }
 
 /** Focal loss of four logits (w alpha_t q^gamma bce); leaves the gradient w.r.t. x in focalGrad. */
@@ -319,6 +337,29 @@ let focalGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   return f32x4.mul(k, bce);
 }
 
+/** Scalar twin of focalLogits4; leaves the gradient in focalGrad1. */
+// @ts-ignore: decorator
+@inline function focalLogits1(xv: f32, ts: f32, wv: f32, gamma: f32, alpha: f32): f32 {
+  const ax = abs<f32>(xv);
+  const pos = xv >= 0;
+  const omt = <f32>1 - ts;
+  const e = expNeg(-ax);
+  const bce = (pos ? omt : ts) * ax + (omt + ts) * log1p1(e);
+  const a = <f32>1 / (<f32>1 + e);
+  const b = e * a;
+  const sig = pos ? a : b;
+  const sigc = pos ? b : a;
+  const q = sig * omt + sigc * ts;
+  const qz = q == 0;
+  const at = alpha * ts + (<f32>1 - alpha) * omt;
+  const k = wv * (at * powGamma1(q, qz, gamma));
+  const d = omt * sig - ts * sigc;
+  const r = qz ? <f32>0 : (sig * sigc) / q;
+  const second = (gamma * (omt - ts)) * (bce * r);
+  focalGrad1 = k * (d + second);
+  return k * bce;
+}
+
 /**
  * Focal loss of four probabilities raw, clipped to [lo, hi]; leaves the gradient w.r.t. raw in
  * focalGrad (0 outside the clip, as probsSpan).
@@ -345,6 +386,26 @@ let focalGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   return f32x4.mul(k, bce);
 }
 
+/** Scalar twin of focalProbs4; leaves the gradient in focalGrad1. */
+// @ts-ignore: decorator
+@inline function focalProbs1(raw: f32, ts: f32, wv: f32, lo: f32, hi: f32, gamma: f32, alpha: f32): f32 {
+  // pmax then pmin, spelled out (pmax(a, b) = a < b ? b : a; pmin(a, b) = b < a ? b : a).
+  let p = raw < lo ? lo : raw;
+  p = hi < p ? hi : p;
+  const omt = <f32>1 - ts;
+  const omp = <f32>1 - p;
+  const bce = -(ts * log1(p)) - omt * log1p1(-p);
+  const q = p * omt + omp * ts;
+  const qz = q == 0;
+  const at = alpha * ts + (<f32>1 - alpha) * omt;
+  const k = wv * (at * powGamma1(q, qz, gamma));
+  const d = (p - ts) / (p * omp);
+  const r = qz ? <f32>0 : <f32>1 / q;
+  const second = (gamma * (omt - ts)) * (bce * r);
+  focalGrad1 = raw >= lo && raw <= hi ? k * (d + second) : 0;
+  return k * bce;
+}
+
 /**
  * One focal span of n elements, as logitsSpan / probsSpan (probs selects the form; it and hasW are
  * constant at every call site). Leaves sum_i l_i in spanSum.
@@ -354,35 +415,38 @@ let focalGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   x: usize, t: usize, n: i32, w: usize, wS: f32, hasW: bool, probs: bool, lo: f32, hi: f32,
   lambda: f32, mu: f32, gamma: f32, alpha: f32, lossOut: usize, lossScale: f32, gradOut: usize, gradScale: f32
 ): void {
-  const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
-  const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
   let total: f64 = 0;
   let i = 0;
-  while (i + 4 <= n) {
-    const end = min(n & ~3, i + BLOCK);
-    let s0 = f32x4.splat(0);
-    for (; i + 4 <= end; i += 4) {
-      const o = <usize>i << 2;
-      const xv = v128.load(x + o);
-      const ts = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
-      const wv = hasW ? v128.load(w + o) : f32x4.splat(wS);
-      const l = probs ? focalProbs4(xv, ts, wv, lo, hi, gamma, alpha) : focalLogits4(xv, ts, wv, gamma, alpha);
-      s0 = f32x4.add(s0, l);
-      if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
-      if (gradOut) v128.store(gradOut + o, f32x4.mul(gs4, focalGrad));
+  // Compiled out of the scalar build, whose tail loop then takes every element.
+  if (ASC_FEATURE_SIMD) {
+    const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+    const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
+    while (i + 4 <= n) {
+      const end = min(n & ~3, i + BLOCK);
+      let s0 = f32x4.splat(0);
+      for (; i + 4 <= end; i += 4) {
+        const o = <usize>i << 2;
+        const xv = v128.load(x + o);
+        const ts = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+        const wv = hasW ? v128.load(w + o) : f32x4.splat(wS);
+        const l = probs ? focalProbs4(xv, ts, wv, lo, hi, gamma, alpha) : focalLogits4(xv, ts, wv, gamma, alpha);
+        s0 = f32x4.add(s0, l);
+        if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
+        if (gradOut) v128.store(gradOut + o, f32x4.mul(gs4, focalGrad));
+      }
+      total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
+             + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
     }
-    total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
-           + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const xv = f32x4.splat(load<f32>(x + o));
-    const ts = f32x4.add(f32x4.mul(f32x4.splat(load<f32>(t + o)), lam), mu4);
-    const wv = f32x4.splat(hasW ? load<f32>(w + o) : wS);
-    const l = probs ? focalProbs4(xv, ts, wv, lo, hi, gamma, alpha) : focalLogits4(xv, ts, wv, gamma, alpha);
-    total += <f64>f32x4.extract_lane(l, 0);
-    if (lossOut) store<f32>(lossOut + o, f32x4.extract_lane(f32x4.mul(l, ls4), 0));
-    if (gradOut) store<f32>(gradOut + o, f32x4.extract_lane(f32x4.mul(gs4, focalGrad), 0));
+    const xv = load<f32>(x + o);
+    const ts = load<f32>(t + o) * lambda + mu;
+    const wv = hasW ? load<f32>(w + o) : wS;
+    const l = probs ? focalProbs1(xv, ts, wv, lo, hi, gamma, alpha) : focalLogits1(xv, ts, wv, gamma, alpha);
+    total += <f64>l;
+    if (lossOut) store<f32>(lossOut + o, l * lossScale);
+    if (gradOut) store<f32>(gradOut + o, gradScale * focalGrad1);
   }
   spanSum = total;
 }

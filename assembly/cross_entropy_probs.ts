@@ -31,21 +31,25 @@ import { log4, log1 } from './log';
   p: usize, n: i32, probs: bool, lo: f32, hi: f32,
   hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
 ): f64 {
-  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
   let total: f64 = 0;
   for (let off = 0; off < n; off += BLOCK) {
     const len = min(BLOCK, n - off);
-    let acc = f32x4.splat(0);
+    let s: f64 = 0;
     let i = 0;
-    for (; i + 4 <= len; i += 4) {
-      const o = <usize>(off + i) << 2;
-      let c = f32x4.splat(1);
-      if (hasT) c = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
-      if (hasW) c = f32x4.mul(c, v128.load(w + o));
-      acc = f32x4.add(acc, f32x4.mul(c, logProb4(v128.load(p + o), probs, lo4, hi4)));
+    // Compiled out of the scalar build, whose tail loop then takes every element.
+    if (ASC_FEATURE_SIMD) {
+      const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+      let acc = f32x4.splat(0);
+      for (; i + 4 <= len; i += 4) {
+        const o = <usize>(off + i) << 2;
+        let c = f32x4.splat(1);
+        if (hasT) c = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+        if (hasW) c = f32x4.mul(c, v128.load(w + o));
+        acc = f32x4.add(acc, f32x4.mul(c, logProb4(v128.load(p + o), probs, lo4, hi4)));
+      }
+      s = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)
+        + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
     }
-    let s = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)
-          + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);
     for (; i < len; i++) {
       const o = <usize>(off + i) << 2;
       let c: f32 = 1;
@@ -67,20 +71,22 @@ import { log4, log1 } from './log';
   p: usize, dst: usize, n: i32, probs: bool, lo: f32, hi: f32,
   hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, g: f32
 ): void {
-  const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
-  const ng = f32x4.splat(-g);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    let c = ng;
-    if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
-    if (hasW) c = f32x4.mul(c, v128.load(w + o));
-    if (probs) {
-      const q = v128.load(p + o);
-      const inside = v128.and(f32x4.ge(q, lo4), f32x4.le(q, hi4));
-      c = v128.and(f32x4.div(c, q), inside);
+  if (ASC_FEATURE_SIMD) {
+    const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+    const ng = f32x4.splat(-g);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      let c = ng;
+      if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
+      if (hasW) c = f32x4.mul(c, v128.load(w + o));
+      if (probs) {
+        const q = v128.load(p + o);
+        const inside = v128.and(f32x4.ge(q, lo4), f32x4.le(q, hi4));
+        c = v128.and(f32x4.div(c, q), inside);
+      }
+      v128.store(dst + o, c);
     }
-    v128.store(dst + o, c);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;

@@ -1,4 +1,6 @@
-import { rowStats, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine } from './row';
+import {
+  rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine,
+} from './row';
 
 /**
  * Cross-entropy of `rows` rows of `cols` logits against soft (probability) targets t of the same
@@ -25,8 +27,14 @@ export function crossEntropySoft(
   for (let r = 0; r < rows; r++) {
     const p = logits + <usize>r * stride;
     const t = target + <usize>r * stride;
-    if (hasW) rowStats(p, cols, true, true, true, weight, t, lambda, mu);
-    else rowStats(p, cols, true, false, true, 0, t, lambda, mu);
+    const q = gradOut + <usize>r * stride;
+    // With a gradient to write, the row's exponentials are kept in it (see rowStatsStore).
+    let stored = false;
+    if (!gradOut) {
+      if (hasW) rowStats(p, cols, true, true, true, weight, t, lambda, mu);
+      else rowStats(p, cols, true, false, true, 0, t, lambda, mu);
+    } else if (hasW) stored = rowStatsStore(p, cols, true, true, true, weight, t, lambda, mu, q);
+    else stored = rowStatsStore(p, cols, true, false, true, 0, t, lambda, mu, q);
     const m = rowShift, s = rowSum, u = rowCoefSum, l = Math.log(s);
     const lse = <f64>m + l;
     const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;
@@ -36,10 +44,12 @@ export function crossEntropySoft(
     total += loss;
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
     if (gradOut) {
-      const q = gradOut + <usize>r * stride;
       const scale = gradScale * sr;
       const k = <f32>(scale * (u + (zLoss != 0 ? 2 * zLoss * lse : 0)) / s), g = <f32>scale;
-      if (hasW) rowExpAffine(p, q, cols, m, k, true, true, true, weight, t, lambda, mu, g);
+      if (stored) {
+        if (hasW) rowScaleAffine(q, cols, k, true, true, true, weight, t, lambda, mu, g);
+        else rowScaleAffine(q, cols, k, true, false, true, 0, t, lambda, mu, g);
+      } else if (hasW) rowExpAffine(p, q, cols, m, k, true, true, true, weight, t, lambda, mu, g);
       else rowExpAffine(p, q, cols, m, k, true, false, true, 0, t, lambda, mu, g);
     }
   }

@@ -1,4 +1,6 @@
-import { rowStats, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine } from './row';
+import {
+  rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine,
+} from './row';
 
 /**
  * Cross-entropy of `rows` rows of `cols` logits against integer labels, PyTorch's F.cross_entropy with
@@ -36,9 +38,16 @@ export function crossEntropySparse(
     const zy = <f64>load<f32>(p + (<usize>y << 2));
     const wy: f64 = hasW ? <f64>load<f32>(weight + (<usize>y << 2)) : 1;
     const alpha = (1 - <f64>smoothing) * wy;
-    if (!smooth) rowStats(p, cols, false, false, false, 0, 0, 0, 0);
-    else if (hasW) rowStats(p, cols, true, true, false, weight, 0, 0, 0);
-    else rowStats(p, cols, true, false, false, 0, 0, 0, 0);
+    const q = gradOut + <usize>r * stride;
+    // With a gradient to write, the row's exponentials are kept in it (see rowStatsStore).
+    let stored = false;
+    if (!gradOut) {
+      if (!smooth) rowStats(p, cols, false, false, false, 0, 0, 0, 0);
+      else if (hasW) rowStats(p, cols, true, true, false, weight, 0, 0, 0);
+      else rowStats(p, cols, true, false, false, 0, 0, 0, 0);
+    } else if (!smooth) stored = rowStatsStore(p, cols, false, false, false, 0, 0, 0, 0, q);
+    else if (hasW) stored = rowStatsStore(p, cols, true, true, false, weight, 0, 0, 0, q);
+    else stored = rowStatsStore(p, cols, true, false, false, 0, 0, 0, 0, q);
     const m = rowShift, s = rowSum, l = Math.log(s);
     const lse = <f64>m + l;
     const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;
@@ -49,13 +58,16 @@ export function crossEntropySparse(
     total += loss;
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
     if (gradOut) {
-      const q = gradOut + <usize>r * stride;
       const scale = gradScale * sr;
       // d(zLoss lse^2)/dz = 2 zLoss lse softmax(z): it adds to the softmax coefficient.
       const total_a = alpha + (smooth ? beta * rowCoefSum : 0) + (zLoss != 0 ? 2 * zLoss * lse : 0);
       const k = <f32>(scale * total_a / s);
       const g = <f32>(scale * beta);
-      if (!smooth) rowExpAffine(p, q, cols, m, k, false, false, false, 0, 0, 0, 0, 0);
+      if (stored) {
+        if (!smooth) rowScaleAffine(q, cols, k, false, false, false, 0, 0, 0, 0, 0);
+        else if (hasW) rowScaleAffine(q, cols, k, true, true, false, weight, 0, 0, 0, g);
+        else rowScaleAffine(q, cols, k, true, false, false, 0, 0, 0, 0, g);
+      } else if (!smooth) rowExpAffine(p, q, cols, m, k, false, false, false, 0, 0, 0, 0, 0);
       else if (hasW) rowExpAffine(p, q, cols, m, k, true, true, false, weight, 0, 0, 0, g);
       else rowExpAffine(p, q, cols, m, k, true, false, false, 0, 0, 0, 0, g);
       const qy = q + (<usize>y << 2);

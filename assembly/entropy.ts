@@ -26,23 +26,26 @@ import { log4, log1 } from './log';
  */
 // @ts-ignore: decorator
 @inline function sumPLogP(p: usize, n: i32): f64 {
-  const zero = f32x4.splat(0);
   let total: f64 = 0;
   let i = 0;
-  for (let off = 0; off < n; off += SPAN) {
-    const end = min(off + SPAN, n);
-    let a0 = zero, a1 = zero;
-    for (; i + 8 <= end; i += 8) {
-      const q = p + (<usize>i << 2);
-      const x0 = v128.load(q), x1 = v128.load(q, 16);
-      a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(x0, log4(x0)), f32x4.eq(x0, zero)));
-      a1 = f32x4.add(a1, v128.bitselect(zero, f32x4.mul(x1, log4(x1)), f32x4.eq(x1, zero)));
+  // Compiled out of the scalar build, whose tail loop then takes every element.
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    for (let off = 0; off < n; off += SPAN) {
+      const end = min(off + SPAN, n);
+      let a0 = zero, a1 = zero;
+      for (; i + 8 <= end; i += 8) {
+        const q = p + (<usize>i << 2);
+        const x0 = v128.load(q), x1 = v128.load(q, 16);
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(x0, log4(x0)), f32x4.eq(x0, zero)));
+        a1 = f32x4.add(a1, v128.bitselect(zero, f32x4.mul(x1, log4(x1)), f32x4.eq(x1, zero)));
+      }
+      for (; i + 4 <= end; i += 4) {
+        const x0 = v128.load(p + (<usize>i << 2));
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(x0, log4(x0)), f32x4.eq(x0, zero)));
+      }
+      total += lanes(a0, a1);
     }
-    for (; i + 4 <= end; i += 4) {
-      const x0 = v128.load(p + (<usize>i << 2));
-      a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(x0, log4(x0)), f32x4.eq(x0, zero)));
-    }
-    total += lanes(a0, a1);
   }
   for (; i < n; i++) {
     const x = load<f32>(p + (<usize>i << 2));
@@ -66,38 +69,42 @@ let gapSum: f64 = 0;
  */
 // @ts-ignore: decorator
 @inline function sumExpGap(p: usize, n: i32, m: f32): f64 {
-  const zero = f32x4.splat(0), m4 = f32x4.splat(m);
   let total: f64 = 0, rest: f64 = 0;
-  let top = i32x4.splat(0);
+  let count = 0;
   let i = 0;
-  for (let off = 0; off < n; off += SPAN) {
-    const end = min(off + SPAN, n);
-    let a0 = zero, a1 = zero, s0 = zero, s1 = zero;
-    for (; i + 8 <= end; i += 8) {
-      const q = p + (<usize>i << 2);
-      const g0 = f32x4.sub(m4, v128.load(q)), g1 = f32x4.sub(m4, v128.load(q, 16));
-      const e0 = expNeg4(f32x4.neg(g0)), e1 = expNeg4(f32x4.neg(g1));
-      a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(e0, g0), f32x4.eq(e0, zero)));
-      a1 = f32x4.add(a1, v128.bitselect(zero, f32x4.mul(e1, g1), f32x4.eq(e1, zero)));
-      const t0 = f32x4.eq(g0, zero), t1 = f32x4.eq(g1, zero);
-      s0 = f32x4.add(s0, v128.bitselect(zero, e0, t0));
-      s1 = f32x4.add(s1, v128.bitselect(zero, e1, t1));
-      // A true comparison lane is -1.
-      top = i32x4.sub(i32x4.sub(top, t0), t1);
+  // Compiled out of the scalar build, whose tail loop then takes every element.
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0), m4 = f32x4.splat(m);
+    let top = i32x4.splat(0);
+    for (let off = 0; off < n; off += SPAN) {
+      const end = min(off + SPAN, n);
+      let a0 = zero, a1 = zero, s0 = zero, s1 = zero;
+      for (; i + 8 <= end; i += 8) {
+        const q = p + (<usize>i << 2);
+        const g0 = f32x4.sub(m4, v128.load(q)), g1 = f32x4.sub(m4, v128.load(q, 16));
+        const e0 = expNeg4(f32x4.neg(g0)), e1 = expNeg4(f32x4.neg(g1));
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(e0, g0), f32x4.eq(e0, zero)));
+        a1 = f32x4.add(a1, v128.bitselect(zero, f32x4.mul(e1, g1), f32x4.eq(e1, zero)));
+        const t0 = f32x4.eq(g0, zero), t1 = f32x4.eq(g1, zero);
+        s0 = f32x4.add(s0, v128.bitselect(zero, e0, t0));
+        s1 = f32x4.add(s1, v128.bitselect(zero, e1, t1));
+        // A true comparison lane is -1.
+        top = i32x4.sub(i32x4.sub(top, t0), t1);
+      }
+      for (; i + 4 <= end; i += 4) {
+        const g0 = f32x4.sub(m4, v128.load(p + (<usize>i << 2)));
+        const e0 = expNeg4(f32x4.neg(g0));
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(e0, g0), f32x4.eq(e0, zero)));
+        const t0 = f32x4.eq(g0, zero);
+        s0 = f32x4.add(s0, v128.bitselect(zero, e0, t0));
+        top = i32x4.sub(top, t0);
+      }
+      total += lanes(a0, a1);
+      rest += lanes(s0, s1);
     }
-    for (; i + 4 <= end; i += 4) {
-      const g0 = f32x4.sub(m4, v128.load(p + (<usize>i << 2)));
-      const e0 = expNeg4(f32x4.neg(g0));
-      a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(e0, g0), f32x4.eq(e0, zero)));
-      const t0 = f32x4.eq(g0, zero);
-      s0 = f32x4.add(s0, v128.bitselect(zero, e0, t0));
-      top = i32x4.sub(top, t0);
-    }
-    total += lanes(a0, a1);
-    rest += lanes(s0, s1);
+    count = i32x4.extract_lane(top, 0) + i32x4.extract_lane(top, 1)
+          + i32x4.extract_lane(top, 2) + i32x4.extract_lane(top, 3);
   }
-  let count = i32x4.extract_lane(top, 0) + i32x4.extract_lane(top, 1)
-            + i32x4.extract_lane(top, 2) + i32x4.extract_lane(top, 3);
   for (; i < n; i++) {
     const g = m - load<f32>(p + (<usize>i << 2));
     const e = expNeg(-g);

@@ -7,17 +7,25 @@
 // dloss/dz_j = alpha (p_j sum_c g_c - g_j). (1 - p)^gamma = exp(gamma log(1 - p)) uses the vector exp
 // and log (the argument is <= 0, as expNeg4 needs); where p rounds to 1 the power is 0^gamma and the
 // second term takes its limit, 0. A row is swept three times: statistics, loss and sum g, gradient.
-// Tails run the vector code on one lane, so every element is computed the same way.
+// Tails run focal1, the scalar twin of focalLanes (the same IEEE operations in the same order), so a
+// tail element equals what a lane would give without FMA; the scalar build runs every element through it.
 
 import { rowStats, rowShift, rowSum, BLOCK } from './row';
-import { expNeg4 } from './exp';
-import { log4 } from './log';
+import { expNeg4, expNeg } from './exp';
+import { log4, log1 } from './log';
 
-const LANE = v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
+// The v128 globals are @lazy so that the scalar build, which never uses them, does not compile them.
+// @ts-ignore: decorator
+@lazy const LANE = v128(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
 
 // Per-lane results of focalLanes (AS functions return one value).
-let laneGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-let laneProb: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+// @ts-ignore: decorator
+@lazy let laneGrad: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+// @ts-ignore: decorator
+@lazy let laneProb: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+// The same for focal1.
+let oneGrad: f32 = 0;
+let oneProb: f32 = 0;
 
 /** Returns -a (1 - p)^gamma log p per lane; leaves g in laneGrad and p in laneProb. */
 // @ts-ignore: decorator
@@ -37,6 +45,22 @@ let laneProb: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   laneGrad = v128.andnot(f32x4.mul(a, f32x4.sub(pw, second)), none);
   laneProb = p;
   return v128.andnot(f32x4.neg(f32x4.mul(a, f32x4.mul(pw, lp))), none);
+}
+
+/** Scalar twin of focalLanes: returns -a (1 - p)^gamma log p; leaves g in oneGrad and p in oneProb. */
+// @ts-ignore: decorator
+@inline function focal1(z: f32, a: f32, shift: f32, logS: f32, invS: f32, gamma: f32): f32 {
+  const x = z - shift;
+  const lp = x - logS;
+  const p = expNeg(x) * invS;
+  const omp = <f32>1 - p;
+  const one = omp == 0;
+  const pw = one ? (gamma == 0 ? <f32>1 : <f32>0) : expNeg(gamma * log1(omp));
+  const second = one ? <f32>0 : ((gamma * pw) * (p * lp)) / omp;
+  const none = a == 0;
+  oneGrad = none ? <f32>0 : a * (pw - second);
+  oneProb = p;
+  return none ? <f32>0 : -(a * (pw * lp));
 }
 
 /** a for four classes j..j+3: (w or 1)(lambda t + mu or mu) plus alphaY where the class is y. */
@@ -65,43 +89,51 @@ let laneProb: v128 = v128(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 ): f64 {
   rowStats(p, n, false, false, false, 0, 0, 0, 0);
   const s = rowSum;
-  const shift = f32x4.splat(rowShift), invS = f32x4.splat(<f32>(1 / s)), logS = f32x4.splat(<f32>Math.log(s));
+  const shift = rowShift, invS = <f32>(1 / s), logS = <f32>Math.log(s);
   let loss: f64 = 0, gSum: f64 = 0;
-  const whole = n & ~3;
   let j = 0;
-  // f32 lanes within a block of BLOCK classes, f64 across blocks (as row.ts sums).
-  while (j < whole) {
-    const end = min(j + BLOCK, whole);
-    let lossAcc = f32x4.splat(0), gAcc = f32x4.splat(0);
-    for (; j < end; j += 4) {
-      const o = <usize>j << 2;
-      const a = coef4(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY);
-      lossAcc = f32x4.add(lossAcc, focalLanes(v128.load(p + o), a, shift, logS, invS, gamma));
-      gAcc = f32x4.add(gAcc, laneGrad);
+  // Compiled out of the scalar build, whose tail loop then takes every class.
+  if (ASC_FEATURE_SIMD) {
+    const shift4 = f32x4.splat(shift), invS4 = f32x4.splat(invS), logS4 = f32x4.splat(logS);
+    const whole = n & ~3;
+    // f32 lanes within a block of BLOCK classes, f64 across blocks (as row.ts sums).
+    while (j < whole) {
+      const end = min(j + BLOCK, whole);
+      let lossAcc = f32x4.splat(0), gAcc = f32x4.splat(0);
+      for (; j < end; j += 4) {
+        const o = <usize>j << 2;
+        const a = coef4(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY);
+        lossAcc = f32x4.add(lossAcc, focalLanes(v128.load(p + o), a, shift4, logS4, invS4, gamma));
+        gAcc = f32x4.add(gAcc, laneGrad);
+      }
+      loss += <f64>f32x4.extract_lane(lossAcc, 0) + <f64>f32x4.extract_lane(lossAcc, 1)
+            + <f64>f32x4.extract_lane(lossAcc, 2) + <f64>f32x4.extract_lane(lossAcc, 3);
+      gSum += <f64>f32x4.extract_lane(gAcc, 0) + <f64>f32x4.extract_lane(gAcc, 1)
+            + <f64>f32x4.extract_lane(gAcc, 2) + <f64>f32x4.extract_lane(gAcc, 3);
     }
-    loss += <f64>f32x4.extract_lane(lossAcc, 0) + <f64>f32x4.extract_lane(lossAcc, 1)
-          + <f64>f32x4.extract_lane(lossAcc, 2) + <f64>f32x4.extract_lane(lossAcc, 3);
-    gSum += <f64>f32x4.extract_lane(gAcc, 0) + <f64>f32x4.extract_lane(gAcc, 1)
-          + <f64>f32x4.extract_lane(gAcc, 2) + <f64>f32x4.extract_lane(gAcc, 3);
   }
   for (let k = j; k < n; k++) {
     const o = <usize>k << 2;
-    const a = f32x4.splat(coef1(o, k, y, hasW, w, hasT, t, lambda, mu, alphaY));
-    loss += <f64>f32x4.extract_lane(focalLanes(f32x4.splat(load<f32>(p + o)), a, shift, logS, invS, gamma), 0);
-    gSum += <f64>f32x4.extract_lane(laneGrad, 0);
+    const a = coef1(o, k, y, hasW, w, hasT, t, lambda, mu, alphaY);
+    loss += <f64>focal1(load<f32>(p + o), a, shift, logS, invS, gamma);
+    gSum += <f64>oneGrad;
   }
   if (q) {
-    const sc = f32x4.splat(scale), gs = f32x4.splat(<f32>gSum);
-    for (j = 0; j + 4 <= n; j += 4) {
-      const o = <usize>j << 2;
-      focalLanes(v128.load(p + o), coef4(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY), shift, logS, invS, gamma);
-      v128.store(q + o, f32x4.mul(sc, f32x4.sub(f32x4.mul(laneProb, gs), laneGrad)));
+    const gsS = <f32>gSum;
+    j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const shift4 = f32x4.splat(shift), invS4 = f32x4.splat(invS), logS4 = f32x4.splat(logS);
+      const sc = f32x4.splat(scale), gs = f32x4.splat(gsS);
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        focalLanes(v128.load(p + o), coef4(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY), shift4, logS4, invS4, gamma);
+        v128.store(q + o, f32x4.mul(sc, f32x4.sub(f32x4.mul(laneProb, gs), laneGrad)));
+      }
     }
     for (; j < n; j++) {
       const o = <usize>j << 2;
-      const a = f32x4.splat(coef1(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY));
-      focalLanes(f32x4.splat(load<f32>(p + o)), a, shift, logS, invS, gamma);
-      store<f32>(q + o, f32x4.extract_lane(f32x4.mul(sc, f32x4.sub(f32x4.mul(laneProb, gs), laneGrad)), 0));
+      focal1(load<f32>(p + o), coef1(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY), shift, logS, invS, gamma);
+      store<f32>(q + o, scale * (oneProb * gsS - oneGrad));
     }
   }
   return loss;

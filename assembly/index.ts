@@ -21,3 +21,8 @@ export { logArray } from './log';
 export function heapBase(): usize {
   return __heap_base;
 }
+
+/** The instruction sets this build was compiled with: bit 0 SIMD, bit 1 relaxed SIMD. */
+export function buildFeatures(): i32 {
+  return (ASC_FEATURE_SIMD ? 1 : 0) | (ASC_FEATURE_RELAXED_SIMD ? 2 : 0);
+}

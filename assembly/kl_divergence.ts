@@ -45,38 +45,43 @@ let sweepMass: f64 = 0;
 @inline function klSweep(
   t: usize, q: usize, n: i32, form: i32, logTarget: bool, eps: f32, m: f32, grad: usize, g: f32,
 ): f64 {
-  const zero = f32x4.splat(0), eps4 = f32x4.splat(eps), m4 = f32x4.splat(m), ng4 = f32x4.splat(-g);
   let total: f64 = 0, mass: f64 = 0;
   let i = 0;
-  for (let off = 0; off < n; off += SPAN) {
-    const end = min(off + SPAN, n);
-    let a0 = zero, u0 = zero;
-    for (; i + 4 <= end; i += 4) {
-      const o = <usize>i << 2;
-      const x = v128.load(t + o), qv = v128.load(q + o);
-      let p = x, lp = x;
-      if (logTarget) {
-        p = expNeg4(x);
-        v128.store(t + o, p);
-      } else {
-        lp = log4(x);
-      }
-      let l = qv;
-      if (form == Q_PROBS) l = log4(f32x4.max(qv, eps4));
-      else if (form == Q_LOGITS) l = f32x4.sub(qv, m4);
-      const none = f32x4.eq(p, zero);
-      a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(p, f32x4.sub(lp, l)), none));
-      u0 = f32x4.add(u0, p);
-      if (grad) {
-        let d = f32x4.mul(ng4, p);
-        if (form == Q_PROBS) {
-          d = v128.bitselect(zero, f32x4.div(d, qv), v128.or(none, f32x4.lt(qv, eps4)));
+  // Compiled out of the scalar build, whose tail loop then takes every element.
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0), eps4 = f32x4.splat(eps), m4 = f32x4.splat(m), ng4 = f32x4.splat(-g);
+    for (let off = 0; off < n; off += SPAN) {
+      const end = min(off + SPAN, n);
+      let a0 = zero, u0 = zero;
+      for (; i + 4 <= end; i += 4) {
+        const o = <usize>i << 2;
+        const x = v128.load(t + o), qv = v128.load(q + o);
+        let p = x, lp = x;
+        if (logTarget) {
+          p = expNeg4(x);
+          v128.store(t + o, p);
+        } else {
+          lp = log4(x);
         }
-        v128.store(grad + o, d);
+        let l = qv;
+        if (form == Q_PROBS) l = log4(f32x4.max(qv, eps4));
+        else if (form == Q_LOGITS) l = f32x4.sub(qv, m4);
+        const none = f32x4.eq(p, zero);
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(p, f32x4.sub(lp, l)), none));
+        u0 = f32x4.add(u0, p);
+        if (grad) {
+          let d = f32x4.mul(ng4, p);
+          if (form == Q_PROBS) {
+            // At q = 0 the gradient is -inf even where g p underflows to -0 (-0 / 0 would be NaN).
+            d = v128.bitselect(f32x4.splat(-Infinity), f32x4.div(d, qv), f32x4.eq(qv, zero));
+            d = v128.bitselect(zero, d, v128.or(none, f32x4.lt(qv, eps4)));
+          }
+          v128.store(grad + o, d);
+        }
       }
+      total += lanes(a0, zero);
+      mass += lanes(u0, zero);
     }
-    total += lanes(a0, zero);
-    mass += lanes(u0, zero);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -96,7 +101,7 @@ let sweepMass: f64 = 0;
     mass += <f64>p;
     if (grad) {
       let d = -g * p;
-      if (form == Q_PROBS) d = none || qv < eps ? <f32>0 : d / qv;
+      if (form == Q_PROBS) d = none || qv < eps ? <f32>0 : qv == 0 ? -Infinity : d / qv;
       store<f32>(grad + o, d);
     }
   }

@@ -9,11 +9,15 @@ export function logSoftmax(src: usize, dst: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
     const p = src + <usize>r * stride, q = dst + <usize>r * stride;
     rowStats(p, cols, false, false, false, 0, 0, 0, 0);
-    const sh = f32x4.splat(rowShift), l = <f32>Math.log(rowSum), l4 = f32x4.splat(l);
+    const l = <f32>Math.log(rowSum);
     let i = 0;
-    for (; i + 4 <= cols; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(q + o, f32x4.sub(f32x4.sub(v128.load(p + o), sh), l4));
+    // Compiled out of the scalar build, whose tail loop then takes every element.
+    if (ASC_FEATURE_SIMD) {
+      const sh = f32x4.splat(rowShift), l4 = f32x4.splat(l);
+      for (; i + 4 <= cols; i += 4) {
+        const o = <usize>i << 2;
+        v128.store(q + o, f32x4.sub(f32x4.sub(v128.load(p + o), sh), l4));
+      }
     }
     for (; i < cols; i++) {
       const o = <usize>i << 2;

@@ -41,22 +41,25 @@ let blockCoefSum: f64 = 0;
 /** Largest finite-or-infinite value of n floats at p; NaN is skipped (pmax keeps its first operand). */
 // @ts-ignore: decorator
 @inline function blockMax(p: usize, n: i32): f32 {
-  let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+  let m: f32 = -Infinity;
   let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const q = p + (<usize>i << 2);
-    m0 = f32x4.pmax(m0, v128.load(q));
-    m1 = f32x4.pmax(m1, v128.load(q, 16));
-    m2 = f32x4.pmax(m2, v128.load(q, 32));
-    m3 = f32x4.pmax(m3, v128.load(q, 48));
+  if (ASC_FEATURE_SIMD) {
+    let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+    for (; i + 16 <= n; i += 16) {
+      const q = p + (<usize>i << 2);
+      m0 = f32x4.pmax(m0, v128.load(q));
+      m1 = f32x4.pmax(m1, v128.load(q, 16));
+      m2 = f32x4.pmax(m2, v128.load(q, 32));
+      m3 = f32x4.pmax(m3, v128.load(q, 48));
+    }
+    for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(p + (<usize>i << 2)));
+    m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
+    m = f32x4.extract_lane(m0, 0);
+    const a = f32x4.extract_lane(m0, 1), b = f32x4.extract_lane(m0, 2), c = f32x4.extract_lane(m0, 3);
+    if (a > m) m = a;
+    if (b > m) m = b;
+    if (c > m) m = c;
   }
-  for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(p + (<usize>i << 2)));
-  m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
-  let m = f32x4.extract_lane(m0, 0);
-  const a = f32x4.extract_lane(m0, 1), b = f32x4.extract_lane(m0, 2), c = f32x4.extract_lane(m0, 3);
-  if (a > m) m = a;
-  if (b > m) m = b;
-  if (c > m) m = c;
   for (; i < n; i++) {
     const v = load<f32>(p + (<usize>i << 2));
     if (v > m) m = v;
@@ -67,81 +70,95 @@ let blockCoefSum: f64 = 0;
 /**
  * sum exp(z - shift) over n floats at p, and when withCoef, blockDot = sum u (shift - z) and
  * blockCoefSum = sum u with u = (w or 1) * (lambda t + mu or 1). w and t point at the block's
- * coefficients. The flags are constant at every call site, so each use compiles to its own loop.
+ * coefficients. When keep, exp(z - shift) is also written to dst (which may equal p). The flags are
+ * constant at every call site, so each use compiles to its own loop.
  */
 // @ts-ignore: decorator
 @inline function blockSweep(
   p: usize, n: i32, shift: f32,
-  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32,
+  keep: bool, dst: usize
 ): f64 {
-  const sh = f32x4.splat(shift);
-  const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
-  const zero = f32x4.splat(0);
-  let s0 = zero, s1 = s0, d0 = s0, d1 = s0, u0 = s0, u1 = s0;
-  // Elements equal to the shift (x = 0, e^x = 1 exactly) are counted, not summed: a lane that holds
-  // 1.0 would round every small term added after it to 2^-24, which is the whole loss of a confident
-  // row. The count is added in f64 below.
-  let n0 = i32x4.splat(0), n1 = n0;
+  let sum: f64 = 0, dot: f64 = 0, coefSum: f64 = 0;
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const o = <usize>i << 2;
-    const x0 = f32x4.sub(v128.load(p + o), sh);
-    const x1 = f32x4.sub(v128.load(p + o, 16), sh);
-    const at0 = f32x4.eq(x0, zero), at1 = f32x4.eq(x1, zero);
-    s0 = f32x4.add(s0, v128.andnot(expNeg4(x0), at0));
-    s1 = f32x4.add(s1, v128.andnot(expNeg4(x1), at1));
-    n0 = i32x4.sub(n0, at0);
-    n1 = i32x4.sub(n1, at1);
+  if (ASC_FEATURE_SIMD) {
+    const sh = f32x4.splat(shift);
+    const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+    const zero = f32x4.splat(0);
+    let s0 = zero, s1 = s0, d0 = s0, d1 = s0, u0 = s0, u1 = s0;
+    // Elements equal to the shift (x = 0, e^x = 1 exactly) are counted, not summed: a lane that holds
+    // 1.0 would round every small term added after it to 2^-24, which is the whole loss of a confident
+    // row. The count is added in f64 below.
+    let n0 = i32x4.splat(0), n1 = n0;
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const x0 = f32x4.sub(v128.load(p + o), sh);
+      const x1 = f32x4.sub(v128.load(p + o, 16), sh);
+      const at0 = f32x4.eq(x0, zero), at1 = f32x4.eq(x1, zero);
+      const e0 = expNeg4(x0), e1 = expNeg4(x1);
+      if (keep) {
+        v128.store(dst + o, e0);
+        v128.store(dst + o, e1, 16);
+      }
+      s0 = f32x4.add(s0, v128.andnot(e0, at0));
+      s1 = f32x4.add(s1, v128.andnot(e1, at1));
+      n0 = i32x4.sub(n0, at0);
+      n1 = i32x4.sub(n1, at1);
+      if (withCoef) {
+        let c0 = f32x4.splat(1), c1 = c0;
+        if (hasT) {
+          c0 = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+          c1 = f32x4.add(f32x4.mul(v128.load(t + o, 16), lam), mu4);
+        }
+        if (hasW) {
+          c0 = f32x4.mul(c0, v128.load(w + o));
+          c1 = f32x4.mul(c1, v128.load(w + o, 16));
+        }
+        // shift - z = -x
+        d0 = f32x4.sub(d0, f32x4.mul(c0, x0));
+        d1 = f32x4.sub(d1, f32x4.mul(c1, x1));
+        u0 = f32x4.add(u0, c0);
+        u1 = f32x4.add(u1, c1);
+      }
+    }
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const x0 = f32x4.sub(v128.load(p + o), sh);
+      const at0 = f32x4.eq(x0, zero);
+      const e0 = expNeg4(x0);
+      if (keep) v128.store(dst + o, e0);
+      s0 = f32x4.add(s0, v128.andnot(e0, at0));
+      n0 = i32x4.sub(n0, at0);
+      if (withCoef) {
+        let c0 = f32x4.splat(1);
+        if (hasT) c0 = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
+        if (hasW) c0 = f32x4.mul(c0, v128.load(w + o));
+        d0 = f32x4.sub(d0, f32x4.mul(c0, x0));
+        u0 = f32x4.add(u0, c0);
+      }
+    }
+    s0 = f32x4.add(s0, s1);
+    n0 = i32x4.add(n0, n1);
+    sum = <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
+        + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
+    sum += <f64>(i32x4.extract_lane(n0, 0) + i32x4.extract_lane(n0, 1)
+               + i32x4.extract_lane(n0, 2) + i32x4.extract_lane(n0, 3));
     if (withCoef) {
-      let c0 = f32x4.splat(1), c1 = c0;
-      if (hasT) {
-        c0 = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
-        c1 = f32x4.add(f32x4.mul(v128.load(t + o, 16), lam), mu4);
-      }
-      if (hasW) {
-        c0 = f32x4.mul(c0, v128.load(w + o));
-        c1 = f32x4.mul(c1, v128.load(w + o, 16));
-      }
-      // shift - z = -x
-      d0 = f32x4.sub(d0, f32x4.mul(c0, x0));
-      d1 = f32x4.sub(d1, f32x4.mul(c1, x1));
-      u0 = f32x4.add(u0, c0);
-      u1 = f32x4.add(u1, c1);
+      d0 = f32x4.add(d0, d1);
+      u0 = f32x4.add(u0, u1);
+      dot = <f64>f32x4.extract_lane(d0, 0) + <f64>f32x4.extract_lane(d0, 1)
+          + <f64>f32x4.extract_lane(d0, 2) + <f64>f32x4.extract_lane(d0, 3);
+      coefSum = <f64>f32x4.extract_lane(u0, 0) + <f64>f32x4.extract_lane(u0, 1)
+              + <f64>f32x4.extract_lane(u0, 2) + <f64>f32x4.extract_lane(u0, 3);
     }
   }
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const x0 = f32x4.sub(v128.load(p + o), sh);
-    const at0 = f32x4.eq(x0, zero);
-    s0 = f32x4.add(s0, v128.andnot(expNeg4(x0), at0));
-    n0 = i32x4.sub(n0, at0);
-    if (withCoef) {
-      let c0 = f32x4.splat(1);
-      if (hasT) c0 = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
-      if (hasW) c0 = f32x4.mul(c0, v128.load(w + o));
-      d0 = f32x4.sub(d0, f32x4.mul(c0, x0));
-      u0 = f32x4.add(u0, c0);
-    }
-  }
-  s0 = f32x4.add(s0, s1);
-  n0 = i32x4.add(n0, n1);
-  let sum = <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
-          + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
-  sum += <f64>(i32x4.extract_lane(n0, 0) + i32x4.extract_lane(n0, 1)
-             + i32x4.extract_lane(n0, 2) + i32x4.extract_lane(n0, 3));
-  let dot: f64 = 0, coefSum: f64 = 0;
-  if (withCoef) {
-    d0 = f32x4.add(d0, d1);
-    u0 = f32x4.add(u0, u1);
-    dot = <f64>f32x4.extract_lane(d0, 0) + <f64>f32x4.extract_lane(d0, 1)
-        + <f64>f32x4.extract_lane(d0, 2) + <f64>f32x4.extract_lane(d0, 3);
-    coefSum = <f64>f32x4.extract_lane(u0, 0) + <f64>f32x4.extract_lane(u0, 1)
-            + <f64>f32x4.extract_lane(u0, 2) + <f64>f32x4.extract_lane(u0, 3);
-  }
+  // The scalar build sums in f64 directly, so it needs no count.
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const x = load<f32>(p + o) - shift;
-    sum += x == 0 ? 1 : <f64>expNeg(x);
+    const e = expNeg(x);
+    if (keep) store<f32>(dst + o, e);
+    sum += x == 0 ? 1 : <f64>e;
     if (withCoef) {
       let c: f32 = 1;
       if (hasT) c = load<f32>(t + o) * lambda + mu;
@@ -199,7 +216,7 @@ function nonFiniteDot(
     const bm = blockMax(q, len);
     // A block of only -inf and NaN is swept with shift 0: exp gives 0 or NaN, which is all it adds.
     const shift: f32 = bm == -Infinity ? 0 : bm;
-    let bs = blockSweep(q, len, shift, withCoef, hasW, hasT, w + o, t + o, lambda, mu);
+    let bs = blockSweep(q, len, shift, withCoef, hasW, hasT, w + o, t + o, lambda, mu, false, 0);
     let bd = blockDot, bu = blockCoefSum;
     if (bm > m) {
       if (m != -Infinity) {
@@ -227,6 +244,38 @@ function nonFiniteDot(
 }
 
 /**
+ * rowStats for a row whose gradient follows: when the row's maximum m is finite, the row is swept
+ * once with shift m and e_j = exp(z_j - m) is stored in dst (which may equal p), so that rowScaleAffine
+ * can finish the gradient without a second exp. Returns false, having stored nothing, for a non-finite
+ * row (then rowStats has run and rowExpAffine must be used). Costs one extra read of the row for its
+ * maximum, against one exp per element saved.
+ */
+// @ts-ignore: decorator
+@inline export function rowStatsStore(
+  p: usize, n: i32,
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, dst: usize
+): bool {
+  const m = blockMax(p, n);
+  if (!(m > -Infinity && m < Infinity)) {
+    rowStats(p, n, withCoef, hasW, hasT, w, t, lambda, mu);
+    return false;
+  }
+  let s: f64 = 0, d: f64 = 0, u: f64 = 0;
+  // Blocks keep the f32 lane sums short (see blockSweep); they all share the row's shift.
+  for (let off = 0; off < n; off += BLOCK) {
+    const o = <usize>off << 2;
+    s += blockSweep(p + o, min(BLOCK, n - off), m, withCoef, hasW, hasT, w + o, t + o, lambda, mu, true, dst + o);
+    d += blockDot;
+    u += blockCoefSum;
+  }
+  rowShift = m;
+  rowSum = s;
+  rowDot = d;
+  rowCoefSum = u;
+  return true;
+}
+
+/**
  * dst[j] = k * exp(z_j - shift) - g * (w_j or 1) * (lambda t_j + mu or 1) over one row of n floats:
  * softmax (k = 1/s, no coefficient term) and every cross-entropy gradient. dst may equal p.
  */
@@ -235,23 +284,63 @@ function nonFiniteDot(
   p: usize, dst: usize, n: i32, shift: f32, k: f32,
   withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, g: f32
 ): void {
-  const sh = f32x4.splat(shift), k4 = f32x4.splat(k), g4 = f32x4.splat(g);
-  const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    let y = f32x4.mul(k4, expNeg4(f32x4.sub(v128.load(p + o), sh)));
-    if (withCoef) {
-      let c = g4;
-      if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
-      if (hasW) c = f32x4.mul(c, v128.load(w + o));
-      y = f32x4.sub(y, c);
+  if (ASC_FEATURE_SIMD) {
+    const sh = f32x4.splat(shift), k4 = f32x4.splat(k), g4 = f32x4.splat(g);
+    const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      let y = f32x4.mul(k4, expNeg4(f32x4.sub(v128.load(p + o), sh)));
+      if (withCoef) {
+        let c = g4;
+        if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
+        if (hasW) c = f32x4.mul(c, v128.load(w + o));
+        y = f32x4.sub(y, c);
+      }
+      v128.store(dst + o, y);
     }
-    v128.store(dst + o, y);
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
     let y = k * expNeg(load<f32>(p + o) - shift);
+    if (withCoef) {
+      let c = g;
+      if (hasT) c *= load<f32>(t + o) * lambda + mu;
+      if (hasW) c *= load<f32>(w + o);
+      y -= c;
+    }
+    store<f32>(dst + o, y);
+  }
+}
+
+/**
+ * rowExpAffine over a row that rowStatsStore has left as e_j = exp(z_j - shift) in dst:
+ * dst[j] = k * e_j - g * (w_j or 1) * (lambda t_j + mu or 1), bit-identical to rowExpAffine.
+ */
+// @ts-ignore: decorator
+@inline export function rowScaleAffine(
+  dst: usize, n: i32, k: f32,
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, g: f32
+): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const k4 = f32x4.splat(k), g4 = f32x4.splat(g);
+    const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      let y = f32x4.mul(k4, v128.load(dst + o));
+      if (withCoef) {
+        let c = g4;
+        if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
+        if (hasW) c = f32x4.mul(c, v128.load(w + o));
+        y = f32x4.sub(y, c);
+      }
+      v128.store(dst + o, y);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    let y = k * load<f32>(dst + o);
     if (withCoef) {
       let c = g;
       if (hasT) c *= load<f32>(t + o) * lambda + mu;

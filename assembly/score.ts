@@ -37,44 +37,48 @@ let sweepMax: f32 = 0;
 // @ts-ignore: decorator
 @inline function sweep(p: usize, n: i32, y: i32, shift: f32, mode: i32): void {
   const zy = load<f32>(p + (<usize>y << 2));
-  const zy4 = f32x4.splat(zy), sh = f32x4.splat(shift), y4 = i32x4.splat(y), four = i32x4.splat(4);
-  let idx = i32x4(0, 1, 2, 3);
-  let rank = i32x4.splat(0);
-  let bestV = f32x4.splat(-Infinity);
-  let bestI = i32x4.splat(i32.MAX_VALUE);
   let other: f64 = 0, otherSq: f64 = 0;
-  let i = 0;
-  for (let off = 0; off < n; off += SPAN) {
-    const end = min(off + SPAN, n);
-    let o = f32x4.splat(0), q = o;
-    for (; i + 4 <= end; i += 4) {
-      const z = v128.load(p + (<usize>i << 2));
-      rank = i32x4.sub(rank, f32x4.gt(z, zy4));
-      // Strictly greater: each lane keeps its first maximum.
-      const gt = f32x4.gt(z, bestV);
-      bestV = v128.bitselect(z, bestV, gt);
-      bestI = v128.bitselect(idx, bestI, gt);
-      let e = mode == 0 ? expNeg4(f32x4.sub(z, sh)) : mode == 1 ? z : expNeg4(z);
-      e = v128.andnot(e, i32x4.eq(idx, y4));
-      o = f32x4.add(o, e);
-      q = f32x4.add(q, f32x4.mul(e, e));
-      idx = i32x4.add(idx, four);
-    }
-    other += <f64>f32x4.extract_lane(o, 0) + <f64>f32x4.extract_lane(o, 1)
-           + <f64>f32x4.extract_lane(o, 2) + <f64>f32x4.extract_lane(o, 3);
-    otherSq += <f64>f32x4.extract_lane(q, 0) + <f64>f32x4.extract_lane(q, 1)
-             + <f64>f32x4.extract_lane(q, 2) + <f64>f32x4.extract_lane(q, 3);
-  }
-  let r = i32x4.extract_lane(rank, 0) + i32x4.extract_lane(rank, 1)
-        + i32x4.extract_lane(rank, 2) + i32x4.extract_lane(rank, 3);
+  let r = 0;
   let m: f32 = -Infinity;
   let arg: i32 = i32.MAX_VALUE;
-  for (let l = 0; l < 4; l++) {
-    const v = f32x4.extract_lane(bestV, 0), k = i32x4.extract_lane(bestI, 0);
-    // extract_lane needs a constant lane: rotate the vectors instead.
-    if (v > m || (v == m && k < arg)) { m = v; arg = k; }
-    bestV = i8x16.shuffle(bestV, bestV, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
-    bestI = i8x16.shuffle(bestI, bestI, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+  let i = 0;
+  // Compiled out of the scalar build, whose tail loop then takes every element.
+  if (ASC_FEATURE_SIMD) {
+    const zy4 = f32x4.splat(zy), sh = f32x4.splat(shift), y4 = i32x4.splat(y), four = i32x4.splat(4);
+    let idx = i32x4(0, 1, 2, 3);
+    let rank = i32x4.splat(0);
+    let bestV = f32x4.splat(-Infinity);
+    let bestI = i32x4.splat(i32.MAX_VALUE);
+    for (let off = 0; off < n; off += SPAN) {
+      const end = min(off + SPAN, n);
+      let o = f32x4.splat(0), q = o;
+      for (; i + 4 <= end; i += 4) {
+        const z = v128.load(p + (<usize>i << 2));
+        rank = i32x4.sub(rank, f32x4.gt(z, zy4));
+        // Strictly greater: each lane keeps its first maximum.
+        const gt = f32x4.gt(z, bestV);
+        bestV = v128.bitselect(z, bestV, gt);
+        bestI = v128.bitselect(idx, bestI, gt);
+        let e = mode == 0 ? expNeg4(f32x4.sub(z, sh)) : mode == 1 ? z : expNeg4(z);
+        e = v128.andnot(e, i32x4.eq(idx, y4));
+        o = f32x4.add(o, e);
+        q = f32x4.add(q, f32x4.mul(e, e));
+        idx = i32x4.add(idx, four);
+      }
+      other += <f64>f32x4.extract_lane(o, 0) + <f64>f32x4.extract_lane(o, 1)
+             + <f64>f32x4.extract_lane(o, 2) + <f64>f32x4.extract_lane(o, 3);
+      otherSq += <f64>f32x4.extract_lane(q, 0) + <f64>f32x4.extract_lane(q, 1)
+               + <f64>f32x4.extract_lane(q, 2) + <f64>f32x4.extract_lane(q, 3);
+    }
+    r = i32x4.extract_lane(rank, 0) + i32x4.extract_lane(rank, 1)
+      + i32x4.extract_lane(rank, 2) + i32x4.extract_lane(rank, 3);
+    for (let l = 0; l < 4; l++) {
+      const v = f32x4.extract_lane(bestV, 0), k = i32x4.extract_lane(bestI, 0);
+      // extract_lane needs a constant lane: rotate the vectors instead.
+      if (v > m || (v == m && k < arg)) { m = v; arg = k; }
+      bestV = i8x16.shuffle(bestV, bestV, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+      bestI = i8x16.shuffle(bestI, bestI, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+    }
   }
   for (; i < n; i++) {
     const z = load<f32>(p + (<usize>i << 2));

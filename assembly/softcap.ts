@@ -4,8 +4,10 @@
 // degree-11 polynomial y + y^3 P(y^2); above, (1 - e) / (1 + e) with e = exp(-2|y|) from expNeg4, where
 // e <= 0.29 so nothing cancels. Measured error against Math.tanh: test/cross_entropy_options.test.ts
 // compares the capped loss with the float64 reference to 1e-6 relative. tanh(+-inf) = +-1, NaN stays NaN.
+// tanh1 is the scalar twin of tanh4 (same operations in the same order), used by the tail loops and,
+// in the scalar build (no SIMD), by every element.
 
-import { expNeg4 } from './exp';
+import { expNeg4, expNeg } from './exp';
 
 // @ts-ignore: decorator
 @inline const T0 = reinterpret<f32>(0xBBBAF0EA); // -5.70498872745e-3
@@ -37,30 +39,51 @@ import { expNeg4 } from './exp';
   return v128.bitselect(small, big, f32x4.lt(ay, f32x4.splat(SMALL)));
 }
 
+/** Scalar twin of tanh4, equal to one lane of it without FMA (NaN payloads aside). */
+// @ts-ignore: decorator
+@inline function tanh1(y: f32): f32 {
+  const z = y * y;
+  let p = T0 * z + T1;
+  p = p * z + T2;
+  p = p * z + T3;
+  p = p * z + T4;
+  const ay = abs<f32>(y);
+  if (ay < SMALL) return (p * z) * y + y;
+  const e = expNeg(ay * <f32>-2);
+  const big = (<f32>1 - e) / (<f32>1 + e);
+  // big >= 0, so or-ing in y's sign bit is copysign, as in tanh4.
+  return reinterpret<f32>(reinterpret<u32>(big) | (reinterpret<u32>(y) & 0x80000000));
+}
+
 /** dst[i] = cap tanh(src[i] / cap) for n values; dst may equal src. */
 export function softcapForward(src: usize, dst: usize, n: i32, cap: f32): void {
-  const c = f32x4.splat(cap), inv = f32x4.splat(<f32>1 / cap);
+  const inv = <f32>1 / cap;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.mul(c, tanh4(f32x4.mul(v128.load(src + o), inv))));
+  // Compiled out of the scalar build, whose tail loop then takes every element.
+  if (ASC_FEATURE_SIMD) {
+    const c = f32x4.splat(cap), inv4 = f32x4.splat(inv);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(dst + o, f32x4.mul(c, tanh4(f32x4.mul(v128.load(src + o), inv4))));
+    }
   }
-  // The tail goes through the same vector code one lane at a time, so every element is bit-identical.
+  // tanh1 repeats tanh4's operations, so a tail element equals what a lane would give (without FMA).
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const v = f32x4.mul(c, tanh4(f32x4.mul(f32x4.splat(load<f32>(src + o)), inv)));
-    store<f32>(dst + o, f32x4.extract_lane(v, 0));
+    store<f32>(dst + o, cap * tanh1(load<f32>(src + o) * inv));
   }
 }
 
 /** grad[i] *= 1 - (capped[i] / cap)^2, the derivative of cap tanh(x / cap) written from its output. */
 export function softcapBackward(capped: usize, grad: usize, n: i32, cap: f32): void {
-  const inv = f32x4.splat(<f32>1 / cap), one = f32x4.splat(1);
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    const t = f32x4.mul(v128.load(capped + o), inv);
-    v128.store(grad + o, f32x4.mul(v128.load(grad + o), f32x4.sub(one, f32x4.mul(t, t))));
+  if (ASC_FEATURE_SIMD) {
+    const inv = f32x4.splat(<f32>1 / cap), one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const t = f32x4.mul(v128.load(capped + o), inv);
+      v128.store(grad + o, f32x4.mul(v128.load(grad + o), f32x4.sub(one, f32x4.mul(t, t))));
+    }
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;

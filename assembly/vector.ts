@@ -1,0 +1,12 @@
+// Vector helpers shared by the kernels.
+
+/**
+ * a * b + c on four f32 lanes. The relaxed-SIMD build fuses it (one rounding where the hardware has
+ * FMA, two where it does not, so that build's results may differ in the last bit between machines);
+ * the SIMD build always rounds twice, which keeps its results identical on every machine.
+ */
+// @ts-ignore: decorator
+@inline export function madd4(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
