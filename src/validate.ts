@@ -280,6 +280,9 @@ export type CrossEntropyInput = 'logits' | 'probs' | 'logProbs';
 /** Keras' clipping epsilon for probabilities. */
 export const DEFAULT_EPSILON = 1e-7;
 
+/** float32's smallest normal number, 2^-126 (about 1.18e-38). */
+const MIN_NORMAL_F32 = 2 ** -126;
+
 const CE_OPTIONS = [
   'classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'from', 'epsilon', 'unit', 'onAllIgnored',
   'spatial', 'sampleWeight', 'zLoss', 'softcap', 'focal',
@@ -320,9 +323,12 @@ export interface CrossEntropyPlan {
   labels: IndexTarget | null;
   /** Soft targets [rows, classes], or null for class indices. */
   soft: Float32Array | null;
-  /** Divisor of the 'mean' reduction: sum of w_y over counted rows, or rows for soft targets. */
+  /**
+   * Divisor of the 'mean' reduction: sum of w_y over counted rows, or rows for soft targets; NaN when
+   * that is 0 (the mean is NaN), Infinity with onAllIgnored 'zero' (the mean is 0).
+   */
   denominator: number;
-  /** Factor applied to each row's gradient so that it is the gradient of the reduced loss. */
+  /** Factor applied to each row's gradient so that it is the gradient of the reduced loss (NaN with the NaN mean). */
   gradScale: number;
   gradOut: Float32Array | undefined;
 }
@@ -433,12 +439,23 @@ export function planCrossEntropy(
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the labels');
     }
   }
-  // A mean over nothing is NaN (PyTorch) or, on request, 0 with a zero gradient (Keras).
-  const emptyMean = reduction === 'mean' && denominator === 0 && onAllIgnored === 'zero';
-  const gradScale = unitScale * (emptyMean ? 0 : reduction === 'mean' ? 1 / denominator : 1);
+  // float32 kernels multiply by 1 / denominator: below 2^-126 that overflows float32 (NaN gradients
+  // where a zero weight meets it) and the rows' subnormal weighted losses carry no precision.
+  if (reduction === 'mean' && denominator > 0 && denominator < MIN_NORMAL_F32) {
+    throw new RangeError(
+      `the 'mean' denominator (the sum of the counted rows' weights) is ${denominator}, below float32's smallest normal `
+      + `2^-126 = ${MIN_NORMAL_F32}; scale options.weight or options.sampleWeight up (the mean does not change)`,
+    );
+  }
+  // A mean over nothing is NaN (PyTorch) or, on request, 0 with a zero gradient (Keras). The NaN
+  // mean's gradient is NaN wherever the loss depends on the input (PyTorch's nll_loss gives
+  // -weight / 0 there), and 0 elsewhere: ignored rows, clipped probabilities, non-label classes.
+  const emptyMean = reduction === 'mean' && denominator === 0;
+  const zero = emptyMean && onAllIgnored === 'zero';
+  const gradScale = unitScale * (zero ? 0 : emptyMean ? NaN : reduction === 'mean' ? 1 / denominator : 1);
   return {
     input: logits, inputResident, gradOutResident, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
-    sampleWeight, zLoss, softcap, focal, labels, soft, denominator: emptyMean ? Infinity : denominator, gradScale, gradOut,
+    sampleWeight, zLoss, softcap, focal, labels, soft, denominator: zero ? Infinity : emptyMean ? NaN : denominator, gradScale, gradOut,
   };
 }
 

@@ -61,6 +61,25 @@ describe.each(backends)('crossEntropy options on %s', (_name, xe) => {
     );
   });
 
+  it('refuses a mean whose denominator is below 2^-126, which float32 cannot divide by', () => {
+    const C = 3;
+    const z = normal(2 * C, 1, 14);
+    // Subnormal class or sample weights on the counted rows: 1 / denominator overflows float32, which
+    // once gave NaN gradients (inf · 0) with smoothing. The mean does not change when they are scaled up.
+    const w = new Float32Array([1e-39, 0, 1]);
+    expect(() => xe.crossEntropyWithGrad(z, [0, 0], { classes: C, weight: w, labelSmoothing: 0.1 }))
+      .toThrow(/'mean' denominator \(.*\) is 2\.\d*e-39, below float32's smallest normal/);
+    expect(() => xe.crossEntropy(z, [0, 1], { classes: C, sampleWeight: new Float32Array([1e-39, 0]) })).toThrow(RangeError);
+    // The instance is intact; weights scaled up give the mean (here the unweighted one), and the sum is computed.
+    const scaled = xe.crossEntropyWithGrad(z, [0, 0], { classes: C, weight: new Float32Array([1, 0, 1e30]) });
+    const plain = xe.crossEntropyWithGrad(z, [0, 0], { classes: C });
+    expectClose(scaled.loss, plain.loss, { rel: 1e-12, abs: 0 });
+    expectClose(scaled.grad, plain.grad, { rel: 1e-6, abs: 0 });
+    const sum = num(xe.crossEntropy(z, [0, 0], { classes: C, weight: w, reduction: 'sum' }));
+    const unweighted = num(xe.crossEntropy(z, [0, 0], { classes: C, reduction: 'sum' }));
+    expectClose(sum, 1e-39 * unweighted, { rel: 1e-5, abs: 0 });
+  });
+
   it('adds zLoss * lse^2 to every counted row', () => {
     const C = 6, N = 3;
     const z = normal(N * C, 3, 4, 5); // logits around 5, so lse is far from 0

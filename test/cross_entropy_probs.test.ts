@@ -29,6 +29,24 @@ describe.each(backends)('crossEntropy from probabilities on %s', (_name, xe) => 
     expectClose(grad, [0, 0, -2, 0], { rel: 1e-6, abs: 0 });
   });
 
+  it('clips at the float32 bounds: a probability of 1 costs -log(1 - 1.19e-7), as in Keras', () => {
+    // 1 - 1e-7 is 0.99999988 = 1 - 1.19e-7 in float32, where the kernels compare (the reference once
+    // clipped at 1 - 1e-7 in float64 and gave 1.0e-7).
+    const loss = xe.crossEntropy(new Float32Array([1, 0]), [0], { classes: 2, from: 'probs', reduction: 'sum' });
+    expectClose(loss, -Math.log(Math.fround(1 - Math.fround(1e-7))), { rel: 1e-6, abs: 0 });
+  });
+
+  it('forms soft coefficients in float32: one below 2^-150 is 0, and 0 · log 0 is NaN (PyTorch float32)', () => {
+    // a_0 = weight_0 t_0 = 1.4e-45 · 0.1 is 0 in float32 (the reference once kept 1.4e-46 and gave +inf).
+    const lp = new Float32Array([-Infinity, 0]);
+    const target = new Float32Array([0.1, 0.9]);
+    const weight = new Float32Array([1.4e-45, 1]);
+    const loss = xe.crossEntropy(lp, target, { classes: 2, from: 'logProbs', weight, reduction: 'none' });
+    expect(loss[0]).toBeNaN();
+    // A coefficient float32 holds keeps the infinity.
+    expect(xe.crossEntropy(lp, target, { classes: 2, from: 'logProbs', reduction: 'none' })[0]).toBe(Infinity);
+  });
+
   it('agrees with the logits form when given softmax(z) or logSoftmax(z)', () => {
     const C = 12, N = 6;
     const z = normal(N * C, 1, 3);
@@ -107,6 +125,24 @@ describe.each(backends)('units and onAllIgnored on %s', (_name, xe) => {
     expect(weighted.loss).toBe(0);
     expect(Array.from(weighted.grad)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(xe.crossEntropy(new Float32Array(0), new Float32Array(0), { classes: 3, onAllIgnored: 'zero' })).toBe(0);
+  });
+
+  it('gives the NaN mean a NaN gradient only where the loss depends on the input, as PyTorch', () => {
+    const z = normal(6, 1, 13);
+    const w = new Float32Array([0, 1, 1]);
+    // With smoothing the rows' losses sum to more than 0, but the mean is 0 / 0 in PyTorch's NLL part:
+    // NaN, not +inf (which xentropy once gave).
+    const smoothed = xe.crossEntropyWithGrad(z, [0, -100], { classes: 3, weight: w, labelSmoothing: 0.1 });
+    expect(smoothed.loss).toBeNaN();
+    const asText = (g: ArrayLike<number>) => Array.from(g, (x) => (Number.isNaN(x) ? 'NaN' : x === 0 ? 0 : x));
+    // Logits: every class moves the log-softmax of a counted row; the ignored row's gradient is 0.
+    expect(asText(smoothed.grad)).toEqual(['NaN', 'NaN', 'NaN', 0, 0, 0]);
+    // Probabilities without smoothing: only the label's probability moves the loss, and not when
+    // clipped (row 1's q_0 = 0); nll_loss leaves the rest 0 (the reference once gave NaN everywhere).
+    const q = new Float32Array([0.2, 0.3, 0.5, 0, 0.5, 0.5]);
+    const probs = xe.crossEntropyWithGrad(q, [0, 0], { classes: 3, from: 'probs', weight: w });
+    expect(probs.loss).toBeNaN();
+    expect(asText(probs.grad)).toEqual(['NaN', 0, 0, 0, 0, 0]);
   });
 });
 

@@ -109,6 +109,22 @@ describe.each(backends)('klDivergence on %s', (_name, xe) => {
     expect(Array.from(g)).toEqual([0, -1, 0]);
   });
 
+  it('gives -p / q = -inf at q = 0 even where scale times p underflows float32', () => {
+    // p_0 = 1.4e-45 > 0 against q_0 = 0: KL is +inf and the gradient -inf. The kernels formed
+    // -scale p first, 0.25 · 1.4e-45 = -0 in float32, and -0 / 0 gave NaN.
+    const { loss, grad } = xe.klDivergenceWithGrad(f32([1.4e-45, 0.5, 0.25, 0.25]), f32([0, 0.5, 0.25, 0.25]), 4, { reduction: 'mean' });
+    expect(loss).toBe(Infinity);
+    expect(grad[0]).toBe(-Infinity);
+  });
+
+  it('with logTarget takes p = exp(log p) as float32 does: 0 below 2^-126, so a term against q = 0 is 0', () => {
+    // exp(-100) = 3.7e-44 is flushed to 0 by the kernels' exp (README: probabilities below 2^-126 are
+    // 0), so KL([e^-100, 1 - e^-100] || [0, 1]) is 0 everywhere; the reference once gave +inf.
+    expect(xe.klDivergence(f32([-100, 0]), f32([0, 1]), 2, { logTarget: true })).toBe(0);
+    // Above the threshold p is kept, and q = 0 under it gives +inf.
+    expect(xe.klDivergence(f32([-87, 0]), f32([0, 1]), 2, { logTarget: true })).toBe(Infinity);
+  });
+
   it('gives NaN for logit rows without a finite log-sum-exp, as log_softmax does', () => {
     const P = f32([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
     const z = f32([0, Infinity, 0, NaN, -Infinity, -Infinity]);
@@ -193,6 +209,16 @@ describe.each(backends)('jsDivergence on %s', (_name, xe) => {
         }
       }
     }
+  });
+
+  it('stays in [0, ln 2] when a softmax probability is a float64 subnormal (logits 744 apart)', () => {
+    // p_1 = e^-744 = 5e-324 against q_1 = e^-800 = 0: the reference's m = (p + q) / 2 underflowed to 0
+    // and p log(p / m) gave +inf. Both rows are [1, ~0], so JS is 0.
+    const js = xe.jsDivergence(f32([744, 0]), f32([0, -800]), 2, { from: 'logits', reduction: 'none' });
+    expectClose(js, [0], { rel: 0, abs: 1e-7 });
+    // p = [1, ~0, ~0], q = [1/3, 1/3, 1/3], m = [2/3, 1/6, 1/6]: JS = (1/2) ln(3/2) + (1/6) ln 2.
+    const third = xe.jsDivergence(f32([744, 0, 0]), f32([0, 0, 0]), 3, { from: 'logits', reduction: 'none' });
+    expectClose(third, [0.5 * Math.log(1.5) + Math.LN2 / 6], { rel: 1e-6, abs: 0 });
   });
 
   it('with logits equals the divergence of their softmax', () => {

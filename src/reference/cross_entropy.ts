@@ -17,7 +17,10 @@ function rowCoefficients(plan: CrossEntropyPlan, r: number): Float64Array | null
   } else {
     const t = plan.soft!;
     for (let c = 0; c < classes; c++) {
-      a[c] = w(c) * ((1 - smoothing) * t[r * classes + c] + smoothing / classes);
+      const v = w(c) * ((1 - smoothing) * t[r * classes + c] + smoothing / classes);
+      // The kernels form this product in float32, where below 2^-150 it is 0: its term is then
+      // 0 * log q (NaN against log q = -inf, as in PyTorch's float32), not an infinity.
+      a[c] = Math.fround(v) === 0 ? 0 : v;
     }
   }
   return a;
@@ -41,7 +44,9 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
     // log q_c from what the input holds: logits, probabilities (clipped as Keras does), log-probabilities.
     const lse = plan.from === 'logits' ? logSumExpRow(row) : 0;
     const lsm = plan.from === 'logits' ? logSoftmaxRow(row) : null;
-    const clip = (q: number) => Math.min(Math.max(q, plan.epsilon), 1 - plan.epsilon);
+    // The clip bounds as float32, as the kernels compare: 1 - 1e-7 is 1 - 1.19e-7 there (and in Keras).
+    const lo = Math.fround(plan.epsilon), hi = Math.fround(1 - lo);
+    const clip = (q: number) => Math.min(Math.max(q, lo), hi);
     const logProb = (c: number) =>
       plan.from === 'logits' ? lsm![c] : plan.from === 'probs' ? Math.log(clip(row[c])) : row[c];
     let loss = 0;
@@ -98,7 +103,12 @@ function run(plan: CrossEntropyPlan, grad: Float32Array | Float64Array | null) {
           : clip(q) === q ? -a[c] / q : 0;
         // d(cap tanh(x / cap))/dx = 1 - tanh^2(x / cap)
         const capSlope = cap ? 1 - Math.tanh(raw[c] / cap) ** 2 : 1;
-        grad[r * classes + c] = plan.gradScale * rowWeight * dLoss * capSlope;
+        // An input the loss does not depend on (a clipped probability; without smoothing, a class
+        // other than the label) has gradient exactly 0, also when the scale is NaN (a 'mean' over a
+        // zero denominator), as PyTorch's nll_loss leaves them 0.
+        const independent = plan.from !== 'logits'
+          && ((plan.from === 'probs' && clip(q) !== q) || (plan.labels !== null && smoothing === 0 && c !== plan.labels[r]));
+        grad[r * classes + c] = independent ? 0 : plan.gradScale * rowWeight * dLoss * capSlope;
       }
     }
   }

@@ -5,6 +5,9 @@ import {
 import { reduceRows } from '../entropy.js';
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
+/** log(2^-126) rounded down to float32 (assembly/exp.ts): exp of anything below it is flushed to 0. */
+const EXP_FLUSH_BELOW = -87.3365478515625;
+
 /** Per-row divergences (in the unit), their sum in nats and, when asked, the scaled gradient w.r.t. q. */
 function runKl(plan: KlPlan, grad: Float32Array | Float64Array | null) {
   const { rows, classes, epsilon } = plan;
@@ -15,8 +18,9 @@ function runKl(plan: KlPlan, grad: Float32Array | Float64Array | null) {
     // Copies, so that a gradOut aliasing q cannot change the row while it is read.
     const t = Array.from(plan.p.subarray(a, a + classes));
     const q = Array.from(plan.q.subarray(a, a + classes));
-    // Array.from, not Float32Array.map, so that nothing is rounded back to float32.
-    const p = Array.from(t, (v) => (plan.logTarget ? Math.exp(v) : v));
+    // Array.from, not Float32Array.map, so that nothing is rounded back to float32. With logTarget,
+    // p = exp(log p) is 0 below 2^-126 as the kernels' float32 exp makes it (log p < EXP_FLUSH_BELOW).
+    const p = Array.from(t, (v) => (!plan.logTarget ? v : v < EXP_FLUSH_BELOW ? 0 : Math.exp(v)));
     const logP = Array.from(t, (v) => (plan.logTarget ? v : Math.log(v)));
     const lse = plan.from === 'logits' ? logSumExpRow(q) : 0;
     const lsm = plan.from === 'logits' ? logSoftmaxRow(q) : null;
@@ -69,6 +73,17 @@ export function klDivergenceWithGrad(
   return { loss: reduceRows(plan.reduction, perRow, total, plan.unitScale, plan.denominator), grad };
 }
 
+/**
+ * v log(v / m) with m = (v + w) / 2, 0 for v = 0. Softmax probabilities can be float64 subnormals
+ * (e^-744): m = (5e-324 + 0) / 2 underflows to 0 (v / m = inf), so the ratio is taken as 2v / (v + w);
+ * where that underflows, log v - log m is still finite.
+ */
+function half(v: number, w: number): number {
+  if (v === 0) return 0;
+  const ratio = (2 * v) / (v + w);
+  return v * (ratio >= 2 ** -1022 ? Math.log(ratio) : Math.log(v) - Math.log((v + w) / 2));
+}
+
 /** softmax of a row in float64; NaN everywhere when its log-sum-exp is not finite. */
 function softmaxRow(row: ArrayLike<number>): number[] {
   const lse = logSumExpRow(row);
@@ -93,9 +108,8 @@ export function jsDivergence(p: Float32Array, q: Float32Array, classes: number, 
     }
     let js = 0;
     for (let c = 0; c < classes; c++) {
-      const m = (x[c] + y[c]) / 2;
       // The two halves are added first, so that swapping p and q gives the same value bit for bit.
-      js += (x[c] === 0 ? 0 : x[c] * Math.log(x[c] / m)) + (y[c] === 0 ? 0 : y[c] * Math.log(y[c] / m));
+      js += half(x[c], y[c]) + half(y[c], x[c]);
     }
     js /= 2;
     perRow[r] = js * plan.unitScale;
