@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // Lets Node 20 load the relaxed-SIMD build, so the suite runs against every build (test/helpers.ts).
+    execArgv: ['--experimental-wasm-relaxed-simd'],
   },
 });

@@ -1,5 +1,7 @@
 // The WebAssembly backend: validated calls, streamed through the driver's scratch window in row chunks.
 
+import { featuresOf, type Features } from './builds.js';
+import { BatchAccumulator, type CrossEntropyBatch, type CrossEntropyOverOptions } from './batches.js';
 import { Resident, type Driver } from './driver.js';
 import { planEntropy, runEntropy, type EntropyOptions } from './entropy.js';
 import {
@@ -21,7 +23,12 @@ import {
  */
 export const WINDOW_BYTES = 256 * 1024;
 
-/** Rows per staged chunk for rows of `classes` floats. */
+/**
+ * Rows per staged chunk for rows of `classes` floats. The chunks also fix the order of every batch
+ * sum, whatever the path (copied or resident input): each kernel call sums its chunk's rows in f64,
+ * and the chunk sums are added in row order. The pool (src/pool.ts) computes the same chunk sums on
+ * its workers and adds them in the same order, which makes its results bit-identical to one thread.
+ */
 export function chunkRows(classes: number): number {
   return Math.max(1, Math.floor(WINDOW_BYTES / (classes * 4)));
 }
@@ -39,9 +46,13 @@ export class Xentropy {
   /** @internal */
   readonly driver: Driver;
 
+  /** The build these kernels were compiled as, and the instruction sets it uses. */
+  readonly features: Readonly<Features>;
+
   /** @internal Use `init` or `initSync`. */
   constructor(driver: Driver) {
     this.driver = driver;
+    this.features = Object.freeze(featuresOf(driver.kernels.buildFeatures()));
   }
 
   /**
@@ -155,6 +166,53 @@ export class Xentropy {
   crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number | Float32Array> {
     const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
     return this.runCrossEntropy(plan, true);
+  }
+
+  /**
+   * Cross-entropy over a sequence of row batches, for inputs larger than one call or than wasm's
+   * 4 GiB memory: each batch runs through the streaming window, so memory stays bounded whatever the
+   * total, and the result equals crossEntropy over the concatenated rows (to f64 rounding of the
+   * batch sums, which are added with Neumaier compensation). 'mean' divides the total by the summed
+   * denominators of all batches, exactly as one call would.
+   *
+   * @param batches an iterable (array, generator) of { input, target, sampleWeight? }, each as
+   *   crossEntropy's input, target and options.sampleWeight
+   * @param options as crossEntropy, less sampleWeight and gradOut; reduction 'mean' (default) or 'sum'
+   * @returns the reduced loss
+   * @throws TypeError / RangeError as crossEntropy, the message prefixed with the batch index; the
+   *   batches before a bad one have been consumed
+   */
+  crossEntropyOver(batches: Iterable<CrossEntropyBatch>, options: CrossEntropyOverOptions): number {
+    const accumulator = new BatchAccumulator(options, (batch, o) => this.batchSum(batch, o));
+    if (batches === null || typeof (batches as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(`batches must be an iterable of { input, target }, got ${describe(batches)}`);
+    }
+    for (const batch of batches) accumulator.add(batch);
+    return accumulator.result();
+  }
+
+  /**
+   * crossEntropyOver for batches that arrive asynchronously: an async iterable (a stream reader, an
+   * async generator reading a file) or a plain iterable of batches or promises of batches.
+   * Arguments, result and errors as crossEntropyOver.
+   */
+  async crossEntropyOverAsync(
+    batches: AsyncIterable<CrossEntropyBatch> | Iterable<CrossEntropyBatch | PromiseLike<CrossEntropyBatch>>,
+    options: CrossEntropyOverOptions,
+  ): Promise<number> {
+    const accumulator = new BatchAccumulator(options, (batch, o) => this.batchSum(batch, o));
+    const iterable = batches as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null;
+    if (typeof iterable?.[Symbol.asyncIterator] !== 'function' && typeof iterable?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(`batches must be an iterable or async iterable of { input, target }, got ${describe(batches)}`);
+    }
+    for await (const batch of batches) accumulator.add(batch);
+    return accumulator.result();
+  }
+
+  /** One batch of crossEntropyOver: its loss sum and 'mean' denominator. */
+  private batchSum(batch: CrossEntropyBatch, options: CrossEntropyOptions): { sum: number; denominator: number } {
+    const plan = planCrossEntropy('crossEntropyOver', batch.input, batch.target, options, false);
+    return { sum: this.runCrossEntropy(plan, false).loss as number, denominator: plan.denominator };
   }
 
   /**
@@ -424,7 +482,7 @@ export class Xentropy {
  * is PyTorch's [N, C, spatial] layout and row r is sample floor(r / spatial) at position r % spatial,
  * whose classes lie `spatial` apart.
  */
-function gatherRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
+export function gatherRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
   if (spatial === 1) {
     dst.set(src.subarray(r0 * classes, r0 * classes + dst.length));
     return;
@@ -438,7 +496,7 @@ function gatherRows(dst: Float32Array, src: Float32Array, r0: number, classes: n
 }
 
 /** The inverse of gatherRows: writes staged [rows, classes] back into dst's layout. */
-function scatterRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
+export function scatterRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
   if (spatial === 1) {
     dst.set(src, r0 * classes);
     return;
@@ -452,7 +510,7 @@ function scatterRows(dst: Float32Array, src: Float32Array, r0: number, classes: 
 }
 
 /** Copies labels[r0 .. r0 + dst.length) into the staged Int32Array (converting integer types). */
-function stageLabels(dst: Int32Array, labels: IndexTarget, r0: number): void {
+export function stageLabels(dst: Int32Array, labels: IndexTarget, r0: number): void {
   if (Array.isArray(labels)) {
     for (let i = 0; i < dst.length; i++) dst[i] = labels[r0 + i];
   } else {

@@ -9,12 +9,12 @@
 // window are streamed through it in row chunks (src/api.ts), so memory stays bounded by the window
 // (or one row, when a row is larger) rather than growing with the input.
 
-import { instantiate, instantiateSync } from '@assemblyscript/loader';
 
 /** Raw kernel exports: pointers and sizes only (see assembly/index.ts). */
 export interface Kernels {
   memory: WebAssembly.Memory;
   heapBase(): number;
+  buildFeatures(): number;
   logSumExp(src: number, dst: number, rows: number, cols: number): void;
   logSoftmax(src: number, dst: number, rows: number, cols: number): void;
   softmax(src: number, dst: number, rows: number, cols: number): void;
@@ -257,14 +257,112 @@ export class Resident {
   }
 }
 
-/** Compiles (when needed) and instantiates the kernels asynchronously. */
+/**
+ * Imports the kernels may ask for. Release builds import nothing; the debug build's assertions call
+ * env.abort, which reads AssemblyScript's UTF-16 strings (length in bytes just before the pointer).
+ */
+function kernelImports(memory: () => WebAssembly.Memory | undefined, extra: Record<string, unknown> = {}): WebAssembly.Imports {
+  const text = (ptr: number): string => {
+    const buffer = memory()?.buffer;
+    if (!buffer || !ptr) return '';
+    const bytes = new Uint32Array(buffer, ptr - 4, 1)[0];
+    return String.fromCharCode(...new Uint16Array(buffer, ptr, bytes >>> 1));
+  };
+  return {
+    env: {
+      ...extra,
+      abort(message: number, file: number, line: number, column: number): never {
+        throw new Error(`xentropy kernel assertion failed: ${text(message)} at ${text(file)}:${line}:${column}`);
+      },
+    },
+  };
+}
+
+/** A kernel instance's exports as the driver's Kernels, memory included (imported or exported). */
+function kernelsOf(instance: WebAssembly.Instance, memory?: WebAssembly.Memory): Kernels {
+  const exports = instance.exports as unknown as Kernels;
+  return memory ? { ...exports, memory } : exports;
+}
+
+/**
+ * Compiles (when needed) and instantiates the kernels asynchronously. Plain WebAssembly.instantiate:
+ * the kernels take only numbers, and a loader's first instantiate costs tens of milliseconds.
+ */
 export async function loadDriver(source: ModuleSource): Promise<Driver> {
-  const { exports } = await instantiate<Record<string, unknown>>(source as never);
-  return new Driver(exports as unknown as Kernels);
+  const resolved = await source;
+  let exports: Kernels | undefined;
+  const imports = kernelImports(() => exports?.memory);
+  let instance: WebAssembly.Instance;
+  // Modules and bytes are tested first: in Node, merely reading the global Response loads its fetch
+  // implementation, which costs ~20 ms of start-up.
+  if (resolved instanceof WebAssembly.Module || isForeignModule(resolved)) {
+    // Engines accept a Module from another realm (they check the internal brand), as Vercel Edge passes.
+    instance = await WebAssembly.instantiate(resolved as WebAssembly.Module, imports);
+  } else if (ArrayBuffer.isView(resolved) || (resolved as unknown) instanceof ArrayBuffer) {
+    instance = (await WebAssembly.instantiate(resolved as BufferSource, imports)).instance;
+  } else {
+    const response = resolved as Response;
+    const module = response.headers.get('content-type')?.startsWith('application/wasm')
+      ? await WebAssembly.compileStreaming(response)
+      : await WebAssembly.compile(await response.arrayBuffer());
+    instance = await WebAssembly.instantiate(module, imports);
+  }
+  exports = kernelsOf(instance);
+  return new Driver(exports);
 }
 
 /** Compiles (when needed) and instantiates the kernels synchronously. */
 export function loadDriverSync(source: WebAssembly.Module | BufferSource): Driver {
-  const { exports } = instantiateSync<Record<string, unknown>>(source as never);
-  return new Driver(exports as unknown as Kernels);
+  let exports: Kernels | undefined;
+  const module = source instanceof WebAssembly.Module || isForeignModule(source)
+    ? source as WebAssembly.Module
+    : new WebAssembly.Module(source as BufferSource);
+  exports = kernelsOf(new WebAssembly.Instance(module, kernelImports(() => exports?.memory)));
+  return new Driver(exports);
+}
+
+/**
+ * A WebAssembly.Module compiled in another realm (the Vercel Edge VM receives its modules from the
+ * host): it fails `instanceof` but the engine takes it.
+ */
+function isForeignModule(value: unknown): value is WebAssembly.Module {
+  return !(value instanceof WebAssembly.Module) && Object.prototype.toString.call(value) === '[object WebAssembly.Module]';
+}
+
+/**
+ * Largest size of the pool's shared memory, in 64 KiB pages (4 GiB). A shared memory cannot move when
+ * it grows, so its maximum is declared up front; engines reserve that much address space, not memory.
+ */
+export const SHARED_MAX_PAGES = 65536;
+
+/**
+ * A new shared WebAssembly.Memory for the pool's kernels (dist/xentropy.shared.wasm imports it as
+ * env.memory). Where 4 GiB of address space cannot be reserved (32-bit systems), 1 GiB is tried.
+ * @throws Error when the runtime has no shared memory (in browsers: the page is not cross-origin isolated)
+ */
+export function createSharedMemory(): WebAssembly.Memory {
+  let cause: unknown;
+  for (const maximum of [SHARED_MAX_PAGES, SHARED_MAX_PAGES / 4]) {
+    try {
+      const memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
+      if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return memory;
+      cause = new TypeError('WebAssembly.Memory({ shared: true }) did not give a SharedArrayBuffer');
+    } catch (error) {
+      cause = error;
+    }
+  }
+  throw new Error(
+    'xentropy pool: this runtime cannot create a shared WebAssembly.Memory (browsers allow it only on cross-origin isolated pages)',
+    { cause },
+  );
+}
+
+/**
+ * Instantiates the shared build over `memory`. Each instance re-writes the module's static data (the
+ * constant tables of exp and log) into the shared memory with the same bytes, so instantiating a
+ * worker while others compute changes nothing they read.
+ */
+export async function loadSharedDriver(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Driver> {
+  const instance = await WebAssembly.instantiate(module, kernelImports(() => memory, { memory }));
+  return new Driver(kernelsOf(instance, memory));
 }

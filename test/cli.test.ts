@@ -319,7 +319,9 @@ describe('the installed command', () => {
 
   it('bin/xentropy.js score --json prints the same JSON as main (needs `npm run build`)', async () => {
     expect(existsSync(join(ROOT, 'dist', 'cli.js')), 'dist/cli.js is missing: run `npm run build`').toBe(true);
-    const child = spawnSync(process.execPath, [bin, 'score', '--json'], { cwd: tmpdir(), encoding: 'utf8' });
+    // The same wasm features as this process (vitest enables relaxed SIMD), so both load the same build.
+    const flags = process.execArgv.filter((flag) => flag.startsWith('--experimental-wasm'));
+    const child = spawnSync(process.execPath, [...flags, bin, 'score', '--json'], { cwd: tmpdir(), encoding: 'utf8' });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
     const result = JSON.parse(child.stdout);

@@ -3,27 +3,37 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { init, reference, type Xentropy } from '../src/index.js';
+import { bestBuild } from '../src/builds.js';
 
 /** The API shape every backend implements (the reference returns Float64Array where wasm returns f32). */
 export type Backend = Pick<Xentropy, 'logSoftmax' | 'softmax' | 'logSumExp' | 'crossEntropy' | 'crossEntropyWithGrad'
   | 'binaryCrossEntropy' | 'binaryCrossEntropyWithGrad'
   | 'entropy' | 'klDivergence' | 'klDivergenceWithGrad' | 'jsDivergence'>;
 
-/** Release and debug (asserting) builds of the kernels. */
-export const wasm = await init();
+/** The SIMD release build, the default wherever relaxed SIMD is not available. */
+export const wasm = await init({ build: 'simd' });
+/** The SIMD build with assertions on (kernel bounds checks). */
 export const wasmDebug = await init({
   module: readFileSync(new URL('../build/xentropy.debug.wasm', import.meta.url)),
 });
-
-/** Every backend, by name; suites use describe.each(backends). */
-export const backends: [string, Backend][] = [
-  ['reference', reference as unknown as Backend],
-  ['wasm', wasm],
-  ['wasm-debug', wasmDebug],
-];
+/** The build for runtimes without SIMD. */
+export const wasmScalar = await init({ build: 'scalar' });
+/**
+ * The relaxed-SIMD (FMA) build, where this runtime validates it: vitest.config.ts starts Node 20
+ * with --experimental-wasm-relaxed-simd so that it is tested here too.
+ */
+export const wasmRelaxed = bestBuild() === 'relaxed-simd' ? await init({ build: 'relaxed-simd' }) : undefined;
 
 /** The wasm backends only, for comparisons against the reference. */
-export const wasmBackends: [string, Xentropy][] = [['wasm', wasm], ['wasm-debug', wasmDebug]];
+export const wasmBackends: [string, Xentropy][] = [
+  ['wasm', wasm],
+  ['wasm-debug', wasmDebug],
+  ['wasm-scalar', wasmScalar],
+  ...(wasmRelaxed ? [['wasm-relaxed', wasmRelaxed] as [string, Xentropy]] : []),
+];
+
+/** Every backend, by name; suites use describe.each(backends). */
+export const backends: [string, Backend][] = [['reference', reference as unknown as Backend], ...wasmBackends];
 
 /** Mulberry32: a small, fast, seeded PRNG so every failure can be replayed. */
 export function rng(seed: number): () => number {
