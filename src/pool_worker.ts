@@ -1,0 +1,119 @@
+// A worker of the xentropy pool (src/pool.ts): one instance of the shared build over the pool's shared
+// memory, running blocks of rows that the main thread staged there. It never allocates: every
+// address it receives was reserved by the main thread's driver for the duration of the call.
+//
+// Runs as a Node worker_threads worker or a browser module Web Worker; the protocol is the same.
+
+import { loadSharedDriver, type Kernels } from './driver.js';
+import type { BlockJob, FailMode, ToWorker } from './pool.js';
+
+interface Port {
+  post(message: unknown, transfer?: Transferable[]): void;
+  listen(handler: (message: ToWorker) => void): void;
+  exit(): void;
+}
+
+interface NodeWorkerThreads {
+  parentPort: {
+    postMessage(message: unknown, transfer?: readonly Transferable[]): void;
+    on(event: 'message', listener: (message: ToWorker) => void): void;
+  } | null;
+}
+
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?: (id: string) => unknown;
+  exit(code?: number): never;
+}
+
+/** The channel to the pool: worker_threads' parentPort in Node, the worker's global scope elsewhere. */
+function connect(): Port {
+  const node = (globalThis as { process?: NodeProcess }).process;
+  if (node?.versions?.node) {
+    const port = (node.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined)?.parentPort;
+    if (!port) throw new Error('xentropy pool_worker.js runs only as a worker (see createPool)');
+    return {
+      post: (message, transfer) => port.postMessage(message, transfer),
+      listen: (handler) => port.on('message', handler),
+      exit: () => node.exit(70),
+    };
+  }
+  const scope = globalThis as unknown as {
+    postMessage(message: unknown, transfer?: Transferable[]): void;
+    addEventListener(type: 'message', listener: (event: MessageEvent<ToWorker>) => void): void;
+    close(): void;
+  };
+  return {
+    post: (message, transfer) => scope.postMessage(message, transfer ?? []),
+    listen: (handler) => scope.addEventListener('message', (event) => handler(event.data)),
+    exit: () => scope.close(),
+  };
+}
+
+/**
+ * Runs blocks [b0, b1) of a job and returns each block's sum (the kernel's f64 total over its rows).
+ * Block b covers rows [b per, min((b + 1) per, rows)); every pointer argument advances by its stride
+ * per row, and the count argument is the block's row count. This is the same kernel call, on the same
+ * rows, as one block of the one-thread path in src/api.ts.
+ */
+function runBlocks(k: Kernels, job: BlockJob, b0: number, b1: number): Float64Array {
+  const sums = new Float64Array(b1 - b0);
+  const kernel = k[job.kernel] as (...args: number[]) => number;
+  const args = job.args.slice();
+  const { cap } = job;
+  for (let b = b0; b < b1; b++) {
+    const r0 = b * job.per, n = Math.min(job.per, job.rows - r0);
+    for (let i = 0; i < args.length; i++) if (job.strides[i] !== 0) args[i] = job.args[i] + job.strides[i] * r0;
+    args[job.count] = n;
+    const z = cap ? cap.z + r0 * cap.width * 4 : 0;
+    if (cap) k.softcapForward(z, z, n * cap.width, cap.value);
+    sums[b - b0] = kernel(...args);
+    if (cap && cap.g) k.softcapBackward(z, cap.g + r0 * cap.width * 4, n * cap.width, cap.value);
+  }
+  return sums;
+}
+
+/** A failure injected by the tests (XentropyPool[failNext]) for the next job. */
+let armed: FailMode | null = null;
+
+function main(): void {
+  const port = connect();
+  let kernels: Kernels | null = null;
+  port.listen((message) => {
+    if (message.type === 'init') {
+      loadSharedDriver(message.module, message.memory).then(
+        (driver) => {
+          kernels = driver.kernels;
+          port.post({ type: 'ready' });
+        },
+        (error: unknown) => port.post({ type: 'init-error', error: toPlain(error) }),
+      );
+    } else if (message.type === 'fail') {
+      armed = message.how;
+    } else if (message.type === 'run') {
+      const how = armed;
+      armed = null;
+      if (how === 'exit') port.exit();
+      // Thrown outside the try: an uncaught exception, which ends a Node worker ('error' event).
+      if (how === 'crash') throw new Error('injected crash (test)');
+      try {
+        if (!kernels) throw new Error('the worker received a job before its kernels were instantiated');
+        if (how === 'throw') throw new Error('injected failure (test)');
+        // An address past the end of memory: the kernel traps (a WebAssembly.RuntimeError).
+        if (how === 'trap') kernels.logSumExp(0xfffffff0, 0, 1, 4);
+        const sums = runBlocks(kernels, message.job, message.b0, message.b1);
+        port.post({ type: 'done', id: message.id, sums }, [sums.buffer]);
+      } catch (error) {
+        port.post({ type: 'error', id: message.id, error: toPlain(error) });
+      }
+    }
+  });
+}
+
+/** An error as plain data (Error objects lose their class in a structured clone on some runtimes). */
+function toPlain(error: unknown): { name: string; message: string; stack?: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: String(error) };
+}
+
+main();
