@@ -2,9 +2,9 @@
 // WebAssembly scorer (loss, accuracy, top-k, Brier, calibration; src/scorer.ts). The logits are streamed in row chunks, so memory stays bounded by one
 // chunk plus the labels however large the file is.
 
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { init, type Xentropy } from './index.js';
+import { init, type Xentropy } from './node.js';
 import type { CalibrationBin, ScorerInput } from './scorer.js';
 import { reliabilitySvg } from './calibration_svg.js';
 import {
@@ -15,7 +15,10 @@ import {
 /** Bytes of the logits file read per chunk when no chunkRows is given. */
 export const CHUNK_BYTES = 16 * 1024 * 1024;
 
-/** The bundled sample scored by `xentropy score` without files (src/ and dist/ are both one level down). */
+/**
+ * The sample scored by `xentropy score` without files (src/ and dist/ are both one level down). It is
+ * in the repository (`npm start`), not in the published package, which keeps under its size budget.
+ */
 export const SAMPLE_LOGITS = fileURLToPath(new URL('../data/sample-logits.npy', import.meta.url));
 /** Labels of the bundled sample. */
 export const SAMPLE_LABELS = fileURLToPath(new URL('../data/sample-labels.npy', import.meta.url));
@@ -41,7 +44,8 @@ top-k accuracy, Brier score and calibration errors (ECE, MCE).
   --plot FILE        write a reliability diagram (accuracy vs confidence per bin) as SVG
   -h, --help         print this help
 
-Without --logits and --labels it scores the bundled sample (data/sample-*.npy).
+Without --logits and --labels it scores the sample in the repository (data/sample-*.npy;
+not in the installed package).
 Exit status: 0 on success, 2 for a usage error or invalid input files, 1 for an internal error.
 `;
 
@@ -377,6 +381,13 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
       return 0;
     }
     const sample = args.logits === undefined;
+    if (sample && !(existsSync(SAMPLE_LOGITS) && existsSync(SAMPLE_LABELS))) {
+      throw new CliError(
+        'the sample data is not installed with the package (it lives in the xentropy repository, data/sample-*.npy); '
+          + 'score your own files with --logits LOGITS.npy --labels LABELS.npy',
+        true,
+      );
+    }
     const logits = args.logits ?? SAMPLE_LOGITS;
     const labels = args.labels ?? SAMPLE_LABELS;
     const xe = await init();

@@ -1,13 +1,18 @@
 // xentropy: cross-entropy, softmax and their gradients in SIMD WebAssembly, with a float64 reference.
 
-import { loadDriver, loadDriverSync, type ModuleSource } from './driver.js';
 import { Xentropy } from './api.js';
-import { describe } from './validate.js';
+import {
+  builtinFs, createInit, fetchModule, ownBuildUrl, ownFileUrl, type InitOptions, type InitSyncOptions,
+} from './init.js';
 import * as reference from './reference/index.js';
+import { startPool, XentropyPool, type PoolOptions } from './pool.js';
 
-export { Xentropy, reference };
+export { Xentropy, XentropyPool, reference };
+export type { PoolOptions } from './pool.js';
 export type { LossAndGrad } from './api.js';
 export type { ModuleSource } from './driver.js';
+export type { Build, Features } from './builds.js';
+export type { CrossEntropyBatch, CrossEntropyOverOptions } from './batches.js';
 export { Resident } from './driver.js';
 export type { EntropyOptions, EntropyReduction, DistributionForm } from './entropy.js';
 export type {
@@ -22,93 +27,69 @@ export type {
   ScorerOptions, ScorerInput, ScorerState, ScoreResult, CalibrationBin,
 } from './scorer.js';
 
-/** Options of `init`. */
-export interface InitOptions {
-  /**
-   * The kernels: a WebAssembly.Module, its bytes, a fetch Response, a URL (or URL string) of the
-   * .wasm, or a promise of any of these. Default: the package's own build/xentropy.wasm.
-   */
-  module?: ModuleSource | URL | string;
-}
+export type { InitOptions, InitSyncOptions } from './init.js';
 
-/** Options of `initSync`. */
-export interface InitSyncOptions {
-  /** A WebAssembly.Module or its bytes. Default (Node only): the package's own .wasm, read from disk. */
-  module?: WebAssembly.Module | BufferSource;
-}
+// The default entry point (conditions import and default): the package's own
+// builds are found next to this file, read from disk where the runtime has node:fs, else fetched.
+// The other entry points (src/node.ts, browser.ts, worker.ts, edge_light.ts) differ only in that.
+const own = /* @__PURE__ */ createInit({
+  load: (build) => fetchModule(ownBuildUrl(build)),
+  loadSync: (build) => {
+    const fs = builtinFs();
+    if (!fs) throw new TypeError('initSync() cannot read the package\'s own .wasm in this runtime; pass options.module, or use await init()');
+    return fs.readFileSync(ownBuildUrl(build));
+  },
+});
 
-interface NodeProcess {
-  versions?: { node?: string };
-  getBuiltinModule?: (id: string) => unknown;
-}
-
-function nodeProcess(): NodeProcess | undefined {
-  const p = (globalThis as { process?: NodeProcess }).process;
-  return p?.versions?.node ? p : undefined;
-}
-
-/** URL of the package's own kernels; computed on demand (a module-level URL breaks some workers). */
-function ownWasmUrl(): URL {
-  return new URL('../build/xentropy.wasm', import.meta.url);
-}
-
-let ownModule: Promise<WebAssembly.Module> | undefined;
-
-async function fetchModule(url: URL): Promise<WebAssembly.Module> {
-  if (url.protocol === 'file:') {
-    const node = nodeProcess();
-    if (!node) throw new TypeError(`cannot read ${url.href} outside Node`);
-    const fs = await import('node:fs/promises');
-    return WebAssembly.compile(await fs.readFile(url));
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`fetching ${url.href} failed: HTTP ${response.status}`);
-  if (response.headers.get('content-type')?.startsWith('application/wasm')) {
-    return WebAssembly.compileStreaming(response);
-  }
-  return WebAssembly.compile(await response.arrayBuffer());
+/**
+ * Loads the kernels and returns a new xentropy instance with its own memory. Without `module`, the
+ * package's own build chosen by `build` (default 'auto': relaxed SIMD, else SIMD, else scalar), read
+ * from disk in Node, Deno and Bun and fetched elsewhere; it is compiled once and reused by later calls.
+ * @throws TypeError when `module` is of an unusable type
+ * @throws RangeError when `build` is not a build name, or is combined with `module`
+ */
+export function init(options?: InitOptions): Promise<Xentropy> {
+  return own.init(options);
 }
 
 /**
- * Loads the kernels and returns a new xentropy instance with its own memory.
- * The package's own module is compiled once per process and reused by later calls.
- * @throws TypeError when `module` is of an unusable type
+ * Synchronous `init`: without a module it reads the package's own .wasm (Node, Deno, Bun).
+ * @throws TypeError when no module is given and the runtime cannot read files, or `module` is of an unusable type
+ * @throws RangeError when `build` is not a build name, or is combined with `module`
  */
-export async function init(options: InitOptions = {}): Promise<Xentropy> {
-  let source = await options.module;
-  if (source === undefined) {
+export function initSync(options?: InitSyncOptions): Xentropy {
+  return own.initSync(options);
+}
+
+/** The pool's build (SIMD, shared memory), compiled once per process. */
+let sharedModule: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * Starts a pool of workers (worker_threads in Node, module Web Workers in browsers) over one shared
+ * WebAssembly.Memory. Each call's rows are split across the workers, and its results are bit-identical
+ * to a one-thread instance of the SIMD build, `init({ build: 'simd' })`: the same kernels per row and
+ * the same order of the batch sum. Resident buffers from `pool.alloc` / `pool.tensor` are read by the
+ * workers without copying; plain arrays are copied into the shared memory first.
+ *
+ * Browsers allow shared memory only on cross-origin isolated pages (served with
+ * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`). The
+ * workers run dist/pool_worker.js as module workers, found next to dist/pool.js (bundlers that follow
+ * `new Worker(new URL(..., import.meta.url))`, as Vite and webpack do, include it; with esbuild, add
+ * it as an entry point). Call `pool.close()` when done; in Node, idle workers do not keep the process
+ * alive.
+ *
+ * @param options threads: number of workers, an integer in [1, 256] (default: the available
+ *   parallelism, at least 1)
+ * @throws (rejects with) TypeError / RangeError for bad options; Error when the runtime has no
+ *   workers or no shared WebAssembly memory, or a worker cannot start
+ */
+export async function createPool(options: PoolOptions = {}): Promise<XentropyPool> {
+  return startPool(options, () => {
     // A failed load is not cached, so a later call can retry.
-    ownModule ??= fetchModule(ownWasmUrl()).catch((error: unknown) => {
-      ownModule = undefined;
+    sharedModule ??= fetchModule(ownFileUrl('dist/xentropy.shared.wasm')).catch((error: unknown) => {
+      sharedModule = undefined;
       throw error;
     });
-    source = await ownModule;
-  } else if (typeof source === 'string' || source instanceof URL) {
-    source = await fetchModule(new URL(source, typeof location === 'undefined' ? undefined : location.href));
-  } else if (!isModuleSource(source)) {
-    throw new TypeError(`options.module must be a WebAssembly.Module, bytes, a Response or a URL, got ${describe(source)}`);
-  }
-  return new Xentropy(await loadDriver(source));
-}
-
-/**
- * Synchronous `init`, for Node and workers. Without a module it reads the package's own .wasm (Node).
- * @throws TypeError when no module is given outside Node, or `module` is of an unusable type
- */
-export function initSync(options: InitSyncOptions = {}): Xentropy {
-  let source = options.module;
-  if (source === undefined) {
-    const fs = nodeProcess()?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
-    if (!fs) throw new TypeError('initSync() needs options.module outside Node');
-    source = fs.readFileSync(ownWasmUrl());
-  } else if (!(source instanceof WebAssembly.Module || ArrayBuffer.isView(source) || source instanceof ArrayBuffer)) {
-    throw new TypeError(`options.module must be a WebAssembly.Module or bytes, got ${describe(source)}`);
-  }
-  return new Xentropy(loadDriverSync(source));
-}
-
-function isModuleSource(value: unknown): boolean {
-  return value instanceof WebAssembly.Module || ArrayBuffer.isView(value) || value instanceof ArrayBuffer
-    || Object.prototype.toString.call(value) === '[object WebAssembly.Module]'
-    || (typeof Response !== 'undefined' && value instanceof Response);
+    return sharedModule;
+  });
 }

@@ -1,6 +1,6 @@
 // The soak test, shortened for CI: scripts/soak.mjs in a child process (it needs --expose-gc and a
 // process of its own, so that RSS measures xentropy and not the test runner). `npm run soak` runs the
-// full million calls. Runs the built package (dist/, build/), as CI builds it through `prepare`.
+// full million calls. Runs the built package (dist/), as CI builds it through `prepare`.
 
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';

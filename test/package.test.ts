@@ -1,0 +1,182 @@
+// The published package: its size budget, that every exports target is built and packed, that the
+// types resolve under each condition, and that the packed tarball works once installed (ESM, CommonJS,
+// the command line). Run after `npm run build`; the runtimes themselves are test/runtimes/run.mjs.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, unknown>; files: string[]; scripts: Record<string, string>; bin: Record<string, string>;
+};
+
+/** The packed size budget, in bytes of the .tgz (npm's kB are 1000 bytes). */
+const BUDGET_BYTES = 150_000;
+
+interface PackResult { size: number; unpackedSize: number; files: { path: string; size: number }[] }
+
+/** `npm pack --dry-run --json`, without lifecycle scripts: it measures what is built, it builds nothing. */
+function packDryRun(): PackResult {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return (JSON.parse(out) as PackResult[])[0];
+}
+
+/** Every file path an exports map names (pattern entries excepted), with the condition path to it. */
+function exportTargets(value: unknown, path: string[] = []): [string, string][] {
+  if (typeof value === 'string') return value.includes('*') ? [] : [[path.join(' > '), value]];
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, v]) => exportTargets(v, [...path, key]));
+  }
+  throw new TypeError(`exports${path.map((p) => `[${JSON.stringify(p)}]`).join('')} is ${JSON.stringify(value)}`);
+}
+
+describe('the package', () => {
+  const pack = packDryRun();
+  const packed = new Set(pack.files.map((f) => f.path));
+
+  it(`packs into at most ${BUDGET_BYTES / 1000} kB`, () => {
+    const largest = [...pack.files].sort((a, b) => b.size - a.size).slice(0, 6).map((f) => `${f.path} ${f.size}`);
+    expect(pack.size, `packed ${pack.size} bytes; largest files unpacked: ${largest.join(', ')}`).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it('has every exports target built and packed', () => {
+    const targets = exportTargets(pkg.exports);
+    expect(targets.length).toBeGreaterThanOrEqual(18);
+    for (const [conditions, file] of targets) {
+      expect(existsSync(join(root, file)), `${conditions}: ${file} does not exist (npm run build)`).toBe(true);
+      expect(packed.has(file.replace(/^\.\//, '')), `${conditions}: ${file} is not in the packed files`).toBe(true);
+    }
+    // Each condition with code names its types first, so TypeScript resolves the same file bundlers do.
+    const dotExports = pkg.exports['.'] as Record<string, unknown>;
+    for (const [condition, target] of Object.entries(dotExports)) {
+      const leaves = condition === 'node' ? Object.values(target as object) : [target];
+      for (const leaf of leaves) expect(Object.keys(leaf as object)[0], condition).toBe('types');
+    }
+  });
+
+  it('packs the wasm builds and no test, source, sample or debug files', () => {
+    for (const wasm of ['xentropy.wasm', 'xentropy.relaxed.wasm', 'xentropy.scalar.wasm']) expect(packed.has(`dist/${wasm}`), wasm).toBe(true);
+    const stray = [...packed].filter((f) => /^(src|test|assembly|data|bench|wip|build)\/|\.wat$|debug\.wasm|\.map$/.test(f));
+    expect(stray).toEqual([]);
+  });
+
+  it('runs no install scripts for its users', () => {
+    for (const hook of ['preinstall', 'install', 'postinstall']) expect(pkg.scripts[hook], hook).toBeUndefined();
+  });
+});
+
+describe('the types', () => {
+  // A consumer project whose node_modules/xentropy is this repository.
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'xentropy-types-'));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(root, join(dir, 'node_modules', 'xentropy'), 'dir');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Type-checks `source` as `file` with the given options; returns the diagnostics and the resolved path. */
+  function check(file: string, source: string, options: ts.CompilerOptions): { errors: string[]; resolved?: string } {
+    const path = join(dir, file);
+    writeFileSync(path, source);
+    const program = ts.createProgram([path], {
+      strict: true, noEmit: true, skipLibCheck: false, target: ts.ScriptTarget.ES2022,
+      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [], ...options,
+    });
+    const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    const sourceFile = program.getSourceFile(path)!;
+    const mode = ts.getModeForResolutionAtIndex?.(sourceFile, 0, program.getCompilerOptions());
+    const resolved = ts.resolveModuleName('xentropy', path, program.getCompilerOptions(), ts.sys, undefined, undefined, mode)
+      .resolvedModule?.resolvedFileName;
+    return { errors, resolved: resolved?.replace(/\\/g, '/') };
+  }
+
+  const use = `
+    const xe = await init({ build: 'simd' });
+    const loss: number = xe.crossEntropy(new Float32Array([1, 2, 3]), [0], { classes: 3 });
+    const s: Scorer = xe.scorer({ classes: 3 });
+    const b: Build = xe.features.build;
+    void [loss, s, b, reference.softmax];
+  `;
+  const node16 = { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 };
+
+  it('resolve for import (node16) to the node entry', () => {
+    const r = check('esm.mts', `import { init, reference, type Scorer, type Build } from 'xentropy';\n${use}\nexport {};`, node16);
+    expect(r.errors).toEqual([]);
+    expect(r.resolved).toMatch(/\/dist\/node\.d\.ts$/);
+  });
+
+  it('resolve for require (node16) to CommonJS declarations', () => {
+    const r = check('cjs.cts', `import x = require('xentropy');\nasync function main() {\n  const { init, reference } = x;\n  type Scorer = x.Scorer; type Build = x.Build;\n${use}\n}\nvoid main;`, node16);
+    expect(r.errors).toEqual([]);
+    expect(r.resolved).toMatch(/\/dist\/cjs\/node\.d\.ts$/);
+  });
+
+  it.each([
+    ['workerd', /\/dist\/worker\.d\.ts$/],
+    ['edge-light', /\/dist\/edge_light\.d\.ts$/],
+    ['worker', /\/dist\/worker\.d\.ts$/],
+    ['browser', /\/dist\/browser\.d\.ts$/],
+  ])('resolve with the %s condition (bundler resolution)', (condition, expected) => {
+    const r = check(`${condition}.ts`, `import { init, reference, type Scorer, type Build } from 'xentropy';\n${use}\nexport {};`, {
+      module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, customConditions: [condition],
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.resolved).toMatch(expected);
+  });
+});
+
+describe('the packed tarball, installed', () => {
+  let dir: string;
+  let installed: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'xentropy-installed-'));
+    const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const tarball = join(dir, (JSON.parse(out) as { filename: string }[])[0].filename);
+    installed = join(dir, 'node_modules', 'xentropy');
+    mkdirSync(installed, { recursive: true });
+    execFileSync('tar', ['xzf', tarball, '-C', installed, '--strip-components=1']);
+    // No dependency to install: the package has none at run time.
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const program = (kind: string) => `
+    const xe = await x.init();
+    const y = x.initSync({ build: 'scalar' });
+    const z = new Float32Array([2, 1, 0.1, 0.5, 2.5, 0.3]);
+    console.log(JSON.stringify({ kind: ${JSON.stringify(kind)}, build: xe.features.build, sync: y.features.build,
+      loss: xe.crossEntropy(z, [0, 1], { classes: 3 }), scalar: y.crossEntropy(z, [0, 1], { classes: 3 }) }));
+  `;
+
+  function run(file: string, source: string): { kind: string; build: string; sync: string; loss: number; scalar: number } {
+    writeFileSync(join(dir, file), source);
+    const r = spawnSync(process.execPath, [join(dir, file)], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout);
+  }
+
+  it('loads and computes through import and require', () => {
+    const esm = run('esm.mjs', `import * as x from 'xentropy';\n${program('esm')}`);
+    const cjs = run('cjs.cjs', `const x = require('xentropy');\n(async () => {\n${program('cjs')}\n})();`);
+    // PyTorch: F.cross_entropy([[2, 1, 0.1], [0.5, 2.5, 0.3]], [0, 1]) = 0.3185 (to 4 digits).
+    for (const r of [esm, cjs]) {
+      expect(r.sync).toBe('scalar');
+      expect(Math.abs(r.loss - 0.318_51)).toBeLessThan(1e-4);
+      expect(Math.abs(r.scalar - r.loss)).toBeLessThanOrEqual(1e-6 * r.loss);
+    }
+    expect(cjs.loss).toBe(esm.loss);
+  });
+
+  it("refuses `xentropy score` without files, the sample not being installed", () => {
+    const r = spawnSync(process.execPath, [join(installed, pkg.bin.xentropy), 'score'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('the sample data is not installed with the package');
+    expect(r.stderr).toContain('--logits LOGITS.npy --labels LABELS.npy');
+  });
+});
