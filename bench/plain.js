@@ -55,3 +55,42 @@ export function plainCrossEntropyWithGrad(logits, labels, rows, classes, grad) {
   }
   return total * invRows;
 }
+
+/**
+ * Mean binary cross-entropy with logits in the stable form a user would copy from PyTorch's docs:
+ * loss_i = max(x, 0) - x t + log(1 + exp(-|x|)).
+ * @param {Float32Array} logits n logits
+ * @param {Float32Array} targets n targets in [0, 1]
+ * @returns {number} the mean loss
+ */
+export function plainBinaryCrossEntropy(logits, targets) {
+  const n = logits.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const x = logits[i];
+    total += Math.max(x, 0) - x * targets[i] + Math.log1p(Math.exp(-Math.abs(x)));
+  }
+  return total / n;
+}
+
+/**
+ * Mean binary cross-entropy with logits and its gradient (sigmoid(x) - t) / n, one pass; exp(-|x|)
+ * serves both the loss and sigmoid(x) = 1 / (1 + e) or e / (1 + e).
+ * @param {Float32Array} logits n logits
+ * @param {Float32Array} targets n targets in [0, 1]
+ * @param {Float32Array} grad preallocated output of n, overwritten
+ * @returns {number} the mean loss
+ */
+export function plainBinaryCrossEntropyWithGrad(logits, targets, grad) {
+  const n = logits.length;
+  const invN = 1 / n;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const x = logits[i], t = targets[i];
+    const e = Math.exp(-Math.abs(x));
+    total += Math.max(x, 0) - x * t + Math.log1p(e);
+    const sigmoid = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    grad[i] = (sigmoid - t) * invN;
+  }
+  return total * invN;
+}

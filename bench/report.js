@@ -37,11 +37,13 @@ function table(header, rows) {
 }
 
 /**
- * The results table of one operation, one row per workload and contender, in run order.
- * Speed-up is the plain loop's median divided by the contender's median on the same workload and
- * operation (above 1: faster than the plain loop).
- * @param {Array<{ workload: string, rows: number, classes: number, op: string, contender: string,
- *   sampleMs: number[], lossRelErr: number, gradMaxAbsErr?: number }>} results all cells of the run
+ * The results table of one operation, one row per workload and contender, in run order. Cells that
+ * were not timed (not applicable, skipped, or an error) keep their row, with the reason in the last
+ * column. Speed-up is the plain loop's median divided by the contender's median on the same workload
+ * and operation (above 1: faster than the plain loop).
+ * @param {Array<{ workload: string, label: string, elements: number, op: string, contender: string,
+ *   status: string, note?: string, sampleMs?: number[], lossRelErr?: number, gradMaxAbsErr?: number }>} results
+ *   all cells of the run
  * @param {'loss' | 'grad'} op which operation to tabulate
  * @param {string} plainName the contender every row is compared against
  * @returns {string} a markdown table
@@ -49,25 +51,96 @@ function table(header, rows) {
 export function resultsTable(results, op, plainName) {
   const cells = results.filter((r) => r.op === op);
   const rows = cells.map((cell) => {
+    if (cell.status !== 'ok') {
+      const row = [cell.label, cell.contender, '—', '—', '—', '—', '—'];
+      if (op === 'grad') row.push('—');
+      row.push('0', cell.note);
+      return row;
+    }
     const mid = median(cell.sampleMs);
-    const plain = cells.find((c) => c.workload === cell.workload && c.contender === plainName);
+    const plain = cells.find((c) => c.workload === cell.workload && c.contender === plainName && c.status === 'ok');
     const row = [
-      `${cell.workload} ${cell.rows}×${cell.classes}`,
+      cell.label,
       cell.contender,
       ms(mid),
       `${ms(Math.min(...cell.sampleMs))}–${ms(Math.max(...cell.sampleMs))}`,
-      ((cell.rows * cell.classes) / (mid * 1e6)).toFixed(3),
+      (cell.elements / (mid * 1e6)).toFixed(3),
       plain ? `${(median(plain.sampleMs) / mid).toFixed(2)}×` : '—',
       err(cell.lossRelErr),
     ];
     if (op === 'grad') row.push(err(cell.gradMaxAbsErr));
-    row.push(String(cell.sampleMs.length));
+    row.push(String(cell.sampleMs.length), '');
     return row;
   });
-  const header = ['workload N×C', 'contender', 'median ms', 'min–max ms', 'G elem/s', 'speed-up vs plain', 'loss rel. err'];
+  const header = ['workload', 'contender', 'median ms', 'min–max ms', 'G elem/s', 'speed-up vs plain', 'loss rel. err'];
   if (op === 'grad') header.push('grad max abs err');
-  header.push('samples');
+  header.push('samples', 'note');
   return table(header, rows);
+}
+
+/**
+ * The targets of issue #4 against this run: one row per target with what each cell reached and
+ * whether all of them meet it ("not measured" when a contender it needs did not run).
+ * @param {object[]} results all cells of the run (as resultsTable)
+ * @param {{ initMs: number[] }} initTimes start-up times of fresh processes
+ * @param {{ resident: string, copying: string, pool: string, plain: string, ort: string, tfjs: string[] }} names
+ * @returns {string} a markdown table
+ */
+export function targetsTable(results, initTimes, names) {
+  const cellOf = (workload, op, contender) => results.find((r) => r.workload === workload && r.op === op && r.contender === contender && r.status === 'ok');
+  const medianOf = (workload, op, contender) => {
+    const cell = cellOf(workload, op, contender);
+    return cell ? median(cell.sampleMs) : null;
+  };
+  const rate = (workload, op, contender) => {
+    const cell = cellOf(workload, op, contender);
+    return cell ? cell.elements / (median(cell.sampleMs) * 1e6) : null;
+  };
+  /** The fastest tfjs variant's median, so the ratio against tfjs is the conservative one. */
+  const tfjsMedian = (workload, op) => {
+    const times = names.tfjs.map((n) => medianOf(workload, op, n)).filter((t) => t !== null);
+    return times.length ? Math.min(...times) : null;
+  };
+  const softmax = ['W1', 'W2', 'W3'];
+  const rows = [];
+  /** A target row: values per workload (null: not measured), compared with `goal` (at least). */
+  const target = (what, values, goal, format) => {
+    const measured = values.filter(([, v]) => v !== null);
+    const reached = values.map(([w, v]) => `${w} ${v === null ? 'not measured' : format(v)}`).join(', ');
+    let met;
+    if (measured.length === 0) met = 'not measured';
+    else if (measured.every(([, v]) => v >= goal)) met = measured.length === values.length ? 'yes' : 'yes where measured';
+    else met = 'no';
+    rows.push([what, reached, met]);
+  };
+  const gs = (v) => `${v.toFixed(2)} G el/s`;
+  const times = (v) => `${v.toFixed(1)}×`;
+  /** Per workload, how many times faster `top` is than `bottom` (a name, or a function giving a median). */
+  const ratio = (workloads, op, top, bottom) => workloads.map((w) => {
+    const a = medianOf(w, op, top);
+    const b = typeof bottom === 'function' ? bottom(w, op) : medianOf(w, op, bottom);
+    return [w, a === null || b === null ? null : b / a];
+  });
+  target('(a) loss ≥ 1.0 G el/s, W1–W3 (resident)', softmax.map((w) => [w, rate(w, 'loss', names.resident)]), 1.0, gs);
+  target('(a) ≥ 11× the plain loop (resident)', ratio(softmax, 'loss', names.resident, names.plain), 11, times);
+  target('(a) ≥ 3× onnxruntime-web (resident)', ratio(softmax, 'loss', names.resident, names.ort), 3, times);
+  target('(a) ≥ 10× tfjs-wasm, its faster variant (resident)', ratio(softmax, 'loss', names.resident, tfjsMedian), 10, times);
+  target('(b) loss + grad ≥ 0.8 G el/s, W1–W3 (resident)', softmax.map((w) => [w, rate(w, 'grad', names.resident)]), 0.8, gs);
+  for (const op of ['loss', 'grad']) {
+    // W4 counts the resident path when the build takes resident buffers for it, else the copying one.
+    const contender = cellOf('W4', op, names.resident) ? names.resident : names.copying;
+    target(`W4 ${op === 'loss' ? '(a)' : '(b)'} ≥ 0.5 G el/s (${contender.replace('xentropy ', '')})`, [['W4', rate('W4', op, contender)]], 0.5, gs);
+  }
+  for (const op of ['loss', 'grad']) {
+    // The copying path's throughput as a fraction of the resident path's: resident median / copying median.
+    target(`copying ≥ 0.8× resident throughput, ${op === 'loss' ? '(a)' : '(b)'}`, ratio([...softmax, 'W4'], op, names.copying, names.resident), 0.8, (v) => `${v.toFixed(2)}×`);
+  }
+  for (const op of ['loss', 'grad']) {
+    target(`pool ≥ 1.8× one thread (resident), W1 ${op === 'loss' ? '(a)' : '(b)'}`, ratio(['W1'], op, names.pool, names.resident), 1.8, times);
+  }
+  const init = median(initTimes.initMs);
+  rows.push(['`init()` in a fresh process ≤ 5 ms (median)', `${ms(init)} ms`, init <= 5 ? 'yes' : 'no']);
+  return table(['target', 'reached', 'met'], rows);
 }
 
 /**

@@ -1,79 +1,208 @@
-// `npm run bench`: times xentropy (WebAssembly), the float64 reference and a plain JavaScript loop on
-// the same inputs in one process, checks every result against the float64 reference, then prints the
-// tables and writes bench/RESULTS.md. It measures the working tree's build: dist/ and build/xentropy.wasm.
+// `npm run bench`: times xentropy (WebAssembly), the float64 reference, a plain JavaScript loop and the
+// peers (tfjs with its wasm backend, onnxruntime-web) on the same inputs in one process, checks every
+// result against the float64 reference, then prints the tables and writes bench/RESULTS.md. It measures
+// the working tree's build: dist/ and dist/xentropy.wasm. Partial runs leave RESULTS.md alone:
+// `--quick` takes a couple of samples per cell (a smoke run of the harness); `--workloads=W1,W4` and
+// `--only=tfjs,onnx` (substrings of contender names; the plain loop, the ratios' base, always runs)
+// time a subset.
 
 import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Benchmark from 'benchmark';
-import { WORKLOADS, LOGIT_STD, makeInputs } from './data.js';
-import { plainCrossEntropy, plainCrossEntropyWithGrad } from './plain.js';
+import { WORKLOADS, LOGIT_STD, makeInputs, workloadLabel } from './data.js';
+import {
+  plainCrossEntropy, plainCrossEntropyWithGrad, plainBinaryCrossEntropy, plainBinaryCrossEntropyWithGrad,
+} from './plain.js';
 import { timeInit } from './init-time.js';
-import { resultsTable, initTable, machineInfo } from './report.js';
+import { INSTALL_HINT, tfjsContenders, onnxruntimeContenders } from './peers.js';
+import { resultsTable, initTable, targetsTable, machineInfo } from './report.js';
 
 const REPO = new URL('../', import.meta.url);
 const INDEX = new URL('dist/index.js', REPO);
-const WASM = new URL('build/xentropy.wasm', REPO);
+const WASM = new URL('dist/xentropy.wasm', REPO);
 const RESULTS = new URL('bench/RESULTS.md', REPO);
 
+const QUICK = process.argv.includes('--quick');
+/** The values of a `--name=a,b` flag, or null when it is absent. */
+const listFlag = (name) => {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg ? arg.slice(name.length + 3).split(',').filter(Boolean) : null;
+};
+const ONLY_WORKLOADS = listFlag('workloads');
+const ONLY_CONTENDERS = listFlag('only');
+for (const arg of process.argv.slice(2)) {
+  if (!(arg === '--quick' || arg.startsWith('--workloads=') || arg.startsWith('--only='))) {
+    console.error(`bench: unknown argument ${JSON.stringify(arg)}; expected --quick, --workloads=W1,… or --only=name,…`);
+    process.exit(2);
+  }
+}
+const PARTIAL = QUICK || ONLY_WORKLOADS !== null || ONLY_CONTENDERS !== null;
 /** Fresh processes spawned to time init(). */
-const INIT_RUNS = 5;
-/** benchmark.js options for the fast contenders: enough samples for a stable median. */
-const FAST = { minSamples: 20, maxTime: 4 };
-/** The float64 reference takes up to ~0.5 s a call on W2; a few samples keep the run short. */
-const SLOW = { minSamples: 5, maxTime: 2 };
-const PLAIN = 'plain JS loop';
+const INIT_RUNS = QUICK ? 2 : 5;
+/** benchmark.js options for xentropy: enough samples for a stable median. */
+const FAST = QUICK ? { minSamples: 2, maxTime: 0.1 } : { minSamples: 20, maxTime: 4 };
+/** The plain loop takes 50–250 ms a call (up to 0.6 s on a busy machine); ten samples suffice. */
+const PLAIN_OPTIONS = QUICK ? { minSamples: 1, maxTime: 0.1 } : { minSamples: 10, maxTime: 3 };
+/** The float64 reference takes up to ~1 s a call (W2 (b)); a few samples keep the run short. */
+const SLOW = QUICK ? { minSamples: 1, maxTime: 0.1 } : { minSamples: 3, maxTime: 1.5 };
+/** The peers take 10–800 ms a call; eight samples give a stable median within the 10-minute budget. */
+const PEER = QUICK ? { minSamples: 1, maxTime: 0.1 } : { minSamples: 8, maxTime: 3 };
+/** Worker threads of the pool contender: the machine the targets are set for has 2 cores. */
+const POOL_THREADS = 2;
 
-for (const [url, what] of [[INDEX, 'dist/index.js'], [WASM, 'build/xentropy.wasm']]) {
+const NAMES = {
+  resident: 'xentropy resident',
+  copying: 'xentropy copying',
+  pool: `xentropy pool (${POOL_THREADS} threads)`,
+  plain: 'plain JS loop',
+  reference: 'reference (float64)',
+  ort: 'onnxruntime-web',
+  tfjs: ['tfjs-wasm softmaxCrossEntropy', 'tfjs-wasm logSoftmax+gather'],
+};
+
+for (const [url, what] of [[INDEX, 'dist/index.js'], [WASM, 'dist/xentropy.wasm']]) {
   if (!existsSync(url)) {
     console.error(`bench: ${what} is missing. Run \`npm run build\` first, then \`npm run bench\`.`);
     process.exit(1);
   }
 }
 // Imported only after the check, so a missing build gets the message above rather than a stack trace.
-const { init, reference } = await import(INDEX.href);
+const xentropy = await import(INDEX.href);
+const { init, reference } = xentropy;
+
+const runStarted = performance.now();
+// Recorded so a reader can tell whether other work was competing for the CPU when the run began.
+const loadAtStart = os.loadavg()[0];
+console.error(`bench: timing init() in ${INIT_RUNS} fresh processes…`);
+const initTimes = timeInit(INDEX, INIT_RUNS);
+const xe = await init();
 
 /**
- * The contenders, each with a loss function and a loss-plus-gradient function of one workload's
- * inputs. The gradient variants write into the preallocated `grad`, so no call allocates it.
+ * The contenders. Each has, per workload kind ('softmax' and 'binary'), a loss function and a
+ * loss-plus-gradient function of one workload's inputs, or a string saying why that cell is not
+ * applicable. The gradient variants write into the preallocated `grad` (or a resident buffer, which
+ * `after` copies out for the check); `labels` renames a contender's rows of one kind. `async`
+ * contenders return promises and are timed as deferred benchmarks. `setup` returns a reason to skip
+ * the contender, printed in every row it would have had; `teardown` runs once after the last workload.
  */
 const CONTENDERS = [
   {
-    // Logits and gradient already in wasm memory (xe.tensor / xe.alloc): nothing is copied.
-    name: 'xentropy resident',
+    // Logits and gradient already in wasm memory (xe.tensor / xe.alloc): they are not copied.
+    name: NAMES.resident,
     options: FAST,
-    loss: (xe, w) => xe.crossEntropy(resident(xe, w).logits, w.labels, { classes: w.classes }),
-    grad: (xe, w) => {
-      const r = resident(xe, w);
-      return xe.crossEntropyWithGrad(r.logits, w.labels, { classes: w.classes, gradOut: r.grad }).loss;
+    softmax: {
+      loss: (w) => xe.crossEntropy(resident(w).logits, w.labels, { classes: w.classes }),
+      grad: (w) => {
+        const r = resident(w);
+        return xe.crossEntropyWithGrad(r.logits, w.labels, { classes: w.classes, gradOut: r.grad }).loss;
+      },
+    },
+    binary: {
+      loss: (w) => residentBinary(() => xe.binaryCrossEntropy(resident(w).logits, w.targets, { from: 'logits' })),
+      grad: (w) => residentBinary(() => {
+        const r = resident(w);
+        return xe.binaryCrossEntropyWithGrad(r.logits, w.targets, { from: 'logits', gradOut: r.grad }).loss;
+      }),
     },
     // For the checked call: the gradient to compare is the resident one.
-    after: (xe, w, grad) => grad.set(resident(xe, w).grad.array),
+    after: (w, grad) => grad.set(resident(w).grad.array),
   },
   {
-    name: 'xentropy copying',
+    name: NAMES.copying,
     options: FAST,
-    loss: (xe, w) => xe.crossEntropy(w.logits, w.labels, { classes: w.classes }),
-    grad: (xe, w, grad) => xe.crossEntropyWithGrad(w.logits, w.labels, { classes: w.classes, gradOut: grad }).loss,
+    softmax: {
+      loss: (w) => xe.crossEntropy(w.logits, w.labels, { classes: w.classes }),
+      grad: (w, grad) => xe.crossEntropyWithGrad(w.logits, w.labels, { classes: w.classes, gradOut: grad }).loss,
+    },
+    binary: {
+      loss: (w) => xe.binaryCrossEntropy(w.logits, w.targets, { from: 'logits' }),
+      grad: (w, grad) => xe.binaryCrossEntropyWithGrad(w.logits, w.targets, { from: 'logits', gradOut: grad }).loss,
+    },
+  },
+  poolContender(),
+  {
+    name: NAMES.plain,
+    options: PLAIN_OPTIONS,
+    softmax: {
+      loss: (w) => plainCrossEntropy(w.logits, w.labels, w.rows, w.classes),
+      grad: (w, grad) => plainCrossEntropyWithGrad(w.logits, w.labels, w.rows, w.classes, grad),
+    },
+    binary: {
+      loss: (w) => plainBinaryCrossEntropy(w.logits, w.targets),
+      grad: (w, grad) => plainBinaryCrossEntropyWithGrad(w.logits, w.targets, grad),
+    },
   },
   {
-    name: PLAIN,
-    options: FAST,
-    loss: (_, w) => plainCrossEntropy(w.logits, w.labels, w.rows, w.classes),
-    grad: (_, w, grad) => plainCrossEntropyWithGrad(w.logits, w.labels, w.rows, w.classes, grad),
-  },
-  {
-    name: 'reference (float64)',
+    name: NAMES.reference,
     options: SLOW,
-    loss: (_, w) => reference.crossEntropy(w.logits, w.labels, { classes: w.classes }),
-    grad: (_, w, grad) => reference.crossEntropyWithGrad(w.logits, w.labels, { classes: w.classes, gradOut: grad }).loss,
+    softmax: {
+      loss: (w) => reference.crossEntropy(w.logits, w.labels, { classes: w.classes }),
+      grad: (w, grad) => reference.crossEntropyWithGrad(w.logits, w.labels, { classes: w.classes, gradOut: grad }).loss,
+    },
+    binary: {
+      loss: (w) => reference.binaryCrossEntropy(w.logits, w.targets, { from: 'logits' }),
+      grad: (w, grad) => reference.binaryCrossEntropyWithGrad(w.logits, w.targets, { from: 'logits', gradOut: grad }).loss,
+    },
   },
 ];
 
-/** The workload's logits and a gradient buffer as resident buffers, made once per workload. */
-function resident(xe, w) {
-  w.resident ??= { logits: xe.tensor(w.logits), grad: xe.alloc(w.logits.length) };
-  return w.resident;
+/**
+ * The worker pool of issue #4: `createPool({ threads })` from dist/index.js, whose methods return
+ * promises. Softmax cells use the pool's own resident buffers (pool.tensor / pool.alloc), like
+ * *xentropy resident*, so the ratio of the two is the speed-up of threads alone; W4 takes plain
+ * arrays, as the pool's binaryCrossEntropy does. A build without createPool skips it, in every row.
+ */
+function poolContender() {
+  let pool = null;
+  return {
+    name: NAMES.pool,
+    options: FAST,
+    async: true,
+    setup: async () => {
+      if (typeof xentropy.createPool !== 'function') {
+        return 'skipped: this build exports no createPool (the worker pool of issue #4 is not in dist/)';
+      }
+      pool = await xentropy.createPool({ threads: POOL_THREADS });
+      return undefined;
+    },
+    softmax: {
+      loss: (w) => pool.crossEntropy(resident(w, pool, 'poolResident').logits, w.labels, { classes: w.classes }),
+      grad: async (w) => {
+        const r = resident(w, pool, 'poolResident');
+        return (await pool.crossEntropyWithGrad(r.logits, w.labels, { classes: w.classes, gradOut: r.grad })).loss;
+      },
+    },
+    binary: {
+      loss: (w) => pool.binaryCrossEntropy(w.logits, w.targets, { from: 'logits' }),
+      grad: async (w, grad) => (await pool.binaryCrossEntropyWithGrad(w.logits, w.targets, { from: 'logits', gradOut: grad })).loss,
+    },
+    after: (w, grad) => {
+      if (w.poolResident) grad.set(w.poolResident.grad.array);
+    },
+    teardown: () => pool?.close(),
+  };
+}
+
+/**
+ * The workload's logits and a gradient buffer as resident buffers of `owner` (the instance or the
+ * pool), made once per workload and kept under w[key] until the workload ends.
+ */
+function resident(w, owner = xe, key = 'resident') {
+  w[key] ??= { logits: owner.tensor(w.logits), grad: owner.alloc(w.logits.length) };
+  return w[key];
+}
+
+/** Runs a binary call on resident buffers, naming the cause when the build refuses them. */
+function residentBinary(call) {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw new TypeError(`binaryCrossEntropy does not take resident buffers in this build (${error.message})`);
+    }
+    throw error;
+  }
 }
 
 /** Largest |a[i] - b[i]|; NaN anywhere makes it NaN, so a broken result cannot look accurate. */
@@ -87,107 +216,217 @@ function maxAbsDiff(a, b) {
   return max;
 }
 
+// Keeps results observable so no engine could drop a call as dead code.
+let sink = 0;
+
 /** Runs fn under benchmark.js and returns the per-sample mean times in milliseconds. */
 function measure(name, fn, options) {
-  const bench = new Benchmark(name, fn, options);
+  const bench = new Benchmark(name, () => { sink += fn(); }, options);
   bench.run();
   if (bench.error) throw bench.error;
   return bench.stats.sample.map((seconds) => seconds * 1e3);
 }
 
-// Keeps results observable so no engine could drop a call as dead code.
-let sink = 0;
+/** measure() for a function returning a promise: a deferred benchmark, resolved when the promise settles. */
+function measureAsync(name, fn, options) {
+  return new Promise((resolve, reject) => {
+    let failure = null;
+    const bench = new Benchmark(name, {
+      ...options,
+      defer: true,
+      fn: (deferred) => {
+        fn().then((value) => { sink += value; }, (error) => { failure ??= error; }).finally(() => deferred.resolve());
+      },
+      onComplete: () => {
+        const error = failure ?? bench.error;
+        if (error) reject(error);
+        else resolve(bench.stats.sample.map((seconds) => seconds * 1e3));
+      },
+    });
+    bench.run({ async: true });
+  });
+}
 
-// Recorded so a reader can tell whether other work was competing for the CPU when the run began.
-const loadAtStart = os.loadavg()[0];
-console.error(`bench: timing init() in ${INIT_RUNS} fresh processes…`);
-const initTimes = timeInit(INDEX, INIT_RUNS);
-const xe = await init();
+// The peers, loaded from bench/node_modules; a missing or broken peer is reported, not fatal.
+const peerNotes = [];
+for (const load of [tfjsContenders, onnxruntimeContenders]) {
+  const peers = await load();
+  if (peers.failure) {
+    console.error(`bench: ${peers.failure}; its contenders are left out of this run`);
+    peerNotes.push(`- *left out*: ${peers.failure}`);
+  } else {
+    peerNotes.push(`- ${peers.describe}`);
+    for (const c of peers.contenders) CONTENDERS.push({ options: PEER, ...c });
+  }
+}
+
+if (ONLY_CONTENDERS) {
+  const keep = (c) => c.name === NAMES.plain || ONLY_CONTENDERS.some((part) => c.name.includes(part));
+  CONTENDERS.splice(0, CONTENDERS.length, ...CONTENDERS.filter(keep));
+}
+for (const contender of CONTENDERS) {
+  contender.skip = await contender.setup?.();
+  if (contender.skip) console.error(`bench: ${contender.name}: ${contender.skip}`);
+}
 
 const results = [];
-for (const workload of WORKLOADS) {
+for (const workload of WORKLOADS.filter((w) => !ONLY_WORKLOADS || ONLY_WORKLOADS.includes(w.name))) {
   const started = performance.now();
   const w = { ...workload, ...makeInputs(workload) };
+  const base = { workload: w.name, label: workloadLabel(w), elements: w.logits.length };
   // The truth: the float64 reference's loss and its float64 gradient (no gradOut, so not rounded to float32).
-  const truth = reference.crossEntropyWithGrad(w.logits, w.labels, { classes: w.classes });
+  const truth = w.kind === 'binary'
+    ? reference.binaryCrossEntropyWithGrad(w.logits, w.targets, { from: 'logits' })
+    : reference.crossEntropyWithGrad(w.logits, w.labels, { classes: w.classes });
   const grad = new Float32Array(w.logits.length);
   for (const op of ['loss', 'grad']) {
     for (const contender of CONTENDERS) {
-      const fn = contender[op];
-      // A checked call before timing; also the warm-up. NaN-filling grad catches a gradient never written.
-      grad.fill(NaN);
-      const loss = fn(xe, w, grad);
-      contender.after?.(xe, w, grad);
-      const cell = {
-        workload: w.name, rows: w.rows, classes: w.classes, op, contender: contender.name,
-        lossRelErr: Math.abs(loss - truth.loss) / Math.abs(truth.loss),
-        gradMaxAbsErr: op === 'grad' ? maxAbsDiff(grad, truth.grad) : undefined,
-      };
-      cell.sampleMs = measure(`${w.name} ${op} ${contender.name}`, () => { sink += fn(xe, w, grad); }, contender.options);
+      const forKind = contender[w.kind];
+      // A variant defined for one kind only has no row in the other's workloads.
+      if (forKind === undefined && !contender.skip) continue;
+      const cell = { ...base, op, contender: contender.labels?.[w.kind] ?? contender.name };
       results.push(cell);
+      const fn = typeof forKind === 'string' ? forKind : forKind?.[op];
+      if (contender.skip || typeof fn !== 'function') {
+        cell.status = 'not run';
+        cell.note = contender.skip ?? fn ?? `n/a: no ${w.kind} ${op} function`;
+        continue;
+      }
+      const call = () => fn(w, grad);
+      try {
+        // A checked call before timing; also the warm-up. NaN-filling grad catches a gradient never written.
+        grad.fill(NaN);
+        const loss = await call();
+        contender.after?.(w, grad);
+        cell.lossRelErr = Math.abs(loss - truth.loss) / Math.abs(truth.loss);
+        cell.gradMaxAbsErr = op === 'grad' ? maxAbsDiff(grad, truth.grad) : undefined;
+        const name = `${w.name} ${op} ${contender.name}`;
+        cell.sampleMs = contender.async ? await measureAsync(name, call, contender.options) : measure(name, call, contender.options);
+        cell.status = 'ok';
+      } catch (error) {
+        // A contender that throws is reported in its row, not dropped: the table must show it.
+        cell.status = 'error';
+        cell.note = `error: ${error?.message ?? error}`;
+        console.error(`bench: ${w.name} ${op} ${contender.name}: ${cell.note}`);
+      }
     }
   }
-  if (w.resident) {
-    w.resident.logits.free();
-    w.resident.grad.free();
+  for (const buffers of [w.resident, w.poolResident]) {
+    buffers?.logits.free();
+    buffers?.grad.free();
   }
-  console.error(`bench: ${w.name} ${w.rows}×${w.classes} done in ${((performance.now() - started) / 1e3).toFixed(1)} s`);
+  console.error(`bench: ${base.label} done in ${((performance.now() - started) / 1e3).toFixed(1)} s`);
 }
+for (const contender of CONTENDERS) await contender.teardown?.();
 if (Number.isNaN(sink)) console.error('bench: a timed call returned NaN');
+const runSeconds = (performance.now() - runStarted) / 1e3;
+const loadAtEnd = os.loadavg()[0];
 
 const machine = machineInfo(REPO);
 const tables = [
+  '## Targets of issue #4',
+  '',
+  targetsTable(results, initTimes, NAMES),
+  '',
   '## Start-up: `init()` in a fresh process',
   '',
   initTable(initTimes),
   '',
-  '## (a) Mean cross-entropy loss',
+  '## (a) Mean loss',
   '',
-  resultsTable(results, 'loss', PLAIN),
+  resultsTable(results, 'loss', NAMES.plain),
   '',
-  '## (b) Mean cross-entropy loss + gradient (preallocated gradOut)',
+  '## (b) Mean loss + gradient w.r.t. the logits',
   '',
-  resultsTable(results, 'grad', PLAIN),
+  resultsTable(results, 'grad', NAMES.plain),
 ].join('\n');
 
 const settings = (o) => `minSamples ${o.minSamples}, maxTime ${o.maxTime} s`;
+const softmaxWorkloads = WORKLOADS.filter((w) => w.kind === 'softmax');
 const header = `# xentropy benchmark results
 
 Generated by \`npm run bench\` (bench/run.js) on ${machine.date}; re-run to refresh, do not edit by hand.
 
-- CPU: ${machine.cpu}, ${machine.cores} logical cores; ${machine.memory} RAM; ${machine.os}; 1-min load average ${loadAtStart.toFixed(2)} at start
-- Node ${machine.node} (V8 ${machine.v8}); xentropy working tree at commit ${machine.commit} (uncommitted changes included), dist/ and build/xentropy.wasm as built
+- CPU: ${machine.cpu}, ${machine.cores} logical cores; ${machine.memory} RAM; ${machine.os}; 1-min load average ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at the end (the bench itself keeps one core busy)
+- Node ${machine.node} (V8 ${machine.v8}); xentropy working tree at commit ${machine.commit} (uncommitted changes included), dist/ and dist/xentropy.wasm as built
+- This run took ${(runSeconds / 60).toFixed(1)} minutes.${process.env.BENCH_NOTE ? `\n- Note from whoever ran it (BENCH_NOTE): ${process.env.BENCH_NOTE}` : ''}
+- Peers (from bench/node_modules, \`${INSTALL_HINT}\`):
+${peerNotes.join('\n')}
 
-**Inputs.** Float32 logits ~ N(0, ${LOGIT_STD}²) by Box-Muller and uniform int32 labels, from a seeded
-mulberry32 PRNG (seeds ${WORKLOADS.map((w) => `${w.name} = ${w.seed}`).join(', ')}), so every run sees the same numbers:
-${WORKLOADS.map((w) => `${w.name} N = ${w.rows}, C = ${w.classes}`).join('; ')}. Options are \`{ classes }\` only:
-mean reduction, no weights, no smoothing.
+**Inputs.** Float32 logits ~ N(0, ${LOGIT_STD}²) by Box-Muller from a seeded mulberry32 PRNG (seeds
+${WORKLOADS.map((w) => `${w.name} = ${w.seed}`).join(', ')}), so every run sees the same numbers.
+Softmax cross-entropy: ${softmaxWorkloads.map((w) => `${w.name} N = ${w.rows}, C = ${w.classes}`).join('; ')}, with
+uniform int32 class indices; options \`{ classes }\` only (mean over rows, no weights, no smoothing).
+Binary cross-entropy with logits: W4, n = ${WORKLOADS.find((w) => w.kind === 'binary').rows} logits with float32 targets
+0 or 1 (probability ½ each); mean over all elements.
 
-**Contenders**, timed one after another in the same process on the same arrays:
-*xentropy copying* is \`Xentropy.crossEntropy\` / \`crossEntropyWithGrad\` from \`init()\` on plain Float32Arrays,
-argument checking and copies into WebAssembly memory included; *xentropy resident* is the same on
-resident buffers (\`xe.tensor\` logits, \`xe.alloc\` gradient), which the kernels read and write in place; *plain JS loop* (bench/plain.js) is a hand-written two-pass loop
-over the Float32Array (max, then sum of exp; loss = lse − z_y), which for (b) also writes
-(softmax − onehot) / N into a Float32Array; *reference (float64)* is the package's \`reference\` export.
-In (b) every contender writes into the same preallocated Float32Array, so allocation is not timed.
+**What each cell times** (contenders run one after another in the same process on the same arrays;
+every call starts from the arrays a user holds and ends with the loss as a JS number and, in (b), the
+gradient as float32 in a buffer the caller allocated before timing):
+- *${NAMES.resident}*: \`xe.crossEntropy\` / \`crossEntropyWithGrad\` (W4: \`binaryCrossEntropy\` /
+  \`binaryCrossEntropyWithGrad\`, \`from: 'logits'\`) on resident buffers made once per workload
+  (\`xe.tensor\` logits, \`xe.alloc\` gradient): argument checks and the copy of the labels (W4: the
+  targets) are timed, the logits are read and the gradient written in place.
+- *${NAMES.copying}*: the same functions on plain Float32Arrays: argument checks, the copy of the
+  logits into wasm memory through the fixed window and of the gradient out into the caller's array.
+- *${NAMES.pool}*: the worker pool of issue #4 (\`createPool({ threads: ${POOL_THREADS} })\`), rows split across
+  workers over one shared memory; softmax on the pool's resident buffers (\`pool.tensor\` /
+  \`pool.alloc\`) as *${NAMES.resident}*, W4 on plain arrays; each call awaits the pool's promise.
+- *${NAMES.plain}* (bench/plain.js): a hand-written loop over the Float32Array with float64 (JS number)
+  accumulators. Softmax: two passes per row (max, then sum of exp; loss = lse − z_y), in (b) also
+  writing (softmax − onehot) / N. W4: the stable softplus form max(x, 0) − x·t + log1p(exp(−|x|)), in
+  (b) also (σ(x) − t) / n.
+- *${NAMES.reference}*: the package's \`reference\` export (float64 arithmetic, argument checks).
+- *${NAMES.tfjs[0]}*: \`tf.tensor2d(logits)\` (a copy into the backend's wasm heap),
+  \`tf.oneHot(tf.tensor1d(labels), C)\` (an N×C float32 one-hot, as the API requires),
+  \`tf.losses.softmaxCrossEntropy\` (mean over rows) and \`dataSync()\` of the scalar, all inside
+  \`tf.tidy\`; (b) is \`tf.valueAndGrad\` of that loss w.r.t. the logits tensor, the gradient read back with
+  \`dataSync()\` into the caller's array. On W4 the row is *tfjs-wasm sigmoidCrossEntropy*:
+  \`tf.losses.sigmoidCrossEntropy(tensor1d(targets), tensor1d(logits))\`, (b) through \`tf.valueAndGrad\` likewise.
+- *${NAMES.tfjs[1]}*: \`tf.tensor2d(logits)\`, flat indices r·C + y built in JS, then
+  −mean(gather(reshape(logSoftmax(z), [N·C]), indices)). Flat indices because \`tf.gather(…, axis 1,
+  batchDims 1)\` on tfjs-backend-wasm 4.22 returned wrong values at 3×4 and a memory access out of
+  bounds at 4096×1000 (the cpu backend gives the right values). (b) is not applicable: gather's
+  gradient needs the UnsortedSegmentSum kernel, which tfjs-backend-wasm does not register (the call
+  throws), and \`gatherND\` has no gradient.
+- *${NAMES.ort}*: \`session.run\` of a model built by bench/onnx-model.js (session created once,
+  untimed): LogSoftmax(axis 1) → GatherElements(int32 labels as [N, 1], axis 1) → ReduceMean → Neg;
+  W4: Softplus(x) − Mul(x, t) → ReduceMean. The inputs are wrapped with \`new ort.Tensor\` (no copy);
+  \`run\` copies them into ORT's wasm heap, which is timed. ONNX Runtime computes no gradients: (b) is
+  not applicable.
 
-**Columns.** Times come from benchmark.js (${settings(FAST)} for wasm and plain; ${settings(SLOW)} for the
-reference). A sample is the mean time per call over a batch of back-to-back calls lasting at least 50 ms
-(a single call for slow cells); *median* and *min–max* are over samples. *G elem/s* = N·C / median time.
-*Speed-up vs plain* = the plain loop's median / the contender's median, same workload and operation.
-*loss rel. err* = |loss − loss₆₄| / |loss₆₄| and *grad max abs err* = max |grad − grad₆₄| (gradient entries
-are at most 1/N in size), where loss₆₄ and grad₆₄ come from \`reference.crossEntropyWithGrad\` without
-gradOut, i.e. unrounded float64. The plain loop's loss arithmetic is float64 too (JS numbers) and
-follows the reference's order, so its loss error is 0; its gradient error, like the reference's own in
-(b), is only the final rounding to float32.
+Both peers run on one thread (tfjs: \`WASM_HAS_MULTITHREAD_SUPPORT\` false, the SIMD build;
+onnxruntime-web: \`ort.env.wasm.numThreads = 1\`), like xentropy's own calls.
+
+**Columns.** Times come from benchmark.js (${settings(FAST)} for xentropy; ${settings(PLAIN_OPTIONS)}
+for the plain loop; ${settings(PEER)} for the peers; ${settings(SLOW)} for the reference). Promise-returning calls
+(onnxruntime-web, the pool) are timed as deferred benchmarks. A sample is the mean time per call over a
+batch of back-to-back calls lasting at least 50 ms (a single call for slow cells); *median* and
+*min–max* are over samples. *G elem/s* = elements (N·C, or n) / median time. *Speed-up vs plain* = the
+plain loop's median / the contender's median, same workload and operation. *loss rel. err* =
+|loss − loss₆₄| / |loss₆₄| and *grad max abs err* = max |grad − grad₆₄| (gradient entries are at most
+1/N, or 1/n for W4, in size), where loss₆₄ and grad₆₄ come from the reference without gradOut, i.e.
+unrounded float64. The plain loop's arithmetic is float64 too (JS numbers), so its loss error is
+~0; its gradient error, like the reference's own in (b), is mostly the final rounding to float32.
+The peers compute and reduce in float32: a running float32 sum of n terms can drift by up to about
+n·2⁻²⁴ relative, which shows in their W4 loss (n = 4,000,000 terms of the mean).
 Start-up is timed in ${INIT_RUNS} fresh \`node\` processes (the module cache hides it in this one).
 
-**Re-running.** \`npm run build\` (the bench refuses to run without dist/ and build/xentropy.wasm; rebuild
-after changing src/ or assembly/, since it measures the built files), then \`npm run bench\`. A full run
-takes about two minutes on a 2-core machine; it prints the tables to stdout, progress to stderr,
-and rewrites this file. Close other CPU-heavy work first: the timings are wall-clock and single-threaded.
+**Re-running.** \`npm run build\` (the bench refuses to run without dist/ and dist/xentropy.wasm;
+rebuild after changing src/ or assembly/, since it measures the built files), then \`npm run bench\`,
+which first installs the peers into bench/node_modules when they are missing (\`${INSTALL_HINT}\`;
+without them the other contenders still run and the tables say what was left out). It prints the
+tables to stdout, progress to stderr, and rewrites this file. Close other CPU-heavy work first: the
+timings are wall-clock and single-threaded. \`BENCH_NOTE="…" npm run bench\` adds a line to the
+header (e.g. that the machine was shared).
 `;
 
-writeFileSync(RESULTS, `${header}\n${tables}\n`);
+if (PARTIAL) {
+  console.error('bench: partial run (--quick, --workloads or --only); bench/RESULTS.md left unchanged');
+} else {
+  writeFileSync(RESULTS, `${header}\n${tables}\n`);
+}
 console.log(tables);
-console.error(`bench: wrote ${fileURLToPath(RESULTS)}`);
+console.error(`bench: ${PARTIAL ? 'finished' : `wrote ${fileURLToPath(RESULTS)}`} in ${runSeconds.toFixed(0)} s`);
+// A pool's workers or a peer's handles must not keep the process alive once the results are out.
+process.exit(0);
