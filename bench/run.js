@@ -53,6 +53,7 @@ const POOL_THREADS = 2;
 
 const NAMES = {
   resident: 'xentropy resident',
+  relaxed: 'xentropy relaxed SIMD',
   copying: 'xentropy copying',
   pool: `xentropy pool (${POOL_THREADS} threads)`,
   plain: 'plain JS loop',
@@ -76,7 +77,11 @@ const runStarted = performance.now();
 const loadAtStart = os.loadavg()[0];
 console.error(`bench: timing init() in ${INIT_RUNS} fresh processes…`);
 const initTimes = timeInit(INDEX, INIT_RUNS);
-const xe = await init();
+// The SIMD build for every xentropy row but one: the default wherever relaxed SIMD is not available
+// (Node 20 without a flag), and the build whose results are identical on every machine.
+const xe = await init({ build: 'simd' });
+// `npm run bench` starts Node 20 with --experimental-wasm-relaxed-simd so that the FMA build is timed too.
+const xeRelaxed = await init({ build: 'relaxed-simd' }).catch(() => null);
 
 /**
  * The contenders. Each has, per workload kind ('softmax' and 'binary'), a loss function and a
@@ -118,6 +123,28 @@ const CONTENDERS = [
     binary: {
       loss: (w) => xe.binaryCrossEntropy(w.logits, w.targets, { from: 'logits' }),
       grad: (w, grad) => xe.binaryCrossEntropyWithGrad(w.logits, w.targets, { from: 'logits', gradOut: grad }).loss,
+    },
+  },
+  {
+    // The relaxed-SIMD (FMA) build, where this Node validates it: resident buffers for softmax, as
+    // *xentropy resident*; plain arrays for W4, as *xentropy copying*.
+    name: NAMES.relaxed,
+    options: FAST,
+    setup: async () => (xeRelaxed ? undefined
+      : 'skipped: this Node does not validate relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd, which npm run bench passes)'),
+    softmax: {
+      loss: (w) => xeRelaxed.crossEntropy(resident(w, xeRelaxed, 'relaxedResident').logits, w.labels, { classes: w.classes }),
+      grad: (w) => {
+        const r = resident(w, xeRelaxed, 'relaxedResident');
+        return xeRelaxed.crossEntropyWithGrad(r.logits, w.labels, { classes: w.classes, gradOut: r.grad }).loss;
+      },
+    },
+    binary: {
+      loss: (w) => xeRelaxed.binaryCrossEntropy(w.logits, w.targets, { from: 'logits' }),
+      grad: (w, grad) => xeRelaxed.binaryCrossEntropyWithGrad(w.logits, w.targets, { from: 'logits', gradOut: grad }).loss,
+    },
+    after: (w, grad) => {
+      if (w.relaxedResident) grad.set(w.relaxedResident.grad.array);
     },
   },
   poolContender(),
