@@ -33,9 +33,8 @@ import { BLOCK } from './row';
   return v128.bitselect(v, r, f32x4.eq(d, f32x4.splat(0)));
 }
 
-/** Scalar twin of log1p4, bit-identical to one lane of it. */
-// @ts-ignore: decorator
-@inline function log1p1(v: f32): f32 {
+/** Scalar twin of log1p4, bit-identical to one lane of it. Not inlined, as log1. */
+function log1p1(v: f32): f32 {
   const u = <f32>1 + v;
   const d = u - <f32>1;
   if (d == 0) return v;

@@ -89,9 +89,12 @@ let oneProb: f32 = 0;
   return c + (j == y ? alphaY : <f32>0);
 }
 
-/** One row: returns its loss (before alpha and sample weight); writes the gradient when q != 0. */
-// @ts-ignore: decorator
-@inline function rowFocal(
+/**
+ * One row: returns its loss (before alpha and sample weight); writes the gradient when q != 0. Not
+ * inlined: one copy serves every weight and target combination of both kernels (each class costs two
+ * exps and a log, beside which the call and the flag tests are lost).
+ */
+function rowFocal(
   p: usize, q: usize, n: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
   lambda: f32, mu: f32, alphaY: f32, gamma: f32, scale: f32
 ): f64 {

@@ -19,7 +19,7 @@
 // Callers then see rowShift = lse and rowSum = 1, which makes exp(z - shift) / sum reproduce
 // PyTorch's softmax of such rows (NaN where inf - inf occurs).
 
-import { expNeg4, expNeg } from './exp';
+import { expNeg4, expNegInline } from './exp';
 
 /** Floats per block: 8 KiB, so the second sweep over a block hits L1. A multiple of 16. */
 // @ts-ignore: decorator
@@ -156,7 +156,7 @@ let blockCoefSum: f64 = 0;
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const x = load<f32>(p + o) - shift;
-    const e = expNeg(x);
+    const e = expNegInline(x);
     if (keep) store<f32>(dst + o, e);
     sum += x == 0 ? 1 : <f64>e;
     if (withCoef) {
@@ -302,7 +302,7 @@ function nonFiniteDot(
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    let y = k * expNeg(load<f32>(p + o) - shift);
+    let y = k * expNegInline(load<f32>(p + o) - shift);
     if (withCoef) {
       let c = g;
       if (hasT) c *= load<f32>(t + o) * lambda + mu;

@@ -140,9 +140,9 @@ function chooseBuild(options: { module?: unknown; build?: unknown }, available: 
 
 /**
  * URL of a file of the package, from its path relative to the package root. Computed on demand: a
- * module-level `new URL(..., import.meta.url)` stops a Cloudflare Worker from starting. Every module
- * that uses import.meta.url sits directly in dist/, so the CommonJS bundle (dist/cjs/) can stand one
- * URL in for all of them (scripts/build-cjs.mjs).
+ * module-level `new URL(..., import.meta.url)` stops a Cloudflare Worker from starting. In the
+ * CommonJS build (dist/cjs/) import.meta.url is the URL of this file's ESM twin in dist/
+ * (scripts/finish-dist.mjs).
  * @internal
  */
 export function ownFileUrl(path: string): URL {

@@ -1,5 +1,6 @@
 // Entry point of the `node` condition (Node, and Deno and Bun where they take it): the package's own
-// builds are read from disk with node:fs. The CommonJS build (dist/cjs/, `require`) is this file bundled.
+// builds are read from disk with node:fs. The CommonJS build (dist/cjs/, `require`) is this
+// file and its imports compiled to CommonJS (scripts/finish-dist.mjs).
 
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';

@@ -4,6 +4,7 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,9 +61,24 @@ describe('the package', () => {
   });
 
   it('packs the wasm builds and no test, source, sample or debug files', () => {
-    for (const wasm of ['xentropy.wasm', 'xentropy.relaxed.wasm', 'xentropy.scalar.wasm']) expect(packed.has(`dist/${wasm}`), wasm).toBe(true);
+    for (const wasm of ['xentropy.wasm', 'xentropy.relaxed.wasm', 'xentropy.scalar.wasm', 'xentropy.shared.wasm']) expect(packed.has(`dist/${wasm}`), wasm).toBe(true);
+    // Minifying must keep the entry points' pure annotations, which let bundlers drop an unused entry.
+    for (const entry of ['index', 'node', 'browser', 'worker', 'edge_light']) {
+      expect(readFileSync(join(root, `dist/${entry}.js`), 'utf8'), entry).toContain('/* @__PURE__ */');
+    }
     const stray = [...packed].filter((f) => /^(src|test|assembly|data|bench|wip|build)\/|\.wat$|debug\.wasm|\.map$/.test(f));
     expect(stray).toEqual([]);
+  });
+
+  it('has in the shared build (a subset, assembly/shared.ts) every kernel the worker pool calls', () => {
+    // The kernels a pool job may name (SumKernel in src/pool.ts), plus the soft cap and the trap test's.
+    const source = readFileSync(join(root, 'src/pool.ts'), 'utf8');
+    const union = /type SumKernel =([^;]+);/.exec(source)?.[1] ?? '';
+    const used = [...union.matchAll(/'(\w+)'/g)].map((m) => m[1]);
+    expect(used.length).toBeGreaterThanOrEqual(9);
+    const exported = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(root, 'dist/xentropy.shared.wasm'))))
+      .map((e) => e.name);
+    expect(used.concat('softcapForward', 'softcapBackward', 'logSumExp', 'heapBase', 'buildFeatures').filter((k) => !exported.includes(k))).toEqual([]);
   });
 
   it('runs no install scripts for its users', () => {
@@ -115,6 +131,28 @@ describe('the types', () => {
     const r = check('cjs.cts', `import x = require('xentropy');\nasync function main() {\n  const { init, reference } = x;\n  type Scorer = x.Scorer; type Build = x.Build;\n${use}\n}\nvoid main;`, node16);
     expect(r.errors).toEqual([]);
     expect(r.resolved).toMatch(/\/dist\/cjs\/node\.d\.ts$/);
+  });
+
+  it('for require declare what the CommonJS build exports, and what the ESM declarations do', () => {
+    // dist/cjs/node.d.ts is generated (scripts/finish-dist.mjs): it must stay CommonJS to TypeScript,
+    // check without errors, name every export of dist/node.d.ts, and declare as values exactly the
+    // properties that require() returns.
+    const cjsTypes = join(root, 'dist/cjs/node.d.ts'), esmTypes = join(root, 'dist/node.d.ts');
+    const program = ts.createProgram([cjsTypes, esmTypes], {
+      strict: true, noEmit: true, skipLibCheck: false, target: ts.ScriptTarget.ES2022,
+      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [], ...node16,
+    });
+    expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+    expect(program.getSourceFile(cjsTypes)!.impliedNodeFormat).toBe(ts.ModuleKind.CommonJS);
+    const checker = program.getTypeChecker();
+    const exported = (file: string) => checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!);
+    const resolve = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
+    const names = (symbols: ts.Symbol[]) => symbols.map((s) => s.name).sort();
+    expect(names(exported(cjsTypes))).toEqual(names(exported(esmTypes)));
+    const values = names(exported(cjsTypes).filter((s) => resolve(s).flags & ts.SymbolFlags.Value));
+    const runtime = Object.keys(createRequire(import.meta.url)(join(root, 'dist/cjs/node.js')) as object).sort();
+    expect(values).toEqual(runtime);
+    expect(values).toEqual(expect.arrayContaining(['init', 'initSync', 'createPool', 'reference', 'Scorer', 'Xentropy']));
   });
 
   it.each([
