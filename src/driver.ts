@@ -358,9 +358,9 @@ export function createSharedMemory(): WebAssembly.Memory {
 }
 
 /**
- * Instantiates the shared build over `memory`. Each instance re-writes the module's static data (the
- * constant tables of exp and log) into the shared memory with the same bytes, so instantiating a
- * worker while others compute changes nothing they read.
+ * Instantiates the shared build over `memory`. Each instance re-writes the module's static data (if
+ * any: the release builds have none left) into the shared memory with the same bytes, so instantiating
+ * a worker while others compute changes nothing they read.
  */
 export async function loadSharedDriver(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Driver> {
   const instance = await WebAssembly.instantiate(module, kernelImports(() => memory, { memory }));
