@@ -8,6 +8,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from './mulberry32.mjs';
 
 const ROWS = 2000;
 const CLASSES = 10;
@@ -21,17 +22,6 @@ try {
   process.exit(1);
 }
 
-/** mulberry32: a small 32-bit PRNG with good enough statistics for sample data; returns [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(SEED);
 

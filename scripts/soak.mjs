@@ -32,6 +32,7 @@
 // measured calls of the CI run; XENTROPY_SOAK_LEAK=1 plants such a leak).
 
 import { init } from '../dist/index.js';
+import { mulberry32 as rng } from './mulberry32.mjs';
 
 const WARM_FRACTION = 0.2;
 const WARM_MIN = 50_000;
@@ -57,17 +58,6 @@ const RSS_GROWTH_LIMIT = 0.10;
 const HEAP_GROWTH_LIMIT_BYTES = 1 * MiB;
 const SAMPLES = 10;
 
-/** Mulberry32: a seeded generator, so every run makes the same calls. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const u = rng(12345);
 
 const xe = await init();
