@@ -276,12 +276,13 @@ function nonFiniteDot(
 }
 
 /**
- * dst[j] = k * exp(z_j - shift) - g * (w_j or 1) * (lambda t_j + mu or 1) over one row of n floats:
- * softmax (k = 1/s, no coefficient term) and every cross-entropy gradient. dst may equal p.
+ * dst[j] = k * e_j - g * (w_j or 1) * (lambda t_j + mu or 1) over one row of n floats, with
+ * e_j = exp(z_j - shift) read from p, or, when stored, e_j already in dst (left there by
+ * rowStatsStore). The flags are constant at every call site, so each use compiles to its own loop.
  */
 // @ts-ignore: decorator
-@inline export function rowExpAffine(
-  p: usize, dst: usize, n: i32, shift: f32, k: f32,
+@inline function rowAffine(
+  p: usize, dst: usize, n: i32, shift: f32, k: f32, stored: bool,
   withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, g: f32
 ): void {
   let i = 0;
@@ -290,7 +291,8 @@ function nonFiniteDot(
     const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      let y = f32x4.mul(k4, expNeg4(f32x4.sub(v128.load(p + o), sh)));
+      const e = stored ? v128.load(dst + o) : expNeg4(f32x4.sub(v128.load(p + o), sh));
+      let y = f32x4.mul(k4, e);
       if (withCoef) {
         let c = g4;
         if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
@@ -302,7 +304,7 @@ function nonFiniteDot(
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    let y = k * expNegInline(load<f32>(p + o) - shift);
+    let y = k * (stored ? load<f32>(dst + o) : expNegInline(load<f32>(p + o) - shift));
     if (withCoef) {
       let c = g;
       if (hasT) c *= load<f32>(t + o) * lambda + mu;
@@ -314,6 +316,18 @@ function nonFiniteDot(
 }
 
 /**
+ * dst[j] = k * exp(z_j - shift) - g * (w_j or 1) * (lambda t_j + mu or 1) over one row of n floats:
+ * softmax (k = 1/s, no coefficient term) and every cross-entropy gradient. dst may equal p.
+ */
+// @ts-ignore: decorator
+@inline export function rowExpAffine(
+  p: usize, dst: usize, n: i32, shift: f32, k: f32,
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, g: f32
+): void {
+  rowAffine(p, dst, n, shift, k, false, withCoef, hasW, hasT, w, t, lambda, mu, g);
+}
+
+/**
  * rowExpAffine over a row that rowStatsStore has left as e_j = exp(z_j - shift) in dst:
  * dst[j] = k * e_j - g * (w_j or 1) * (lambda t_j + mu or 1), bit-identical to rowExpAffine.
  */
@@ -322,31 +336,5 @@ function nonFiniteDot(
   dst: usize, n: i32, k: f32,
   withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, g: f32
 ): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const k4 = f32x4.splat(k), g4 = f32x4.splat(g);
-    const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      let y = f32x4.mul(k4, v128.load(dst + o));
-      if (withCoef) {
-        let c = g4;
-        if (hasT) c = f32x4.mul(c, f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4));
-        if (hasW) c = f32x4.mul(c, v128.load(w + o));
-        y = f32x4.sub(y, c);
-      }
-      v128.store(dst + o, y);
-    }
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    let y = k * load<f32>(dst + o);
-    if (withCoef) {
-      let c = g;
-      if (hasT) c *= load<f32>(t + o) * lambda + mu;
-      if (hasW) c *= load<f32>(w + o);
-      y -= c;
-    }
-    store<f32>(dst + o, y);
-  }
+  rowAffine(dst, dst, n, 0, k, true, withCoef, hasW, hasT, w, t, lambda, mu, g);
 }
