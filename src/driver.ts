@@ -75,6 +75,7 @@ export interface Kernels {
   ): number;
   expNegArray(src: number, dst: number, n: number): void;
   logArray(src: number, dst: number, n: number): void;
+  log1pUnitArray(src: number, dst: number, n: number): void;
 }
 
 /** Anything `init` can compile: a module, its bytes, a fetch Response, or a promise of one. */

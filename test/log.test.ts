@@ -79,3 +79,66 @@ describe('log4 (vector natural logarithm)', () => {
     for (let i = 0; i < 4000; i += 97) expect(logOf(xs.subarray(i, i + 1))[0]).toBe(lanes[i]);
   });
 });
+
+/** Runs the exported log1pUnitArray kernel over es (values in [0, 1]). */
+function log1pUnitOf(es: Float32Array): Float32Array {
+  const [src, dst] = driver.reserve(es.length * 4, es.length * 4);
+  driver.f32(src, es.length).set(es);
+  driver.kernels.log1pUnitArray(src, dst, es.length);
+  return driver.f32(dst, es.length).slice();
+}
+
+/** Worst error of log1pUnitArray, in ulps of the exact log(1 + e), over bit patterns first..last by step. */
+function sweepLog1p(first: number, last: number, step: number) {
+  const bits = new Uint32Array(1);
+  const asFloat = new Float32Array(bits.buffer);
+  const chunk = 1 << 20;
+  const es = new Float32Array(chunk);
+  let worstUlp = 0, count = 0, at = 0, bias = 0;
+  for (let b = first; b <= last; ) {
+    let n = 0;
+    for (; n < chunk && b <= last; n++, b += step) {
+      bits[0] = b;
+      es[n] = asFloat[0];
+    }
+    const ys = log1pUnitOf(es.subarray(0, n));
+    for (let i = 0; i < n; i++) {
+      const exact = Math.log1p(es[i]);
+      const u = Math.abs(ys[i] - exact) / ulp(exact);
+      if (u > worstUlp) { worstUlp = u; at = es[i]; }
+      bias += (ys[i] - exact) / exact;
+    }
+    count += n;
+  }
+  return { worstUlp, count, at, meanRelative: bias / count };
+}
+
+describe('log1pUnit4 (log(1 + e) for e in [0, 1], the softplus term of binary cross-entropy)', () => {
+  it('stays within 2 ulp over every 31st float32 in [2^-126, 1], with no bias a sum would collect', () => {
+    const r = sweepLog1p(0x00800000, 0x3f800000, 31);
+    console.log(`log1pUnit4: ${r.count} arguments, worst ${r.worstUlp.toFixed(3)} ulp at ${r.at}, mean relative error ${r.meanRelative.toExponential(2)}`);
+    expect(r.count).toBeGreaterThan(34_000_000);
+    expect(r.worstUlp).toBeLessThanOrEqual(2);
+    expect(Math.abs(r.meanRelative)).toBeLessThan(1e-8);
+  });
+
+  it('is as accurate on every float32 in [0.5, 1], where 2 + e rounds most', () => {
+    expect(sweepLog1p(0x3f000000, 0x3f800000, 1).worstUlp).toBeLessThanOrEqual(2);
+  });
+
+  it('gives e itself from 2^-126 to 2^-24, 0 at 0, NaN for NaN and ln 2 at 1', () => {
+    const ys = log1pUnitOf(new Float32Array([0, 2 ** -126, 1e-30, 2 ** -25, NaN, 1]));
+    expect(ys[0]).toBe(0);
+    expect(ys[1]).toBe(2 ** -126);
+    expect(ys[2]).toBe(Math.fround(1e-30));
+    expect(ys[3]).toBe(2 ** -25);
+    expect(ys[4]).toBeNaN();
+    expect(Math.abs(ys[5] - Math.LN2)).toBeLessThanOrEqual(2 * ulp(Math.LN2));
+  });
+
+  it('gives bit-identical results in SIMD lanes and in the scalar tail', () => {
+    const es = Float32Array.from({ length: 4001 }, (_, i) => Math.min(1, 1e-38 * 1.0222 ** i));
+    const lanes = log1pUnitOf(es);
+    for (let i = 0; i < 4000; i += 97) expect(log1pUnitOf(es.subarray(i, i + 1))[0]).toBe(lanes[i]);
+  });
+});
