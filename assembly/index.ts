@@ -10,6 +10,7 @@ export { crossEntropyProbsSparse, crossEntropyProbsSoft } from './cross_entropy_
 export { softcapForward, softcapBackward } from './softcap';
 export { focalSparse, focalSoft } from './focal';
 export { binaryCrossEntropyLogits, binaryCrossEntropyProbs, binaryFocal } from './binary_cross_entropy';
+export { firstOutside } from './range';
 export { entropy } from './entropy';
 export { klDivergence } from './kl_divergence';
 export { jsDivergence } from './js_divergence';

@@ -11,4 +11,5 @@ export { crossEntropyProbsSparse, crossEntropyProbsSoft } from './cross_entropy_
 export { softcapForward, softcapBackward } from './softcap';
 export { focalSparse, focalSoft } from './focal';
 export { binaryCrossEntropyLogits, binaryCrossEntropyProbs, binaryFocal } from './binary_cross_entropy';
+export { firstOutside } from './range';
 export { heapBase, buildFeatures } from './index';

@@ -42,6 +42,8 @@ export interface Kernels {
     input: number, target: number, n: number, cols: number, weight: number, posWeight: number,
     smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
   ): number;
+  /** Index of the first of n floats at p outside [lo, hi] (NaN included), or -1. */
+  firstOutside(p: number, n: number, lo: number, hi: number): number;
   binaryCrossEntropyProbs(
     input: number, target: number, n: number, cols: number, weight: number, lo: number, hi: number,
     smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
