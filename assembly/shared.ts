@@ -10,6 +10,6 @@ export { crossEntropySoft } from './cross_entropy_soft';
 export { crossEntropyProbsSparse, crossEntropyProbsSoft } from './cross_entropy_probs';
 export { softcapForward, softcapBackward } from './softcap';
 export { focalSparse, focalSoft } from './focal';
-export { binaryCrossEntropyLogits, binaryCrossEntropyProbs, binaryFocal } from './binary_cross_entropy';
+export { binaryCrossEntropyLogits, binaryCrossEntropyProbs, binaryFocal, binaryScratchBytes } from './binary_cross_entropy';
 export { firstOutside } from './range';
 export { heapBase, buildFeatures } from './index';

@@ -2,7 +2,7 @@
 
 import { featuresOf, type Features } from './builds.js';
 import { BatchAccumulator, type CrossEntropyBatch, type CrossEntropyOverOptions } from './batches.js';
-import { Resident, type Driver } from './driver.js';
+import { ownResident, Resident, type Driver } from './driver.js';
 import { planEntropy, runEntropy, type EntropyOptions } from './entropy.js';
 import {
   planJsDivergence, planKlDivergence, runJsDivergence, runKlDivergence,
@@ -124,10 +124,7 @@ export class Xentropy {
 
   /** Checks a resident argument belongs to this instance (it is an address in this memory only). */
   private own(name: string, resident: Resident | null): Resident | null {
-    if (resident && resident.owner !== this.driver) {
-      throw new TypeError(`${name} is a resident buffer of another xentropy instance`);
-    }
-    return resident;
+    return ownResident(this.driver, name, resident);
   }
 
   /**
@@ -227,8 +224,10 @@ export class Xentropy {
    *
    * 'mean' divides the sum by N·C (NaN when empty), as PyTorch; 'bits' divides by ln 2.
    *
-   * @param input Float32Array of N·C logits, or probabilities in [0, 1] with from 'probs'
-   * @param target same length: a Float32Array of (soft) targets in [0, 1], or a Uint8Array of 0/1
+   * @param input Float32Array (or resident buffer) of N·C logits, or probabilities in [0, 1] with from
+   *   'probs'
+   * @param target same length: a Float32Array (or resident buffer) of (soft) targets in [0, 1], or a
+   *   Uint8Array of 0/1
    * @param options classes (default 1), from ('logits'), weight, posWeight (logits only),
    *   labelSmoothing (0), epsilon (1e-7, probs only), reduction ('mean'), unit ('nats'),
    *   focal ({ gamma = 2, alpha = 0.25 }: each element's loss times alpha_t (1 - p_t)^gamma, torchvision's
@@ -237,13 +236,14 @@ export class Xentropy {
    * @throws TypeError for a wrong type, an unknown option, or posWeight with 'probs' / epsilon with
    *   'logits'; RangeError for a wrong length, a target or probability outside [0, 1] or NaN, a negative
    *   or non-finite weight, epsilon outside (0, 0.5), focal gamma < 0 or alpha outside [0, 1], focal with
-   *   posWeight, before any computation
+   *   posWeight, before any output is written (the element ranges are scanned in WebAssembly, the
+   *   error raised by the same JavaScript check as the reference's)
    */
-  binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Float32Array;
-  binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): number;
-  binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): number | Float32Array {
-    const plan = planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false);
-    return runBinaryCrossEntropy(this.driver, plan, null).loss;
+  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Float32Array;
+  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): number;
+  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): number | Float32Array {
+    const plan = planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true);
+    return runBinaryCrossEntropy(this.driver, plan, false).loss;
   }
 
   /**
@@ -251,14 +251,14 @@ export class Xentropy {
    *   logits: scale w [(1 + (pw - 1) t) sigma(x) - pw t]  (w (sigma(x) - t) without posWeight)
    *   probs:  scale w (p - t) / (p (1 - p)) for epsilon <= p <= 1 - epsilon, 0 where the clip is active
    * scale = 1 / (N·C) for 'mean', 1 for 'sum' and 'none' (the gradient of the sum), divided by ln 2 for
-   * bits. options.gradOut receives the gradient when given and may be `input` itself (in place).
-   * Arguments, loss and errors as binaryCrossEntropy.
+   * bits. options.gradOut (a Float32Array or resident buffer) receives the gradient when given and may
+   * be `input` itself (in place). Arguments, loss and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options: BinaryCrossEntropyOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
-  binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): LossAndGrad<number>;
-  binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): LossAndGrad<number | Float32Array> {
-    const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true);
-    return runBinaryCrossEntropy(this.driver, plan, plan.gradOut ?? new Float32Array(plan.n));
+  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options: BinaryCrossEntropyOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
+  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): LossAndGrad<number>;
+  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): LossAndGrad<number | Float32Array> {
+    const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true);
+    return runBinaryCrossEntropy(this.driver, plan, true);
   }
 
   /**

@@ -1,10 +1,10 @@
 // Binary cross-entropy: argument checking shared with the float64 reference, and the WebAssembly runner
 // that streams elements through the driver's scratch window.
 
-import type { Driver } from './driver.js';
+import { ownResident, Resident, type Driver } from './driver.js';
 import { chunkRows } from './api.js';
 import {
-  checkAttached, checkChoice, checkClasses, checkFloat32, checkNumberIn, checkOptionNames, checkOut,
+  checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptionNames, checkOut,
   checkFocal, checkUnit, checkWeight, describe, overlaps, rowsOf, type Reduction, type Unit,
 } from './validate.js';
 
@@ -39,8 +39,11 @@ export interface BinaryCrossEntropyOptions {
    * Not with posWeight.
    */
   focal?: { gamma?: number; alpha?: number };
-  /** binaryCrossEntropyWithGrad only: Float32Array(N·C) for the gradient; may be the input itself. */
-  gradOut?: Float32Array;
+  /**
+   * binaryCrossEntropyWithGrad only: Float32Array (or resident buffer) of N·C for the gradient; may be
+   * the input itself.
+   */
+  gradOut?: Float32Array | Resident;
 }
 
 const BCE_OPTIONS = ['classes', 'from', 'weight', 'posWeight', 'labelSmoothing', 'epsilon', 'reduction', 'unit', 'focal'] as const;
@@ -48,8 +51,19 @@ const BCE_GRAD_OPTIONS = [...BCE_OPTIONS, 'gradOut'] as const;
 
 /** A validated binary cross-entropy call, the same for every backend. */
 export interface BinaryCrossEntropyPlan {
+  /** The input's values; for a resident input, a view valid only until memory grows. */
   input: Float32Array;
+  /** The target's values; for a resident target, a view valid only until memory grows. */
   target: BinaryTarget;
+  /** The resident handles among input, target and options.gradOut (their addresses survive growth). */
+  inputResident: Resident | null;
+  targetResident: Resident | null;
+  gradOutResident: Resident | null;
+  /**
+   * True when the element checks (targets in [0, 1], probabilities in [0, 1]) are left to the runner,
+   * which scans in WebAssembly before anything the caller can see is written (runBinaryCrossEntropy).
+   */
+  elementChecksPending: boolean;
   /** Number of elements N·C. */
   n: number;
   classes: number;
@@ -73,11 +87,15 @@ export interface BinaryCrossEntropyPlan {
   gradOut: Float32Array | undefined;
 }
 
-/** Validates a binary cross-entropy call; `withGrad` admits the gradOut option. */
+/**
+ * Validates a binary cross-entropy call; `withGrad` admits the gradOut option. With
+ * `deferElementChecks`, every check but the per-element ranges runs here, and the plan says the runner
+ * owes those (the float64 reference and the pool check here; one-thread WebAssembly scans them faster).
+ */
 export function planBinaryCrossEntropy(
-  fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean,
+  fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
 ): BinaryCrossEntropyPlan {
-  const x = checkFloat32('input', input);
+  const { array: x, resident: inputResident } = checkFloat32OrResident('input', input);
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
@@ -128,30 +146,28 @@ export function planBinaryCrossEntropy(
     }
   }
 
-  if (!(target instanceof Float32Array || target instanceof Uint8Array)) {
+  let targetResident: Resident | null = null;
+  let t: BinaryTarget;
+  if (target instanceof Resident) {
+    if (target.freed) throw new TypeError('target is a resident buffer that was freed');
+    targetResident = target;
+    t = target.array;
+  } else if (target instanceof Float32Array || target instanceof Uint8Array) {
+    checkAttached('target', target);
+    t = target;
+  } else {
     throw new TypeError(
-      `target must be a Float32Array of probabilities in [0, 1] or a Uint8Array of 0/1, got ${describe(target)}`,
+      `target must be a Float32Array of probabilities in [0, 1], a Uint8Array of 0/1 or a resident buffer, got ${describe(target)}`,
     );
   }
-  checkAttached('target', target);
-  if (target.length !== n) throw new RangeError(`target.length must equal input.length = ${n}, got ${target.length}`);
-  for (let i = 0; i < n; i++) {
-    const t = target[i];
-    if (!(t >= 0 && t <= 1)) throw new RangeError(`target[${i}] = ${describe(t)} is not in [0, 1]`);
-  }
-  if (from === 'probs') {
-    for (let i = 0; i < n; i++) {
-      const p = x[i];
-      if (!(p >= 0 && p <= 1)) {
-        throw new RangeError(`input[${i}] = ${describe(p)} is not a probability in [0, 1] (options.from is 'probs')`);
-      }
-    }
-  }
+  if (t.length !== n) throw new RangeError(`target.length must equal input.length = ${n}, got ${t.length}`);
 
   let gradOut: Float32Array | undefined;
+  let gradOutResident: Resident | null = null;
   if (withGrad) {
     gradOut = checkOut('options.gradOut', o.gradOut, n, x, true);
-    if (gradOut && overlaps(gradOut, target)) {
+    if (o.gradOut instanceof Resident) gradOutResident = o.gradOut;
+    if (gradOut && overlaps(gradOut, t)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
     }
     if (gradOut && weight && overlaps(gradOut, weight)) throw new RangeError('options.gradOut overlaps options.weight');
@@ -159,11 +175,34 @@ export function planBinaryCrossEntropy(
       throw new RangeError('options.gradOut overlaps options.posWeight');
     }
   }
-  return {
-    input: x, target, n, classes, from, weight, posWeight, smoothing, focal,
+  const plan: BinaryCrossEntropyPlan = {
+    input: x, target: t, inputResident, targetResident, gradOutResident, elementChecksPending: deferElementChecks,
+    n, classes, from, weight, posWeight, smoothing, focal,
     lo: Math.fround(epsilon), hi: Math.fround(1 - epsilon),
     reduction, unitScale, gradScale: reduction === 'mean' ? unitScale / n : unitScale, gradOut,
   };
+  if (!deferElementChecks) checkBinaryElements(x, t, from);
+  return plan;
+}
+
+/**
+ * The per-element checks: every target in [0, 1], and with from 'probs' every input too (NaN is
+ * neither). Targets are checked first; the error names the first offending element.
+ * @throws RangeError naming the element and its value
+ */
+export function checkBinaryElements(input: Float32Array, target: BinaryTarget, from: BinaryInputForm): void {
+  for (let i = 0; i < target.length; i++) {
+    const t = target[i];
+    if (!(t >= 0 && t <= 1)) throw new RangeError(`target[${i}] = ${describe(t)} is not in [0, 1]`);
+  }
+  if (from === 'probs') {
+    for (let i = 0; i < input.length; i++) {
+      const p = input[i];
+      if (!(p >= 0 && p <= 1)) {
+        throw new RangeError(`input[${i}] = ${describe(p)} is not a probability in [0, 1] (options.from is 'probs')`);
+      }
+    }
+  }
 }
 
 /** The reduced loss from the sum of element losses (in nats) and the per-element losses. */
@@ -174,47 +213,91 @@ export function reduceBinary<A>(plan: BinaryCrossEntropyPlan, total: number, los
 }
 
 /**
- * Runs a plan on the kernels: rows are staged through the scratch window in chunks (reserved once),
- * the gradient computed in place over the staged input. Returns the reduced loss, or per-element
- * losses for 'none', and the gradient when `grad` is given.
+ * Runs a plan on the kernels. Resident input, target and gradient are used where they lie; plain
+ * arrays are staged through the scratch window in chunks (reserved once), the gradient computed in
+ * place over a staged input. Returns the reduced loss, or per-element losses for 'none', and the
+ * gradient when `withGrad`.
+ *
+ * Element checks the plan left pending are scanned in WebAssembly (kernels.firstOutside) before any
+ * output the caller can see is written: resident arrays where they lie, first; staged chunks as they
+ * are staged, except when the gradient goes to the caller's gradOut, whose chunks are written as the
+ * loop goes, where a first pass stages and scans every chunk. On a hit the JavaScript check runs on the
+ * whole arrays and throws its own message, so errors are the same on every backend.
  */
 export function runBinaryCrossEntropy(
-  d: Driver, plan: BinaryCrossEntropyPlan, grad: Float32Array | null,
+  d: Driver, plan: BinaryCrossEntropyPlan, withGrad: boolean,
 ): { loss: number | Float32Array; grad: Float32Array } {
-  const { input, target, n, classes, weight, posWeight } = plan;
+  const { n, classes, weight, posWeight } = plan;
+  const inRes = ownResident(d, 'input', plan.inputResident);
+  const tRes = ownResident(d, 'target', plan.targetResident);
+  const gRes = withGrad ? ownResident(d, 'options.gradOut', plan.gradOutResident) : null;
   const none = plan.reduction === 'none';
-  const losses = none ? new Float32Array(n) : null;
+  const logits = plan.from === 'logits' && !plan.focal;
+  const k = d.kernels;
   const per = Math.min(chunkRows(classes), n / classes) * classes;
-  const [xPtr, tPtr, wPtr, pwPtr, lPtr] = d.reserve(
-    per * 4, per * 4, weight ? classes * 4 : 0, posWeight ? classes * 4 : 0, none ? per * 4 : 0,
+  // The gradient: into a resident gradOut where it lies; else over the staged input when there is one.
+  const gradOverInput = withGrad && !gRes && !inRes;
+  const [xBuf, tBuf, wPtr, pwPtr, lPtr, gBuf, sPtr] = d.reserve(
+    inRes ? 0 : per * 4, tRes ? 0 : per * 4, weight ? classes * 4 : 0, posWeight ? classes * 4 : 0,
+    none ? per * 4 : 0, withGrad && !gRes && inRes ? per * 4 : 0, logits ? k.binaryScratchBytes() : 0,
   );
+  // Memory may have grown: views of resident arguments are taken again from here on.
+  const input = inRes ? inRes.array : plan.input;
+  const target = tRes ? tRes.array : plan.target;
+  const grad = withGrad && !gRes ? plan.gradOut ?? new Float32Array(n) : null;
+  const losses = none ? new Float32Array(n) : null;
+
+  const probs = plan.from === 'probs';
+  const pending = plan.elementChecksPending;
+  const outside = (ptr: number, m: number): boolean => k.firstOutside(ptr, m, 0, 1) >= 0;
+  const refuse = (): never => {
+    checkBinaryElements(input, target, plan.from);
+    throw new Error('xentropy: the WebAssembly range scan and the JavaScript check disagree (please report this)');
+  };
+  if (pending && ((tRes && outside(tRes.ptr, n)) || (probs && inRes && outside(inRes.ptr, n)))) refuse();
+  const scanStaged = pending && (!tRes || (probs && !inRes));
+  // Chunks of the caller's gradOut are written as the loop goes, so staged elements are scanned first.
+  const scanFirst = scanStaged && withGrad && plan.gradOut !== undefined;
+  const stage = (a: number, b: number, scan: boolean): void => {
+    const m = b - a;
+    if (!tRes) {
+      // Uint8Array targets become 0.0 / 1.0 in the copy.
+      d.f32(tBuf, m).set(target.subarray(a, b));
+      if (scan && outside(tBuf, m)) refuse();
+    }
+    if (!inRes) {
+      d.f32(xBuf, m).set(input.subarray(a, b));
+      if (scan && probs && outside(xBuf, m)) refuse();
+    }
+  };
+  if (scanFirst) for (let a = 0; a < n; a += per) stage(a, Math.min(n, a + per), true);
+
   if (weight) d.f32(wPtr, classes).set(weight);
   if (posWeight) d.f32(pwPtr, classes).set(posWeight);
-  const k = d.kernels;
   const lossScale = plan.unitScale, gradScale = plan.gradScale;
   let total = 0;
   for (let a = 0; a < n; a += per) {
     const b = Math.min(n, a + per), m = b - a;
-    d.f32(xPtr, m).set(input.subarray(a, b));
-    // Uint8Array targets become 0.0 / 1.0 in the copy.
-    d.f32(tPtr, m).set(target.subarray(a, b));
-    const lOut = none ? lPtr : 0, gOut = grad ? xPtr : 0;
+    stage(a, b, scanStaged && !scanFirst);
+    const xPtr = inRes ? inRes.ptr + a * 4 : xBuf, tPtr = tRes ? tRes.ptr + a * 4 : tBuf;
+    const lOut = none ? lPtr : 0;
+    const gOut = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : gradOverInput ? xBuf : gBuf;
     total += plan.focal
       ? k.binaryFocal(
-        xPtr, tPtr, m, classes, weight ? wPtr : 0, plan.from === 'probs' ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
+        xPtr, tPtr, m, classes, weight ? wPtr : 0, probs ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
         plan.focal.gamma, plan.focal.alpha, lOut, lossScale, gOut, gradScale,
       )
-      : plan.from === 'logits'
+      : logits
       ? k.binaryCrossEntropyLogits(
         xPtr, tPtr, m, classes, weight ? wPtr : 0, posWeight ? pwPtr : 0, plan.smoothing,
-        lOut, lossScale, gOut, gradScale,
+        lOut, lossScale, gOut, gradScale, sPtr,
       )
       : k.binaryCrossEntropyProbs(
         xPtr, tPtr, m, classes, weight ? wPtr : 0, plan.lo, plan.hi, plan.smoothing,
         lOut, lossScale, gOut, gradScale,
       );
     if (losses) losses.set(d.f32(lPtr, m), a);
-    if (grad) grad.set(d.f32(xPtr, m), a);
+    if (grad) grad.set(d.f32(gOut, m), a);
   }
-  return { loss: reduceBinary(plan, total, losses!), grad: grad as Float32Array };
+  return { loss: reduceBinary(plan, total, losses!), grad: gRes ? gRes.array : grad as Float32Array };
 }

@@ -40,8 +40,10 @@ export interface Kernels {
   ): number;
   binaryCrossEntropyLogits(
     input: number, target: number, n: number, cols: number, weight: number, posWeight: number,
-    smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
+    smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number, scratch: number,
   ): number;
+  /** Bytes of scratch binaryCrossEntropyLogits needs (16-byte aligned, its own). */
+  binaryScratchBytes(): number;
   /** Index of the first of n floats at p outside [lo, hi] (NaN included), or -1. */
   firstOutside(p: number, n: number, lo: number, hi: number): number;
   binaryCrossEntropyProbs(
@@ -258,6 +260,17 @@ export class Resident {
   #check(): void {
     if (this.#freed) throw new TypeError('this resident buffer was freed; allocate a new one with xe.alloc');
   }
+}
+
+/**
+ * A resident argument checked to live in `driver`'s memory (a handle is an address in one memory only).
+ * @throws TypeError naming the argument when it belongs to another instance; `hint` is appended
+ */
+export function ownResident(driver: Driver, name: string, resident: Resident | null, hint = ''): Resident | null {
+  if (resident && resident.owner !== driver) {
+    throw new TypeError(`${name} is a resident buffer of another xentropy instance${hint}`);
+  }
+  return resident;
 }
 
 /**

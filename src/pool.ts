@@ -17,7 +17,7 @@ import {
   planBinaryCrossEntropy, reduceBinary, type BinaryCrossEntropyOptions, type BinaryTarget,
 } from './binary_cross_entropy.js';
 import { featuresOf, type Features } from './builds.js';
-import { createSharedMemory, loadSharedDriver, Resident, type Driver } from './driver.js';
+import { createSharedMemory, loadSharedDriver, ownResident, Resident, type Driver } from './driver.js';
 import {
   checkOptionNames, describe, planCrossEntropy, type CrossEntropyOptions, type IndexTarget,
 } from './validate.js';
@@ -48,6 +48,8 @@ export interface BlockJob {
   /** Soft cap: logits at z (rows of `width` floats) are capped in place before the kernel, and the
    * gradient at g (0 for none) is chained through the cap after it. */
   cap: { z: number; g: number; width: number; value: number } | null;
+  /** Kernel scratch: argument `arg` of block b is base + b * bytes, so no two workers share one. */
+  scratch: { arg: number; base: number; bytes: number } | null;
 }
 
 /** Test-only: how a test makes a worker fail on its next job. */
@@ -423,10 +425,7 @@ export class XentropyPool {
 
   /** Checks a resident argument belongs to this pool's memory. */
   #own(name: string, resident: Resident | null): Resident | null {
-    if (resident && resident.owner !== this.#driver) {
-      throw new TypeError(`${name} is a resident buffer of another xentropy instance; use pool.alloc or pool.tensor`);
-    }
-    return resident;
+    return ownResident(this.#driver, name, resident, '; use pool.alloc or pool.tensor');
   }
 
   /**
@@ -518,7 +517,7 @@ export class XentropyPool {
         total = await this.#execute(
           {
             kernel, args, strides, count: 2, rows, per: chunkRows(classes),
-            cap: cap ? { z: zPtr, g: gPtr, width: classes, value: cap } : null,
+            cap: cap ? { z: zPtr, g: gPtr, width: classes, value: cap } : null, scratch: null,
           },
           copies ? 4 : 1,
           (r0, r1) => {
@@ -589,7 +588,9 @@ export class XentropyPool {
         if (posWeight) d.f32(pwPtr, classes).set(posWeight);
         // As runBinaryCrossEntropy: the gradient overwrites the staged input.
         const gPtr = withGrad ? xPtr : 0, lRow = lPtr ? 4 : 0, gRow = gPtr ? 4 : 0;
+        const per = chunkRows(classes) * classes;
         let kernel: SumKernel, args: number[], strides: number[];
+        let scratch: BlockJob['scratch'] = null;
         if (plan.focal) {
           kernel = 'binaryFocal';
           args = [
@@ -599,8 +600,10 @@ export class XentropyPool {
           strides = [4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, lRow, 0, gRow, 0];
         } else if (plan.from === 'logits') {
           kernel = 'binaryCrossEntropyLogits';
-          args = [xPtr, tPtr, 0, classes, wPtr, pwPtr, plan.smoothing, lPtr, plan.unitScale, gPtr, plan.gradScale];
-          strides = [4, 4, 0, 0, 0, 0, 0, lRow, 0, gRow, 0];
+          args = [xPtr, tPtr, 0, classes, wPtr, pwPtr, plan.smoothing, lPtr, plan.unitScale, gPtr, plan.gradScale, 0];
+          strides = [4, 4, 0, 0, 0, 0, 0, lRow, 0, gRow, 0, 0];
+          const bytes = d.kernels.binaryScratchBytes();
+          scratch = { arg: 11, base: staging.alloc(Math.ceil(n / per) * bytes), bytes };
         } else {
           kernel = 'binaryCrossEntropyProbs';
           args = [xPtr, tPtr, 0, classes, wPtr, plan.lo, plan.hi, plan.smoothing, lPtr, plan.unitScale, gPtr, plan.gradScale];
@@ -608,7 +611,7 @@ export class XentropyPool {
         }
         // Blocks of whole rows, as the one-thread path: an element's class is its index mod classes.
         total = await this.#execute(
-          { kernel, args, strides, count: 2, rows: n, per: chunkRows(classes) * classes, cap: null },
+          { kernel, args, strides, count: 2, rows: n, per, cap: null, scratch },
           4,
           (a, b) => {
             d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b));

@@ -65,6 +65,7 @@ function runBlocks(k: Kernels, job: BlockJob, b0: number, b1: number): Float64Ar
     const r0 = b * job.per, n = Math.min(job.per, job.rows - r0);
     for (let i = 0; i < args.length; i++) if (job.strides[i] !== 0) args[i] = job.args[i] + job.strides[i] * r0;
     args[job.count] = n;
+    if (job.scratch) args[job.scratch.arg] = job.scratch.base + b * job.scratch.bytes;
     const z = cap ? cap.z + r0 * cap.width * 4 : 0;
     if (cap) k.softcapForward(z, z, n * cap.width, cap.value);
     sums[b - b0] = kernel(...args);

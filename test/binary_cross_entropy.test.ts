@@ -273,3 +273,139 @@ describe.each(wasmBackends)('binaryCrossEntropy on %s against the float64 refere
     }
   });
 });
+
+/**
+ * Asserts a and b hold the same bits: numbers by Object.is, float arrays element by element
+ * (toEqual on 150,000 elements takes seconds); reports the first difference.
+ */
+function expectSameBits(a: unknown, b: unknown, what = ''): void {
+  if (typeof a === 'number' || typeof b === 'number') {
+    expect(Object.is(a, b), `${what}: ${a} vs ${b}`).toBe(true);
+    return;
+  }
+  expect(ArrayBuffer.isView(a) && ArrayBuffer.isView(b), `${what}: both typed arrays`).toBe(true);
+  const x = new Uint32Array(Float32Array.from(a as ArrayLike<number>).buffer);
+  const y = new Uint32Array(Float32Array.from(b as ArrayLike<number>).buffer);
+  expect(x.length, `${what}: length`).toBe(y.length);
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== y[i]) expect.fail(`${what}[${i}]: ${(a as ArrayLike<number>)[i]} vs ${(b as ArrayLike<number>)[i]}`);
+  }
+}
+
+describe.each(wasmBackends)('binaryCrossEntropy on %s with resident buffers', (_name, xe) => {
+  // Over two streaming chunks of 65,536 elements (classes = 1), so both paths cross a chunk boundary.
+  const n = 150_003;
+  const x = normal(n, 3, 41), soft = uniform(n, 42), p = uniform(n, 43, 0.001, 0.999);
+  const weight = f32([0.5, 2, 1]);
+
+  it('reads resident input and target and writes a resident gradient: bit-identical to plain arrays', () => {
+    for (const o of [
+      {}, { labelSmoothing: 0.1, unit: 'bits' as const }, { classes: 3, weight, posWeight: f32([2, 1, 0.5]) },
+      { from: 'probs' as const }, { focal: {} }, { classes: 3, weight, focal: { gamma: 1, alpha: 0.4 } },
+    ]) {
+      const input = o.from ? p : x;
+      for (const reduction of ['mean', 'none'] as const) {
+        const plain = xe.binaryCrossEntropyWithGrad(input, soft, { ...o, reduction });
+        const rx = xe.tensor(input), rt = xe.tensor(soft), rg = xe.alloc(n);
+        try {
+          expectSameBits(xe.binaryCrossEntropy(rx, rt, { ...o, reduction }), plain.loss);
+          // Each resident argument alone, then all three.
+          expectSameBits(xe.binaryCrossEntropy(rx, soft, { ...o, reduction }), plain.loss);
+          expectSameBits(xe.binaryCrossEntropy(input, rt, { ...o, reduction }), plain.loss);
+          const r = xe.binaryCrossEntropyWithGrad(rx, rt, { ...o, reduction, gradOut: rg });
+          expectSameBits(r.loss, plain.loss);
+          expectSameBits(r.grad, plain.grad);
+          expectSameBits(rg.array, plain.grad);
+          // A resident input with a plain gradient, and a plain input with a resident one.
+          expectSameBits(xe.binaryCrossEntropyWithGrad(rx, rt, { ...o, reduction }).grad, plain.grad);
+          rg.array.fill(0);
+          xe.binaryCrossEntropyWithGrad(input, soft, { ...o, reduction, gradOut: rg });
+          expectSameBits(rg.array, plain.grad);
+          // In place over the resident input.
+          const inPlace = xe.binaryCrossEntropyWithGrad(rx, rt, { ...o, reduction, gradOut: rx });
+          expectSameBits(inPlace.loss, plain.loss);
+          expectSameBits(rx.array, plain.grad);
+        } finally {
+          rx.free(); rt.free(); rg.free();
+        }
+      }
+    }
+  });
+
+  it('reads Uint8Array targets into the same numbers as Float32Array 0/1, resident input or not', () => {
+    const hard = bits(n, 44);
+    const asFloat = Float32Array.from(hard);
+    const rx = xe.tensor(x);
+    try {
+      const a = xe.binaryCrossEntropyWithGrad(rx, hard), b = xe.binaryCrossEntropyWithGrad(x, asFloat);
+      expectSameBits(a.loss, b.loss, 'loss');
+      expectSameBits(a.grad, b.grad, 'grad');
+    } finally {
+      rx.free();
+    }
+  });
+
+  it('refuses a bad element anywhere, with the reference message, writing nothing', () => {
+    // Each bad value placed in the second chunk; gradOut holds a sentinel that must survive.
+    const cases: [string, Float32Array | Uint8Array, Float32Array, 'logits' | 'probs', RegExp][] = [];
+    const badSoft = soft.slice(); badSoft[100_000] = 1.5;
+    cases.push(['target above 1', badSoft, x, 'logits', /^target\[100000\] = 1\.5 is not in \[0, 1\]$/]);
+    const nanSoft = soft.slice(); nanSoft[n - 1] = NaN;
+    cases.push(['NaN target, the last element', nanSoft, x, 'logits', /^target\[150002\] = NaN is not in \[0, 1\]$/]);
+    const badHard = bits(n, 45); badHard[70_000] = 2;
+    cases.push(['Uint8Array target 2', badHard, x, 'logits', /^target\[70000\] = 2 is not in \[0, 1\]$/]);
+    const badP = p.slice(); badP[99_999] = -0.25;
+    cases.push(['probability below 0', soft, badP, 'probs', /^input\[99999\] = -0\.25 is not a probability in \[0, 1\] \(options\.from is 'probs'\)$/]);
+    for (const [what, target, input, from, message] of cases) {
+      // The reference says exactly this.
+      expect(() => reference.binaryCrossEntropy(input, target, { from }), what).toThrow(message);
+      const sentinel = new Float32Array(n).fill(7);
+      for (const resident of [false, true]) {
+        const rx = resident ? xe.tensor(input) : null;
+        const rt = resident && target instanceof Float32Array ? xe.tensor(target) : null;
+        const rg = resident ? xe.tensor(sentinel) : null;
+        const gradOut = new Float32Array(n).fill(7);
+        try {
+          const inArg = rx ?? input, tArg = rt ?? target;
+          expect(() => xe.binaryCrossEntropy(inArg, tArg, { from }), `${what}, resident ${resident}`).toThrow(RangeError);
+          expect(() => xe.binaryCrossEntropy(inArg, tArg, { from, reduction: 'none' })).toThrow(message);
+          expect(() => xe.binaryCrossEntropyWithGrad(inArg, tArg, { from })).toThrow(message);
+          expect(() => xe.binaryCrossEntropyWithGrad(inArg, tArg, { from, gradOut })).toThrow(message);
+          expectSameBits(gradOut, sentinel, `${what}: gradOut untouched`);
+          if (rg) {
+            expect(() => xe.binaryCrossEntropyWithGrad(inArg, tArg, { from, gradOut: rg })).toThrow(message);
+            expectSameBits(rg.array, sentinel, `${what}: resident gradOut untouched`);
+          }
+          if (rx) {
+            expect(() => xe.binaryCrossEntropyWithGrad(rx, tArg, { from, gradOut: rx })).toThrow(message);
+            expectSameBits(rx.array, input, `${what}: input untouched by a refused in-place call`);
+          }
+        } finally {
+          rx?.free(); rt?.free(); rg?.free();
+        }
+      }
+    }
+    // The instance is unharmed: the next call is exact.
+    expect(xe.binaryCrossEntropy(x, soft)).toBe(xe.binaryCrossEntropy(x, soft));
+  });
+
+  it('refuses resident buffers that are freed, of another instance, or overlapping the targets', () => {
+    const rx = xe.tensor(x.subarray(0, 8)), rt = xe.tensor(soft.subarray(0, 8));
+    const other = wasmBackends.find(([, b]) => b !== xe)![1];
+    const foreign = other.tensor(soft.subarray(0, 8));
+    try {
+      expect(() => xe.binaryCrossEntropy(rx, foreign)).toThrow(/^target is a resident buffer of another xentropy instance$/);
+      expect(() => xe.binaryCrossEntropy(foreign, rt)).toThrow(/^input is a resident buffer of another xentropy instance$/);
+      expect(() => xe.binaryCrossEntropyWithGrad(rx, rt, { gradOut: foreign })).toThrow(
+        /^options\.gradOut is a resident buffer of another xentropy instance$/,
+      );
+      expect(() => xe.binaryCrossEntropyWithGrad(rx, rt, { gradOut: rt })).toThrow(/options\.gradOut overlaps target/);
+      const freed = xe.tensor(soft.subarray(0, 8));
+      freed.free();
+      expect(() => xe.binaryCrossEntropy(rx, freed)).toThrow(/^target is a resident buffer that was freed$/);
+      expect(() => xe.binaryCrossEntropy(freed, rt)).toThrow(TypeError);
+    } finally {
+      rx.free(); rt.free(); foreign.free();
+    }
+  });
+});
