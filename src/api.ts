@@ -267,7 +267,7 @@ export class Xentropy {
    * log s + sum_c e_c (m - z_c) / s (m the row maximum, e_c = exp(z_c - m), s = sum_c e_c); a row whose
    * log-sum-exp is not finite gives NaN.
    *
-   * @param p row-major [N, classes] Float32Array: probabilities in [0, 1] (rows are not required to
+   * @param p row-major [N, classes] Float32Array (or resident buffer): probabilities in [0, 1] (rows are not required to
    *   sum to 1), or logits with from 'logits'
    * @param classes C, a positive integer dividing p.length
    * @param options from ('probs' | 'logits', default 'probs'), reduction ('none' | 'mean' | 'sum',
@@ -276,10 +276,10 @@ export class Xentropy {
    * @throws TypeError for a non-Float32Array, a wrong option type or an unknown option; RangeError for a
    *   bad classes or length, an unknown option value, or (from 'probs') p[i] outside [0, 1] or NaN
    */
-  entropy(p: Float32Array, classes: number, options?: EntropyOptions & { reduction?: 'none' }): Float32Array;
-  entropy(p: Float32Array, classes: number, options: EntropyOptions & { reduction: 'mean' | 'sum' }): number;
-  entropy(p: Float32Array, classes: number, options?: EntropyOptions): number | Float32Array;
-  entropy(p: Float32Array, classes: number, options?: EntropyOptions): number | Float32Array {
+  entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions & { reduction?: 'none' }): Float32Array;
+  entropy(p: Float32Array | Resident, classes: number, options: EntropyOptions & { reduction: 'mean' | 'sum' }): number;
+  entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions): number | Float32Array;
+  entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions): number | Float32Array {
     return runEntropy(this.driver, planEntropy(p, classes, options));
   }
 
@@ -292,9 +292,10 @@ export class Xentropy {
    * finite gives NaN). With logTarget, p is given as log p (F.kl_div's log_target).
    * Reductions as F.kl_div: 'batchmean' (default) sum / N, 'mean' sum / (N C), 'sum', 'none'.
    *
-   * @param p row-major [N, classes] Float32Array of probabilities in [0, 1], or of log-probabilities in
-   *   [-inf, 0] with logTarget
-   * @param q Float32Array of p.length: probabilities in [0, 1], logits or log-probabilities
+   * @param p row-major [N, classes] Float32Array (or resident buffer) of probabilities in [0, 1], or
+   *   of log-probabilities in [-inf, 0] with logTarget
+   * @param q Float32Array (or resident buffer) of p.length: probabilities in [0, 1], logits or
+   *   log-probabilities
    * @param classes C, a positive integer dividing p.length
    * @param options from, logTarget (false), epsilon (0, from 'probs' only, in [0, 1]),
    *   reduction ('batchmean'), unit ('nats' | 'bits')
@@ -303,10 +304,10 @@ export class Xentropy {
    *   bad classes or length, an unknown option value, epsilon outside [0, 1] or with another from, p[i]
    *   (or q[i] with from 'probs') outside [0, 1] or NaN, log p[i] above 0 or NaN with logTarget
    */
-  klDivergence(p: Float32Array, q: Float32Array, classes: number, options: KlDivergenceOptions & { reduction: 'none' }): Float32Array;
-  klDivergence(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions): number;
-  klDivergence(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions): number | Float32Array {
-    return runKlDivergence(this.driver, planKlDivergence('klDivergence', p, q, classes, options, false), null).loss;
+  klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: KlDivergenceOptions & { reduction: 'none' }): Float32Array;
+  klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions): number;
+  klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions): number | Float32Array {
+    return runKlDivergence(this.driver, planKlDivergence('klDivergence', p, q, classes, options, false), false).loss;
   }
 
   /**
@@ -318,28 +319,29 @@ export class Xentropy {
    * sum of row divergences), divided by ln 2 for bits. options.gradOut receives the gradient when
    * given and may be q itself (in place), but not overlap p. Arguments, loss and errors as klDivergence.
    */
-  klDivergenceWithGrad(p: Float32Array, q: Float32Array, classes: number, options: KlDivergenceGradOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
-  klDivergenceWithGrad(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number>;
-  klDivergenceWithGrad(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
+  klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: KlDivergenceGradOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
+  klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number>;
+  klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true);
-    return runKlDivergence(this.driver, plan, plan.gradOut ?? new Float32Array(plan.q.length));
+    return runKlDivergence(this.driver, plan, true);
   }
 
   /**
    * Jensen-Shannon divergence of each row: JS(p, q) = KL(p || m) / 2 + KL(q || m) / 2, m = (p + q) / 2,
    * each half 0 where its probability is 0; symmetric, and within [0, ln 2] nats for distributions.
    *
-   * @param p row-major [N, classes] Float32Array of probabilities in [0, 1], or logits with from 'logits'
-   * @param q Float32Array of p.length, in the same form as p
+   * @param p row-major [N, classes] Float32Array (or resident buffer) of probabilities in [0, 1], or
+   *   logits with from 'logits'
+   * @param q Float32Array (or resident buffer) of p.length, in the same form as p
    * @param classes C, a positive integer dividing p.length
    * @param options from ('probs' | 'logits', default 'probs', for both), reduction ('batchmean' default,
    *   'sum', 'mean', 'none' as klDivergence), unit ('nats' | 'bits')
    * @returns a number, or a Float32Array of N divergences for reduction 'none'
    * @throws TypeError / RangeError as klDivergence (p[i] or q[i] outside [0, 1] with from 'probs')
    */
-  jsDivergence(p: Float32Array, q: Float32Array, classes: number, options: JsDivergenceOptions & { reduction: 'none' }): Float32Array;
-  jsDivergence(p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions): number;
-  jsDivergence(p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions): number | Float32Array {
+  jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: JsDivergenceOptions & { reduction: 'none' }): Float32Array;
+  jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions): number;
+  jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions): number | Float32Array {
     return runJsDivergence(this.driver, planJsDivergence(p, q, classes, options));
   }
 

@@ -274,6 +274,19 @@ export function ownResident(driver: Driver, name: string, resident: Resident | n
 }
 
 /**
+ * Address of elements [a, b) of a float kernel input: where a resident buffer lies (no copy), else
+ * `values[a, b)` copied into the reserved `window`, which holds them until the next copy into it.
+ */
+export function stageInput(
+  driver: Driver, window: number, values: Float32Array | Uint8Array, resident: Resident | null, a: number, b: number,
+): number {
+  if (resident) return resident.ptr + a * 4;
+  // Uint8Array values become 0.0 / 1.0 ... 255.0 in the copy.
+  driver.f32(window, b - a).set(values.subarray(a, b));
+  return window;
+}
+
+/**
  * Imports the kernels may ask for. Release builds import nothing; the debug build's assertions call
  * env.abort, which reads AssemblyScript's UTF-16 strings (length in bytes just before the pointer).
  */

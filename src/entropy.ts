@@ -1,9 +1,9 @@
 // Entropy of distributions: validation shared with the float64 reference, and the WebAssembly runner.
 
-import type { Driver } from './driver.js';
+import { ownResident, stageInput, type Driver, type Resident } from './driver.js';
 import { chunkRows } from './api.js';
 import {
-  checkClasses, checkChoice, checkFloat32, checkOptionNames, checkProbabilities, checkUnit, describe, rowsOf,
+  checkClasses, checkChoice, checkFloat32OrResident, checkOptionNames, checkProbabilities, checkUnit, describe, rowsOf,
   type Unit,
 } from './validate.js';
 
@@ -27,7 +27,10 @@ const ENTROPY_OPTIONS = ['from', 'reduction', 'unit'] as const;
 
 /** A validated entropy call, the same for every backend. */
 export interface EntropyPlan {
+  /** p's values; for a resident p, a view valid only until memory grows. */
   input: Float32Array;
+  /** p's resident handle, when it is one. */
+  inputResident: Resident | null;
   rows: number;
   classes: number;
   fromLogits: boolean;
@@ -48,7 +51,7 @@ export function checkOptions(fn: string, options: unknown, known: readonly strin
 
 /** Validates an entropy call. */
 export function planEntropy(p: unknown, classes: unknown, options: unknown): EntropyPlan {
-  const input = checkFloat32('p', p);
+  const { array: input, resident: inputResident } = checkFloat32OrResident('p', p);
   const c = checkClasses(classes);
   const rows = rowsOf('p', input, c);
   const o = checkOptions('entropy', options, ENTROPY_OPTIONS);
@@ -56,7 +59,7 @@ export function planEntropy(p: unknown, classes: unknown, options: unknown): Ent
   const reduction = checkChoice<EntropyReduction>('options.reduction', o.reduction, ['none', 'mean', 'sum'], 'none');
   const unitScale = checkUnit('options.unit', o.unit);
   if (from === 'probs') checkProbabilities('p', input);
-  return { input, rows, classes: c, fromLogits: from === 'logits', reduction, unitScale };
+  return { input, inputResident, rows, classes: c, fromLogits: from === 'logits', reduction, unitScale };
 }
 
 /** Reduces per-row values (already in the unit) or their sum in nats, as the plan asks. */
@@ -66,17 +69,18 @@ export function reduceRows<A>(reduction: string, perRow: A | null, totalNats: nu
   return reduction === 'sum' ? total : total / denominator;
 }
 
-/** Runs entropy in WebAssembly, streaming row chunks through the driver's scratch window. */
+/** Runs entropy in WebAssembly: a resident p where it lies, else row chunks through the scratch window. */
 export function runEntropy(d: Driver, plan: EntropyPlan): number | Float32Array {
-  const { input, rows, classes } = plan;
+  const { rows, classes } = plan;
+  const inRes = ownResident(d, 'p', plan.inputResident);
   const none = plan.reduction === 'none';
   const out = none ? new Float32Array(rows) : null;
   const per = Math.min(chunkRows(classes), rows);
-  const [src, dst] = d.reserve(per * classes * 4, none ? per * 4 : 0);
+  const [window, dst] = d.reserve(inRes ? 0 : per * classes * 4, none ? per * 4 : 0);
   let total = 0;
   for (let r0 = 0; r0 < rows; r0 += per) {
     const n = Math.min(per, rows - r0);
-    d.f32(src, n * classes).set(input.subarray(r0 * classes, (r0 + n) * classes));
+    const src = stageInput(d, window, plan.input, inRes, r0 * classes, (r0 + n) * classes);
     total += d.kernels.entropy(src, n, classes, plan.fromLogits ? 1 : 0, none ? dst : 0, plan.unitScale);
     if (out) out.set(d.f32(dst, n), r0);
   }

@@ -1,11 +1,11 @@
 // Kullback-Leibler and Jensen-Shannon divergences: validation shared with the float64 reference, and
 // the WebAssembly runners.
 
-import type { Driver } from './driver.js';
+import { ownResident, Resident, stageInput, type Driver } from './driver.js';
 import { chunkRows, type LossAndGrad } from './api.js';
 import { checkOptions, reduceRows, type DistributionForm } from './entropy.js';
 import {
-  checkChoice, checkClasses, checkFloat32, checkNumberIn, checkOut, checkProbabilities, checkUnit, describe,
+  checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOut, checkProbabilities, checkUnit, describe,
   overlaps, rowsOf,
   type Unit,
 } from './validate.js';
@@ -35,8 +35,8 @@ export interface KlDivergenceOptions {
 
 /** Options of klDivergenceWithGrad. */
 export interface KlDivergenceGradOptions extends KlDivergenceOptions {
-  /** Float32Array of q.length to write the gradient into; may be q itself (in place). */
-  gradOut?: Float32Array;
+  /** Float32Array (or resident buffer) of q.length to write the gradient into; may be q itself (in place). */
+  gradOut?: Float32Array | Resident;
 }
 
 /** Options of jsDivergence. */
@@ -56,8 +56,13 @@ const REDUCTIONS = ['batchmean', 'sum', 'mean', 'none'] as const;
 
 /** A validated klDivergence call, the same for every backend. */
 export interface KlPlan {
+  /** p's and q's values; a resident's view is valid only until memory grows. */
   p: Float32Array;
   q: Float32Array;
+  /** The resident handles among p, q and options.gradOut. */
+  pResident: Resident | null;
+  qResident: Resident | null;
+  gradOutResident: Resident | null;
   rows: number;
   classes: number;
   from: KlInput;
@@ -75,8 +80,11 @@ export interface KlPlan {
 
 /** A validated jsDivergence call. */
 export interface JsPlan {
+  /** p's and q's values; a resident's view is valid only until memory grows. */
   p: Float32Array;
   q: Float32Array;
+  pResident: Resident | null;
+  qResident: Resident | null;
   rows: number;
   classes: number;
   fromLogits: boolean;
@@ -87,12 +95,12 @@ export interface JsPlan {
 
 /** p and q of the same [N, classes] shape. */
 function checkPair(p: unknown, q: unknown, classes: unknown) {
-  const a = checkFloat32('p', p);
-  const b = checkFloat32('q', q);
+  const { array: a, resident: pResident } = checkFloat32OrResident('p', p);
+  const { array: b, resident: qResident } = checkFloat32OrResident('q', q);
   const c = checkClasses(classes);
   const rows = rowsOf('p', a, c);
   if (b.length !== a.length) throw new RangeError(`q.length must equal p.length = ${a.length}, got ${b.length}`);
-  return { p: a, q: b, classes: c, rows };
+  return { p: a, q: b, pResident, qResident, classes: c, rows };
 }
 
 function denominatorOf(reduction: DivergenceReduction, rows: number, classes: number): number {
@@ -135,6 +143,7 @@ export function planKlDivergence(fn: string, p: unknown, q: unknown, classes: un
   return {
     ...pair, from, logTarget, epsilon: Math.fround(epsilon), reduction, unitScale, denominator,
     gradScale: unitScale / denominator, gradOut,
+    gradOutResident: withGrad && o.gradOut instanceof Resident ? o.gradOut : null,
   };
 }
 
@@ -157,46 +166,58 @@ export function planJsDivergence(p: unknown, q: unknown, classes: unknown, optio
 
 const FORM_CODE: Record<KlInput, number> = { probs: 0, logits: 1, logProbs: 2 };
 
-/** Runs klDivergence in WebAssembly; grad (when given) receives the gradient with respect to q. */
-export function runKlDivergence(d: Driver, plan: KlPlan, grad: Float32Array | null): LossAndGrad<number | Float32Array> {
-  const { p, q, rows, classes } = plan;
+/**
+ * Runs klDivergence in WebAssembly; with `withGrad`, the gradient with respect to q goes to a resident
+ * gradOut where it lies, else over the staged q (or a staging window, for a resident q) and out to
+ * options.gradOut or a new array. Resident p and q are read where they lie.
+ */
+export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): LossAndGrad<number | Float32Array> {
+  const { rows, classes } = plan;
+  const pRes = ownResident(d, 'p', plan.pResident), qRes = ownResident(d, 'q', plan.qResident);
+  const gRes = withGrad ? ownResident(d, 'options.gradOut', plan.gradOutResident) : null;
   const none = plan.reduction === 'none';
   const losses = none ? new Float32Array(rows) : null;
   const per = Math.min(chunkRows(classes), rows);
-  const [tPtr, qPtr, lPtr] = d.reserve(per * classes * 4, per * classes * 4, none ? per * 4 : 0);
+  const window = per * classes * 4;
+  const [pBuf, qBuf, lPtr, gBuf] = d.reserve(
+    pRes ? 0 : window, qRes ? 0 : window, none ? per * 4 : 0, withGrad && !gRes && qRes ? window : 0,
+  );
+  // Memory may have grown: views of resident arguments are taken again from here on.
+  const p = pRes ? pRes.array : plan.p, q = qRes ? qRes.array : plan.q;
+  const grad = withGrad && !gRes ? plan.gradOut ?? new Float32Array(q.length) : null;
   let total = 0;
   for (let r0 = 0; r0 < rows; r0 += per) {
     const n = Math.min(per, rows - r0);
     const a = r0 * classes, b = (r0 + n) * classes;
-    d.f32(tPtr, b - a).set(p.subarray(a, b));
-    d.f32(qPtr, b - a).set(q.subarray(a, b));
-    // The gradient is computed in place over the staged q.
+    const pPtr = stageInput(d, pBuf, p, pRes, a, b), qPtr = stageInput(d, qBuf, q, qRes, a, b);
+    const gPtr = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : qRes ? gBuf : qBuf;
     total += d.kernels.klDivergence(
-      tPtr, qPtr, n, classes, FORM_CODE[plan.from], plan.logTarget ? 1 : 0, plan.epsilon,
-      none ? lPtr : 0, grad ? qPtr : 0, plan.gradScale, plan.unitScale,
+      pPtr, qPtr, n, classes, FORM_CODE[plan.from], plan.logTarget ? 1 : 0, plan.epsilon,
+      none ? lPtr : 0, gPtr, plan.gradScale, plan.unitScale,
     );
     if (losses) losses.set(d.f32(lPtr, n), r0);
-    if (grad) grad.set(d.f32(qPtr, b - a), a);
+    if (grad) grad.set(d.f32(gPtr, b - a), a);
   }
   return {
     loss: reduceRows(plan.reduction, losses, total, plan.unitScale, plan.denominator),
-    grad: grad as Float32Array,
+    grad: gRes ? gRes.array : grad as Float32Array,
   };
 }
 
-/** Runs jsDivergence in WebAssembly. */
+/** Runs jsDivergence in WebAssembly; resident p and q are read where they lie. */
 export function runJsDivergence(d: Driver, plan: JsPlan): number | Float32Array {
-  const { p, q, rows, classes } = plan;
+  const { rows, classes } = plan;
+  const pRes = ownResident(d, 'p', plan.pResident), qRes = ownResident(d, 'q', plan.qResident);
   const none = plan.reduction === 'none';
   const losses = none ? new Float32Array(rows) : null;
   const per = Math.min(chunkRows(classes), rows);
-  const [pPtr, qPtr, lPtr] = d.reserve(per * classes * 4, per * classes * 4, none ? per * 4 : 0);
+  const [pBuf, qBuf, lPtr] = d.reserve(pRes ? 0 : per * classes * 4, qRes ? 0 : per * classes * 4, none ? per * 4 : 0);
+  const p = pRes ? pRes.array : plan.p, q = qRes ? qRes.array : plan.q;
   let total = 0;
   for (let r0 = 0; r0 < rows; r0 += per) {
     const n = Math.min(per, rows - r0);
     const a = r0 * classes, b = (r0 + n) * classes;
-    d.f32(pPtr, b - a).set(p.subarray(a, b));
-    d.f32(qPtr, b - a).set(q.subarray(a, b));
+    const pPtr = stageInput(d, pBuf, p, pRes, a, b), qPtr = stageInput(d, qBuf, q, qRes, a, b);
     total += d.kernels.jsDivergence(pPtr, qPtr, n, classes, plan.fromLogits ? 1 : 0, none ? lPtr : 0, plan.unitScale);
     if (losses) losses.set(d.f32(lPtr, n), r0);
   }

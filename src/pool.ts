@@ -14,7 +14,7 @@
 
 import { chunkRows, gatherRows, scatterRows, stageLabels, type LossAndGrad } from './api.js';
 import {
-  planBinaryCrossEntropy, reduceBinary, type BinaryCrossEntropyOptions, type BinaryTarget,
+  checkBinaryElements, planBinaryCrossEntropy, reduceBinary, type BinaryCrossEntropyOptions, type BinaryTarget,
 } from './binary_cross_entropy.js';
 import { featuresOf, type Features } from './builds.js';
 import { createSharedMemory, loadSharedDriver, ownResident, Resident, type Driver } from './driver.js';
@@ -548,57 +548,73 @@ export class XentropyPool {
 
   /**
    * Binary cross-entropy, as `xe.binaryCrossEntropy` (same arguments, options, results and errors),
-   * computed by the workers. The input and target are copied into the shared memory.
+   * computed by the workers. Resident buffers of this pool are read where they lie; plain arrays are
+   * copied into the shared memory.
    * @returns a Promise of a number, or of a Float32Array of element losses for reduction 'none'
    */
-  binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Promise<Float32Array>;
-  binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): Promise<number>;
-  async binaryCrossEntropy(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
+  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Promise<Float32Array>;
+  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<number>;
+  async binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
     this.#checkOpen();
-    return (await this.#binary(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false), false)).loss;
+    return (await this.#binary(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true), false)).loss;
   }
 
   /**
    * binaryCrossEntropy and its gradient, as `xe.binaryCrossEntropyWithGrad`, computed by the workers.
+   * options.gradOut may be a resident buffer of this pool (written where it lies) or a Float32Array.
    * Arguments, results and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Promise<LossAndGrad<Float32Array>>;
-  binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): Promise<LossAndGrad<number>>;
-  async binaryCrossEntropyWithGrad(input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions): Promise<LossAndGrad<number | Float32Array>> {
+  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Promise<LossAndGrad<Float32Array>>;
+  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<LossAndGrad<number>>;
+  async binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<LossAndGrad<number | Float32Array>> {
     this.#checkOpen();
-    return this.#binary(planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true), true);
+    return this.#binary(planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true), true);
   }
 
   async #binary(plan: ReturnType<typeof planBinaryCrossEntropy>, withGrad: boolean): Promise<LossAndGrad<number | Float32Array>> {
-    const { input, target, n, classes, weight, posWeight } = plan;
+    const { n, classes, weight, posWeight } = plan;
+    const inRes = this.#own('input', plan.inputResident), tRes = this.#own('target', plan.targetResident);
+    const gRes = withGrad ? this.#own('options.gradOut', plan.gradOutResident) : null;
     const none = plan.reduction === 'none';
+    const probs = plan.from === 'probs';
     const d = this.#driver;
     const staging = this.#staging();
     try {
       let total = 0;
       const losses = none ? new Float32Array(n) : null;
-      const grad = withGrad ? plan.gradOut ?? new Float32Array(n) : null;
+      const grad = withGrad && !gRes ? plan.gradOut ?? new Float32Array(n) : null;
       if (n > 0) {
-        const xPtr = staging.alloc(n * 4);
-        const tPtr = staging.alloc(n * 4);
+        const xPtr = inRes ? inRes.ptr : staging.alloc(n * 4);
+        const tPtr = tRes ? tRes.ptr : staging.alloc(n * 4);
         const wPtr = weight ? staging.alloc(classes * 4) : 0;
         const pwPtr = posWeight ? staging.alloc(classes * 4) : 0;
         const lPtr = none ? staging.alloc(n * 4) : 0;
+        // As runBinaryCrossEntropy: into a resident gradOut, else over the staged input.
+        const gPtr = !withGrad ? 0 : gRes ? gRes.ptr : inRes ? staging.alloc(n * 4) : xPtr;
+        // Views are taken after the allocations above, which may have grown the memory.
+        const input = inRes ? inRes.array : plan.input, target = tRes ? tRes.array : plan.target;
+        // The element checks, before any worker writes: the targets (and probabilities) are staged
+        // whole first and scanned where they lie, as resident ones are.
+        if (!tRes) d.f32(tPtr, n).set(target);
+        if (probs && !inRes) d.f32(xPtr, n).set(input);
+        if (d.kernels.firstOutside(tPtr, n, 0, 1) >= 0 || (probs && d.kernels.firstOutside(xPtr, n, 0, 1) >= 0)) {
+          checkBinaryElements(input, target, plan.from);
+          throw new Error('xentropy: the WebAssembly range scan and the JavaScript check disagree (please report this)');
+        }
         if (weight) d.f32(wPtr, classes).set(weight);
         if (posWeight) d.f32(pwPtr, classes).set(posWeight);
-        // As runBinaryCrossEntropy: the gradient overwrites the staged input.
-        const gPtr = withGrad ? xPtr : 0, lRow = lPtr ? 4 : 0, gRow = gPtr ? 4 : 0;
+        const lRow = lPtr ? 4 : 0, gRow = gPtr ? 4 : 0;
         const per = chunkRows(classes) * classes;
         let kernel: SumKernel, args: number[], strides: number[];
         let scratch: BlockJob['scratch'] = null;
         if (plan.focal) {
           kernel = 'binaryFocal';
           args = [
-            xPtr, tPtr, 0, classes, wPtr, plan.from === 'probs' ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
+            xPtr, tPtr, 0, classes, wPtr, probs ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
             plan.focal.gamma, plan.focal.alpha, lPtr, plan.unitScale, gPtr, plan.gradScale,
           ];
           strides = [4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, lRow, 0, gRow, 0];
-        } else if (plan.from === 'logits') {
+        } else if (!probs) {
           kernel = 'binaryCrossEntropyLogits';
           args = [xPtr, tPtr, 0, classes, wPtr, pwPtr, plan.smoothing, lPtr, plan.unitScale, gPtr, plan.gradScale, 0];
           strides = [4, 4, 0, 0, 0, 0, 0, lRow, 0, gRow, 0, 0];
@@ -609,23 +625,22 @@ export class XentropyPool {
           args = [xPtr, tPtr, 0, classes, wPtr, plan.lo, plan.hi, plan.smoothing, lPtr, plan.unitScale, gPtr, plan.gradScale];
           strides = [4, 4, 0, 0, 0, 0, 0, 0, lRow, 0, gRow, 0];
         }
+        const stageInput = !inRes && !probs;
         // Blocks of whole rows, as the one-thread path: an element's class is its index mod classes.
         total = await this.#execute(
           { kernel, args, strides, count: 2, rows: n, per, cap: null, scratch },
-          4,
+          stageInput || losses || grad ? 4 : 1,
           (a, b) => {
-            d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b));
-            // Uint8Array targets become 0.0 / 1.0 in the copy.
-            d.f32(tPtr + a * 4, b - a).set(target.subarray(a, b));
+            if (stageInput) d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b));
           },
           (a, b) => {
             if (losses) losses.set(d.f32(lPtr + a * 4, b - a), a);
-            if (grad) grad.set(d.f32(xPtr + a * 4, b - a), a);
+            if (grad) grad.set(d.f32(gPtr + a * 4, b - a), a);
           },
         );
       }
       const loss = reduceBinary(plan, total, losses!);
-      return { loss, grad: grad ?? undefined as unknown as Float32Array };
+      return { loss, grad: gRes ? gRes.array : grad ?? undefined as unknown as Float32Array };
     } finally {
       staging.release();
     }

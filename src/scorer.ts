@@ -7,11 +7,11 @@
 // shards: merging scorers fed disjoint shards gives the result of one scorer fed everything to within
 // a few units in the last place.
 
-import type { Driver } from './driver.js';
+import { ownResident, stageInput, type Driver, type Resident } from './driver.js';
 import type { Xentropy } from './api.js';
 import { chunkRows } from './api.js';
 import {
-  DEFAULT_EPSILON, checkAttached, checkChoice, checkClasses, checkFloat32, checkInt32, checkOpenInterval,
+  DEFAULT_EPSILON, checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkInt32, checkOpenInterval,
   checkOptionNames, checkPositiveInt, describe, rowsOf, type IndexTarget, type Unit,
 } from './validate.js';
 
@@ -159,7 +159,10 @@ function checkTopK(name: string, value: unknown): number[] {
 
 /** A validated update: the input, its rows, and labels as checked integers. */
 export interface ScorerUpdate {
+  /** The logits' values; for a resident input, a view valid only until memory grows. */
   input: Float32Array;
+  /** The logits' resident handle, when it is one. */
+  inputResident: Resident | null;
   rows: number;
   labels: IndexTarget;
   bytes: number | undefined;
@@ -167,7 +170,7 @@ export interface ScorerUpdate {
 
 /** Validates one update (shared with the reference). */
 export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: unknown, bytes: unknown): ScorerUpdate {
-  const z = checkFloat32('logits', input);
+  const { array: z, resident: inputResident } = checkFloat32OrResident('logits', input);
   const rows = rowsOf('logits', z, config.classes);
   if (!(labels instanceof Int32Array || labels instanceof Uint8Array || labels instanceof Uint16Array
     || labels instanceof Uint32Array || Array.isArray(labels))) {
@@ -199,7 +202,7 @@ export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: 
     if (typeof bytes !== 'number') throw new TypeError(`bytes must be a number, got ${describe(bytes)}`);
     if (!(bytes >= 0 && bytes < Infinity)) throw new RangeError(`bytes must be a finite number >= 0, got ${describe(bytes)}`);
   }
-  return { input: z, rows, labels: labels as IndexTarget, bytes };
+  return { input: z, inputResident, rows, labels: labels as IndexTarget, bytes };
 }
 
 /** Neumaier's compensated addition into pair[i] (sum) and comp[i] (compensation). */
@@ -385,24 +388,26 @@ export class Scorer {
 
   /**
    * Adds rows. Ignored rows (label == ignoreIndex) are skipped entirely.
-   * @param logits row-major [N, classes] Float32Array (probabilities or log-probabilities with `from`)
+   * @param logits row-major [N, classes] Float32Array or resident buffer (probabilities or
+   *   log-probabilities with `from`)
    * @param labels N class indices: Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]
    * @param bytes optional number of bytes the rows encode, for `bitsPerByte`
    * @returns this, for chaining
    * @throws TypeError / RangeError before anything is added, naming the argument and the value
    */
-  update(logits: Float32Array, labels: IndexTarget, bytes?: number): this {
+  update(logits: Float32Array | Resident, labels: IndexTarget, bytes?: number): this {
     const u = checkScorerUpdate(this.s, logits, labels, bytes);
     const s = this.s;
     const { classes } = s;
     const d = this.driver;
     const per = Math.min(chunkRows(classes), Math.max(1, u.rows));
-    const [zPtr, yPtr, outPtr, intPtr] = d.reserve(per * classes * 4, per * 4, per * 24, per * 8);
+    const inRes = ownResident(d, 'logits', u.inputResident);
+    const [zBuf, yPtr, outPtr, intPtr] = d.reserve(inRes ? 0 : per * classes * 4, per * 4, per * 24, per * 8);
     const from = FROM_CODE[s.from];
     let counted = 0;
     for (let r0 = 0; r0 < u.rows; r0 += per) {
       const n = Math.min(per, u.rows - r0);
-      d.f32(zPtr, n * classes).set(u.input.subarray(r0 * classes, (r0 + n) * classes));
+      const zPtr = stageInput(d, zBuf, u.input, inRes, r0 * classes, (r0 + n) * classes);
       const y = d.i32(yPtr, n);
       if (Array.isArray(u.labels)) for (let i = 0; i < n; i++) y[i] = u.labels[r0 + i];
       else y.set((u.labels as Int32Array).subarray(r0, r0 + n));

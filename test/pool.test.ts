@@ -208,8 +208,45 @@ describe('results bit-identical to one thread (SIMD build)', () => {
       const got = await pool3.binaryCrossEntropyWithGrad(input, target, options);
       expectSame(got.loss, one.loss, `${what} with gradient`);
       expectSame(got.grad, one.grad, `${what} gradient`);
+      // Resident input and target, read where they lie; a resident gradient, also in place.
+      const ri = pool3.tensor(input), rt = pool3.tensor(target), rg = pool3.alloc(n);
+      try {
+        expectSame(await pool3.binaryCrossEntropy(ri, rt, options), xe.binaryCrossEntropy(input, target, options), `${what}, resident`);
+        const resident = await pool3.binaryCrossEntropyWithGrad(ri, rt, { ...options, gradOut: rg });
+        expectSame(resident.loss, one.loss, `${what}, resident with gradient`);
+        expectSame(rg.array, one.grad, `${what}, resident gradOut`);
+        expectSame((await pool3.binaryCrossEntropyWithGrad(ri, target, options)).grad, one.grad, `${what}, resident input`);
+        await pool3.binaryCrossEntropyWithGrad(ri, rt, { ...options, gradOut: ri });
+        expectSame(ri.array, one.grad, `${what}, in place`);
+      } finally {
+        ri.free(); rt.free(); rg.free();
+      }
     }
     await expect(pool3.binaryCrossEntropy(x, t.subarray(1))).rejects.toThrow(RangeError);
+  });
+
+  it('refuses a bad binary target or probability with the one-thread message, writing nothing', async () => {
+    const n = 150_001;
+    const x = normal(n, 3, 46), t = uniform(n, 47), p = uniform(n, 48);
+    const badT = t.slice(); badT[140_000] = NaN;
+    const badP = p.slice(); badP[90_000] = 1.5;
+    for (const [input, target, from] of [[x, badT, 'logits'], [badP, t, 'probs']] as const) {
+      let message = '';
+      try { xe.binaryCrossEntropy(input, target, { from }); } catch (error) { message = (error as Error).message; }
+      expect(message).toMatch(/is not (in|a probability in) \[0, 1\]/);
+      const gradOut = new Float32Array(n).fill(3);
+      await expect(pool3.binaryCrossEntropyWithGrad(input, target, { from, gradOut })).rejects.toThrow(new RangeError(message));
+      expect(gradOut.every((v) => v === 3), 'gradOut untouched').toBe(true);
+      const ri = pool3.tensor(input), rt = pool3.tensor(target), rg = pool3.tensor(gradOut);
+      try {
+        await expect(pool3.binaryCrossEntropyWithGrad(ri, rt, { from, gradOut: rg })).rejects.toThrow(new RangeError(message));
+        expect(rg.array.every((v) => v === 3), 'resident gradOut untouched').toBe(true);
+      } finally {
+        ri.free(); rt.free(); rg.free();
+      }
+    }
+    // The pool is unharmed.
+    expectSame(await pool3.binaryCrossEntropy(x, t), xe.binaryCrossEntropy(x, t), 'after the refusals');
   });
 });
 

@@ -77,6 +77,42 @@ describe('resident buffers', () => {
     }
   });
 
+  it('are read where they lie by entropy, KL (gradOut too), JS and the scorer: results identical', async () => {
+    const xe = await init();
+    const C = 100, N = 1500; // several streamed chunks of 655 rows
+    const zp = normal(N * C, 2, 3), zq = normal(N * C, 2, 4);
+    const p = xe.softmax(zp, C), q = xe.softmax(zq, C), y = labels(N, C, 5);
+    const [rp, rq, rzq] = [xe.tensor(p), xe.tensor(q), xe.tensor(zq)];
+    const same = (a: number | Float32Array, b: number | Float32Array) =>
+      expect(typeof a === 'number' ? a : Array.from(a)).toEqual(typeof b === 'number' ? b : Array.from(b));
+    same(xe.entropy(rp, C), xe.entropy(p, C));
+    same(xe.entropy(rzq, C, { from: 'logits', reduction: 'mean' }), xe.entropy(zq, C, { from: 'logits', reduction: 'mean' }));
+    same(xe.jsDivergence(rp, rq, C), xe.jsDivergence(p, q, C));
+    same(xe.jsDivergence(rp, q, C, { reduction: 'none' }), xe.jsDivergence(p, q, C, { reduction: 'none' }));
+    same(xe.klDivergence(rp, rq, C), xe.klDivergence(p, q, C));
+    for (const o of [{}, { from: 'logits' as const }]) {
+      const qIn = o.from ? zq : q, rqIn = o.from ? rzq : rq;
+      const plain = xe.klDivergenceWithGrad(p, qIn, C, o);
+      const g = xe.alloc(N * C);
+      const r = xe.klDivergenceWithGrad(rp, rqIn, C, { ...o, gradOut: g });
+      same(r.loss, plain.loss);
+      same(g.array, plain.grad);
+      same(xe.klDivergenceWithGrad(p, rqIn, C, o).grad, plain.grad); // resident q, plain gradient
+      const copy = xe.tensor(qIn);
+      same(xe.klDivergenceWithGrad(rp, copy, C, { ...o, gradOut: copy }).loss, plain.loss); // in place
+      same(copy.array, plain.grad);
+      copy.free(); g.free();
+    }
+    const a = xe.scorer({ classes: C }).update(rzq, y).result();
+    const b = xe.scorer({ classes: C }).update(zq, y).result();
+    expect(a).toEqual(b);
+    const other = await init();
+    expect(() => other.entropy(rp, C)).toThrow(/^p is a resident buffer of another xentropy instance$/);
+    expect(() => other.klDivergence(p, rq, C)).toThrow(/^q is a resident buffer of another xentropy instance$/);
+    expect(() => other.scorer({ classes: C }).update(rzq, y)).toThrow(/^logits is a resident buffer of another xentropy instance$/);
+    rp.free(); rq.free(); rzq.free();
+  });
+
   it('reuse freed memory, so alloc / free cycles do not grow it', async () => {
     const xe = await init();
     const keep = xe.alloc(10);
