@@ -104,10 +104,13 @@ const CONTENDERS = [
       },
     },
     binary: {
-      loss: (w) => residentBinary(() => xe.binaryCrossEntropy(resident(w).logits, w.targets, { from: 'logits' })),
+      loss: (w) => residentBinary(() => {
+        const r = resident(w);
+        return xe.binaryCrossEntropy(r.logits, r.targets, { from: 'logits' });
+      }),
       grad: (w) => residentBinary(() => {
         const r = resident(w);
-        return xe.binaryCrossEntropyWithGrad(r.logits, w.targets, { from: 'logits', gradOut: r.grad }).loss;
+        return xe.binaryCrossEntropyWithGrad(r.logits, r.targets, { from: 'logits', gradOut: r.grad }).loss;
       }),
     },
     // For the checked call: the gradient to compare is the resident one.
@@ -126,8 +129,8 @@ const CONTENDERS = [
     },
   },
   {
-    // The relaxed-SIMD (FMA) build, where this Node validates it: resident buffers for softmax, as
-    // *xentropy resident*; plain arrays for W4, as *xentropy copying*.
+    // The relaxed-SIMD (FMA) build, where this Node validates it, on resident buffers as *xentropy
+    // resident*.
     name: NAMES.relaxed,
     options: FAST,
     setup: async () => (xeRelaxed ? undefined
@@ -140,8 +143,14 @@ const CONTENDERS = [
       },
     },
     binary: {
-      loss: (w) => xeRelaxed.binaryCrossEntropy(w.logits, w.targets, { from: 'logits' }),
-      grad: (w, grad) => xeRelaxed.binaryCrossEntropyWithGrad(w.logits, w.targets, { from: 'logits', gradOut: grad }).loss,
+      loss: (w) => {
+        const r = resident(w, xeRelaxed, 'relaxedResident');
+        return xeRelaxed.binaryCrossEntropy(r.logits, r.targets, { from: 'logits' });
+      },
+      grad: (w) => {
+        const r = resident(w, xeRelaxed, 'relaxedResident');
+        return xeRelaxed.binaryCrossEntropyWithGrad(r.logits, r.targets, { from: 'logits', gradOut: r.grad }).loss;
+      },
     },
     after: (w, grad) => {
       if (w.relaxedResident) grad.set(w.relaxedResident.grad.array);
@@ -176,9 +185,9 @@ const CONTENDERS = [
 
 /**
  * The worker pool of issue #4: `createPool({ threads })` from dist/index.js, whose methods return
- * promises. Softmax cells use the pool's own resident buffers (pool.tensor / pool.alloc), like
- * *xentropy resident*, so the ratio of the two is the speed-up of threads alone; W4 takes plain
- * arrays, as the pool's binaryCrossEntropy does. A build without createPool skips it, in every row.
+ * promises. Every cell uses the pool's own resident buffers (pool.tensor / pool.alloc), like
+ * *xentropy resident*, so the ratio of the two is the speed-up of threads alone. A build without
+ * createPool skips it, in every row.
  */
 function poolContender() {
   let pool = null;
@@ -201,8 +210,14 @@ function poolContender() {
       },
     },
     binary: {
-      loss: (w) => pool.binaryCrossEntropy(w.logits, w.targets, { from: 'logits' }),
-      grad: async (w, grad) => (await pool.binaryCrossEntropyWithGrad(w.logits, w.targets, { from: 'logits', gradOut: grad })).loss,
+      loss: (w) => {
+        const r = resident(w, pool, 'poolResident');
+        return pool.binaryCrossEntropy(r.logits, r.targets, { from: 'logits' });
+      },
+      grad: async (w) => {
+        const r = resident(w, pool, 'poolResident');
+        return (await pool.binaryCrossEntropyWithGrad(r.logits, r.targets, { from: 'logits', gradOut: r.grad })).loss;
+      },
     },
     after: (w, grad) => {
       if (w.poolResident) grad.set(w.poolResident.grad.array);
@@ -212,11 +227,13 @@ function poolContender() {
 }
 
 /**
- * The workload's logits and a gradient buffer as resident buffers of `owner` (the instance or the
- * pool), made once per workload and kept under w[key] until the workload ends.
+ * The workload's logits (and W4's targets) and a gradient buffer as resident buffers of `owner` (the
+ * instance or the pool), made once per workload and kept under w[key] until the workload ends.
  */
 function resident(w, owner = xe, key = 'resident') {
-  w[key] ??= { logits: owner.tensor(w.logits), grad: owner.alloc(w.logits.length) };
+  w[key] ??= {
+    logits: owner.tensor(w.logits), targets: w.targets ? owner.tensor(w.targets) : null, grad: owner.alloc(w.logits.length),
+  };
   return w[key];
 }
 
@@ -230,6 +247,24 @@ function residentBinary(call) {
     }
     throw error;
   }
+}
+
+/**
+ * The plain loop's W1 (a) speed on the quiet 2026-11-23 run whose figures the issue's absolute
+ * targets (G el/s) were checked against: this VM's speed varies from day to day (its vector units
+ * are shared), while ratios within one run do not move with it.
+ */
+const PLAIN_W1_REFERENCE_RUN = 0.101;
+
+/** A paragraph saying how fast this run's machine was, by the plain loop, against the reference run. */
+function machineSpeed(results) {
+  const cell = results.find((r) => r.workload === 'W1' && r.op === 'loss' && r.contender === NAMES.plain && r.status === 'ok');
+  if (!cell) return 'Machine speed: not measured (the plain loop did not run on W1).';
+  const sorted = [...cell.sampleMs].sort((a, b) => a - b);
+  const rate = cell.elements / (sorted[sorted.length >> 1] * 1e6);
+  return `Machine speed: the plain JS loop ran W1 (a) at ${rate.toFixed(3)} G el/s in this run, against ${PLAIN_W1_REFERENCE_RUN} `
+    + `on the quiet run of 2026-11-23 that the absolute targets were read from: this machine ran at `
+    + `${(rate / PLAIN_W1_REFERENCE_RUN).toFixed(2)}× that speed. The ratios (× the plain loop, × the peers) do not depend on it.`;
 }
 
 /** Largest |a[i] - b[i]|; NaN anywhere makes it NaN, so a broken result cannot look accurate. */
@@ -338,8 +373,9 @@ for (const workload of WORKLOADS.filter((w) => !ONLY_WORKLOADS || ONLY_WORKLOADS
       }
     }
   }
-  for (const buffers of [w.resident, w.poolResident]) {
+  for (const buffers of [w.resident, w.relaxedResident, w.poolResident]) {
     buffers?.logits.free();
+    buffers?.targets?.free();
     buffers?.grad.free();
   }
   console.error(`bench: ${base.label} done in ${((performance.now() - started) / 1e3).toFixed(1)} s`);
@@ -352,6 +388,8 @@ const loadAtEnd = os.loadavg()[0];
 const machine = machineInfo(REPO);
 const tables = [
   '## Targets of issue #4',
+  '',
+  machineSpeed(results),
   '',
   targetsTable(results, initTimes, NAMES),
   '',
@@ -392,13 +430,14 @@ every call starts from the arrays a user holds and ends with the loss as a JS nu
 gradient as float32 in a buffer the caller allocated before timing):
 - *${NAMES.resident}*: \`xe.crossEntropy\` / \`crossEntropyWithGrad\` (W4: \`binaryCrossEntropy\` /
   \`binaryCrossEntropyWithGrad\`, \`from: 'logits'\`) on resident buffers made once per workload
-  (\`xe.tensor\` logits, \`xe.alloc\` gradient): argument checks and the copy of the labels (W4: the
-  targets) are timed, the logits are read and the gradient written in place.
+  (\`xe.tensor\` logits, and W4's targets; \`xe.alloc\` gradient): argument checks (W4: the scan of
+  the targets) and the copy of the labels are timed, the logits are read and the gradient written in
+  place.
 - *${NAMES.copying}*: the same functions on plain Float32Arrays: argument checks, the copy of the
   logits into wasm memory through the fixed window and of the gradient out into the caller's array.
 - *${NAMES.pool}*: the worker pool of issue #4 (\`createPool({ threads: ${POOL_THREADS} })\`), rows split across
-  workers over one shared memory; softmax on the pool's resident buffers (\`pool.tensor\` /
-  \`pool.alloc\`) as *${NAMES.resident}*, W4 on plain arrays; each call awaits the pool's promise.
+  workers over one shared memory, on the pool's resident buffers (\`pool.tensor\` / \`pool.alloc\`) as
+  *${NAMES.resident}*; each call awaits the pool's promise.
 - *${NAMES.plain}* (bench/plain.js): a hand-written loop over the Float32Array with float64 (JS number)
   accumulators. Softmax: two passes per row (max, then sum of exp; loss = lse − z_y), in (b) also
   writing (softmax − onehot) / N. W4: the stable softplus form max(x, 0) − x·t + log1p(exp(−|x|)), in
