@@ -19,7 +19,7 @@
 // Callers then see rowShift = lse and rowSum = 1, which makes exp(z - shift) / sum reproduce
 // PyTorch's softmax of such rows (NaN where inf - inf occurs).
 
-import { expK, expNeg4k, expNegInline } from './exp';
+import { expNeg4, expNegInline } from './exp';
 
 /** Floats per block: 8 KiB, so the second sweep over a block hits L1. A multiple of 16. */
 // @ts-ignore: decorator
@@ -90,16 +90,12 @@ let blockCoefSum: f64 = 0;
     // 1.0 would round every small term added after it to 2^-24, which is the whole loss of a confident
     // row. The count is added in f64 below.
     let n0 = i32x4.splat(0), n1 = n0;
-    // The exponential's constants as locals, loaded once per block (see exp.ts).
-    const ek0 = expK(0), ek1 = expK(1), ek2 = expK(2), ek3 = expK(3), ek4 = expK(4);
-    const ek5 = expK(5), ek6 = expK(6), ek7 = expK(7), ek8 = expK(8), ek9 = expK(9);
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
       const x0 = f32x4.sub(v128.load(p + o), sh);
       const x1 = f32x4.sub(v128.load(p + o, 16), sh);
       const at0 = f32x4.eq(x0, zero), at1 = f32x4.eq(x1, zero);
-      const e0 = expNeg4k(x0, ek0, ek1, ek2, ek3, ek4, ek5, ek6, ek7, ek8, ek9);
-      const e1 = expNeg4k(x1, ek0, ek1, ek2, ek3, ek4, ek5, ek6, ek7, ek8, ek9);
+      const e0 = expNeg4(x0), e1 = expNeg4(x1);
       if (keep) {
         v128.store(dst + o, e0);
         v128.store(dst + o, e1, 16);
@@ -129,7 +125,7 @@ let blockCoefSum: f64 = 0;
       const o = <usize>i << 2;
       const x0 = f32x4.sub(v128.load(p + o), sh);
       const at0 = f32x4.eq(x0, zero);
-      const e0 = expNeg4k(x0, ek0, ek1, ek2, ek3, ek4, ek5, ek6, ek7, ek8, ek9);
+      const e0 = expNeg4(x0);
       if (keep) v128.store(dst + o, e0);
       s0 = f32x4.add(s0, v128.andnot(e0, at0));
       n0 = i32x4.sub(n0, at0);
@@ -293,11 +289,9 @@ function nonFiniteDot(
   if (ASC_FEATURE_SIMD) {
     const sh = f32x4.splat(shift), k4 = f32x4.splat(k), g4 = f32x4.splat(g);
     const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
-    const ek0 = expK(0), ek1 = expK(1), ek2 = expK(2), ek3 = expK(3), ek4 = expK(4);
-    const ek5 = expK(5), ek6 = expK(6), ek7 = expK(7), ek8 = expK(8), ek9 = expK(9);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      const e = stored ? v128.load(dst + o) : expNeg4k(f32x4.sub(v128.load(p + o), sh), ek0, ek1, ek2, ek3, ek4, ek5, ek6, ek7, ek8, ek9);
+      const e = stored ? v128.load(dst + o) : expNeg4(f32x4.sub(v128.load(p + o), sh));
       let y = f32x4.mul(k4, e);
       if (withCoef) {
         let c = g4;

@@ -49,7 +49,7 @@ export interface BinaryCrossEntropyOptions {
 const BCE_OPTIONS = ['classes', 'from', 'weight', 'posWeight', 'labelSmoothing', 'epsilon', 'reduction', 'unit', 'focal'] as const;
 const BCE_GRAD_OPTIONS = [...BCE_OPTIONS, 'gradOut'] as const;
 
-/** A validated binary cross-entropy call, the same for every backend. */
+/** @internal A validated binary cross-entropy call, the same for every backend. */
 export interface BinaryCrossEntropyPlan {
   /** The input's values; for a resident input, a view valid only until memory grows. */
   input: Float32Array;
@@ -88,6 +88,7 @@ export interface BinaryCrossEntropyPlan {
 }
 
 /**
+ * @internal
  * Validates a binary cross-entropy call; `withGrad` admits the gradOut option. With
  * `deferElementChecks`, every check but the per-element ranges runs here, and the plan says the runner
  * owes those (the float64 reference and the pool check here; one-thread WebAssembly scans them faster).
@@ -186,6 +187,7 @@ export function planBinaryCrossEntropy(
 }
 
 /**
+ * @internal
  * The per-element checks: every target in [0, 1], and with from 'probs' every input too (NaN is
  * neither). Targets are checked first; the error names the first offending element.
  * @throws RangeError naming the element and its value
@@ -205,7 +207,17 @@ export function checkBinaryElements(input: Float32Array, target: BinaryTarget, f
   }
 }
 
-/** The reduced loss from the sum of element losses (in nats) and the per-element losses. */
+/**
+ * @internal
+ * Throws the element check's RangeError after a range scan found an element outside [0, 1]: the
+ * JavaScript check names the first one, as on every backend.
+ */
+export function refuseBinaryElements(input: Float32Array, target: BinaryTarget, from: BinaryInputForm): never {
+  checkBinaryElements(input, target, from);
+  throw new Error('xentropy: the WebAssembly range scan and the JavaScript check disagree (please report this)');
+}
+
+/** @internal The reduced loss from the sum of element losses (in nats) and the per-element losses. */
 export function reduceBinary<A>(plan: BinaryCrossEntropyPlan, total: number, losses: A): number | A {
   if (plan.reduction === 'none') return losses;
   // An empty 'mean' is 0 / 0 = NaN, as PyTorch.
@@ -213,6 +225,7 @@ export function reduceBinary<A>(plan: BinaryCrossEntropyPlan, total: number, los
 }
 
 /**
+ * @internal
  * Runs a plan on the kernels. Resident input, target and gradient are used where they lie; plain
  * arrays are staged through the scratch window in chunks (reserved once), the gradient computed in
  * place over a staged input. Returns the reduced loss, or per-element losses for 'none', and the
@@ -250,10 +263,7 @@ export function runBinaryCrossEntropy(
   const probs = plan.from === 'probs';
   const pending = plan.elementChecksPending;
   const outside = (ptr: number, m: number): boolean => k.firstOutside(ptr, m, 0, 1) >= 0;
-  const refuse = (): never => {
-    checkBinaryElements(input, target, plan.from);
-    throw new Error('xentropy: the WebAssembly range scan and the JavaScript check disagree (please report this)');
-  };
+  const refuse = (): never => refuseBinaryElements(input, target, plan.from);
   if (pending && ((tRes && outside(tRes.ptr, n)) || (probs && inRes && outside(inRes.ptr, n)))) refuse();
   const scanStaged = pending && (!tRes || (probs && !inRes));
   // Chunks of the caller's gradOut are written as the loop goes, so staged elements are scanned first.

@@ -263,6 +263,7 @@ export class Resident {
 }
 
 /**
+ * @internal
  * A resident argument checked to live in `driver`'s memory (a handle is an address in one memory only).
  * @throws TypeError naming the argument when it belongs to another instance; `hint` is appended
  */
@@ -274,6 +275,7 @@ export function ownResident(driver: Driver, name: string, resident: Resident | n
 }
 
 /**
+ * @internal
  * Address of elements [a, b) of a float kernel input: where a resident buffer lies (no copy), else
  * `values[a, b)` copied into the reserved `window`, which holds them until the next copy into it.
  */

@@ -25,7 +25,7 @@ export interface EntropyOptions {
 
 const ENTROPY_OPTIONS = ['from', 'reduction', 'unit'] as const;
 
-/** A validated entropy call, the same for every backend. */
+/** @internal A validated entropy call, the same for every backend. */
 export interface EntropyPlan {
   /** p's values; for a resident p, a view valid only until memory grows. */
   input: Float32Array;
@@ -39,7 +39,7 @@ export interface EntropyPlan {
   unitScale: number;
 }
 
-/** Checks an optional options argument: undefined or a plain object with only known keys. */
+/** @internal Checks an optional options argument: undefined or a plain object with only known keys. */
 export function checkOptions(fn: string, options: unknown, known: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -49,7 +49,7 @@ export function checkOptions(fn: string, options: unknown, known: readonly strin
   return options as Record<string, unknown>;
 }
 
-/** Validates an entropy call. */
+/** @internal Validates an entropy call. */
 export function planEntropy(p: unknown, classes: unknown, options: unknown): EntropyPlan {
   const { array: input, resident: inputResident } = checkFloat32OrResident('p', p);
   const c = checkClasses(classes);
@@ -62,14 +62,14 @@ export function planEntropy(p: unknown, classes: unknown, options: unknown): Ent
   return { input, inputResident, rows, classes: c, fromLogits: from === 'logits', reduction, unitScale };
 }
 
-/** Reduces per-row values (already in the unit) or their sum in nats, as the plan asks. */
+/** @internal Reduces per-row values (already in the unit) or their sum in nats, as the plan asks. */
 export function reduceRows<A>(reduction: string, perRow: A | null, totalNats: number, unitScale: number, denominator: number): number | A {
   if (reduction === 'none') return perRow as A;
   const total = totalNats * unitScale;
   return reduction === 'sum' ? total : total / denominator;
 }
 
-/** Runs entropy in WebAssembly: a resident p where it lies, else row chunks through the scratch window. */
+/** @internal Runs entropy in WebAssembly: a resident p where it lies, else row chunks through the scratch window. */
 export function runEntropy(d: Driver, plan: EntropyPlan): number | Float32Array {
   const { rows, classes } = plan;
   const inRes = ownResident(d, 'p', plan.inputResident);

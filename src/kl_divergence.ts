@@ -54,7 +54,7 @@ const KL_GRAD_OPTIONS = [...KL_OPTIONS, 'gradOut'] as const;
 const JS_OPTIONS = ['from', 'reduction', 'unit'] as const;
 const REDUCTIONS = ['batchmean', 'sum', 'mean', 'none'] as const;
 
-/** A validated klDivergence call, the same for every backend. */
+/** @internal A validated klDivergence call, the same for every backend. */
 export interface KlPlan {
   /** p's and q's values; a resident's view is valid only until memory grows. */
   p: Float32Array;
@@ -78,7 +78,7 @@ export interface KlPlan {
   gradOut: Float32Array | undefined;
 }
 
-/** A validated jsDivergence call. */
+/** @internal A validated jsDivergence call. */
 export interface JsPlan {
   /** p's and q's values; a resident's view is valid only until memory grows. */
   p: Float32Array;
@@ -107,7 +107,7 @@ function denominatorOf(reduction: DivergenceReduction, rows: number, classes: nu
   return reduction === 'batchmean' ? rows : reduction === 'mean' ? rows * classes : 1;
 }
 
-/** Validates a klDivergence call; `withGrad` admits the gradOut option. */
+/** @internal Validates a klDivergence call; `withGrad` admits the gradOut option. */
 export function planKlDivergence(fn: string, p: unknown, q: unknown, classes: unknown, options: unknown, withGrad: boolean): KlPlan {
   const pair = checkPair(p, q, classes);
   const o = checkOptions(fn, options, withGrad ? KL_GRAD_OPTIONS : KL_OPTIONS);
@@ -147,7 +147,7 @@ export function planKlDivergence(fn: string, p: unknown, q: unknown, classes: un
   };
 }
 
-/** Validates a jsDivergence call. */
+/** @internal Validates a jsDivergence call. */
 export function planJsDivergence(p: unknown, q: unknown, classes: unknown, options: unknown): JsPlan {
   const pair = checkPair(p, q, classes);
   const o = checkOptions('jsDivergence', options, JS_OPTIONS);
@@ -167,6 +167,7 @@ export function planJsDivergence(p: unknown, q: unknown, classes: unknown, optio
 const FORM_CODE: Record<KlInput, number> = { probs: 0, logits: 1, logProbs: 2 };
 
 /**
+ * @internal
  * Runs klDivergence in WebAssembly; with `withGrad`, the gradient with respect to q goes to a resident
  * gradOut where it lies, else over the staged q (or a staging window, for a resident q) and out to
  * options.gradOut or a new array. Resident p and q are read where they lie.
@@ -204,7 +205,7 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
   };
 }
 
-/** Runs jsDivergence in WebAssembly; resident p and q are read where they lie. */
+/** @internal Runs jsDivergence in WebAssembly; resident p and q are read where they lie. */
 export function runJsDivergence(d: Driver, plan: JsPlan): number | Float32Array {
   const { rows, classes } = plan;
   const pRes = ownResident(d, 'p', plan.pResident), qRes = ownResident(d, 'q', plan.qResident);

@@ -14,7 +14,7 @@
 
 import { chunkRows, gatherRows, scatterRows, stageLabels, type LossAndGrad } from './api.js';
 import {
-  checkBinaryElements, planBinaryCrossEntropy, reduceBinary, type BinaryCrossEntropyOptions, type BinaryTarget,
+  planBinaryCrossEntropy, reduceBinary, refuseBinaryElements, type BinaryCrossEntropyOptions, type BinaryTarget,
 } from './binary_cross_entropy.js';
 import { featuresOf, type Features } from './builds.js';
 import { createSharedMemory, loadSharedDriver, ownResident, Resident, type Driver } from './driver.js';
@@ -598,8 +598,7 @@ export class XentropyPool {
         if (!tRes) d.f32(tPtr, n).set(target);
         if (probs && !inRes) d.f32(xPtr, n).set(input);
         if (d.kernels.firstOutside(tPtr, n, 0, 1) >= 0 || (probs && d.kernels.firstOutside(xPtr, n, 0, 1) >= 0)) {
-          checkBinaryElements(input, target, plan.from);
-          throw new Error('xentropy: the WebAssembly range scan and the JavaScript check disagree (please report this)');
+          refuseBinaryElements(input, target, plan.from);
         }
         if (weight) d.f32(wPtr, classes).set(weight);
         if (posWeight) d.f32(pwPtr, classes).set(posWeight);
