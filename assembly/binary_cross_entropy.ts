@@ -254,11 +254,13 @@ export function binaryCrossEntropyLogits(
   if (cols == 1 || (weight == 0 && posWeight == 0)) {
     // One span: the weights are one scalar each (cols == 1) or absent.
     const wS: f32 = weight ? load<f32>(weight) : 1;
-    const grad = gradOut != 0;
     if (posWeight) {
-      logitsSpan(input, target, n, 0, 0, wS, load<f32>(posWeight), false, false, true, lambda, mu, lossOut, lossScale, gradOut, gradScale, grad, scratch);
+      const pwS = load<f32>(posWeight);
+      if (gradOut) logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, lambda, mu, lossOut, lossScale, gradOut, gradScale, true, scratch);
+      else logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, lambda, mu, lossOut, lossScale, 0, 0, false, scratch);
     } else {
-      logitsSpan(input, target, n, 0, 0, wS, 1, false, false, false, lambda, mu, lossOut, lossScale, gradOut, gradScale, grad, scratch);
+      if (gradOut) logitsSpan(input, target, n, 0, 0, wS, 1, false, false, false, lambda, mu, lossOut, lossScale, gradOut, gradScale, true, scratch);
+      else logitsSpan(input, target, n, 0, 0, wS, 1, false, false, false, lambda, mu, lossOut, lossScale, 0, 0, false, scratch);
     }
     return spanSum;
   }
