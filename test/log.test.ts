@@ -17,21 +17,36 @@ function ulp(x: number): number {
   return 2 ** (Math.max(Math.floor(Math.log2(Math.abs(x))), -126) - 23);
 }
 
-/** Worst error of logArray over float32 bit patterns first..last stepping by `step`. */
-function sweep(first: number, last: number, step: number) {
+/**
+ * Calls visit(xs, ys) for chunks of the float32 values whose bit patterns run first..last by `step`,
+ * with ys = kernel(xs); returns how many values there were.
+ */
+function sweepPatterns(
+  first: number, last: number, step: number, kernel: (xs: Float32Array) => Float32Array,
+  visit: (xs: Float32Array, ys: Float32Array) => void,
+): number {
   const bits = new Uint32Array(1);
   const asFloat = new Float32Array(bits.buffer);
   const chunk = 1 << 20;
   const xs = new Float32Array(chunk);
-  let worstUlp = 0, worstAbs = 0, count = 0, at = 0;
+  let count = 0;
   for (let b = first; b <= last; ) {
     let n = 0;
     for (; n < chunk && b <= last; n++, b += step) {
       bits[0] = b;
       xs[n] = asFloat[0];
     }
-    const ys = logOf(xs.subarray(0, n));
-    for (let i = 0; i < n; i++) {
+    visit(xs.subarray(0, n), kernel(xs.subarray(0, n)));
+    count += n;
+  }
+  return count;
+}
+
+/** Worst error of logArray over float32 bit patterns first..last stepping by `step`. */
+function sweep(first: number, last: number, step: number) {
+  let worstUlp = 0, worstAbs = 0, at = 0;
+  const count = sweepPatterns(first, last, step, logOf, (xs, ys) => {
+    for (let i = 0; i < xs.length; i++) {
       const exact = Math.log(xs[i]);
       const err = Math.abs(ys[i] - exact);
       if (Math.abs(xs[i] - 1) > 0.25) {
@@ -41,8 +56,7 @@ function sweep(first: number, last: number, step: number) {
         worstAbs = Math.max(worstAbs, err);
       }
     }
-    count += n;
-  }
+  });
   return { worstUlp, worstAbs, count, at };
 }
 
@@ -90,26 +104,15 @@ function log1pUnitOf(es: Float32Array): Float32Array {
 
 /** Worst error of log1pUnitArray, in ulps of the exact log(1 + e), over bit patterns first..last by step. */
 function sweepLog1p(first: number, last: number, step: number) {
-  const bits = new Uint32Array(1);
-  const asFloat = new Float32Array(bits.buffer);
-  const chunk = 1 << 20;
-  const es = new Float32Array(chunk);
-  let worstUlp = 0, count = 0, at = 0, bias = 0;
-  for (let b = first; b <= last; ) {
-    let n = 0;
-    for (; n < chunk && b <= last; n++, b += step) {
-      bits[0] = b;
-      es[n] = asFloat[0];
-    }
-    const ys = log1pUnitOf(es.subarray(0, n));
-    for (let i = 0; i < n; i++) {
+  let worstUlp = 0, at = 0, bias = 0;
+  const count = sweepPatterns(first, last, step, log1pUnitOf, (es, ys) => {
+    for (let i = 0; i < es.length; i++) {
       const exact = Math.log1p(es[i]);
       const u = Math.abs(ys[i] - exact) / ulp(exact);
       if (u > worstUlp) { worstUlp = u; at = es[i]; }
       bias += (ys[i] - exact) / exact;
     }
-    count += n;
-  }
+  });
   return { worstUlp, count, at, meanRelative: bias / count };
 }
 
