@@ -267,8 +267,8 @@ export class Xentropy {
    * log s + sum_c e_c (m - z_c) / s (m the row maximum, e_c = exp(z_c - m), s = sum_c e_c); a row whose
    * log-sum-exp is not finite gives NaN.
    *
-   * @param p row-major [N, classes] Float32Array (or resident buffer): probabilities in [0, 1] (rows are not required to
-   *   sum to 1), or logits with from 'logits'
+   * @param p row-major [N, classes] Float32Array (or resident buffer): probabilities in [0, 1] (rows
+   *   are not required to sum to 1), or logits with from 'logits'
    * @param classes C, a positive integer dividing p.length
    * @param options from ('probs' | 'logits', default 'probs'), reduction ('none' | 'mean' | 'sum',
    *   default 'none'; 'mean' is over rows, NaN when N = 0), unit ('nats' | 'bits', default 'nats')

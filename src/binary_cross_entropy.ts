@@ -150,9 +150,7 @@ export function planBinaryCrossEntropy(
   let targetResident: Resident | null = null;
   let t: BinaryTarget;
   if (target instanceof Resident) {
-    if (target.freed) throw new TypeError('target is a resident buffer that was freed');
-    targetResident = target;
-    t = target.array;
+    ({ array: t, resident: targetResident } = checkFloat32OrResident('target', target));
   } else if (target instanceof Float32Array || target instanceof Uint8Array) {
     checkAttached('target', target);
     t = target;
@@ -268,19 +266,20 @@ export function runBinaryCrossEntropy(
   const scanStaged = pending && (!tRes || (probs && !inRes));
   // Chunks of the caller's gradOut are written as the loop goes, so staged elements are scanned first.
   const scanFirst = scanStaged && withGrad && plan.gradOut !== undefined;
-  const stage = (a: number, b: number, scan: boolean): void => {
+  /** Stages elements [a, b) and scans them when `scan`; `onlyScanned` skips the logits (the first pass). */
+  const stage = (a: number, b: number, scan: boolean, onlyScanned: boolean): void => {
     const m = b - a;
     if (!tRes) {
       // Uint8Array targets become 0.0 / 1.0 in the copy.
       d.f32(tBuf, m).set(target.subarray(a, b));
       if (scan && outside(tBuf, m)) refuse();
     }
-    if (!inRes) {
+    if (!inRes && (probs || !onlyScanned)) {
       d.f32(xBuf, m).set(input.subarray(a, b));
       if (scan && probs && outside(xBuf, m)) refuse();
     }
   };
-  if (scanFirst) for (let a = 0; a < n; a += per) stage(a, Math.min(n, a + per), true);
+  if (scanFirst) for (let a = 0; a < n; a += per) stage(a, Math.min(n, a + per), true, true);
 
   if (weight) d.f32(wPtr, classes).set(weight);
   if (posWeight) d.f32(pwPtr, classes).set(posWeight);
@@ -288,7 +287,7 @@ export function runBinaryCrossEntropy(
   let total = 0;
   for (let a = 0; a < n; a += per) {
     const b = Math.min(n, a + per), m = b - a;
-    stage(a, b, scanStaged && !scanFirst);
+    stage(a, b, scanStaged && !scanFirst, false);
     const xPtr = inRes ? inRes.ptr + a * 4 : xBuf, tPtr = tRes ? tRes.ptr + a * 4 : tBuf;
     const lOut = none ? lPtr : 0;
     const gOut = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : gradOverInput ? xBuf : gBuf;

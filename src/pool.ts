@@ -624,13 +624,13 @@ export class XentropyPool {
           args = [xPtr, tPtr, 0, classes, wPtr, plan.lo, plan.hi, plan.smoothing, lPtr, plan.unitScale, gPtr, plan.gradScale];
           strides = [4, 4, 0, 0, 0, 0, 0, 0, lRow, 0, gRow, 0];
         }
-        const stageInput = !inRes && !probs;
+        const stageLogits = !inRes && !probs;
         // Blocks of whole rows, as the one-thread path: an element's class is its index mod classes.
         total = await this.#execute(
           { kernel, args, strides, count: 2, rows: n, per, cap: null, scratch },
-          stageInput || losses || grad ? 4 : 1,
+          stageLogits || losses || grad ? 4 : 1,
           (a, b) => {
-            if (stageInput) d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b));
+            if (stageLogits) d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b));
           },
           (a, b) => {
             if (losses) losses.set(d.f32(lPtr + a * 4, b - a), a);
