@@ -79,7 +79,8 @@ let sharedModule: Promise<WebAssembly.Module> | undefined;
  * alive.
  *
  * @param options threads: number of workers, an integer in [1, 256] (default: the available
- *   parallelism, at least 1)
+ *   parallelism, at least 1); inlineBelow: calls on fewer elements run on the calling thread
+ *   (default 2^18; 0: every call on the workers)
  * @throws (rejects with) TypeError / RangeError for bad options; Error when the runtime has no
  *   workers or no shared WebAssembly memory, or a worker cannot start
  */

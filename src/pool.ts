@@ -6,7 +6,8 @@
 // workers as they become free. Each worker returns one f64 sum per block; the main thread adds them
 // in block order, whichever worker ran them. The per-row arithmetic is the kernels' own and the sum
 // order is the one-thread order, so results are bit-identical to a one-thread instance of the SIMD
-// build.
+// build. Calls below inlineBelow elements run on the main thread instead, on its own instance of the
+// same build (runBlocks, src/pool_blocks.ts): for them a worker's round trip costs more than the work.
 //
 // Memory: each call allocates its staging space in the resident region (driver.alloc) and releases
 // it when every worker is done with it, so calls may overlap and pool.alloc may run meanwhile. Shared
@@ -17,6 +18,7 @@ import {
   planBinaryCrossEntropy, reduceBinary, refuseBinaryElements, type BinaryCrossEntropyOptions, type BinaryTarget,
 } from './binary_cross_entropy.js';
 import { featuresOf, type Features } from './builds.js';
+import { runBlocks, type BlockJob, type SumKernel } from './pool_blocks.js';
 import { createSharedMemory, loadSharedDriver, ownResident, Resident, type Driver } from './driver.js';
 import {
   checkOptionNames, describe, planCrossEntropy, type CrossEntropyOptions, type IndexTarget,
@@ -26,30 +28,11 @@ import {
 export interface PoolOptions {
   /** Number of workers: an integer in [1, 256]. Default: the available parallelism (at least 1). */
   threads?: number;
-}
-
-/** Kernels a job may run: those that sum rows and return the sum. */
-type SumKernel =
-  | 'crossEntropySparse' | 'crossEntropySoft' | 'crossEntropyProbsSparse' | 'crossEntropyProbsSoft'
-  | 'focalSparse' | 'focalSoft' | 'binaryCrossEntropyLogits' | 'binaryCrossEntropyProbs' | 'binaryFocal';
-
-/**
- * @internal One kernel over `rows` rows, cut into blocks of `per` rows. `args` are the kernel's
- * arguments for a call starting at row 0; pointer arguments advance by `strides[i]` bytes per row
- * (0 for everything else), and argument `count` is replaced by the block's row count.
- */
-export interface BlockJob {
-  kernel: SumKernel;
-  args: number[];
-  strides: number[];
-  count: number;
-  rows: number;
-  per: number;
-  /** Soft cap: logits at z (rows of `width` floats) are capped in place before the kernel, and the
-   * gradient at g (0 for none) is chained through the cap after it. */
-  cap: { z: number; g: number; width: number; value: number } | null;
-  /** Kernel scratch: argument `arg` of block b is base + b * bytes, so no two workers share one. */
-  scratch: { arg: number; base: number; bytes: number } | null;
+  /**
+   * Calls on fewer elements run on the calling thread, where a worker's round trip would cost more
+   * than it saves: an integer >= 0. Default 2^18 = 262144; 0 sends every call to the workers.
+   */
+  inlineBelow?: number;
 }
 
 /** Test-only: how a test makes a worker fail on its next job. */
@@ -76,6 +59,12 @@ type FromWorker =
  * ends a Node worker) or 'exit' (the worker exits). Not exported from the package entry point.
  */
 export const failNext: unique symbol = Symbol('xentropy pool failNext');
+
+/**
+ * Default of PoolOptions.inlineBelow. A worker's round trip (post, wake-up, reply) took 0.15-0.35 ms
+ * here, and two workers beat one thread from about 2^18 elements on (bench/pool-crossover.js).
+ */
+const INLINE_BELOW = 1 << 18;
 
 /** The parts of a Node or browser Worker the pool uses. */
 interface WorkerHandle {
@@ -153,19 +142,23 @@ interface Live {
   initialised: boolean;
 }
 
-/** Checks createPool's options and resolves the number of threads. */
-function threadsOf(options: unknown): number {
+/** Checks createPool's options and resolves them: the number of threads, and inlineBelow. */
+function poolOptionsOf(options: unknown): Required<PoolOptions> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
-  checkOptionNames('createPool options', options, ['threads']);
-  const { threads } = options as PoolOptions;
-  if (threads === undefined) return defaultThreads();
+  checkOptionNames('createPool options', options, ['threads', 'inlineBelow']);
+  const { threads, inlineBelow = INLINE_BELOW } = options as PoolOptions;
+  if (typeof inlineBelow !== 'number') throw new TypeError(`options.inlineBelow must be a number, got ${describe(inlineBelow)}`);
+  if (!Number.isSafeInteger(inlineBelow) || inlineBelow < 0) {
+    throw new RangeError(`options.inlineBelow must be an integer >= 0, got ${describe(inlineBelow)}`);
+  }
+  if (threads === undefined) return { threads: defaultThreads(), inlineBelow };
   if (typeof threads !== 'number') throw new TypeError(`options.threads must be a number, got ${describe(threads)}`);
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new RangeError(`options.threads must be an integer in [1, 256], got ${describe(threads)}`);
   }
-  return threads;
+  return { threads, inlineBelow };
 }
 
 /** The available parallelism: os.availableParallelism() in Node, navigator.hardwareConcurrency elsewhere. */
@@ -179,7 +172,7 @@ function defaultThreads(): number {
 
 /** @internal Used by createPool (src/index.ts): validates options, then starts the workers. */
 export async function startPool(options: unknown, load: () => Promise<WebAssembly.Module>): Promise<XentropyPool> {
-  const threads = threadsOf(options);
+  const { threads, inlineBelow } = poolOptionsOf(options);
   const node = nodeProcess();
   let NodeWorkerClass: NodeWorkerClass | null = null;
   if (node) {
@@ -192,7 +185,7 @@ export async function startPool(options: unknown, load: () => Promise<WebAssembl
   }
   const memory = createSharedMemory();
   const module = await load();
-  const pool = new XentropyPool(await loadSharedDriver(module, memory), module, memory, threads, NodeWorkerClass);
+  const pool = new XentropyPool(await loadSharedDriver(module, memory), module, memory, threads, inlineBelow, NodeWorkerClass);
   try {
     await pool.started();
   } catch (error) {
@@ -214,6 +207,8 @@ export async function startPool(options: unknown, load: () => Promise<WebAssembl
 export class XentropyPool {
   /** Number of workers. */
   readonly threads: number;
+  /** Calls on fewer elements run on the calling thread (createPool's option). */
+  readonly inlineBelow: number;
   /** The build the workers run (the SIMD build, compiled with shared memory). */
   readonly features: Readonly<Features>;
 
@@ -237,7 +232,7 @@ export class XentropyPool {
 
   /** @internal Use `createPool`. */
   constructor(
-    driver: Driver, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number,
+    driver: Driver, module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, inlineBelow: number,
     NodeWorkerClass: NodeWorkerClass | null,
   ) {
     this.#driver = driver;
@@ -245,6 +240,7 @@ export class XentropyPool {
     this.#memory = memory;
     this.#NodeWorkerClass = NodeWorkerClass;
     this.threads = threads;
+    this.inlineBelow = inlineBelow;
     this.#keepAlive = NodeWorkerClass ? setInterval(() => undefined, 2 ** 30) as unknown as { ref(): unknown; unref(): unknown } : null;
     this.#keepAlive?.unref();
     this.features = Object.freeze(featuresOf(driver.kernels.buildFeatures()));
@@ -362,12 +358,32 @@ export class XentropyPool {
    * rows are sent and `finish(r0, r1)` when they are done, so that copying in and out overlaps the
    * work; with nothing large to copy, one run per worker spares the main thread's wake-ups.
    * Settles only when every run sent has (the staging memory is released after), then throws the
-   * first failure, if any.
+   * first failure, if any. A job of fewer than `inlineBelow` elements runs on this thread instead, on
+   * the pool's own instance of the same build: a worker's round trip would cost more than the work.
    */
   async #execute(
-    job: BlockJob, runs: number, stage: (r0: number, r1: number) => void, finish: (r0: number, r1: number) => void,
+    job: BlockJob, elements: number, runs: number,
+    stage: (r0: number, r1: number) => void, finish: (r0: number, r1: number) => void,
   ): Promise<number> {
     const blocks = Math.ceil(job.rows / job.per);
+    let sums: Float64Array;
+    if (elements < this.inlineBelow) {
+      stage(0, job.rows);
+      sums = runBlocks(this.#driver.kernels, job, 0, blocks);
+      finish(0, job.rows);
+    } else {
+      sums = await this.#spread(job, blocks, runs, stage, finish);
+    }
+    let total = 0;
+    for (let b = 0; b < blocks; b++) total += sums[b];
+    return total;
+  }
+
+  /** #execute's runs on the workers: the sum of each block, in block order. */
+  async #spread(
+    job: BlockJob, blocks: number, runs: number,
+    stage: (r0: number, r1: number) => void, finish: (r0: number, r1: number) => void,
+  ): Promise<Float64Array> {
     const n = Math.min(this.threads * runs, blocks);
     const sums = new Float64Array(blocks);
     let next = 0;
@@ -395,9 +411,7 @@ export class XentropyPool {
       if (--this.#active === 0) this.#keepAlive?.unref();
     }
     if (failure) throw (failure as { error: unknown }).error;
-    let total = 0;
-    for (let b = 0; b < blocks; b++) total += sums[b];
-    return total;
+    return sums;
   }
 
   /** Allocates staging space for one call; `release` gives it all back. */
@@ -519,7 +533,7 @@ export class XentropyPool {
             kernel, args, strides, count: 2, rows, per: chunkRows(classes),
             cap: cap ? { z: zPtr, g: gPtr, width: classes, value: cap } : null, scratch: null,
           },
-          copies ? 4 : 1,
+          size, copies ? 4 : 1,
           (r0, r1) => {
             const a = r0 * classes, b = r1 * classes;
             if (input) gatherRows(d.f32(zPtr + a * 4, b - a), input, r0, classes, spatial);
@@ -628,7 +642,7 @@ export class XentropyPool {
         // Blocks of whole rows, as the one-thread path: an element's class is its index mod classes.
         total = await this.#execute(
           { kernel, args, strides, count: 2, rows: n, per, cap: null, scratch },
-          stageLogits || losses || grad ? 4 : 1,
+          n, stageLogits || losses || grad ? 4 : 1,
           (a, b) => {
             if (stageLogits) d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b));
           },

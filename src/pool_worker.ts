@@ -5,7 +5,8 @@
 // Runs as a Node worker_threads worker or a browser module Web Worker; the protocol is the same.
 
 import { loadSharedDriver, type Kernels } from './driver.js';
-import type { BlockJob, FailMode, ToWorker } from './pool.js';
+import type { FailMode, ToWorker } from './pool.js';
+import { runBlocks } from './pool_blocks.js';
 
 interface Port {
   post(message: unknown, transfer?: Transferable[]): void;
@@ -48,30 +49,6 @@ function connect(): Port {
     listen: (handler) => scope.addEventListener('message', (event) => handler(event.data)),
     exit: () => scope.close(),
   };
-}
-
-/**
- * Runs blocks [b0, b1) of a job and returns each block's sum (the kernel's f64 total over its rows).
- * Block b covers rows [b per, min((b + 1) per, rows)); every pointer argument advances by its stride
- * per row, and the count argument is the block's row count. This is the same kernel call, on the same
- * rows, as one block of the one-thread path in src/api.ts.
- */
-function runBlocks(k: Kernels, job: BlockJob, b0: number, b1: number): Float64Array {
-  const sums = new Float64Array(b1 - b0);
-  const kernel = k[job.kernel] as (...args: number[]) => number;
-  const args = job.args.slice();
-  const { cap } = job;
-  for (let b = b0; b < b1; b++) {
-    const r0 = b * job.per, n = Math.min(job.per, job.rows - r0);
-    for (let i = 0; i < args.length; i++) if (job.strides[i] !== 0) args[i] = job.args[i] + job.strides[i] * r0;
-    args[job.count] = n;
-    if (job.scratch) args[job.scratch.arg] = job.scratch.base + b * job.scratch.bytes;
-    const z = cap ? cap.z + r0 * cap.width * 4 : 0;
-    if (cap) k.softcapForward(z, z, n * cap.width, cap.value);
-    sums[b - b0] = kernel(...args);
-    if (cap && cap.g) k.softcapBackward(z, cap.g + r0 * cap.width * 4, n * cap.width, cap.value);
-  }
-  return sums;
 }
 
 /** A failure injected by the tests (XentropyPool[failNext]) for the next job. */

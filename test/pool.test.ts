@@ -47,7 +47,8 @@ beforeAll(async () => {
     expect(dist >= src, `dist/${name}.js is older than src/${name}.ts: run \`npm run build:ts\``).toBe(true);
   }
   xe = await init({ build: 'simd' });
-  [pool2, pool3] = await Promise.all([createPool({ threads: 2 }), createPool({ threads: 3 })]);
+  // Every call of these two pools goes to the workers, however small ('small calls' tests the rest).
+  [pool2, pool3] = await Promise.all([createPool({ threads: 2, inlineBelow: 0 }), createPool({ threads: 3, inlineBelow: 0 })]);
 }, 30_000);
 
 afterAll(async () => {
@@ -110,6 +111,10 @@ describe('createPool', () => {
     await expect(createPool({ threads: '2' as unknown as number })).rejects.toThrow(new TypeError('options.threads must be a number, got "2"'));
     await expect(createPool({ thread: 2 } as never)).rejects.toThrow(/createPool options has no option "thread"/);
     await expect(createPool(null as never)).rejects.toThrow(TypeError);
+    await expect(createPool({ inlineBelow: -1 })).rejects.toThrow(new RangeError('options.inlineBelow must be an integer >= 0, got -1'));
+    await expect(createPool({ inlineBelow: 0.5 })).rejects.toThrow(new RangeError('options.inlineBelow must be an integer >= 0, got 0.5'));
+    await expect(createPool({ inlineBelow: NaN })).rejects.toThrow(RangeError);
+    await expect(createPool({ inlineBelow: '0' as unknown as number })).rejects.toThrow(new TypeError('options.inlineBelow must be a number, got "0"'));
   });
 });
 
@@ -250,6 +255,36 @@ describe('results bit-identical to one thread (SIMD build)', () => {
   });
 });
 
+describe('small calls', () => {
+  it('run on the calling thread below inlineBelow (2^18 elements by default), with the same bits; larger calls reach the workers', async () => {
+    const pool = await createPool({ threads: 2 });
+    const INLINE_BELOW = pool.inlineBelow;
+    expect(INLINE_BELOW).toBe(2 ** 18);
+    try {
+      // Armed workers fail the first job they receive: every small call below must not send one.
+      await pool[failNext](0, 'throw');
+      await pool[failNext](1, 'throw');
+      const C = 1000, N = Math.floor((INLINE_BELOW - 1) / C); // 5 blocks of 65 rows
+      await expectIdentical(pool, normal(N * C, 3, 70), labels(N, C, 71), { classes: C, labelSmoothing: 0.1 });
+      await expectIdentical(pool, normal(N * C, 3, 70), probabilities(N, C, 72), { classes: C, softcap: 4 });
+      const n = INLINE_BELOW - 1, x = normal(n, 3, 73), t = uniform(n, 74);
+      expectSame(await pool.binaryCrossEntropy(x, t), xe.binaryCrossEntropy(x, t), 'binary, small');
+      const one = xe.binaryCrossEntropyWithGrad(x, t, { reduction: 'none' });
+      const got = await pool.binaryCrossEntropyWithGrad(x, t, { reduction: 'none' });
+      expectSame(got.loss, one.loss, 'binary, small, per-element losses');
+      expectSame(got.grad, one.grad, 'binary, small, gradient');
+      const bad = t.slice();
+      bad[n - 1] = 2;
+      await expect(pool.binaryCrossEntropy(x, bad)).rejects.toThrow(new RangeError(`target[${n - 1}] = 2 is not in [0, 1]`));
+      // From INLINE_BELOW elements on, the call goes to the workers (4 blocks: both), which fail as armed.
+      const big = normal(INLINE_BELOW, 3, 75);
+      await expect(pool.binaryCrossEntropy(big, uniform(INLINE_BELOW, 76))).rejects.toThrow(/^xentropy pool worker [01] failed: injected failure \(test\)$/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('bad input and failures', () => {
   const N = 260, C = 1000; // 4 blocks: both workers of pool2 take part
   const z = normal(N * C, 2, 50), y = labels(N, C, 51);
@@ -298,7 +333,7 @@ describe('bad input and failures', () => {
 
 describe('close', () => {
   it('rejects calls in flight and every later call with a clear Error; resident buffers stay readable', async () => {
-    const pool = await createPool({ threads: 2 });
+    const pool = await createPool({ threads: 2, inlineBelow: 0 }); // the call in flight is on a worker
     const z = normal(300 * 100, 2, 60), y = labels(300, 100, 61);
     const kept = pool.tensor(z);
     const inFlight = pool.crossEntropy(z, y, { classes: 100 }).then(() => null, (error: unknown) => error);

@@ -1,0 +1,54 @@
+// A job of the worker pool (src/pool.ts) and how a thread runs it: one kernel over rows that the main
+// thread staged in the shared memory, cut into blocks. The workers (src/pool_worker.ts) run their share
+// of the blocks; the main thread runs whole small jobs itself, with the same function on the same
+// build, so either way each block is the same kernel call on the same rows.
+
+import type { Kernels } from './driver.js';
+
+/** Kernels a job may run: those that sum rows and return the sum. */
+export type SumKernel =
+  | 'crossEntropySparse' | 'crossEntropySoft' | 'crossEntropyProbsSparse' | 'crossEntropyProbsSoft'
+  | 'focalSparse' | 'focalSoft' | 'binaryCrossEntropyLogits' | 'binaryCrossEntropyProbs' | 'binaryFocal';
+
+/**
+ * @internal One kernel over `rows` rows, cut into blocks of `per` rows. `args` are the kernel's
+ * arguments for a call starting at row 0; pointer arguments advance by `strides[i]` bytes per row
+ * (0 for everything else), and argument `count` is replaced by the block's row count.
+ */
+export interface BlockJob {
+  kernel: SumKernel;
+  args: number[];
+  strides: number[];
+  count: number;
+  rows: number;
+  per: number;
+  /** Soft cap: logits at z (rows of `width` floats) are capped in place before the kernel, and the
+   * gradient at g (0 for none) is chained through the cap after it. */
+  cap: { z: number; g: number; width: number; value: number } | null;
+  /** Kernel scratch: argument `arg` of block b is base + b * bytes, so no two workers share one. */
+  scratch: { arg: number; base: number; bytes: number } | null;
+}
+
+/**
+ * Runs blocks [b0, b1) of a job and returns each block's sum (the kernel's f64 total over its rows).
+ * Block b covers rows [b per, min((b + 1) per, rows)); every pointer argument advances by its stride
+ * per row, and the count argument is the block's row count. This is the same kernel call, on the same
+ * rows, as one block of the one-thread path in src/api.ts.
+ */
+export function runBlocks(k: Kernels, job: BlockJob, b0: number, b1: number): Float64Array {
+  const sums = new Float64Array(b1 - b0);
+  const kernel = k[job.kernel] as (...args: number[]) => number;
+  const args = job.args.slice();
+  const { cap } = job;
+  for (let b = b0; b < b1; b++) {
+    const r0 = b * job.per, n = Math.min(job.per, job.rows - r0);
+    for (let i = 0; i < args.length; i++) if (job.strides[i] !== 0) args[i] = job.args[i] + job.strides[i] * r0;
+    args[job.count] = n;
+    if (job.scratch) args[job.scratch.arg] = job.scratch.base + b * job.scratch.bytes;
+    const z = cap ? cap.z + r0 * cap.width * 4 : 0;
+    if (cap) k.softcapForward(z, z, n * cap.width, cap.value);
+    sums[b - b0] = kernel(...args);
+    if (cap && cap.g) k.softcapBackward(z, cap.g + r0 * cap.width * 4, n * cap.width, cap.value);
+  }
+  return sums;
+}
