@@ -48,6 +48,14 @@ const PLAIN_OPTIONS = QUICK ? { minSamples: 1, maxTime: 0.1 } : { minSamples: 10
 const SLOW = QUICK ? { minSamples: 1, maxTime: 0.1 } : { minSamples: 3, maxTime: 1.5 };
 /** The peers take 10–800 ms a call; eight samples give a stable median within the 10-minute budget. */
 const PEER = QUICK ? { minSamples: 1, maxTime: 0.1 } : { minSamples: 8, maxTime: 3 };
+/**
+ * Each cell's time budget is spent in ROUNDS rounds, and each round times every contender of the
+ * workload and operation in turn (maxTime / ROUNDS, minSamples / ROUNDS each), so that a slow phase
+ * of a shared machine falls on all of them alike and the ratios between them stay put.
+ */
+const ROUNDS = QUICK ? 1 : 4;
+/** A contender's benchmark.js options for one round. */
+const roundOptions = (o) => ({ minSamples: Math.ceil(o.minSamples / ROUNDS), maxTime: o.maxTime / ROUNDS });
 /** Worker threads of the pool contender: the machine the targets are set for has 2 cores. */
 const POOL_THREADS = 2;
 
@@ -332,6 +340,15 @@ for (const contender of CONTENDERS) {
 }
 
 const results = [];
+
+/** A contender that throws is reported in its row, not dropped: the table must show it. */
+function failed(cell, contender, error) {
+  cell.status = 'error';
+  cell.note = `error: ${error?.message ?? error}`;
+  delete cell.sampleMs;
+  console.error(`bench: ${cell.workload} ${cell.op} ${contender.name}: ${cell.note}`);
+}
+
 for (const workload of WORKLOADS.filter((w) => !ONLY_WORKLOADS || ONLY_WORKLOADS.includes(w.name))) {
   const started = performance.now();
   const w = { ...workload, ...makeInputs(workload) };
@@ -342,6 +359,7 @@ for (const workload of WORKLOADS.filter((w) => !ONLY_WORKLOADS || ONLY_WORKLOADS
     : reference.crossEntropyWithGrad(w.logits, w.labels, { classes: w.classes });
   const grad = new Float32Array(w.logits.length);
   for (const op of ['loss', 'grad']) {
+    const timed = [];
     for (const contender of CONTENDERS) {
       const forKind = contender[w.kind];
       // A variant defined for one kind only has no row in the other's workloads.
@@ -362,14 +380,24 @@ for (const workload of WORKLOADS.filter((w) => !ONLY_WORKLOADS || ONLY_WORKLOADS
         contender.after?.(w, grad);
         cell.lossRelErr = Math.abs(loss - truth.loss) / Math.abs(truth.loss);
         cell.gradMaxAbsErr = op === 'grad' ? maxAbsDiff(grad, truth.grad) : undefined;
-        const name = `${w.name} ${op} ${contender.name}`;
-        cell.sampleMs = contender.async ? await measureAsync(name, call, contender.options) : measure(name, call, contender.options);
-        cell.status = 'ok';
+        cell.sampleMs = [];
+        timed.push({ cell, contender, call });
       } catch (error) {
-        // A contender that throws is reported in its row, not dropped: the table must show it.
-        cell.status = 'error';
-        cell.note = `error: ${error?.message ?? error}`;
-        console.error(`bench: ${w.name} ${op} ${contender.name}: ${cell.note}`);
+        failed(cell, contender, error);
+      }
+    }
+    // The rounds: every contender that passed its check, in turn, ROUNDS times.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const { cell, contender, call } of timed) {
+        if (cell.status === 'error') continue;
+        try {
+          const name = `${w.name} ${op} ${contender.name} round ${round + 1}`;
+          const options = roundOptions(contender.options);
+          cell.sampleMs.push(...(contender.async ? await measureAsync(name, call, options) : measure(name, call, options)));
+          cell.status = 'ok';
+        } catch (error) {
+          failed(cell, contender, error);
+        }
       }
     }
   }
@@ -425,7 +453,9 @@ uniform int32 class indices; options \`{ classes }\` only (mean over rows, no we
 Binary cross-entropy with logits: W4, n = ${WORKLOADS.find((w) => w.kind === 'binary').rows} logits with float32 targets
 0 or 1 (probability ½ each); mean over all elements.
 
-**What each cell times** (contenders run one after another in the same process on the same arrays;
+**What each cell times** (contenders run in the same process on the same arrays, interleaved: each
+workload and operation is timed in ${ROUNDS} rounds, each round giving every contender in turn
+1/${ROUNDS} of its time budget, so a slow phase of a shared machine slows all of them alike;
 every call starts from the arrays a user holds and ends with the loss as a JS number and, in (b), the
 gradient as float32 in a buffer the caller allocated before timing):
 - *${NAMES.resident}*: \`xe.crossEntropy\` / \`crossEntropyWithGrad\` (W4: \`binaryCrossEntropy\` /
@@ -465,7 +495,8 @@ Both peers run on one thread (tfjs: \`WASM_HAS_MULTITHREAD_SUPPORT\` false, the 
 onnxruntime-web: \`ort.env.wasm.numThreads = 1\`), like xentropy's own calls.
 
 **Columns.** Times come from benchmark.js (${settings(FAST)} for xentropy; ${settings(PLAIN_OPTIONS)}
-for the plain loop; ${settings(PEER)} for the peers; ${settings(SLOW)} for the reference). Promise-returning calls
+for the plain loop; ${settings(PEER)} for the peers; ${settings(SLOW)} for the reference; in all, over the
+${ROUNDS} rounds, whose samples are pooled). Promise-returning calls
 (onnxruntime-web, the pool) are timed as deferred benchmarks. A sample is the mean time per call over a
 batch of back-to-back calls lasting at least 50 ms (a single call for slow cells); *median* and
 *min–max* are over samples. *G elem/s* = elements (N·C, or n) / median time. *Speed-up vs plain* = the
