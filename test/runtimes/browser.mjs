@@ -2,6 +2,8 @@
 // The Chromium rows of the runtime matrix (issue #6), run by Node 20:
 //   page A  the package unbundled, through an import map resolved with the `browser` condition;
 //   page B  the same app (browser/app.mjs) bundled by esbuild for the browser, served on its own;
+//   page P  the worker pool (browser/pool.mjs), unbundled as page A, on a cross-origin isolated page
+//           (COOP + COEP): two module Web Workers over shared memory must give one thread's bits;
 // both under `Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval'` (plus, on page A, the
 // hash of its inline import map: Chromium has no external import maps), from a server on 127.0.0.1
 // that refuses to be left. A control page without 'wasm-unsafe-eval' must fail to compile wasm and
@@ -30,6 +32,8 @@ const CSP = "script-src 'self' 'wasm-unsafe-eval'";
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
 ];
+/** The headers that make a page cross-origin isolated, which shared WebAssembly memory needs. */
+const ISOLATED = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -136,7 +140,7 @@ async function startServer(pages, mounts) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed');
       const path = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
       const page = pages.get(path);
-      if (page) return send(200, TYPES['.html'], page.body, { 'Content-Security-Policy': page.csp });
+      if (page) return send(200, TYPES['.html'], page.body, { 'Content-Security-Policy': page.csp, ...page.headers });
       for (const [prefix, dir] of mounts) {
         if (!path.startsWith(prefix)) continue;
         const file = resolve(dir, `.${path.slice(prefix.length - 1)}`);
@@ -149,6 +153,8 @@ async function startServer(pages, mounts) {
           'Content-Length': info.size,
           'Cache-Control': 'no-store',
           'X-Content-Type-Options': 'nosniff',
+          // A cross-origin isolated page (page P) loads its worker scripts under COEP too.
+          ...ISOLATED,
         });
         if (req.method === 'HEAD') return res.end();
         return createReadStream(file).pipe(res);
@@ -264,6 +270,10 @@ async function main() {
       }],
       ['/app/index.html', { csp: CSP, body: htmlPage('xentropy, bundled by esbuild', 'assets/app.js') }],
       ['/test/runtimes/browser/control.html', { csp: "script-src 'self'", body: htmlPage('CSP control', 'control.mjs') }],
+      ['/test/runtimes/browser/pool.html', {
+        csp: `${CSP} 'sha256-${importMapHash}'`, headers: ISOLATED,
+        body: htmlPage('xentropy pool, unbundled', 'pool.mjs', `<script type="importmap">${importMap}</script>\n`),
+      }],
     ]);
     server = await startServer(pages, [
       ['/dist/', join(ROOT, 'dist')],
@@ -301,11 +311,19 @@ async function main() {
       console.error(`esbuild: assets/app.js, ${built.bytes} bytes; wasm copied: ${built.copied.join(', ')}`);
       return runPage(context, origin, '/app/index.html', 'xentropySmoke');
     });
-    const [control, a, b] = await Promise.allSettled([
+    const [control, a, b, pool] = await Promise.allSettled([
       runPage(context, origin, '/test/runtimes/browser/control.html', 'cspControl', { tolerateErrors: true }),
       runPage(context, origin, '/test/runtimes/browser/a.html', 'xentropySmoke'),
       pageB,
+      runPage(context, origin, '/test/runtimes/browser/pool.html', 'xentropyPool'),
     ]);
+    if (pool.status === 'rejected') problems.push(`page P (pool): ${pool.reason.message}`);
+    else if (!pool.value.value?.ok || pool.value.violations.length > 0) {
+      problems.push(`page P (pool): ${pool.value.value?.problem || 'no result'}${pool.value.violations.length > 0 ? `; CSP violations: ${pool.value.violations.join('; ')}` : ''}`);
+    } else {
+      const { threads, features } = pool.value.value;
+      console.error(`chromium pool: ${threads} module workers (build ${features.build}), bits identical to one thread`);
+    }
 
     if (control.status === 'rejected') problems.push(`CSP control: ${control.reason.message}`);
     else if (!control.value.value.startsWith('CompileError') || control.value.violations.length === 0) {
