@@ -285,6 +285,27 @@ describe('small calls', () => {
   });
 });
 
+describe('small calls, overlapping', () => {
+  it('an inline call made while a large call is on the workers leaves both results intact', async () => {
+    const pool = await createPool({ threads: 2 });
+    try {
+      const C = 1000, big = normal(400 * C, 3, 80), bigY = labels(400, C, 81);
+      const small = normal(20 * C, 3, 82), smallY = labels(20, C, 83);
+      const onWorkers = pool.crossEntropyWithGrad(big, bigY, { classes: C });
+      const inline = pool.crossEntropyWithGrad(small, smallY, { classes: C, reduction: 'none' });
+      const [b, s] = await Promise.all([onWorkers, inline]);
+      const bOne = xe.crossEntropyWithGrad(big, bigY, { classes: C });
+      const sOne = xe.crossEntropyWithGrad(small, smallY, { classes: C, reduction: 'none' });
+      expectSame(b.loss, bOne.loss, 'large call, loss');
+      expectSame(b.grad, bOne.grad, 'large call, gradient');
+      expectSame(s.loss, sOne.loss, 'inline call, row losses');
+      expectSame(s.grad, sOne.grad, 'inline call, gradient');
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('bad input and failures', () => {
   const N = 260, C = 1000; // 4 blocks: both workers of pool2 take part
   const z = normal(N * C, 2, 50), y = labels(N, C, 51);
