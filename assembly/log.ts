@@ -148,8 +148,8 @@ export function logArray(src: usize, dst: usize, n: i32): void {
 //
 // Error bound: measured by test/log.test.ts over every 31st float32 in [2^-126, 1] and every one in
 // [0.5, 1]: worst 1.96 ulp (1.2e-7 relative), dominated by the rounding of 2 + e and of the division;
-// the mean relative error is 4e-10, so sums of many terms keep their digits. 0 gives 0, NaN gives NaN. The domain is 0 and
-// [2^-126, 1], what expNeg returns: a subnormal e loses its low bits in e / 2 (none reaches here). The
+// the mean relative error is 4e-10, so sums of many terms keep their digits. 0 gives 0, NaN gives NaN.
+// The domain is 0 and [2^-126, 1], what expNeg returns: a subnormal e loses its low bits in e / 2 (none reaches here). The
 // vector and the scalar form perform the same IEEE operations in the same order (the relaxed-SIMD
 // build may fuse).
 

@@ -91,7 +91,8 @@ export interface BinaryCrossEntropyPlan {
  * @internal
  * Validates a binary cross-entropy call; `withGrad` admits the gradOut option. With
  * `deferElementChecks`, every check but the per-element ranges runs here, and the plan says the runner
- * owes those (the float64 reference and the pool check here; one-thread WebAssembly scans them faster).
+ * owes those (the float64 reference checks here; the one-thread runner and the pool scan them in
+ * WebAssembly, which is faster).
  */
 export function planBinaryCrossEntropy(
   fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
