@@ -222,6 +222,43 @@ describe.each(wasmBackends)('crossEntropy on %s against the float64 reference', 
     }
   });
 
+  it('gives the same loss bits with and without the gradient on rows reaching far below their maximum', () => {
+    // The loss alone sums exponentials clamped at e^-87.34 (assembly/exp.ts, expNeg4Sum); with the
+    // gradient they are flushed to 0. Terms that far down must vanish in the row sum either way.
+    const C = 40, N = 6;
+    const z = normal(N * C, 3, 71);
+    const far = [-Infinity, -87.5, -90, -200, -1e4, -1e30];
+    for (let r = 0; r < N; r++) {
+      for (let c = r % 3; c < C; c += 2 + (r % 3)) z[r * C + c] = 5 + far[(r + c) % far.length];
+    }
+    z.fill(-Infinity, C, 2 * C - 1); // row 1: one finite class
+    const y = labels(N, C, 72);
+    y[1] = C - 1;
+    for (const eps of [0, 0.1]) {
+      const o: CrossEntropyOptions = { classes: C, labelSmoothing: eps, reduction: 'none' };
+      const alone = xe.crossEntropy(z, y, o) as Float32Array;
+      const withGrad = xe.crossEntropyWithGrad(z, y, o).loss as Float32Array;
+      expect(Array.from(alone)).toEqual(Array.from(withGrad));
+      if (eps === 0) expect(alone[1]).toBe(0);
+      const want = reference.crossEntropy(z, y, o) as Float64Array;
+      // Smoothing over -inf classes is +inf, as in PyTorch.
+      expectClose(alone, want, tolLoss);
+    }
+  });
+
+  it('merges a block of only -inf into a longer row without a trace', () => {
+    // Rows longer than a block (2048 floats) are summed block by block; a block of only -inf is
+    // swept with shift 0 and must add nothing visible.
+    const C = 5000, N = 2;
+    const z = normal(N * C, 3, 73);
+    z.fill(-Infinity, 0, 2048);
+    z.fill(-Infinity, C + 2048, C + 4096);
+    const y = new Int32Array([3000, 100]);
+    const got = xe.crossEntropy(z, y, { classes: C, reduction: 'none' }) as Float32Array;
+    expectClose(got, reference.crossEntropy(z, y, { classes: C, reduction: 'none' }) as Float64Array, { rel: 1e-6, abs: 0 });
+    expectClose(xe.logSumExp(z, C), reference.logSumExp(z, C), { rel: 1e-6, abs: 0 });
+  });
+
   it.each([
     [4096, 1000],
     [64, 128256],
