@@ -27,16 +27,23 @@ export interface BlockJob {
   cap: { z: number; g: number; width: number; value: number } | null;
   /** Kernel scratch: argument `arg` of block b is base + b * bytes, so no two workers share one. */
   scratch: { arg: number; base: number; bytes: number } | null;
+  /**
+   * Pointer arguments whose block of `count` floats must lie in [0, 1] (binary targets, probabilities),
+   * scanned by each thread before its block's kernel instead of by the caller before the job; null for
+   * none. Only for jobs that write nothing the caller can see before the result is checked.
+   */
+  check: number[] | null;
 }
 
 /**
- * Runs blocks [b0, b1) of a job and returns each block's sum (the kernel's f64 total over its rows).
- * Block b covers rows [b per, min((b + 1) per, rows)); every pointer argument advances by its stride
- * per row, and the count argument is the block's row count. This is the same kernel call, on the same
- * rows, as one block of the one-thread path in src/api.ts.
+ * Runs blocks [b0, b1) of a job and returns each block's sum (the kernel's f64 total over its rows),
+ * followed by one more entry: the number of blocks whose `check` arguments hold a value outside [0, 1]
+ * (NaN included). Block b covers rows [b per, min((b + 1) per, rows)); every pointer argument advances
+ * by its stride per row, and the count argument is the block's row count. This is the same kernel
+ * call, on the same rows, as one block of the one-thread path in src/api.ts.
  */
 export function runBlocks(k: Kernels, job: BlockJob, b0: number, b1: number): Float64Array {
-  const sums = new Float64Array(b1 - b0);
+  const sums = new Float64Array(b1 - b0 + 1);
   const kernel = k[job.kernel] as (...args: number[]) => number;
   const args = job.args.slice();
   const { cap } = job;
@@ -46,6 +53,7 @@ export function runBlocks(k: Kernels, job: BlockJob, b0: number, b1: number): Fl
     args[job.count] = n;
     if (job.scratch) args[job.scratch.arg] = job.scratch.base + b * job.scratch.bytes;
     const z = cap ? cap.z + r0 * cap.width * 4 : 0;
+    if (job.check?.some((i) => k.firstOutside(args[i], n, 0, 1) >= 0)) sums[b1 - b0]++;
     if (cap) k.softcapForward(z, z, n * cap.width, cap.value);
     sums[b - b0] = kernel(...args);
     if (cap && cap.g) k.softcapBackward(z, cap.g + r0 * cap.width * 4, n * cap.width, cap.value);

@@ -1,6 +1,6 @@
 // The worker pool (createPool): results bit-identical to one thread of the SIMD build, for plain and
-// resident inputs; bad input refused before any worker runs; a failing worker reported on its call
-// and replaced; close().
+// resident inputs; bad input refused before any worker writes what the caller holds; a failing worker
+// reported on its call and replaced; close().
 //
 // Workers load dist/pool_worker.js (Node cannot start a worker from TypeScript source), so this suite
 // runs against dist/, built by `npm run build:ts` (and by `npm ci` through `prepare`).
@@ -242,8 +242,13 @@ describe('results bit-identical to one thread (SIMD build)', () => {
       const gradOut = new Float32Array(n).fill(3);
       await expect(pool3.binaryCrossEntropyWithGrad(input, target, { from, gradOut })).rejects.toThrow(new RangeError(message));
       expect(gradOut.every((v) => v === 3), 'gradOut untouched').toBe(true);
+      // Without a gradOut the workers scan their own blocks (src/pool.ts), with the same result.
+      await expect(pool3.binaryCrossEntropy(input, target, { from })).rejects.toThrow(new RangeError(message));
+      await expect(pool3.binaryCrossEntropy(input, target, { from, reduction: 'none' })).rejects.toThrow(new RangeError(message));
+      await expect(pool3.binaryCrossEntropyWithGrad(input, target, { from })).rejects.toThrow(new RangeError(message));
       const ri = pool3.tensor(input), rt = pool3.tensor(target), rg = pool3.tensor(gradOut);
       try {
+        await expect(pool3.binaryCrossEntropy(ri, rt, { from })).rejects.toThrow(new RangeError(message));
         await expect(pool3.binaryCrossEntropyWithGrad(ri, rt, { from, gradOut: rg })).rejects.toThrow(new RangeError(message));
         expect(rg.array.every((v) => v === 3), 'resident gradOut untouched').toBe(true);
       } finally {
