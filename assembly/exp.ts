@@ -113,10 +113,11 @@ const EXP_K = memory.data<f32>([
 /**
  * expNeg4 for the terms of a sum that is at least 1 (row.ts: a row's sum of e^(z - max) in f64,
  * whose maximum counts 1): arguments below EXP_FLUSH_BELOW, -inf included, are clamped to it instead
- * of flushed, so they give about 2^-126 = 1.18e-38 instead of +0. Even 2^30 of them are under half an ulp of
- * such a sum (2^-53), so the sum comes out bit-identical. Otherwise it is expNeg4, bit for bit; NaN
- * stays NaN (pmax keeps its first operand when the compare is false). One operation instead of the
- * flush's two: 4-5% on the softmax family's loss (W1-W3, A/B in one process, 2026-12-01).
+ * of flushed, so they give about 2^-126 = 1.18e-38 instead of +0. Even 2^30 of them are under half an
+ * ulp of such a sum (2^-53), so the sum comes out bit-identical. Otherwise it is expNeg4, bit for bit;
+ * NaN stays NaN (pmax keeps its first operand when the compare is false). One operation instead of
+ * the flush's two (with row.ts's compare of z, 7-10% on the softmax family's loss, W1-W3, A/B of the
+ * two builds in one process, 2026-12-02).
  */
 // @ts-ignore: decorator
 @inline export function expNeg4Sum(x: v128): v128 {

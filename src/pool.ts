@@ -379,7 +379,10 @@ export class XentropyPool {
     return { total, outside: sums[blocks] > 0 };
   }
 
-  /** #execute's runs on the workers: the sum of each block, in block order, then the count of blocks outside their check. */
+  /**
+   * #execute's runs on the workers: the sum of each block, in block order, then the number of blocks
+   * whose `check` found a value outside [0, 1].
+   */
   async #spread(
     job: BlockJob, blocks: number, runs: number,
     stage: (r0: number, r1: number) => void, finish: (r0: number, r1: number) => void,
