@@ -158,7 +158,7 @@ export function expNeg(x: f32): f32 {
   return expNegInline(x);
 }
 
-/** dst[i] = e^src[i] for n values, src[i] <= 0; exported so the test suite can measure the bound. */
+/** dst[i] = e^src[i] for n values, src[i] <= 0; the test build (testing.ts) exports it to measure the bound. */
 export function expNegArray(src: usize, dst: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {

@@ -15,8 +15,6 @@ export { entropy } from './entropy';
 export { klDivergence } from './kl_divergence';
 export { jsDivergence } from './js_divergence';
 export { scoreRows } from './score';
-export { expNegArray } from './exp';
-export { logArray, log1pUnitArray } from './log';
 
 /** First byte the driver may use: everything below holds the module's static data. */
 export function heapBase(): usize {

@@ -121,7 +121,7 @@ export function log1(x: f32): f32 {
   return r;
 }
 
-/** dst[i] = log src[i] for n values; exported so the test suite can measure the bound. */
+/** dst[i] = log src[i] for n values; exported by the test build (testing.ts) to measure the bound. */
 export function logArray(src: usize, dst: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -201,7 +201,7 @@ const LOG1P_K = memory.data<f32>([
   return (s * w) * q + (s + s);
 }
 
-/** dst[i] = log(1 + src[i]) for n values in [0, 1]; exported so the test suite can measure the bound. */
+/** dst[i] = log(1 + src[i]) for n values in [0, 1], exported by the test build (testing.ts) for the bound. */
 export function log1pUnitArray(src: usize, dst: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {

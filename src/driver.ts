@@ -77,9 +77,6 @@ export interface Kernels {
     input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
     outs: number, ints: number,
   ): number;
-  expNegArray(src: number, dst: number, n: number): void;
-  logArray(src: number, dst: number, n: number): void;
-  log1pUnitArray(src: number, dst: number, n: number): void;
 }
 
 /** Anything `init` can compile: a module, its bytes, a fetch Response, or a promise of one. */

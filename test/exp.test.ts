@@ -1,11 +1,11 @@
 // Measures the error bound stated above expNeg4 in assembly/exp.ts.
 
 import { describe, expect, it } from 'vitest';
-import { wasm } from './helpers.js';
+import { testingDriver } from './helpers.js';
 
-const driver = wasm.driver;
+const driver = await testingDriver();
 
-/** Runs the exported expNegArray kernel over xs. */
+/** Runs the test build's expNegArray over xs. */
 function expNeg(xs: Float32Array): Float32Array {
   const [src, dst] = driver.reserve(xs.length * 4, xs.length * 4);
   driver.f32(src, xs.length).set(xs);

@@ -24,6 +24,19 @@ export const wasmScalar = await init({ build: 'scalar' });
  */
 export const wasmRelaxed = bestBuild() === 'relaxed-simd' ? await init({ build: 'relaxed-simd' }) : undefined;
 
+/** What the test build (build/xentropy.testing.wasm, assembly/testing.ts) adds to the SIMD build's kernels. */
+export interface TestingKernels {
+  expNegArray(src: number, dst: number, n: number): void;
+  logArray(src: number, dst: number, n: number): void;
+  log1pUnitArray(src: number, dst: number, n: number): void;
+}
+
+/** The test build's driver: the SIMD build's kernels, same flags, plus the array forms of exp and log. */
+export async function testingDriver(): Promise<Xentropy['driver'] & { kernels: TestingKernels }> {
+  const xe = await init({ module: readFileSync(new URL('../build/xentropy.testing.wasm', import.meta.url)) });
+  return xe.driver as Xentropy['driver'] & { kernels: TestingKernels };
+}
+
 /** The wasm backends only, for comparisons against the reference. */
 export const wasmBackends: [string, Xentropy][] = [
   ['wasm', wasm],

@@ -1,11 +1,11 @@
 // Measures the error bound stated above log4 in assembly/log.ts.
 
 import { describe, expect, it } from 'vitest';
-import { wasm } from './helpers.js';
+import { testingDriver } from './helpers.js';
 
-const driver = wasm.driver;
+const driver = await testingDriver();
 
-/** Runs the exported logArray kernel over xs. */
+/** Runs the test build's logArray over xs. */
 function logOf(xs: Float32Array): Float32Array {
   const [src, dst] = driver.reserve(xs.length * 4, xs.length * 4);
   driver.f32(src, xs.length).set(xs);
@@ -94,7 +94,7 @@ describe('log4 (vector natural logarithm)', () => {
   });
 });
 
-/** Runs the exported log1pUnitArray kernel over es (values in [0, 1]). */
+/** Runs the test build's log1pUnitArray over es (values in [0, 1]). */
 function log1pUnitOf(es: Float32Array): Float32Array {
   const [src, dst] = driver.reserve(es.length * 4, es.length * 4);
   driver.f32(src, es.length).set(es);
