@@ -1,5 +1,5 @@
 import {
-  rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine,
+  rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine, maxWeight,
 } from './row';
 
 /**
@@ -22,6 +22,7 @@ export function crossEntropySoft(
 ): f64 {
   const stride = <usize>cols << 2;
   const hasW = weight != 0;
+  const wMax = hasW ? maxWeight(weight, cols) : 1;
   const lambda = <f32>1 - smoothing, mu = <f32>(<f64>smoothing / <f64>cols);
   let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
@@ -33,8 +34,8 @@ export function crossEntropySoft(
     if (!gradOut) {
       if (hasW) rowStats(p, cols, true, true, true, weight, t, lambda, mu);
       else rowStats(p, cols, true, false, true, 0, t, lambda, mu);
-    } else if (hasW) stored = rowStatsStore(p, cols, true, true, true, weight, t, lambda, mu, q);
-    else stored = rowStatsStore(p, cols, true, false, true, 0, t, lambda, mu, q);
+    } else if (hasW) stored = rowStatsStore(p, cols, true, true, true, weight, t, lambda, mu, q, wMax);
+    else stored = rowStatsStore(p, cols, true, false, true, 0, t, lambda, mu, q, wMax);
     const m = rowShift, s = rowSum, u = rowCoefSum, l = Math.log(s);
     const lse = <f64>m + l;
     const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;

@@ -1,5 +1,5 @@
 import {
-  rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine,
+  rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine, maxWeight,
 } from './row';
 
 /**
@@ -24,6 +24,7 @@ export function crossEntropySparse(
 ): f64 {
   const stride = <usize>cols << 2;
   const hasW = weight != 0;
+  const wMax = hasW ? maxWeight(weight, cols) : 1;
   const smooth = smoothing != 0;
   const beta = <f64>smoothing / <f64>cols;
   let total: f64 = 0;
@@ -45,9 +46,9 @@ export function crossEntropySparse(
       if (!smooth) rowStats(p, cols, false, false, false, 0, 0, 0, 0);
       else if (hasW) rowStats(p, cols, true, true, false, weight, 0, 0, 0);
       else rowStats(p, cols, true, false, false, 0, 0, 0, 0);
-    } else if (!smooth) stored = rowStatsStore(p, cols, false, false, false, 0, 0, 0, 0, q);
-    else if (hasW) stored = rowStatsStore(p, cols, true, true, false, weight, 0, 0, 0, q);
-    else stored = rowStatsStore(p, cols, true, false, false, 0, 0, 0, 0, q);
+    } else if (!smooth) stored = rowStatsStore(p, cols, false, false, false, 0, 0, 0, 0, q, wMax);
+    else if (hasW) stored = rowStatsStore(p, cols, true, true, false, weight, 0, 0, 0, q, wMax);
+    else stored = rowStatsStore(p, cols, true, false, false, 0, 0, 0, 0, q, wMax);
     const m = rowShift, s = rowSum, l = Math.log(s);
     const lse = <f64>m + l;
     const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;

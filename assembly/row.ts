@@ -5,14 +5,16 @@
 // sum in f64, as in the online softmax of Milakov & Gimelshein (2018), "Online normalizer calculation
 // for softmax". Rows of up to BLOCK classes are the classic two-sweep log-sum-exp.
 //
-// Within a block, sums run in four f32x4 accumulators (at most BLOCK/16 = 128 terms per lane, a
-// relative rounding error below 128 * 2^-24 = 7.6e-6 in the worst case, ~1e-7 typically), then the
-// lanes are added in f64; across blocks and rows everything is f64.
+// Within a block, sums run in two f32x4 accumulators (at most BLOCK/8 = 256 terms per lane, a relative
+// rounding error below 256 * 2^-24 = 1.5e-5 in the worst case, ~1e-7 typically), then the lanes are
+// added in f64; across blocks and rows everything is f64.
 //
 // Optionally the same sweep accumulates D = sum_c u_c (m - z_c) and U = sum_c u_c for coefficients
 // u_c = (w_c or 1) * (lambda t_c + mu or 1): the pieces of sum_c u_c (lse - z_c) = D + U log s, which
 // is every cross-entropy form here without materialising log-probabilities. (m - z_c) >= 0, so the
-// terms never cancel.
+// terms never cancel. They are f32 like the sums, and overflow only for logits beyond ~1e30: such a
+// row's D is summed again in f64 (exactDot); a gradient in place, which overwrites the logits, checks
+// the row's span first (inPlaceMax).
 //
 // Non-finite rows (maximum +inf, or no finite value at all) are resolved by a scalar scan that follows
 // torch.logsumexp: NaN anywhere gives NaN, else +inf anywhere gives +inf, else all -inf gives -inf.
@@ -65,6 +67,93 @@ let blockCoefSum: f64 = 0;
     if (v > m) m = v;
   }
   return m;
+}
+
+/**
+ * Bound on |u_c (m - z_c)| below which blockSweep's f32 D cannot overflow: its two accumulators hold at
+ * most BLOCK / 8 + 1 = 257 terms a lane and are then added, 514 terms, and 2^118 * 514 times the
+ * roundings' (1 + 2^-24)^518 is below 2^127.01 < FLT_MAX.
+ */
+// @ts-ignore: decorator
+@inline const KEEP_DOT_BOUND: f64 = 3.32306998946228968225951765070086144e35; // 2^118
+
+/**
+ * For an in-place sweep with coefficients u_c = w_c (lambda t_c + mu), |w_c| <= coefBound: the maximum
+ * of the n floats at p, or NaN when max - z_c or |u_c (max - z_c)| could exceed KEEP_DOT_BOUND. NaN is
+ * skipped, as in blockMax; lambda = 0, mu = 1 without targets. A call, not inlined: only
+ * in-place gradients with coefficients need it (rowStatsStore).
+ */
+function inPlaceMax(p: usize, n: i32, hasT: bool, t: usize, lambda: f32, mu: f32, coefBound: f64): f32 {
+  let hi: f32 = -Infinity, lo: f32 = Infinity, ta: f32 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let h0 = f32x4.splat(-Infinity), h1 = h0, l0 = f32x4.splat(Infinity), l1 = l0;
+    let a0 = f32x4.splat(0), a1 = a0;
+    // Two of each accumulator, as blockMax's four: the compares' latency bounds a single chain.
+    for (; i + 8 <= n; i += 8) {
+      const o = <usize>i << 2;
+      const z0 = v128.load(p + o), z1 = v128.load(p + o, 16);
+      h0 = f32x4.pmax(h0, z0);
+      h1 = f32x4.pmax(h1, z1);
+      l0 = f32x4.pmin(l0, z0);
+      l1 = f32x4.pmin(l1, z1);
+      if (hasT) {
+        a0 = f32x4.pmax(a0, f32x4.abs(v128.load(t + o)));
+        a1 = f32x4.pmax(a1, f32x4.abs(v128.load(t + o, 16)));
+      }
+    }
+    h0 = f32x4.pmax(h0, h1);
+    l0 = f32x4.pmin(l0, l1);
+    a0 = f32x4.pmax(a0, a1);
+    for (let k = 0; k < 4; k++) {
+      const hk = f32x4.extract_lane(h0, 0), lk = f32x4.extract_lane(l0, 0), ak = f32x4.extract_lane(a0, 0);
+      if (hk > hi) hi = hk;
+      if (lk < lo) lo = lk;
+      if (ak > ta) ta = ak;
+      h0 = i32x4.shuffle(h0, h0, 1, 2, 3, 0);
+      l0 = i32x4.shuffle(l0, l0, 1, 2, 3, 0);
+      a0 = i32x4.shuffle(a0, a0, 1, 2, 3, 0);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(p + o);
+    if (v > hi) hi = v;
+    if (v < lo) lo = v;
+    if (hasT) ta = max(ta, abs(load<f32>(t + o)));
+  }
+  // The span bounds |x| = |z - max| too, which must stay finite even where the coefficients are tiny.
+  const span = <f64>hi - <f64>lo;
+  const term = span * coefBound * (<f64>abs(lambda) * <f64>ta + <f64>abs(mu));
+  return span <= KEEP_DOT_BOUND && term <= KEEP_DOT_BOUND ? hi : NaN;
+}
+
+/**
+ * Largest of n non-negative floats at w (class weights, which are checked finite and non-negative):
+ * the kernels' coefBound for rowStatsStore.
+ */
+export function maxWeight(w: usize, n: i32): f64 {
+  let m: f32 = 0;
+  for (let i = 0; i < n; i++) m = max(m, load<f32>(w + (<usize>i << 2)));
+  return m;
+}
+
+/**
+ * D = sum_c u_c (shift - z_c) over n floats in plain f64: for a non-finite row, where blocks cannot be
+ * rescaled, and for a row whose f32 terms or lanes overflowed (blockSweep).
+ */
+function exactDot(
+  p: usize, n: i32, shift: f32, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+): f64 {
+  let d: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    let c: f32 = 1;
+    if (hasT) c = load<f32>(t + o) * lambda + mu;
+    if (hasW) c *= load<f32>(w + o);
+    d += <f64>c * (<f64>shift - <f64>load<f32>(p + o));
+  }
+  return d;
 }
 
 /**
@@ -189,21 +278,6 @@ function nonFiniteLse(p: usize, n: i32): f32 {
   return posInf ? Infinity : -Infinity;
 }
 
-/** D = sum_c u_c (shift - z_c) in plain f64 for a non-finite row, where blocks cannot be rescaled. */
-function nonFiniteDot(
-  p: usize, n: i32, shift: f32, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
-): f64 {
-  let d: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    let c: f32 = 1;
-    if (hasT) c = load<f32>(t + o) * lambda + mu;
-    if (hasW) c *= load<f32>(w + o);
-    d += <f64>c * (<f64>shift - <f64>load<f32>(p + o));
-  }
-  return d;
-}
-
 /**
  * Statistics of the row of n floats at p into rowShift / rowSum (and rowDot / rowCoefSum when
  * withCoef; w and t then point at the row's coefficient vectors, see blockSweep).
@@ -239,11 +313,15 @@ function nonFiniteDot(
     d += bd;
     u += bu;
   }
-  if (m == Infinity || m == -Infinity) {
+  const finite = m != Infinity && m != -Infinity;
+  if (!finite) {
     m = nonFiniteLse(p, n);
     s = 1;
-    if (withCoef) d = nonFiniteDot(p, n, m, hasW, hasT, w, t, lambda, mu);
   }
+  // blockSweep's D terms and lanes are f32 (shift - z, u (shift - z) and their sums): they overflow
+  // with logits far beyond 1e30 where an f64 sum need not. Inf or NaN is rare enough to redo the row
+  // in f64; the true NaN (0 * inf) and inf cases stay as they are.
+  if (withCoef && (!finite || !isFinite(d))) d = exactDot(p, n, m, hasW, hasT, w, t, lambda, mu);
   rowShift = m;
   rowSum = s;
   rowDot = d;
@@ -255,14 +333,20 @@ function nonFiniteDot(
  * once with shift m and e_j = exp(z_j - m) is stored in dst (which may equal p), so that rowScaleAffine
  * can finish the gradient without a second exp. Returns false, having stored nothing, for a non-finite
  * row (then rowStats has run and rowExpAffine must be used). Costs one extra read of the row for its
- * maximum, against one exp per element saved.
+ * maximum, against one exp per element saved. coefBound bounds |w_c| (1 without weights).
+ *
+ * In place with coefficients, D cannot be redone in f64 from the logits after the sweep (see
+ * rowStats), so a row whose span m - min z times the coefficients' bound could overflow its f32 terms
+ * (inPlaceMax: logits far beyond 1e30, say) is also left to rowStats.
  */
 // @ts-ignore: decorator
 @inline export function rowStatsStore(
   p: usize, n: i32,
-  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, dst: usize
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, dst: usize, coefBound: f64
 ): bool {
-  const m = blockMax(p, n);
+  const m = withCoef && dst == p
+    ? inPlaceMax(p, n, hasT, t, hasT ? lambda : 0, hasT ? mu : 1, coefBound)
+    : blockMax(p, n);
   if (!(m > -Infinity && m < Infinity)) {
     rowStats(p, n, withCoef, hasW, hasT, w, t, lambda, mu);
     return false;
@@ -275,6 +359,8 @@ function nonFiniteDot(
     d += blockDot;
     u += blockCoefSum;
   }
+  // As in rowStats; in place the logits are gone by now, but the bound above kept D finite.
+  if (withCoef && dst != p && !isFinite(d)) d = exactDot(p, n, m, hasW, hasT, w, t, lambda, mu);
   rowShift = m;
   rowSum = s;
   rowDot = d;

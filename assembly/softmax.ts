@@ -10,7 +10,7 @@ export function softmax(src: usize, dst: usize, rows: i32, cols: i32): void {
     const p = src + <usize>r * stride;
     const q = dst + <usize>r * stride;
     // A finite row leaves its exponentials in dst, which then only need scaling.
-    if (rowStatsStore(p, cols, false, false, false, 0, 0, 0, 0, q)) {
+    if (rowStatsStore(p, cols, false, false, false, 0, 0, 0, 0, q, 1)) {
       rowScaleAffine(q, cols, <f32>(1.0 / rowSum), false, false, false, 0, 0, 0, 0, 0);
     } else {
       rowExpAffine(p, q, cols, rowShift, <f32>(1.0 / rowSum), false, false, false, 0, 0, 0, 0, 0);

@@ -246,6 +246,49 @@ describe.each(wasmBackends)('crossEntropy on %s against the float64 reference', 
     }
   });
 
+  it.each([7, 1000, 5000])(
+    'keeps smoothed and soft-target losses finite on logits near float32\'s limits (classes = %i), in place or not',
+    (C) => {
+      // sum_c u_c (max - z_c) goes beyond float32 here as a sum (or as one term, where the span
+      // max - z exceeds FLT_MAX), though the loss, within float32, does not (assembly/row.ts).
+      const N = 4;
+      const z = normal(N * C, 3, C + 80);
+      for (let c = 0; c < C; c++) {
+        if (c % 3 === 0) z[c] = -3e38; // row 0: far below a moderate maximum
+        if (c % 2 === 1) z[C + c] = -1e38; // row 1: across a span beyond FLT_MAX
+        z[2 * C + c] = c % 5 === 0 ? -1e30 : z[2 * C + c]; // row 2: large, but within the in-place bound
+      }
+      z[C + 2] = 2.5e38;
+      const y = new Int32Array([1, 2, 0, 1]);
+      const soft = probabilities(N, C, C + 81);
+      const weight = Float32Array.from({ length: C }, (_, c) => 0.25 + 0.25 * (c % 4));
+      for (const target of [y, soft]) {
+        for (const w of [undefined, weight]) {
+          const o: CrossEntropyOptions = { classes: C, weight: w, labelSmoothing: 0.1, reduction: 'none' };
+          const want = reference.crossEntropyWithGrad(z, target, o);
+          const wantLoss = want.loss as Float64Array;
+          expect(wantLoss.slice(0, 3).every((v) => v > 1e20 && v < 3e38)).toBe(true);
+          const alone = xe.crossEntropy(z, target, o) as Float32Array;
+          expectClose(alone, wantLoss, tolLoss);
+          // Staged copy (the gradient overwrites it), resident in place, resident into a second buffer.
+          const staged = xe.crossEntropyWithGrad(z, target, o);
+          const zr = xe.tensor(z), gr = xe.alloc(z.length);
+          const apart = xe.crossEntropyWithGrad(zr, target, { ...o, gradOut: gr });
+          expectClose(apart.grad, want.grad, tolGrad);
+          const inPlace = xe.crossEntropyWithGrad(zr, target, { ...o, gradOut: zr });
+          for (const got of [staged, apart, inPlace]) {
+            expectClose(got.loss as Float32Array, wantLoss, tolLoss);
+            // One block (2048 floats): the same sums whichever path, so the same bits.
+            if (C <= 2048) expect(Array.from(got.loss as Float32Array)).toEqual(Array.from(alone));
+            expectClose(got.grad, want.grad, tolGrad);
+          }
+          zr.free();
+          gr.free();
+        }
+      }
+    },
+  );
+
   it('merges a block of only -inf into a longer row without a trace', () => {
     // Rows longer than a block (2048 floats) are summed block by block; a block of only -inf is
     // swept with shift 0 and must add nothing visible.
