@@ -297,12 +297,18 @@ function measure(name, fn, options) {
   return bench.stats.sample.map((seconds) => seconds * 1e3);
 }
 
-/** measure() for a function returning a promise: a deferred benchmark, resolved when the promise settles. */
+/**
+ * measure() for a function returning a promise: a deferred benchmark, resolved when the promise settles.
+ * benchmark.js waits `delay` (5 ms by default) after each deferred sample, where synchronous samples
+ * follow each other at once; idle workers' vCPUs then slow down before the next sample (bench/README.md,
+ * the pool), so the delay is 0 here: samples one timer tick apart, as near as a deferred benchmark gets.
+ */
 function measureAsync(name, fn, options) {
   return new Promise((resolve, reject) => {
     let failure = null;
     const bench = new Benchmark(name, {
       ...options,
+      delay: 0,
       defer: true,
       fn: (deferred) => {
         fn().then((value) => { sink += value; }, (error) => { failure ??= error; }).finally(() => deferred.resolve());
