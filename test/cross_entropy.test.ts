@@ -264,7 +264,7 @@ describe.each(wasmBackends)('crossEntropy on %s against the float64 reference', 
       const weight = Float32Array.from({ length: C }, (_, c) => 0.25 + 0.25 * (c % 4));
       for (const target of [y, soft]) {
         for (const w of [undefined, weight]) {
-          const o: CrossEntropyOptions = { classes: C, weight: w, labelSmoothing: 0.1, reduction: 'none' };
+          const o = { classes: C, weight: w, labelSmoothing: 0.1, reduction: 'none' as const };
           const want = reference.crossEntropyWithGrad(z, target, o);
           const wantLoss = want.loss as Float64Array;
           expect(wantLoss.slice(0, 3).every((v) => v > 1e20 && v < 3e38)).toBe(true);
