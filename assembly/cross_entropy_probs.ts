@@ -8,7 +8,7 @@
 // Each row's loss and gradient are multiplied by its sample weight when sampleWeight != 0.
 // Sums over a row run in f32x4 lanes per block of BLOCK values, then in f64, as in row.ts.
 
-import { BLOCK } from './row';
+import { BLOCK, exactDot } from './row';
 import { log4, log1 } from './log';
 
 /** lp for four lanes: log(clip(q)) for probabilities, or q itself. */
@@ -24,7 +24,9 @@ import { log4, log1 } from './log';
 
 /**
  * sum_c u_c lp_c over a row of n values, u_c = (w_c or 1) * (lambda t_c + mu or 1), in f64 from
- * per-block f32 lanes. The flags are constants at each call site.
+ * per-block f32 lanes. The flags are constants at each call site. Where the lanes overflow, which
+ * log-probabilities near -FLT_MAX can do (probabilities' clipped logs are bounded), the kernels sum
+ * again in f64 term by term: row.ts's exactDot with shift 0 is minus this sum.
  */
 // @ts-ignore: decorator
 @inline function rowDotLogProb(
@@ -137,7 +139,8 @@ export function crossEntropyProbsSparse(
                 : rowDotLogProb(p, cols, true, lo, hi, false, false, 0, 0, 0, 0))
         : (hasW ? rowDotLogProb(p, cols, false, lo, hi, true, false, weight, 0, 0, 0)
                 : rowDotLogProb(p, cols, false, lo, hi, false, false, 0, 0, 0, 0));
-      loss -= beta * dot;
+      // Inf or NaN: overflowed lanes, or a true inf or NaN, which the f64 sum gives again.
+      loss -= beta * (probs || isFinite(dot) ? dot : -exactDot(p, cols, 0, hasW, false, weight, 0, 0, 0));
     }
     const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;
     loss *= sr;
@@ -184,11 +187,13 @@ export function crossEntropyProbsSoft(
     const p = input + <usize>r * stride;
     const t = target + <usize>r * stride;
     const sr: f64 = sampleWeight ? <f64>load<f32>(sampleWeight + (<usize>r << 2)) : 1;
-    const loss = -sr * (probs
+    let dot = probs
       ? (hasW ? rowDotLogProb(p, cols, true, lo, hi, true, true, weight, t, lambda, mu)
               : rowDotLogProb(p, cols, true, lo, hi, false, true, 0, t, lambda, mu))
       : (hasW ? rowDotLogProb(p, cols, false, lo, hi, true, true, weight, t, lambda, mu)
-              : rowDotLogProb(p, cols, false, lo, hi, false, true, 0, t, lambda, mu)));
+              : rowDotLogProb(p, cols, false, lo, hi, false, true, 0, t, lambda, mu));
+    if (!probs && !isFinite(dot)) dot = -exactDot(p, cols, 0, hasW, true, weight, t, lambda, mu);
+    const loss = -sr * dot;
     total += loss;
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
     if (gradOut) {

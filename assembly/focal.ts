@@ -90,6 +90,41 @@ let oneProb: f32 = 0;
 }
 
 /**
+ * rowFocal in f64, one class at a time, as the float64 reference computes it: for a row whose f32 loss
+ * or gradient sum came out inf or NaN. With logits far beyond 1e30, log p = z - lse leaves float32
+ * (or p log p becomes 0 * -inf) where the loss need not; true infinities and NaNs come out as the
+ * reference's. shift and logS are the row's from rowStats: log p = (z - shift) - logS, in that order, so
+ * that near FLT_MAX, where f64 cannot add log s to the shift, a tied maximum still gets 1 / s.
+ */
+function rowFocalExact(
+  p: usize, q: usize, n: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
+  lambda: f32, mu: f32, alphaY: f32, gamma: f32, scale: f32, shift: f64, logS: f64
+): f64 {
+  const g = <f64>gamma;
+  let loss: f64 = 0, gSum: f64 = 0;
+  // Two sweeps when q != 0: the loss and sum g, then the gradient, whose g_c is formed again.
+  const passes = q ? 2 : 1;
+  for (let pass = 0; pass < passes; pass++) {
+    for (let c = 0; c < n; c++) {
+      const o = <usize>c << 2;
+      const a = <f64>coef1(o, c, y, hasW, w, hasT, t, lambda, mu, alphaY);
+      const lp = (<f64>load<f32>(p + o) - shift) - logS, e = Math.exp(lp), omp = 1 - e;
+      // (1 - p)^gamma through exp and log (0^0 is 1), and (1 - p)^(gamma - 1) as that over 1 - p, whose
+      // limit at p = 1 is 0.
+      const pw = g == 0 ? 1 : Math.exp(g * Math.log(omp));
+      const gc = a == 0 ? 0 : a * (pw - (e == 1 ? 0 : g * (pw / omp) * e * lp));
+      if (pass == 0) {
+        if (a != 0) loss -= a * pw * lp;
+        gSum += gc;
+      } else {
+        store<f32>(q + o, <f32>(<f64>scale * (e * gSum - gc)));
+      }
+    }
+  }
+  return loss;
+}
+
+/**
  * One row: returns its loss (before alpha and sample weight); writes the gradient when q != 0. Not
  * inlined: one copy serves every weight and target combination of both kernels (each class costs two
  * exps and a log, beside which the call and the flag tests are lost).
@@ -128,6 +163,9 @@ function rowFocal(
     const a = coef1(o, k, y, hasW, w, hasT, t, lambda, mu, alphaY);
     loss += <f64>focal1(load<f32>(p + o), a, shift, logS, invS, gamma);
     gSum += <f64>oneGrad;
+  }
+  if (!isFinite(loss) || !isFinite(gSum)) {
+    return rowFocalExact(p, q, n, y, hasW, w, hasT, t, lambda, mu, alphaY, gamma, scale, shift, Math.log(s));
   }
   if (q) {
     const gsS = <f32>gSum;

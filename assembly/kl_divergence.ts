@@ -110,6 +110,21 @@ let sweepMass: f64 = 0;
 }
 
 /**
+ * klSweep's sum in f64, term by term, after the sweep (t holds p then, in either target form): for a
+ * row whose f32 terms or lanes overflowed, as log q = z - m or a log-probability near -FLT_MAX can
+ * where the f64 sum does not. Probabilities' clipped logs are bounded, so form Q_PROBS never needs it.
+ */
+function klExact(t: usize, q: usize, n: i32, form: i32, m: f32): f64 {
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const p = <f64>load<f32>(t + o), l = <f64>load<f32>(q + o) - (form == Q_LOGITS ? <f64>m : 0);
+    if (p != 0) total += p * (Math.log(p) - l);
+  }
+  return total;
+}
+
+/**
  * Kullback-Leibler divergence KL(p || q) = sum_c p_c (log p_c - log q_c) of `rows` rows of `cols`
  * classes, with the term 0 wherever p_c = 0, PyTorch's F.kl_div(log q, p) pointwise. p is given as
  * probabilities, or as log p when logTarget. log q comes from `form`: probabilities clipped below at
@@ -140,10 +155,11 @@ export function klDivergence(
     if (form == Q_LOGITS) {
       rowStats(z, cols, false, false, false, 0, 0, 0, 0);
       const m = rowShift, s = rowSum;
-      const sweep = logTarget
+      let sweep = logTarget
         ? klSweep(t, z, cols, Q_LOGITS, true, 0, m, 0, 0)
         : klSweep(t, z, cols, Q_LOGITS, false, 0, m, 0, 0);
       const mass = sweepMass;
+      if (!isFinite(sweep)) sweep = klExact(t, z, cols, Q_LOGITS, m);
       // A non-finite shift means the row's log-softmax is NaN (PyTorch's log_softmax of +inf, NaN, or
       // an all -inf row), and so is everything derived from it.
       const finite = m - m == 0;
@@ -163,6 +179,9 @@ export function klDivergence(
       kl = logTarget
         ? klSweep(t, z, cols, Q_LOG_PROBS, true, 0, 0, dst, g)
         : klSweep(t, z, cols, Q_LOG_PROBS, false, 0, 0, dst, g);
+      // In place (dst == q) the gradient has overwritten q, so the f32 sum stands; it is inf only past
+      // FLT_MAX anyway: a term p (log p - q) is at most p FLT_MAX, and only the positive ones grow.
+      if (!isFinite(kl) && dst != z) kl = klExact(t, z, cols, Q_LOG_PROBS, 0);
     }
     total += kl;
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>(kl * unit));

@@ -140,9 +140,10 @@ export function maxWeight(w: usize, n: i32): f64 {
 
 /**
  * D = sum_c u_c (shift - z_c) over n floats in plain f64: for a non-finite row, where blocks cannot be
- * rescaled, and for a row whose f32 terms or lanes overflowed (blockSweep).
+ * rescaled, and for a row whose f32 terms or lanes overflowed (blockSweep; cross_entropy_probs.ts
+ * too, with shift 0).
  */
-function exactDot(
+export function exactDot(
   p: usize, n: i32, shift: f32, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
 ): f64 {
   let d: f64 = 0;

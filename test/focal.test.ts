@@ -100,6 +100,37 @@ describe.each(wasmBackends)('focal loss on %s against the float64 reference', (_
     }
   });
 
+  it.each([8, 1000])('follows the reference on logits near float32\'s limits (classes = %i)', (C) => {
+    // log p = z - lse leaves float32 across a span beyond FLT_MAX, and p log p became 0 * -inf:
+    // such rows are redone in f64 (assembly/focal.ts, rowFocalExact). Row 2 ties three maxima at
+    // 0.999 FLT_MAX, where lse = max + log 3 rounds to max in f64 and each must still get p = 1/3.
+    const N = 4;
+    const z = normal(N * C, 3, C + 90);
+    for (let c = 0; c < C; c += 3) z[c] = -3e38;
+    z[1] = 2e37;
+    for (let c = 1; c < C; c += 2) z[C + c] = -1e38;
+    z[C] = 2.5e38;
+    for (const c of [1, 4, 6]) z[2 * C + c] = Math.fround(0.999 * 3.4028234663852886e38);
+    z[2 * C + 5] = -2e38;
+    const y = new Int32Array([2, 1, 4, 1]);
+    const soft = probabilities(N, C, C + 91);
+    const weight = Float32Array.from({ length: C }, (_, c) => 0.25 + 0.25 * (c % 4));
+    for (const t of [y, soft]) {
+      for (const eps of [0, 0.1]) {
+        const o: CrossEntropyOptions = { classes: C, focal: { gamma: 2, alpha: 0.25 }, weight, labelSmoothing: eps, reduction: 'none' };
+        const want = reference.crossEntropyWithGrad(z, t, o);
+        const wantLoss = want.loss as Float64Array;
+        // Finite as float32 (row 3 is an ordinary row), and far beyond 1 where logits are huge.
+        expect(wantLoss.every((v) => v < 3e38)).toBe(true);
+        expect(wantLoss[0] > 1e30 && wantLoss[1] > 1e30).toBe(true);
+        const got = xe.crossEntropyWithGrad(z, t, o);
+        expectClose(got.loss as never, wantLoss as never, { rel: 2e-6, abs: 1e-6 });
+        expectClose(xe.crossEntropy(z, t, o) as never, wantLoss as never, { rel: 2e-6, abs: 1e-6 });
+        expectClose(got.grad, want.grad, { rel: 0, abs: 1e-6 });
+      }
+    }
+  });
+
   it('reaches 1e-6 relative loss error on N = 1024, C = 1000', () => {
     const N = 1024, C = 1000;
     const z = normal(N * C, 3, 5);

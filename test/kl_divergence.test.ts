@@ -235,6 +235,45 @@ describe.each(wasmBackends)('divergences on %s against the float64 reference', (
   const tolLoss = { rel: 1e-6, abs: 1e-7 };
   const tolGrad = { rel: 0, abs: 1e-6 };
 
+  it.each([5, 1000, 5000])('klDivergence follows the reference on q near float32\'s limits (classes = %i)', (C) => {
+    // log q = z - max leaves float32 across a span beyond FLT_MAX, and log-probabilities near
+    // -FLT_MAX overflow the f32 lane sums: such rows are summed again in f64 (klExact).
+    const N = 3;
+    const P = probabilities(N, C, C + 40);
+    for (let c = 0; c < C; c++) P[2 * C + c] *= 1e-3; // row 2: mass 1e-3, a divergence within float32
+    const logits = normal(N * C, 3, C + 41);
+    for (let c = 1; c < C; c += 2) logits[c] = -1e38;
+    logits[0] = 2.5e38;
+    for (let c = 0; c < C; c += 3) logits[C + c] = -3e38;
+    const logProbs = Float32Array.from(normal(N * C, 3, C + 42), (v) => -Math.abs(v));
+    for (let c = 0; c < C; c += 2) logProbs[2 * C + c] = -3e38;
+    for (const [from, q] of [['logits', logits], ['logProbs', logProbs]] as const) {
+      const o = { from, reduction: 'none' } as const;
+      const want = reference.klDivergenceWithGrad(P, q, C, o);
+      const wantLoss = want.loss as Float64Array;
+      if (from === 'logits') expect(wantLoss[0] > 1e30 && wantLoss[1] > 1e30).toBe(true);
+      else expect(wantLoss[2] > 1e30).toBe(true);
+      expect(wantLoss.every((v) => v < 3.4e38)).toBe(true);
+      expectClose(xe.klDivergence(P, q, C, o) as never, wantLoss as never, tolLoss);
+      // Into a second buffer; the staged copy (the gradient written over it) as well for logits.
+      const apart = xe.klDivergenceWithGrad(P, xe.tensor(q), C, { ...o, gradOut: xe.alloc(q.length) });
+      expectClose(apart.loss as never, wantLoss as never, tolLoss);
+      expectClose(apart.grad, want.grad, tolGrad);
+      if (from === 'logits') expectClose(xe.klDivergenceWithGrad(P, q, C, o).loss as never, wantLoss as never, tolLoss);
+    }
+    if (C < 8) return;
+    // A row of log-probabilities whose divergence is beyond float32 (p = 1 twice against -3e38, in one
+    // lane): inf as a row, but its batch mean is a float64 number, which the f32 lane made inf.
+    const P2 = P.slice(), q2 = logProbs.slice();
+    P2[0] = P2[4] = 1;
+    q2[0] = q2[4] = -3e38;
+    const o = { from: 'logProbs', reduction: 'batchmean' } as const;
+    const want = reference.klDivergence(P2, q2, C, o) as number;
+    expect(want > 1e38 && Number.isFinite(want)).toBe(true);
+    expectClose(xe.klDivergence(P2, q2, C, o) as number, want, tolLoss);
+    expectClose(xe.klDivergenceWithGrad(P2, xe.tensor(q2), C, { ...o, gradOut: xe.alloc(q2.length) }).loss, want, tolLoss);
+  });
+
   it.each(shapes)('klDivergence agrees for classes = %i, every form and reduction, unaligned', (C) => {
     const N = C >= 1000 ? 3 : 7;
     const P = unaligned(sparseProbabilities(N, C, C));
