@@ -110,15 +110,16 @@ let sweepMass: f64 = 0;
 }
 
 /**
- * klSweep's sum in f64, term by term, after the sweep (t holds p then, in either target form): for a
- * row whose f32 terms or lanes overflowed, as log q = z - m or a log-probability near -FLT_MAX can
- * where the f64 sum does not. Probabilities' clipped logs are bounded, so form Q_PROBS never needs it.
+ * klSweep's sum in f64, term by term, after the sweep (t holds p then, in either target form), with
+ * log q_c = q_c - shift (the row maximum for logits, 0 for log-probabilities): for a row whose f32
+ * terms or lanes overflowed, as log q = z - m or a log-probability near -FLT_MAX can where the f64
+ * sum does not. Probabilities' clipped logs are bounded, so form Q_PROBS never needs it.
  */
-function klExact(t: usize, q: usize, n: i32, form: i32, m: f32): f64 {
+function klExact(t: usize, q: usize, n: i32, shift: f64): f64 {
   let total: f64 = 0;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
-    const p = <f64>load<f32>(t + o), l = <f64>load<f32>(q + o) - (form == Q_LOGITS ? <f64>m : 0);
+    const p = <f64>load<f32>(t + o), l = <f64>load<f32>(q + o) - shift;
     if (p != 0) total += p * (Math.log(p) - l);
   }
   return total;
@@ -159,7 +160,7 @@ export function klDivergence(
         ? klSweep(t, z, cols, Q_LOGITS, true, 0, m, 0, 0)
         : klSweep(t, z, cols, Q_LOGITS, false, 0, m, 0, 0);
       const mass = sweepMass;
-      if (!isFinite(sweep)) sweep = klExact(t, z, cols, Q_LOGITS, m);
+      if (!isFinite(sweep)) sweep = klExact(t, z, cols, <f64>m);
       // A non-finite shift means the row's log-softmax is NaN (PyTorch's log_softmax of +inf, NaN, or
       // an all -inf row), and so is everything derived from it.
       const finite = m - m == 0;
@@ -181,7 +182,7 @@ export function klDivergence(
         : klSweep(t, z, cols, Q_LOG_PROBS, false, 0, 0, dst, g);
       // In place (dst == q) the gradient has overwritten q, so the f32 sum stands; it is inf only past
       // FLT_MAX anyway: a term p (log p - q) is at most p FLT_MAX, and only the positive ones grow.
-      if (!isFinite(kl) && dst != z) kl = klExact(t, z, cols, Q_LOG_PROBS, 0);
+      if (!isFinite(kl) && dst != z) kl = klExact(t, z, cols, 0);
     }
     total += kl;
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>(kl * unit));

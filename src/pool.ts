@@ -614,8 +614,8 @@ export class XentropyPool {
         const input = inRes ? inRes.array : plan.input, target = tRes ? tRes.array : plan.target;
         // The element checks: the targets (and probabilities) are staged whole first and scanned where
         // they lie, as resident ones are. When the workers write nothing the caller holds (no gradOut),
-        // each scans its own blocks (4M targets: 0.4-1.2 ms on this thread otherwise, by the day); else this thread
-        // scans before any worker writes.
+        // each scans its own blocks (4M targets: 0.4-1.2 ms on this thread otherwise, by the day);
+        // else this thread scans before any worker writes.
         if (!tRes) d.f32(tPtr, n).set(target);
         if (probs && !inRes) d.f32(xPtr, n).set(input);
         const checked = probs ? [0, 1] : [1];

@@ -194,7 +194,7 @@ describe.each(wasmBackends)('crossEntropy from probabilities on %s against the f
 
   it.each([5, 1000, 5000])('sums log-probabilities near -FLT_MAX without overflow (classes = %i)', (C) => {
     // Smoothing sums w_c log q_c over the row in float32 lanes, which overflow long before
-    // (eps / C) times that sum does: such a row is summed again in f64 (rowDotLogProb).
+    // (eps / C) times that sum does: such a row is summed again in f64 (row.ts's exactDot).
     const N = 3;
     const logQ = Float32Array.from(normal(N * C, 3, C + 30), (v) => -Math.abs(v));
     for (let c = 0; c < C; c += 2) logQ[c] = -3e38;

@@ -256,9 +256,12 @@ describe.each(wasmBackends)('divergences on %s against the float64 reference', (
       expect(wantLoss.every((v) => v < 3.4e38)).toBe(true);
       expectClose(xe.klDivergence(P, q, C, o) as never, wantLoss as never, tolLoss);
       // Into a second buffer; the staged copy (the gradient written over it) as well for logits.
-      const apart = xe.klDivergenceWithGrad(P, xe.tensor(q), C, { ...o, gradOut: xe.alloc(q.length) });
+      const qr = xe.tensor(q), gr = xe.alloc(q.length);
+      const apart = xe.klDivergenceWithGrad(P, qr, C, { ...o, gradOut: gr });
       expectClose(apart.loss as never, wantLoss as never, tolLoss);
       expectClose(apart.grad, want.grad, tolGrad);
+      qr.free();
+      gr.free();
       if (from === 'logits') expectClose(xe.klDivergenceWithGrad(P, q, C, o).loss as never, wantLoss as never, tolLoss);
     }
     if (C < 8) return;
@@ -271,7 +274,10 @@ describe.each(wasmBackends)('divergences on %s against the float64 reference', (
     const want = reference.klDivergence(P2, q2, C, o) as number;
     expect(want > 1e38 && Number.isFinite(want)).toBe(true);
     expectClose(xe.klDivergence(P2, q2, C, o) as number, want, tolLoss);
-    expectClose(xe.klDivergenceWithGrad(P2, xe.tensor(q2), C, { ...o, gradOut: xe.alloc(q2.length) }).loss, want, tolLoss);
+    const q2r = xe.tensor(q2), g2r = xe.alloc(q2.length);
+    expectClose(xe.klDivergenceWithGrad(P2, q2r, C, { ...o, gradOut: g2r }).loss, want, tolLoss);
+    q2r.free();
+    g2r.free();
   });
 
   it.each(shapes)('klDivergence agrees for classes = %i, every form and reduction, unaligned', (C) => {
