@@ -79,7 +79,8 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
  * spanSum, with lossOut[i] = lossScale w bce_i and gradOut[i] = gradScale w d bce_i / dx when
  * non-zero (gradOut may equal x). Weights load per element from w / pw when hasW / hasPW, else are
  * the scalars wS / pwS; usePW says a positive-class weight applies at all (without it the factor
- * 1 + (pw - 1) t is exactly 1 and is left out). scratch holds SPLIT floats. The flags and `grad`
+ * 1 + (pw - 1) t is exactly 1 and is left out); smooth says the target is smoothed, t lambda + mu
+ (without it, lambda = 1 and mu = 0 give t exactly, and the loop skips them). scratch holds SPLIT floats. The flags and `grad`
  * (gradOut != 0) are constant at every call site, so each use compiles to its own loops.
  *
  * Per element, with P and Q the two target coefficients ordered by the sign of x (P = 1 - t, Q = pw t
@@ -95,7 +96,8 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
 // @ts-ignore: decorator
 @inline function logitsSpan(
   x: usize, t: usize, n: i32, w: usize, pw: usize, wS: f32, pwS: f32, hasW: bool, hasPW: bool, usePW: bool,
-  lambda: f32, mu: f32, lossOut: usize, lossScale: f32, gradOut: usize, gradScale: f32, grad: bool, scratch: usize
+  smooth: bool, lambda: f32, mu: f32,
+  lossOut: usize, lossScale: f32, gradOut: usize, gradScale: f32, grad: bool, scratch: usize
 ): void {
   let total: f64 = 0;
   let i = 0;
@@ -120,7 +122,7 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
         for (let j = 0; j < m; j += 4) {
           const o = <usize>j << 2;
           const xv = v128.load(xb + o);
-          const ts = f32x4.add(f32x4.mul(v128.load(tb + o), lam), mu4);
+          const ts = smooth ? f32x4.add(f32x4.mul(v128.load(tb + o), lam), mu4) : v128.load(tb + o);
           const e = v128.load(scratch + o);
           const omt = f32x4.sub(one, ts);
           const pt = usePW ? f32x4.mul(hasPW ? v128.load(pw + base + o) : pwS4, ts) : ts;
@@ -149,7 +151,7 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const xv = load<f32>(x + o);
-    const ts = load<f32>(t + o) * lambda + mu;
+    const ts = smooth ? load<f32>(t + o) * lambda + mu : load<f32>(t + o);
     const e = expNeg(-abs<f32>(xv));
     const omt = <f32>1 - ts;
     const pt = usePW ? (hasPW ? load<f32>(pw + o) : pwS) * ts : ts;
@@ -256,13 +258,19 @@ export function binaryCrossEntropyLogits(
   if (cols == 1 || (weight == 0 && posWeight == 0)) {
     // One span: the weights are one scalar each (cols == 1) or absent.
     const wS: f32 = weight ? load<f32>(weight) : 1;
-    if (posWeight) {
-      const pwS = load<f32>(posWeight);
-      if (gradOut) logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, lambda, mu, lossOut, lossScale, gradOut, gradScale, true, scratch);
-      else logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, lambda, mu, lossOut, lossScale, 0, 0, false, scratch);
+    if (posWeight || smoothing != 0) {
+      // One variant for both: with pw = 1, pw t = t and (1 - t) + t = 1 exactly in f32 (1 - t is
+      // exact for t >= 1/2; below, its rounding is at most 2^-25, and the sum rounds back to 1, a tie
+      // to even included), so the bits
+      // are those of a variant without pw. The plain variant then skips the smoothing's multiply-add
+      // within the size budget: W4 5-8% faster, smoothing alone 7-12% slower (the pw product and
+      // factor; A/B of the builds in one process, bench/ab-builds.js, 2026-12-02).
+      const pwS: f32 = posWeight ? load<f32>(posWeight) : 1;
+      if (gradOut) logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, true, lambda, mu, lossOut, lossScale, gradOut, gradScale, true, scratch);
+      else logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, true, lambda, mu, lossOut, lossScale, 0, 0, false, scratch);
     } else {
-      if (gradOut) logitsSpan(input, target, n, 0, 0, wS, 1, false, false, false, lambda, mu, lossOut, lossScale, gradOut, gradScale, true, scratch);
-      else logitsSpan(input, target, n, 0, 0, wS, 1, false, false, false, lambda, mu, lossOut, lossScale, 0, 0, false, scratch);
+      if (gradOut) logitsSpan(input, target, n, 0, 0, wS, 1, false, false, false, false, 1, 0, lossOut, lossScale, gradOut, gradScale, true, scratch);
+      else logitsSpan(input, target, n, 0, 0, wS, 1, false, false, false, false, 1, 0, lossOut, lossScale, 0, 0, false, scratch);
     }
     return spanSum;
   }
@@ -274,11 +282,11 @@ export function binaryCrossEntropyLogits(
     const lo = lossOut ? lossOut + o : 0, go = gradOut ? gradOut + o : 0;
     // Rows with vectors are rarer than the flat case: the gradient flag stays a runtime value here.
     if (weight && posWeight) {
-      logitsSpan(input + o, target + o, cols, weight, posWeight, 1, 1, true, true, true, lambda, mu, lo, lossScale, go, gradScale, go != 0, scratch);
+      logitsSpan(input + o, target + o, cols, weight, posWeight, 1, 1, true, true, true, true, lambda, mu, lo, lossScale, go, gradScale, go != 0, scratch);
     } else if (weight) {
-      logitsSpan(input + o, target + o, cols, weight, 0, 1, 1, true, false, false, lambda, mu, lo, lossScale, go, gradScale, go != 0, scratch);
+      logitsSpan(input + o, target + o, cols, weight, 0, 1, 1, true, false, false, true, lambda, mu, lo, lossScale, go, gradScale, go != 0, scratch);
     } else {
-      logitsSpan(input + o, target + o, cols, 0, posWeight, 1, 1, false, true, true, lambda, mu, lo, lossScale, go, gradScale, go != 0, scratch);
+      logitsSpan(input + o, target + o, cols, 0, posWeight, 1, 1, false, true, true, true, lambda, mu, lo, lossScale, go, gradScale, go != 0, scratch);
     }
     total += spanSum;
   }

@@ -1,5 +1,6 @@
-// A/B of two (or more) builds of the kernels in one process: the bench's softmax workloads W1-W3
-// through each build's raw crossEntropySparse export, resident in its own memory, in interleaved
+// A/B of two (or more) builds of the kernels in one process: the bench's workloads through each
+// build's raw crossEntropySparse (W1-W3) or binaryCrossEntropyLogits (W4) export, resident in its own
+// memory, in interleaved
 // rounds (the order reversed every other round), so that a slow phase of this shared machine falls on
 // every build alike. Prints each build's median ms and G elements/s and the median of its per-round
 // speed ratio to the first build, and each build's loss (the sums must agree to ~1e-6 relative).
@@ -8,8 +9,8 @@
 //   git stash pop && npx asc assembly/index.ts --config asconfig.json --target release -o /tmp/after.wasm
 //   node bench/ab-builds.js /tmp/before.wasm /tmp/after.wasm
 //
-// Options in the environment: ROUNDS (20), WORKLOADS (W1,W2,W3), OPS (a,b,as,bs: a = mean loss,
-// b = loss + gradient, s = with label smoothing 0.1). About 2 minutes with the defaults. Relaxed
+// Options in the environment: ROUNDS (20), WORKLOADS (W1,W2,W3,W4), OPS (a,b,as,bs: a = mean loss,
+// b = loss + gradient, s = with label smoothing 0.1). About 3 minutes with the defaults. Relaxed
 // builds need `node --experimental-wasm-relaxed-simd` on Node 20.
 
 import { readFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ if (files.length < 2) {
   process.exit(2);
 }
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
-const names = (process.env.WORKLOADS ?? 'W1,W2,W3').split(',');
+const names = (process.env.WORKLOADS ?? 'W1,W2,W3,W4').split(',');
 const ops = (process.env.OPS ?? 'a,b,as,bs').split(',');
 // Elements per timed sample: several calls of the small workloads, so each sample is ~20 ms.
 const SAMPLE_ELEMENTS = 2e7;
@@ -34,33 +35,42 @@ const builds = files.map((file) => {
   return { name: basename(file), exports };
 });
 
-/** Copies a workload's inputs into one build's memory (past its heap base); returns the pointers. */
+/**
+ * Copies a workload's inputs (labels, or binary targets) into one build's memory past its heap base,
+ * with room for the gradient and W4's scratch; returns the pointers.
+ */
 function stage({ exports }, logits, labels) {
   const base = (exports.heapBase() + 63) & ~63;
   const bytes = logits.byteLength;
-  const need = base + 2 * bytes + labels.byteLength;
+  const scratch = 4096;
+  const need = base + scratch + 2 * bytes + labels.byteLength;
   const have = exports.memory.buffer.byteLength;
   if (need > have) exports.memory.grow(Math.ceil((need - have) / PAGE));
-  const pLogits = base, pGrad = base + bytes, pLabels = base + 2 * bytes;
+  const pScratch = base, pLogits = base + scratch, pGrad = pLogits + bytes, pLabels = pLogits + 2 * bytes;
   new Float32Array(exports.memory.buffer, pLogits, logits.length).set(logits);
-  new Int32Array(exports.memory.buffer, pLabels, labels.length).set(labels);
-  return { pLogits, pGrad, pLabels };
+  new labels.constructor(exports.memory.buffer, pLabels, labels.length).set(labels);
+  return { pScratch, pLogits, pGrad, pLabels };
 }
 
 for (const name of names) {
-  const workload = WORKLOADS.find((w) => w.name === name && w.kind === 'softmax');
-  if (!workload) throw new RangeError(`WORKLOADS: ${name} is not a softmax workload`);
-  const { rows, classes } = workload;
-  const { logits, labels } = makeInputs(workload);
-  const staged = builds.map((b) => stage(b, logits, labels));
+  const workload = WORKLOADS.find((w) => w.name === name);
+  if (!workload) throw new RangeError(`WORKLOADS: ${name} is not a bench workload`);
+  const { rows, classes, kind } = workload;
+  const { logits, labels, targets } = makeInputs(workload);
+  const staged = builds.map((b) => stage(b, logits, labels ?? targets));
   const calls = Math.max(1, Math.round(SAMPLE_ELEMENTS / (rows * classes)));
   for (const op of ops) {
     const smoothing = op.endsWith('s') ? 0.1 : 0;
     const withGrad = op.startsWith('b');
     // crossEntropySparse(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight,
-    // zLoss, lossOut, gradOut, gradScale): the mean loss is the sum / rows.
-    const run = (i) => builds[i].exports.crossEntropySparse(staged[i].pLogits, staged[i].pLabels, rows, classes,
-      0, -100, smoothing, 0, 0, 0, withGrad ? staged[i].pGrad : 0, 1 / rows) / rows;
+    // zLoss, lossOut, gradOut, gradScale) and binaryCrossEntropyLogits(input, target, n, cols, weight,
+    // posWeight, smoothing, lossOut, lossScale, gradOut, gradScale, scratch): the mean loss is the
+    // sum / rows (rows = n for W4).
+    const run = kind === 'binary'
+      ? (i) => builds[i].exports.binaryCrossEntropyLogits(staged[i].pLogits, staged[i].pLabels, rows, 1, 0, 0,
+        smoothing, 0, 0, withGrad ? staged[i].pGrad : 0, 1 / rows, staged[i].pScratch) / rows
+      : (i) => builds[i].exports.crossEntropySparse(staged[i].pLogits, staged[i].pLabels, rows, classes,
+        0, -100, smoothing, 0, 0, 0, withGrad ? staged[i].pGrad : 0, 1 / rows) / rows;
     const losses = builds.map((_, i) => run(i));
     for (let k = 0; k < 3; k++) builds.forEach((_, i) => run(i));
     const ms = builds.map(() => []), ratios = builds.map(() => []);

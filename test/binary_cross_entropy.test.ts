@@ -247,6 +247,30 @@ describe.each(wasmBackends)('binaryCrossEntropy on %s against the float64 refere
     }
   });
 
+  it('smooths flat logits through the posWeight loop with the bits of the loop without it', () => {
+    // assembly/binary_cross_entropy.ts runs flat smoothing-only logits in its posWeight variant with
+    // pw = 1, which relies on (1 - t) + t == 1 in float32 for every t in [0, 1]: checked here on a
+    // spread of t, then the element losses and gradients against the row-span loop (weight of ones,
+    // no posWeight), which smooths without that factor.
+    const r = rng(91);
+    const notOne: number[] = [];
+    for (let k = 0; k < 200_000; k++) {
+      const t = Math.fround(k < 100_000 ? r() : r() * 2 ** -(k % 60));
+      if (Math.fround(Math.fround(1 - t) + t) !== 1) notOne.push(t);
+    }
+    expect(notOne).toEqual([]);
+    // Rows of a multiple of 4 put every element in the same lane both ways (the relaxed build fuses
+    // lanes' multiply-adds, and tails do not); three rows span several SPLIT sub-blocks and BLOCKs.
+    const classes = 4132, n = 3 * classes;
+    const x = normal(n, 12, 92), t = uniform(n, 93);
+    for (const labelSmoothing of [0.1, 0.37, 1]) {
+      const flat = xe.binaryCrossEntropyWithGrad(x, t, { labelSmoothing, reduction: 'none' });
+      const rows = xe.binaryCrossEntropyWithGrad(x, t, { classes, weight: new Float32Array(classes).fill(1), labelSmoothing, reduction: 'none' });
+      expect(Array.from(flat.loss as Float32Array)).toEqual(Array.from(rows.loss as Float32Array));
+      expect(Array.from(flat.grad)).toEqual(Array.from(rows.grad));
+    }
+  });
+
   it('has mean loss within 1e-6 relative on 4,000,000 elements', () => {
     const n = 4_000_000;
     const x = unaligned(normal(n, 3, 99)), t = uniform(n, 100), p = uniform(n, 101);
