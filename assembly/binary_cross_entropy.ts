@@ -79,9 +79,9 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
  * spanSum, with lossOut[i] = lossScale w bce_i and gradOut[i] = gradScale w d bce_i / dx when
  * non-zero (gradOut may equal x). Weights load per element from w / pw when hasW / hasPW, else are
  * the scalars wS / pwS; usePW says a positive-class weight applies at all (without it the factor
- * 1 + (pw - 1) t is exactly 1 and is left out); smooth says the target is smoothed, t lambda + mu
- (without it, lambda = 1 and mu = 0 give t exactly, and the loop skips them). scratch holds SPLIT floats. The flags and `grad`
- * (gradOut != 0) are constant at every call site, so each use compiles to its own loops.
+ * 1 + (pw - 1) t is exactly 1 and is left out); smooth says the target is t lambda + mu (without it
+ * t itself, which lambda = 1, mu = 0 would give exactly). scratch holds SPLIT floats. The flags and
+ * `grad` (gradOut != 0) are constant at every call site, so each use compiles to its own loops.
  *
  * Per element, with P and Q the two target coefficients ordered by the sign of x (P = 1 - t, Q = pw t
  * for x >= 0, swapped for x < 0), e = e^-|x| and a = 1 / (1 + e) = sigma(|x|), so e a = 1 - a:
@@ -261,10 +261,9 @@ export function binaryCrossEntropyLogits(
     if (posWeight || smoothing != 0) {
       // One variant for both: with pw = 1, pw t = t and (1 - t) + t = 1 exactly in f32 (1 - t is
       // exact for t >= 1/2; below, its rounding is at most 2^-25, and the sum rounds back to 1, a tie
-      // to even included), so the bits
-      // are those of a variant without pw. The plain variant then skips the smoothing's multiply-add
-      // within the size budget: W4 5-8% faster, smoothing alone 7-12% slower (the pw product and
-      // factor; A/B of the builds in one process, bench/ab-builds.js, 2026-12-02).
+      // to even included), so the bits are those of a variant without pw. The plain variant then
+      // skips the smoothing's multiply-add within the size budget: W4 5-8% faster, smoothing alone
+      // 7-12% slower (the pw product and factor; bench/ab-builds.js, 2026-12-02).
       const pwS: f32 = posWeight ? load<f32>(posWeight) : 1;
       if (gradOut) logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, true, lambda, mu, lossOut, lossScale, gradOut, gradScale, true, scratch);
       else logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, true, lambda, mu, lossOut, lossScale, 0, 0, false, scratch);

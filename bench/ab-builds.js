@@ -1,8 +1,7 @@
 // A/B of two (or more) builds of the kernels in one process: the bench's workloads through each
 // build's raw crossEntropySparse (W1-W3) or binaryCrossEntropyLogits (W4) export, resident in its own
-// memory, in interleaved
-// rounds (the order reversed every other round), so that a slow phase of this shared machine falls on
-// every build alike. Prints each build's median ms and G elements/s and the median of its per-round
+// memory, in interleaved rounds (the order reversed every other round), so that a slow phase of this
+// shared machine falls on every build alike. Prints each build's median ms and G elements/s and the median of its per-round
 // speed ratio to the first build, and each build's loss (the sums must agree to ~1e-6 relative).
 //
 //   git stash && npx asc assembly/index.ts --config asconfig.json --target release -o /tmp/before.wasm
@@ -36,20 +35,21 @@ const builds = files.map((file) => {
 });
 
 /**
- * Copies a workload's inputs (labels, or binary targets) into one build's memory past its heap base,
- * with room for the gradient and W4's scratch; returns the pointers.
+ * Copies a workload's logits and its labels (Int32Array) or binary targets (Float32Array) into one
+ * build's memory past its heap base, after the binary kernel's scratch and with room for the gradient;
+ * returns the pointers (pTargets: the labels or targets).
  */
-function stage({ exports }, logits, labels) {
+function stage({ exports }, logits, targets) {
   const base = (exports.heapBase() + 63) & ~63;
   const bytes = logits.byteLength;
-  const scratch = 4096;
-  const need = base + scratch + 2 * bytes + labels.byteLength;
+  const scratch = (exports.binaryScratchBytes() + 63) & ~63;
+  const need = base + scratch + 2 * bytes + targets.byteLength;
   const have = exports.memory.buffer.byteLength;
   if (need > have) exports.memory.grow(Math.ceil((need - have) / PAGE));
-  const pScratch = base, pLogits = base + scratch, pGrad = pLogits + bytes, pLabels = pLogits + 2 * bytes;
+  const pScratch = base, pLogits = base + scratch, pGrad = pLogits + bytes, pTargets = pLogits + 2 * bytes;
   new Float32Array(exports.memory.buffer, pLogits, logits.length).set(logits);
-  new labels.constructor(exports.memory.buffer, pLabels, labels.length).set(labels);
-  return { pScratch, pLogits, pGrad, pLabels };
+  new targets.constructor(exports.memory.buffer, pTargets, targets.length).set(targets);
+  return { pScratch, pLogits, pGrad, pTargets };
 }
 
 for (const name of names) {
@@ -67,9 +67,9 @@ for (const name of names) {
     // posWeight, smoothing, lossOut, lossScale, gradOut, gradScale, scratch): the mean loss is the
     // sum / rows (rows = n for W4).
     const run = kind === 'binary'
-      ? (i) => builds[i].exports.binaryCrossEntropyLogits(staged[i].pLogits, staged[i].pLabels, rows, 1, 0, 0,
+      ? (i) => builds[i].exports.binaryCrossEntropyLogits(staged[i].pLogits, staged[i].pTargets, rows, 1, 0, 0,
         smoothing, 0, 0, withGrad ? staged[i].pGrad : 0, 1 / rows, staged[i].pScratch) / rows
-      : (i) => builds[i].exports.crossEntropySparse(staged[i].pLogits, staged[i].pLabels, rows, classes,
+      : (i) => builds[i].exports.crossEntropySparse(staged[i].pLogits, staged[i].pTargets, rows, classes,
         0, -100, smoothing, 0, 0, 0, withGrad ? staged[i].pGrad : 0, 1 / rows) / rows;
     const losses = builds.map((_, i) => run(i));
     for (let k = 0; k < 3; k++) builds.forEach((_, i) => run(i));
