@@ -8,11 +8,12 @@
 //
 // Exit status 0 when every check holds, 1 with the reason on stderr when one fails, 2 for bad usage.
 //
-// WebAssembly memory: the high-water mark is derived, not measured. Inputs are staged through a
-// 256 KiB window (src/api.ts WINDOW_BYTES), one row at a time when a row is larger; the largest row
-// here has 100,000 classes (400 KB), and no call reserves more than five one-row regions (binary
-// cross-entropy with weight, posWeight and per-element losses: input, target, weight, posWeight,
-// losses). Resident handles lie below the scratch space: RING long-lived ones of up to RESIDENT_MAX
+// WebAssembly memory: the high-water mark is derived, not measured. Inputs are staged through copy
+// windows of whole blocks (src/api.ts windowRows): the fewest blocks of WINDOW_BYTES (one row when a
+// row is larger) that reach STREAM_BYTES, so a window is under STREAM_BYTES plus one block; the
+// largest row here has 100,000 classes (400 KB), and no call reserves more than five such regions
+// (binary cross-entropy with weight, posWeight and per-element losses: input, target, weight,
+// posWeight, losses). Resident handles lie below the scratch space: RING long-lived ones of up to RESIDENT_MAX
 // floats and a per-call pair the size of the largest input; first fit may leave gaps between them,
 // allowed for by doubling their total. Plus the module's static data (heap base 7 KiB; 64 KiB
 // allowed). Memory never shrinks, so its size is read every 1024 calls and at the end.
@@ -32,6 +33,7 @@
 // measured calls of the CI run; XENTROPY_SOAK_LEAK=1 plants such a leak).
 
 import { init } from '../dist/index.js';
+import { STREAM_BYTES, WINDOW_BYTES } from '../dist/api.js';
 import { mulberry32 as rng } from './mulberry32.mjs';
 
 const WARM_FRACTION = 0.2;
@@ -65,8 +67,8 @@ const pagesStart = xe.driver.memoryBytes / PAGE;
 const heapBase = xe.driver.kernels.heapBase();
 
 // A fixed pool of inputs per shape, so the loop measures the library, not the making of inputs.
-// [rows, classes]: SIMD tails (5, 17), one-class rows, and inputs above the 256 KiB window, streamed in
-// several chunks ([80, 1000], [700, 128]) or one oversized row at a time ([3, 100000]).
+// [rows, classes]: SIMD tails (5, 17), one-class rows, and inputs above WINDOW_BYTES, summed in several
+// blocks ([80, 1000], [700, 128]) or one oversized row at a time ([3, 100000]).
 const SMALL = [[1, 1], [3, 2], [8, 5], [4, 16], [2, 17], [16, 10], [6, 64], [2, 1000]];
 const LARGE = [[80, 1000], [700, 128], [3, MAX_CLASSES]];
 const pool = [...SMALL, ...LARGE].map(([rows, C]) => {
@@ -102,7 +104,7 @@ const pool = [...SMALL, ...LARGE].map(([rows, C]) => {
 const small = pool.slice(0, SMALL.length), large = pool.slice(SMALL.length);
 
 const STATIC_BYTES = 64 * KiB;
-const SCRATCH_BYTES = 5 * MAX_CLASSES * 4;
+const SCRATCH_BYTES = 5 * (STREAM_BYTES + Math.max(WINDOW_BYTES, MAX_CLASSES * 4));
 const LARGEST_INPUT = Math.max(...pool.map((s) => s.n));
 const RESIDENT_BYTES = 2 * (RING * RESIDENT_MAX + 2 * LARGEST_INPUT) * 4;
 const MEMORY_LIMIT_PAGES = Math.ceil((STATIC_BYTES + SCRATCH_BYTES + RESIDENT_BYTES) / PAGE);

@@ -18,12 +18,14 @@ import {
 } from './validate.js';
 
 /**
+ * @internal
  * Bytes of input staged per kernel call. Large enough that call overhead vanishes, small enough that a
  * chunk stays in L2 between the copy and the kernel; a row larger than this is staged alone.
  */
 export const WINDOW_BYTES = 256 * 1024;
 
 /**
+ * @internal
  * Rows per staged chunk for rows of `classes` floats. The chunks also fix the order of every batch
  * sum, whatever the path (copied or resident input): each kernel call sums its chunk's rows in f64,
  * and the chunk sums are added in row order. The pool (src/pool.ts) computes the same chunk sums on
@@ -31,6 +33,25 @@ export const WINDOW_BYTES = 256 * 1024;
  */
 export function chunkRows(classes: number): number {
   return Math.max(1, Math.floor(WINDOW_BYTES / (classes * 4)));
+}
+
+/**
+ * @internal
+ * Bytes a copy window reaches when its output is copied back out: glibc's memmove on AMD switches
+ * from `rep movsb` to a vector loop at the L2 size (1 MiB as this VM reports it), which writes a cold
+ * typed array ~1.8x faster here (bench/README.md, "Copying").
+ */
+export const STREAM_BYTES = 1024 * 1024;
+
+/**
+ * @internal
+ * Rows per copy window: the fewest whole blocks of chunkRows(classes) rows that reach STREAM_BYTES.
+ * A window is staged and copied out in one piece, and its blocks are still summed one kernel call
+ * each, so the sums and their order do not depend on the window.
+ */
+export function windowRows(classes: number): number {
+  const per = chunkRows(classes);
+  return per * Math.ceil(STREAM_BYTES / (per * classes * 4));
 }
 
 /** Result of crossEntropyWithGrad. */
@@ -393,7 +414,7 @@ export class Xentropy {
     const inRes = this.own('logits', plan.inputResident), outRes = this.own('out', plan.outResident);
     const result = outRes ? null : plan.out ?? new Float32Array(input.length);
     const d = this.driver;
-    const per = Math.min(chunkRows(classes), rows);
+    const per = Math.min(windowRows(classes), rows);
     const [buf] = d.reserve(inRes && outRes ? 0 : per * classes * 4);
     for (let r0 = 0; r0 < rows; r0 += per) {
       const n = Math.min(per, rows - r0);
@@ -408,7 +429,7 @@ export class Xentropy {
   private runCrossEntropy(plan: CrossEntropyPlan, withGrad: boolean): LossAndGrad<number | Float32Array> {
     const { rows, classes, spatial, weight, labels, soft, sampleWeight } = plan;
     const d = this.driver;
-    const per = Math.min(chunkRows(classes), rows);
+    const per = Math.min(chunkRows(classes), rows), span = Math.min(windowRows(classes), rows);
     const none = plan.reduction === 'none';
     const losses = none ? new Float32Array(rows) : null;
     const cap = plan.softcap, focal = plan.focal;
@@ -419,13 +440,13 @@ export class Xentropy {
     const directGrad = withGrad && gradRes !== null && spatial === 1;
     // The gradient overwrites the staged logits when they are a private copy no longer needed.
     const gradInPlace = withGrad && !directGrad && !directIn && !cap;
-    const window = per * classes * 4;
-    const [zBuf, tPtr, wPtr, lPtr, sPtr, gBuf] = d.reserve(
+    const window = span * classes * 4;
+    const [zBuf, tBuf, wPtr, lPtr, sPtr, gBuf] = d.reserve(
       directIn ? 0 : window,
-      soft ? window : per * 4,
+      soft ? window : span * 4,
       weight ? classes * 4 : 0,
-      none ? per * 4 : 0,
-      sampleWeight ? per * 4 : 0,
+      none ? span * 4 : 0,
+      sampleWeight ? span * 4 : 0,
       withGrad && !directGrad && !gradInPlace ? window : 0,
     );
     // Memory may have grown: views of resident arguments are taken again from here on.
@@ -433,44 +454,46 @@ export class Xentropy {
     const grad = !withGrad ? null : gradRes ? gradRes.array : plan.gradOut ?? new Float32Array(input.length);
     if (weight) d.f32(wPtr, classes).set(weight);
     const k = d.kernels;
+    const w = weight ? wPtr : 0, probs = plan.from === 'probs' ? 1 : 0;
     let total = 0;
-    for (let r0 = 0; r0 < rows; r0 += per) {
-      const n = Math.min(per, rows - r0);
-      const a = r0 * classes, b = (r0 + n) * classes;
-      const zPtr = directIn ? inRes.ptr + a * 4 : zBuf;
-      if (!directIn) gatherRows(d.f32(zBuf, b - a), input, r0, classes, spatial);
+    for (let w0 = 0; w0 < rows; w0 += span) {
+      const n = Math.min(span, rows - w0);
+      const a = w0 * classes, b = (w0 + n) * classes;
+      const zBase = directIn ? inRes.ptr + a * 4 : zBuf;
+      if (!directIn) gatherRows(d.f32(zBuf, b - a), input, w0, classes, spatial);
       if (cap) k.softcapForward(zBuf, zBuf, b - a, cap);
-      const gPtr = !withGrad ? 0 : directGrad ? gradRes.ptr + a * 4 : gradInPlace ? zBuf : gBuf;
-      const w = weight ? wPtr : 0, lossOut = none ? lPtr : 0;
-      const sw = sampleWeight ? sPtr : 0;
-      if (sampleWeight) d.f32(sPtr, n).set(sampleWeight.subarray(r0, r0 + n));
-      const probs = plan.from === 'probs' ? 1 : 0;
-      if (soft) {
-        gatherRows(d.f32(tPtr, b - a), soft, r0, classes, spatial);
-        total += focal
-          ? k.focalSoft(zPtr, tPtr, n, classes, w, plan.smoothing, sw, focal.gamma, focal.alpha, lossOut, gPtr, plan.gradScale)
-          : plan.from === 'logits'
-          ? k.crossEntropySoft(zPtr, tPtr, n, classes, w, plan.smoothing, sw, plan.zLoss, lossOut, gPtr, plan.gradScale)
-          : k.crossEntropyProbsSoft(
-            zPtr, tPtr, n, classes, w, plan.smoothing, sw, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
-          );
-      } else {
-        stageLabels(d.i32(tPtr, n), labels!, r0);
-        total += focal
+      const gBase = !withGrad ? 0 : directGrad ? gradRes.ptr + a * 4 : gradInPlace ? zBuf : gBuf;
+      if (sampleWeight) d.f32(sPtr, n).set(sampleWeight.subarray(w0, w0 + n));
+      if (soft) gatherRows(d.f32(tBuf, b - a), soft, w0, classes, spatial);
+      else stageLabels(d.i32(tBuf, n), labels!, w0);
+      // One kernel call per block of chunkRows rows, whatever the window: the batch sum's order.
+      for (let r = 0; r < n; r += per) {
+        const m = Math.min(per, n - r), at = r * classes * 4;
+        const zPtr = zBase + at, tPtr = tBuf + (soft ? at : r * 4), gPtr = gBase && gBase + at;
+        const lossOut = none ? lPtr + r * 4 : 0, sw = sampleWeight ? sPtr + r * 4 : 0;
+        total += soft
+          ? focal
+            ? k.focalSoft(zPtr, tPtr, m, classes, w, plan.smoothing, sw, focal.gamma, focal.alpha, lossOut, gPtr, plan.gradScale)
+            : plan.from === 'logits'
+            ? k.crossEntropySoft(zPtr, tPtr, m, classes, w, plan.smoothing, sw, plan.zLoss, lossOut, gPtr, plan.gradScale)
+            : k.crossEntropyProbsSoft(
+              zPtr, tPtr, m, classes, w, plan.smoothing, sw, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
+            )
+          : focal
           ? k.focalSparse(
-            zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, sw, focal.gamma, focal.alpha, lossOut, gPtr, plan.gradScale,
+            zPtr, tPtr, m, classes, w, plan.ignoreIndex, plan.smoothing, sw, focal.gamma, focal.alpha, lossOut, gPtr, plan.gradScale,
           )
           : plan.from === 'logits'
           ? k.crossEntropySparse(
-            zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, sw, plan.zLoss, lossOut, gPtr, plan.gradScale,
+            zPtr, tPtr, m, classes, w, plan.ignoreIndex, plan.smoothing, sw, plan.zLoss, lossOut, gPtr, plan.gradScale,
           )
           : k.crossEntropyProbsSparse(
-            zPtr, tPtr, n, classes, w, plan.ignoreIndex, plan.smoothing, sw, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
+            zPtr, tPtr, m, classes, w, plan.ignoreIndex, plan.smoothing, sw, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
           );
       }
-      if (losses) losses.set(d.f32(lPtr, n), r0);
-      if (withGrad && cap) k.softcapBackward(zBuf, gPtr, b - a, cap);
-      if (grad && !directGrad) scatterRows(grad, d.f32(gPtr, b - a), r0, classes, spatial);
+      if (losses) losses.set(d.f32(lPtr, n), w0);
+      if (withGrad && cap) k.softcapBackward(zBuf, gBase, b - a, cap);
+      if (grad && !directGrad) scatterRows(grad, d.f32(gBase, b - a), w0, classes, spatial);
     }
     total *= plan.unitScale;
     if (losses && plan.unitScale !== 1) for (let r = 0; r < rows; r++) losses[r] *= plan.unitScale;
@@ -480,6 +503,7 @@ export class Xentropy {
 }
 
 /**
+ * @internal
  * Copies rows r0 .. r0 + dst.length / classes of src into dst as [rows, classes]. With spatial > 1, src
  * is PyTorch's [N, C, spatial] layout and row r is sample floor(r / spatial) at position r % spatial,
  * whose classes lie `spatial` apart.
@@ -497,7 +521,7 @@ export function gatherRows(dst: Float32Array, src: Float32Array, r0: number, cla
   }
 }
 
-/** The inverse of gatherRows: writes staged [rows, classes] back into dst's layout. */
+/** @internal The inverse of gatherRows: writes staged [rows, classes] back into dst's layout. */
 export function scatterRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
   if (spatial === 1) {
     dst.set(src, r0 * classes);
@@ -511,7 +535,7 @@ export function scatterRows(dst: Float32Array, src: Float32Array, r0: number, cl
   }
 }
 
-/** Copies labels[r0 .. r0 + dst.length) into the staged Int32Array (converting integer types). */
+/** @internal Copies labels[r0 .. r0 + dst.length) into the staged Int32Array (converting integer types). */
 export function stageLabels(dst: Int32Array, labels: IndexTarget, r0: number): void {
   if (Array.isArray(labels)) {
     for (let i = 0; i < dst.length; i++) dst[i] = labels[r0 + i];

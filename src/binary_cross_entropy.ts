@@ -2,7 +2,7 @@
 // that streams elements through the driver's scratch window.
 
 import { ownResident, Resident, type Driver } from './driver.js';
-import { chunkRows } from './api.js';
+import { chunkRows, windowRows } from './api.js';
 import {
   checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptionNames, checkOut,
   checkFocal, checkUnit, checkWeight, describe, overlaps, rowsOf, type Reduction, type Unit,
@@ -246,12 +246,14 @@ export function runBinaryCrossEntropy(
   const none = plan.reduction === 'none';
   const logits = plan.from === 'logits' && !plan.focal;
   const k = d.kernels;
+  // Blocks of `per` elements are the kernel calls (the sum order); windows of `span` the copies.
   const per = Math.min(chunkRows(classes), n / classes) * classes;
+  const span = Math.min(windowRows(classes), n / classes) * classes;
   // The gradient: into a resident gradOut where it lies; else over the staged input when there is one.
   const gradOverInput = withGrad && !gRes && !inRes;
   const [xBuf, tBuf, wPtr, pwPtr, lPtr, gBuf, sPtr] = d.reserve(
-    inRes ? 0 : per * 4, tRes ? 0 : per * 4, weight ? classes * 4 : 0, posWeight ? classes * 4 : 0,
-    none ? per * 4 : 0, withGrad && !gRes && inRes ? per * 4 : 0, logits ? k.binaryScratchBytes() : 0,
+    inRes ? 0 : span * 4, tRes ? 0 : span * 4, weight ? classes * 4 : 0, posWeight ? classes * 4 : 0,
+    none ? span * 4 : 0, withGrad && !gRes && inRes ? span * 4 : 0, logits ? k.binaryScratchBytes() : 0,
   );
   // Memory may have grown: views of resident arguments are taken again from here on.
   const input = inRes ? inRes.array : plan.input;
@@ -280,34 +282,37 @@ export function runBinaryCrossEntropy(
       if (scan && probs && outside(xBuf, m)) refuse();
     }
   };
-  if (scanFirst) for (let a = 0; a < n; a += per) stage(a, Math.min(n, a + per), true, true);
+  if (scanFirst) for (let a = 0; a < n; a += span) stage(a, Math.min(n, a + span), true, true);
 
   if (weight) d.f32(wPtr, classes).set(weight);
   if (posWeight) d.f32(pwPtr, classes).set(posWeight);
   const lossScale = plan.unitScale, gradScale = plan.gradScale;
   let total = 0;
-  for (let a = 0; a < n; a += per) {
-    const b = Math.min(n, a + per), m = b - a;
+  for (let a = 0; a < n; a += span) {
+    const b = Math.min(n, a + span);
     stage(a, b, scanStaged && !scanFirst, false);
-    const xPtr = inRes ? inRes.ptr + a * 4 : xBuf, tPtr = tRes ? tRes.ptr + a * 4 : tBuf;
-    const lOut = none ? lPtr : 0;
-    const gOut = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : gradOverInput ? xBuf : gBuf;
-    total += plan.focal
-      ? k.binaryFocal(
-        xPtr, tPtr, m, classes, weight ? wPtr : 0, probs ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
-        plan.focal.gamma, plan.focal.alpha, lOut, lossScale, gOut, gradScale,
-      )
-      : logits
-      ? k.binaryCrossEntropyLogits(
-        xPtr, tPtr, m, classes, weight ? wPtr : 0, posWeight ? pwPtr : 0, plan.smoothing,
-        lOut, lossScale, gOut, gradScale, sPtr,
-      )
-      : k.binaryCrossEntropyProbs(
-        xPtr, tPtr, m, classes, weight ? wPtr : 0, plan.lo, plan.hi, plan.smoothing,
-        lOut, lossScale, gOut, gradScale,
-      );
-    if (losses) losses.set(d.f32(lPtr, m), a);
-    if (grad) grad.set(d.f32(gOut, m), a);
+    const xBase = inRes ? inRes.ptr + a * 4 : xBuf, tBase = tRes ? tRes.ptr + a * 4 : tBuf;
+    const gBase = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : gradOverInput ? xBuf : gBuf;
+    for (let e = 0; e < b - a; e += per) {
+      const m = Math.min(per, b - a - e), at = e * 4;
+      const xPtr = xBase + at, tPtr = tBase + at, gOut = gBase && gBase + at, lOut = none ? lPtr + at : 0;
+      total += plan.focal
+        ? k.binaryFocal(
+          xPtr, tPtr, m, classes, weight ? wPtr : 0, probs ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
+          plan.focal.gamma, plan.focal.alpha, lOut, lossScale, gOut, gradScale,
+        )
+        : logits
+        ? k.binaryCrossEntropyLogits(
+          xPtr, tPtr, m, classes, weight ? wPtr : 0, posWeight ? pwPtr : 0, plan.smoothing,
+          lOut, lossScale, gOut, gradScale, sPtr,
+        )
+        : k.binaryCrossEntropyProbs(
+          xPtr, tPtr, m, classes, weight ? wPtr : 0, plan.lo, plan.hi, plan.smoothing,
+          lOut, lossScale, gOut, gradScale,
+        );
+    }
+    if (losses) losses.set(d.f32(lPtr, b - a), a);
+    if (grad) grad.set(d.f32(gBase, b - a), a);
   }
   return { loss: reduceBinary(plan, total, losses!), grad: gRes ? gRes.array : grad as Float32Array };
 }

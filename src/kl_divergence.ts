@@ -2,7 +2,7 @@
 // the WebAssembly runners.
 
 import { ownResident, Resident, stageInput, type Driver } from './driver.js';
-import { chunkRows, type LossAndGrad } from './api.js';
+import { chunkRows, windowRows, type LossAndGrad } from './api.js';
 import { checkOptions, reduceRows, type DistributionForm } from './entropy.js';
 import {
   checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOut, checkProbabilities, checkUnit, describe,
@@ -178,26 +178,31 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
   const gRes = withGrad ? ownResident(d, 'options.gradOut', plan.gradOutResident) : null;
   const none = plan.reduction === 'none';
   const losses = none ? new Float32Array(rows) : null;
-  const per = Math.min(chunkRows(classes), rows);
-  const window = per * classes * 4;
+  const per = Math.min(chunkRows(classes), rows), span = Math.min(windowRows(classes), rows);
+  const window = span * classes * 4;
   const [pBuf, qBuf, lPtr, gBuf] = d.reserve(
-    pRes ? 0 : window, qRes ? 0 : window, none ? per * 4 : 0, withGrad && !gRes && qRes ? window : 0,
+    pRes ? 0 : window, qRes ? 0 : window, none ? span * 4 : 0, withGrad && !gRes && qRes ? window : 0,
   );
   // Memory may have grown: views of resident arguments are taken again from here on.
   const p = pRes ? pRes.array : plan.p, q = qRes ? qRes.array : plan.q;
   const grad = withGrad && !gRes ? plan.gradOut ?? new Float32Array(q.length) : null;
   let total = 0;
-  for (let r0 = 0; r0 < rows; r0 += per) {
-    const n = Math.min(per, rows - r0);
+  // Windows of `span` rows are staged and copied out whole; each block of `per` rows is one kernel
+  // call, so the sum's order is that of the blocks (api.ts windowRows).
+  for (let r0 = 0; r0 < rows; r0 += span) {
+    const n = Math.min(span, rows - r0);
     const a = r0 * classes, b = (r0 + n) * classes;
-    const pPtr = stageInput(d, pBuf, p, pRes, a, b), qPtr = stageInput(d, qBuf, q, qRes, a, b);
-    const gPtr = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : qRes ? gBuf : qBuf;
-    total += d.kernels.klDivergence(
-      pPtr, qPtr, n, classes, FORM_CODE[plan.from], plan.logTarget ? 1 : 0, plan.epsilon,
-      none ? lPtr : 0, gPtr, plan.gradScale, plan.unitScale,
-    );
+    const pBase = stageInput(d, pBuf, p, pRes, a, b), qBase = stageInput(d, qBuf, q, qRes, a, b);
+    const gBase = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : qRes ? gBuf : qBuf;
+    for (let r = 0; r < n; r += per) {
+      const at = r * classes * 4;
+      total += d.kernels.klDivergence(
+        pBase + at, qBase + at, Math.min(per, n - r), classes, FORM_CODE[plan.from], plan.logTarget ? 1 : 0,
+        plan.epsilon, none ? lPtr + r * 4 : 0, gBase && gBase + at, plan.gradScale, plan.unitScale,
+      );
+    }
     if (losses) losses.set(d.f32(lPtr, n), r0);
-    if (grad) grad.set(d.f32(gPtr, b - a), a);
+    if (grad) grad.set(d.f32(gBase, b - a), a);
   }
   return {
     loss: reduceRows(plan.reduction, losses, total, plan.unitScale, plan.denominator),

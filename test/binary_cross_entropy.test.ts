@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reference } from '../src/index.js';
+import { chunkRows, windowRows } from '../src/api.js';
 import type { BinaryCrossEntropyOptions } from '../src/index.js';
 import {
   backends, wasmBackends, normal, rng, unaligned, uniform, bits, expectClose, maxAbsError, type Backend,
@@ -281,8 +282,9 @@ describe.each(wasmBackends)('binaryCrossEntropy on %s against the float64 refere
   });
 
   it('has gradient max abs error <= 1e-6 on large random logits, streamed in chunks', () => {
-    // 210,000 elements as [30000, 7]: several 256 KiB windows, row spans with weights and tails.
-    const n = 210_000, classes = 7;
+    // 700,000 elements as [100000, 7]: three copy windows (the last partial), row spans with weights.
+    const n = 700_000, classes = 7;
+    expect(n / classes).toBeGreaterThan(2 * windowRows(classes));
     const x = normal(n, 3, 77), t = uniform(n, 78), hard = bits(n, 79);
     for (const target of [t, hard]) {
       const mine = xe.binaryCrossEntropyWithGrad(x, target, { classes, reduction: 'sum' });
@@ -317,8 +319,8 @@ function expectSameBits(a: unknown, b: unknown, what = ''): void {
 }
 
 describe.each(wasmBackends)('binaryCrossEntropy on %s with resident buffers', (_name, xe) => {
-  // Over two streaming chunks of 65,536 elements (classes = 1), so both paths cross a chunk boundary.
-  const n = 150_003;
+  // Over two copy windows of 262,144 elements (classes = 1), so both paths cross a window boundary.
+  const n = 300_003;
   const x = normal(n, 3, 41), soft = uniform(n, 42), p = uniform(n, 43, 0.001, 0.999);
   const weight = f32([0.5, 2, 1]);
 
@@ -371,16 +373,17 @@ describe.each(wasmBackends)('binaryCrossEntropy on %s with resident buffers', (_
 
   it('refuses a bad element anywhere, with the reference message, writing nothing', () => {
     const before = xe.binaryCrossEntropy(x, soft);
-    // Each bad value placed in the second chunk; gradOut holds a sentinel that must survive.
+    // Each bad value placed in the second copy window; gradOut holds a sentinel that must survive.
+    expect(Math.min(270_000, n - 1)).toBeGreaterThanOrEqual(windowRows(1));
     const cases: [string, Float32Array | Uint8Array, Float32Array, 'logits' | 'probs', RegExp][] = [];
-    const badSoft = soft.slice(); badSoft[100_000] = 1.5;
-    cases.push(['target above 1', badSoft, x, 'logits', /^target\[100000\] = 1\.5 is not in \[0, 1\]$/]);
+    const badSoft = soft.slice(); badSoft[280_000] = 1.5;
+    cases.push(['target above 1', badSoft, x, 'logits', /^target\[280000\] = 1\.5 is not in \[0, 1\]$/]);
     const nanSoft = soft.slice(); nanSoft[n - 1] = NaN;
-    cases.push(['NaN target, the last element', nanSoft, x, 'logits', /^target\[150002\] = NaN is not in \[0, 1\]$/]);
-    const badHard = bits(n, 45); badHard[70_000] = 2;
-    cases.push(['Uint8Array target 2', badHard, x, 'logits', /^target\[70000\] = 2 is not in \[0, 1\]$/]);
-    const badP = p.slice(); badP[99_999] = -0.25;
-    cases.push(['probability below 0', soft, badP, 'probs', /^input\[99999\] = -0\.25 is not a probability in \[0, 1\] \(options\.from is 'probs'\)$/]);
+    cases.push(['NaN target, the last element', nanSoft, x, 'logits', /^target\[300002\] = NaN is not in \[0, 1\]$/]);
+    const badHard = bits(n, 45); badHard[270_000] = 2;
+    cases.push(['Uint8Array target 2', badHard, x, 'logits', /^target\[270000\] = 2 is not in \[0, 1\]$/]);
+    const badP = p.slice(); badP[299_999] = -0.25;
+    cases.push(['probability below 0', soft, badP, 'probs', /^input\[299999\] = -0\.25 is not a probability in \[0, 1\] \(options\.from is 'probs'\)$/]);
     for (const [what, target, input, from, message] of cases) {
       // The reference says exactly this.
       expect(() => reference.binaryCrossEntropy(input, target, { from }), what).toThrow(message);

@@ -21,7 +21,7 @@ describe('resident buffers', () => {
 
   it('give results identical to plain arrays, as input, out and gradOut, and in place', async () => {
     const xe = await init();
-    const C = 1000, N = 300; // several streamed chunks
+    const C = 1000, N = 700; // three copy windows of 325 rows, blocks of 65
     const z = normal(N * C, 3, 1);
     const y = labels(N, C, 2);
     const zr = xe.tensor(z);
@@ -79,7 +79,7 @@ describe('resident buffers', () => {
 
   it('are read where they lie by entropy, KL (gradOut too), JS and the scorer: results identical', async () => {
     const xe = await init();
-    const C = 100, N = 1500; // several streamed chunks of 655 rows
+    const C = 100, N = 7000; // three copy windows of 3275 rows (the last short), blocks of 655
     const zp = normal(N * C, 2, 3), zq = normal(N * C, 2, 4);
     const p = xe.softmax(zp, C), q = xe.softmax(zq, C), y = labels(N, C, 5);
     const [rp, rq, rzq] = [xe.tensor(p), xe.tensor(q), xe.tensor(zq)];

@@ -45,8 +45,8 @@ describe.each(wasmBackends)('row operations on %s against the float64 reference'
   });
 
   it.each(ops)('%s handles rows spanning several streamed chunks and blocks', (op) => {
-    // 3000 classes: 21 rows per 256 KiB window, rows of 2 blocks (2048 + 952).
-    const C = 3000, N = 50;
+    // 3000 classes: copy windows of 105 rows (test/windows.test.ts), rows of 2 SIMD blocks (2048 + 952).
+    const C = 3000, N = 250;
     const z = normal(N * C, 4, 77, 10);
     expectClose(xe[op](z, C), reference[op](z, C), rowOpTolerance[op]);
   });

@@ -55,7 +55,7 @@ describe('soak (scripts/soak.mjs, shortened)', () => {
     expect(r.calls).toBe(CI_CALLS);
     expect(r.warmAt).toBe(50_000);
     expect(r.samples).toBeGreaterThanOrEqual(12);
-    // Inputs above the 256 KiB window ran: memory grew from its one initial page, and stayed bounded.
+    // Inputs above the 256 KiB block size ran: memory grew from its one initial page, and stayed bounded.
     expect(r.pagesStart).toBe(1);
     expect(r.pagesHighWater).toBeGreaterThan(r.pagesStart + 256 * 1024 / 65536);
     expect(r.pagesHighWater).toBeLessThanOrEqual(r.pagesLimit);
