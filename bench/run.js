@@ -470,7 +470,8 @@ gradient as float32 in a buffer the caller allocated before timing):
   the targets) and the copy of the labels are timed, the logits are read and the gradient written in
   place.
 - *${NAMES.copying}*: the same functions on plain Float32Arrays: argument checks, the copy of the
-  logits into wasm memory through the fixed window and of the gradient out into the caller's array.
+  logits into wasm memory, window by window (whole 256 KiB blocks, at least 1 MiB), and of the
+  gradient out into the caller's array.
 - *${NAMES.pool}*: the worker pool of issue #4 (\`createPool({ threads: ${POOL_THREADS} })\`), rows split across
   workers over one shared memory, on the pool's resident buffers (\`pool.tensor\` / \`pool.alloc\`) as
   *${NAMES.resident}*; each call awaits the pool's promise.

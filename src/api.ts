@@ -37,9 +37,9 @@ export function chunkRows(classes: number): number {
 
 /**
  * @internal
- * Bytes a copy window reaches when its output is copied back out: glibc's memmove on AMD switches
- * from `rep movsb` to a vector loop at the L2 size (1 MiB as this VM reports it), which writes a cold
- * typed array ~1.8x faster here (bench/README.md, "Copying").
+ * Bytes a copy window reaches: glibc's memmove on AMD stops using `rep movsb` at the L2 size (1 MiB
+ * as this VM reports it; glibc sysdeps/x86/dl-cacheinfo.h, rep_movsb_stop_threshold), and its vector
+ * loop copies a window out to a cold typed array ~2x faster here (bench/copy-windows.js).
  */
 export const STREAM_BYTES = 1024 * 1024;
 
