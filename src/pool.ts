@@ -2,11 +2,12 @@
 // WebAssembly.Memory, with the main thread's driver owning that memory (allocation and views).
 //
 // A call is validated and staged on the main thread, then its rows are cut into the same blocks as
-// the one-thread path (chunkRows(classes) rows, src/api.ts), and runs of blocks are handed to the
-// workers as they become free. Each worker returns one f64 sum per block; the main thread adds them
-// in block order, whichever worker ran them. The per-row arithmetic is the kernels' own and the sum
-// order is the one-thread order, so results are bit-identical to a one-thread instance of the SIMD
-// build. Calls below inlineBelow elements run on the main thread instead, on its own instance of the
+// the one-thread path (chunkRows(classes) rows, src/api.ts). Calls that copy are handed to the
+// workers in runs of blocks as they become free; calls with nothing to copy let each worker take
+// blocks one at a time from a counter in shared memory. Each worker returns one f64 sum per block;
+// the main thread adds them in block order, whichever worker ran them. The per-row arithmetic is the
+// kernels' own and the sum order is the one-thread order, so results are bit-identical to a
+// one-thread instance of the SIMD build. Calls below inlineBelow elements run on the main thread instead, on its own instance of the
 // same build (runBlocks, src/pool_blocks.ts): for them a worker's round trip costs more than the work.
 //
 // Memory: each call allocates its staging space in the resident region (driver.alloc) and releases
@@ -41,7 +42,7 @@ export type FailMode = 'throw' | 'trap' | 'crash' | 'exit';
 /** @internal Messages to a worker. */
 export type ToWorker =
   | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory }
-  | { type: 'run'; id: number; job: BlockJob; b0: number; b1: number }
+  | { type: 'run'; id: number; job: BlockJob; b0: number; b1: number; steal: number }
   | { type: 'fail'; how: FailMode };
 
 /** Plain-data error sent back by a worker. */
@@ -321,7 +322,7 @@ export class XentropyPool {
    * Runs blocks [b0, b1) of a job on worker i; resolves to their sums. A ready worker receives the
    * job at once (synchronously), so that it computes while the caller stages the next rows.
    */
-  #run(i: number, job: BlockJob, b0: number, b1: number): Promise<Float64Array> {
+  #run(i: number, job: BlockJob, b0: number, b1: number, steal = 0): Promise<Float64Array> {
     let live = this.#slots[i];
     if (!live) {
       try {
@@ -336,7 +337,7 @@ export class XentropyPool {
       const id = this.#nextId++;
       return new Promise<Float64Array>((resolve, reject) => {
         ready.pending.set(id, { resolve, reject });
-        ready.handle.post({ type: 'run', id, job, b0, b1 });
+        ready.handle.post({ type: 'run', id, job, b0, b1, steal });
       });
     };
     if (live.initialised) {
@@ -381,17 +382,36 @@ export class XentropyPool {
 
   /**
    * #execute's runs on the workers: the sum of each block, in block order, then the number of blocks
-   * whose `check` found a value outside [0, 1].
+   * whose `check` found a value outside [0, 1]. With nothing to copy run by run (`runs` 1), every
+   * worker gets the whole job and takes its blocks one at a time from a counter in shared memory
+   * (Atomics.add), so a worker whose vCPU starts late or runs slow takes fewer, at no message's cost.
    */
   async #spread(
     job: BlockJob, blocks: number, runs: number,
     stage: (r0: number, r1: number) => void, finish: (r0: number, r1: number) => void,
   ): Promise<Float64Array> {
-    const n = Math.min(this.threads * runs, blocks);
+    const steal = runs === 1 ? this.#driver.alloc(4) : 0;
+    const n = steal ? this.threads : Math.min(this.threads * runs, blocks);
     const sums = new Float64Array(blocks + 1);
     let next = 0;
     let failure: { error: unknown } | null = null;
+    if (steal) {
+      this.#driver.i32(steal, 1)[0] = 0;
+      stage(0, job.rows);
+    }
     const lane = async (worker: number): Promise<void> => {
+      if (steal) {
+        if (worker >= n) return;
+        try {
+          // Pairs (block, sum), then the count of blocks outside [0, 1].
+          const taken = await this.#run(worker, job, 0, blocks, steal);
+          for (let i = 0; i + 1 < taken.length; i += 2) sums[taken[i]] = taken[i + 1];
+          sums[blocks] += taken[taken.length - 1];
+        } catch (error) {
+          failure ??= { error };
+        }
+        return;
+      }
       while (next < n && !failure) {
         const c = next++;
         const b0 = Math.floor((c * blocks) / n), b1 = Math.floor(((c + 1) * blocks) / n);
@@ -410,10 +430,12 @@ export class XentropyPool {
     const lanes: Promise<void>[] = [];
     if (this.#active++ === 0) this.#keepAlive?.ref();
     try {
-      for (let l = 0; l < 2 * this.threads; l++) lanes.push(lane(l % this.threads));
+      for (let l = 0; l < 2 * this.threads; l++) lanes.push(lane(steal ? l : l % this.threads));
       await Promise.all(lanes);
+      if (steal && !failure) finish(0, job.rows);
     } finally {
       if (--this.#active === 0) this.#keepAlive?.unref();
+      if (steal) this.#driver.release(steal, 4);
     }
     if (failure) throw (failure as { error: unknown }).error;
     return sums;

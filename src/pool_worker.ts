@@ -54,11 +54,15 @@ function connect(): Port {
 /** A failure injected by the tests (XentropyPool[failNext]) for the next job. */
 let armed: FailMode | null = null;
 
+/** The pool's shared memory, from the 'init' message. */
+let memory: WebAssembly.Memory | null = null;
+
 function main(): void {
   const port = connect();
   let kernels: Kernels | null = null;
   port.listen((message) => {
     if (message.type === 'init') {
+      memory = message.memory;
       loadSharedDriver(message.module, message.memory).then(
         (driver) => {
           kernels = driver.kernels;
@@ -79,13 +83,30 @@ function main(): void {
         if (how === 'throw') throw new Error('injected failure (test)');
         // An address past the end of memory: the kernel traps (a WebAssembly.RuntimeError).
         if (how === 'trap') kernels.logSumExp(0xfffffff0, 0, 1, 4);
-        const sums = runBlocks(kernels, message.job, message.b0, message.b1);
+        const sums = message.steal ? steal(kernels, message) : runBlocks(kernels, message.job, message.b0, message.b1);
         port.post({ type: 'done', id: message.id, sums }, [sums.buffer]);
       } catch (error) {
         port.post({ type: 'error', id: message.id, error: toPlain(error) });
       }
     }
   });
+}
+
+/**
+ * Runs blocks of [b0, b1) taken one at a time from the shared counter at `steal` until none is left;
+ * returns pairs (block, sum), then the count of blocks outside [0, 1] (runBlocks' last entry).
+ */
+function steal(kernels: Kernels, message: Extract<ToWorker, { type: 'run' }>): Float64Array {
+  const counter = new Int32Array(memory!.buffer, message.steal, 1);
+  const taken: number[] = [];
+  let outside = 0;
+  for (let b = Atomics.add(counter, 0, 1); b < message.b1; b = Atomics.add(counter, 0, 1)) {
+    const sums = runBlocks(kernels, message.job, b, b + 1);
+    taken.push(b, sums[0]);
+    outside += sums[1];
+  }
+  taken.push(outside);
+  return Float64Array.from(taken);
 }
 
 /** An error as plain data (Error objects lose their class in a structured clone on some runtimes). */
