@@ -7,8 +7,9 @@
 // blocks one at a time from a counter in shared memory. Each worker returns one f64 sum per block;
 // the main thread adds them in block order, whichever worker ran them. The per-row arithmetic is the
 // kernels' own and the sum order is the one-thread order, so results are bit-identical to a
-// one-thread instance of the SIMD build. Calls below inlineBelow elements run on the main thread instead, on its own instance of the
-// same build (runBlocks, src/pool_blocks.ts): for them a worker's round trip costs more than the work.
+// one-thread instance of the SIMD build. Calls below inlineBelow elements run on the main thread
+// instead, on its own instance of the same build (runBlocks, src/pool_blocks.ts): for them a worker's
+// round trip costs more than the work.
 //
 // Memory: each call allocates its staging space in the resident region (driver.alloc) and releases
 // it when every worker is done with it, so calls may overlap and pool.alloc may run meanwhile. Shared
@@ -395,10 +396,6 @@ export class XentropyPool {
     const sums = new Float64Array(blocks + 1);
     let next = 0;
     let failure: { error: unknown } | null = null;
-    if (steal) {
-      this.#driver.i32(steal, 1)[0] = 0;
-      stage(0, job.rows);
-    }
     const lane = async (worker: number): Promise<void> => {
       if (steal) {
         if (worker >= n) return;
@@ -430,6 +427,10 @@ export class XentropyPool {
     const lanes: Promise<void>[] = [];
     if (this.#active++ === 0) this.#keepAlive?.ref();
     try {
+      if (steal) {
+        this.#driver.i32(steal, 1)[0] = 0;
+        stage(0, job.rows);
+      }
       for (let l = 0; l < 2 * this.threads; l++) lanes.push(lane(steal ? l : l % this.threads));
       await Promise.all(lanes);
       if (steal && !failure) finish(0, job.rows);
