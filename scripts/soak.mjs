@@ -13,9 +13,9 @@
 // row is larger) that reach STREAM_BYTES, so a window is under STREAM_BYTES plus one block; the
 // largest row here has 100,000 classes (400 KB), and no call reserves more than five such regions
 // (binary cross-entropy with weight, posWeight and per-element losses: input, target, weight,
-// posWeight, losses). Resident handles lie below the scratch space: RING long-lived ones of up to RESIDENT_MAX
-// floats and a per-call pair the size of the largest input; first fit may leave gaps between them,
-// allowed for by doubling their total. Plus the module's static data (heap base 7 KiB; 64 KiB
+// posWeight, losses). Resident handles lie below the scratch space: RING long-lived ones of up to
+// RESIDENT_MAX floats and a per-call pair the size of the largest input; first fit may leave gaps
+// between them, allowed for by doubling their total. Plus the module's static data (heap base 7 KiB; 64 KiB
 // allowed). Memory never shrinks, so its size is read every 1024 calls and at the end.
 //
 // Process memory is read after two forced gc() at the baseline and at SAMPLES later points. The

@@ -392,13 +392,12 @@ export class XentropyPool {
     stage: (r0: number, r1: number) => void, finish: (r0: number, r1: number) => void,
   ): Promise<Float64Array> {
     const steal = runs === 1 ? this.#driver.alloc(4) : 0;
-    const n = steal ? this.threads : Math.min(this.threads * runs, blocks);
+    const n = Math.min(this.threads * runs, blocks);
     const sums = new Float64Array(blocks + 1);
     let next = 0;
     let failure: { error: unknown } | null = null;
     const lane = async (worker: number): Promise<void> => {
       if (steal) {
-        if (worker >= n) return;
         try {
           // Pairs (block, sum), then the count of blocks outside [0, 1].
           const taken = await this.#run(worker, job, 0, blocks, steal);
@@ -431,7 +430,8 @@ export class XentropyPool {
         this.#driver.i32(steal, 1)[0] = 0;
         stage(0, job.rows);
       }
-      for (let l = 0; l < 2 * this.threads; l++) lanes.push(lane(steal ? l : l % this.threads));
+      // Stealing needs one lane per worker; runs keep two queued per worker.
+      for (let l = 0; l < (steal ? n : 2 * this.threads); l++) lanes.push(lane(l % this.threads));
       await Promise.all(lanes);
       if (steal && !failure) finish(0, job.rows);
     } finally {

@@ -61,7 +61,7 @@ describe.each(wasmBackends)('streamed over several copy windows on %s', (_name, 
     const rz = xe.tensor(z), rg = xe.alloc(N * C);
     try {
       for (const target of ['labels', 'soft'] as const) {
-        for (const o of [{}, { weight, labelSmoothing: 0.1, sampleWeight }, { focal: { gamma: 2 } }, { from: 'probs' as const }]) {
+        for (const o of [{}, { weight, labelSmoothing: 0.1, sampleWeight }, { focal: { gamma: 2 } }, { softcap: 5 }, { from: 'probs' as const }]) {
           for (const reduction of ['sum', 'none'] as const) {
             const what = `${target} ${JSON.stringify(Object.keys(o))} ${reduction}`;
             const input = o.from ? soft : z;
