@@ -21,7 +21,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createPool, init } from '../dist/index.js';
 import { WORKLOADS, makeInputs } from './data.js';
-import { median } from './report.js';
+import { median, perCall } from './report.js';
 
 /** Rounds, and calls of each contender per round. */
 const ROUNDS = 50, CALLS = 8;
@@ -95,12 +95,6 @@ function ring(h, opIndex) {
   };
 }
 
-async function perCall(call) {
-  const t = performance.now();
-  for (let i = 0; i < CALLS; i++) await call();
-  return (performance.now() - t) / CALLS;
-}
-
 const lines = [];
 const say = (line) => { console.log(line); lines.push(line); };
 say(`# two-thread ceiling, ${new Date().toISOString()}, ${cpus()[0]?.model.trim()} (${availableParallelism()} logical cores), Node ${process.version}`);
@@ -134,7 +128,7 @@ for (const [opIndex, [name, op]] of Object.entries(OPS).entries()) {
   const times = contenders.map(() => []), ups = contenders.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
     const t = [];
-    for (const call of contenders) t.push(await perCall(call));
+    for (const call of contenders) t.push(await perCall(call, CALLS));
     t.forEach((v, i) => { times[i].push(v); ups[i].push(t[0] / v); });
   }
   const [t1, tb, tj, tp] = times.map(median), [, ub, uj, up] = ups.map(median);

@@ -13,7 +13,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool, init } from '../dist/index.js';
 import { WORKLOADS as BENCH_WORKLOADS, makeInputs } from './data.js';
-import { median } from './report.js';
+import { median, perCall } from './report.js';
 
 /** Rounds per row, each timing CALLS one-thread calls and CALLS pool calls. */
 const ROUNDS = 15, CALLS = 12, GAP_MS = 50;
@@ -26,13 +26,6 @@ const C = w1.classes;
 
 const xe = await init({ build: 'simd' });
 const pool = await createPool({ threads: 2 });
-
-/** Mean ms per call over `calls` calls of `call` (sync or async). */
-async function perCall(call, calls) {
-  const t = performance.now();
-  for (let i = 0; i < calls; i++) await call();
-  return (performance.now() - t) / calls;
-}
 
 /**
  * One thread against the pool, A/B within each of ROUNDS rounds (so that a slow phase of this

@@ -1,9 +1,22 @@
-// Turning measurements into tables: statistics, number formatting, machine description, RESULTS.md.
+// Turning measurements into tables: a per-call timer, statistics, number formatting, machine
+// description, RESULTS.md.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * Mean ms per call over `calls` back-to-back calls of `call` (sync or async: each result is awaited).
+ * @param {() => unknown} call
+ * @param {number} calls
+ * @returns {Promise<number>}
+ */
+export async function perCall(call, calls) {
+  const t = performance.now();
+  for (let i = 0; i < calls; i++) await call();
+  return (performance.now() - t) / calls;
+}
 
 /**
  * Median of a non-empty list of numbers (mean of the middle two for an even count).
