@@ -1,4 +1,4 @@
-import { rowStats, rowShift } from './row';
+import { rowStatsPlain, rowShift } from './row';
 import { expNeg4, expNeg } from './exp';
 import { log4, log1 } from './log';
 
@@ -136,7 +136,7 @@ export function entropy(src: usize, rows: i32, cols: i32, fromLogits: bool, loss
     const p = src + <usize>r * stride;
     let h: f64;
     if (fromLogits) {
-      rowStats(p, cols, false, false, false, 0, 0, 0, 0);
+      rowStatsPlain(p, cols);
       const m = rowShift;
       // rowStats reports a non-finite row through its shift; the row's softmax is NaN then.
       if (m - m == 0) {

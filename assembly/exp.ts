@@ -16,7 +16,7 @@
 // 1.9e-7 relative, with the multiply-adds rounded twice (the SIMD and scalar builds; Arm states
 // 1.45 + 0.5 ulp with FMA, which the relaxed-SIMD build may use). The loss kernels need 1e-6 relative.
 // Below -87.3365 (e^x < 2^-126) the result is flushed to +0, an absolute error under 1.2e-38;
-// -inf gives +0 and NaN gives NaN (expNeg4Sum, for row sums only, clamps there instead). Without FMA
+// -inf gives +0 and NaN gives NaN (expNeg4Sumk, for row sums only, clamps there instead). Without FMA
 // the vector and the scalar form perform the same IEEE operations in the same order, so a lane and a
 // tail element agree bit for bit.
 
@@ -44,14 +44,19 @@ import { madd4 } from './vector';
 // @ts-ignore: decorator
 @inline export const EXP_FLUSH_BELOW = reinterpret<f32>(0xC2AEAC50); // -87.3365478516
 
-// Constants in loops. V8 (Node 20's V8 11.3, at least) materialises a v128.const at every use inside
-// a loop, three instructions each (movq, vmovq, vpunpcklqdq), and Binaryen folds any splat of a
-// compile-time constant back into a v128.const; expNeg4's ten constants then cost more instructions
-// than its arithmetic. Hot loops therefore load them from EXP_K, before the loop, into locals that V8
-// keeps in registers (or reloads with one load), and call expNeg4k: 1.8x on the bare exponential
-// (0.47 -> 0.84 G elements/s here). expNeg4 is the same arithmetic on literal constants, for loops
-// that keep too many other values live: the cross-entropy row sweeps gained 0-5% from expNeg4k, as V8
-// spills the locals there, for 0.6 kB (gzipped) per build.
+// Constants in loops. V8 materialises a v128.const at every use inside a loop, three instructions
+// each (movq, vmovq, vpunpcklqdq), and Binaryen folds any splat of a compile-time constant back into
+// a v128.const; expNeg4's ten constants then cost more instructions than its arithmetic. Hot loops
+// therefore load them from EXP_K, before the loop, into locals that V8 keeps in registers (or
+// reloads with one load), and call expNeg4k: 1.8x on the bare exponential (0.47 -> 0.84 G elements/s
+// on Node 20). In the cross-entropy row sweeps, where V8 11.3 (Node 20) spills the excess constants
+// to stack slots, literals and locals measured alike (the SIMD build within 1.5% on Node 20 and 22;
+// the relaxed build 3-8% slower on the loss alone on Node 20, which loads it only behind a flag, and
+// within 4% on Node 22). V8 13.6 (Node 24, Turboshaft) re-materialises every literal at every use:
+// there the sweeps ran 1.4-1.6x faster on loaded constants (bench/ab-builds.js, W1-W3, 2026-12-03),
+// and no V8 flag (unrolling, peeling, load elimination, scheduling) closed the gap. Node's release
+// builds print the machine code with --print-wasm-code. expNeg4 is the same arithmetic on literal
+// constants, for loops that run rarely.
 
 /** expNeg4's constants, each splatted to 16 bytes, in expNeg4k's argument order (load with expK). */
 const EXP_K = memory.data<f32>([
@@ -111,20 +116,19 @@ const EXP_K = memory.data<f32>([
 }
 
 /**
- * expNeg4 for the terms of a sum that is at least 1 (row.ts: a row's sum of e^(z - max) in f64,
+ * expNeg4k for the terms of a sum that is at least 1 (row.ts: a row's sum of e^(z - max) in f64,
  * whose maximum counts 1): arguments below EXP_FLUSH_BELOW, -inf included, are clamped to it instead
  * of flushed, so they give about 2^-126 = 1.18e-38 instead of +0. Even 2^30 of them are under half an
- * ulp of such a sum (2^-53), so the sum comes out bit-identical. Otherwise it is expNeg4, bit for bit;
- * NaN stays NaN (pmax keeps its first operand when the compare is false). One operation instead of
- * the flush's two (with row.ts's compare of z, 7-10% on the softmax family's loss, W1-W3, A/B of the
- * two builds in one process, 2026-12-02).
+ * ulp of such a sum (2^-53), so the sum comes out bit-identical. Otherwise it is expNeg4k, bit for
+ * bit; NaN stays NaN (pmax keeps its first operand when the compare is false). One operation instead
+ * of the flush's two (with row.ts's compare of z, 7-10% on the softmax family's loss, W1-W3, A/B of
+ * the two builds in one process, 2026-12-02). Constants as expNeg4k: k0 ... k9 = expK(0) ... expK(9).
  */
 // @ts-ignore: decorator
-@inline export function expNeg4Sum(x: v128): v128 {
-  return expCore4(
-    f32x4.pmax(x, f32x4.splat(EXP_FLUSH_BELOW)), f32x4.splat(INVLN2), f32x4.splat(SHIFT), f32x4.splat(-LN2HI),
-    f32x4.splat(-LN2LO), f32x4.splat(C0), f32x4.splat(C1), f32x4.splat(C2), f32x4.splat(C3), f32x4.splat(C4),
-  );
+@inline export function expNeg4Sumk(
+  x: v128, k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128, k6: v128, k7: v128, k8: v128, k9: v128,
+): v128 {
+  return expCore4(f32x4.pmax(x, k9), k0, k1, k2, k3, k4, k5, k6, k7, k8);
 }
 
 /**

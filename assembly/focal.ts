@@ -10,7 +10,7 @@
 // Tails run focal1, the scalar twin of focalLanes (the same IEEE operations in the same order), so a
 // tail element equals what a lane would give without FMA; the scalar build runs every element through it.
 
-import { rowStats, rowShift, rowSum } from './row';
+import { rowStatsPlain, rowShift, rowSum } from './row';
 import { expNeg4, expNeg } from './exp';
 import { log4, log1 } from './log';
 
@@ -133,7 +133,7 @@ function rowFocal(
   p: usize, q: usize, n: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
   lambda: f32, mu: f32, alphaY: f32, gamma: f32, scale: f32
 ): f64 {
-  rowStats(p, n, false, false, false, 0, 0, 0, 0);
+  rowStatsPlain(p, n);
   const s = rowSum;
   const shift = rowShift, invS = <f32>(1 / s), logS = <f32>Math.log(s);
   let loss: f64 = 0, gSum: f64 = 0;

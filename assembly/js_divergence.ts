@@ -1,4 +1,4 @@
-import { rowStats, rowShift, rowSum, rowExpAffine } from './row';
+import { rowStatsPlain, rowShift, rowSum, rowExpAffine } from './row';
 import { log4, log1 } from './log';
 
 /** Floats per f32 accumulation span: short, so a row's f32 rounding error does not grow with C. */
@@ -15,7 +15,7 @@ import { log4, log1 } from './log';
 /** Replaces the row of n logits at p by its softmax, in place (PyTorch's NaN for non-finite rows). */
 // @ts-ignore: decorator
 @inline function softmaxInPlace(p: usize, n: i32): void {
-  rowStats(p, n, false, false, false, 0, 0, 0, 0);
+  rowStatsPlain(p, n);
   rowExpAffine(p, p, n, rowShift, <f32>(1.0 / rowSum), false, false, false, 0, 0, 0, 0, 0);
 }
 

@@ -1,4 +1,4 @@
-import { rowStats, rowShift, rowSum, rowExpAffine } from './row';
+import { rowStatsPlain, rowShift, rowSum, rowExpAffine } from './row';
 import { expNeg4, expNeg } from './exp';
 import { log4, log1 } from './log';
 
@@ -154,7 +154,7 @@ export function klDivergence(
     const dst = gradOut ? gradOut + <usize>r * stride : 0;
     let kl: f64;
     if (form == Q_LOGITS) {
-      rowStats(z, cols, false, false, false, 0, 0, 0, 0);
+      rowStatsPlain(z, cols);
       const m = rowShift, s = rowSum;
       let sweep = logTarget
         ? klSweep(t, z, cols, Q_LOGITS, true, 0, m, 0, 0)

@@ -1,4 +1,4 @@
-import { rowStats, rowShift, rowSum } from './row';
+import { rowStatsPlain, rowShift, rowSum } from './row';
 
 /**
  * dst[r, c] = (src[r, c] - m_r) - log s_r, the log-softmax over each row's `cols` classes, where
@@ -8,7 +8,7 @@ export function logSoftmax(src: usize, dst: usize, rows: i32, cols: i32): void {
   const stride = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const p = src + <usize>r * stride, q = dst + <usize>r * stride;
-    rowStats(p, cols, false, false, false, 0, 0, 0, 0);
+    rowStatsPlain(p, cols);
     const l = <f32>Math.log(rowSum);
     let i = 0;
     // Compiled out of the scalar build, whose tail loop then takes every element.

@@ -1,4 +1,4 @@
-import { rowStats, rowShift, rowSum } from './row';
+import { rowStatsPlain, rowShift, rowSum } from './row';
 
 /**
  * dst[r] = log sum_c exp(src[r, c]) for `rows` rows of `cols` floats (row-major), rounded once to
@@ -7,7 +7,7 @@ import { rowStats, rowShift, rowSum } from './row';
 export function logSumExp(src: usize, dst: usize, rows: i32, cols: i32): void {
   const stride = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
-    rowStats(src + <usize>r * stride, cols, false, false, false, 0, 0, 0, 0);
+    rowStatsPlain(src + <usize>r * stride, cols);
     store<f32>(dst + (<usize>r << 2), <f32>(<f64>rowShift + Math.log(rowSum)));
   }
 }

@@ -16,7 +16,7 @@
 // A logit row whose log-sum-exp is not finite (a NaN or +inf, or only -inf) goes through a plain f64
 // scan that follows the reference: NaN propagates, and the arg-max is numpy's (the first NaN if any).
 
-import { rowStats, rowShift, rowSum } from './row';
+import { rowStatsPlain, rowShift, rowSum } from './row';
 import { expNeg4, expNeg } from './exp';
 
 /** Floats per f32 accumulation span; a multiple of 4. */
@@ -142,7 +142,7 @@ export function scoreRows(
     const p = input + <usize>r * stride;
     let loss: f64, conf: f64, brier: f64;
     if (from == 0) {
-      rowStats(p, cols, false, false, false, 0, 0, 0, 0);
+      rowStatsPlain(p, cols);
       const m = rowShift, s = rowSum;
       if (!(m > -Infinity && m < Infinity) || s != s) {
         nonFiniteRow(p, cols, y, s != s ? NaN : <f64>m, r, outs, ints);

@@ -223,7 +223,7 @@ describe.each(wasmBackends)('crossEntropy on %s against the float64 reference', 
   });
 
   it('gives the same loss bits with and without the gradient on rows reaching far below their maximum', () => {
-    // The loss alone sums exponentials clamped at e^-87.34 (assembly/exp.ts, expNeg4Sum); with the
+    // The loss alone sums exponentials clamped at e^-87.34 (assembly/exp.ts, expNeg4Sumk); with the
     // gradient they are flushed to 0. Terms that far down must vanish in the row sum either way.
     const C = 40, N = 6;
     const z = normal(N * C, 3, 71);
