@@ -7,8 +7,9 @@
 // optionally `AUTO <runtime> <build>` (what init() picks there) and `ENTRY <runtime> <file> [notes]`
 // (which file of the package that runtime loaded); anything else is passed through.
 //
-// Node 20 is the machine's (the Node that runs this script); the other runtimes come from npm (this
-// folder's package.json) and Chromium from Debian (/usr/bin/chromium, browser.mjs).
+// Node 20 is the machine's (the Node that runs this script); the other runtimes, Node 22 and 24 among
+// them, come from npm (this folder's package.json) and Chromium from Debian (/usr/bin/chromium,
+// browser.mjs).
 
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
@@ -24,6 +25,9 @@ const TIMEOUT_S = 180;
 const RUNNERS = [
   { name: `node ${process.versions.node}`, command: process.execPath, args: ['direct.mjs'] },
   { name: 'node 22 (npm)', command: join(BIN, 'node'), args: ['direct.mjs'] },
+  // Node 24, the active LTS (V8 13.6, Turboshaft's wasm pipeline), from npm as `node24` (its bin is
+  // also named node, so it is run from its own folder).
+  { name: 'node 24 (npm)', command: join(HERE, 'node_modules', 'node24', 'bin', 'node'), args: ['direct.mjs'] },
   { name: 'deno', command: join(BIN, 'deno'), args: ['run', `--allow-read=${ROOT}`, 'direct.mjs'] },
   { name: 'bun', command: join(BIN, 'bun'), args: ['direct.mjs'] },
   // Bun's `import x from './x.wasm'` gives a file path, not a Module: the worker entry must cope.
