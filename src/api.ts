@@ -301,7 +301,7 @@ export class Xentropy {
   entropy(p: Float32Array | Resident, classes: number, options: EntropyOptions & { reduction: 'mean' | 'sum' }): number;
   entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions): number | Float32Array;
   entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions): number | Float32Array {
-    return runEntropy(this.driver, planEntropy(p, classes, options));
+    return runEntropy(this.driver, planEntropy(p, classes, options, true));
   }
 
   /**
@@ -328,7 +328,7 @@ export class Xentropy {
   klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: KlDivergenceOptions & { reduction: 'none' }): Float32Array;
   klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions): number;
   klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions): number | Float32Array {
-    return runKlDivergence(this.driver, planKlDivergence('klDivergence', p, q, classes, options, false), false).loss;
+    return runKlDivergence(this.driver, planKlDivergence('klDivergence', p, q, classes, options, false, true), false).loss;
   }
 
   /**
@@ -343,7 +343,7 @@ export class Xentropy {
   klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: KlDivergenceGradOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
   klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number>;
   klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
-    const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true);
+    const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true, true);
     return runKlDivergence(this.driver, plan, true);
   }
 
@@ -363,7 +363,7 @@ export class Xentropy {
   jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: JsDivergenceOptions & { reduction: 'none' }): Float32Array;
   jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions): number;
   jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions): number | Float32Array {
-    return runJsDivergence(this.driver, planJsDivergence(p, q, classes, options));
+    return runJsDivergence(this.driver, planJsDivergence(p, q, classes, options, true));
   }
 
   /**

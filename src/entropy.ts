@@ -2,8 +2,9 @@
 
 import { ownResident, stageInput, type Driver, type Resident } from './driver.js';
 import { chunkRows } from './api.js';
+import { checkOrDefer, probabilityCheck, startScan, type ElementCheck } from './element_checks.js';
 import {
-  checkClasses, checkChoice, checkFloat32OrResident, checkOptionNames, checkProbabilities, checkUnit, describe, rowsOf,
+  checkClasses, checkChoice, checkFloat32OrResident, checkOptionNames, checkUnit, describe, rowsOf,
   type Unit,
 } from './validate.js';
 
@@ -37,6 +38,8 @@ export interface EntropyPlan {
   reduction: EntropyReduction;
   /** Factor from nats to the requested unit. */
   unitScale: number;
+  /** p's range check when the runner owes it (element_checks.ts), else null. */
+  check: ElementCheck | null;
 }
 
 /** @internal Checks an optional options argument: undefined or a plain object with only known keys. */
@@ -49,8 +52,12 @@ export function checkOptions(fn: string, options: unknown, known: readonly strin
   return options as Record<string, unknown>;
 }
 
-/** @internal Validates an entropy call. */
-export function planEntropy(p: unknown, classes: unknown, options: unknown): EntropyPlan {
+/**
+ * @internal
+ * Validates an entropy call. With `deferElementChecks` (the WebAssembly backends), p's range check is
+ * left to the runner, which scans in WebAssembly (element_checks.ts); the reference checks here.
+ */
+export function planEntropy(p: unknown, classes: unknown, options: unknown, deferElementChecks = false): EntropyPlan {
   const { array: input, resident: inputResident } = checkFloat32OrResident('p', p);
   const c = checkClasses(classes);
   const rows = rowsOf('p', input, c);
@@ -58,8 +65,8 @@ export function planEntropy(p: unknown, classes: unknown, options: unknown): Ent
   const from = checkChoice<DistributionForm>('options.from', o.from, ['probs', 'logits'], 'probs');
   const reduction = checkChoice<EntropyReduction>('options.reduction', o.reduction, ['none', 'mean', 'sum'], 'none');
   const unitScale = checkUnit('options.unit', o.unit);
-  if (from === 'probs') checkProbabilities('p', input);
-  return { input, inputResident, rows, classes: c, fromLogits: from === 'logits', reduction, unitScale };
+  const check = from === 'probs' ? checkOrDefer(probabilityCheck('p'), input, deferElementChecks) : null;
+  return { input, inputResident, rows, classes: c, fromLogits: from === 'logits', reduction, unitScale, check };
 }
 
 /** @internal Reduces per-row values (already in the unit) or their sum in nats, as the plan asks. */
@@ -77,10 +84,15 @@ export function runEntropy(d: Driver, plan: EntropyPlan): number | Float32Array 
   const out = none ? new Float32Array(rows) : null;
   const per = Math.min(chunkRows(classes), rows);
   const [window, dst] = d.reserve(inRes ? 0 : per * classes * 4, none ? per * 4 : 0);
+  // The caller sees nothing before the end, so staged chunks are scanned as they come.
+  const input = inRes ? inRes.array : plan.input;
+  const scan = startScan(d, [{ check: plan.check, values: input, resident: inRes, window }], per * classes, false);
   let total = 0;
   for (let r0 = 0; r0 < rows; r0 += per) {
     const n = Math.min(per, rows - r0);
-    const src = stageInput(d, window, plan.input, inRes, r0 * classes, (r0 + n) * classes);
+    const a = r0 * classes, b = (r0 + n) * classes;
+    const src = stageInput(d, window, input, inRes, a, b);
+    scan(a, b, [src]);
     total += d.kernels.entropy(src, n, classes, plan.fromLogits ? 1 : 0, none ? dst : 0, plan.unitScale);
     if (out) out.set(d.f32(dst, n), r0);
   }

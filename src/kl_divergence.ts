@@ -4,9 +4,9 @@
 import { ownResident, Resident, stageInput, type Driver } from './driver.js';
 import { chunkRows, windowRows, type LossAndGrad } from './api.js';
 import { checkOptions, reduceRows, type DistributionForm } from './entropy.js';
+import { checkOrDefer, logProbabilityCheck, probabilityCheck, startScan, type ElementCheck } from './element_checks.js';
 import {
-  checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOut, checkProbabilities, checkUnit, describe,
-  overlaps, rowsOf,
+  checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOut, checkUnit, describe, overlaps, rowsOf,
   type Unit,
 } from './validate.js';
 
@@ -76,6 +76,9 @@ export interface KlPlan {
   /** Factor on each row's gradient: unitScale / denominator. */
   gradScale: number;
   gradOut: Float32Array | undefined;
+  /** The range checks of p and q the runner owes (element_checks.ts), else null. */
+  pCheck: ElementCheck | null;
+  qCheck: ElementCheck | null;
 }
 
 /** @internal A validated jsDivergence call. */
@@ -91,6 +94,9 @@ export interface JsPlan {
   reduction: DivergenceReduction;
   unitScale: number;
   denominator: number;
+  /** The range checks of p and q the runner owes (element_checks.ts), else null. */
+  pCheck: ElementCheck | null;
+  qCheck: ElementCheck | null;
 }
 
 /** p and q of the same [N, classes] shape. */
@@ -107,8 +113,15 @@ function denominatorOf(reduction: DivergenceReduction, rows: number, classes: nu
   return reduction === 'batchmean' ? rows : reduction === 'mean' ? rows * classes : 1;
 }
 
-/** @internal Validates a klDivergence call; `withGrad` admits the gradOut option. */
-export function planKlDivergence(fn: string, p: unknown, q: unknown, classes: unknown, options: unknown, withGrad: boolean): KlPlan {
+/**
+ * @internal
+ * Validates a klDivergence call; `withGrad` admits the gradOut option. With `deferElementChecks` (the
+ * WebAssembly backends) the ranges of p's and q's elements are left to the runner, which scans them in
+ * WebAssembly (element_checks.ts); the reference checks them here.
+ */
+export function planKlDivergence(
+  fn: string, p: unknown, q: unknown, classes: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
+): KlPlan {
   const pair = checkPair(p, q, classes);
   const o = checkOptions(fn, options, withGrad ? KL_GRAD_OPTIONS : KL_OPTIONS);
   const from = checkChoice<KlInput>('options.from', o.from, ['probs', 'logits', 'logProbs'], 'probs');
@@ -122,16 +135,6 @@ export function planKlDivergence(fn: string, p: unknown, q: unknown, classes: un
   }
   const reduction = checkChoice<DivergenceReduction>('options.reduction', o.reduction, REDUCTIONS, 'batchmean');
   const unitScale = checkUnit('options.unit', o.unit);
-  if (logTarget) {
-    // exp(log p) must be a probability; the kernel's exp also assumes a non-positive argument.
-    for (let i = 0; i < pair.p.length; i++) {
-      const v = pair.p[i];
-      if (!(v <= 0)) throw new RangeError(`p[${i}] = ${describe(v)} is not a log-probability in [-Infinity, 0]`);
-    }
-  } else {
-    checkProbabilities('p', pair.p);
-  }
-  if (from === 'probs') checkProbabilities('q', pair.q);
   let gradOut: Float32Array | undefined;
   if (withGrad) {
     gradOut = checkOut('options.gradOut', o.gradOut, pair.q.length, pair.q, true);
@@ -139,28 +142,32 @@ export function planKlDivergence(fn: string, p: unknown, q: unknown, classes: un
       throw new RangeError('options.gradOut overlaps p; the gradient cannot overwrite the target');
     }
   }
+  // The element checks come last, so that every backend refuses a call with the same first error
+  // (the WebAssembly runners do them after everything else here).
+  // With logTarget, exp(log p) must be a probability; the kernel's exp also assumes a non-positive argument.
+  const pCheck = checkOrDefer(logTarget ? logProbabilityCheck('p') : probabilityCheck('p'), pair.p, deferElementChecks);
+  const qCheck = from === 'probs' ? checkOrDefer(probabilityCheck('q'), pair.q, deferElementChecks) : null;
   const denominator = denominatorOf(reduction, pair.rows, pair.classes);
   return {
     ...pair, from, logTarget, epsilon: Math.fround(epsilon), reduction, unitScale, denominator,
     gradScale: unitScale / denominator, gradOut,
-    gradOutResident: withGrad && o.gradOut instanceof Resident ? o.gradOut : null,
+    gradOutResident: withGrad && o.gradOut instanceof Resident ? o.gradOut : null, pCheck, qCheck,
   };
 }
 
-/** @internal Validates a jsDivergence call. */
-export function planJsDivergence(p: unknown, q: unknown, classes: unknown, options: unknown): JsPlan {
+/** @internal Validates a jsDivergence call; `deferElementChecks` as planKlDivergence. */
+export function planJsDivergence(p: unknown, q: unknown, classes: unknown, options: unknown, deferElementChecks = false): JsPlan {
   const pair = checkPair(p, q, classes);
   const o = checkOptions('jsDivergence', options, JS_OPTIONS);
   const from = checkChoice<DistributionForm>('options.from', o.from, ['probs', 'logits'], 'probs');
   const reduction = checkChoice<DivergenceReduction>('options.reduction', o.reduction, REDUCTIONS, 'batchmean');
   const unitScale = checkUnit('options.unit', o.unit);
-  if (from === 'probs') {
-    checkProbabilities('p', pair.p);
-    checkProbabilities('q', pair.q);
-  }
+  const probs = from === 'probs';
+  const pCheck = probs ? checkOrDefer(probabilityCheck('p'), pair.p, deferElementChecks) : null;
+  const qCheck = probs ? checkOrDefer(probabilityCheck('q'), pair.q, deferElementChecks) : null;
   return {
     ...pair, fromLogits: from === 'logits', reduction, unitScale,
-    denominator: denominatorOf(reduction, pair.rows, pair.classes),
+    denominator: denominatorOf(reduction, pair.rows, pair.classes), pCheck, qCheck,
   };
 }
 
@@ -186,6 +193,12 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
   // Memory may have grown: views of resident arguments are taken again from here on.
   const p = pRes ? pRes.array : plan.p, q = qRes ? qRes.array : plan.q;
   const grad = withGrad && !gRes ? plan.gradOut ?? new Float32Array(q.length) : null;
+  // A gradient the caller can see is written window by window: then every element is checked first.
+  const first = withGrad && (gRes !== null || plan.gradOut !== undefined);
+  const scan = startScan(d, [
+    { check: plan.pCheck, values: p, resident: pRes, window: pBuf },
+    { check: plan.qCheck, values: q, resident: qRes, window: qBuf },
+  ], span * classes, first);
   let total = 0;
   // Windows of `span` rows are staged and copied out whole; each block of `per` rows is one kernel
   // call, so the sum's order is that of the blocks (api.ts windowRows).
@@ -193,6 +206,7 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
     const n = Math.min(span, rows - r0);
     const a = r0 * classes, b = (r0 + n) * classes;
     const pBase = stageInput(d, pBuf, p, pRes, a, b), qBase = stageInput(d, qBuf, q, qRes, a, b);
+    scan(a, b, [pBase, qBase]);
     const gBase = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : qRes ? gBuf : qBuf;
     for (let r = 0; r < n; r += per) {
       const at = r * classes * 4;
@@ -219,11 +233,17 @@ export function runJsDivergence(d: Driver, plan: JsPlan): number | Float32Array 
   const per = Math.min(chunkRows(classes), rows);
   const [pBuf, qBuf, lPtr] = d.reserve(pRes ? 0 : per * classes * 4, qRes ? 0 : per * classes * 4, none ? per * 4 : 0);
   const p = pRes ? pRes.array : plan.p, q = qRes ? qRes.array : plan.q;
+  // The caller sees nothing before the end, so staged chunks are scanned as they come.
+  const scan = startScan(d, [
+    { check: plan.pCheck, values: p, resident: pRes, window: pBuf },
+    { check: plan.qCheck, values: q, resident: qRes, window: qBuf },
+  ], per * classes, false);
   let total = 0;
   for (let r0 = 0; r0 < rows; r0 += per) {
     const n = Math.min(per, rows - r0);
     const a = r0 * classes, b = (r0 + n) * classes;
     const pPtr = stageInput(d, pBuf, p, pRes, a, b), qPtr = stageInput(d, qBuf, q, qRes, a, b);
+    scan(a, b, [pPtr, qPtr]);
     total += d.kernels.jsDivergence(pPtr, qPtr, n, classes, plan.fromLogits ? 1 : 0, none ? lPtr : 0, plan.unitScale);
     if (losses) losses.set(d.f32(lPtr, n), r0);
   }

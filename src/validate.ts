@@ -166,6 +166,14 @@ export function checkProbabilities(name: string, values: Float32Array): void {
   }
 }
 
+/** RangeError unless every value is a log-probability in [-Infinity, 0] (NaN is not). */
+export function checkLogProbabilities(name: string, values: Float32Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v <= 0)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a log-probability in [-Infinity, 0]`);
+  }
+}
+
 /** Checks a positive integer option. */
 export function checkPositiveInt(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;

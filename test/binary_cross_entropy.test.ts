@@ -3,7 +3,7 @@ import { reference } from '../src/index.js';
 import { windowRows } from '../src/api.js';
 import type { BinaryCrossEntropyOptions } from '../src/index.js';
 import {
-  backends, wasmBackends, normal, rng, unaligned, uniform, bits, expectClose, maxAbsError, type Backend,
+  backends, wasmBackends, normal, rng, unaligned, uniform, bits, expectClose, expectSameBits, maxAbsError, type Backend,
 } from './helpers.js';
 
 const f32 = (values: number[]) => new Float32Array(values);
@@ -299,24 +299,6 @@ describe.each(wasmBackends)('binaryCrossEntropy on %s against the float64 refere
     }
   });
 });
-
-/**
- * Asserts a and b hold the same bits: numbers by Object.is, float arrays element by element
- * (toEqual on 150,000 elements takes seconds); reports the first difference.
- */
-function expectSameBits(a: unknown, b: unknown, what = ''): void {
-  if (typeof a === 'number' || typeof b === 'number') {
-    expect(Object.is(a, b), `${what}: ${a} vs ${b}`).toBe(true);
-    return;
-  }
-  expect(ArrayBuffer.isView(a) && ArrayBuffer.isView(b), `${what}: both typed arrays`).toBe(true);
-  const x = new Uint32Array(Float32Array.from(a as ArrayLike<number>).buffer);
-  const y = new Uint32Array(Float32Array.from(b as ArrayLike<number>).buffer);
-  expect(x.length, `${what}: length`).toBe(y.length);
-  for (let i = 0; i < x.length; i++) {
-    if (x[i] !== y[i]) expect.fail(`${what}[${i}]: ${(a as ArrayLike<number>)[i]} vs ${(b as ArrayLike<number>)[i]}`);
-  }
-}
 
 describe.each(wasmBackends)('binaryCrossEntropy on %s with resident buffers', (_name, xe) => {
   // Over two copy windows of 262,144 elements (classes = 1), so both paths cross a window boundary.

@@ -161,3 +161,21 @@ export function relError(a: ArrayLike<number> | number, b: ArrayLike<number> | n
   }
   return worst;
 }
+
+/**
+ * Asserts two numbers (Object.is) or two typed arrays of floats hold the same float32 bits; names the
+ * first difference.
+ */
+export function expectSameBits(a: unknown, b: unknown, what = ''): void {
+  if (typeof a === 'number' || typeof b === 'number') {
+    expect(Object.is(a, b), `${what}: ${a} vs ${b}`).toBe(true);
+    return;
+  }
+  expect(ArrayBuffer.isView(a) && ArrayBuffer.isView(b), `${what}: both typed arrays`).toBe(true);
+  const x = new Uint32Array(Float32Array.from(a as ArrayLike<number>).buffer);
+  const y = new Uint32Array(Float32Array.from(b as ArrayLike<number>).buffer);
+  expect(x.length, `${what}: length`).toBe(y.length);
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== y[i]) expect.fail(`${what}[${i}]: ${(a as ArrayLike<number>)[i]} vs ${(b as ArrayLike<number>)[i]}`);
+  }
+}

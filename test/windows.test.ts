@@ -6,18 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunkRows, STREAM_BYTES, windowRows } from '../src/api.js';
 import type { Xentropy } from '../src/api.js';
-import { labels, normal, probabilities, uniform, wasmBackends } from './helpers.js';
-
-/** Asserts two numbers (Object.is) or two Float32Arrays hold the same bits; names the first difference. */
-function expectSameBits(a: number | Float32Array, b: number | Float32Array, what: string): void {
-  if (typeof a === 'number' || typeof b === 'number') {
-    expect(Object.is(a, b), `${what}: ${a} vs ${b}`).toBe(true);
-    return;
-  }
-  expect(a.length, `${what}: length`).toBe(b.length);
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) expect.fail(`${what}[${i}]: ${a[i]} vs ${b[i]}`);
-}
+import { expectSameBits, labels, normal, probabilities, uniform, wasmBackends } from './helpers.js';
 
 /** Runs `call` on each block of `per` rows of `rows` and joins the results: losses summed in order, arrays concatenated. */
 function blockByBlock(
