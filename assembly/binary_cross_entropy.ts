@@ -60,13 +60,29 @@ export function binaryScratchBytes(): i32 {
 }
 
 /**
+ * The logits loops' bit constants, each splatted to 16 bytes and loaded before the loop (bceK) for the
+ * reason expNeg4k's are (exp.ts: V8 13.6 rebuilds a v128.const at each use): 1.0f, the sign bit, the
+ * magnitude bits.
+ */
+const BCE_K = memory.data<u32>([
+  0x3F800000, 0x3F800000, 0x3F800000, 0x3F800000, 0x80000000, 0x80000000, 0x80000000, 0x80000000,
+  0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF,
+], 16);
+
+/** Constant i of BCE_K: 0 one, 1 sign, 2 magnitude. */
+// @ts-ignore: decorator
+@inline function bceK(i: i32): v128 {
+  return v128.load(BCE_K + (<usize>i << 4));
+}
+
+/**
  * dst[i] = e^-|x[i]| for n values, n a multiple of 4: the first sweep of a logits sub-block, with
  * expNeg4's constants in locals (see exp.ts). Not inlined: one copy serves every variant.
  */
 function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
   const k0 = expK(0), k1 = expK(1), k2 = expK(2), k3 = expK(3), k4 = expK(4);
   const k5 = expK(5), k6 = expK(6), k7 = expK(7), k8 = expK(8), k9 = expK(9);
-  const sign = i32x4.splat(0x80000000);
+  const sign = bceK(1);
   for (let i = 0; i < n; i += 4) {
     const o = <usize>i << 2;
     // -|x| as one OR of the sign bit.
@@ -105,9 +121,9 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
   const lsW: f32 = hasW ? lossScale : lossScale * wS, gsW: f32 = hasW ? gradScale : gradScale * wS;
   // Compiled out of the scalar build, whose tail loop then takes every element.
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+    const one = bceK(0), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
     const ls4 = f32x4.splat(lsW), gs4 = f32x4.splat(gsW), pwS4 = f32x4.splat(pwS);
-    const sign = i32x4.splat(0x80000000), magnitude = i32x4.splat(0x7FFFFFFF);
+    const sign = bceK(1), magnitude = bceK(2);
     const c0 = log1pK(0), c1 = log1pK(1), c2 = log1pK(2), c3 = log1pK(3), c4 = log1pK(4);
     const vectorEnd = n & ~3;
     while (i < vectorEnd) {
