@@ -3,6 +3,7 @@
 
 import { ownResident, Resident, type Driver } from './driver.js';
 import { chunkRows, windowRows } from './api.js';
+import { scanDisagreement } from './element_checks.js';
 import {
   checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptionNames, checkOut,
   checkFocal, checkUnit, checkWeight, describe, overlaps, rowsOf, type Reduction, type Unit,
@@ -213,7 +214,7 @@ export function checkBinaryElements(input: Float32Array, target: BinaryTarget, f
  */
 export function refuseBinaryElements(input: Float32Array, target: BinaryTarget, from: BinaryInputForm): never {
   checkBinaryElements(input, target, from);
-  throw new Error('xentropy: the WebAssembly range scan and the JavaScript check disagree (please report this)');
+  throw scanDisagreement();
 }
 
 /** @internal The reduced loss from the sum of element losses (in nats) and the per-element losses. */

@@ -44,6 +44,15 @@ export function checkOrDefer(check: ElementCheck, values: Float32Array, defer: b
   return null;
 }
 
+/**
+ * @internal
+ * The error a runner throws when its WebAssembly range scan found an element out of range but the
+ * JavaScript check, which should then have thrown, did not: a bug, never bad input.
+ */
+export function scanDisagreement(): Error {
+  return new Error('xentropy: the WebAssembly range scan and the JavaScript check disagree (please report this)');
+}
+
 /** @internal One argument a runner scans: its check (null: none owed), values, handle and staging window. */
 export interface ScannedArgument {
   check: ElementCheck | null;
@@ -69,7 +78,7 @@ export function startScan(
 ): (a: number, b: number, ptrs: readonly number[]) => void {
   const refuse = (): never => {
     for (const { check, values } of args) check?.explain(values);
-    throw new Error('xentropy: the WebAssembly range scan and the JavaScript check disagree (please report this)');
+    throw scanDisagreement();
   };
   const outside = (check: ElementCheck, ptr: number, n: number): boolean => d.kernels.firstOutside(ptr, n, check.lo, check.hi) >= 0;
   for (const { check, values, resident } of args) {
