@@ -124,24 +124,24 @@ function rowFocalExact(
   return loss;
 }
 
+/** sum g over the classes focalSums took, beside its loss sum. */
+let focalGSum: f64 = 0;
+
 /**
- * One row: returns its loss (before alpha and sample weight); writes the gradient when q != 0. Not
- * inlined: one copy serves every weight and target combination of both kernels (each class costs two
- * exps and a log, beside which the call and the flag tests are lost).
+ * The loss and sum g (in focalGSum) over classes [from, to) of a row: vector lanes in spans of SPAN
+ * below n & ~3, focal1 from there on. Not inlined: the hard-label path takes one class's block through
+ * the same arithmetic as a whole row.
  */
-function rowFocal(
-  p: usize, q: usize, n: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
-  lambda: f32, mu: f32, alphaY: f32, gamma: f32, scale: f32
+function focalSums(
+  p: usize, from: i32, to: i32, n: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
+  lambda: f32, mu: f32, alphaY: f32, gamma: f32, shift: f32, logS: f32, invS: f32
 ): f64 {
-  rowStatsPlain(p, n);
-  const s = rowSum;
-  const shift = rowShift, invS = <f32>(1 / s), logS = <f32>Math.log(s);
   let loss: f64 = 0, gSum: f64 = 0;
-  let j = 0;
+  let j = from;
   // Compiled out of the scalar build, whose tail loop then takes every class.
   if (ASC_FEATURE_SIMD) {
     const shift4 = f32x4.splat(shift), invS4 = f32x4.splat(invS), logS4 = f32x4.splat(logS);
-    const whole = n & ~3;
+    const whole = min(to, n & ~3);
     // f32 lanes over spans of SPAN classes, f64 across spans.
     while (j < whole) {
       const end = min(j + SPAN, whole);
@@ -158,32 +158,85 @@ function rowFocal(
             + <f64>f32x4.extract_lane(gAcc, 2) + <f64>f32x4.extract_lane(gAcc, 3);
     }
   }
-  for (let k = j; k < n; k++) {
+  for (let k = j; k < to; k++) {
     const o = <usize>k << 2;
     const a = coef1(o, k, y, hasW, w, hasT, t, lambda, mu, alphaY);
     loss += <f64>focal1(load<f32>(p + o), a, shift, logS, invS, gamma);
     gSum += <f64>oneGrad;
   }
+  focalGSum = gSum;
+  return loss;
+}
+
+/**
+ * One row: returns its loss (before alpha and sample weight); writes the gradient when q != 0. Not
+ * inlined: one copy serves every weight and target combination of both kernels (each class costs two
+ * exps and a log, beside which the call and the flag tests are lost).
+ *
+ * A hard label without smoothing (no soft target, mu = 0), the usual focal loss, has a_c = 0 for every
+ * class but y: the loss is class y's term alone, sum g is g_y, and the gradient is
+ * scale (p_j g_y - [j = y] g_y). Then only y's block of four (or y itself in the tail) goes through
+ * focalSums, and the gradient needs one exponential per class instead of two, a log and a division.
+ * The bits are the whole row's: there the other classes' terms are exact zeros (+0 added to an f32
+ * lane, p g - 0 = p g), and class y gets the arithmetic of its position.
+ */
+function rowFocal(
+  p: usize, q: usize, n: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
+  lambda: f32, mu: f32, alphaY: f32, gamma: f32, scale: f32
+): f64 {
+  rowStatsPlain(p, n);
+  const s = rowSum;
+  const shift = rowShift, invS = <f32>(1 / s), logS = <f32>Math.log(s);
+  const hard = !hasT && mu == 0;
+  const whole = ASC_FEATURE_SIMD ? n & ~3 : 0;
+  const vectorY = y < whole;
+  const from = !hard ? 0 : vectorY ? y & ~3 : y;
+  const to = !hard ? n : vectorY ? from + 4 : y + 1;
+  const loss = focalSums(p, from, to, n, y, hasW, w, hasT, t, lambda, mu, alphaY, gamma, shift, logS, invS);
+  const gSum = focalGSum;
   if (!isFinite(loss) || !isFinite(gSum)) {
     return rowFocalExact(p, q, n, y, hasW, w, hasT, t, lambda, mu, alphaY, gamma, scale, shift, Math.log(s));
   }
-  if (q) {
-    const gsS = <f32>gSum;
-    j = 0;
-    if (ASC_FEATURE_SIMD) {
-      const shift4 = f32x4.splat(shift), invS4 = f32x4.splat(invS), logS4 = f32x4.splat(logS);
-      const sc = f32x4.splat(scale), gs = f32x4.splat(gsS);
-      for (; j + 4 <= n; j += 4) {
+  if (!q) return loss;
+  const gsS = <f32>gSum;
+  // y's probability as the sweep below forms it, taken first: q may be the logits.
+  const zy = hard ? load<f32>(p + (<usize>y << 2)) : 0;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const shift4 = f32x4.splat(shift), invS4 = f32x4.splat(invS), logS4 = f32x4.splat(logS);
+    const sc = f32x4.splat(scale), gs = f32x4.splat(gsS);
+    if (hard) {
+      for (; j < whole; j += 4) {
+        const o = <usize>j << 2;
+        const pj = f32x4.mul(expNeg4(f32x4.sub(v128.load(p + o), shift4)), invS4);
+        v128.store(q + o, f32x4.mul(sc, f32x4.mul(pj, gs)));
+      }
+    } else {
+      for (; j < whole; j += 4) {
         const o = <usize>j << 2;
         focalLanes(v128.load(p + o), coef4(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY), shift4, logS4, invS4, gamma);
         v128.store(q + o, f32x4.mul(sc, f32x4.sub(f32x4.mul(laneProb, gs), laneGrad)));
       }
     }
-    for (; j < n; j++) {
-      const o = <usize>j << 2;
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    if (hard) {
+      store<f32>(q + o, scale * ((expNeg(load<f32>(p + o) - shift) * invS) * gsS));
+    } else {
       focal1(load<f32>(p + o), coef1(o, j, y, hasW, w, hasT, t, lambda, mu, alphaY), shift, logS, invS, gamma);
       store<f32>(q + o, scale * (oneProb * gsS - oneGrad));
     }
+  }
+  if (hard) {
+    // sum g is g_y alone (exact in f32), so p_y gsS - gsS is y's p g - g.
+    let py: f32;
+    if (ASC_FEATURE_SIMD && vectorY) {
+      py = f32x4.extract_lane(f32x4.mul(expNeg4(f32x4.sub(f32x4.splat(zy), f32x4.splat(shift))), f32x4.splat(invS)), 0);
+    } else {
+      py = expNeg(zy - shift) * invS;
+    }
+    store<f32>(q + (<usize>y << 2), scale * (py * gsS - gsS));
   }
   return loss;
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { reference } from '../src/index.js';
 import type { CrossEntropyOptions } from '../src/index.js';
-import { backends, wasmBackends, normal, labels, probabilities, unaligned, expectClose, rng } from './helpers.js';
+import { backends, wasmBackends, normal, labels, probabilities, unaligned, expectClose, expectSameBits, rng } from './helpers.js';
 
 const num = (v: unknown) => v as number;
 const ln = (ps: number[]) => new Float32Array(ps.map(Math.log));
@@ -141,4 +141,39 @@ describe.each(wasmBackends)('focal loss on %s against the float64 reference', (_
     expect(Math.abs(num(got.loss) - num(want.loss)) / num(want.loss)).toBeLessThanOrEqual(1e-6);
     expectClose(got.grad, want.grad, { rel: 0, abs: 1e-6 });
   });
+
+  it.each([1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 63, 65, 1000, 2049, 4099])(
+    'gives a hard label without smoothing the bits of its one-hot soft target (classes = %i)', (C) => {
+      // Hard labels without smoothing take a path of their own (only y's term counts, one exponential
+      // per class for the gradient: assembly/focal.ts, rowFocal); one-hot soft targets run the whole
+      // row through the general arithmetic with the same coefficients, which must give the same bits.
+      const N = 6;
+      const z = normal(N * C, 4, C + 40);
+      if (C > 2) z[1] = -Infinity; // a masked class
+      if (C > 3) z[2 * C + 1] = 3e38; // a row redone in f64
+      const y = labels(N, C, C + 41);
+      y[3] = C - 1; // the last class: the scalar tail when C is not a multiple of 4
+      y[4] = 0;
+      const hot = new Float32Array(N * C);
+      for (let r = 0; r < N; r++) hot[r * C + y[r]] = 1;
+      const weight = Float32Array.from({ length: C }, (_, c) => 0.5 + (c % 3));
+      weight[0] = 0; // row 4's label has no weight
+      for (const w of [undefined, weight]) {
+        for (const gamma of [0, 0.5, 2]) {
+          const o: CrossEntropyOptions = { classes: C, focal: { gamma, alpha: 0.3 }, weight: w, reduction: 'sum' };
+          const what = `gamma = ${gamma}, ${w ? 'weighted' : 'unweighted'}`;
+          const hard = xe.crossEntropyWithGrad(z, y, o), soft = xe.crossEntropyWithGrad(z, hot, o);
+          expectSameBits(hard.loss, soft.loss, `${what}: loss with gradient`);
+          expectSameBits(hard.grad, soft.grad, `${what}: gradient`);
+          expectSameBits(xe.crossEntropy(z, y, o), xe.crossEntropy(z, hot, o), `${what}: loss`);
+          const none = { ...o, reduction: 'none' as const };
+          expectSameBits(xe.crossEntropy(z, y, none), xe.crossEntropy(z, hot, none), `${what}: row losses`);
+          // In place, where the row's logits are overwritten before y's gradient is written.
+          const a = z.slice(), b = z.slice();
+          xe.crossEntropyWithGrad(a, y, { ...o, gradOut: a });
+          xe.crossEntropyWithGrad(b, hot, { ...o, gradOut: b });
+          expectSameBits(a, b, `${what}: gradient in place`);
+        }
+      }
+    });
 });
