@@ -3,6 +3,7 @@
 import { featuresOf, type Features } from './builds.js';
 import { BatchAccumulator, type CrossEntropyBatch, type CrossEntropyOverOptions } from './batches.js';
 import { ownResident, Resident, type Driver } from './driver.js';
+import { startScan } from './element_checks.js';
 import { planEntropy, runEntropy, type EntropyOptions } from './entropy.js';
 import {
   planJsDivergence, planKlDivergence, runJsDivergence, runKlDivergence,
@@ -167,7 +168,7 @@ export class Xentropy {
   crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): Float32Array;
   crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number;
   crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number | Float32Array {
-    const plan = planCrossEntropy('crossEntropy', input, target, options, false);
+    const plan = planCrossEntropy('crossEntropy', input, target, options, false, true);
     return this.runCrossEntropy(plan, false).loss;
   }
 
@@ -182,7 +183,7 @@ export class Xentropy {
   crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
   crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number>;
   crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number | Float32Array> {
-    const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
+    const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true, true);
     return this.runCrossEntropy(plan, true);
   }
 
@@ -229,7 +230,7 @@ export class Xentropy {
 
   /** One batch of crossEntropyOver: its loss sum and 'mean' denominator. */
   private batchSum(batch: CrossEntropyBatch, options: CrossEntropyOptions): { sum: number; denominator: number } {
-    const plan = planCrossEntropy('crossEntropyOver', batch.input, batch.target, options, false);
+    const plan = planCrossEntropy('crossEntropyOver', batch.input, batch.target, options, false, true);
     return { sum: this.runCrossEntropy(plan, false).loss as number, denominator: plan.denominator };
   }
 
@@ -452,6 +453,10 @@ export class Xentropy {
     // Memory may have grown: views of resident arguments are taken again from here on.
     const input = inRes ? inRes.array : plan.input;
     const grad = !withGrad ? null : gradRes ? gradRes.array : plan.gradOut ?? new Float32Array(input.length);
+    // Probabilities or log-probabilities are range-checked in WebAssembly (src/element_checks.ts), all
+    // first when a gradient the caller can see is written window by window, else as windows come.
+    const first = withGrad && (gradRes !== null || plan.gradOut !== undefined);
+    const scan = startScan(d, [{ check: plan.inputCheck, values: input, resident: inRes, window: zBuf }], span * classes, first);
     if (weight) d.f32(wPtr, classes).set(weight);
     const k = d.kernels;
     const w = weight ? wPtr : 0, probs = plan.from === 'probs' ? 1 : 0;
@@ -461,6 +466,7 @@ export class Xentropy {
       const a = w0 * classes, b = (w0 + n) * classes;
       const zBase = directIn ? inRes.ptr + a * 4 : zBuf;
       if (!directIn) gatherRows(d.f32(zBuf, b - a), input, w0, classes, spatial);
+      scan(a, b, [zBase]);
       if (cap) k.softcapForward(zBuf, zBuf, b - a, cap);
       const gBase = !withGrad ? 0 : directGrad ? gradRes.ptr + a * 4 : gradInPlace ? zBuf : gBuf;
       if (sampleWeight) d.f32(sPtr, n).set(sampleWeight.subarray(w0, w0 + n));

@@ -1,5 +1,6 @@
-// Per-element range checks of entropy, KL and JS divergence (probabilities in [0, 1], log-probabilities
-// in [-inf, 0]), done in WebAssembly by the runners.
+// Per-element range checks of entropy, KL and JS divergence and of crossEntropy from probabilities or
+// log-probabilities (probabilities in [0, 1], log-probabilities in [-inf, 0]), done in WebAssembly by
+// the runners. The checks themselves (ElementCheck values) are made in validate.ts.
 //
 // A JavaScript loop over a Float32Array checks about 0.5 G elements/s here (assembly/range.ts), slower
 // than these kernels compute: klDivergence on probabilities ran at 0.06-0.08 G elements/s with p and q
@@ -13,7 +14,6 @@
 // binary_cross_entropy.ts does the same for its targets, with its own runner.
 
 import { stageInput, type Driver, type Resident } from './driver.js';
-import { checkLogProbabilities, checkProbabilities } from './validate.js';
 
 /** @internal Every value of one argument in [lo, hi] (NaN never is), and the JavaScript check that says which is not. */
 export interface ElementCheck {
@@ -21,27 +21,6 @@ export interface ElementCheck {
   hi: number;
   /** Throws the RangeError that names the first element of values outside [lo, hi]; returns if there is none. */
   explain(values: Float32Array): void;
-}
-
-/** @internal checkProbabilities(name, ·) as an element check. */
-export function probabilityCheck(name: string): ElementCheck {
-  return { lo: 0, hi: 1, explain: (values) => checkProbabilities(name, values) };
-}
-
-/** @internal checkLogProbabilities(name, ·) as an element check. */
-export function logProbabilityCheck(name: string): ElementCheck {
-  return { lo: -Infinity, hi: 0, explain: (values) => checkLogProbabilities(name, values) };
-}
-
-/**
- * @internal
- * Runs `check` now, in JavaScript, unless the plan defers it to a WebAssembly runner: returns the
- * check the runner owes (null when none is left).
- */
-export function checkOrDefer(check: ElementCheck, values: Float32Array, defer: boolean): ElementCheck | null {
-  if (defer) return check;
-  check.explain(values);
-  return null;
 }
 
 /**

@@ -2,9 +2,10 @@
 
 import { ownResident, stageInput, type Driver, type Resident } from './driver.js';
 import { chunkRows } from './api.js';
-import { checkOrDefer, probabilityCheck, startScan, type ElementCheck } from './element_checks.js';
+import { startScan, type ElementCheck } from './element_checks.js';
 import {
-  checkClasses, checkChoice, checkFloat32OrResident, checkOptionNames, checkUnit, describe, rowsOf,
+  checkClasses, checkChoice, checkFloat32OrResident, checkOptionNames, checkOrDefer, checkUnit, describe, probabilityCheck,
+  rowsOf,
   type Unit,
 } from './validate.js';
 

@@ -4,10 +4,10 @@
 import { ownResident, Resident, stageInput, type Driver } from './driver.js';
 import { chunkRows, windowRows, type LossAndGrad } from './api.js';
 import { checkOptions, reduceRows, type DistributionForm } from './entropy.js';
-import { checkOrDefer, logProbabilityCheck, probabilityCheck, startScan, type ElementCheck } from './element_checks.js';
+import { startScan, type ElementCheck } from './element_checks.js';
 import {
-  checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOut, checkUnit, describe, overlaps, rowsOf,
-  type Unit,
+  checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOrDefer, checkOut, checkUnit, describe,
+  logProbabilityCheck, overlaps, probabilityCheck, rowsOf, type Unit,
 } from './validate.js';
 
 /** What klDivergence's second argument q holds. */

@@ -1,4 +1,5 @@
 import { Resident } from './driver.js';
+import type { ElementCheck } from './element_checks.js';
 // Argument checking shared by the WebAssembly API and the float64 reference, so both refuse the same
 // calls with the same errors. Everything here runs before any kernel call: a refused call has written
 // nothing. TypeError means a wrong type, RangeError a wrong size or value; every message names the
@@ -166,12 +167,25 @@ export function checkProbabilities(name: string, values: Float32Array): void {
   }
 }
 
-/** RangeError unless every value is a log-probability in [-Infinity, 0] (NaN is not). */
-export function checkLogProbabilities(name: string, values: Float32Array): void {
+/**
+ * RangeError unless every value is a log-probability in [-Infinity, 0] (NaN is not); `range` ends the
+ * message.
+ */
+export function checkLogProbabilities(name: string, values: Float32Array, range = 'in [-Infinity, 0]'): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!(v <= 0)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a log-probability in [-Infinity, 0]`);
+    if (!(v <= 0)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a log-probability ${range}`);
   }
+}
+
+/** @internal checkProbabilities(name, ·) as an element check (src/element_checks.ts). */
+export function probabilityCheck(name: string): ElementCheck {
+  return { lo: 0, hi: 1, explain: (values) => checkProbabilities(name, values) };
+}
+
+/** @internal checkLogProbabilities(name, ·, range) as an element check. */
+export function logProbabilityCheck(name: string, range?: string): ElementCheck {
+  return { lo: -Infinity, hi: 0, explain: (values) => checkLogProbabilities(name, values, range) };
 }
 
 /** Checks a positive integer option. */
@@ -297,6 +311,17 @@ const CE_OPTIONS = [
 ] as const;
 const CE_GRAD_OPTIONS = [...CE_OPTIONS, 'gradOut'] as const;
 
+/**
+ * @internal
+ * Runs `check` now, in JavaScript, unless the plan defers it to a WebAssembly runner: returns the
+ * check the runner owes (null when none is left).
+ */
+export function checkOrDefer(check: ElementCheck, values: Float32Array, defer: boolean): ElementCheck | null {
+  if (defer) return check;
+  check.explain(values);
+  return null;
+}
+
 /** A validated cross-entropy call, the same for every backend. */
 export interface CrossEntropyPlan {
   /** The input's values; for a resident input, a view valid only until memory grows. */
@@ -305,6 +330,8 @@ export interface CrossEntropyPlan {
   inputResident: Resident | null;
   /** options.gradOut's resident handle, when it is one. */
   gradOutResident: Resident | null;
+  /** @internal The input's range check the runner owes (deferred element checks, from 'probs' or 'logProbs'), or null. */
+  inputCheck: ElementCheck | null;
   /** Rows of C classes: N for class-last input, N * spatial for [N, C, spatial]. */
   rows: number;
   classes: number;
@@ -346,9 +373,13 @@ function isIndexArray(value: unknown): value is IndexTarget {
     || value instanceof Uint32Array || Array.isArray(value);
 }
 
-/** Validates a cross-entropy call; `withGrad` admits the gradOut option. */
+/**
+ * Validates a cross-entropy call; `withGrad` admits the gradOut option. With `deferElementChecks` (the
+ * one-thread WebAssembly backends), the input's per-element range check for from 'probs' or 'logProbs'
+ * is left to the runner as plan.inputCheck; otherwise it runs here, last.
+ */
 export function planCrossEntropy(
-  fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean,
+  fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
 ): CrossEntropyPlan {
   const { array: logits, resident: inputResident } = checkFloat32OrResident('input', input);
   if (typeof options !== 'object' || options === null) {
@@ -367,15 +398,8 @@ export function planCrossEntropy(
   let epsilon = 0;
   if (from === 'probs') {
     epsilon = checkOpenInterval('options.epsilon', o.epsilon, 0, 0.5, DEFAULT_EPSILON);
-    checkProbabilities('input', logits);
   } else if (o.epsilon !== undefined) {
     throw new RangeError(`options.epsilon applies only to from: 'probs', got from: '${from}'`);
-  } else if (from === 'logProbs') {
-    for (let i = 0; i < logits.length; i++) {
-      if (!(logits[i] <= 0)) {
-        throw new RangeError(`input[${i}] = ${describe(logits[i])} is not a log-probability (from: 'logProbs' needs values <= 0)`);
-      }
-    }
   }
   const unitScale = checkUnit('options.unit', o.unit);
   const onAllIgnored = checkChoice('options.onAllIgnored', o.onAllIgnored, ['nan', 'zero'], 'nan');
@@ -461,8 +485,14 @@ export function planCrossEntropy(
   const emptyMean = reduction === 'mean' && denominator === 0;
   const zero = emptyMean && onAllIgnored === 'zero';
   const gradScale = unitScale * (zero ? 0 : emptyMean ? NaN : reduction === 'mean' ? 1 / denominator : 1);
+  // Last, so that a runner that scans the input in WebAssembly throws the same first error.
+  const inputCheck = from === 'probs'
+    ? checkOrDefer(probabilityCheck('input'), logits, deferElementChecks)
+    : from === 'logProbs'
+    ? checkOrDefer(logProbabilityCheck('input', "(from: 'logProbs' needs values <= 0)"), logits, deferElementChecks)
+    : null;
   return {
-    input: logits, inputResident, gradOutResident, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
+    input: logits, inputResident, gradOutResident, inputCheck, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
     sampleWeight, zLoss, softcap, focal, labels, soft, denominator: zero ? Infinity : emptyMean ? NaN : denominator, gradScale, gradOut,
   };
 }
