@@ -129,10 +129,10 @@ let focalGSum: f64 = 0;
 
 /**
  * The loss and sum g (in focalGSum) over classes [from, to) of a row: vector lanes in spans of SPAN
- * below n & ~3, focal1 from there on. Not inlined: the hard-label path takes one class's block through
- * the same arithmetic as a whole row.
+ * below n & ~3, focal1 from there on. rowFocal's one call takes a whole row, or a hard label's block.
  */
-function focalSums(
+// @ts-ignore: decorator
+@inline function focalSums(
   p: usize, from: i32, to: i32, n: i32, y: i32, hasW: bool, w: usize, hasT: bool, t: usize,
   lambda: f32, mu: f32, alphaY: f32, gamma: f32, shift: f32, logS: f32, invS: f32
 ): f64 {
