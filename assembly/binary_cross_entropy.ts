@@ -15,7 +15,7 @@
 // a positive factor).
 
 import { expK, expNeg4, expNeg4k, expNeg } from './exp';
-import { log4, log1, log1pK, log1pUnit4, log1pUnit4k, log1pUnit1 } from './log';
+import { log4, log4k, logK, log1, log1pK, log1pUnit4, log1pUnit4k, log1pUnit1 } from './log';
 import { BLOCK } from './row';
 
 /**
@@ -31,6 +31,20 @@ import { BLOCK } from './row';
   const d = f32x4.sub(u, one);
   // Lanes with d == 0 divide by zero; their result is discarded by the select.
   const r = f32x4.mul(log4(u), f32x4.div(v, d));
+  return v128.bitselect(v, r, f32x4.eq(d, f32x4.splat(0)));
+}
+
+/** log1p4 with log4's constants passed in (k0 ... k21 = logK(0) ... logK(21); k5 is 1.0), as log4k. */
+// @ts-ignore: decorator
+@inline function log1p4k(
+  v: v128, k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128, k6: v128, k7: v128, k8: v128,
+  k9: v128, k10: v128, k11: v128, k12: v128, k13: v128, k14: v128, k15: v128, k16: v128, k17: v128,
+  k18: v128, k19: v128, k20: v128, k21: v128
+): v128 {
+  const u = f32x4.add(k5, v);
+  const d = f32x4.sub(u, k5);
+  const r = f32x4.mul(log4k(u,
+    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21), f32x4.div(v, d));
   return v128.bitselect(v, r, f32x4.eq(d, f32x4.splat(0)));
 }
 
@@ -207,6 +221,11 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
     const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi);
     const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
     const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
+    // log4's constants as locals (log.ts).
+    const k0 = logK(0), k1 = logK(1), k2 = logK(2), k3 = logK(3), k4 = logK(4), k5 = logK(5), k6 = logK(6);
+    const k7 = logK(7), k8 = logK(8), k9 = logK(9), k10 = logK(10), k11 = logK(11), k12 = logK(12);
+    const k13 = logK(13), k14 = logK(14), k15 = logK(15), k16 = logK(16), k17 = logK(17), k18 = logK(18);
+    const k19 = logK(19), k20 = logK(20), k21 = logK(21);
     while (i + 4 <= n) {
       const end = min(n & ~3, i + BLOCK);
       // One accumulator: each lane's term costs dozens of operations, so the add chain never stalls.
@@ -220,8 +239,11 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
         const wv = hasW ? v128.load(w + o) : f32x4.splat(wS);
         const omt = f32x4.sub(one, ts);
         // -log p and -log(1 - p) are both >= 0; log1p(-p) keeps small p accurate.
-        const l = f32x4.mul(wv, f32x4.sub(
-          f32x4.neg(f32x4.mul(ts, log4(p))), f32x4.mul(omt, log1p4(f32x4.neg(p)))));
+        const lp = log4k(p,
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+        const l1mp = log1p4k(f32x4.neg(p),
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+        const l = f32x4.mul(wv, f32x4.sub(f32x4.neg(f32x4.mul(ts, lp)), f32x4.mul(omt, l1mp)));
         s0 = f32x4.add(s0, l);
         if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
         if (gradOut) {

@@ -9,14 +9,9 @@
 // Sums over a row run in f32x4 lanes per block of BLOCK values, then in f64, as in row.ts.
 
 import { BLOCK, exactDot } from './row';
-import { log4, log1 } from './log';
+import { log4k, logK, log1 } from './log';
 
-/** lp for four lanes: log(clip(q)) for probabilities, or q itself. */
-// @ts-ignore: decorator
-@inline function logProb4(q: v128, probs: bool, lo: v128, hi: v128): v128 {
-  return probs ? log4(f32x4.pmin(hi, f32x4.pmax(lo, q))) : q;
-}
-
+/** lp of one value: log(clip(q)) for probabilities, or q itself (the vector loop's lanes do the same). */
 // @ts-ignore: decorator
 @inline function logProb1(q: f32, probs: bool, lo: f32, hi: f32): f32 {
   return probs ? log1(q < lo ? lo : q > hi ? hi : q) : q;
@@ -41,13 +36,22 @@ import { log4, log1 } from './log';
     // Compiled out of the scalar build, whose tail loop then takes every element.
     if (ASC_FEATURE_SIMD) {
       const lo4 = f32x4.splat(lo), hi4 = f32x4.splat(hi), lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
+      // log4's constants as locals (log.ts).
+      const k0 = logK(0), k1 = logK(1), k2 = logK(2), k3 = logK(3), k4 = logK(4), k5 = logK(5), k6 = logK(6);
+      const k7 = logK(7), k8 = logK(8), k9 = logK(9), k10 = logK(10), k11 = logK(11), k12 = logK(12);
+      const k13 = logK(13), k14 = logK(14), k15 = logK(15), k16 = logK(16), k17 = logK(17), k18 = logK(18);
+      const k19 = logK(19), k20 = logK(20), k21 = logK(21);
       let acc = f32x4.splat(0);
       for (; i + 4 <= len; i += 4) {
         const o = <usize>(off + i) << 2;
         let c = f32x4.splat(1);
         if (hasT) c = f32x4.add(f32x4.mul(v128.load(t + o), lam), mu4);
         if (hasW) c = f32x4.mul(c, v128.load(w + o));
-        acc = f32x4.add(acc, f32x4.mul(c, logProb4(v128.load(p + o), probs, lo4, hi4)));
+        // lp: log(clip(q)) for probabilities, or q itself.
+        const qv = v128.load(p + o);
+        const lp = probs ? log4k(f32x4.pmin(hi4, f32x4.pmax(lo4, qv)),
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21) : qv;
+        acc = f32x4.add(acc, f32x4.mul(c, lp));
       }
       s = <f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)
         + <f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3);

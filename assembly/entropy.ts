@@ -1,6 +1,6 @@
 import { rowStatsPlain, rowShift } from './row';
 import { expNeg4, expNeg } from './exp';
-import { log4, log1 } from './log';
+import { log4k, logK, log1 } from './log';
 
 // Sums run in f32x4 lanes over spans of SPAN floats (at most 32 terms per lane with two accumulators),
 // then the lanes are added in f64: a row's f32 rounding error then stays near 32 * 2^-24 at worst
@@ -31,18 +31,29 @@ import { log4, log1 } from './log';
   // Compiled out of the scalar build, whose tail loop then takes every element.
   if (ASC_FEATURE_SIMD) {
     const zero = f32x4.splat(0);
+    // log4's constants as locals (log.ts).
+    const k0 = logK(0), k1 = logK(1), k2 = logK(2), k3 = logK(3), k4 = logK(4), k5 = logK(5), k6 = logK(6);
+    const k7 = logK(7), k8 = logK(8), k9 = logK(9), k10 = logK(10), k11 = logK(11), k12 = logK(12);
+    const k13 = logK(13), k14 = logK(14), k15 = logK(15), k16 = logK(16), k17 = logK(17), k18 = logK(18);
+    const k19 = logK(19), k20 = logK(20), k21 = logK(21);
     for (let off = 0; off < n; off += SPAN) {
       const end = min(off + SPAN, n);
       let a0 = zero, a1 = zero;
       for (; i + 8 <= end; i += 8) {
         const q = p + (<usize>i << 2);
         const x0 = v128.load(q), x1 = v128.load(q, 16);
-        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(x0, log4(x0)), f32x4.eq(x0, zero)));
-        a1 = f32x4.add(a1, v128.bitselect(zero, f32x4.mul(x1, log4(x1)), f32x4.eq(x1, zero)));
+        const l0 = log4k(x0,
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+        const l1 = log4k(x1,
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(x0, l0), f32x4.eq(x0, zero)));
+        a1 = f32x4.add(a1, v128.bitselect(zero, f32x4.mul(x1, l1), f32x4.eq(x1, zero)));
       }
       for (; i + 4 <= end; i += 4) {
         const x0 = v128.load(p + (<usize>i << 2));
-        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(x0, log4(x0)), f32x4.eq(x0, zero)));
+        const l0 = log4k(x0,
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(x0, l0), f32x4.eq(x0, zero)));
       }
       total += lanes(a0, a1);
     }

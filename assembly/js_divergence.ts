@@ -1,5 +1,5 @@
 import { rowStatsPlain, rowShift, rowSum, rowExpAffine } from './row';
-import { log4, log1 } from './log';
+import { log4k, logK, log1 } from './log';
 
 /** Floats per f32 accumulation span: short, so a row's f32 rounding error does not grow with C. */
 // @ts-ignore: decorator
@@ -34,6 +34,11 @@ import { log4, log1 } from './log';
   // Compiled out of the scalar build, whose tail loop then takes every element.
   if (ASC_FEATURE_SIMD) {
     const zero = f32x4.splat(0);
+    // log4's constants as locals (log.ts).
+    const k0 = logK(0), k1 = logK(1), k2 = logK(2), k3 = logK(3), k4 = logK(4), k5 = logK(5), k6 = logK(6);
+    const k7 = logK(7), k8 = logK(8), k9 = logK(9), k10 = logK(10), k11 = logK(11), k12 = logK(12);
+    const k13 = logK(13), k14 = logK(14), k15 = logK(15), k16 = logK(16), k17 = logK(17), k18 = logK(18);
+    const k19 = logK(19), k20 = logK(20), k21 = logK(21);
     for (let off = 0; off < n; off += SPAN) {
       const end = min(off + SPAN, n);
       let a0 = zero;
@@ -41,8 +46,12 @@ import { log4, log1 } from './log';
         const o = <usize>i << 2;
         const x = v128.load(p + o), y = v128.load(q + o);
         const sum = f32x4.add(x, y);
-        const tx = v128.bitselect(zero, f32x4.mul(x, log4(f32x4.div(f32x4.add(x, x), sum))), f32x4.eq(x, zero));
-        const ty = v128.bitselect(zero, f32x4.mul(y, log4(f32x4.div(f32x4.add(y, y), sum))), f32x4.eq(y, zero));
+        const lx = log4k(f32x4.div(f32x4.add(x, x), sum),
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+        const ly = log4k(f32x4.div(f32x4.add(y, y), sum),
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+        const tx = v128.bitselect(zero, f32x4.mul(x, lx), f32x4.eq(x, zero));
+        const ty = v128.bitselect(zero, f32x4.mul(y, ly), f32x4.eq(y, zero));
         a0 = f32x4.add(a0, f32x4.add(tx, ty));
       }
       total += lanes(a0);

@@ -1,6 +1,6 @@
 import { rowStatsPlain, rowShift, rowSum, rowExpAffine } from './row';
 import { expNeg4, expNeg } from './exp';
-import { log4, log1 } from './log';
+import { log4k, logK, log1 } from './log';
 
 // Forms of the second argument q, as the TypeScript side numbers them.
 // @ts-ignore: decorator
@@ -50,6 +50,11 @@ let sweepMass: f64 = 0;
   // Compiled out of the scalar build, whose tail loop then takes every element.
   if (ASC_FEATURE_SIMD) {
     const zero = f32x4.splat(0), eps4 = f32x4.splat(eps), m4 = f32x4.splat(m), ng4 = f32x4.splat(-g);
+    // log4's constants as locals (log.ts).
+    const k0 = logK(0), k1 = logK(1), k2 = logK(2), k3 = logK(3), k4 = logK(4), k5 = logK(5), k6 = logK(6);
+    const k7 = logK(7), k8 = logK(8), k9 = logK(9), k10 = logK(10), k11 = logK(11), k12 = logK(12);
+    const k13 = logK(13), k14 = logK(14), k15 = logK(15), k16 = logK(16), k17 = logK(17), k18 = logK(18);
+    const k19 = logK(19), k20 = logK(20), k21 = logK(21);
     for (let off = 0; off < n; off += SPAN) {
       const end = min(off + SPAN, n);
       let a0 = zero, u0 = zero;
@@ -61,10 +66,12 @@ let sweepMass: f64 = 0;
           p = expNeg4(x);
           v128.store(t + o, p);
         } else {
-          lp = log4(x);
+          lp = log4k(x,
+            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
         }
         let l = qv;
-        if (form == Q_PROBS) l = log4(f32x4.max(qv, eps4));
+        if (form == Q_PROBS) l = log4k(f32x4.max(qv, eps4),
+          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
         else if (form == Q_LOGITS) l = f32x4.sub(qv, m4);
         const none = f32x4.eq(p, zero);
         a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(p, f32x4.sub(lp, l)), none));

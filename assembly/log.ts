@@ -42,42 +42,98 @@ import { madd4 } from './vector';
 // @ts-ignore: decorator
 @inline const MIN_NORMAL = reinterpret<f32>(0x00800000); // 2^-126
 
-/** log x for four lanes; see the file header for the bound and special values. */
+// Constants in loops (see exp.ts): V8 13.6 (Node 24) rebuilds every v128.const at each use inside a
+// loop, three instructions each, and log4 has 21 of them besides 0. Hot loops load them from LOG_K
+// before the loop, into locals (V8 keeps them in registers or reloads a spilled one with one load),
+// and call log4k; log4 is the same arithmetic on literal constants, for loops that run rarely.
+
+/** log4k's constants, each splatted to 16 bytes as i32 bits, in log4k's argument order (load with logK). */
+const LOG_K = memory.data<i32>([
+  0x00800000, 0x00800000, 0x00800000, 0x00800000, // k0 MIN_NORMAL
+  0x4B000000, 0x4B000000, 0x4B000000, 0x4B000000, // k1 TWO23
+  127, 127, 127, 127, // k2 exponent bias
+  23, 23, 23, 23, // k3 TWO23's exponent
+  0x007FFFFF, 0x007FFFFF, 0x007FFFFF, 0x007FFFFF, // k4 mantissa mask
+  0x3F800000, 0x3F800000, 0x3F800000, 0x3F800000, // k5 1.0 (also the exponent bits of [1, 2))
+  0x3FB504F3, 0x3FB504F3, 0x3FB504F3, 0x3FB504F3, // k6 SQRT2
+  0x3F000000, 0x3F000000, 0x3F000000, 0x3F000000, // k7 0.5
+  0x3D9021BB, 0x3D9021BB, 0x3D9021BB, 0x3D9021BB, // k8 Q0
+  0xBDEBD1B8, 0xBDEBD1B8, 0xBDEBD1B8, 0xBDEBD1B8, // k9 Q1
+  0x3DEF251A, 0x3DEF251A, 0x3DEF251A, 0x3DEF251A, // k10 Q2
+  0xBDFE5D4F, 0xBDFE5D4F, 0xBDFE5D4F, 0xBDFE5D4F, // k11 Q3
+  0x3E11E9BF, 0x3E11E9BF, 0x3E11E9BF, 0x3E11E9BF, // k12 Q4
+  0xBE2AAE50, 0xBE2AAE50, 0xBE2AAE50, 0xBE2AAE50, // k13 Q5
+  0x3E4CCEAC, 0x3E4CCEAC, 0x3E4CCEAC, 0x3E4CCEAC, // k14 Q6
+  0xBE7FFFFC, 0xBE7FFFFC, 0xBE7FFFFC, 0xBE7FFFFC, // k15 Q7
+  0x3EAAAAAA, 0x3EAAAAAA, 0x3EAAAAAA, 0x3EAAAAAA, // k16 Q8
+  0xB95E8083, 0xB95E8083, 0xB95E8083, 0xB95E8083, // k17 C2
+  0x3F318000, 0x3F318000, 0x3F318000, 0x3F318000, // k18 C1
+  0x7F800000, 0x7F800000, 0x7F800000, 0x7F800000, // k19 +inf
+  0xFF800000, 0xFF800000, 0xFF800000, 0xFF800000, // k20 -inf
+  0x7FC00000, 0x7FC00000, 0x7FC00000, 0x7FC00000, // k21 NaN
+], 16);
+
+/** Constant i (0 to 21) of log4k, loaded from memory so that it stays a local in a loop. */
 // @ts-ignore: decorator
-@inline export function log4(x: v128): v128 {
+@inline export function logK(i: i32): v128 {
+  return v128.load(LOG_K + (<usize>i << 4));
+}
+
+/**
+ * log x for four lanes, with the constants passed in: k0 ... k21 = logK(0) ... logK(21), loaded before
+ * the loop. See the file header for the bound and special values.
+ */
+// @ts-ignore: decorator
+@inline export function log4k(
+  x: v128, k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128, k6: v128, k7: v128, k8: v128,
+  k9: v128, k10: v128, k11: v128, k12: v128, k13: v128, k14: v128, k15: v128, k16: v128, k17: v128,
+  k18: v128, k19: v128, k20: v128, k21: v128
+): v128 {
   // Subnormals: scale into the normal range and remember the 23 bits.
-  const tiny = f32x4.lt(x, f32x4.splat(MIN_NORMAL));
-  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(TWO23)), x, tiny);
+  const tiny = f32x4.lt(x, k0);
+  const xs = v128.bitselect(f32x4.mul(x, k1), x, tiny);
   const bits = xs;
-  let e = i32x4.sub(i32x4.shr_s(bits, 23), i32x4.splat(127));
-  e = i32x4.sub(e, v128.and(tiny, i32x4.splat(23)));
+  let e = i32x4.sub(i32x4.shr_s(bits, 23), k2);
+  e = i32x4.sub(e, v128.and(tiny, k3));
   // m in [1, 2), then folded to [sqrt(1/2), sqrt(2)).
-  let m = v128.or(v128.and(bits, i32x4.splat(0x007FFFFF)), i32x4.splat(0x3F800000));
-  const big = f32x4.ge(m, f32x4.splat(SQRT2));
-  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  let m = v128.or(v128.and(bits, k4), k5);
+  const big = f32x4.ge(m, k6);
+  m = v128.bitselect(f32x4.mul(m, k7), m, big);
   e = i32x4.sub(e, big); // a true lane is -1
   const ef = f32x4.convert_i32x4_s(e);
-  const f = f32x4.sub(m, f32x4.splat(1));
+  const f = f32x4.sub(m, k5);
   const z = f32x4.mul(f, f);
-  let y = madd4(f32x4.splat(Q0), f, f32x4.splat(Q1));
-  y = madd4(y, f, f32x4.splat(Q2));
-  y = madd4(y, f, f32x4.splat(Q3));
-  y = madd4(y, f, f32x4.splat(Q4));
-  y = madd4(y, f, f32x4.splat(Q5));
-  y = madd4(y, f, f32x4.splat(Q6));
-  y = madd4(y, f, f32x4.splat(Q7));
-  y = madd4(y, f, f32x4.splat(Q8));
+  let y = madd4(k8, f, k9);
+  y = madd4(y, f, k10);
+  y = madd4(y, f, k11);
+  y = madd4(y, f, k12);
+  y = madd4(y, f, k13);
+  y = madd4(y, f, k14);
+  y = madd4(y, f, k15);
+  y = madd4(y, f, k16);
   y = f32x4.mul(f32x4.mul(y, f), z);
-  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(C2)));
-  y = f32x4.sub(y, f32x4.mul(z, f32x4.splat(0.5)));
+  y = f32x4.add(y, f32x4.mul(ef, k17));
+  y = f32x4.sub(y, f32x4.mul(z, k7));
   let r = f32x4.add(f, y);
-  r = f32x4.add(r, f32x4.mul(ef, f32x4.splat(C1)));
+  r = f32x4.add(r, f32x4.mul(ef, k18));
   // The bit manipulation above does not see special values, so those lanes are patched:
   // 0 -> -inf, +inf -> +inf, negative or NaN -> NaN.
-  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
-  r = v128.bitselect(x, r, f32x4.eq(x, f32x4.splat(Infinity)));
-  r = v128.bitselect(f32x4.splat(NaN), r, v128.not(f32x4.ge(x, f32x4.splat(0))));
+  const zero = f32x4.splat(0);
+  r = v128.bitselect(k20, r, f32x4.eq(x, zero));
+  r = v128.bitselect(x, r, f32x4.eq(x, k19));
+  r = v128.bitselect(k21, r, v128.not(f32x4.ge(x, zero)));
   return r;
+}
+
+/** log x for four lanes, on literal constants (loops that run rarely); see the file header. */
+// @ts-ignore: decorator
+@inline export function log4(x: v128): v128 {
+  return log4k(x,
+    f32x4.splat(MIN_NORMAL), f32x4.splat(TWO23), i32x4.splat(127), i32x4.splat(23), i32x4.splat(0x007FFFFF),
+    i32x4.splat(0x3F800000), f32x4.splat(SQRT2), f32x4.splat(0.5), f32x4.splat(Q0), f32x4.splat(Q1),
+    f32x4.splat(Q2), f32x4.splat(Q3), f32x4.splat(Q4), f32x4.splat(Q5), f32x4.splat(Q6), f32x4.splat(Q7),
+    f32x4.splat(Q8), f32x4.splat(C2), f32x4.splat(C1), f32x4.splat(Infinity), f32x4.splat(-Infinity),
+    f32x4.splat(NaN));
 }
 
 /**
