@@ -6,9 +6,12 @@
 // (scalar) weights splatted, so the default shape still runs four lanes at a time; otherwise each row
 // is a span whose weights load alongside the elements.
 //
-// Per-element arithmetic is f32. Loss sums run in f32x4 lanes over blocks of BLOCK elements (at most
-// BLOCK / 4 = 512 terms per lane, all non-negative, so a relative rounding error below 512 * 2^-24 =
-// 3e-5 in the worst case and ~1e-7 typically), then each block is added in f64, as in row.ts.
+// Per-element arithmetic is f32. Loss sums run in f32x4 lanes over FLUSH = 64 elements (16 terms per
+// lane, all non-negative, so a relative rounding error below 16 * 2^-24 = 9.5e-7 at worst), then in
+// f64. Over blocks of 2048 elements (512 terms per lane) the error was ~1e-7 on varied inputs but 2e-6
+// to 7e-6 where the terms are all alike (an untrained model's logits near 0, clipped probabilities),
+// which round the same way at every addition; over 64 it measured 1.8e-7 to 2.0e-7 there
+// (test/binary_cross_entropy.test.ts), at a cost of 1-2% on W4 (32: 1.1e-7 to 3.2e-7, 2.5-4%).
 //
 // Both forms are written so that no step cancels: every loss is a sum of non-negative terms, and the
 // gradient is a difference of two accurately computed non-negative terms (in the logits form, times
@@ -16,7 +19,6 @@
 
 import { expK, expNeg4, expNeg4k, expNeg } from './exp';
 import { log4, log4k, logK, log1, log1pK, log1pUnit4, log1pUnit4k, log1pUnit1 } from './log';
-import { BLOCK } from './row';
 
 /**
  * log(1 + v) for four lanes of v in (-1, 1], accurate for small |v| where log(1 + v) would lose
@@ -63,10 +65,21 @@ let spanSum: f64 = 0;
  * Elements per sub-block of a logits span: the first sweep writes their e^-|x| to the caller's
  * scratch (SPLIT * 4 = 2 KiB, in L1), the second reads it back. Splitting the element's ~70 operations
  * into two loops with shorter dependency chains lets the core overlap more elements: 1.25-1.3x over
- * one sweep (measured on W4, the SIMD and relaxed builds). A divisor of BLOCK.
+ * one sweep (measured on W4, the SIMD and relaxed builds). A multiple of FLUSH.
  */
 // @ts-ignore: decorator
 @inline export const SPLIT: i32 = 512;
+
+/** Elements per f32x4 loss sum before it is added in f64 (see the file header). A divisor of SPLIT. */
+// @ts-ignore: decorator
+@inline const FLUSH: i32 = 64;
+
+/** The four lanes of an f32x4 sum, added in f64. */
+// @ts-ignore: decorator
+@inline function lanesF64(s: v128): f64 {
+  return <f64>f32x4.extract_lane(s, 0) + <f64>f32x4.extract_lane(s, 1)
+       + <f64>f32x4.extract_lane(s, 2) + <f64>f32x4.extract_lane(s, 3);
+}
 
 /** Scratch bytes binaryCrossEntropyLogits needs. */
 export function binaryScratchBytes(): i32 {
@@ -140,16 +153,17 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
     const sign = bceK(1), magnitude = bceK(2);
     const c0 = log1pK(0), c1 = log1pK(1), c2 = log1pK(2), c3 = log1pK(3), c4 = log1pK(4);
     const vectorEnd = n & ~3;
+    // f64 sums of the f32 sums of FLUSH elements: lanes 0, 1 and lanes 2, 3.
+    let d01 = f64x2.splat(0), d23 = f64x2.splat(0);
     while (i < vectorEnd) {
-      const end = min(vectorEnd, i + BLOCK);
-      // One accumulator per block: its terms are non-negative, at most BLOCK / 4 per lane.
-      let s0 = f32x4.splat(0);
-      while (i < end) {
-        const m = min(end - i, SPLIT);
-        const base = <usize>i << 2;
-        const xb = x + base, tb = t + base;
-        expNegAbsSweep(xb, scratch, m);
-        for (let j = 0; j < m; j += 4) {
+      const m = min(vectorEnd - i, SPLIT);
+      const base = <usize>i << 2;
+      const xb = x + base, tb = t + base;
+      expNegAbsSweep(xb, scratch, m);
+      for (let j0 = 0; j0 < m; j0 += FLUSH) {
+        const jEnd = min(m, j0 + FLUSH);
+        let s0 = f32x4.splat(0);
+        for (let j = j0; j < jEnd; j += 4) {
           const o = <usize>j << 2;
           const xv = v128.load(xb + o);
           const ts = smooth ? f32x4.add(f32x4.mul(v128.load(tb + o), lam), mu4) : v128.load(tb + o);
@@ -171,11 +185,13 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
             v128.store(gradOut + base + o, v128.xor(g, v128.and(xv, sign)));
           }
         }
-        i += m;
+        d01 = f64x2.add(d01, f64x2.promote_low_f32x4(s0));
+        d23 = f64x2.add(d23, f64x2.promote_low_f32x4(i32x4.shuffle(s0, s0, 2, 3, 0, 1)));
       }
-      total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
-             + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
+      i += m;
     }
+    total = (f64x2.extract_lane(d01, 0) + f64x2.extract_lane(d01, 1))
+          + (f64x2.extract_lane(d23, 0) + f64x2.extract_lane(d23, 1));
   }
   // The same IEEE operations per element, in the same order, as a lane above.
   for (; i < n; i++) {
@@ -227,7 +243,7 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
     const k13 = logK(13), k14 = logK(14), k15 = logK(15), k16 = logK(16), k17 = logK(17), k18 = logK(18);
     const k19 = logK(19), k20 = logK(20), k21 = logK(21);
     while (i + 4 <= n) {
-      const end = min(n & ~3, i + BLOCK);
+      const end = min(n & ~3, i + FLUSH);
       // One accumulator: each lane's term costs dozens of operations, so the add chain never stalls.
       let s0 = zero;
       for (; i + 4 <= end; i += 4) {
@@ -253,8 +269,7 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
           v128.store(gradOut + o, v128.and(f32x4.mul(f32x4.mul(gs4, wv), g), inside));
         }
       }
-      total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
-             + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
+      total += lanesF64(s0);
     }
   }
   for (; i < n; i++) {
@@ -522,7 +537,7 @@ let focalGrad1: f32 = 0;
     const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
     const ls4 = f32x4.splat(lossScale), gs4 = f32x4.splat(gradScale);
     while (i + 4 <= n) {
-      const end = min(n & ~3, i + BLOCK);
+      const end = min(n & ~3, i + FLUSH);
       let s0 = f32x4.splat(0);
       for (; i + 4 <= end; i += 4) {
         const o = <usize>i << 2;
@@ -534,8 +549,7 @@ let focalGrad1: f32 = 0;
         if (lossOut) v128.store(lossOut + o, f32x4.mul(l, ls4));
         if (gradOut) v128.store(gradOut + o, f32x4.mul(gs4, focalGrad));
       }
-      total += <f64>f32x4.extract_lane(s0, 0) + <f64>f32x4.extract_lane(s0, 1)
-             + <f64>f32x4.extract_lane(s0, 2) + <f64>f32x4.extract_lane(s0, 3);
+      total += lanesF64(s0);
     }
   }
   for (; i < n; i++) {

@@ -281,6 +281,30 @@ describe.each(wasmBackends)('binaryCrossEntropy on %s against the float64 refere
     expectClose(probs, reference.binaryCrossEntropy(p, t, { from: 'probs' }) as number, { rel: 1e-6, abs: 0 });
   });
 
+  it('keeps 3e-7 relative loss error where every term is alike (an untrained model, clipped probabilities)', () => {
+    // Equal terms round the same way at every f32 addition: summed 512 to a lane (2048-element
+    // blocks) they lost 2e-6 to 7e-6; the lanes now go to f64 every 64 elements (assembly/binary_cross_entropy.ts).
+    const n = 1 << 19;
+    const same = (v: number) => new Float32Array(n).fill(v);
+    const cases: [string, Float32Array, Float32Array, BinaryCrossEntropyOptions][] = [
+      ['logits 0, targets 1', same(0), same(1), {}],
+      ['logits 0.3, targets 0.5', same(0.3), same(0.5), {}],
+      ['logits -5, targets 1, posWeight', same(-5), same(1), { posWeight: f32([3]) }],
+      ['logits 1.9 as [n/8, 8] with weights', same(1.9), same(0), { classes: 8, weight: f32([1, 2, 1, 2, 1, 2, 1, 2]) }],
+      ['probabilities 0 (clipped), targets 1', same(0), same(1), { from: 'probs' }],
+      ['probabilities 0.37, targets 0.5', same(0.37), same(0.5), { from: 'probs' }],
+      ['logits 0.3, focal', same(0.3), same(0.5), { focal: {} }],
+      ['probabilities 0.37, focal', same(0.37), same(0.5), { from: 'probs', focal: { gamma: 1 } }],
+    ];
+    for (const [what, x, t, o] of cases) {
+      const want = reference.binaryCrossEntropy(x, t, o) as number;
+      const got = xe.binaryCrossEntropy(x, t, o) as number;
+      expect(Math.abs(got - want) / want, what).toBeLessThanOrEqual(3e-7);
+      const withGrad = xe.binaryCrossEntropyWithGrad(x, t, o).loss as number;
+      expect(Math.abs(withGrad - want) / want, `${what}, with the gradient`).toBeLessThanOrEqual(3e-7);
+    }
+  });
+
   it('has gradient max abs error <= 1e-6 on large random logits, streamed in chunks', () => {
     // 700,000 elements as [100000, 7]: three copy windows (the last partial), row spans with weights.
     const n = 700_000, classes = 7;
