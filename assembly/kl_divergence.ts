@@ -10,9 +10,13 @@ import { log4k, logK, log1 } from './log';
 // @ts-ignore: decorator
 @inline const Q_LOG_PROBS = 2;
 
-/** Floats per f32 accumulation span: short, so a row's f32 rounding error does not grow with C. */
+/**
+ * Floats per f32 accumulation span (16 terms per lane): short, so a row's f32 rounding error does not
+ * grow with C. The terms have both signs (p < q gives a negative one), so the sum may cancel: on close
+ * distributions of equal terms 256 floats (64 a lane) lost 1e-6 relative, 64 lose 4.8e-7.
+ */
 // @ts-ignore: decorator
-@inline const SPAN: i32 = 256;
+@inline const SPAN: i32 = 64;
 
 // Partial result of klSweep besides its return value (AS functions return one value).
 let sweepMass: f64 = 0;
@@ -30,7 +34,8 @@ let sweepMass: f64 = 0;
  * One pass over a row of n classes: returns sum_c p_c (log p_c - l_c) with the term 0 wherever p_c = 0
  * (chosen by a select: log 0 = -inf and 0 * inf would be NaN), and sets sweepMass = sum_c p_c.
  *
- *   form Q_PROBS:     l_c = log max(q_c, eps)
+ *   form Q_PROBS:     l_c = log max(q_c, eps); log p_c - l_c is taken as log(p_c / max(q_c, eps))
+ *                     (except against a subnormal q) unless p is given as log p
  *   form Q_LOG_PROBS: l_c = q_c
  *   form Q_LOGITS:    l_c = q_c - m, the logit shifted by the row maximum (the caller adds
  *                     sweepMass * log s, completing log softmax)
@@ -38,8 +43,8 @@ let sweepMass: f64 = 0;
  * With logTarget, t holds log p: p = exp(log p) is computed and written back over t, where the logits
  * gradient reads it. When grad != 0 (probs and log-probs forms only) it receives the gradient
  * -g p_c / q_c (0 where p_c = 0 or q_c < eps, the clip being flat there) or -g p_c; grad may equal q,
- * as each q_c is read before its gradient is stored. Lanes accumulate in f32 over spans of SPAN floats
- * (64 terms per lane), then in f64.
+ * as each q_c is read before its gradient is stored. Lanes accumulate in f32 over spans of SPAN floats,
+ * then in f64.
  */
 // @ts-ignore: decorator
 @inline function klSweep(
@@ -61,20 +66,36 @@ let sweepMass: f64 = 0;
       for (; i + 4 <= end; i += 4) {
         const o = <usize>i << 2;
         const x = v128.load(t + o), qv = v128.load(q + o);
-        let p = x, lp = x;
+        let p = x, d = x;
         if (logTarget) {
           p = expNeg4(x);
           v128.store(t + o, p);
-        } else {
-          lp = log4k(x,
-            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
         }
-        let l = qv;
-        if (form == Q_PROBS) l = log4k(f32x4.max(qv, eps4),
-          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
-        else if (form == Q_LOGITS) l = f32x4.sub(qv, m4);
+        if (form == Q_PROBS && !logTarget) {
+          // log(p / q) as one logarithm of the ratio, within ~1e-7 absolute, where log p - log q loses
+          // an ulp of log p (5e-7 at p = 1e-3) to cancellation when p and q are close. A subnormal (or
+          // zero) q, where p / q may overflow, takes the difference of the logarithms in its lane.
+          const qc = f32x4.max(qv, eps4);
+          d = log4k(f32x4.div(x, qc),
+            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+          const tiny = f32x4.lt(qc, k0);
+          if (v128.any_true(tiny)) {
+            const lpq = f32x4.sub(log4k(x,
+              k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21), log4k(qc,
+              k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21));
+            d = v128.bitselect(lpq, d, tiny);
+          }
+        } else {
+          const lp = logTarget ? x : log4k(x,
+            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+          let l = qv;
+          if (form == Q_PROBS) l = log4k(f32x4.max(qv, eps4),
+            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+          else if (form == Q_LOGITS) l = f32x4.sub(qv, m4);
+          d = f32x4.sub(lp, l);
+        }
         const none = f32x4.eq(p, zero);
-        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(p, f32x4.sub(lp, l)), none));
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(p, d), none));
         u0 = f32x4.add(u0, p);
         if (grad) {
           let d = f32x4.mul(ng4, p);
@@ -93,18 +114,24 @@ let sweepMass: f64 = 0;
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const x = load<f32>(t + o), qv = load<f32>(q + o);
-    let p = x, lp = x;
+    let p = x, d: f32;
     if (logTarget) {
       p = expNeg(x);
       store<f32>(t + o, p);
-    } else {
-      lp = log1(x);
     }
-    let l = qv;
-    if (form == Q_PROBS) l = log1(max(qv, eps));
-    else if (form == Q_LOGITS) l = qv - m;
+    if (form == Q_PROBS && !logTarget) {
+      // As a lane: the ratio's logarithm, or the difference of the logarithms for a subnormal q.
+      const qc = max(qv, eps);
+      d = qc < reinterpret<f32>(0x00800000) ? log1(x) - log1(qc) : log1(x / qc);
+    } else {
+      const lp = logTarget ? x : log1(x);
+      let l = qv;
+      if (form == Q_PROBS) l = log1(max(qv, eps));
+      else if (form == Q_LOGITS) l = qv - m;
+      d = lp - l;
+    }
     const none = p == 0;
-    total += <f64>(none ? <f32>0 : p * (lp - l));
+    total += <f64>(none ? <f32>0 : p * d);
     mass += <f64>p;
     if (grad) {
       let d = -g * p;

@@ -280,6 +280,40 @@ describe.each(wasmBackends)('divergences on %s against the float64 reference', (
     g2r.free();
   });
 
+  it('klDivergence of close distributions keeps each row within 5e-8 absolute (log of the ratio p / q)', () => {
+    // A student close to its teacher: q = softmax(z + noise). log p - log q lost an ulp of log p
+    // (1e-7 to 2.4e-7 per row here); log(p / q) keeps 1e-8 to 2.6e-8. Relative to a small divergence
+    // that is still far above 1e-6 (README, Accuracy): the terms have both signs and cancel.
+    const u = rng(505);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+    for (const [C, sd, noise] of [[1000, 3, 0.05], [1000, 3, 0.01], [32000, 2, 0.02], [50, 1, 0.001], [4096, 4, 0.1]]) {
+      const N = Math.max(2, Math.floor(100_000 / C));
+      const z = Float32Array.from({ length: N * C }, () => sd * gauss());
+      const p = Float32Array.from(reference.softmax(z, C));
+      const q = Float32Array.from(reference.softmax(z.map((v) => v + noise * gauss()), C));
+      for (const o of [{ reduction: 'none' }, { reduction: 'none', epsilon: 1e-9 }] as const) {
+        const got = xe.klDivergence(p, q, C, o), want = reference.klDivergence(p, q, C, o) as Float64Array;
+        for (let r = 0; r < N; r++) {
+          if (!(Math.abs(got[r] - want[r]) <= 5e-8)) {
+            expect.fail(`C = ${C}, noise ${noise}, row ${r}: ${got[r]} against ${want[r]}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('klDivergence takes log p - log q where q is subnormal or 0 (p / q would overflow)', () => {
+    // p / q overflows float32 for p = 1 against q below 2^-128: its lane falls back to the difference.
+    const p = f32([1, 0.5, 0.25, 0.25, 0, 1, 1e-3, 0.999]);
+    const q = f32([1e-40, 0.5, 1e-45, 0.75, 1e-42, 0, 2 ** -126, 0.001]);
+    for (const o of [{ reduction: 'none' }, { reduction: 'none', epsilon: 1e-44 }] as const) {
+      const got = xe.klDivergence(p, q, 4, o), want = reference.klDivergence(p, q, 4, o) as Float64Array;
+      expectClose(got[0], want[0], tolLoss);
+      if (o.epsilon) expectClose(got[1], want[1], tolLoss);
+      else expect(got[1]).toBe(Infinity);
+    }
+  });
+
   it.each(shapes)('klDivergence agrees for classes = %i, every form and reduction, unaligned', (C) => {
     const N = C >= 1000 ? 3 : 7;
     const P = unaligned(sparseProbabilities(N, C, C));
