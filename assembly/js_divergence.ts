@@ -1,9 +1,10 @@
 import { rowStatsPlain, rowShift, rowSum, rowExpAffine } from './row';
 import { log4k, logK, log1 } from './log';
+import { madd4 } from './vector';
 
-/** Floats per f32 accumulation span: short, so a row's f32 rounding error does not grow with C. */
+/** Floats per f32 accumulation span (16 terms per lane, all >= 0): a row's f32 rounding error does not grow with C. */
 // @ts-ignore: decorator
-@inline const SPAN: i32 = 256;
+@inline const SPAN: i32 = 64;
 
 /** Adds the four lanes of an f32x4 accumulator in f64. */
 // @ts-ignore: decorator
@@ -19,13 +20,56 @@ import { log4k, logK, log1 } from './log';
   rowExpAffine(p, p, n, rowShift, <f32>(1.0 / rowSum), false, false, false, 0, 0, 0, 0, 0);
 }
 
+// Close probabilities. With s = p + q and d = (p - q) / s, a class's two terms are
+//   p log(2p / s) + q log(2q / s) = (s / 2) phi(d),  phi(d) = (1 + d) log(1 + d) + (1 - d) log(1 - d),
+// and phi(d) = d^2 sum_k>=0 d^2k / ((k + 1)(2k + 1)) (the Taylor series of phi, even and >= 0). As two
+// logarithms the terms cancel where p and q are close (each is ~ p d, their sum ~ p d^2), and each
+// loses an ulp of its ratio's logarithm: on close distributions, q = softmax(z + noise), the rows kept
+// only 1e-4 to 3e-3 relative. For |d| <= 1/4 the series in w = d^2 is taken instead, to w^6 (the first
+// term left out, w^7 / 120 < 3e-11 relative): six multiply-adds, no cancellation, p - q exact where p
+// and q are within a factor 2 of each other (Sterbenz). Beyond, the logarithms cancel by at most 4.4x
+// (at |d| = 1/4). Measured (test/kl_divergence.test.ts): 1.6e-7 worst row relative error on close
+// distributions (1.8e-6 for 7 classes with noise 0.3, where |d| > 1/4 is common; 4e-4 before); 2.1-2.3x
+// faster on them (no logarithm), 0.81x on independent ones (the series as well). A bound of 1/2 with
+// the series to w^10 measured no better (the roundings of d and of the ratios bound it) and 0.8x as fast.
+
 /**
- * sum_c [p_c log(p_c / m_c) + q_c log(q_c / m_c)] with m_c = (p_c + q_c) / 2 over n classes.
- * log of the ratio rather than log p - log m: the ratio is within two roundings of the exact one, so a
- * term keeps its accuracy when p_c and q_c are close (and p = q gives exactly 0). The ratio is formed
- * as 2p / (p + q), never through m: halving a subnormal p (with q = 0) could round m to 0 and the
- * ratio to inf; doubling cannot overflow for p, q <= 1. Each half is 0 where its own probability is
- * 0, by a select (0 * log 0 would be NaN).
+ * sumJs's constants, each splatted to 16 bytes (loaded before the loop, as log.ts's): the series'
+ * coefficients 1/91 ... 1/6, 1, then 1/4 (the series' bound on |d|) and 1/2.
+ */
+const JS_K = memory.data<f32>([
+  <f32>(1.0 / 91), <f32>(1.0 / 91), <f32>(1.0 / 91), <f32>(1.0 / 91),
+  <f32>(1.0 / 66), <f32>(1.0 / 66), <f32>(1.0 / 66), <f32>(1.0 / 66),
+  <f32>(1.0 / 45), <f32>(1.0 / 45), <f32>(1.0 / 45), <f32>(1.0 / 45),
+  <f32>(1.0 / 28), <f32>(1.0 / 28), <f32>(1.0 / 28), <f32>(1.0 / 28),
+  <f32>(1.0 / 15), <f32>(1.0 / 15), <f32>(1.0 / 15), <f32>(1.0 / 15),
+  <f32>(1.0 / 6), <f32>(1.0 / 6), <f32>(1.0 / 6), <f32>(1.0 / 6),
+  1, 1, 1, 1, 0.25, 0.25, 0.25, 0.25, 0.5, 0.5, 0.5, 0.5,
+], 16);
+
+// @ts-ignore: decorator
+@inline function jsK(i: i32): v128 {
+  return v128.load(JS_K + (<usize>i << 4));
+}
+
+/** phi(d) / d^2 for w = d^2 <= 1/16, the series above (scalar: the same operations as a lane). */
+// @ts-ignore: decorator
+@inline function phiOverW1(w: f32): f32 {
+  let r = <f32>(1.0 / 91) * w + <f32>(1.0 / 66);
+  r = r * w + <f32>(1.0 / 45);
+  r = r * w + <f32>(1.0 / 28);
+  r = r * w + <f32>(1.0 / 15);
+  r = r * w + <f32>(1.0 / 6);
+  return r * w + <f32>1;
+}
+
+/**
+ * sum_c [p_c log(p_c / m_c) + q_c log(q_c / m_c)] with m_c = (p_c + q_c) / 2 over n classes: the series
+ * above where |d| <= 1/4, with d = (p - q) (1 / s); else the logarithms of the ratios 2p / s and 2q / s,
+ * each one division (p (2 / s) rounds twice, which cost 1.4x in error where |d| is just above 1/4;
+ * 2 / s also overflows for s < 2^-127), never formed through m: halving a subnormal p (with q = 0)
+ * could round m to 0 and the ratio to inf. Each half is 0 where its own probability is 0, by a select
+ * (0 * log 0 would be NaN); p = q = 0 gives d = NaN, which takes the logarithms, both halves 0.
  */
 // @ts-ignore: decorator
 @inline function sumJs(p: usize, q: usize, n: i32): f64 {
@@ -34,6 +78,8 @@ import { log4k, logK, log1 } from './log';
   // Compiled out of the scalar build, whose tail loop then takes every element.
   if (ASC_FEATURE_SIMD) {
     const zero = f32x4.splat(0);
+    const c0 = jsK(0), c1 = jsK(1), c2 = jsK(2), c3 = jsK(3), c4 = jsK(4), c5 = jsK(5), c6 = jsK(6);
+    const quarter = jsK(7), half = jsK(8);
     // log4's constants as locals (log.ts).
     const k0 = logK(0), k1 = logK(1), k2 = logK(2), k3 = logK(3), k4 = logK(4), k5 = logK(5), k6 = logK(6);
     const k7 = logK(7), k8 = logK(8), k9 = logK(9), k10 = logK(10), k11 = logK(11), k12 = logK(12);
@@ -46,13 +92,29 @@ import { log4k, logK, log1 } from './log';
         const o = <usize>i << 2;
         const x = v128.load(p + o), y = v128.load(q + o);
         const sum = f32x4.add(x, y);
-        const lx = log4k(f32x4.div(f32x4.add(x, x), sum),
-          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
-        const ly = log4k(f32x4.div(f32x4.add(y, y), sum),
-          k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
-        const tx = v128.bitselect(zero, f32x4.mul(x, lx), f32x4.eq(x, zero));
-        const ty = v128.bitselect(zero, f32x4.mul(y, ly), f32x4.eq(y, zero));
-        a0 = f32x4.add(a0, f32x4.add(tx, ty));
+        const inv = f32x4.div(c6, sum);
+        const d = f32x4.mul(f32x4.sub(x, y), inv);
+        const w = f32x4.mul(d, d);
+        let r = madd4(c0, w, c1);
+        r = madd4(r, w, c2);
+        r = madd4(r, w, c3);
+        r = madd4(r, w, c4);
+        r = madd4(r, w, c5);
+        r = madd4(r, w, c6);
+        let t = f32x4.mul(sum, f32x4.mul(f32x4.mul(w, r), half));
+        const near = f32x4.le(f32x4.abs(d), quarter);
+        // Most lanes of close distributions are near: the logarithms only when one is not.
+        if (!i32x4.all_true(near)) {
+          const rx = f32x4.div(f32x4.add(x, x), sum), ry = f32x4.div(f32x4.add(y, y), sum);
+          const lx = log4k(rx,
+            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+          const ly = log4k(ry,
+            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+          const tx = v128.bitselect(zero, f32x4.mul(x, lx), f32x4.eq(x, zero));
+          const ty = v128.bitselect(zero, f32x4.mul(y, ly), f32x4.eq(y, zero));
+          t = v128.bitselect(t, f32x4.add(tx, ty), near);
+        }
+        a0 = f32x4.add(a0, t);
       }
       total += lanes(a0);
     }
@@ -61,9 +123,18 @@ import { log4k, logK, log1 } from './log';
     const o = <usize>i << 2;
     const x = load<f32>(p + o), y = load<f32>(q + o);
     const sum = x + y;
-    const tx = x == 0 ? <f32>0 : x * log1((x + x) / sum);
-    const ty = y == 0 ? <f32>0 : y * log1((y + y) / sum);
-    total += <f64>(tx + ty);
+    const inv = <f32>1 / sum;
+    const d = (x - y) * inv;
+    let t: f32;
+    if (abs<f32>(d) <= <f32>0.25) {
+      const w = d * d;
+      t = sum * ((w * phiOverW1(w)) * <f32>0.5);
+    } else {
+      const tx = x == 0 ? <f32>0 : x * log1((x + x) / sum);
+      const ty = y == 0 ? <f32>0 : y * log1((y + y) / sum);
+      t = tx + ty;
+    }
+    total += <f64>t;
   }
   return total;
 }

@@ -302,6 +302,39 @@ describe.each(wasmBackends)('divergences on %s against the float64 reference', (
     }
   });
 
+  it('jsDivergence of close distributions keeps 5e-7 relative error per row (the series in d = (p - q) / (p + q))', () => {
+    // As two logarithms the terms of close classes cancel: these rows kept only 4e-5 to 0.3 relative;
+    // now 1.6e-7 at worst. With 7 classes and noise 0.3, where |d| > 1/4 is common: 4e-4, now 1.8e-6.
+    const u = rng(606);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+    for (const [C, sd, noise, bound] of [
+      [1000, 3, 0.05, 5e-7], [1000, 3, 0.01, 5e-7], [32000, 2, 0.02, 5e-7], [50, 1, 0.001, 5e-7], [4096, 4, 0.1, 5e-7],
+      [7, 2, 0.3, 2.5e-6],
+    ]) {
+      const N = Math.max(2, Math.floor(100_000 / C));
+      const z = Float32Array.from({ length: N * C }, () => sd * gauss());
+      const p = Float32Array.from(reference.softmax(z, C));
+      const q = Float32Array.from(reference.softmax(z.map((v) => v + noise * gauss()), C));
+      const got = xe.jsDivergence(p, q, C, { reduction: 'none' });
+      const want = reference.jsDivergence(p, q, C, { reduction: 'none' }) as Float64Array;
+      for (let r = 0; r < N; r++) {
+        if (!(Math.abs(got[r] - want[r]) <= bound * want[r])) {
+          expect.fail(`C = ${C}, noise ${noise}, row ${r}: ${got[r]} against ${want[r]}`);
+        }
+      }
+    }
+  });
+
+  it('jsDivergence stays finite where 1 / (p + q) overflows: both probabilities subnormal, or one 0', () => {
+    const tiny = 1e-44, sub = 2 ** -130;
+    const p = f32([tiny, tiny, 0.5, 0.5 - tiny, sub, 0, 1 - sub, 0]);
+    const q = f32([tiny, 0, 0.5, 0.5, 0, sub, 1 - sub, 0]);
+    const got = xe.jsDivergence(p, q, 4, { reduction: 'none' });
+    const want = reference.jsDivergence(p, q, 4, { reduction: 'none' }) as Float64Array;
+    expect(Array.from(got).every(Number.isFinite)).toBe(true);
+    expectClose(got, want, tolLoss);
+  });
+
   it('klDivergence takes log p - log q where q is subnormal or 0 (p / q would overflow)', () => {
     // p / q overflows float32 for p = 1 against q below 2^-128: its lane falls back to the difference.
     const p = f32([1, 0.5, 0.25, 0.25, 0, 1, 1e-3, 0.999]);
