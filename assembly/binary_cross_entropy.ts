@@ -91,7 +91,8 @@ export function binaryScratchBytes(): i32 {
  * reason expNeg4k's are (exp.ts: V8 13.6 rebuilds a v128.const at each use): 1.0f, the sign bit, the
  * magnitude bits.
  */
-const BCE_K = memory.data<u32>([
+// @ts-ignore: decorator
+@lazy const BCE_K = memory.data<u32>([
   0x3F800000, 0x3F800000, 0x3F800000, 0x3F800000, 0x80000000, 0x80000000, 0x80000000, 0x80000000,
   0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF,
 ], 16);

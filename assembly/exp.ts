@@ -59,7 +59,8 @@ import { madd4 } from './vector';
 // constants, for loops that run rarely.
 
 /** expNeg4's constants, each splatted to 16 bytes, in expNeg4k's argument order (load with expK). */
-const EXP_K = memory.data<f32>([
+// @ts-ignore: decorator
+@lazy const EXP_K = memory.data<f32>([
   INVLN2, INVLN2, INVLN2, INVLN2, SHIFT, SHIFT, SHIFT, SHIFT,
   -LN2HI, -LN2HI, -LN2HI, -LN2HI, -LN2LO, -LN2LO, -LN2LO, -LN2LO,
   C0, C0, C0, C0, C1, C1, C1, C1, C2, C2, C2, C2, C3, C3, C3, C3, C4, C4, C4, C4,

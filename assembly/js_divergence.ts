@@ -37,7 +37,8 @@ import { madd4 } from './vector';
  * sumJs's constants, each splatted to 16 bytes (loaded before the loop, as log.ts's): the series'
  * coefficients 1/91 ... 1/6, 1, then 1/4 (the series' bound on |d|) and 1/2.
  */
-const JS_K = memory.data<f32>([
+// @ts-ignore: decorator
+@lazy const JS_K = memory.data<f32>([
   <f32>(1.0 / 91), <f32>(1.0 / 91), <f32>(1.0 / 91), <f32>(1.0 / 91),
   <f32>(1.0 / 66), <f32>(1.0 / 66), <f32>(1.0 / 66), <f32>(1.0 / 66),
   <f32>(1.0 / 45), <f32>(1.0 / 45), <f32>(1.0 / 45), <f32>(1.0 / 45),

@@ -10,6 +10,12 @@ import { log4k, logK, log1 } from './log';
 // @ts-ignore: decorator
 @inline const Q_LOG_PROBS = 2;
 
+// The ratio p / q against a subnormal q: q is scaled by 2^64 and log 2^64 added back.
+// @ts-ignore: decorator
+@inline const TWO64: f32 = 18446744073709551616.0;
+// @ts-ignore: decorator
+@inline const LN2_64: f32 = 44.3614195558365; // 64 ln 2, rounded to float32
+
 /**
  * Floats per f32 accumulation span (16 terms per lane): short, so a row's f32 rounding error does not
  * grow with C. The terms have both signs (p < q gives a negative one), so the sum may cancel: on close
@@ -35,7 +41,7 @@ let sweepMass: f64 = 0;
  * (chosen by a select: log 0 = -inf and 0 * inf would be NaN), and sets sweepMass = sum_c p_c.
  *
  *   form Q_PROBS:     l_c = log max(q_c, eps); log p_c - l_c is taken as log(p_c / max(q_c, eps))
- *                     (except against a subnormal q) unless p is given as log p
+ *                     unless p is given as log p
  *   form Q_LOG_PROBS: l_c = q_c
  *   form Q_LOGITS:    l_c = q_c - m, the logit shifted by the row maximum (the caller adds
  *                     sweepMass * log s, completing log softmax)
@@ -55,6 +61,7 @@ let sweepMass: f64 = 0;
   // Compiled out of the scalar build, whose tail loop then takes every element.
   if (ASC_FEATURE_SIMD) {
     const zero = f32x4.splat(0), eps4 = f32x4.splat(eps), m4 = f32x4.splat(m), ng4 = f32x4.splat(-g);
+    const scale4 = f32x4.splat(TWO64), shift4 = f32x4.splat(LN2_64);
     // log4's constants as locals (log.ts).
     const k0 = logK(0), k1 = logK(1), k2 = logK(2), k3 = logK(3), k4 = logK(4), k5 = logK(5), k6 = logK(6);
     const k7 = logK(7), k8 = logK(8), k9 = logK(9), k10 = logK(10), k11 = logK(11), k12 = logK(12);
@@ -73,18 +80,13 @@ let sweepMass: f64 = 0;
         }
         if (form == Q_PROBS && !logTarget) {
           // log(p / q) as one logarithm of the ratio, within ~1e-7 absolute, where log p - log q loses
-          // an ulp of log p (5e-7 at p = 1e-3) to cancellation when p and q are close. A subnormal (or
-          // zero) q, where p / q may overflow, takes the difference of the logarithms in its lane.
+          // an ulp of log p (5e-7 at p = 1e-3) to cancellation when p and q are close. Against a
+          // subnormal q, where p / q may overflow, the ratio is p / (q 2^64) and 64 ln 2 is added.
           const qc = f32x4.max(qv, eps4);
-          d = log4k(f32x4.div(x, qc),
-            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
           const tiny = f32x4.lt(qc, k0);
-          if (v128.any_true(tiny)) {
-            const lpq = f32x4.sub(log4k(x,
-              k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21), log4k(qc,
-              k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21));
-            d = v128.bitselect(lpq, d, tiny);
-          }
+          const qs = v128.bitselect(f32x4.mul(qc, scale4), qc, tiny);
+          d = f32x4.add(log4k(f32x4.div(x, qs),
+            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21), v128.and(tiny, shift4));
         } else {
           const lp = logTarget ? x : log4k(x,
             k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
@@ -120,9 +122,10 @@ let sweepMass: f64 = 0;
       store<f32>(t + o, p);
     }
     if (form == Q_PROBS && !logTarget) {
-      // As a lane: the ratio's logarithm, or the difference of the logarithms for a subnormal q.
+      // As a lane, the same operations (a lane that is not tiny adds +0).
       const qc = max(qv, eps);
-      d = qc < reinterpret<f32>(0x00800000) ? log1(x) - log1(qc) : log1(x / qc);
+      const tiny = qc < reinterpret<f32>(0x00800000);
+      d = log1(x / (tiny ? qc * TWO64 : qc)) + (tiny ? LN2_64 : <f32>0);
     } else {
       const lp = logTarget ? x : log1(x);
       let l = qv;

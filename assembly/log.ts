@@ -48,7 +48,8 @@ import { madd4 } from './vector';
 // and call log4k; log4 is the same arithmetic on literal constants, for loops that run rarely.
 
 /** log4k's constants, each splatted to 16 bytes as i32 bits, in log4k's argument order (load with logK). */
-const LOG_K = memory.data<i32>([
+// @ts-ignore: decorator
+@lazy const LOG_K = memory.data<i32>([
   0x00800000, 0x00800000, 0x00800000, 0x00800000, // k0 MIN_NORMAL
   0x4B000000, 0x4B000000, 0x4B000000, 0x4B000000, // k1 TWO23
   127, 127, 127, 127, // k2 exponent bias
@@ -219,7 +220,8 @@ export function logArray(src: usize, dst: usize, n: i32): void {
 @inline const L4 = reinterpret<f32>(0x3E8F6BDF); // 0.28011986613
 
 /** log1pUnit4's constants (2, L1 ... L4), each splatted to 16 bytes: hot loops load them with log1pK. */
-const LOG1P_K = memory.data<f32>([
+// @ts-ignore: decorator
+@lazy const LOG1P_K = memory.data<f32>([
   2, 2, 2, 2, L1, L1, L1, L1, L2, L2, L2, L2, L3, L3, L3, L3, L4, L4, L4, L4,
 ], 16);
 
