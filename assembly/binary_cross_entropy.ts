@@ -87,20 +87,19 @@ export function binaryScratchBytes(): i32 {
 }
 
 /**
- * The logits loops' bit constants, each splatted to 16 bytes and loaded before the loop (bceK) for the
- * reason expNeg4k's are (exp.ts: V8 13.6 rebuilds a v128.const at each use): 1.0f, the sign bit, the
- * magnitude bits.
+ * The logits loops' bit constants, each stored once and splatted as it is loaded before the loop
+ * (bceK), for the reason expNeg4k's are (exp.ts: V8 13.6 rebuilds a v128.const at each use): 1.0f,
+ * the sign bit, the magnitude bits.
  */
 // @ts-ignore: decorator
 @lazy const BCE_K = memory.data<u32>([
-  0x3F800000, 0x3F800000, 0x3F800000, 0x3F800000, 0x80000000, 0x80000000, 0x80000000, 0x80000000,
-  0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF,
-], 16);
+  0x3F800000, 0x80000000, 0x7FFFFFFF,
+], 4);
 
 /** Constant i of BCE_K: 0 one, 1 sign, 2 magnitude. */
 // @ts-ignore: decorator
 @inline function bceK(i: i32): v128 {
-  return v128.load(BCE_K + (<usize>i << 4));
+  return v128.load32_splat(BCE_K + (<usize>i << 2));
 }
 
 /**

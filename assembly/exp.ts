@@ -58,19 +58,16 @@ import { madd4 } from './vector';
 // builds print the machine code with --print-wasm-code. expNeg4 is the same arithmetic on literal
 // constants, for loops that run rarely.
 
-/** expNeg4's constants, each splatted to 16 bytes, in expNeg4k's argument order (load with expK). */
+/** expNeg4's constants, each stored once (expK splats it), in expNeg4k's argument order. */
 // @ts-ignore: decorator
 @lazy const EXP_K = memory.data<f32>([
-  INVLN2, INVLN2, INVLN2, INVLN2, SHIFT, SHIFT, SHIFT, SHIFT,
-  -LN2HI, -LN2HI, -LN2HI, -LN2HI, -LN2LO, -LN2LO, -LN2LO, -LN2LO,
-  C0, C0, C0, C0, C1, C1, C1, C1, C2, C2, C2, C2, C3, C3, C3, C3, C4, C4, C4, C4,
-  EXP_FLUSH_BELOW, EXP_FLUSH_BELOW, EXP_FLUSH_BELOW, EXP_FLUSH_BELOW,
-], 16);
+  INVLN2, SHIFT, -LN2HI, -LN2LO, C0, C1, C2, C3, C4, EXP_FLUSH_BELOW,
+], 4);
 
 /** Constant i (0 to 9) of expNeg4k, loaded from memory so that it stays a local in a loop. */
 // @ts-ignore: decorator
 @inline export function expK(i: i32): v128 {
-  return v128.load(EXP_K + (<usize>i << 4));
+  return v128.load32_splat(EXP_K + (<usize>i << 2));
 }
 
 /**

@@ -34,23 +34,18 @@ import { madd4 } from './vector';
 // the series to w^10 measured no better (the roundings of d and of the ratios bound it) and 0.8x as fast.
 
 /**
- * sumJs's constants, each splatted to 16 bytes (loaded before the loop, as log.ts's): the series'
+ * sumJs's constants, each stored once (splatted as loaded before the loop, as log.ts's): the series'
  * coefficients 1/91 ... 1/6, 1, then 1/4 (the series' bound on |d|) and 1/2.
  */
 // @ts-ignore: decorator
 @lazy const JS_K = memory.data<f32>([
-  <f32>(1.0 / 91), <f32>(1.0 / 91), <f32>(1.0 / 91), <f32>(1.0 / 91),
-  <f32>(1.0 / 66), <f32>(1.0 / 66), <f32>(1.0 / 66), <f32>(1.0 / 66),
-  <f32>(1.0 / 45), <f32>(1.0 / 45), <f32>(1.0 / 45), <f32>(1.0 / 45),
-  <f32>(1.0 / 28), <f32>(1.0 / 28), <f32>(1.0 / 28), <f32>(1.0 / 28),
-  <f32>(1.0 / 15), <f32>(1.0 / 15), <f32>(1.0 / 15), <f32>(1.0 / 15),
-  <f32>(1.0 / 6), <f32>(1.0 / 6), <f32>(1.0 / 6), <f32>(1.0 / 6),
-  1, 1, 1, 1, 0.25, 0.25, 0.25, 0.25, 0.5, 0.5, 0.5, 0.5,
-], 16);
+  <f32>(1.0 / 91), <f32>(1.0 / 66), <f32>(1.0 / 45), <f32>(1.0 / 28), <f32>(1.0 / 15), <f32>(1.0 / 6),
+  1, 0.25, 0.5,
+], 4);
 
 // @ts-ignore: decorator
 @inline function jsK(i: i32): v128 {
-  return v128.load(JS_K + (<usize>i << 4));
+  return v128.load32_splat(JS_K + (<usize>i << 2));
 }
 
 /** phi(d) / d^2 for w = d^2 <= 1/16, the series above (scalar: the same operations as a lane). */

@@ -47,37 +47,37 @@ import { madd4 } from './vector';
 // before the loop, into locals (V8 keeps them in registers or reloads a spilled one with one load),
 // and call log4k; log4 is the same arithmetic on literal constants, for loops that run rarely.
 
-/** log4k's constants, each splatted to 16 bytes as i32 bits, in log4k's argument order (load with logK). */
+/** log4k's constants as i32 bits, each stored once (logK splats it), in log4k's argument order. */
 // @ts-ignore: decorator
 @lazy const LOG_K = memory.data<i32>([
-  0x00800000, 0x00800000, 0x00800000, 0x00800000, // k0 MIN_NORMAL
-  0x4B000000, 0x4B000000, 0x4B000000, 0x4B000000, // k1 TWO23
-  127, 127, 127, 127, // k2 exponent bias
-  23, 23, 23, 23, // k3 TWO23's exponent
-  0x007FFFFF, 0x007FFFFF, 0x007FFFFF, 0x007FFFFF, // k4 mantissa mask
-  0x3F800000, 0x3F800000, 0x3F800000, 0x3F800000, // k5 1.0 (also the exponent bits of [1, 2))
-  0x3FB504F3, 0x3FB504F3, 0x3FB504F3, 0x3FB504F3, // k6 SQRT2
-  0x3F000000, 0x3F000000, 0x3F000000, 0x3F000000, // k7 0.5
-  0x3D9021BB, 0x3D9021BB, 0x3D9021BB, 0x3D9021BB, // k8 Q0
-  0xBDEBD1B8, 0xBDEBD1B8, 0xBDEBD1B8, 0xBDEBD1B8, // k9 Q1
-  0x3DEF251A, 0x3DEF251A, 0x3DEF251A, 0x3DEF251A, // k10 Q2
-  0xBDFE5D4F, 0xBDFE5D4F, 0xBDFE5D4F, 0xBDFE5D4F, // k11 Q3
-  0x3E11E9BF, 0x3E11E9BF, 0x3E11E9BF, 0x3E11E9BF, // k12 Q4
-  0xBE2AAE50, 0xBE2AAE50, 0xBE2AAE50, 0xBE2AAE50, // k13 Q5
-  0x3E4CCEAC, 0x3E4CCEAC, 0x3E4CCEAC, 0x3E4CCEAC, // k14 Q6
-  0xBE7FFFFC, 0xBE7FFFFC, 0xBE7FFFFC, 0xBE7FFFFC, // k15 Q7
-  0x3EAAAAAA, 0x3EAAAAAA, 0x3EAAAAAA, 0x3EAAAAAA, // k16 Q8
-  0xB95E8083, 0xB95E8083, 0xB95E8083, 0xB95E8083, // k17 C2
-  0x3F318000, 0x3F318000, 0x3F318000, 0x3F318000, // k18 C1
-  0x7F800000, 0x7F800000, 0x7F800000, 0x7F800000, // k19 +inf
-  0xFF800000, 0xFF800000, 0xFF800000, 0xFF800000, // k20 -inf
-  0x7FC00000, 0x7FC00000, 0x7FC00000, 0x7FC00000, // k21 NaN
-], 16);
+  0x00800000, // k0 MIN_NORMAL
+  0x4B000000, // k1 TWO23
+  127, // k2 exponent bias
+  23, // k3 TWO23's exponent
+  0x007FFFFF, // k4 mantissa mask
+  0x3F800000, // k5 1.0 (also the exponent bits of [1, 2))
+  0x3FB504F3, // k6 SQRT2
+  0x3F000000, // k7 0.5
+  0x3D9021BB, // k8 Q0
+  0xBDEBD1B8, // k9 Q1
+  0x3DEF251A, // k10 Q2
+  0xBDFE5D4F, // k11 Q3
+  0x3E11E9BF, // k12 Q4
+  0xBE2AAE50, // k13 Q5
+  0x3E4CCEAC, // k14 Q6
+  0xBE7FFFFC, // k15 Q7
+  0x3EAAAAAA, // k16 Q8
+  0xB95E8083, // k17 C2
+  0x3F318000, // k18 C1
+  0x7F800000, // k19 +inf
+  0xFF800000, // k20 -inf
+  0x7FC00000, // k21 NaN
+], 4);
 
 /** Constant i (0 to 21) of log4k, loaded from memory so that it stays a local in a loop. */
 // @ts-ignore: decorator
 @inline export function logK(i: i32): v128 {
-  return v128.load(LOG_K + (<usize>i << 4));
+  return v128.load32_splat(LOG_K + (<usize>i << 2));
 }
 
 /**
@@ -219,16 +219,16 @@ export function logArray(src: usize, dst: usize, n: i32): void {
 // @ts-ignore: decorator
 @inline const L4 = reinterpret<f32>(0x3E8F6BDF); // 0.28011986613
 
-/** log1pUnit4's constants (2, L1 ... L4), each splatted to 16 bytes: hot loops load them with log1pK. */
+/** log1pUnit4's constants (2, L1 ... L4), each stored once: hot loops load them with log1pK. */
 // @ts-ignore: decorator
 @lazy const LOG1P_K = memory.data<f32>([
-  2, 2, 2, 2, L1, L1, L1, L1, L2, L2, L2, L2, L3, L3, L3, L3, L4, L4, L4, L4,
-], 16);
+  2, L1, L2, L3, L4,
+], 4);
 
 /** Constant i (0 to 4) of log1pUnit4k, loaded from memory so that it stays a local in a loop (see exp.ts). */
 // @ts-ignore: decorator
 @inline export function log1pK(i: i32): v128 {
-  return v128.load(LOG1P_K + (<usize>i << 4));
+  return v128.load32_splat(LOG1P_K + (<usize>i << 2));
 }
 
 /** log(1 + e) for four lanes of e in [0, 1] (or NaN), k0 ... k4 = log1pK(0) ... log1pK(4); see above. */
