@@ -18,6 +18,7 @@
 // a positive factor).
 
 import { expK, expNeg4, expNeg4k, expNeg } from './exp';
+import { lanesF64 } from './vector';
 import { log4, log4k, logK, log1, log1pK, log1pUnit4, log1pUnit4k, log1pUnit1 } from './log';
 
 /**
@@ -45,8 +46,9 @@ import { log4, log4k, logK, log1, log1pK, log1pUnit4, log1pUnit4k, log1pUnit1 } 
 ): v128 {
   const u = f32x4.add(k5, v);
   const d = f32x4.sub(u, k5);
-  const r = f32x4.mul(log4k(u,
-    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21), f32x4.div(v, d));
+  const lu = log4k(u,
+    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+  const r = f32x4.mul(lu, f32x4.div(v, d));
   return v128.bitselect(v, r, f32x4.eq(d, f32x4.splat(0)));
 }
 
@@ -73,13 +75,6 @@ let spanSum: f64 = 0;
 /** Elements per f32x4 loss sum before it is added in f64 (see the file header). A divisor of SPLIT. */
 // @ts-ignore: decorator
 @inline const FLUSH: i32 = 64;
-
-/** The four lanes of an f32x4 sum, added in f64. */
-// @ts-ignore: decorator
-@inline function lanesF64(s: v128): f64 {
-  return <f64>f32x4.extract_lane(s, 0) + <f64>f32x4.extract_lane(s, 1)
-       + <f64>f32x4.extract_lane(s, 2) + <f64>f32x4.extract_lane(s, 3);
-}
 
 /** Scratch bytes binaryCrossEntropyLogits needs. */
 export function binaryScratchBytes(): i32 {

@@ -199,7 +199,7 @@ function rowFocal(
   }
   if (!q) return loss;
   const gsS = <f32>gSum;
-  // y's probability as the sweep below forms it, taken first: q may be the logits.
+  // y's logit, read before the sweep below: q may be the logits.
   const zy = hard ? load<f32>(p + (<usize>y << 2)) : 0;
   let j = 0;
   if (ASC_FEATURE_SIMD) {

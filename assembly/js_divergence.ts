@@ -1,17 +1,10 @@
 import { rowStatsPlain, rowShift, rowSum, rowExpAffine } from './row';
 import { log4k, logK, log1 } from './log';
-import { madd4 } from './vector';
+import { lanesF64, madd4 } from './vector';
 
-/** Floats per f32 accumulation span (16 terms per lane, all >= 0): a row's f32 rounding error does not grow with C. */
+/** Floats per f32 accumulation span (16 terms per lane, all >= 0): the row's rounding does not grow with C. */
 // @ts-ignore: decorator
 @inline const SPAN: i32 = 64;
-
-/** Adds the four lanes of an f32x4 accumulator in f64. */
-// @ts-ignore: decorator
-@inline function lanes(a: v128): f64 {
-  return <f64>f32x4.extract_lane(a, 0) + <f64>f32x4.extract_lane(a, 1)
-       + <f64>f32x4.extract_lane(a, 2) + <f64>f32x4.extract_lane(a, 3);
-}
 
 /** Replaces the row of n logits at p by its softmax, in place (PyTorch's NaN for non-finite rows). */
 // @ts-ignore: decorator
@@ -43,6 +36,7 @@ import { madd4 } from './vector';
   1, 0.25, 0.5,
 ], 4);
 
+/** Constant i of JS_K, splatted: 0 ... 6 the series' coefficients, 7 the bound 1/4, 8 one half. */
 // @ts-ignore: decorator
 @inline function jsK(i: i32): v128 {
   return v128.load32_splat(JS_K + (<usize>i << 2));
@@ -112,7 +106,7 @@ import { madd4 } from './vector';
         }
         a0 = f32x4.add(a0, t);
       }
-      total += lanes(a0);
+      total += lanesF64(a0);
     }
   }
   for (; i < n; i++) {

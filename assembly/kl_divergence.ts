@@ -1,6 +1,6 @@
 import { rowStatsPlain, rowShift, rowSum, rowExpAffine } from './row';
 import { expNeg4, expNeg } from './exp';
-import { log4k, logK, log1 } from './log';
+import { log4k, logK, log1, MIN_NORMAL } from './log';
 
 // Forms of the second argument q, as the TypeScript side numbers them.
 // @ts-ignore: decorator
@@ -73,7 +73,7 @@ let sweepMass: f64 = 0;
       for (; i + 4 <= end; i += 4) {
         const o = <usize>i << 2;
         const x = v128.load(t + o), qv = v128.load(q + o);
-        let p = x, d = x;
+        let p = x, logRatio = x;
         if (logTarget) {
           p = expNeg4(x);
           v128.store(t + o, p);
@@ -85,8 +85,9 @@ let sweepMass: f64 = 0;
           const qc = f32x4.max(qv, eps4);
           const tiny = f32x4.lt(qc, k0);
           const qs = v128.bitselect(f32x4.mul(qc, scale4), qc, tiny);
-          d = f32x4.add(log4k(f32x4.div(x, qs),
-            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21), v128.and(tiny, shift4));
+          const l = log4k(f32x4.div(x, qs),
+            k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
+          logRatio = f32x4.add(l, v128.and(tiny, shift4));
         } else {
           const lp = logTarget ? x : log4k(x,
             k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
@@ -94,10 +95,10 @@ let sweepMass: f64 = 0;
           if (form == Q_PROBS) l = log4k(f32x4.max(qv, eps4),
             k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
           else if (form == Q_LOGITS) l = f32x4.sub(qv, m4);
-          d = f32x4.sub(lp, l);
+          logRatio = f32x4.sub(lp, l);
         }
         const none = f32x4.eq(p, zero);
-        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(p, d), none));
+        a0 = f32x4.add(a0, v128.bitselect(zero, f32x4.mul(p, logRatio), none));
         u0 = f32x4.add(u0, p);
         if (grad) {
           let d = f32x4.mul(ng4, p);
@@ -116,7 +117,7 @@ let sweepMass: f64 = 0;
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const x = load<f32>(t + o), qv = load<f32>(q + o);
-    let p = x, d: f32;
+    let p = x, logRatio: f32;
     if (logTarget) {
       p = expNeg(x);
       store<f32>(t + o, p);
@@ -124,17 +125,17 @@ let sweepMass: f64 = 0;
     if (form == Q_PROBS && !logTarget) {
       // As a lane, the same operations (a lane that is not tiny adds +0).
       const qc = max(qv, eps);
-      const tiny = qc < reinterpret<f32>(0x00800000);
-      d = log1(x / (tiny ? qc * TWO64 : qc)) + (tiny ? LN2_64 : <f32>0);
+      const tiny = qc < MIN_NORMAL;
+      logRatio = log1(x / (tiny ? qc * TWO64 : qc)) + (tiny ? LN2_64 : <f32>0);
     } else {
       const lp = logTarget ? x : log1(x);
       let l = qv;
       if (form == Q_PROBS) l = log1(max(qv, eps));
       else if (form == Q_LOGITS) l = qv - m;
-      d = lp - l;
+      logRatio = lp - l;
     }
     const none = p == 0;
-    total += <f64>(none ? <f32>0 : p * d);
+    total += <f64>(none ? <f32>0 : p * logRatio);
     mass += <f64>p;
     if (grad) {
       let d = -g * p;

@@ -40,7 +40,7 @@ import { madd4 } from './vector';
 // @ts-ignore: decorator
 @inline const TWO23 = reinterpret<f32>(0x4B000000); // 2^23
 // @ts-ignore: decorator
-@inline const MIN_NORMAL = reinterpret<f32>(0x00800000); // 2^-126
+@inline export const MIN_NORMAL = reinterpret<f32>(0x00800000); // 2^-126
 
 // Constants in loops (see exp.ts): V8 13.6 (Node 24) rebuilds every v128.const at each use inside a
 // loop, three instructions each, and log4 has 21 of them besides 0. Hot loops load them from LOG_K

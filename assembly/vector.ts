@@ -10,3 +10,10 @@
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
 }
+
+/** The four lanes of an f32x4 sum, added in f64 in lane order. */
+// @ts-ignore: decorator
+@inline export function lanesF64(a: v128): f64 {
+  return <f64>f32x4.extract_lane(a, 0) + <f64>f32x4.extract_lane(a, 1)
+       + <f64>f32x4.extract_lane(a, 2) + <f64>f32x4.extract_lane(a, 3);
+}

@@ -158,7 +158,7 @@ if (OUT !== undefined) {
   const text = [
     '# Every operation, N = 512, C = 4096',
     '',
-    `Written by \`node bench/ops.js ${process.argv.slice(2).join(' ')}\`.`.replace(' `.', '`.'),
+    `Written by \`${['node bench/ops.js', ...process.argv.slice(2)].join(' ')}\`.`,
     `${m.date}, commit ${m.commit}, ${m.cpu} (${m.cores} cores, ${m.memory}), ${m.os}, Node ${m.node} (V8 ${m.v8}),`
       + ` build ${features.build}. Median G elements/s of ${ROUNDS} rounds of two calls (2,097,152 elements a call);`
       + ' resident: arguments in wasm memory (`xe.tensor`), plain: Float32Arrays copied in windows. The error is the'

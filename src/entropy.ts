@@ -4,9 +4,8 @@ import { ownResident, stageInput, type Driver, type Resident } from './driver.js
 import { chunkRows } from './api.js';
 import { startScan, type ElementCheck } from './element_checks.js';
 import {
-  checkClasses, checkChoice, checkFloat32OrResident, checkOptionNames, checkOrDefer, checkUnit, describe, probabilityCheck,
-  rowsOf,
-  type Unit,
+  checkClasses, checkChoice, checkFloat32OrResident, checkOptionNames, checkOrDefer, checkUnit, describe,
+  probabilityCheck, rowsOf, type Unit,
 } from './validate.js';
 
 /** What a distribution argument holds: probabilities, or logits whose softmax is the distribution. */
