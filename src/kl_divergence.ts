@@ -177,11 +177,14 @@ const FORM_CODE: Record<KlInput, number> = { probs: 0, logits: 1, logProbs: 2 };
  * @internal
  * Runs klDivergence in WebAssembly; with `withGrad`, the gradient with respect to q goes to a resident
  * gradOut where it lies, else over the staged q (or a staging window, for a resident q) and out to
- * options.gradOut or a new array. Resident p and q are read where they lie.
+ * options.gradOut or a new array. Resident p and q are read where they lie, but for a resident p with
+ * logTarget, which is staged.
  */
 export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): LossAndGrad<number | Float32Array> {
   const { rows, classes } = plan;
-  const pRes = ownResident(d, 'p', plan.pResident), qRes = ownResident(d, 'q', plan.qResident);
+  const pOwn = ownResident(d, 'p', plan.pResident), qRes = ownResident(d, 'q', plan.qResident);
+  // With logTarget the kernel writes exp(log p) over its p, so a resident p is staged like a plain one.
+  const pRes = plan.logTarget ? null : pOwn;
   const gRes = withGrad ? ownResident(d, 'options.gradOut', plan.gradOutResident) : null;
   const none = plan.reduction === 'none';
   const losses = none ? new Float32Array(rows) : null;
@@ -191,7 +194,7 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
     pRes ? 0 : window, qRes ? 0 : window, none ? span * 4 : 0, withGrad && !gRes && qRes ? window : 0,
   );
   // Memory may have grown: views of resident arguments are taken again from here on.
-  const p = pRes ? pRes.array : plan.p, q = qRes ? qRes.array : plan.q;
+  const p = pOwn ? pOwn.array : plan.p, q = qRes ? qRes.array : plan.q;
   const grad = withGrad && !gRes ? plan.gradOut ?? new Float32Array(q.length) : null;
   // A gradient the caller can see is written window by window: then every element is checked first.
   const first = withGrad && (gRes !== null || plan.gradOut !== undefined);
@@ -224,15 +227,19 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
   };
 }
 
-/** @internal Runs jsDivergence in WebAssembly; resident p and q are read where they lie. */
+/**
+ * @internal Runs jsDivergence in WebAssembly; resident p and q are read where they lie, but for logits,
+ * whose softmax the kernel writes over its inputs: those are staged.
+ */
 export function runJsDivergence(d: Driver, plan: JsPlan): number | Float32Array {
   const { rows, classes } = plan;
-  const pRes = ownResident(d, 'p', plan.pResident), qRes = ownResident(d, 'q', plan.qResident);
+  const pOwn = ownResident(d, 'p', plan.pResident), qOwn = ownResident(d, 'q', plan.qResident);
+  const pRes = plan.fromLogits ? null : pOwn, qRes = plan.fromLogits ? null : qOwn;
   const none = plan.reduction === 'none';
   const losses = none ? new Float32Array(rows) : null;
   const per = Math.min(chunkRows(classes), rows);
   const [pBuf, qBuf, lPtr] = d.reserve(pRes ? 0 : per * classes * 4, qRes ? 0 : per * classes * 4, none ? per * 4 : 0);
-  const p = pRes ? pRes.array : plan.p, q = qRes ? qRes.array : plan.q;
+  const p = pOwn ? pOwn.array : plan.p, q = qOwn ? qOwn.array : plan.q;
   // The caller sees nothing before the end, so staged chunks are scanned as they come.
   const scan = startScan(d, [
     { check: plan.pCheck, values: p, resident: pRes, window: pBuf },

@@ -113,6 +113,50 @@ describe('resident buffers', () => {
     rp.free(); rq.free(); rzq.free();
   });
 
+  it('are only read as inputs: every function leaves them bit for bit as they were', async () => {
+    // jsDivergence from logits wrote each row's softmax over resident logits, and klDivergence with
+    // logTarget wrote p = exp(log p) over a resident p: the kernels work on their inputs in place, so
+    // those two are staged now. Every other input is checked too. C = 100, N = 7000: three windows.
+    const xe = await init();
+    const C = 100, N = 7000;
+    const za = normal(N * C, 2, 11), zb = normal(N * C, 2, 12);
+    const p = xe.softmax(za, C), q = xe.softmax(zb, C), logP = xe.logSoftmax(za, C), logQ = xe.logSoftmax(zb, C);
+    const y = labels(N, C, 13);
+    const bits = Float32Array.from(p, (v) => (v > 0.01 ? 1 : 0));
+    const calls: [string, Float32Array[], (...r: Resident[]) => unknown][] = [
+      ['jsDivergence, logits', [za, zb], (a, b) => xe.jsDivergence(a, b, C, { from: 'logits' })],
+      ['jsDivergence, probs', [p, q], (a, b) => xe.jsDivergence(a, b, C)],
+      ['klDivergence, logTarget', [logP, q], (a, b) => xe.klDivergence(a, b, C, { logTarget: true })],
+      ['klDivergence, logTarget, logits', [logP, zb], (a, b) => xe.klDivergence(a, b, C, { logTarget: true, from: 'logits' })],
+      ['klDivergenceWithGrad, logTarget, logits', [logP, zb],
+        (a, b) => xe.klDivergenceWithGrad(a, b, C, { logTarget: true, from: 'logits' })],
+      ['klDivergence, logTarget, logProbs', [logP, logQ], (a, b) => xe.klDivergence(a, b, C, { logTarget: true, from: 'logProbs' })],
+      ['klDivergenceWithGrad, probs', [p, q], (a, b) => xe.klDivergenceWithGrad(a, b, C)],
+      ['entropy, logits', [za], (a) => xe.entropy(a, C, { from: 'logits' })],
+      ['entropy, probs', [p], (a) => xe.entropy(a, C)],
+      ['crossEntropyWithGrad, soft targets, smoothing', [za], (a) => xe.crossEntropyWithGrad(a, q, { classes: C, labelSmoothing: 0.1 })],
+      ['crossEntropyWithGrad, softcap', [za], (a) => xe.crossEntropyWithGrad(a, y, { classes: C, softcap: 3 })],
+      ['crossEntropyWithGrad, focal', [za], (a) => xe.crossEntropyWithGrad(a, y, { classes: C, focal: {} })],
+      ['crossEntropyWithGrad, probs', [p], (a) => xe.crossEntropyWithGrad(a, y, { classes: C, from: 'probs' })],
+      ['crossEntropyWithGrad, logProbs', [logP], (a) => xe.crossEntropyWithGrad(a, y, { classes: C, from: 'logProbs' })],
+      ['binaryCrossEntropyWithGrad, logits', [za, bits], (a, b) => xe.binaryCrossEntropyWithGrad(a, b, { classes: C })],
+      ['binaryCrossEntropyWithGrad, probs, focal', [p, bits], (a, b) => xe.binaryCrossEntropyWithGrad(a, b, { from: 'probs', focal: {} })],
+      ['softmax, logSoftmax, logSumExp', [za], (a) => [xe.softmax(a, C), xe.logSoftmax(a, C), xe.logSumExp(a, C)]],
+      ['scorer', [za], (a) => xe.scorer({ classes: C }).update(a, y).result()],
+    ];
+    for (const [name, inputs, call] of calls) {
+      const residents = inputs.map((v) => xe.tensor(v));
+      call(...residents);
+      residents.forEach((r, i) => {
+        const now = new Uint32Array(r.array.buffer, r.array.byteOffset, r.length);
+        const was = new Uint32Array(inputs[i].buffer, inputs[i].byteOffset, inputs[i].length);
+        const at = now.findIndex((v, k) => v !== was[k]);
+        if (at >= 0) expect.fail(`${name}: input ${i}[${at}] = ${r.array[at]}, was ${inputs[i][at]}`);
+        r.free();
+      });
+    }
+  });
+
   it('reuse freed memory, so alloc / free cycles do not grow it', async () => {
     const xe = await init();
     const keep = xe.alloc(10);
