@@ -57,12 +57,14 @@ const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI 
 const z = Float32Array.from({ length: n }, () => 3 * gauss());
 const z2 = Float32Array.from({ length: n }, () => 3 * gauss());
 const p = xes[0].softmax(z, C), q = xes[0].softmax(z2, C), logP = xes[0].logSoftmax(z, C);
+// A distribution close to p, as a student's beside its teacher's: softmax(z + 0.05 noise).
+const qNear = xes[0].softmax(z.map((v) => v + 0.05 * gauss()), C);
 const y = Int32Array.from({ length: N }, () => Math.floor(rand() * C));
 const bits = Float32Array.from({ length: n }, () => (rand() < 0.3 ? 1 : 0));
 
 /**
  * [name, what it computes, the call (xe, args, gradOut) returning a loss, a loss array or { loss }].
- * args holds z, z2, p, q, logP and bits, resident or plain.
+ * args holds z, z2, p, q, qNear, logP and bits, resident or plain.
  */
 const OPS = [
   ['ce', 'crossEntropy, labels', (xe, a) => xe.crossEntropy(a.z, y, { classes: C })],
@@ -85,6 +87,7 @@ const OPS = [
   ['entropyLogits', 'entropy from logits', (xe, a) => xe.entropy(a.z, C, { from: 'logits' })],
   ['kl', 'klDivergence of probabilities', (xe, a) => xe.klDivergence(a.p, a.q, C)],
   ['klGrad', 'klDivergenceWithGrad of probabilities', (xe, a, g) => xe.klDivergenceWithGrad(a.p, a.q, C, { gradOut: g })],
+  ['klClose', 'klDivergence of close probabilities (q = softmax(z + 0.05 noise))', (xe, a) => xe.klDivergence(a.p, a.qNear, C)],
   ['klLogits', 'klDivergence, q from logits', (xe, a) => xe.klDivergence(a.p, a.z2, C, { from: 'logits' })],
   ['js', 'jsDivergence of probabilities', (xe, a) => xe.jsDivergence(a.p, a.q, C)],
   ['bce', 'binaryCrossEntropy, logits', (xe, a) => xe.binaryCrossEntropy(a.z, a.bits)],
@@ -108,7 +111,7 @@ const lossOf = (r) => {
   return typeof v === 'number' ? v : v.reduce((s, x) => s + x, 0);
 };
 
-const plainArgs = { z, z2, p, q, logP, bits };
+const plainArgs = { z, z2, p, q, qNear, logP, bits };
 const rows = [];
 for (const resident of [true, false]) {
   // Each build's own resident copies and gradient buffer (freed at the end of the mode).

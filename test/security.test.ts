@@ -95,7 +95,7 @@ beforeAll(() => {
     cwd: ROOT, encoding: 'utf8',
   });
   expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
-  // dist/ ships whitespace-minified (scripts/finish-dist.mjs), one line per file, so the line-based
+  // dist/ ships minified (scripts/finish-dist.mjs), one line per file, so the line-based
   // checks below read each shipped file as esbuild prints it unminified: the same code, one statement
   // per line.
   distReadable = mkdtempSync(join(tmpdir(), 'xentropy-security-dist-'));
