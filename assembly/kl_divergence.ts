@@ -133,7 +133,7 @@ let sweepMass: f64 = 0;
         // Most lanes of close distributions are near: the logarithm only when one is not. p = 0 gives
         // d = -1 and p = q = 0 gives NaN, both far. (Taking the series only where a lane is near ran
         // 0.86x as fast on independent distributions, where that branch goes either way.)
-        const near = f32x4.le(f32x4.abs(d), quarter);
+        const near = f32x4.le(f32x4.abs(d), quarter), none = f32x4.eq(p, zero);
         if (!i32x4.all_true(near)) {
           // log(p / q) as one logarithm of the ratio; against a subnormal q, where p / q may overflow,
           // the ratio is p / (q 2^64) and 64 ln 2 is added.
@@ -142,13 +142,13 @@ let sweepMass: f64 = 0;
           const l = log4k(f32x4.div(p, qs),
             k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21);
           const term = f32x4.mul(p, f32x4.add(l, v128.and(tiny, shift4)));
-          gv = v128.bitselect(gv, v128.bitselect(zero, term, f32x4.eq(p, zero)), near);
+          gv = v128.bitselect(gv, v128.bitselect(zero, term, none), near);
         }
         a0 = f32x4.add(a0, gv);
         const nearDiff = v128.and(diff, near);
         dLo = f64x2.add(dLo, f64x2.promote_low_f32x4(nearDiff));
         dHi = f64x2.add(dHi, f64x2.promote_low_f32x4(i32x4.shuffle(nearDiff, nearDiff, 2, 3, 2, 3)));
-        if (grad) v128.store(grad + o, probsGrad4(p, qv, f32x4.eq(p, zero), ng4, eps4, zero));
+        if (grad) v128.store(grad + o, probsGrad4(p, qv, none, ng4, eps4, zero));
       }
       total += lanesF64(a0);
     }
@@ -190,10 +190,10 @@ let sweepMass: f64 = 0;
  * -g p_c / q_c (probsGrad4) or -g p_c; grad may equal q, as each q_c is read before its gradient is
  * stored. Lanes accumulate in f32 over spans of SPAN floats, then in f64.
  *
- * A call with run-time flags, not inlined: one compiled copy serves the five uses (0.5 kB gzipped less
- * per build than a copy each, which paid for klProbsSweep in the package's size budget). A/B against
- * the copies, N = 512, C = 4096: logits and log-probabilities 0.95-1.09x, logTarget 0.81-0.91x (Node 20
- * and 24).
+ * A call with run-time flags, not inlined: one compiled copy serves the logits, log-probability and
+ * log-target forms (0.5 kB gzipped less per build than a copy for each form and flag, which paid for
+ * klProbsSweep in the package's size budget). A/B against the copies, N = 512, C = 4096: logits and
+ * log-probabilities 0.95-1.09x, logTarget 0.81-0.91x (Node 20 and 24).
  */
 function klSweep(
   t: usize, q: usize, n: i32, form: i32, logTarget: bool, eps: f32, m: f32, grad: usize, g: f32,
@@ -303,9 +303,7 @@ export function klDivergence(
     if (form == Q_LOGITS) {
       rowStatsPlain(z, cols);
       const m = rowShift, s = rowSum;
-      let sweep = logTarget
-        ? klSweep(t, z, cols, Q_LOGITS, true, 0, m, 0, 0)
-        : klSweep(t, z, cols, Q_LOGITS, false, 0, m, 0, 0);
+      let sweep = klSweep(t, z, cols, Q_LOGITS, logTarget, 0, m, 0, 0);
       const mass = sweepMass;
       if (!isFinite(sweep)) sweep = klExact(t, z, cols, <f64>m);
       // A non-finite shift means the row's log-softmax is NaN (PyTorch's log_softmax of +inf, NaN, or
@@ -324,9 +322,7 @@ export function klDivergence(
         ? klSweep(t, z, cols, Q_PROBS, true, eps, 0, dst, g)
         : klProbsSweep(t, z, cols, eps, dst, g);
     } else {
-      kl = logTarget
-        ? klSweep(t, z, cols, Q_LOG_PROBS, true, 0, 0, dst, g)
-        : klSweep(t, z, cols, Q_LOG_PROBS, false, 0, 0, dst, g);
+      kl = klSweep(t, z, cols, Q_LOG_PROBS, logTarget, 0, 0, dst, g);
       // In place (dst == q) the gradient has overwritten q, so the f32 sum stands; it is inf only past
       // FLT_MAX anyway: a term p (log p - q) is at most p FLT_MAX, and only the positive ones grow.
       if (!isFinite(kl) && dst != z) kl = klExact(t, z, cols, 0);
