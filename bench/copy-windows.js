@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { init } from '../dist/index.js';
-import { chunkRows } from '../dist/api.js';
+import { chunkRows } from '../dist/engine/staging.js';
 import { WORKLOADS, makeInputs } from './data.js';
 import { median } from './report.js';
 

@@ -9,7 +9,7 @@
 // Exit status 0 when every check holds, 1 with the reason on stderr when one fails, 2 for bad usage.
 //
 // WebAssembly memory: the high-water mark is derived, not measured. Inputs are staged through copy
-// windows of whole blocks (src/api.ts windowRows): the fewest blocks of WINDOW_BYTES (one row when a
+// windows of whole blocks (src/engine/staging.ts windowRows): the fewest blocks of WINDOW_BYTES (one row when a
 // row is larger) that reach STREAM_BYTES, so a window is under STREAM_BYTES plus one block; the
 // largest row here has 100,000 classes (400 KB), and no call reserves more than five such regions
 // (binary cross-entropy with weight, posWeight and per-element losses: input, target, weight,
@@ -33,7 +33,7 @@
 // measured calls of the CI run; XENTROPY_SOAK_LEAK=1 plants such a leak).
 
 import { init } from '../dist/index.js';
-import { STREAM_BYTES, WINDOW_BYTES } from '../dist/api.js';
+import { STREAM_BYTES, WINDOW_BYTES } from '../dist/engine/staging.js';
 import { mulberry32 as rng } from './mulberry32.mjs';
 
 const WARM_FRACTION = 0.2;

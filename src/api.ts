@@ -1,67 +1,25 @@
-// The WebAssembly backend: validated calls, streamed through the driver's scratch window in row chunks.
+// The Xentropy facade: each method is one plan and one run of its operation (ops/), on this instance's
+// driver. Nothing here stages rows or chooses kernels.
 
-import { featuresOf, type Features } from './builds.js';
-import { BatchAccumulator, type CrossEntropyBatch, type CrossEntropyOverOptions } from './batches.js';
-import { ownResident, Resident, type Driver } from './driver.js';
-import { startScan } from './element_checks.js';
-import { planEntropy, runEntropy, type EntropyOptions } from './entropy.js';
+import { featuresOf, type Features } from './engine/builds.js';
+import type { Driver, Resident } from './engine/driver.js';
+import { allocResident, describe, residentFrom, type IndexTarget, type LossAndGrad } from './ops/common.js';
+import {
+  planBinaryCrossEntropy, runBinaryCrossEntropy, type BinaryCrossEntropyOptions, type BinaryTarget,
+} from './ops/binary_cross_entropy.js';
+import {
+  crossEntropyOver, planCrossEntropy, runCrossEntropy,
+  type CrossEntropyBatch, type CrossEntropyOptions, type CrossEntropyOverOptions,
+} from './ops/cross_entropy.js';
+import { planEntropy, runEntropy, type EntropyOptions } from './ops/entropy.js';
 import {
   planJsDivergence, planKlDivergence, runJsDivergence, runKlDivergence,
   type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions,
-} from './kl_divergence.js';
-import {
-  planBinaryCrossEntropy, runBinaryCrossEntropy, type BinaryCrossEntropyOptions, type BinaryTarget,
-} from './binary_cross_entropy.js';
-import { Scorer, type ScorerOptions, type ScorerState } from './scorer.js';
-import {
-  describe, planCrossEntropy, planRows,
-  type CrossEntropyOptions, type CrossEntropyPlan, type IndexTarget,
-} from './validate.js';
+} from './ops/kl_divergence.js';
+import { planRows, runLogSumExp, runRows } from './ops/row_ops.js';
+import { Scorer, type ScorerOptions, type ScorerState } from './ops/scorer.js';
 
-/**
- * @internal
- * Bytes of input staged per kernel call. Large enough that call overhead vanishes, small enough that a
- * chunk stays in L2 between the copy and the kernel; a row larger than this is staged alone.
- */
-export const WINDOW_BYTES = 256 * 1024;
-
-/**
- * @internal
- * Rows per staged chunk for rows of `classes` floats. The chunks also fix the order of every batch
- * sum, whatever the path (copied or resident input): each kernel call sums its chunk's rows in f64,
- * and the chunk sums are added in row order. The pool (src/pool.ts) computes the same chunk sums on
- * its workers and adds them in the same order, which makes its results bit-identical to one thread.
- */
-export function chunkRows(classes: number): number {
-  return Math.max(1, Math.floor(WINDOW_BYTES / (classes * 4)));
-}
-
-/**
- * @internal
- * Bytes a copy window reaches: glibc's memmove on AMD stops using `rep movsb` at the L2 size (1 MiB
- * as this VM reports it; glibc sysdeps/x86/dl-cacheinfo.h, rep_movsb_stop_threshold), and its vector
- * loop copies a window out to a cold typed array ~2x faster here (bench/copy-windows.js).
- */
-export const STREAM_BYTES = 1024 * 1024;
-
-/**
- * @internal
- * Rows per copy window: the fewest whole blocks of chunkRows(classes) rows that reach STREAM_BYTES.
- * A window is staged and copied out in one piece, and its blocks are still summed one kernel call
- * each, so the sums and their order do not depend on the window.
- */
-export function windowRows(classes: number): number {
-  const per = chunkRows(classes);
-  return per * Math.ceil(STREAM_BYTES / (per * classes * 4));
-}
-
-/** Result of crossEntropyWithGrad. */
-export interface LossAndGrad<L> {
-  /** The reduced loss (a number), or one loss per row for reduction 'none'. */
-  loss: L;
-  /** dLoss/dInput, same length as the input; options.gradOut when given. */
-  grad: Float32Array;
-}
+export type { LossAndGrad };
 
 /** An initialised xentropy instance: every function computes in WebAssembly. */
 export class Xentropy {
@@ -86,7 +44,7 @@ export class Xentropy {
    * @throws TypeError for a non-Float32Array; RangeError for a bad classes, length or out
    */
   logSoftmax(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
-    return this.rowwise(this.driver.kernels.logSoftmax, planRows(logits, classes, out, false));
+    return runRows(this.driver, 'logSoftmax', planRows(logits, classes, out, false));
   }
 
   /**
@@ -94,7 +52,7 @@ export class Xentropy {
    * Shapes, `out` and errors as logSoftmax.
    */
   softmax(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
-    return this.rowwise(this.driver.kernels.softmax, planRows(logits, classes, out, false));
+    return runRows(this.driver, 'softmax', planRows(logits, classes, out, false));
   }
 
   /**
@@ -103,21 +61,7 @@ export class Xentropy {
    * @returns out, or a new Float32Array of N values
    */
   logSumExp(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
-    const plan = planRows(logits, classes, out, true);
-    const { input, rows, classes: c } = plan;
-    const inRes = this.own('logits', plan.inputResident), outRes = this.own('out', plan.outResident);
-    const result = outRes ? null : plan.out ?? new Float32Array(rows);
-    const d = this.driver;
-    const per = Math.min(chunkRows(c), rows);
-    const [src, dst] = d.reserve(inRes ? 0 : per * c * 4, outRes ? 0 : per * 4);
-    for (let r0 = 0; r0 < rows; r0 += per) {
-      const n = Math.min(per, rows - r0);
-      if (!inRes) d.f32(src, n * c).set(input.subarray(r0 * c, (r0 + n) * c));
-      const to = outRes ? outRes.ptr + r0 * 4 : dst;
-      d.kernels.logSumExp(inRes ? inRes.ptr + r0 * c * 4 : src, to, n, c);
-      if (result) result.set(d.f32(dst, n), r0);
-    }
-    return outRes ? outRes.array : result!;
+    return runLogSumExp(this.driver, planRows(logits, classes, out, true));
   }
 
   /**
@@ -127,26 +71,12 @@ export class Xentropy {
    * @throws RangeError for a length that is not a non-negative integer, or when memory cannot grow
    */
   alloc(length: number): Resident {
-    if (typeof length !== 'number') throw new TypeError(`length must be a number, got ${describe(length)}`);
-    if (!Number.isInteger(length) || length < 0 || length > 2 ** 30) {
-      throw new RangeError(`length must be an integer in [0, 2^30], got ${describe(length)}`);
-    }
-    const resident = new Resident(this.driver, length);
-    resident.array.fill(0);
-    return resident;
+    return allocResident(this.driver, length);
   }
 
   /** A resident buffer holding a copy of `values` (see alloc). */
   tensor(values: ArrayLike<number>): Resident {
-    if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
-      throw new TypeError(`values must be an array or typed array, got ${describe(values)}`);
-    }
-    return this.alloc(values.length).set(values);
-  }
-
-  /** Checks a resident argument belongs to this instance (it is an address in this memory only). */
-  private own(name: string, resident: Resident | null): Resident | null {
-    return ownResident(this.driver, name, resident);
+    return residentFrom(this.driver, values);
   }
 
   /**
@@ -169,7 +99,7 @@ export class Xentropy {
   crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number;
   crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number | Float32Array {
     const plan = planCrossEntropy('crossEntropy', input, target, options, false, true);
-    return this.runCrossEntropy(plan, false).loss;
+    return runCrossEntropy(this.driver, plan, false).loss;
   }
 
   /**
@@ -184,7 +114,7 @@ export class Xentropy {
   crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number>;
   crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number | Float32Array> {
     const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true, true);
-    return this.runCrossEntropy(plan, true);
+    return runCrossEntropy(this.driver, plan, true);
   }
 
   /**
@@ -202,7 +132,7 @@ export class Xentropy {
    *   batches before a bad one have been consumed
    */
   crossEntropyOver(batches: Iterable<CrossEntropyBatch>, options: CrossEntropyOverOptions): number {
-    const accumulator = new BatchAccumulator(options, (batch, o) => this.batchSum(batch, o));
+    const accumulator = crossEntropyOver(this.driver, options);
     if (batches === null || typeof (batches as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
       throw new TypeError(`batches must be an iterable of { input, target }, got ${describe(batches)}`);
     }
@@ -219,19 +149,13 @@ export class Xentropy {
     batches: AsyncIterable<CrossEntropyBatch> | Iterable<CrossEntropyBatch | PromiseLike<CrossEntropyBatch>>,
     options: CrossEntropyOverOptions,
   ): Promise<number> {
-    const accumulator = new BatchAccumulator(options, (batch, o) => this.batchSum(batch, o));
+    const accumulator = crossEntropyOver(this.driver, options);
     const iterable = batches as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null;
     if (typeof iterable?.[Symbol.asyncIterator] !== 'function' && typeof iterable?.[Symbol.iterator] !== 'function') {
       throw new TypeError(`batches must be an iterable or async iterable of { input, target }, got ${describe(batches)}`);
     }
     for await (const batch of batches) accumulator.add(batch);
     return accumulator.result();
-  }
-
-  /** One batch of crossEntropyOver: its loss sum and 'mean' denominator. */
-  private batchSum(batch: CrossEntropyBatch, options: CrossEntropyOptions): { sum: number; denominator: number } {
-    const plan = planCrossEntropy('crossEntropyOver', batch.input, batch.target, options, false, true);
-    return { sum: this.runCrossEntropy(plan, false).loss as number, denominator: plan.denominator };
   }
 
   /**
@@ -400,152 +324,6 @@ export class Xentropy {
    * @throws TypeError / RangeError for a malformed state, naming the field and value
    */
   scorerFromState(state: ScorerState): Scorer {
-    return Scorer.fromState(this, state);
-  }
-
-  /**
-   * Streams a same-shape row kernel over the input through the scratch window (in place there), or
-   * runs it directly on resident input and output.
-   */
-  private rowwise(
-    kernel: (src: number, dst: number, rows: number, cols: number) => void,
-    plan: ReturnType<typeof planRows>,
-  ): Float32Array {
-    const { input, rows, classes } = plan;
-    const inRes = this.own('logits', plan.inputResident), outRes = this.own('out', plan.outResident);
-    const result = outRes ? null : plan.out ?? new Float32Array(input.length);
-    const d = this.driver;
-    const per = Math.min(windowRows(classes), rows);
-    const [buf] = d.reserve(inRes && outRes ? 0 : per * classes * 4);
-    for (let r0 = 0; r0 < rows; r0 += per) {
-      const n = Math.min(per, rows - r0);
-      const a = r0 * classes, b = (r0 + n) * classes;
-      if (!inRes) d.f32(buf, b - a).set(input.subarray(a, b));
-      kernel(inRes ? inRes.ptr + a * 4 : buf, outRes ? outRes.ptr + a * 4 : buf, n, classes);
-      if (result) result.set(d.f32(buf, b - a), a);
-    }
-    return outRes ? outRes.array : result!;
-  }
-
-  private runCrossEntropy(plan: CrossEntropyPlan, withGrad: boolean): LossAndGrad<number | Float32Array> {
-    const { rows, classes, spatial, weight, labels, soft, sampleWeight } = plan;
-    const d = this.driver;
-    const per = Math.min(chunkRows(classes), rows), span = Math.min(windowRows(classes), rows);
-    const none = plan.reduction === 'none';
-    const losses = none ? new Float32Array(rows) : null;
-    const cap = plan.softcap, focal = plan.focal;
-    const inRes = this.own('input', plan.inputResident), gradRes = this.own('options.gradOut', plan.gradOutResident);
-    // Resident input is read where it lies unless the soft cap must rewrite it or the layout needs a
-    // gather; a resident gradient is written where it lies unless the layout needs a scatter.
-    const directIn = inRes !== null && spatial === 1 && !cap;
-    const directGrad = withGrad && gradRes !== null && spatial === 1;
-    // The gradient overwrites the staged logits when they are a private copy no longer needed.
-    const gradInPlace = withGrad && !directGrad && !directIn && !cap;
-    const window = span * classes * 4;
-    const [zBuf, tBuf, wPtr, lPtr, sPtr, gBuf] = d.reserve(
-      directIn ? 0 : window,
-      soft ? window : span * 4,
-      weight ? classes * 4 : 0,
-      none ? span * 4 : 0,
-      sampleWeight ? span * 4 : 0,
-      withGrad && !directGrad && !gradInPlace ? window : 0,
-    );
-    // Memory may have grown: views of resident arguments are taken again from here on.
-    const input = inRes ? inRes.array : plan.input;
-    const grad = !withGrad ? null : gradRes ? gradRes.array : plan.gradOut ?? new Float32Array(input.length);
-    // Probabilities or log-probabilities are range-checked in WebAssembly (src/element_checks.ts), all
-    // first when a gradient the caller can see is written window by window, else as windows come.
-    const first = withGrad && (gradRes !== null || plan.gradOut !== undefined);
-    const scan = startScan(d, [{ check: plan.inputCheck, values: input, resident: inRes, window: zBuf }], span * classes, first);
-    if (weight) d.f32(wPtr, classes).set(weight);
-    const k = d.kernels;
-    const w = weight ? wPtr : 0, probs = plan.from === 'probs' ? 1 : 0;
-    let total = 0;
-    for (let w0 = 0; w0 < rows; w0 += span) {
-      const n = Math.min(span, rows - w0);
-      const a = w0 * classes, b = (w0 + n) * classes;
-      const zBase = directIn ? inRes.ptr + a * 4 : zBuf;
-      if (!directIn) gatherRows(d.f32(zBuf, b - a), input, w0, classes, spatial);
-      scan(a, b, [zBase]);
-      if (cap) k.softcapForward(zBuf, zBuf, b - a, cap);
-      const gBase = !withGrad ? 0 : directGrad ? gradRes.ptr + a * 4 : gradInPlace ? zBuf : gBuf;
-      if (sampleWeight) d.f32(sPtr, n).set(sampleWeight.subarray(w0, w0 + n));
-      if (soft) gatherRows(d.f32(tBuf, b - a), soft, w0, classes, spatial);
-      else stageLabels(d.i32(tBuf, n), labels!, w0);
-      // One kernel call per block of chunkRows rows, whatever the window: the batch sum's order.
-      for (let r = 0; r < n; r += per) {
-        const m = Math.min(per, n - r), at = r * classes * 4;
-        const zPtr = zBase + at, tPtr = tBuf + (soft ? at : r * 4), gPtr = gBase && gBase + at;
-        const lossOut = none ? lPtr + r * 4 : 0, sw = sampleWeight ? sPtr + r * 4 : 0;
-        total += soft
-          ? focal
-            ? k.focalSoft(zPtr, tPtr, m, classes, w, plan.smoothing, sw, focal.gamma, focal.alpha, lossOut, gPtr, plan.gradScale)
-            : plan.from === 'logits'
-            ? k.crossEntropySoft(zPtr, tPtr, m, classes, w, plan.smoothing, sw, plan.zLoss, lossOut, gPtr, plan.gradScale)
-            : k.crossEntropyProbsSoft(
-              zPtr, tPtr, m, classes, w, plan.smoothing, sw, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
-            )
-          : focal
-          ? k.focalSparse(
-            zPtr, tPtr, m, classes, w, plan.ignoreIndex, plan.smoothing, sw, focal.gamma, focal.alpha, lossOut, gPtr, plan.gradScale,
-          )
-          : plan.from === 'logits'
-          ? k.crossEntropySparse(
-            zPtr, tPtr, m, classes, w, plan.ignoreIndex, plan.smoothing, sw, plan.zLoss, lossOut, gPtr, plan.gradScale,
-          )
-          : k.crossEntropyProbsSparse(
-            zPtr, tPtr, m, classes, w, plan.ignoreIndex, plan.smoothing, sw, probs, plan.epsilon, lossOut, gPtr, plan.gradScale,
-          );
-      }
-      if (losses) losses.set(d.f32(lPtr, n), w0);
-      if (withGrad && cap) k.softcapBackward(zBuf, gBase, b - a, cap);
-      if (grad && !directGrad) scatterRows(grad, d.f32(gBase, b - a), w0, classes, spatial);
-    }
-    total *= plan.unitScale;
-    if (losses && plan.unitScale !== 1) for (let r = 0; r < rows; r++) losses[r] *= plan.unitScale;
-    const loss = losses ?? (plan.reduction === 'sum' ? total : total / plan.denominator);
-    return { loss, grad: directGrad ? gradRes.array : grad as Float32Array };
-  }
-}
-
-/**
- * @internal
- * Copies rows r0 .. r0 + dst.length / classes of src into dst as [rows, classes]. With spatial > 1, src
- * is PyTorch's [N, C, spatial] layout and row r is sample floor(r / spatial) at position r % spatial,
- * whose classes lie `spatial` apart.
- */
-export function gatherRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
-  if (spatial === 1) {
-    dst.set(src.subarray(r0 * classes, r0 * classes + dst.length));
-    return;
-  }
-  const n = dst.length / classes;
-  for (let i = 0; i < n; i++) {
-    const r = r0 + i;
-    const base = Math.floor(r / spatial) * classes * spatial + (r % spatial);
-    for (let c = 0; c < classes; c++) dst[i * classes + c] = src[base + c * spatial];
-  }
-}
-
-/** @internal The inverse of gatherRows: writes staged [rows, classes] back into dst's layout. */
-export function scatterRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
-  if (spatial === 1) {
-    dst.set(src, r0 * classes);
-    return;
-  }
-  const n = src.length / classes;
-  for (let i = 0; i < n; i++) {
-    const r = r0 + i;
-    const base = Math.floor(r / spatial) * classes * spatial + (r % spatial);
-    for (let c = 0; c < classes; c++) dst[base + c * spatial] = src[i * classes + c];
-  }
-}
-
-/** @internal Copies labels[r0 .. r0 + dst.length) into the staged Int32Array (converting integer types). */
-export function stageLabels(dst: Int32Array, labels: IndexTarget, r0: number): void {
-  if (Array.isArray(labels)) {
-    for (let i = 0; i < dst.length; i++) dst[i] = labels[r0 + i];
-  } else {
-    dst.set((labels as Int32Array).subarray(r0, r0 + dst.length));
+    return Scorer.restore(this.driver, state);
   }
 }

@@ -4,8 +4,8 @@
 // emit the .wasm files, and with one that leaves such URLs as written (esbuild) copying them beside the
 // bundle is enough.
 
-import { createInit, fetchModule, type InitOptions, type InitSyncOptions } from './init.js';
-import type { Build } from './builds.js';
+import { createInit, fetchModule, type InitOptions, type InitSyncOptions } from './load/init.js';
+import type { Build } from './engine/builds.js';
 import type { Xentropy } from './api.js';
 
 export * from './index.js';

@@ -1,15 +1,15 @@
 // Entry point of the `edge-light` condition (Vercel Edge Functions, Next.js middleware): the package's
 // own builds are imported with `?module`, which Vercel's bundler turns into WebAssembly.Modules that the
 // host compiles and hands to the Edge sandbox (which compiles no WebAssembly itself). Those modules come
-// from another realm: init recognises them without instanceof (src/init.ts, isModule).
+// from another realm: init recognises them without instanceof (load/init.ts, isModule).
 //
 // The relaxed-SIMD build is left out: the host compiles every imported module before the function
 // starts, and a host without relaxed SIMD (`next dev` on Node 20) would then fail to start it at all.
 
 import simd from './xentropy.wasm?module';
 import scalar from './xentropy.scalar.wasm?module';
-import { importedInit } from './imported.js';
-import type { InitOptions, InitSyncOptions } from './init.js';
+import { importedInit } from './load/imported.js';
+import type { InitOptions, InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
 
 export * from './index.js';

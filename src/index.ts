@@ -3,31 +3,33 @@
 import { Xentropy } from './api.js';
 import {
   builtinFs, createInit, fetchModule, ownBuildUrl, ownFileUrl, type InitOptions, type InitSyncOptions,
-} from './init.js';
+} from './load/init.js';
+import { startPool, XentropyPool, type PoolOptions } from './pool/pool.js';
 import * as reference from './reference/index.js';
-import { startPool, XentropyPool, type PoolOptions } from './pool.js';
 
 export { Xentropy, XentropyPool, reference };
-export type { PoolOptions } from './pool.js';
-export type { LossAndGrad } from './api.js';
-export type { ModuleSource } from './driver.js';
-export type { Build, Features } from './builds.js';
-export type { CrossEntropyBatch, CrossEntropyOverOptions } from './batches.js';
-export { Resident } from './driver.js';
-export type { EntropyOptions, EntropyReduction, DistributionForm } from './entropy.js';
+export type { PoolOptions } from './pool/pool.js';
+export type { Build, Features } from './engine/builds.js';
+export type { ModuleSource } from './engine/driver.js';
+export { Resident } from './engine/driver.js';
 export type {
-  KlDivergenceOptions, KlDivergenceGradOptions, JsDivergenceOptions, KlInput, DivergenceReduction,
-} from './kl_divergence.js';
+  DistributionForm, FocalOptions, IndexTarget, LossAndGrad, Reduction, Unit,
+} from './ops/common.js';
+export type {
+  CrossEntropyBatch, CrossEntropyInput, CrossEntropyOptions, CrossEntropyOverOptions,
+} from './ops/cross_entropy.js';
 export type {
   BinaryCrossEntropyOptions, BinaryInputForm, BinaryTarget,
-} from './binary_cross_entropy.js';
-export type { CrossEntropyOptions, Reduction, IndexTarget } from './validate.js';
-export { Scorer } from './scorer.js';
+} from './ops/binary_cross_entropy.js';
+export type { EntropyOptions, EntropyReduction } from './ops/entropy.js';
+export type {
+  KlDivergenceOptions, KlDivergenceGradOptions, JsDivergenceOptions, KlInput, DivergenceReduction,
+} from './ops/kl_divergence.js';
+export { Scorer } from './ops/scorer.js';
 export type {
   ScorerOptions, ScorerInput, ScorerState, ScoreResult, CalibrationBin,
-} from './scorer.js';
-
-export type { InitOptions, InitSyncOptions } from './init.js';
+} from './ops/scorer.js';
+export type { InitOptions, InitSyncOptions } from './load/init.js';
 
 // The default entry point (conditions import and default): the package's own
 // builds are found next to this file, read from disk where the runtime has node:fs, else fetched.
@@ -73,7 +75,7 @@ let sharedModule: Promise<WebAssembly.Module> | undefined;
  *
  * Browsers allow shared memory only on cross-origin isolated pages (served with
  * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`). The
- * workers run dist/pool_worker.js as module workers, found next to dist/pool.js (bundlers that follow
+ * workers run dist/pool/worker.js as module workers, found next to dist/pool/pool.js (bundlers that follow
  * `new Worker(new URL(..., import.meta.url))`, as Vite and webpack do, include it; with esbuild, add
  * it as an entry point). Call `pool.close()` when done; in Node, idle workers do not keep the process
  * alive.

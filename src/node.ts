@@ -3,13 +3,13 @@
 // file and its imports compiled to CommonJS (scripts/finish-dist.mjs).
 
 import { readFileSync } from 'node:fs';
-import { createInit, ownBuildUrl, type InitOptions, type InitSyncOptions } from './init.js';
+import { createInit, ownBuildUrl, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
 
 export * from './index.js';
 
 const own = /* @__PURE__ */ createInit({
-  // Read and compiled synchronously, as fetchModule does (src/init.ts), which is faster in a fresh process.
+  // Read and compiled synchronously, as fetchModule does (load/init.ts), which is faster in a fresh process.
   load: async (build) => new WebAssembly.Module(readFileSync(ownBuildUrl(build))),
   loadSync: (build) => readFileSync(ownBuildUrl(build)),
 });

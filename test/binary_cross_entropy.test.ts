@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reference } from '../src/index.js';
-import { windowRows } from '../src/api.js';
+import { windowRows } from '../src/engine/staging.js';
 import type { BinaryCrossEntropyOptions } from '../src/index.js';
 import {
   backends, wasmBackends, normal, rng, unaligned, uniform, bits, expectClose, expectSameBits, maxAbsError, type Backend,
@@ -11,15 +11,6 @@ const f32 = (values: number[]) => new Float32Array(values);
 /** PyTorch's formula, written literally: (1 - t) x + (1 + (pw - 1) t)(log1p(exp(-|x|)) + max(-x, 0)). */
 function torchLogits(x: number, t: number, pw = 1, w = 1): number {
   return w * ((1 - t) * x + (1 + (pw - 1) * t) * (Math.log1p(Math.exp(-Math.abs(x))) + Math.max(-x, 0)));
-}
-
-/** Loss of one call as a plain number: the reduced loss, or the sum of the element losses. */
-function lossOf(xe: Backend, x: Float32Array, t: Float32Array | Uint8Array, o: BinaryCrossEntropyOptions): number {
-  const v = xe.binaryCrossEntropy(x, t, o) as number | Float32Array | Float64Array;
-  if (typeof v === 'number') return v;
-  let s = 0;
-  for (const e of v) s += e;
-  return s;
 }
 
 /** Element losses as numbers (reduction 'none'). */

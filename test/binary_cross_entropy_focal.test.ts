@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { reference } from '../src/index.js';
 import type { BinaryCrossEntropyOptions } from '../src/index.js';
 import {
-  backends, wasmBackends, normal, rng, unaligned, uniform, bits, expectClose, maxAbsError, type Backend,
+  backends, wasmBackends, normal, unaligned, uniform, bits, expectClose, maxAbsError, type Backend,
 } from './helpers.js';
 
 const f32 = (values: number[]) => new Float32Array(values);

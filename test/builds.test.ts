@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { init, initSync } from '../src/index.js';
-import { bestBuild, BUILD_FILES } from '../src/builds.js';
+import { bestBuild, BUILD_FILES } from '../src/engine/builds.js';
 import { labels, normal, wasm, wasmBackends, wasmScalar, wasmRelaxed } from './helpers.js';
 
 const file = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url));

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHUNK_BYTES, SAMPLE_LABELS, SAMPLE_LOGITS, USAGE, main, scoreNpy, type CliIO } from '../src/cli.js';
+import { CHUNK_BYTES, SAMPLE_LABELS, SAMPLE_LOGITS, USAGE, main, scoreNpy, type CliIO } from '../src/cli/cli.js';
 import { init, reference } from '../src/index.js';
-import { encodeNpy, readNpy, writeNpy, type NpyDtype } from '../src/npy.js';
+import { encodeNpy, readNpy, writeNpy, type NpyDtype } from '../src/cli/npy.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -318,7 +318,7 @@ describe('the installed command', () => {
   const bin = join(ROOT, 'bin', 'xentropy.js');
 
   it('bin/xentropy.js score --json prints the same JSON as main (needs `npm run build`)', async () => {
-    expect(existsSync(join(ROOT, 'dist', 'cli.js')), 'dist/cli.js is missing: run `npm run build`').toBe(true);
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.js')), 'dist/cli/cli.js is missing: run `npm run build`').toBe(true);
     // The same wasm features as this process (vitest enables relaxed SIMD), so both load the same build.
     const flags = process.execArgv.filter((flag) => flag.startsWith('--experimental-wasm'));
     const child = spawnSync(process.execPath, [...flags, bin, 'score', '--json'], { cwd: tmpdir(), encoding: 'utf8' });

@@ -1,12 +1,12 @@
 // The element checks of entropy, KL and JS divergence and of crossEntropy from probabilities or
 // log-probabilities, which the WebAssembly backends do with a range scan in WebAssembly
-// (src/element_checks.ts): wherever the bad element lies (a later copy window, the
+// (src/engine/element_checks.ts): wherever the bad element lies (a later copy window, the
 // last element, in p and in q at once) the error is the reference's, and nothing the caller can see
 // is written before it.
 
 import { describe, expect, it } from 'vitest';
 import { reference, type Resident, type Xentropy } from '../src/index.js';
-import { windowRows } from '../src/api.js';
+import { windowRows } from '../src/engine/staging.js';
 import { expectSameBits, labels, probabilities, wasmBackends } from './helpers.js';
 
 const C = 1000;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { init, reference, type Xentropy } from '../src/index.js';
-import { bestBuild } from '../src/builds.js';
+import { bestBuild } from '../src/engine/builds.js';
 
 /** The API shape every backend implements (the reference returns Float64Array where wasm returns f32). */
 export type Backend = Pick<Xentropy, 'logSoftmax' | 'softmax' | 'logSumExp' | 'crossEntropy' | 'crossEntropyWithGrad'

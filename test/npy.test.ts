@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import {
   NpyFormatError, encodeNpy, floatToHalf, halfToFloat, npyHeaderLength, parseNpyHeader, readNpy, readNpyHeader, readNpyRows, writeNpy,
   type NpyDtype,
-} from '../src/npy.js';
+} from '../src/cli/npy.js';
 
 let dir: string;
 beforeAll(() => {

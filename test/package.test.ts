@@ -71,8 +71,8 @@ describe('the package', () => {
   });
 
   it('has in the shared build (a subset, assembly/shared.ts) every kernel the worker pool calls', () => {
-    // The kernels a pool job may name (SumKernel in src/pool_blocks.ts), plus the soft cap and the trap test's.
-    const source = readFileSync(join(root, 'src/pool_blocks.ts'), 'utf8');
+    // The kernels a pool job may name (SumKernel in src/engine/blocks.ts), plus the soft cap and the trap test's.
+    const source = readFileSync(join(root, 'src/engine/blocks.ts'), 'utf8');
     const union = /type SumKernel =([^;]+);/.exec(source)?.[1] ?? '';
     const used = [...union.matchAll(/'(\w+)'/g)].map((m) => m[1]);
     expect(used.length).toBeGreaterThanOrEqual(9);

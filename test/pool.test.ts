@@ -2,7 +2,7 @@
 // resident inputs; bad input refused before any worker writes what the caller holds; a failing worker
 // reported on its call and replaced; close().
 //
-// Workers load dist/pool_worker.js (Node cannot start a worker from TypeScript source), so this suite
+// Workers load dist/pool/worker.js (Node cannot start a worker from TypeScript source), so this suite
 // runs against dist/, built by `npm run build:ts` (and by `npm ci` through `prepare`).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createPool, init, type XentropyPool, type Xentropy } from '../dist/index.js';
-import { failNext } from '../dist/pool.js';
+import { failNext } from '../dist/pool/pool.js';
 import type { CrossEntropyOptions, IndexTarget } from '../dist/index.js';
 import { bits, labels, normal, probabilities, uniform } from './helpers.js';
 
@@ -42,7 +42,7 @@ let pool3: XentropyPool;
 
 beforeAll(async () => {
   // A stale dist/ would test old code: say so rather than report a confusing difference.
-  for (const name of ['pool', 'pool_worker', 'driver', 'api', 'validate', 'binary_cross_entropy']) {
+  for (const name of ['pool/pool', 'pool/worker', 'engine/driver', 'engine/blocks', 'api', 'ops/common', 'ops/cross_entropy', 'ops/binary_cross_entropy']) {
     const src = statSync(new URL(`src/${name}.ts`, ROOT)).mtimeMs, dist = statSync(new URL(`dist/${name}.js`, ROOT)).mtimeMs;
     expect(dist >= src, `dist/${name}.js is older than src/${name}.ts: run \`npm run build:ts\``).toBe(true);
   }
@@ -242,7 +242,7 @@ describe('results bit-identical to one thread (SIMD build)', () => {
       const gradOut = new Float32Array(n).fill(3);
       await expect(pool3.binaryCrossEntropyWithGrad(input, target, { from, gradOut })).rejects.toThrow(new RangeError(message));
       expect(gradOut.every((v) => v === 3), 'gradOut untouched').toBe(true);
-      // Without a gradOut the workers scan their own blocks (src/pool.ts), with the same result.
+      // Without a gradOut the workers scan their own blocks (src/pool/pool.ts), with the same result.
       await expect(pool3.binaryCrossEntropy(input, target, { from })).rejects.toThrow(new RangeError(message));
       await expect(pool3.binaryCrossEntropy(input, target, { from, reduction: 'none' })).rejects.toThrow(new RangeError(message));
       await expect(pool3.binaryCrossEntropyWithGrad(input, target, { from })).rejects.toThrow(new RangeError(message));

@@ -1,10 +1,10 @@
-// Copy windows of whole blocks (src/api.ts windowRows): plain arrays are staged and copied out one
+// Copy windows of whole blocks (engine/staging.ts windowRows): plain arrays are staged and copied out one
 // window at a time, but every block of chunkRows rows is still its own kernel call, summed in block
 // order. So a call over many windows gives the bits of the same call made block by block, and the
 // bits of the same call on resident buffers (which copy nothing).
 
 import { describe, expect, it } from 'vitest';
-import { chunkRows, STREAM_BYTES, windowRows } from '../src/api.js';
+import { chunkRows, STREAM_BYTES, windowRows } from '../src/engine/staging.js';
 import type { Xentropy } from '../src/api.js';
 import { expectSameBits, labels, normal, probabilities, uniform, wasmBackends } from './helpers.js';
 

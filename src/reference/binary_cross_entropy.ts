@@ -1,7 +1,7 @@
 import {
   planBinaryCrossEntropy, reduceBinary,
   type BinaryCrossEntropyOptions, type BinaryCrossEntropyPlan, type BinaryTarget,
-} from '../binary_cross_entropy.js';
+} from '../ops/binary_cross_entropy.js';
 
 /**
  * Element i's loss (nats, weight included) and d loss / d input. For logits,

@@ -1,4 +1,5 @@
-import { planCrossEntropy, type CrossEntropyOptions, type CrossEntropyPlan, type IndexTarget } from '../validate.js';
+import type { IndexTarget } from '../ops/common.js';
+import { planCrossEntropy, type CrossEntropyOptions, type CrossEntropyPlan } from '../ops/cross_entropy.js';
 import { logSumExpRow, logSoftmaxRow } from './log_sum_exp.js';
 
 /**

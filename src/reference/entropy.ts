@@ -1,4 +1,5 @@
-import { planEntropy, reduceRows, type EntropyOptions } from '../entropy.js';
+import { reduceRows } from '../ops/common.js';
+import { planEntropy, type EntropyOptions } from '../ops/entropy.js';
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
 /**

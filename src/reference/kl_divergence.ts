@@ -1,8 +1,8 @@
 import {
   planJsDivergence, planKlDivergence,
   type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions, type KlPlan,
-} from '../kl_divergence.js';
-import { reduceRows } from '../entropy.js';
+} from '../ops/kl_divergence.js';
+import { reduceRows } from '../ops/common.js';
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
 /** log(2^-126) rounded down to float32 (assembly/exp.ts): exp of anything below it is flushed to 0. */

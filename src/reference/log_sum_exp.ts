@@ -1,4 +1,4 @@
-import { planRows } from '../validate.js';
+import { planRows } from '../ops/row_ops.js';
 
 /**
  * log sum_c exp(row_c) in float64, following torch.logsumexp for non-finite rows: NaN anywhere gives

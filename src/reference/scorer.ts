@@ -1,7 +1,7 @@
 import {
   checkScorerOptions, checkScorerUpdate, type CalibrationBin, type ScoreResult, type ScorerOptions,
-} from '../scorer.js';
-import type { IndexTarget } from '../validate.js';
+} from '../ops/scorer.js';
+import type { IndexTarget } from '../ops/common.js';
 import { logSoftmaxRow } from './log_sum_exp.js';
 
 /**

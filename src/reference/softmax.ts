@@ -1,4 +1,4 @@
-import { planRows } from '../validate.js';
+import { planRows } from '../ops/row_ops.js';
 import { logSoftmaxRow } from './log_sum_exp.js';
 
 /** Reference softmax: exp(z_c - logsumexp(z)) per row, in float64 (from logSoftmaxRow). */

@@ -1,15 +1,12 @@
 // Entropy of distributions: validation shared with the float64 reference, and the WebAssembly runner.
 
-import { ownResident, stageInput, type Driver, type Resident } from './driver.js';
-import { chunkRows } from './api.js';
-import { startScan, type ElementCheck } from './element_checks.js';
+import { ownResident, type Driver, type Resident } from '../engine/driver.js';
+import { startScan, type ElementCheck } from '../engine/element_checks.js';
+import { chunkRows, stageInput } from '../engine/staging.js';
 import {
-  checkClasses, checkChoice, checkFloat32OrResident, checkOptionNames, checkOrDefer, checkUnit, describe,
-  probabilityCheck, rowsOf, type Unit,
-} from './validate.js';
-
-/** What a distribution argument holds: probabilities, or logits whose softmax is the distribution. */
-export type DistributionForm = 'probs' | 'logits';
+  checkClasses, checkChoice, checkFloat32OrResident, checkOptions, checkOrDefer, checkUnit, probabilityCheck,
+  reduceRows, rowsOf, type DistributionForm, type Unit,
+} from './common.js';
 
 /** Reductions of entropy: one value per row ('none'), their mean over rows, or their sum. */
 export type EntropyReduction = 'none' | 'mean' | 'sum';
@@ -42,16 +39,6 @@ export interface EntropyPlan {
   check: ElementCheck | null;
 }
 
-/** @internal Checks an optional options argument: undefined or a plain object with only known keys. */
-export function checkOptions(fn: string, options: unknown, known: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`${fn} options must be an object, got ${describe(options)}`);
-  }
-  checkOptionNames(`${fn} options`, options, known);
-  return options as Record<string, unknown>;
-}
-
 /**
  * @internal
  * Validates an entropy call. With `deferElementChecks` (the WebAssembly backends), p's range check is
@@ -67,13 +54,6 @@ export function planEntropy(p: unknown, classes: unknown, options: unknown, defe
   const unitScale = checkUnit('options.unit', o.unit);
   const check = from === 'probs' ? checkOrDefer(probabilityCheck('p'), input, deferElementChecks) : null;
   return { input, inputResident, rows, classes: c, fromLogits: from === 'logits', reduction, unitScale, check };
-}
-
-/** @internal Reduces per-row values (already in the unit) or their sum in nats, as the plan asks. */
-export function reduceRows<A>(reduction: string, perRow: A | null, totalNats: number, unitScale: number, denominator: number): number | A {
-  if (reduction === 'none') return perRow as A;
-  const total = totalNats * unitScale;
-  return reduction === 'sum' ? total : total / denominator;
 }
 
 /** @internal Runs entropy in WebAssembly: a resident p where it lies, else row chunks through the scratch window. */

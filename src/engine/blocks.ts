@@ -1,9 +1,9 @@
-// A job of the worker pool (src/pool.ts) and how a thread runs it: one kernel over rows that the main
-// thread staged in the shared memory, cut into blocks. The workers (src/pool_worker.ts) run their share
-// of the blocks; the main thread runs whole small jobs itself, with the same function on the same
-// build, so either way each block is the same kernel call on the same rows.
+// A kernel call over rows, described once per operation (ops/), and how a thread runs it block by
+// block. The one-thread runners call it a block at a time over their copy windows; the pool sends the
+// same description to its workers as a BlockJob, so each block is the same kernel call on the same rows
+// whichever thread runs it.
 
-import type { Kernels } from './driver.js';
+import type { Kernels } from './kernels.js';
 
 /** Kernels a job may run: those that sum rows and return the sum. */
 export type SumKernel =
@@ -11,15 +11,33 @@ export type SumKernel =
   | 'focalSparse' | 'focalSoft' | 'binaryCrossEntropyLogits' | 'binaryCrossEntropyProbs' | 'binaryFocal';
 
 /**
- * @internal One kernel over `rows` rows, cut into blocks of `per` rows. `args` are the kernel's
- * arguments for a call starting at row 0; pointer arguments advance by `strides[i]` bytes per row
- * (0 for everything else), and argument `count` is replaced by the block's row count.
+ * @internal
+ * One kernel call as an operation describes it: `args` are the kernel's arguments for a call starting
+ * at row 0; pointer arguments advance by `strides[i]` bytes per row (0 for everything else), and
+ * argument `count` is replaced by the number of rows of each call.
  */
-export interface BlockJob {
+export interface KernelCall {
   kernel: SumKernel;
   args: number[];
   strides: number[];
   count: number;
+  /** Index of a scratch-pointer argument of the kernel's own, which no two threads may share. */
+  scratchArg?: number;
+}
+
+/**
+ * @internal
+ * Calls `call` on rows [r0, r0 + n) and returns the kernel's f64 sum over them.
+ */
+export function callRows(k: Kernels, call: KernelCall, r0: number, n: number): number {
+  const args = call.args.slice();
+  for (let i = 0; i < args.length; i++) if (call.strides[i] !== 0) args[i] += call.strides[i] * r0;
+  args[call.count] = n;
+  return (k[call.kernel] as (...args: number[]) => number)(...args);
+}
+
+/** @internal A KernelCall over `rows` rows, cut into blocks of `per` rows, as the pool runs it. */
+export interface BlockJob extends KernelCall {
   rows: number;
   per: number;
   /** Soft cap: logits at z (rows of `width` floats) are capped in place before the kernel, and the
@@ -40,7 +58,7 @@ export interface BlockJob {
  * followed by one more entry: the number of blocks whose `check` arguments hold a value outside [0, 1]
  * (NaN included). Block b covers rows [b per, min((b + 1) per, rows)); every pointer argument advances
  * by its stride per row, and the count argument is the block's row count. This is the same kernel
- * call, on the same rows, as one block of the one-thread path in src/api.ts.
+ * call, on the same rows, as one block of the one-thread runner (callRows).
  */
 export function runBlocks(k: Kernels, job: BlockJob, b0: number, b1: number): Float64Array {
   const sums = new Float64Array(b1 - b0 + 1);

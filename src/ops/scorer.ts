@@ -7,13 +7,12 @@
 // shards: merging scorers fed disjoint shards gives the result of one scorer fed everything to within
 // a few units in the last place.
 
-import { ownResident, stageInput, type Driver, type Resident } from './driver.js';
-import type { Xentropy } from './api.js';
-import { chunkRows } from './api.js';
+import { ownResident, type Driver, type Resident } from '../engine/driver.js';
+import { chunkRows, stageInput } from '../engine/staging.js';
 import {
   DEFAULT_EPSILON, checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkInt32, checkOpenInterval,
   checkOptionNames, checkPositiveInt, describe, rowsOf, type IndexTarget, type Unit,
-} from './validate.js';
+} from './common.js';
 
 /** What a scorer's input rows hold. */
 export type ScorerInput = 'logits' | 'probs' | 'logProbs';
@@ -377,8 +376,13 @@ export class Scorer {
    * Rebuilds a scorer from `state()` (possibly after JSON.stringify / JSON.parse) on an instance.
    * @throws TypeError / RangeError for a malformed state, naming the field and value
    */
-  static fromState(xe: Xentropy, state: ScorerState): Scorer {
-    return new Scorer(xe.driver, checkScorerState(state));
+  static fromState(xe: { scorerFromState(state: ScorerState): Scorer }, state: ScorerState): Scorer {
+    return xe.scorerFromState(state);
+  }
+
+  /** @internal `xe.scorerFromState`: the checked state, bound to the instance's driver. */
+  static restore(driver: Driver, state: unknown): Scorer {
+    return new Scorer(driver, checkScorerState(state));
   }
 
   /** Rows counted so far. */

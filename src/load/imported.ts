@@ -1,7 +1,7 @@
-// init over builds imported as modules (src/worker.ts, src/edge_light.ts).
+// init over builds imported as modules (the worker and edge-light entry points).
 
 import { createInit, fetchModule, isModule, toUrl, type Initializers } from './init.js';
-import type { Build } from './builds.js';
+import type { Build } from '../engine/builds.js';
 
 /**
  * init and initSync over the imported builds. An import that yields a file path instead of a Module

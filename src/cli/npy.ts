@@ -9,7 +9,7 @@
 // Node only (node:fs).
 
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
-import { describe } from './validate.js';
+import { describe } from '../ops/common.js';
 
 /** Thrown for a file that is not a readable .npy array of a supported dtype; the message starts with the path. */
 export class NpyFormatError extends Error {

@@ -3,10 +3,10 @@
 // over. Each entry point differs only in how it gets the package's own .wasm (OwnModules): read from
 // disk, fetched next to the script, or imported as a module where the runtime compiles nothing itself.
 
-import { loadDriver, loadDriverSync, type ModuleSource } from './driver.js';
-import { Xentropy } from './api.js';
-import { describe } from './validate.js';
-import { BUILDS, BUILD_FILES, bestBuild, type Build } from './builds.js';
+import { Xentropy } from '../api.js';
+import { BUILDS, BUILD_FILES, bestBuild, type Build } from '../engine/builds.js';
+import { loadDriver, loadDriverSync, type ModuleSource } from '../engine/driver.js';
+import { describe } from '../ops/common.js';
 
 /** Options of `init`. */
 export interface InitOptions {
@@ -146,7 +146,7 @@ function chooseBuild(options: { module?: unknown; build?: unknown }, available: 
  * @internal
  */
 export function ownFileUrl(path: string): URL {
-  return new URL(`../${path}`, import.meta.url);
+  return new URL(`../../${path}`, import.meta.url);
 }
 
 /** @internal URL of one of the package's own builds. */
@@ -182,9 +182,8 @@ export function builtinFs(): FileReader | undefined {
 export async function fetchModule(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === 'file:') {
     const fs = builtinFs();
-    // Read and compiled synchronously: in a fresh process that took 5.7-6.2 ms here against 6.9-7.7 ms
-    // for readFile and WebAssembly.compile (medians of 10 fresh processes each, 2026-12-01), for a
-    // file of 33-120 kB that the page cache holds.
+    // Read and compiled synchronously: faster in a fresh process than readFile and WebAssembly.compile
+    // for a file this small (docs/performance.md, start-up).
     if (fs) return new WebAssembly.Module(fs.readFileSync(url));
     if (typeof fetch !== 'function') throw new TypeError(`cannot read ${url.href} in this runtime`);
   }
@@ -194,7 +193,7 @@ export async function fetchModule(url: URL): Promise<WebAssembly.Module> {
 /** A Module from a Module, bytes or a Response (an HTTP error status is an Error naming the URL). */
 async function compile(source: WebAssembly.Module | BufferSource | Response, url?: URL): Promise<WebAssembly.Module> {
   if (isModule(source)) return source as WebAssembly.Module;
-  // Bytes before Response: in Node, reading the global Response loads the fetch machinery, ~20 ms of start-up.
+  // Bytes before Response: in Node, reading the global Response loads the fetch machinery, a start-up cost.
   if (ArrayBuffer.isView(source) || source instanceof ArrayBuffer) return WebAssembly.compile(source as BufferSource);
   if (typeof Response !== 'undefined' && source instanceof Response) {
     if (!source.ok) throw new Error(`fetching ${url?.href ?? source.url} failed: HTTP ${source.status}`);

@@ -1,11 +1,11 @@
 // The `xentropy` command: scores a classifier's saved logits against labels (.npy files) with the
-// WebAssembly scorer (loss, accuracy, top-k, Brier, calibration; src/scorer.ts). The logits are streamed in row chunks, so memory stays bounded by one
+// WebAssembly scorer (loss, accuracy, top-k, Brier, calibration; ops/scorer.ts). The logits are streamed in row chunks, so memory stays bounded by one
 // chunk plus the labels however large the file is.
 
 import { closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { init, type Xentropy } from './node.js';
-import type { CalibrationBin, ScorerInput } from './scorer.js';
+import { init, type Xentropy } from '../node.js';
+import type { CalibrationBin, ScorerInput } from '../ops/scorer.js';
 import { reliabilitySvg } from './calibration_svg.js';
 import {
   NpyFormatError, dtypeName, readNpyHeader, readNpyRows,
@@ -19,9 +19,9 @@ export const CHUNK_BYTES = 16 * 1024 * 1024;
  * The sample scored by `xentropy score` without files (src/ and dist/ are both one level down). It is
  * in the repository (`npm start`), not in the published package, which keeps under its size budget.
  */
-export const SAMPLE_LOGITS = fileURLToPath(new URL('../data/sample-logits.npy', import.meta.url));
+export const SAMPLE_LOGITS = fileURLToPath(new URL('../../data/sample-logits.npy', import.meta.url));
 /** Labels of the bundled sample. */
-export const SAMPLE_LABELS = fileURLToPath(new URL('../data/sample-labels.npy', import.meta.url));
+export const SAMPLE_LABELS = fileURLToPath(new URL('../../data/sample-labels.npy', import.meta.url));
 
 /** The help text printed by `xentropy --help`. */
 export const USAGE = `Usage:

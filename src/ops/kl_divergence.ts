@@ -1,14 +1,14 @@
 // Kullback-Leibler and Jensen-Shannon divergences: validation shared with the float64 reference, and
 // the WebAssembly runners.
 
-import { ownResident, Resident, stageInput, type Driver } from './driver.js';
-import { chunkRows, windowRows, type LossAndGrad } from './api.js';
-import { checkOptions, reduceRows, type DistributionForm } from './entropy.js';
-import { startScan, type ElementCheck } from './element_checks.js';
+import { ownResident, Resident, type Driver } from '../engine/driver.js';
+import { startScan, type ElementCheck } from '../engine/element_checks.js';
+import { chunkRows, stageInput, windowRows } from '../engine/staging.js';
 import {
-  checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOrDefer, checkOut, checkUnit, describe,
-  logProbabilityCheck, overlaps, probabilityCheck, rowsOf, type Unit,
-} from './validate.js';
+  checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptions, checkOrDefer, checkOut, checkUnit,
+  describe, logProbabilityCheck, overlaps, probabilityCheck, reduceRows, rowsOf,
+  type DistributionForm, type LossAndGrad, type Unit,
+} from './common.js';
 
 /** What klDivergence's second argument q holds. */
 export type KlInput = 'probs' | 'logits' | 'logProbs';

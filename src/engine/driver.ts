@@ -6,78 +6,10 @@
 // reserves all of its scratch space first (one possible growth), then takes views, then runs kernels.
 //
 // Scratch space starts at the module's heap base and is reused by every call; inputs larger than a
-// window are streamed through it in row chunks (src/api.ts), so memory stays bounded by the window
+// window are streamed through it in row chunks (staging.ts), so memory stays bounded by the window
 // (or one row, when a row is larger) rather than growing with the input.
 
-
-/** Raw kernel exports: pointers and sizes only (see assembly/index.ts). */
-export interface Kernels {
-  memory: WebAssembly.Memory;
-  heapBase(): number;
-  buildFeatures(): number;
-  logSumExp(src: number, dst: number, rows: number, cols: number): void;
-  logSoftmax(src: number, dst: number, rows: number, cols: number): void;
-  softmax(src: number, dst: number, rows: number, cols: number): void;
-  crossEntropySparse(
-    logits: number, labels: number, rows: number, cols: number,
-    weight: number, ignoreIndex: number, smoothing: number, sampleWeight: number, zLoss: number,
-    lossOut: number, gradOut: number, gradScale: number,
-  ): number;
-  crossEntropySoft(
-    logits: number, target: number, rows: number, cols: number,
-    weight: number, smoothing: number, sampleWeight: number, zLoss: number,
-    lossOut: number, gradOut: number, gradScale: number,
-  ): number;
-  crossEntropyProbsSparse(
-    input: number, labels: number, rows: number, cols: number,
-    weight: number, ignoreIndex: number, smoothing: number, sampleWeight: number, probs: number, eps: number,
-    lossOut: number, gradOut: number, gradScale: number,
-  ): number;
-  crossEntropyProbsSoft(
-    input: number, target: number, rows: number, cols: number,
-    weight: number, smoothing: number, sampleWeight: number, probs: number, eps: number,
-    lossOut: number, gradOut: number, gradScale: number,
-  ): number;
-  binaryCrossEntropyLogits(
-    input: number, target: number, n: number, cols: number, weight: number, posWeight: number,
-    smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number, scratch: number,
-  ): number;
-  /** Bytes of scratch binaryCrossEntropyLogits needs (16-byte aligned, its own). */
-  binaryScratchBytes(): number;
-  /** Index of the first of n floats at p outside [lo, hi] (NaN included), or -1. */
-  firstOutside(p: number, n: number, lo: number, hi: number): number;
-  binaryCrossEntropyProbs(
-    input: number, target: number, n: number, cols: number, weight: number, lo: number, hi: number,
-    smoothing: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
-  ): number;
-  binaryFocal(
-    input: number, target: number, n: number, cols: number, weight: number, probs: number, lo: number, hi: number,
-    smoothing: number, gamma: number, alpha: number, lossOut: number, lossScale: number, gradOut: number, gradScale: number,
-  ): number;
-  entropy(src: number, rows: number, cols: number, fromLogits: number, lossOut: number, unit: number): number;
-  klDivergence(
-    target: number, q: number, rows: number, cols: number,
-    form: number, logTarget: number, eps: number,
-    lossOut: number, gradOut: number, gradScale: number, unit: number,
-  ): number;
-  jsDivergence(p: number, q: number, rows: number, cols: number, fromLogits: number, lossOut: number, unit: number): number;
-  focalSparse(
-    logits: number, labels: number, rows: number, cols: number,
-    weight: number, ignoreIndex: number, smoothing: number, sampleWeight: number, gamma: number, alpha: number,
-    lossOut: number, gradOut: number, gradScale: number,
-  ): number;
-  focalSoft(
-    logits: number, target: number, rows: number, cols: number,
-    weight: number, smoothing: number, sampleWeight: number, gamma: number, alpha: number,
-    lossOut: number, gradOut: number, gradScale: number,
-  ): number;
-  softcapForward(src: number, dst: number, n: number, cap: number): void;
-  softcapBackward(capped: number, grad: number, n: number, cap: number): void;
-  scoreRows(
-    input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
-    outs: number, ints: number,
-  ): number;
-}
+import type { Kernels } from './kernels.js';
 
 /** Anything `init` can compile: a module, its bytes, a fetch Response, or a promise of one. */
 export type ModuleSource =
@@ -272,20 +204,6 @@ export function ownResident(driver: Driver, name: string, resident: Resident | n
 }
 
 /**
- * @internal
- * Address of elements [a, b) of a float kernel input: where a resident buffer lies (no copy), else
- * `values[a, b)` copied into the reserved `window`, which holds them until the next copy into it.
- */
-export function stageInput(
-  driver: Driver, window: number, values: Float32Array | Uint8Array, resident: Resident | null, a: number, b: number,
-): number {
-  if (resident) return resident.ptr + a * 4;
-  // Uint8Array values become 0.0 / 1.0 ... 255.0 in the copy.
-  driver.f32(window, b - a).set(values.subarray(a, b));
-  return window;
-}
-
-/**
  * Imports the kernels may ask for. Release builds import nothing; the debug build's assertions call
  * env.abort, which reads AssemblyScript's UTF-16 strings (length in bytes just before the pointer).
  */
@@ -322,7 +240,7 @@ export async function loadDriver(source: ModuleSource): Promise<Driver> {
   const imports = kernelImports(() => exports?.memory);
   let instance: WebAssembly.Instance;
   // Modules and bytes are tested first: in Node, merely reading the global Response loads its fetch
-  // implementation, which costs ~20 ms of start-up.
+  // implementation, a start-up cost.
   if (resolved instanceof WebAssembly.Module || isForeignModule(resolved)) {
     // Engines accept a Module from another realm (they check the internal brand), as Vercel Edge passes.
     instance = await WebAssembly.instantiate(resolved as WebAssembly.Module, imports);

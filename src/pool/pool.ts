@@ -2,29 +2,35 @@
 // WebAssembly.Memory, with the main thread's driver owning that memory (allocation and views).
 //
 // A call is validated and staged on the main thread, then its rows are cut into the same blocks as
-// the one-thread path (chunkRows(classes) rows, src/api.ts). Calls that copy are handed to the
+// the one-thread path (chunkRows(classes) rows, engine/staging.ts), and each block is the kernel call
+// its operation describes (ops/*: crossEntropyCall, binaryCall). Calls that copy are handed to the
 // workers in runs of blocks as they become free; calls with nothing to copy let each worker take
 // blocks one at a time from a counter in shared memory. Each worker returns one f64 sum per block;
 // the main thread adds them in block order, whichever worker ran them. The per-row arithmetic is the
 // kernels' own and the sum order is the one-thread order, so results are bit-identical to a
 // one-thread instance of the SIMD build. Calls below inlineBelow elements run on the main thread
-// instead, on its own instance of the same build (runBlocks, src/pool_blocks.ts): for them a worker's
+// instead, on its own instance of the same build (runBlocks, engine/blocks.ts): for them a worker's
 // round trip costs more than the work.
 //
 // Memory: each call allocates its staging space in the resident region (driver.alloc) and releases
 // it when every worker is done with it, so calls may overlap and pool.alloc may run meanwhile. Shared
 // memory never detaches its views when it grows, but views are still taken from the driver afresh.
 
-import { chunkRows, gatherRows, scatterRows, stageLabels, type LossAndGrad } from './api.js';
+import { runBlocks, type BlockJob } from '../engine/blocks.js';
+import { featuresOf, type Features } from '../engine/builds.js';
+import { createSharedMemory, loadSharedDriver, ownResident, type Driver, type Resident } from '../engine/driver.js';
+import { chunkRows, gatherRows, scatterRows, stageLabels } from '../engine/staging.js';
 import {
-  planBinaryCrossEntropy, reduceBinary, refuseBinaryElements, type BinaryCrossEntropyOptions, type BinaryTarget,
-} from './binary_cross_entropy.js';
-import { featuresOf, type Features } from './builds.js';
-import { runBlocks, type BlockJob, type SumKernel } from './pool_blocks.js';
-import { createSharedMemory, loadSharedDriver, ownResident, Resident, type Driver } from './driver.js';
+  binaryCall, planBinaryCrossEntropy, reduceBinary, refuseBinaryElements,
+  type BinaryCrossEntropyOptions, type BinaryTarget,
+} from '../ops/binary_cross_entropy.js';
 import {
-  checkOptionNames, describe, planCrossEntropy, type CrossEntropyOptions, type IndexTarget,
-} from './validate.js';
+  allocResident, checkOptionNames, describe, residentFrom, type IndexTarget, type LossAndGrad,
+} from '../ops/common.js';
+import {
+  crossEntropyCall, crossEntropyRoute, planCrossEntropy, reduceCrossEntropy, type CrossEntropyOptions,
+} from '../ops/cross_entropy.js';
+import { revive, type FailMode, type FromWorker, type ToWorker } from './messages.js';
 
 /** Options of `createPool`. */
 export interface PoolOptions {
@@ -37,23 +43,7 @@ export interface PoolOptions {
   inlineBelow?: number;
 }
 
-/** Test-only: how a test makes a worker fail on its next job. */
-export type FailMode = 'throw' | 'trap' | 'crash' | 'exit';
-
-/** @internal Messages to a worker. */
-export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory }
-  | { type: 'run'; id: number; job: BlockJob; b0: number; b1: number; steal: number }
-  | { type: 'fail'; how: FailMode };
-
-/** Plain-data error sent back by a worker. */
-interface PlainError { name: string; message: string; stack?: string }
-
-type FromWorker =
-  | { type: 'ready' }
-  | { type: 'init-error'; error: PlainError }
-  | { type: 'done'; id: number; sums: Float64Array }
-  | { type: 'error'; id: number; error: PlainError };
+export type { FailMode };
 
 /**
  * Test-only: `pool[failNext](worker, how)` makes that worker fail on its next job: 'throw'
@@ -63,8 +53,8 @@ type FromWorker =
 export const failNext: unique symbol = Symbol('xentropy pool failNext');
 
 /**
- * Default of PoolOptions.inlineBelow. A worker's round trip (post, wake-up, reply) took 0.15-0.35 ms
- * here, and two workers beat one thread from about 2^18 elements on (bench/pool-crossover.js).
+ * Default of PoolOptions.inlineBelow: below it a worker's round trip (post, wake-up, reply) costs
+ * more than the second thread saves (bench/pool-crossover.js measures the crossover).
  */
 const INLINE_BELOW = 1 << 18;
 
@@ -108,7 +98,7 @@ function spawn(NodeWorkerClass: NodeWorkerClass | null, events: WorkerEvents): W
     // Workers inherit the process's Node options but refuse --input-type (valid only with -e);
     // the pool's worker needs none of them (V8 flags are process-wide and stay in force).
     const inputType = nodeProcess()?.execArgv?.some((arg) => arg.startsWith('--input-type'));
-    const worker = new NodeWorkerClass(new URL('./pool_worker.js', import.meta.url), inputType ? { execArgv: [] } : {});
+    const worker = new NodeWorkerClass(new URL('./worker.js', import.meta.url), inputType ? { execArgv: [] } : {});
     worker.on('message', (message) => events.message(message));
     worker.on('error', (error) => events.fail(error));
     worker.on('messageerror', (error) => events.fail(error));
@@ -120,7 +110,7 @@ function spawn(NodeWorkerClass: NodeWorkerClass | null, events: WorkerEvents): W
     };
   }
   // Written out in full so that bundlers recognise the worker entry point.
-  const worker = new Worker(new URL('./pool_worker.js', import.meta.url), { type: 'module' });
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.addEventListener('message', (event: MessageEvent<FromWorker>) => events.message(event.data));
   worker.addEventListener('error', (event: ErrorEvent) => {
     event.preventDefault();
@@ -227,7 +217,7 @@ export class XentropyPool {
   /**
    * Node: a timer that keeps the process alive while calls are in flight (the workers are unref'd
    * once ready). Toggling a timer is cheap; toggling ref on the workers per job made them take turns
-   * instead of running together (measured: 4.3 ms instead of 2.2 ms per W1 call).
+   * instead of running together.
    */
   readonly #keepAlive: { ref(): unknown; unref(): unknown } | null;
   #active = 0;
@@ -498,15 +488,11 @@ export class XentropyPool {
   }
 
   async #crossEntropy(plan: ReturnType<typeof planCrossEntropy>, withGrad: boolean): Promise<LossAndGrad<number | Float32Array>> {
-    const { rows, classes, spatial, weight, labels, soft, sampleWeight, focal } = plan;
+    const { rows, classes, spatial, weight, labels, soft, sampleWeight } = plan;
     const cap = plan.softcap;
     const none = plan.reduction === 'none';
     const inRes = this.#own('input', plan.inputResident), gradRes = this.#own('options.gradOut', plan.gradOutResident);
-    // As the one-thread path: resident input is read where it lies unless the soft cap rewrites it or
-    // the layout needs a gather; the gradient overwrites a private copy of the input when it can.
-    const directIn = inRes !== null && spatial === 1 && !cap;
-    const directGrad = withGrad && gradRes !== null && spatial === 1;
-    const gradInPlace = withGrad && !directGrad && !directIn && !cap;
+    const { directIn, directGrad, gradInPlace } = crossEntropyRoute(plan, inRes, gradRes, withGrad);
     const d = this.#driver;
     const size = rows * classes;
     const staging = this.#staging();
@@ -515,50 +501,20 @@ export class XentropyPool {
       const losses = none ? new Float32Array(rows) : null;
       const grad = !withGrad ? null : gradRes ? gradRes.array : plan.gradOut ?? new Float32Array(size);
       if (rows > 0) {
-        const zPtr = directIn ? inRes.ptr : staging.alloc(size * 4);
+        const zPtr = directIn ? inRes!.ptr : staging.alloc(size * 4);
         const tPtr = staging.alloc(soft ? size * 4 : rows * 4);
         const wPtr = weight ? staging.alloc(classes * 4) : 0;
         const sPtr = sampleWeight ? staging.alloc(rows * 4) : 0;
         const lPtr = none ? staging.alloc(rows * 4) : 0;
-        const gPtr = !withGrad ? 0 : directGrad ? gradRes.ptr : gradInPlace ? zPtr : staging.alloc(size * 4);
+        const gPtr = !withGrad ? 0 : directGrad ? gradRes!.ptr : gradInPlace ? zPtr : staging.alloc(size * 4);
         if (weight) d.f32(wPtr, classes).set(weight);
-        const probs = plan.from === 'probs' ? 1 : 0;
-        const row = classes * 4, tRow = soft ? row : 4, sRow = sPtr ? 4 : 0, lRow = lPtr ? 4 : 0, gRow = gPtr ? row : 0;
-        // Arguments as in Xentropy.runCrossEntropy, with the stride of each pointer per row.
-        let kernel: SumKernel, args: number[], strides: number[];
-        if (soft) {
-          if (focal) {
-            kernel = 'focalSoft';
-            args = [zPtr, tPtr, 0, classes, wPtr, plan.smoothing, sPtr, focal.gamma, focal.alpha, lPtr, gPtr, plan.gradScale];
-            strides = [row, tRow, 0, 0, 0, 0, sRow, 0, 0, lRow, gRow, 0];
-          } else if (plan.from === 'logits') {
-            kernel = 'crossEntropySoft';
-            args = [zPtr, tPtr, 0, classes, wPtr, plan.smoothing, sPtr, plan.zLoss, lPtr, gPtr, plan.gradScale];
-            strides = [row, tRow, 0, 0, 0, 0, sRow, 0, lRow, gRow, 0];
-          } else {
-            kernel = 'crossEntropyProbsSoft';
-            args = [zPtr, tPtr, 0, classes, wPtr, plan.smoothing, sPtr, probs, plan.epsilon, lPtr, gPtr, plan.gradScale];
-            strides = [row, tRow, 0, 0, 0, 0, sRow, 0, 0, lRow, gRow, 0];
-          }
-        } else if (focal) {
-          kernel = 'focalSparse';
-          args = [zPtr, tPtr, 0, classes, wPtr, plan.ignoreIndex, plan.smoothing, sPtr, focal.gamma, focal.alpha, lPtr, gPtr, plan.gradScale];
-          strides = [row, tRow, 0, 0, 0, 0, 0, sRow, 0, 0, lRow, gRow, 0];
-        } else if (plan.from === 'logits') {
-          kernel = 'crossEntropySparse';
-          args = [zPtr, tPtr, 0, classes, wPtr, plan.ignoreIndex, plan.smoothing, sPtr, plan.zLoss, lPtr, gPtr, plan.gradScale];
-          strides = [row, tRow, 0, 0, 0, 0, 0, sRow, 0, lRow, gRow, 0];
-        } else {
-          kernel = 'crossEntropyProbsSparse';
-          args = [zPtr, tPtr, 0, classes, wPtr, plan.ignoreIndex, plan.smoothing, sPtr, probs, plan.epsilon, lPtr, gPtr, plan.gradScale];
-          strides = [row, tRow, 0, 0, 0, 0, 0, sRow, 0, 0, lRow, gRow, 0];
-        }
+        const call = crossEntropyCall(plan, { input: zPtr, target: tPtr, weight: wPtr, sampleWeight: sPtr, losses: lPtr, grad: gPtr });
         // Copies in and out go run by run (see #execute), overlapping the workers.
         const copies = !directIn || soft !== null || (withGrad && !directGrad) || spatial > 1;
         const input = directIn ? null : inRes ? inRes.array : plan.input;
         ({ total } = await this.#execute(
           {
-            kernel, args, strides, count: 2, rows, per: chunkRows(classes),
+            ...call, rows, per: chunkRows(classes),
             cap: cap ? { z: zPtr, g: gPtr, width: classes, value: cap } : null, scratch: null, check: null,
           },
           size, copies ? 4 : 1,
@@ -579,10 +535,9 @@ export class XentropyPool {
           },
         ));
       }
-      total *= plan.unitScale;
-      const loss = losses ?? (plan.reduction === 'sum' ? total : total / plan.denominator);
+      const loss = reduceCrossEntropy(plan, total, losses);
       if (!grad) return { loss, grad: undefined as unknown as Float32Array };
-      return { loss, grad: directGrad ? gradRes.array : grad };
+      return { loss, grad: directGrad ? gradRes!.array : grad };
     } finally {
       staging.release();
     }
@@ -637,8 +592,8 @@ export class XentropyPool {
         const input = inRes ? inRes.array : plan.input, target = tRes ? tRes.array : plan.target;
         // The element checks: the targets (and probabilities) are staged whole first and scanned where
         // they lie, as resident ones are. When the workers write nothing the caller holds (no gradOut),
-        // each scans its own blocks (4M targets: 0.4-1.2 ms on this thread otherwise, by the day);
-        // else this thread scans before any worker writes.
+        // each scans its own blocks, sparing this thread a pass over all of them; else this thread
+        // scans before any worker writes.
         if (!tRes) d.f32(tPtr, n).set(target);
         if (probs && !inRes) d.f32(xPtr, n).set(input);
         const checked = probs ? [0, 1] : [1];
@@ -648,33 +603,17 @@ export class XentropyPool {
         }
         if (weight) d.f32(wPtr, classes).set(weight);
         if (posWeight) d.f32(pwPtr, classes).set(posWeight);
-        const lRow = lPtr ? 4 : 0, gRow = gPtr ? 4 : 0;
         const per = chunkRows(classes) * classes;
-        let kernel: SumKernel, args: number[], strides: number[];
-        let scratch: BlockJob['scratch'] = null;
-        if (plan.focal) {
-          kernel = 'binaryFocal';
-          args = [
-            xPtr, tPtr, 0, classes, wPtr, probs ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
-            plan.focal.gamma, plan.focal.alpha, lPtr, plan.unitScale, gPtr, plan.gradScale,
-          ];
-          strides = [4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, lRow, 0, gRow, 0];
-        } else if (!probs) {
-          kernel = 'binaryCrossEntropyLogits';
-          args = [xPtr, tPtr, 0, classes, wPtr, pwPtr, plan.smoothing, lPtr, plan.unitScale, gPtr, plan.gradScale, 0];
-          strides = [4, 4, 0, 0, 0, 0, 0, lRow, 0, gRow, 0, 0];
-          const bytes = d.kernels.binaryScratchBytes();
-          scratch = { arg: 11, base: staging.alloc(Math.ceil(n / per) * bytes), bytes };
-        } else {
-          kernel = 'binaryCrossEntropyProbs';
-          args = [xPtr, tPtr, 0, classes, wPtr, plan.lo, plan.hi, plan.smoothing, lPtr, plan.unitScale, gPtr, plan.gradScale];
-          strides = [4, 4, 0, 0, 0, 0, 0, 0, lRow, 0, gRow, 0];
-        }
+        const call = binaryCall(plan, { input: xPtr, target: tPtr, weight: wPtr, posWeight: pwPtr, losses: lPtr, grad: gPtr, scratch: 0 });
+        // Each block of elements gets a scratch of its own: workers run blocks side by side.
+        const { scratchArg } = call;
+        const bytes = scratchArg === undefined ? 0 : d.kernels.binaryScratchBytes();
+        const scratch = scratchArg === undefined ? null : { arg: scratchArg, base: staging.alloc(Math.ceil(n / per) * bytes), bytes };
         const stageLogits = !inRes && !probs;
         // Blocks of whole rows, as the one-thread path: an element's class is its index mod classes.
         let outside: boolean;
         ({ total, outside } = await this.#execute(
-          { kernel, args, strides, count: 2, rows: n, per, cap: null, scratch, check: deferCheck ? checked : null },
+          { ...call, rows: n, per, cap: null, scratch, check: deferCheck ? checked : null },
           n, stageLogits || losses || grad ? 4 : 1,
           (a, b) => {
             if (stageLogits) d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b));
@@ -701,22 +640,13 @@ export class XentropyPool {
    */
   alloc(length: number): Resident {
     this.#checkOpen();
-    if (typeof length !== 'number') throw new TypeError(`length must be a number, got ${describe(length)}`);
-    if (!Number.isInteger(length) || length < 0 || length > 2 ** 30) {
-      throw new RangeError(`length must be an integer in [0, 2^30], got ${describe(length)}`);
-    }
-    const resident = new Resident(this.#driver, length);
-    resident.array.fill(0);
-    return resident;
+    return allocResident(this.#driver, length);
   }
 
   /** A resident buffer holding a copy of `values` (see alloc). */
   tensor(values: ArrayLike<number>): Resident {
     this.#checkOpen();
-    if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
-      throw new TypeError(`values must be an array or typed array, got ${describe(values)}`);
-    }
-    return this.alloc(values.length).set(values);
+    return residentFrom(this.#driver, values);
   }
 
   /**
@@ -756,12 +686,3 @@ function workerError(i: number, cause: Error): Error {
   if (cause.message.startsWith('xentropy pool worker ')) return cause;
   return new Error(`xentropy pool worker ${i} failed: ${cause.message}`, { cause });
 }
-
-/** An Error rebuilt from a worker's plain-data error, keeping its name and the worker's stack. */
-function revive(plain: PlainError): Error {
-  const error = new Error(plain.message);
-  error.name = plain.name;
-  if (plain.stack) error.stack = plain.stack;
-  return error;
-}
-

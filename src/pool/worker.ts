@@ -1,12 +1,13 @@
-// A worker of the xentropy pool (src/pool.ts): one instance of the shared build over the pool's shared
+// A worker of the xentropy pool (pool.ts): one instance of the shared build over the pool's shared
 // memory, running blocks of rows that the main thread staged there. It never allocates: every
 // address it receives was reserved by the main thread's driver for the duration of the call.
 //
 // Runs as a Node worker_threads worker or a browser module Web Worker; the protocol is the same.
 
-import { loadSharedDriver, type Kernels } from './driver.js';
-import type { FailMode, ToWorker } from './pool.js';
-import { runBlocks } from './pool_blocks.js';
+import { runBlocks } from '../engine/blocks.js';
+import { loadSharedDriver } from '../engine/driver.js';
+import type { Kernels } from '../engine/kernels.js';
+import { toPlain, type FailMode, type ToWorker } from './messages.js';
 
 interface Port {
   post(message: unknown, transfer?: Transferable[]): void;
@@ -32,7 +33,7 @@ function connect(): Port {
   const node = (globalThis as { process?: NodeProcess }).process;
   if (node?.versions?.node) {
     const port = (node.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined)?.parentPort;
-    if (!port) throw new Error('xentropy pool_worker.js runs only as a worker (see createPool)');
+    if (!port) throw new Error('the xentropy pool worker script runs only as a worker (see createPool)');
     return {
       post: (message, transfer) => port.postMessage(message, transfer),
       listen: (handler) => port.on('message', handler),
@@ -107,12 +108,6 @@ function steal(kernels: Kernels, message: Extract<ToWorker, { type: 'run' }>): F
   }
   taken.push(outside);
   return Float64Array.from(taken);
-}
-
-/** An error as plain data (Error objects lose their class in a structured clone on some runtimes). */
-function toPlain(error: unknown): { name: string; message: string; stack?: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: 'Error', message: String(error) };
 }
 
 main();

@@ -1,13 +1,14 @@
 // Binary cross-entropy: argument checking shared with the float64 reference, and the WebAssembly runner
 // that streams elements through the driver's scratch window.
 
-import { ownResident, Resident, type Driver } from './driver.js';
-import { chunkRows, windowRows } from './api.js';
-import { scanDisagreement } from './element_checks.js';
+import { callRows, type KernelCall } from '../engine/blocks.js';
+import { ownResident, Resident, type Driver } from '../engine/driver.js';
+import { scanDisagreement } from '../engine/element_checks.js';
+import { chunkRows, windowRows } from '../engine/staging.js';
 import {
   checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptionNames, checkOut,
-  checkFocal, checkUnit, checkWeight, describe, overlaps, rowsOf, type Reduction, type Unit,
-} from './validate.js';
+  checkFocal, checkUnit, checkWeight, describe, overlaps, rowsOf, type LossAndGrad, type Reduction, type Unit,
+} from './common.js';
 
 /** What the input of binaryCrossEntropy holds. */
 export type BinaryInputForm = 'logits' | 'probs';
@@ -224,6 +225,51 @@ export function reduceBinary<A>(plan: BinaryCrossEntropyPlan, total: number, los
   return plan.unitScale * (plan.reduction === 'sum' ? total : total / plan.n);
 }
 
+/** @internal Addresses of one binary call's arrays at its first element; 0 for an array it has not. */
+export interface BinaryAddresses {
+  input: number;
+  target: number;
+  weight: number;
+  posWeight: number;
+  losses: number;
+  grad: number;
+  /** binaryCrossEntropyLogits' own scratch (kernels.binaryScratchBytes()). */
+  scratch: number;
+}
+
+/**
+ * @internal
+ * The kernel that serves a plan, its arguments and each pointer's stride per element: the one place
+ * that knows the binary kernels' argument orders (assembly/index.ts). The one-thread runner calls it
+ * block by block (callRows); the pool sends it to its workers. Elements play the part of rows: a block
+ * is whole rows of `classes` elements, whose class is the element's index mod classes.
+ */
+export function binaryCall(plan: BinaryCrossEntropyPlan, at: BinaryAddresses): KernelCall {
+  const { classes, smoothing, unitScale, gradScale, focal } = plan;
+  const { input: x, target: t, weight: w, posWeight: pw, losses: l, grad: g } = at;
+  const lRow = l ? 4 : 0, gRow = g ? 4 : 0;
+  const probs = plan.from === 'probs';
+  if (focal) {
+    return {
+      kernel: 'binaryFocal', count: 2,
+      args: [x, t, 0, classes, w, probs ? 1 : 0, plan.lo, plan.hi, smoothing, focal.gamma, focal.alpha, l, unitScale, g, gradScale],
+      strides: [4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, lRow, 0, gRow, 0],
+    };
+  }
+  if (!probs) {
+    return {
+      kernel: 'binaryCrossEntropyLogits', count: 2, scratchArg: 11,
+      args: [x, t, 0, classes, w, pw, smoothing, l, unitScale, g, gradScale, at.scratch],
+      strides: [4, 4, 0, 0, 0, 0, 0, lRow, 0, gRow, 0, 0],
+    };
+  }
+  return {
+    kernel: 'binaryCrossEntropyProbs', count: 2,
+    args: [x, t, 0, classes, w, plan.lo, plan.hi, smoothing, l, unitScale, g, gradScale],
+    strides: [4, 4, 0, 0, 0, 0, 0, 0, lRow, 0, gRow, 0],
+  };
+}
+
 /**
  * @internal
  * Runs a plan on the kernels. Resident input, target and gradient are used where they lie; plain
@@ -239,7 +285,7 @@ export function reduceBinary<A>(plan: BinaryCrossEntropyPlan, total: number, los
  */
 export function runBinaryCrossEntropy(
   d: Driver, plan: BinaryCrossEntropyPlan, withGrad: boolean,
-): { loss: number | Float32Array; grad: Float32Array } {
+): LossAndGrad<number | Float32Array> {
   const { n, classes, weight, posWeight } = plan;
   const inRes = ownResident(d, 'input', plan.inputResident);
   const tRes = ownResident(d, 'target', plan.targetResident);
@@ -287,31 +333,16 @@ export function runBinaryCrossEntropy(
 
   if (weight) d.f32(wPtr, classes).set(weight);
   if (posWeight) d.f32(pwPtr, classes).set(posWeight);
-  const lossScale = plan.unitScale, gradScale = plan.gradScale;
   let total = 0;
   for (let a = 0; a < n; a += span) {
     const b = Math.min(n, a + span);
     stage(a, b, scanStaged && !scanFirst, false);
-    const xBase = inRes ? inRes.ptr + a * 4 : xBuf, tBase = tRes ? tRes.ptr + a * 4 : tBuf;
     const gBase = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : gradOverInput ? xBuf : gBuf;
-    for (let e = 0; e < b - a; e += per) {
-      const m = Math.min(per, b - a - e), at = e * 4;
-      const xPtr = xBase + at, tPtr = tBase + at, gOut = gBase && gBase + at, lOut = none ? lPtr + at : 0;
-      total += plan.focal
-        ? k.binaryFocal(
-          xPtr, tPtr, m, classes, weight ? wPtr : 0, probs ? 1 : 0, plan.lo, plan.hi, plan.smoothing,
-          plan.focal.gamma, plan.focal.alpha, lOut, lossScale, gOut, gradScale,
-        )
-        : logits
-        ? k.binaryCrossEntropyLogits(
-          xPtr, tPtr, m, classes, weight ? wPtr : 0, posWeight ? pwPtr : 0, plan.smoothing,
-          lOut, lossScale, gOut, gradScale, sPtr,
-        )
-        : k.binaryCrossEntropyProbs(
-          xPtr, tPtr, m, classes, weight ? wPtr : 0, plan.lo, plan.hi, plan.smoothing,
-          lOut, lossScale, gOut, gradScale,
-        );
-    }
+    const call = binaryCall(plan, {
+      input: inRes ? inRes.ptr + a * 4 : xBuf, target: tRes ? tRes.ptr + a * 4 : tBuf,
+      weight: weight ? wPtr : 0, posWeight: posWeight ? pwPtr : 0, losses: none ? lPtr : 0, grad: gBase, scratch: sPtr,
+    });
+    for (let e = 0; e < b - a; e += per) total += callRows(k, call, e, Math.min(per, b - a - e));
     if (losses) losses.set(d.f32(lPtr, b - a), a);
     if (grad) grad.set(d.f32(gBase, b - a), a);
   }

@@ -1,19 +1,14 @@
-// Per-element range checks of entropy, KL and JS divergence and of crossEntropy from probabilities or
-// log-probabilities (probabilities in [0, 1], log-probabilities in [-inf, 0]), done in WebAssembly by
-// the runners. The checks themselves (ElementCheck values) are made in validate.ts.
-//
-// A JavaScript loop over a Float32Array checks about 0.5 G elements/s here (assembly/range.ts), slower
-// than these kernels compute: klDivergence on probabilities ran at 0.06-0.08 G elements/s with p and q
-// checked in JavaScript, 0.12-0.14 with the scan (N = 512, C = 4096, Node 20, A/B in one process,
-// 2026-12-04; entropy and jsDivergence 1.7x). So the plans of the WebAssembly backends leave these
-// checks to the runner as ElementCheck values, and the runner scans with kernels.firstOutside before
-// any output the caller can see is written: resident arguments where they lie, before the first kernel
-// call; plain arrays window by window as they are staged, or, when a gradient goes to the caller's
-// gradOut (written window by window), in a first pass over the staged windows. On a hit the JavaScript
-// checks run over the whole arrays, in the plan's order, and throw their own message: the reference's.
-// binary_cross_entropy.ts does the same for its targets, with its own runner.
+// Per-element range checks done in WebAssembly (kernels.firstOutside) by the runners: probabilities in
+// [0, 1], log-probabilities in [-inf, 0]. A JavaScript loop over the elements is slower than the losses
+// themselves (bench/ops.js), so a plan leaves such checks to its runner as ElementCheck values, and the
+// runner scans before any output the caller can see is written: resident arguments where they lie,
+// before the first kernel call; plain arrays window by window as they are staged, or, when a gradient
+// goes to the caller's gradOut (written window by window), in a first pass over the staged windows. On
+// a hit the JavaScript checks run over the whole arrays, in the plan's order, and throw their own
+// message: the reference's.
 
-import { stageInput, type Driver, type Resident } from './driver.js';
+import type { Driver, Resident } from './driver.js';
+import { stageInput } from './staging.js';
 
 /** @internal Every value of one argument in [lo, hi] (NaN never is), and the JavaScript check that says which is not. */
 export interface ElementCheck {

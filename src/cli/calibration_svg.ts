@@ -1,9 +1,9 @@
 // A standalone SVG reliability diagram of a ScoreResult: per confidence bin, the accuracy as a bar
 // against the diagonal of perfect calibration, and below it the number of rows in each bin.
 
-import type { ScoreResult } from './scorer.js';
+import type { ScoreResult } from '../ops/scorer.js';
 
-const W = 560, H = 560;
+const W = 560;
 const LEFT = 70, RIGHT = 20, TOP = 50;
 const PLOT = W - LEFT - RIGHT; // square plot area for accuracy vs confidence
 const COUNT_TOP = TOP + PLOT + 55, COUNT_H = 80;

@@ -1,0 +1,101 @@
+// How rows reach the kernels: the blocks that fix every batch sum's order, the copy windows that stage
+// plain arrays through scratch memory, and the gathers between PyTorch's [N, C, spatial] layout and
+// rows of classes. Nothing here knows which loss runs.
+
+import type { Driver, Resident } from './driver.js';
+
+/**
+ * @internal
+ * Bytes of input staged per kernel call. Large enough that call overhead vanishes, small enough that a
+ * chunk stays in L2 between the copy and the kernel; a row larger than this is staged alone.
+ */
+export const WINDOW_BYTES = 256 * 1024;
+
+/**
+ * @internal
+ * Rows per staged chunk for rows of `classes` floats. The chunks also fix the order of every batch
+ * sum, whatever the path (copied or resident input): each kernel call sums its chunk's rows in f64,
+ * and the chunk sums are added in row order. The pool computes the same chunk sums on
+ * its workers and adds them in the same order, which makes its results bit-identical to one thread.
+ */
+export function chunkRows(classes: number): number {
+  return Math.max(1, Math.floor(WINDOW_BYTES / (classes * 4)));
+}
+
+/**
+ * @internal
+ * Bytes a copy window reaches: glibc's memmove on AMD stops using `rep movsb` at the L2 size (1 MiB
+ * as the bench machine reports it; glibc sysdeps/x86/dl-cacheinfo.h, rep_movsb_stop_threshold), and
+ * its vector loop copies a window out to a cold typed array faster (bench/copy-windows.js).
+ */
+export const STREAM_BYTES = 1024 * 1024;
+
+/**
+ * @internal
+ * Rows per copy window: the fewest whole blocks of chunkRows(classes) rows that reach STREAM_BYTES.
+ * A window is staged and copied out in one piece, and its blocks are still summed one kernel call
+ * each, so the sums and their order do not depend on the window.
+ */
+export function windowRows(classes: number): number {
+  const per = chunkRows(classes);
+  return per * Math.ceil(STREAM_BYTES / (per * classes * 4));
+}
+
+/**
+ * @internal
+ * Copies rows r0 .. r0 + dst.length / classes of src into dst as [rows, classes]. With spatial > 1, src
+ * is PyTorch's [N, C, spatial] layout and row r is sample floor(r / spatial) at position r % spatial,
+ * whose classes lie `spatial` apart.
+ */
+export function gatherRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
+  if (spatial === 1) {
+    dst.set(src.subarray(r0 * classes, r0 * classes + dst.length));
+    return;
+  }
+  const n = dst.length / classes;
+  for (let i = 0; i < n; i++) {
+    const r = r0 + i;
+    const base = Math.floor(r / spatial) * classes * spatial + (r % spatial);
+    for (let c = 0; c < classes; c++) dst[i * classes + c] = src[base + c * spatial];
+  }
+}
+
+/** @internal The inverse of gatherRows: writes staged [rows, classes] back into dst's layout. */
+export function scatterRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
+  if (spatial === 1) {
+    dst.set(src, r0 * classes);
+    return;
+  }
+  const n = src.length / classes;
+  for (let i = 0; i < n; i++) {
+    const r = r0 + i;
+    const base = Math.floor(r / spatial) * classes * spatial + (r % spatial);
+    for (let c = 0; c < classes; c++) dst[base + c * spatial] = src[i * classes + c];
+  }
+}
+
+/** Class indices as the plans accept them (ops/common.ts IndexTarget). */
+export type Labels = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+
+/** @internal Copies labels[r0 .. r0 + dst.length) into the staged Int32Array (converting integer types). */
+export function stageLabels(dst: Int32Array, labels: Labels, r0: number): void {
+  if (Array.isArray(labels)) {
+    for (let i = 0; i < dst.length; i++) dst[i] = labels[r0 + i];
+  } else {
+    dst.set((labels as Int32Array).subarray(r0, r0 + dst.length));
+  }
+}
+
+/**
+ * @internal
+ * Address of elements [a, b) of a float kernel input: where a resident buffer lies (no copy), else
+ * `values[a, b)` copied into the reserved `window`, which holds them until the next copy into it.
+ */
+export function stageInput(
+  driver: Driver, window: number, values: Float32Array | Uint8Array, resident: Resident | null, a: number, b: number,
+): number {
+  if (resident) return resident.ptr + a * 4;
+  // Uint8Array values become 0.0 / 1.0 ... 255.0 in the copy.
+  driver.f32(window, b - a).set(values.subarray(a, b));
+  return window;
+}

@@ -1,0 +1,328 @@
+// What every operation shares: argument checks (used by the WebAssembly runners and the float64
+// reference alike, so both refuse the same calls with the same errors), reductions and units. Checks
+// run before any kernel call, so a refused call has written nothing. TypeError means a wrong type,
+// RangeError a wrong size or value; every message names the argument and shows the value received.
+
+import { Resident, type Driver } from '../engine/driver.js';
+import type { ElementCheck } from '../engine/element_checks.js';
+
+/** Integer typed arrays and plain arrays accepted as class-index targets. */
+export type IndexTarget = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+
+/** A short, safe description of any value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'boolean' || typeof value === 'symbol') return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (ArrayBuffer.isView(value)) {
+    const length = (value as unknown as { length?: number }).length ?? value.byteLength;
+    return `${value.constructor.name}(${length})`;
+  }
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+/**
+ * True when the view's buffer has been transferred away. A detached view reads as length 0, which
+ * would otherwise pass for an empty batch. (ArrayBuffer.prototype.detached is missing before Node 22.)
+ */
+function isDetached(view: ArrayBufferView): boolean {
+  if (view.byteLength !== 0) return false;
+  const buffer = view.buffer as ArrayBuffer & { detached?: boolean };
+  if (buffer.detached !== undefined) return buffer.detached;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Throws TypeError when a typed array argument's buffer is detached. */
+export function checkAttached(name: string, view: ArrayBufferView): void {
+  if (isDetached(view)) throw new TypeError(`${name} is a ${view.constructor.name} whose buffer is detached`);
+}
+
+/**
+ * A Float32Array argument that may also be a resident buffer (xe.alloc / xe.tensor), resolved to its
+ * current view; `resident` is the handle, so that the caller can use its address after memory grows.
+ */
+export function checkFloat32OrResident(name: string, value: unknown): { array: Float32Array; resident: Resident | null } {
+  if (value instanceof Resident) {
+    if (value.freed) throw new TypeError(`${name} is a resident buffer that was freed`);
+    return { array: value.array, resident: value };
+  }
+  return { array: checkFloat32(name, value), resident: null };
+}
+
+/** Throws TypeError unless value is a Float32Array with an attached buffer. */
+export function checkFloat32(name: string, value: unknown): Float32Array {
+  if (!(value instanceof Float32Array)) {
+    throw new TypeError(`${name} must be a Float32Array, got ${describe(value)}`);
+  }
+  checkAttached(name, value);
+  return value;
+}
+
+/** Checks `classes` is a positive integer that fits a wasm32 row. */
+export function checkClasses(classes: unknown, name = 'classes'): number {
+  if (typeof classes !== 'number') throw new TypeError(`${name} must be a number, got ${describe(classes)}`);
+  if (!Number.isInteger(classes) || classes < 1 || classes > 2 ** 28) {
+    throw new RangeError(`${name} must be an integer in [1, 2^28], got ${describe(classes)}`);
+  }
+  return classes;
+}
+
+/** Number of rows of a row-major [rows, classes] array; RangeError when the length does not divide. */
+export function rowsOf(name: string, array: Float32Array, classes: number, what = 'classes'): number {
+  if (array.length % classes !== 0) {
+    throw new RangeError(
+      `${name}.length = ${array.length} is not a multiple of ${what} = ${classes}`,
+    );
+  }
+  return array.length / classes;
+}
+
+/** True when two typed arrays share any byte. */
+export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer
+    && a.byteOffset < b.byteOffset + b.byteLength
+    && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** True when two typed arrays cover exactly the same bytes. */
+export function sameRegion(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength;
+}
+
+/**
+ * Checks an optional output array: a Float32Array of exactly `length` elements that either is
+ * `input` itself (in place, when allowed) or shares no memory with it.
+ */
+export function checkOut(
+  name: string, out: unknown, length: number, input: Float32Array, inPlaceAllowed: boolean,
+  float64Allowed = false,
+): Float32Array | undefined {
+  if (out === undefined) return undefined;
+  if (float64Allowed && out instanceof Float64Array) {
+    if (out.length !== length) throw new RangeError(`${name}.length must be ${length}, got ${out.length}`);
+    return undefined;
+  }
+  const array = checkFloat32OrResident(name, out).array;
+  if (array.length !== length) {
+    throw new RangeError(`${name}.length must be ${length}, got ${array.length}`);
+  }
+  if (overlaps(array, input) && !(inPlaceAllowed && sameRegion(array, input))) {
+    throw new RangeError(
+      `${name} overlaps the input without being the same array; pass the input itself to work in place, or separate memory`,
+    );
+  }
+  return array;
+}
+
+/** Throws TypeError for any key of options not in `known`. */
+export function checkOptionNames(name: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`${name} has no option ${JSON.stringify(key)}; known options: ${known.join(', ')}`);
+    }
+  }
+}
+
+/** Checks a string option against its allowed values. */
+export function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describe(value)}`);
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new RangeError(`${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/** Checks a finite number in [lo, hi]. */
+export function checkNumberIn(name: string, value: unknown, lo: number, hi: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!(value >= lo && value <= hi)) throw new RangeError(`${name} must be in [${lo}, ${hi}], got ${describe(value)}`);
+  return value;
+}
+
+/** Checks a number in the open interval (lo, hi). */
+export function checkOpenInterval(name: string, value: unknown, lo: number, hi: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!(value > lo && value < hi)) throw new RangeError(`${name} must be in (${lo}, ${hi}), got ${describe(value)}`);
+  return value;
+}
+
+/** RangeError unless every value is a probability in [0, 1] (NaN is not). */
+export function checkProbabilities(name: string, values: Float32Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a probability in [0, 1]`);
+  }
+}
+
+/**
+ * RangeError unless every value is a log-probability in [-Infinity, 0] (NaN is not); `range` ends the
+ * message.
+ */
+export function checkLogProbabilities(name: string, values: Float32Array, range = 'in [-Infinity, 0]'): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v <= 0)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a log-probability ${range}`);
+  }
+}
+
+/** @internal checkProbabilities(name, ·) as an element check (src/element_checks.ts). */
+export function probabilityCheck(name: string): ElementCheck {
+  return { lo: 0, hi: 1, explain: (values) => checkProbabilities(name, values) };
+}
+
+/** @internal checkLogProbabilities(name, ·, range) as an element check. */
+export function logProbabilityCheck(name: string, range?: string): ElementCheck {
+  return { lo: -Infinity, hi: 0, explain: (values) => checkLogProbabilities(name, values, range) };
+}
+
+/** Checks a positive integer option. */
+export function checkPositiveInt(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Checks an integer that fits in a signed 32-bit wasm argument. */
+export function checkInt32(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+    throw new RangeError(`${name} must be an integer in [-2^31, 2^31), got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Checks weights: a Float32Array of `length` finite, non-negative values (`lengthName` says what the
+ * length is, for the message: 'classes' by default).
+ */
+export function checkWeight(
+  name: string, value: unknown, length: number, lengthName = 'classes',
+): Float32Array | null {
+  if (value === undefined) return null;
+  const weight = checkFloat32(name, value);
+  if (weight.length !== length) {
+    throw new RangeError(`${name}.length must equal ${lengthName} = ${length}, got ${weight.length}`);
+  }
+  for (let c = 0; c < length; c++) {
+    const w = weight[c];
+    if (!(w >= 0 && w < Infinity)) {
+      throw new RangeError(`${name}[${c}] = ${describe(w)} must be finite and non-negative`);
+    }
+  }
+  return weight;
+}
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Parameters of the focal loss. */
+export interface FocalOptions {
+  /** Focusing exponent gamma >= 0; 0 gives alpha times cross-entropy. Default 2. */
+  gamma?: number;
+  /** Overall weight alpha >= 0. Default 0.25 (Keras). */
+  alpha?: number;
+}
+
+/** Checks options.focal: undefined, or an object with finite, non-negative gamma and alpha. */
+export function checkFocal(name: string, value: unknown): { gamma: number; alpha: number } | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`${name} must be an object { gamma?, alpha? }, got ${describe(value)}`);
+  }
+  checkOptionNames(name, value, ['gamma', 'alpha']);
+  const f = value as Record<string, unknown>;
+  return {
+    gamma: checkNumberIn(`${name}.gamma`, f.gamma, 0, 1e6, 2),
+    alpha: checkNumberIn(`${name}.alpha`, f.alpha, 0, Number.MAX_VALUE, 0.25),
+  };
+}
+
+/** Keras' clipping epsilon for probabilities. */
+export const DEFAULT_EPSILON = 1e-7;
+
+/**
+ * @internal
+ * Runs `check` now, in JavaScript, unless the plan defers it to a WebAssembly runner: returns the
+ * check the runner owes (null when none is left).
+ */
+export function checkOrDefer(check: ElementCheck, values: Float32Array, defer: boolean): ElementCheck | null {
+  if (defer) return check;
+  check.explain(values);
+  return null;
+}
+
+/** Unit of every loss, entropy and divergence. */
+export type Unit = 'nats' | 'bits';
+
+/** Checks options.unit and returns the factor that converts nats into it (1 or 1 / ln 2). */
+export function checkUnit(name: string, value: unknown): number {
+  return checkChoice<Unit>(name, value, ['nats', 'bits'], 'nats') === 'bits' ? 1 / Math.LN2 : 1;
+}
+
+/** @internal Checks an optional options argument: undefined or a plain object with only known keys. */
+export function checkOptions(fn: string, options: unknown, known: readonly string[]): Record<string, unknown> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${fn} options must be an object, got ${describe(options)}`);
+  }
+  checkOptionNames(`${fn} options`, options, known);
+  return options as Record<string, unknown>;
+}
+
+/** @internal Reduces per-row values (already in the unit) or their sum in nats, as the plan asks. */
+export function reduceRows<A>(reduction: string, perRow: A | null, totalNats: number, unitScale: number, denominator: number): number | A {
+  if (reduction === 'none') return perRow as A;
+  const total = totalNats * unitScale;
+  return reduction === 'sum' ? total : total / denominator;
+}
+
+/** What a distribution argument holds: probabilities, or logits whose softmax is the distribution. */
+export type DistributionForm = 'probs' | 'logits';
+
+/** Result of every *WithGrad function. */
+export interface LossAndGrad<L> {
+  /** The reduced loss (a number), or one loss per row for reduction 'none'. */
+  loss: L;
+  /** dLoss/dInput, same length as the input; options.gradOut when given. */
+  grad: Float32Array;
+}
+
+/**
+ * @internal
+ * `xe.alloc` and `pool.alloc`: a resident buffer of `length` float32 zeros in the driver's memory.
+ * @throws TypeError for a non-number; RangeError for a length that is not an integer in [0, 2^30]
+ */
+export function allocResident(driver: Driver, length: number): Resident {
+  if (typeof length !== 'number') throw new TypeError(`length must be a number, got ${describe(length)}`);
+  if (!Number.isInteger(length) || length < 0 || length > 2 ** 30) {
+    throw new RangeError(`length must be an integer in [0, 2^30], got ${describe(length)}`);
+  }
+  const resident = new Resident(driver, length);
+  resident.array.fill(0);
+  return resident;
+}
+
+/** @internal `xe.tensor` and `pool.tensor`: a resident buffer holding a copy of `values`. */
+export function residentFrom(driver: Driver, values: ArrayLike<number>): Resident {
+  if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
+    throw new TypeError(`values must be an array or typed array, got ${describe(values)}`);
+  }
+  return allocResident(driver, values.length).set(values);
+}

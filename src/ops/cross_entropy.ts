@@ -1,0 +1,486 @@
+// Cross-entropy (PyTorch's F.cross_entropy with the class axis last, and its options): the options, the
+// plan shared with the float64 reference, the kernel call that the one-thread runner and the pool both
+// read, the one-thread runner, and crossEntropyOver's accumulation of batches.
+
+import { callRows, type KernelCall } from '../engine/blocks.js';
+import { ownResident, Resident, type Driver } from '../engine/driver.js';
+import { startScan, type ElementCheck } from '../engine/element_checks.js';
+import { chunkRows, gatherRows, scatterRows, stageLabels, windowRows } from '../engine/staging.js';
+import {
+  checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn,
+  checkOpenInterval, checkOptionNames, checkOrDefer, checkOut, checkPositiveInt, checkUnit, checkWeight, describe,
+  logProbabilityCheck, overlaps, probabilityCheck, rowsOf, DEFAULT_EPSILON,
+  type FocalOptions, type IndexTarget, type LossAndGrad, type Reduction, type Unit,
+} from './common.js';
+
+/** Options of crossEntropy / crossEntropyWithGrad. */
+export interface CrossEntropyOptions {
+  /** Number of classes C; input is row-major [N, C]. Required. */
+  classes: number;
+  /** 'mean' (default): weighted mean over counted rows; 'sum'; 'none': one loss per row. */
+  reduction?: Reduction;
+  /** One non-negative weight per class (PyTorch `weight`). */
+  weight?: Float32Array;
+  /** Rows whose label equals this give loss 0 and gradient 0 and are not counted. Default -100. */
+  ignoreIndex?: number;
+  /** Label smoothing eps in [0, 1]: targets become (1 - eps) y + eps / C. Default 0. */
+  labelSmoothing?: number;
+  /** What the input holds: 'logits' (default), 'probs' (softmax outputs) or 'logProbs' (NLL). */
+  from?: CrossEntropyInput;
+  /** from 'probs' only: probabilities are clipped to [epsilon, 1 - epsilon]. Default 1e-7 (Keras). */
+  epsilon?: number;
+  /** 'nats' (default) or 'bits': the unit of the loss (and so of the gradient). */
+  unit?: Unit;
+  /** What a 'mean' over no counted rows gives: 'nan' (default, PyTorch, ONNX) or 'zero' (Keras). */
+  onAllIgnored?: 'nan' | 'zero';
+  /**
+   * PyTorch's [N, C, d1..dK] layout: spatial = d1 * ... * dK, classes at stride `spatial`; targets
+   * are [N, d1..dK] indices or [N, C, d1..dK] probabilities. Default 1 (class axis last).
+   */
+  spatial?: number;
+  /** One finite, non-negative weight per row (N * spatial); 'mean' divides by their sum (Keras). */
+  sampleWeight?: Float32Array;
+  /** PaLM z-loss: adds zLoss * lse^2 to each row's loss (logits only). Default 0. */
+  zLoss?: number;
+  /** Logit soft-capping (Gemma 2): logits become softcap * tanh(x / softcap) first. Default off. */
+  softcap?: number;
+  /**
+   * Focal loss (Lin et al.; Keras CategoricalFocalCrossentropy): each class term is scaled by
+   * alpha (1 - p_c)^gamma. gamma >= 0 (default 2), alpha >= 0 (default 0.25, Keras). Logits only.
+   */
+  focal?: FocalOptions;
+  /**
+   * crossEntropyWithGrad only: Float32Array (or resident buffer) of input.length to write the gradient
+   * into; may be the input itself.
+   */
+  gradOut?: Float32Array | Resident;
+}
+
+/** What a cross-entropy input holds. */
+export type CrossEntropyInput = 'logits' | 'probs' | 'logProbs';
+
+/** float32's smallest normal number, 2^-126 (about 1.18e-38). */
+const MIN_NORMAL_F32 = 2 ** -126;
+
+const CE_OPTIONS = [
+  'classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'from', 'epsilon', 'unit', 'onAllIgnored',
+  'spatial', 'sampleWeight', 'zLoss', 'softcap', 'focal',
+] as const;
+const CE_GRAD_OPTIONS = [...CE_OPTIONS, 'gradOut'] as const;
+
+/** A validated cross-entropy call, the same for every backend. */
+export interface CrossEntropyPlan {
+  /** The input's values; for a resident input, a view valid only until memory grows. */
+  input: Float32Array;
+  /** The input's resident handle, when it is one: its address survives memory growth. */
+  inputResident: Resident | null;
+  /** options.gradOut's resident handle, when it is one. */
+  gradOutResident: Resident | null;
+  /** @internal The input's range check the runner owes (deferred element checks, from 'probs' or 'logProbs'), or null. */
+  inputCheck: ElementCheck | null;
+  /** Rows of C classes: N for class-last input, N * spatial for [N, C, spatial]. */
+  rows: number;
+  classes: number;
+  /** Positions per sample in PyTorch's [N, C, d1..dK] layout (d1 * ... * dK); 1 for class-last. */
+  spatial: number;
+  reduction: Reduction;
+  weight: Float32Array | null;
+  ignoreIndex: number;
+  smoothing: number;
+  from: CrossEntropyInput;
+  /** Clipping bound for from 'probs' (0 otherwise). */
+  epsilon: number;
+  /** Factor from nats to the requested unit, applied to losses and gradients. */
+  unitScale: number;
+  /** One weight per row (Keras sample_weight), or null. */
+  sampleWeight: Float32Array | null;
+  /** PaLM z-loss scale: zLoss * lse^2 is added to each row's loss. */
+  zLoss: number;
+  /** Soft cap c > 0 applied to logits as c tanh(x / c), or 0 for none. */
+  softcap: number;
+  /** Focal parameters, or null for plain cross-entropy. */
+  focal: { gamma: number; alpha: number } | null;
+  /** Class indices (any accepted integer array), or null for soft targets. */
+  labels: IndexTarget | null;
+  /** Soft targets [rows, classes], or null for class indices. */
+  soft: Float32Array | null;
+  /**
+   * Divisor of the 'mean' reduction: sum of w_y over counted rows, or rows for soft targets; NaN when
+   * that is 0 (the mean is NaN), Infinity with onAllIgnored 'zero' (the mean is 0).
+   */
+  denominator: number;
+  /** Factor applied to each row's gradient so that it is the gradient of the reduced loss (NaN with the NaN mean). */
+  gradScale: number;
+  gradOut: Float32Array | undefined;
+}
+
+function isIndexArray(value: unknown): value is IndexTarget {
+  return value instanceof Int32Array || value instanceof Uint8Array || value instanceof Uint16Array
+    || value instanceof Uint32Array || Array.isArray(value);
+}
+
+/**
+ * Validates a cross-entropy call; `withGrad` admits the gradOut option. With `deferElementChecks` (the
+ * one-thread WebAssembly backends), the input's per-element range check for from 'probs' or 'logProbs'
+ * is left to the runner as plan.inputCheck; otherwise it runs here, last.
+ */
+export function planCrossEntropy(
+  fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
+): CrossEntropyPlan {
+  const { array: logits, resident: inputResident } = checkFloat32OrResident('input', input);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object with at least { classes }, got ${describe(options)}`);
+  }
+  checkOptionNames(`${fn} options`, options, withGrad ? CE_GRAD_OPTIONS : CE_OPTIONS);
+  const o = options as Record<string, unknown>;
+  const classes = checkClasses(o.classes, 'options.classes');
+  const spatial = checkPositiveInt('options.spatial', o.spatial, 1);
+  const rows = rowsOf('input', logits, classes * spatial, spatial > 1 ? 'classes * spatial' : 'classes') * spatial;
+  const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
+  const weight = checkWeight('options.weight', o.weight, classes);
+  const ignoreIndex = checkInt32('options.ignoreIndex', o.ignoreIndex, -100);
+  const smoothing = checkNumberIn('options.labelSmoothing', o.labelSmoothing, 0, 1, 0);
+  const from = checkChoice<CrossEntropyInput>('options.from', o.from, ['logits', 'probs', 'logProbs'], 'logits');
+  let epsilon = 0;
+  if (from === 'probs') {
+    epsilon = checkOpenInterval('options.epsilon', o.epsilon, 0, 0.5, DEFAULT_EPSILON);
+  } else if (o.epsilon !== undefined) {
+    throw new RangeError(`options.epsilon applies only to from: 'probs', got from: '${from}'`);
+  }
+  const unitScale = checkUnit('options.unit', o.unit);
+  const onAllIgnored = checkChoice('options.onAllIgnored', o.onAllIgnored, ['nan', 'zero'], 'nan');
+  const sampleWeight = checkWeight('options.sampleWeight', o.sampleWeight, rows, 'the number of rows');
+  const zLoss = checkNumberIn('options.zLoss', o.zLoss, 0, Number.MAX_VALUE, 0);
+  if (zLoss !== 0 && from !== 'logits') {
+    throw new RangeError(`options.zLoss needs logits (it penalises log-sum-exp), got from: '${from}'`);
+  }
+  const rowWeight = (r: number) => (sampleWeight ? sampleWeight[r] : 1);
+  const softcap = o.softcap === undefined ? 0 : checkOpenInterval('options.softcap', o.softcap, 0, Infinity, 0);
+  if (softcap !== 0 && from !== 'logits') {
+    throw new RangeError(`options.softcap caps logits, got from: '${from}'`);
+  }
+  const focal = checkFocal('options.focal', o.focal);
+  if (focal && from !== 'logits') throw new RangeError(`options.focal needs logits, got from: '${from}'`);
+  if (focal && zLoss !== 0) throw new RangeError(`options.focal and options.zLoss = ${zLoss} cannot be combined`);
+
+  let labels: IndexTarget | null = null;
+  let soft: Float32Array | null = null;
+  let denominator: number;
+  if (target instanceof Float32Array) {
+    checkAttached('target', target);
+    if (target.length !== logits.length) {
+      throw new RangeError(
+        `target is a Float32Array, so it holds probabilities and its length must be input.length = ${logits.length}, got ${target.length}`,
+      );
+    }
+    soft = target;
+    denominator = 0;
+    for (let r = 0; r < rows; r++) denominator += rowWeight(r);
+  } else if (isIndexArray(target)) {
+    if (ArrayBuffer.isView(target)) checkAttached('target', target);
+    if (target.length !== rows) {
+      throw new RangeError(`target.length must be the number of rows ${rows}, got ${target.length}`);
+    }
+    labels = target;
+    denominator = 0;
+    for (let r = 0; r < rows; r++) {
+      const y = target[r];
+      if (y === ignoreIndex) continue;
+      if (typeof y !== 'number') throw new TypeError(`target[${r}] must be a number, got ${describe(y)}`);
+      if (!Number.isInteger(y) || y < 0 || y >= classes) {
+        throw new RangeError(
+          `target[${r}] = ${describe(y)} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`,
+        );
+      }
+      denominator += (weight ? weight[y] : 1) * rowWeight(r);
+    }
+  } else {
+    throw new TypeError(
+      `target must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or a Float32Array of probabilities, got ${describe(target)}`,
+    );
+  }
+
+  let gradOut: Float32Array | undefined;
+  const gradOutResident = withGrad && o.gradOut instanceof Resident ? o.gradOut : null;
+  if (withGrad) {
+    gradOut = checkOut('options.gradOut', o.gradOut, logits.length, logits, true);
+    if (gradOut && soft && overlaps(gradOut, soft)) {
+      throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
+    }
+    if (gradOut && weight && overlaps(gradOut, weight)) {
+      throw new RangeError('options.gradOut overlaps options.weight');
+    }
+    if (gradOut && sampleWeight && overlaps(gradOut, sampleWeight)) {
+      throw new RangeError('options.gradOut overlaps options.sampleWeight');
+    }
+    if (gradOut && labels && ArrayBuffer.isView(labels) && overlaps(gradOut, labels)) {
+      throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the labels');
+    }
+  }
+  // float32 kernels multiply by 1 / denominator: below 2^-126 that overflows float32 (NaN gradients
+  // where a zero weight meets it) and the rows' subnormal weighted losses carry no precision.
+  if (reduction === 'mean' && denominator > 0 && denominator < MIN_NORMAL_F32) {
+    throw new RangeError(
+      `the 'mean' denominator (the sum of the counted rows' weights) is ${denominator}, below float32's smallest normal `
+      + `2^-126 = ${MIN_NORMAL_F32}; scale options.weight or options.sampleWeight up (the mean does not change)`,
+    );
+  }
+  // A mean over nothing is NaN (PyTorch) or, on request, 0 with a zero gradient (Keras). The NaN
+  // mean's gradient is NaN wherever the loss depends on the input (PyTorch's nll_loss gives
+  // -weight / 0 there), and 0 elsewhere: ignored rows, clipped probabilities, non-label classes.
+  const emptyMean = reduction === 'mean' && denominator === 0;
+  const zero = emptyMean && onAllIgnored === 'zero';
+  const gradScale = unitScale * (zero ? 0 : emptyMean ? NaN : reduction === 'mean' ? 1 / denominator : 1);
+  // Last, so that a runner that scans the input in WebAssembly throws the same first error.
+  const inputCheck = from === 'probs'
+    ? checkOrDefer(probabilityCheck('input'), logits, deferElementChecks)
+    : from === 'logProbs'
+    ? checkOrDefer(logProbabilityCheck('input', "(from: 'logProbs' needs values <= 0)"), logits, deferElementChecks)
+    : null;
+  return {
+    input: logits, inputResident, gradOutResident, inputCheck, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
+    sampleWeight, zLoss, softcap, focal, labels, soft, denominator: zero ? Infinity : emptyMean ? NaN : denominator, gradScale, gradOut,
+  };
+}
+
+/** @internal Addresses of one cross-entropy call's arrays at its first row; 0 for an array it has not. */
+export interface CrossEntropyAddresses {
+  input: number;
+  target: number;
+  weight: number;
+  sampleWeight: number;
+  losses: number;
+  grad: number;
+}
+
+/**
+ * @internal
+ * The kernel that serves a plan, its arguments and each pointer's stride per row: the one place that
+ * knows the cross-entropy kernels' argument orders (assembly/index.ts). The one-thread runner calls it
+ * block by block (callRows); the pool sends it to its workers.
+ */
+export function crossEntropyCall(plan: CrossEntropyPlan, at: CrossEntropyAddresses): KernelCall {
+  const { classes, focal, smoothing, ignoreIndex, gradScale } = plan;
+  const { input: z, target: t, weight: w, sampleWeight: s, losses: l, grad: g } = at;
+  const row = classes * 4, tRow = plan.soft ? row : 4;
+  const sRow = s ? 4 : 0, lRow = l ? 4 : 0, gRow = g ? row : 0;
+  const probs = plan.from === 'probs' ? 1 : 0;
+  if (plan.soft) {
+    if (focal) {
+      return {
+        kernel: 'focalSoft', count: 2,
+        args: [z, t, 0, classes, w, smoothing, s, focal.gamma, focal.alpha, l, g, gradScale],
+        strides: [row, tRow, 0, 0, 0, 0, sRow, 0, 0, lRow, gRow, 0],
+      };
+    }
+    if (plan.from === 'logits') {
+      return {
+        kernel: 'crossEntropySoft', count: 2,
+        args: [z, t, 0, classes, w, smoothing, s, plan.zLoss, l, g, gradScale],
+        strides: [row, tRow, 0, 0, 0, 0, sRow, 0, lRow, gRow, 0],
+      };
+    }
+    return {
+      kernel: 'crossEntropyProbsSoft', count: 2,
+      args: [z, t, 0, classes, w, smoothing, s, probs, plan.epsilon, l, g, gradScale],
+      strides: [row, tRow, 0, 0, 0, 0, sRow, 0, 0, lRow, gRow, 0],
+    };
+  }
+  if (focal) {
+    return {
+      kernel: 'focalSparse', count: 2,
+      args: [z, t, 0, classes, w, ignoreIndex, smoothing, s, focal.gamma, focal.alpha, l, g, gradScale],
+      strides: [row, tRow, 0, 0, 0, 0, 0, sRow, 0, 0, lRow, gRow, 0],
+    };
+  }
+  if (plan.from === 'logits') {
+    return {
+      kernel: 'crossEntropySparse', count: 2,
+      args: [z, t, 0, classes, w, ignoreIndex, smoothing, s, plan.zLoss, l, g, gradScale],
+      strides: [row, tRow, 0, 0, 0, 0, 0, sRow, 0, lRow, gRow, 0],
+    };
+  }
+  return {
+    kernel: 'crossEntropyProbsSparse', count: 2,
+    args: [z, t, 0, classes, w, ignoreIndex, smoothing, s, probs, plan.epsilon, l, g, gradScale],
+    strides: [row, tRow, 0, 0, 0, 0, 0, sRow, 0, 0, lRow, gRow, 0],
+  };
+}
+
+/**
+ * @internal
+ * Where a call's input is read and its gradient written, for every runner: a resident input where it
+ * lies unless the soft cap must rewrite it or the layout needs a gather; a resident gradient where it
+ * lies unless the layout needs a scatter; else the gradient over the staged input, when that is a
+ * private copy no longer needed.
+ */
+export function crossEntropyRoute(
+  plan: CrossEntropyPlan, inRes: Resident | null, gradRes: Resident | null, withGrad: boolean,
+): { directIn: boolean; directGrad: boolean; gradInPlace: boolean } {
+  const directIn = inRes !== null && plan.spatial === 1 && !plan.softcap;
+  const directGrad = withGrad && gradRes !== null && plan.spatial === 1;
+  const gradInPlace = withGrad && !directGrad && !directIn && !plan.softcap;
+  return { directIn, directGrad, gradInPlace };
+}
+
+/** @internal The reduced loss from the sum of row losses (in nats), or the row losses for 'none'. */
+export function reduceCrossEntropy(plan: CrossEntropyPlan, total: number, losses: Float32Array | null): number | Float32Array {
+  if (losses) return losses;
+  const scaled = total * plan.unitScale;
+  return plan.reduction === 'sum' ? scaled : scaled / plan.denominator;
+}
+
+/**
+ * @internal
+ * Runs a plan on one thread: copy windows of whole blocks through the scratch space (or resident
+ * arrays where they lie), one kernel call per block of chunkRows rows, whatever the window: the batch
+ * sum's order, which the pool keeps too.
+ */
+export function runCrossEntropy(d: Driver, plan: CrossEntropyPlan, withGrad: boolean): LossAndGrad<number | Float32Array> {
+  const { rows, classes, spatial, weight, labels, soft, sampleWeight } = plan;
+  const per = Math.min(chunkRows(classes), rows), span = Math.min(windowRows(classes), rows);
+  const none = plan.reduction === 'none';
+  const losses = none ? new Float32Array(rows) : null;
+  const cap = plan.softcap;
+  const inRes = ownResident(d, 'input', plan.inputResident), gradRes = ownResident(d, 'options.gradOut', plan.gradOutResident);
+  const { directIn, directGrad, gradInPlace } = crossEntropyRoute(plan, inRes, gradRes, withGrad);
+  const window = span * classes * 4;
+  const [zBuf, tBuf, wPtr, lPtr, sPtr, gBuf] = d.reserve(
+    directIn ? 0 : window,
+    soft ? window : span * 4,
+    weight ? classes * 4 : 0,
+    none ? span * 4 : 0,
+    sampleWeight ? span * 4 : 0,
+    withGrad && !directGrad && !gradInPlace ? window : 0,
+  );
+  // Memory may have grown: views of resident arguments are taken again from here on.
+  const input = inRes ? inRes.array : plan.input;
+  const grad = !withGrad ? null : gradRes ? gradRes.array : plan.gradOut ?? new Float32Array(input.length);
+  // Probabilities or log-probabilities are range-checked in WebAssembly, all first when a gradient
+  // the caller can see is written window by window, else as windows come.
+  const first = withGrad && (gradRes !== null || plan.gradOut !== undefined);
+  const scan = startScan(d, [{ check: plan.inputCheck, values: input, resident: inRes, window: zBuf }], span * classes, first);
+  if (weight) d.f32(wPtr, classes).set(weight);
+  const k = d.kernels;
+  let total = 0;
+  for (let w0 = 0; w0 < rows; w0 += span) {
+    const n = Math.min(span, rows - w0);
+    const a = w0 * classes, b = (w0 + n) * classes;
+    const zBase = directIn ? inRes!.ptr + a * 4 : zBuf;
+    if (!directIn) gatherRows(d.f32(zBuf, b - a), input, w0, classes, spatial);
+    scan(a, b, [zBase]);
+    if (cap) k.softcapForward(zBuf, zBuf, b - a, cap);
+    const gBase = !withGrad ? 0 : directGrad ? gradRes!.ptr + a * 4 : gradInPlace ? zBuf : gBuf;
+    if (sampleWeight) d.f32(sPtr, n).set(sampleWeight.subarray(w0, w0 + n));
+    if (soft) gatherRows(d.f32(tBuf, b - a), soft, w0, classes, spatial);
+    else stageLabels(d.i32(tBuf, n), labels!, w0);
+    const call = crossEntropyCall(plan, {
+      input: zBase, target: tBuf, weight: weight ? wPtr : 0, sampleWeight: sampleWeight ? sPtr : 0,
+      losses: none ? lPtr : 0, grad: gBase,
+    });
+    for (let r = 0; r < n; r += per) total += callRows(k, call, r, Math.min(per, n - r));
+    if (losses) losses.set(d.f32(lPtr, n), w0);
+    if (withGrad && cap) k.softcapBackward(zBuf, gBase, b - a, cap);
+    if (grad && !directGrad) scatterRows(grad, d.f32(gBase, b - a), w0, classes, spatial);
+  }
+  if (losses && plan.unitScale !== 1) for (let r = 0; r < rows; r++) losses[r] *= plan.unitScale;
+  return { loss: reduceCrossEntropy(plan, total, losses), grad: directGrad ? gradRes!.array : grad as Float32Array };
+}
+
+/**
+ * @internal
+ * crossEntropyOver on one thread: each batch planned and run as crossEntropy with reduction 'sum'.
+ */
+export function crossEntropyOver(d: Driver, options: unknown): BatchAccumulator {
+  return new BatchAccumulator(options, (batch, o) => {
+    const plan = planCrossEntropy('crossEntropyOver', batch.input, batch.target, o, false, true);
+    return { sum: runCrossEntropy(d, plan, false).loss as number, denominator: plan.denominator };
+  });
+}
+
+/** One batch of rows for crossEntropyOver: its logits (or probabilities) and targets. */
+export interface CrossEntropyBatch {
+  /** Row-major [n, classes] Float32Array or resident buffer, as crossEntropy's input. */
+  input: Float32Array | Resident;
+  /** n class indices or n * classes probabilities, as crossEntropy's target. */
+  target: IndexTarget | Float32Array;
+  /** n per-row weights, as crossEntropy's options.sampleWeight. */
+  sampleWeight?: Float32Array;
+}
+
+/** Options of crossEntropyOver: crossEntropy's, less the per-batch and per-row ones. */
+export type CrossEntropyOverOptions = Omit<CrossEntropyOptions, 'reduction' | 'sampleWeight' | 'gradOut'> & {
+  /** 'mean' (default): the sum over all batches divided by their total denominator; or 'sum'. */
+  reduction?: 'mean' | 'sum';
+};
+
+/** A batch's loss sum and its share of the 'mean' denominator. */
+export type BatchSum = (batch: CrossEntropyBatch, options: CrossEntropyOptions) => { sum: number; denominator: number };
+
+/** Neumaier-compensated running sum: batches can number in the millions. */
+class Sum {
+  private total = 0;
+  private compensation = 0;
+
+  add(x: number): void {
+    const t = this.total + x;
+    this.compensation += Math.abs(this.total) >= Math.abs(x) ? (this.total - t) + x : (x - t) + this.total;
+    this.total = t;
+  }
+
+  get value(): number {
+    return this.total + this.compensation;
+  }
+}
+
+/** Accumulates batches one at a time; shared by the sync and async entry points. */
+export class BatchAccumulator {
+  private readonly sum = new Sum();
+  private readonly denominator = new Sum();
+  private readonly reduction: 'mean' | 'sum';
+  private readonly onAllIgnored: 'nan' | 'zero';
+  private readonly perBatch: CrossEntropyOptions;
+  private index = 0;
+
+  constructor(options: unknown, private readonly batchSum: BatchSum) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`options must be an object with classes, got ${describe(options)}`);
+    }
+    const o = options as CrossEntropyOverOptions & Record<string, unknown>;
+    for (const name of ['sampleWeight', 'gradOut']) {
+      if (name in o) throw new TypeError(`options.${name} is not an option of crossEntropyOver; pass sampleWeight with each batch`);
+    }
+    this.reduction = checkChoice('options.reduction', o.reduction, ['mean', 'sum'], 'mean');
+    this.onAllIgnored = checkChoice('options.onAllIgnored', o.onAllIgnored, ['nan', 'zero'], 'nan');
+    this.perBatch = { ...o, reduction: 'sum' } as CrossEntropyOptions;
+    checkOptionNames('options', o, CE_OPTIONS.filter((name) => name !== 'sampleWeight'));
+  }
+
+  /** Adds one batch; errors name the batch. */
+  add(batch: unknown): void {
+    const i = this.index++;
+    if (batch === null || typeof batch !== 'object' || !('input' in batch) || !('target' in batch)) {
+      throw new TypeError(`batches[${i}] must be an object { input, target, sampleWeight? }, got ${describe(batch)}`);
+    }
+    const b = batch as CrossEntropyBatch;
+    const options = b.sampleWeight === undefined ? this.perBatch : { ...this.perBatch, sampleWeight: b.sampleWeight };
+    let result;
+    try {
+      result = this.batchSum(b, options);
+    } catch (error) {
+      if (error instanceof TypeError) throw new TypeError(`batches[${i}]: ${error.message}`);
+      if (error instanceof RangeError) throw new RangeError(`batches[${i}]: ${error.message}`);
+      throw error;
+    }
+    this.sum.add(result.sum);
+    this.denominator.add(result.denominator);
+  }
+
+  /** The reduced loss over every batch added. */
+  result(): number {
+    if (this.reduction === 'sum') return this.sum.value;
+    const d = this.denominator.value;
+    if (d === 0) return this.onAllIgnored === 'zero' ? 0 : NaN;
+    return this.sum.value / d;
+  }
+}
