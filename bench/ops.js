@@ -5,7 +5,7 @@
 //
 //   node bench/ops.js                                  the working tree (npm run build first)
 //   node bench/ops.js --against=/tmp/old               A/B: also an older build, interleaved
-//   node bench/ops.js --out=bench/OPS.md               writes the table, machine and date there
+//   node bench/ops.js --out=bench/results/OPS.md       writes the table, machine and date there
 //
 // --against names a package directory holding dist/ (a clone of another commit after `npm ci`); its
 // column and the ratio new / old are added, each round timing both in turn, reversed every other
@@ -14,7 +14,7 @@
 // classes (2,097,152 elements, 8 MiB of float32), logits ~ N(0, 3²), labels uniform; binary
 // cross-entropy takes the same 2,097,152 elements with 0/1 targets.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mulberry32 } from './data.js';
@@ -172,6 +172,7 @@ if (OUT !== undefined) {
     ...body,
     '',
   ].join('\n');
+  mkdirSync(path.dirname(path.resolve(OUT)), { recursive: true });
   writeFileSync(OUT, text);
   console.log(`wrote ${OUT}`);
 }

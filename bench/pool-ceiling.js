@@ -14,9 +14,9 @@
 // A worker's wake-up that has not come after a second is rung again and counted; on 2026-12-03 that
 // happened twice in about 5,000 wake-ups in one run of five (Node 20).
 // `node bench/pool-ceiling.js` after `npm run build` (under 1 minute); prints the table and writes it
-// to bench/pool-ceiling.md.
+// to bench/results/pool-ceiling.md.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createPool, init } from '../dist/index.js';
@@ -139,4 +139,5 @@ say(`\nChecks: every contender's loss is within ${worst.toExponential(1)} (relat
 for (const h of [0, 1]) { Atomics.store(words, h, -1); Atomics.notify(words, h); }
 await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve))));
 await pool.close();
-writeFileSync(new URL('pool-ceiling.md', import.meta.url), `${lines.join('\n')}\n`);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/pool-ceiling.md', import.meta.url), `${lines.join('\n')}\n`);

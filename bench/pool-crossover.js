@@ -1,10 +1,10 @@
 // Where the worker pool starts to beat one thread: for growing calls, the median time of one thread
 // (xe, SIMD build) against the pool's workers (2 threads, `inlineBelow: 0`), on resident buffers.
 // The pool runs calls below `inlineBelow` elements on the calling thread; this is the measurement
-// behind its default (INLINE_BELOW in src/pool.ts). `node bench/pool-crossover.js` after
-// `npm run build`; prints the table and writes it to bench/pool-crossover.md.
+// behind its default (INLINE_BELOW in src/pool/pool.ts). `node bench/pool-crossover.js` after
+// `npm run build`; prints the table and writes it to bench/results/pool-crossover.md.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { createPool, init } from '../dist/index.js';
 import { mulberry32 } from './data.js';
@@ -69,4 +69,5 @@ for (const [kind, make] of Object.entries(KINDS)) {
   }
 }
 await pool.close();
-writeFileSync(new URL('pool-crossover.md', import.meta.url), `${lines.join('\n')}\n`);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/pool-crossover.md', import.meta.url), `${lines.join('\n')}\n`);

@@ -6,9 +6,9 @@
 // computed), and with 50 ms of sleep (both vCPUs idle) before each half. The pool's first call of a
 // round and its other calls, which follow each other, are reported apart.
 // `node bench/pool-scaling.js` after `npm run build` (about 1 minute); prints the table and writes it
-// to bench/pool-scaling.md.
+// to bench/results/pool-scaling.md.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool, init } from '../dist/index.js';
@@ -86,4 +86,5 @@ for (const [name, make] of Object.entries(WORKLOADS)) {
   many.free();
 }
 await pool.close();
-writeFileSync(new URL('pool-scaling.md', import.meta.url), `${lines.join('\n')}\n`);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/pool-scaling.md', import.meta.url), `${lines.join('\n')}\n`);

@@ -1,5 +1,5 @@
 // Turning measurements into tables: a per-call timer, statistics, number formatting, machine
-// description, RESULTS.md.
+// description, bench/results/RESULTS.md.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

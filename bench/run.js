@@ -1,13 +1,14 @@
 // `npm run bench`: times xentropy (WebAssembly), the float64 reference, a plain JavaScript loop and the
 // peers (tfjs with its wasm backend, onnxruntime-web) on the same inputs in one process, checks every
-// result against the float64 reference, then prints the tables and writes bench/RESULTS.md. It measures
-// the working tree's build: dist/ and dist/xentropy.wasm. Partial runs leave RESULTS.md alone:
+// result against the float64 reference, then prints the tables and writes bench/results/RESULTS.md. It
+// measures the working tree's build: dist/ and dist/xentropy.wasm. Partial runs leave RESULTS.md alone:
 // `--quick` takes a couple of samples per cell (a smoke run of the harness); `--workloads=W1,W4` and
 // `--only=tfjs,onnx` (substrings of contender names; the plain loop, the ratios' base, always runs)
-// time a subset. `--out=bench/RESULTS-node24.md` writes a full run's results there instead, for a run
-// on another Node (`npx -y node@24 bench/run.js --out=…`), so that RESULTS.md stays the machine's Node.
+// time a subset. `--out=bench/results/RESULTS-node24.md` writes a full run's results there instead, for
+// a run on another Node (`npx -y node@24 bench/run.js --out=…`), so that RESULTS.md stays the machine's
+// Node.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -23,7 +24,7 @@ import { resultsTable, initTable, targetsTable, machineInfo } from './report.js'
 const REPO = new URL('../', import.meta.url);
 const INDEX = new URL('dist/index.js', REPO);
 const WASM = new URL('dist/xentropy.wasm', REPO);
-const DEFAULT_RESULTS = new URL('bench/RESULTS.md', REPO);
+const DEFAULT_RESULTS = new URL('bench/results/RESULTS.md', REPO);
 
 const QUICK = process.argv.includes('--quick');
 /** The values of a `--name=a,b` flag, or null when it is absent. */
@@ -44,7 +45,7 @@ if (OUT !== null && (OUT.length !== 1 || !OUT[0].endsWith('.md'))) {
   console.error(`bench: --out takes one file name ending in .md, got ${JSON.stringify(OUT.join(','))}`);
   process.exit(2);
 }
-/** Where a full run writes its results: bench/RESULTS.md unless --out names another file (relative to the working directory). */
+/** Where a full run writes its results: bench/results/RESULTS.md unless --out names another file (relative to the working directory). */
 const RESULTS = OUT === null ? DEFAULT_RESULTS : pathToFileURL(path.resolve(OUT[0]));
 const PARTIAL = QUICK || ONLY_WORKLOADS !== null || ONLY_CONTENDERS !== null;
 /** Fresh processes spawned to time init(). */
@@ -309,7 +310,7 @@ function measure(name, fn, options) {
 /**
  * measure() for a function returning a promise: a deferred benchmark, resolved when the promise settles.
  * benchmark.js waits `delay` (5 ms by default) after each deferred sample, where synchronous samples
- * follow each other at once; idle workers' vCPUs then slow down before the next sample (bench/README.md,
+ * follow each other at once; idle workers' vCPUs then slow down before the next sample (bench/results/notes.md,
  * the pool), so the delay is 0 here: samples one timer tick apart, as near as a deferred benchmark gets.
  */
 function measureAsync(name, fn, options) {
@@ -537,6 +538,7 @@ header (e.g. that the machine was shared).
 if (PARTIAL) {
   console.error(`bench: partial run (--quick, --workloads or --only); ${fileURLToPath(RESULTS)} left unchanged`);
 } else {
+  mkdirSync(new URL('.', RESULTS), { recursive: true });
   writeFileSync(RESULTS, `${header}\n${tables}\n`);
 }
 console.log(tables);
