@@ -8,10 +8,9 @@
 //
 // Per-element arithmetic is f32. Loss sums run in f32x4 lanes over FLUSH = 64 elements (16 terms per
 // lane, all non-negative, so a relative rounding error below 16 * 2^-24 = 9.5e-7 at worst), then in
-// f64. Over blocks of 2048 elements (512 terms per lane) the error was ~1e-7 on varied inputs but 2e-6
-// to 7e-6 where the terms are all alike (an untrained model's logits near 0, clipped probabilities),
-// which round the same way at every addition; over 64 it measured 1.8e-7 to 2.0e-7 there
-// (test/binary_cross_entropy.test.ts), at a cost of 1-2% on W4 (32: 1.1e-7 to 3.2e-7, 2.5-4%).
+// f64: longer f32 runs drift where the terms are all alike (an untrained model's logits near 0,
+// clipped probabilities), which round the same way at every addition. Measured on such inputs:
+// 1.8e-7 to 2.0e-7 relative (test/binary_cross_entropy.test.ts).
 //
 // Both forms are written so that no step cancels: every loss is a sum of non-negative terms, and the
 // gradient is a difference of two accurately computed non-negative terms (in the logits form, times
@@ -65,9 +64,9 @@ let spanSum: f64 = 0;
 
 /**
  * Elements per sub-block of a logits span: the first sweep writes their e^-|x| to the caller's
- * scratch (SPLIT * 4 = 2 KiB, in L1), the second reads it back. Splitting the element's ~70 operations
- * into two loops with shorter dependency chains lets the core overlap more elements: 1.25-1.3x over
- * one sweep (measured on W4, the SIMD and relaxed builds). A multiple of FLUSH.
+ * scratch (SPLIT * 4 = 2 KiB, in L1), the second reads it back. Splitting the element's long chain of
+ * operations into two loops with shorter dependency chains lets the core overlap more elements. A
+ * multiple of FLUSH.
  */
 // @ts-ignore: decorator
 @inline export const SPLIT: i32 = 512;
@@ -83,8 +82,8 @@ export function binaryScratchBytes(): i32 {
 
 /**
  * The logits loops' bit constants, each stored once and splatted as it is loaded before the loop
- * (bceK), for the reason expNeg4k's are (exp.ts: V8 13.6 rebuilds a v128.const at each use): 1.0f,
- * the sign bit, the magnitude bits.
+ * (bceK), for the reason expNeg4k's are (exp.ts: V8 rebuilds a v128.const at each use in a loop):
+ * 1.0f, the sign bit, the magnitude bits.
  */
 // @ts-ignore: decorator
 @lazy const BCE_K = memory.data<u32>([
@@ -128,8 +127,7 @@ function expNegAbsSweep(x: usize, dst: usize, n: i32): void {
  * so neither sigma(x) nor 1 - sigma(x) is formed by a subtraction from 1. The sign of x picks P and Q
  * (an arithmetic shift and an xor swap) and negates the gradient, so -0 and +0 give the same values.
  * The output scale (times the weight) is the numerator of a's division: two multiplies per lane fewer
- * than P a - Q (e a) scaled afterwards, which made W4 (b) 3-4% faster (5% on the relaxed build; A/B in
- * one process, 2026-12-02) and its largest gradient error 1.5e-7 -> 1.2e-7 of 1/n.
+ * than P a - Q (e a) scaled afterwards, and a smaller gradient error.
  */
 // @ts-ignore: decorator
 @inline function logitsSpan(
@@ -309,9 +307,9 @@ export function binaryCrossEntropyLogits(
     if (posWeight || smoothing != 0) {
       // One variant for both: with pw = 1, pw t = t and (1 - t) + t = 1 exactly in f32 (1 - t is
       // exact for t >= 1/2; below, its rounding is at most 2^-25, and the sum rounds back to 1, a tie
-      // to even included), so the bits are those of a variant without pw. The plain variant then
-      // skips the smoothing's multiply-add within the size budget: W4 5-8% faster, smoothing alone
-      // 7-12% slower (the pw product and factor; bench/ab-builds.js, 2026-12-02).
+      // to even included), so the bits are those of a variant without pw. Sharing it leaves room in the
+      // size budget for the plain variant, which skips the smoothing's multiply-add; smoothing alone
+      // pays for the pw product and factor.
       const pwS: f32 = posWeight ? load<f32>(posWeight) : 1;
       if (gradOut) logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, true, lambda, mu, lossOut, lossScale, gradOut, gradScale, true, scratch);
       else logitsSpan(input, target, n, 0, 0, wS, pwS, false, false, true, true, lambda, mu, lossOut, lossScale, 0, 0, false, scratch);

@@ -44,19 +44,11 @@ import { madd4 } from './vector';
 // @ts-ignore: decorator
 @inline export const EXP_FLUSH_BELOW = reinterpret<f32>(0xC2AEAC50); // -87.3365478516
 
-// Constants in loops. V8 materialises a v128.const at every use inside a loop, three instructions
-// each (movq, vmovq, vpunpcklqdq), and Binaryen folds any splat of a compile-time constant back into
-// a v128.const; expNeg4's ten constants then cost more instructions than its arithmetic. Hot loops
-// therefore load them from EXP_K, before the loop, into locals that V8 keeps in registers (or
-// reloads with one load), and call expNeg4k: 1.8x on the bare exponential (0.47 -> 0.84 G elements/s
-// on Node 20). In the cross-entropy row sweeps, where V8 11.3 (Node 20) spills the excess constants
-// to stack slots, literals and locals measured alike (the SIMD build within 1.5% on Node 20 and 22;
-// the relaxed build 3-8% slower on the loss alone on Node 20, which loads it only behind a flag, and
-// within 4% on Node 22). V8 13.6 (Node 24, Turboshaft) re-materialises every literal at every use:
-// there the sweeps ran 1.4-1.6x faster on loaded constants (bench/ab-builds.js, W1-W3, 2026-12-03),
-// and no V8 flag (unrolling, peeling, load elimination, scheduling) closed the gap. Node's release
-// builds print the machine code with --print-wasm-code. expNeg4 is the same arithmetic on literal
-// constants, for loops that run rarely.
+// Constants in loops. V8 re-materialises a v128.const at every use inside a loop, in several
+// instructions, and Binaryen folds any splat of a compile-time constant back into a v128.const, so
+// expNeg4's ten constants would cost more instructions than its arithmetic. Hot loops therefore load
+// them from EXP_K, before the loop, into locals that V8 keeps in registers (or reloads with one load),
+// and call expNeg4k. expNeg4 is the same arithmetic on literal constants, for loops that run rarely.
 
 /** expNeg4's constants, each stored once (expK splats it), in expNeg4k's argument order. */
 // @ts-ignore: decorator
@@ -119,8 +111,7 @@ import { madd4 } from './vector';
  * of flushed, so they give about 2^-126 = 1.18e-38 instead of +0. Even 2^30 of them are under half an
  * ulp of such a sum (2^-53), so the sum comes out bit-identical. Otherwise it is expNeg4k, bit for
  * bit; NaN stays NaN (pmax keeps its first operand when the compare is false). One operation instead
- * of the flush's two (with row.ts's compare of z, 7-10% on the softmax family's loss, W1-W3, A/B of
- * the two builds in one process, 2026-12-02). Constants as expNeg4k: k0 ... k9 = expK(0) ... expK(9).
+ * of the flush's two. Constants as expNeg4k: k0 ... k9 = expK(0) ... expK(9).
  */
 // @ts-ignore: decorator
 @inline export function expNeg4Sumk(
@@ -153,8 +144,8 @@ import { madd4 } from './vector';
 
 /**
  * expNegInline as a call, for the scalar loops of the other kernels: one compiled copy instead of one
- * per loop and flag combination, which saves ~3 kB (gzipped) per SIMD build. In the SIMD builds those
- * loops only finish a row's last few elements.
+ * per loop and flag combination, for code size. In the SIMD builds those loops only finish a row's
+ * last few elements.
  */
 export function expNeg(x: f32): f32 {
   return expNegInline(x);

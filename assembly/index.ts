@@ -1,5 +1,5 @@
 // The kernels, each in its own file with raw pointer + length arguments. Memory is owned by the
-// TypeScript driver (src/driver.ts); nothing here allocates.
+// TypeScript driver (src/engine/driver.ts); nothing here allocates.
 
 export { logSumExp } from './log_sum_exp';
 export { logSoftmax } from './log_softmax';

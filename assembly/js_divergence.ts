@@ -17,14 +17,12 @@ import { lanesF64, madd4 } from './vector';
 //   p log(2p / s) + q log(2q / s) = (s / 2) phi(d),  phi(d) = (1 + d) log(1 + d) + (1 - d) log(1 - d),
 // and phi(d) = d^2 sum_k>=0 d^2k / ((k + 1)(2k + 1)) (the Taylor series of phi, even and >= 0). As two
 // logarithms the terms cancel where p and q are close (each is ~ p d, their sum ~ p d^2), and each
-// loses an ulp of its ratio's logarithm: on close distributions, q = softmax(z + noise), the rows kept
-// only 1e-4 to 3e-3 relative. For |d| <= 1/4 the series in w = d^2 is taken instead, to w^6 (the first
-// term left out, w^7 / 120 < 3e-11 relative): six multiply-adds, no cancellation, p - q exact where p
-// and q are within a factor 2 of each other (Sterbenz). Beyond, the logarithms cancel by at most 4.4x
-// (at |d| = 1/4). Measured (test/kl_divergence.test.ts): 1.6e-7 worst row relative error on close
-// distributions (1.8e-6 for 7 classes with noise 0.3, where |d| > 1/4 is common; 4e-4 before); 2.1-2.3x
-// faster on them (no logarithm), 0.81x on independent ones (the series as well). A bound of 1/2 with
-// the series to w^10 measured no better (the roundings of d and of the ratios bound it) and 0.8x as fast.
+// loses an ulp of its ratio's logarithm. For |d| <= 1/4 the series in w = d^2 is taken instead, to w^6
+// (the first term left out, w^7 / 120 < 3e-11 relative): six multiply-adds, no cancellation, p - q
+// exact where p and q are within a factor 2 of each other (Sterbenz). Beyond, the logarithms cancel by
+// at most 4.4x (at |d| = 1/4). Measured (test/kl_divergence.test.ts): 1.6e-7 worst row relative error
+// on close distributions (1.8e-6 for 7 classes with noise 0.3, where |d| > 1/4 is common). A wider
+// bound (1/2, the series to w^10) is no more accurate: the roundings of d and of the ratios bound it.
 
 /**
  * sumJs's constants, each stored once (splatted as loaded before the loop, as log.ts's): the series'
@@ -56,10 +54,10 @@ import { lanesF64, madd4 } from './vector';
 /**
  * sum_c [p_c log(p_c / m_c) + q_c log(q_c / m_c)] with m_c = (p_c + q_c) / 2 over n classes: the series
  * above where |d| <= 1/4, with d = (p - q) (1 / s); else the logarithms of the ratios 2p / s and 2q / s,
- * each one division (p (2 / s) rounds twice, which cost 1.4x in error where |d| is just above 1/4;
- * 2 / s also overflows for s < 2^-127), never formed through m: halving a subnormal p (with q = 0)
- * could round m to 0 and the ratio to inf. Each half is 0 where its own probability is 0, by a select
- * (0 * log 0 would be NaN); p = q = 0 gives d = NaN, which takes the logarithms, both halves 0.
+ * each one division (p (2 / s) would round twice, and 2 / s overflows for s < 2^-127), never formed
+ * through m: halving a subnormal p (with q = 0) could round m to 0 and the ratio to inf. Each half is
+ * 0 where its own probability is 0, by a select (0 * log 0 would be NaN); p = q = 0 gives d = NaN,
+ * which takes the logarithms, both halves 0.
  */
 // @ts-ignore: decorator
 @inline function sumJs(p: usize, q: usize, n: i32): f64 {

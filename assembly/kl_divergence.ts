@@ -20,7 +20,7 @@ import { lanesF64, madd4 } from './vector';
 /**
  * Floats per f32 accumulation span (16 terms per lane): short, so a row's f32 rounding error does not
  * grow with C. Where terms have both signs (log-probabilities, logits, log targets) the sum may cancel:
- * on close distributions of equal terms 256 floats (64 a lane) lost 1e-6 relative, 64 lose 4.8e-7.
+ * on close distributions of equal terms 64 floats lose 4.8e-7 relative, longer spans more.
  */
 // @ts-ignore: decorator
 @inline const SPAN: i32 = 64;
@@ -42,10 +42,7 @@ import { lanesF64, madd4 } from './vector';
 // row's relative error is then bounded by its terms' unless sum (p - q) < 0 cancels it, which
 // unnormalised inputs alone can give.
 // Measured (test/kl_divergence.test.ts, q = softmax(z + noise), C from 7 to 32000): worst row 4.8e-7
-// relative (7 classes, noise 0.3, where |d| > 1/4 is common), 2.1e-7 for the others; as p log(p / q),
-// 6e-6 to 0.095. Speed (bench/ops.js, A/B, N = 512, C = 4096): 2.1-2.3x on close distributions
-// (no logarithm), 0.84-0.86x on independent ones (the series as well) on Node 20; 2.0-2.2x and
-// 0.86-0.90x on Node 24.
+// relative (7 classes, noise 0.3, where |d| > 1/4 is common), 2.1e-7 for the others.
 
 /**
  * klProbsSweep's constants, each stored once (splatted as loaded before the loop): B's coefficients
@@ -131,8 +128,8 @@ let sweepMass: f64 = 0;
         b = madd4(b, w, b4);
         let gv = f32x4.mul(f32x4.mul(s, w), madd4(f32x4.add(w, d), b, one));
         // Most lanes of close distributions are near: the logarithm only when one is not. p = 0 gives
-        // d = -1 and p = q = 0 gives NaN, both far. (Taking the series only where a lane is near ran
-        // 0.86x as fast on independent distributions, where that branch goes either way.)
+        // d = -1 and p = q = 0 gives NaN, both far. (Taking the series only where a lane is near was
+        // slower on independent distributions, where that branch goes either way.)
         const near = f32x4.le(f32x4.abs(d), quarter), none = f32x4.eq(p, zero);
         if (!i32x4.all_true(near)) {
           // log(p / q) as one logarithm of the ratio; against a subnormal q, where p / q may overflow,
@@ -191,9 +188,7 @@ let sweepMass: f64 = 0;
  * stored. Lanes accumulate in f32 over spans of SPAN floats, then in f64.
  *
  * A call with run-time flags, not inlined: one compiled copy serves the logits, log-probability and
- * log-target forms (0.5 kB gzipped less per build than a copy for each form and flag, which paid for
- * klProbsSweep in the package's size budget). A/B against the copies, N = 512, C = 4096: logits and
- * log-probabilities 0.95-1.09x, logTarget 0.81-0.91x (Node 20 and 24).
+ * log-target forms, which is what makes room for klProbsSweep in the package's size budget.
  */
 function klSweep(
   t: usize, q: usize, n: i32, form: i32, logTarget: bool, eps: f32, m: f32, grad: usize, g: f32,

@@ -7,9 +7,10 @@
 //
 // Error bound: under 1 ulp against the exact log x for positive float32 x with |x - 1| > 1/4, under
 // 3e-8 absolute for |x - 1| <= 1/4 (measured by test/log.test.ts over every 61st positive float32 and
-// every float32 in [0.5, 2]: worst 0.795 ulp, 1.9e-8 absolute). Special values follow IEEE log: log 0 = -inf, log +inf = +inf, negative or NaN
-// gives NaN. The vector and the scalar form perform the same IEEE operations in the same order
-// (except in the relaxed-SIMD build, where the vector form's Horner steps may be fused).
+// every float32 in [0.5, 2]: worst 0.795 ulp, 1.9e-8 absolute). Special values follow IEEE log:
+// log 0 = -inf, log +inf = +inf, negative or NaN gives NaN. The vector and the scalar form perform the
+// same IEEE operations in the same order (except in the relaxed-SIMD build, where the vector form's
+// Horner steps may be fused).
 
 import { madd4 } from './vector';
 
@@ -42,10 +43,10 @@ import { madd4 } from './vector';
 // @ts-ignore: decorator
 @inline export const MIN_NORMAL = reinterpret<f32>(0x00800000); // 2^-126
 
-// Constants in loops (see exp.ts): V8 13.6 (Node 24) rebuilds every v128.const at each use inside a
-// loop, three instructions each, and log4 has 21 of them besides 0. Hot loops load them from LOG_K
-// before the loop, into locals (V8 keeps them in registers or reloads a spilled one with one load),
-// and call log4k; log4 is the same arithmetic on literal constants, for loops that run rarely.
+// Constants in loops (see exp.ts): V8 rebuilds a v128.const at each use inside a loop, and log4 has
+// 21 of them besides 0. Hot loops load them from LOG_K before the loop, into locals (V8 keeps them in
+// registers or reloads a spilled one with one load), and call log4k; log4 is the same arithmetic on
+// literal constants, for loops that run rarely.
 
 /** log4k's constants as i32 bits, each stored once (logK splats it), in log4k's argument order. */
 // @ts-ignore: decorator
@@ -138,9 +139,8 @@ import { madd4 } from './vector';
 }
 
 /**
- * Scalar twin of log4, bit-identical to one lane of it. Not inlined: one compiled copy serves every
- * scalar loop, which in the SIMD builds only finishes a row's last few elements (~1 kB gzipped less
- * per build than a copy per loop).
+ * Scalar twin of log4, bit-identical to one lane of it. Not inlined, for code size: one compiled copy
+ * serves every scalar loop, which in the SIMD builds only finishes a row's last few elements.
  */
 export function log1(x: f32): f32 {
   if (!(x >= 0)) return NaN;
@@ -206,9 +206,9 @@ export function logArray(src: usize, dst: usize, n: i32): void {
 // Error bound: measured by test/log.test.ts over every 31st float32 in [2^-126, 1] and every one in
 // [0.5, 1]: worst 1.96 ulp (1.2e-7 relative), dominated by the rounding of 2 + e and of the division;
 // the mean relative error is 4e-10, so sums of many terms keep their digits. 0 gives 0, NaN gives NaN.
-// The domain is 0 and [2^-126, 1], what expNeg returns: a subnormal e loses its low bits in e / 2 (none reaches here). The
-// vector and the scalar form perform the same IEEE operations in the same order (the relaxed-SIMD
-// build may fuse).
+// The domain is 0 and [2^-126, 1], what expNeg returns: a subnormal e loses its low bits in e / 2
+// (none reaches here). The vector and the scalar form perform the same IEEE operations in the same
+// order (the relaxed-SIMD build may fuse).
 
 // @ts-ignore: decorator
 @inline const L1 = reinterpret<f32>(0x3F2AAA81); // 0.66666418314

@@ -1,11 +1,10 @@
 // Range scan for argument checks: the first float of a span outside [lo, hi], NaN included.
 //
-// Checking that millions of targets are probabilities is a loop of about 2 ns per element in
-// JavaScript here (V8's typed-array loop, whatever the form), about as long as binary cross-entropy
-// itself takes per element; four lanes at a time it is bound by memory. The runners (one-thread in
-// src/binary_cross_entropy.ts, the pool in src/pool.ts) run it before any kernel that writes output
-// the caller can see, and on a hit repeat the JavaScript check, which names the first offending
-// element exactly as before.
+// Checking that millions of targets are probabilities takes a JavaScript loop about as long per
+// element as binary cross-entropy itself; four lanes at a time it is bound by memory. The runners
+// (one-thread in src/ops/binary_cross_entropy.ts, the pool in src/pool/pool.ts) run it before any kernel that
+// writes output the caller can see, and on a hit repeat the JavaScript check, which names the first
+// offending element exactly as before.
 
 /**
  * Index of the first of n floats at p that is not in [lo, hi] (NaN is not), or -1 when all are.

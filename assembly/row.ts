@@ -176,21 +176,21 @@ export function exactDot(
     const sh = f32x4.splat(shift);
     const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
     const zero = f32x4.splat(0);
-    // The exponential's constants as locals (see exp.ts: 1.4-1.6x on Node 24, neutral on Node 20).
+    // The exponential's constants as locals (see exp.ts).
     const k0 = expK(0), k1 = expK(1), k2 = expK(2), k3 = expK(3), k4 = expK(4);
     const k5 = expK(5), k6 = expK(6), k7 = expK(7), k8 = expK(8), k9 = expK(9);
     const unit = !hasT && !hasW;
     // One accumulator per sum, fed a pair sum per 8 elements: two per sum left V8 spilling
     // registers in this loop. With unit coefficients (smoothing alone) D needs no products and U is
-    // the element count. Together: W1-W3 5-8% faster, 12-16% with smoothing (bench/ab-builds.js).
+    // the element count.
     let s0 = zero, d0 = zero, u0 = zero;
     // Elements equal to the shift (x = 0, e^x = 1 exactly) are counted, not summed: a lane that holds
     // 1.0 would round every small term added after it to 2^-24, which is the whole loss of a confident
     // row. The count is added in f64 below.
     let n0 = i32x4.splat(0);
     // Without `keep` the exponentials only feed the sum: expNeg4Sumk, and the shift found by comparing
-    // z itself (x == 0 exactly when z == shift), which frees a register (7-10% together, A/B). With
-    // `keep` the stored e^x must be 0 for -inf, and comparing z measured 2-6% slower.
+    // z itself (x == 0 exactly when z == shift), which frees a register. With `keep` the stored e^x
+    // must be 0 for -inf (expNeg4k), and x is compared: comparing z measured slower there.
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
       const z0 = v128.load(p + o), z1 = v128.load(p + o, 16);
@@ -344,10 +344,9 @@ function nonFiniteLse(p: usize, n: i32): f32 {
 
 /**
  * rowStats without coefficients (rowShift and rowSum only), as one function that the kernels other
- * than the cross-entropy loss share: inlined at each of seven callers, the sweep cost each build
- * about 0.4 kB gzipped (1.8 kB raw) per copy. One call per row, not per element; the sparse
- * cross-entropy loss, the bench's operation (a), keeps its own inlined copy all the same (it measured
- * 0-2% slower through the call on W1-W3, within this machine's noise).
+ * than the cross-entropy loss share, for code size: an inlined copy of the sweep at each caller adds
+ * up, and the call is once per row, not per element. The sparse cross-entropy loss, the bench's
+ * operation (a), keeps its own inlined copy all the same.
  */
 export function rowStatsPlain(p: usize, n: i32): void {
   rowStats(p, n, false, false, false, 0, 0, 0, 0);

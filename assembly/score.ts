@@ -1,4 +1,4 @@
-// Per-row statistics for model evaluation (src/scorer.ts folds them into a mergeable f64 state).
+// Per-row statistics for model evaluation (src/ops/scorer.ts folds them into a mergeable f64 state).
 //
 // For each counted row (label y != ignoreIndex) one call computes, from logits z (from = 0),
 // probabilities q (from = 1) or log-probabilities (from = 2):

@@ -1,8 +1,8 @@
 // Entry of the shared-memory build (asconfig.json target "shared", dist/xentropy.shared.wasm, built
-// by `npm run build:wasm`): the kernels the worker pool runs (src/pool.ts, src/pool_worker.ts) and no
+// by `npm run build:wasm`): the kernels the worker pool runs (src/pool/pool.ts, src/pool/worker.ts) and no
 // others, from the same sources as index.ts. The pool computes the cross-entropy family only; exporting
-// every kernel here would add ~8 kB (gzipped) to the package for functions no worker calls. A kernel
-// the pool starts to use must be exported here too (test/package.test.ts checks the pool's list).
+// every kernel here would add code to the package for functions no worker calls. A kernel the pool
+// starts to use must be exported here too (test/package.test.ts checks the pool's list).
 
 export { logSumExp } from './log_sum_exp';
 export { crossEntropySparse } from './cross_entropy_sparse';

@@ -15,22 +15,21 @@
 // (binary cross-entropy with weight, posWeight and per-element losses: input, target, weight,
 // posWeight, losses). Resident handles lie below the scratch space: RING long-lived ones of up to
 // RESIDENT_MAX floats and a per-call pair the size of the largest input; first fit may leave gaps
-// between them, allowed for by doubling their total. Plus the module's static data (heap base 7 KiB; 64 KiB
-// allowed). Memory never shrinks, so its size is read every 1024 calls and at the end.
+// between them, allowed for by doubling their total. Plus the module's static data, below the heap
+// base (STATIC_BYTES allowed). Memory never shrinks, so its size is read every 1024 calls and at
+// the end.
 //
 // Process memory is read after two forced gc() at the baseline and at SAMPLES later points. The
-// first calls grow it without leaking: V8 tiers up the JIT and grows its young generation from 1 to
-// 16 MiB semi-spaces (heapTotal 11 -> 39.5 MiB), and RSS follows as those pages are first written:
-// about 80 -> 125 MiB over the first 30,000-50,000 calls here. A baseline inside that phase is what
-// made RSS look like it grew 13-30%; so it is taken after a warm-up of max(WARM_FRACTION of the calls,
-// WARM_MIN calls). Afterwards RSS moves in steps of a few MiB, up or down, that do not follow the
-// number of calls: glibc malloc keeps the freed backing stores of large result arrays in its heap
-// (after the first free, its dynamic mmap threshold rises above their size), and how many were
-// alive at once depends on when V8 collected them. With MALLOC_MMAP_THRESHOLD_=131072 the steps
-// vanish (RSS within +-1 MiB over 3 million calls). A leak grows with the calls: RSS at the end must
-// be within RSS_GROWTH_LIMIT of the baseline, and the live JS heap (heapUsed after gc) within
-// HEAP_GROWTH_LIMIT_BYTES, which catches anything kept per call (5 bytes a call over the 200,000
-// measured calls of the CI run; XENTROPY_SOAK_LEAK=1 plants such a leak).
+// first calls grow it without leaking: V8 tiers up the JIT and grows its young generation, and RSS
+// follows as those pages are first written. A baseline inside that phase makes RSS look like it
+// grows, so it is taken after a warm-up of max(WARM_FRACTION of the calls, WARM_MIN calls).
+// Afterwards RSS moves in steps of a few MiB, up or down, that do not follow the number of calls:
+// glibc malloc keeps the freed backing stores of large result arrays in its heap (after the first
+// free, its dynamic mmap threshold rises above their size), and how many were alive at once depends
+// on when V8 collected them; MALLOC_MMAP_THRESHOLD_=131072 removes the steps. A leak grows with the
+// calls: RSS at the end must be within RSS_GROWTH_LIMIT of the baseline, and the live JS heap
+// (heapUsed after gc) within HEAP_GROWTH_LIMIT_BYTES, which catches even a few bytes kept per call
+// (XENTROPY_SOAK_LEAK=1 plants such a leak).
 
 import { init } from '../dist/index.js';
 import { STREAM_BYTES, WINDOW_BYTES } from '../dist/engine/staging.js';
@@ -186,7 +185,7 @@ const ops = [
   },
 ];
 
-// Large inputs cost 10^2 to 10^4 times a small one; 1% of the calls keeps a million calls in about a minute.
+// Large inputs cost orders of magnitude more than a small one; 1% of the calls keeps the run short.
 function pick() {
   return u() < 0.01 ? large[Math.floor(u() * large.length)] : small[Math.floor(u() * small.length)];
 }
