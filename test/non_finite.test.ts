@@ -1,4 +1,4 @@
-// The README's "Non-finite inputs" table, row by row: what every function returns for -inf, +inf and
+// docs/accuracy.md's "Non-finite inputs" table, row by row: what every function returns for -inf, +inf and
 // NaN logits and for probabilities of exactly 0 and 1, on the reference and on every build.
 
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ const P0 = 1 / (1 + Math.E), P2 = Math.E / (1 + Math.E);
 const TOP = Math.fround(1 - 1e-7);
 const CLIP_TOP = -Math.log(TOP), CLIP_HI = -Math.log(1 - TOP), CLIP_LO = -Math.log(Math.fround(1e-7));
 
-describe.each(backends)('non-finite inputs on %s (README table)', (_name, xe: Backend) => {
+describe.each(backends)('non-finite inputs on %s (docs/accuracy.md table)', (_name, xe: Backend) => {
   it('a masked class (-inf beside finite logits) gets probability 0 and no gradient', () => {
     const z = f32(0, -I, 1);
     expectValues(xe.softmax(z, 3), [P0, 0, P2]);

@@ -18,5 +18,5 @@ const runtime = variant ? `${base}-${variant}` : base;
 
 const result = await smoke(xentropy);
 for (const line of reportLines(runtime, version, result)) console.log(line);
-// Which file the exports map gave this runtime, for the README's "how to load" column.
+// Which file the exports map gave this runtime, for the "how to load" column of docs/runtimes.md.
 console.log(`ENTRY ${runtime} ${import.meta.resolve('xentropy').replace(/^.*\/(dist\/)/, '$1')}`);

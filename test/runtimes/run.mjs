@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The runtime matrix (README "Runtimes", issue #6): the smoke suite (smoke.mjs) in every runtime, one
+// The runtime matrix (docs/runtimes.md, "The runtime matrix"): the smoke suite (smoke.mjs) in every runtime, one
 // runner after the other, then a table; exits 1 unless every runner succeeded and every hash is the same.
 //   npm run test:runtimes      (after npm run build; installs test/runtimes, then runs this)
 //

@@ -1,4 +1,4 @@
-// The runtime smoke suite (README "Runtimes"): one fixed set of inputs through every public function,
+// The runtime smoke suite (docs/runtimes.md, "The runtime matrix"): one fixed set of inputs through every public function,
 // hashed (SHA-256 of the exact result bytes) so that every runtime can be compared with one line.
 //
 // It runs unchanged in Node, Deno, Bun, workerd, the Vercel Edge VM and a browser page: plain ESM, no
