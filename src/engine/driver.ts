@@ -19,12 +19,17 @@ export type ModuleSource =
   | PromiseLike<WebAssembly.Module | BufferSource | Response>;
 
 const PAGE = 65536;
+/** Bytes a wasm32 memory can address: 65536 pages. */
+const MAX_BYTES = 2 ** 32;
 /** Scratch alignment: v128 loads are fastest on 16-byte boundaries. */
 const ALIGN = 16;
 
-/** Rounds n up to a multiple of ALIGN. */
+/**
+ * Rounds n up to a multiple of ALIGN. In floating point, not with 32-bit bit operations, which wrap
+ * at 2^31: byte counts here reach 2^32 and beyond (a request that cannot fit must still be seen as one).
+ */
 export function align(n: number): number {
-  return (n + ALIGN - 1) & ~(ALIGN - 1);
+  return Math.ceil(n / ALIGN) * ALIGN;
 }
 
 /** Owner of one kernel instance and its linear memory. */
@@ -57,7 +62,10 @@ export class Driver {
     return ptrs;
   }
 
-  /** Allocates a resident block of at least `bytes` bytes (first fit, else at the top). */
+  /**
+   * Allocates a resident block of at least `bytes` bytes (first fit, else at the top). A request that
+   * memory cannot hold throws before anything changes, so the instance stays as it was.
+   */
   alloc(bytes: number): number {
     const size = align(Math.max(bytes, 1));
     for (let i = 0; i < this.gaps.length; i++) {
@@ -92,8 +100,13 @@ export class Driver {
     else this.gaps.splice(i, 0, [start, end - start]);
   }
 
-  /** Grows memory to at least `top` bytes. */
+  /** Grows memory to at least `top` bytes; a RangeError naming the size when it cannot. */
   private ensure(top: number): void {
+    if (top > MAX_BYTES) {
+      throw new RangeError(
+        `xentropy needs ${top} bytes of WebAssembly memory, more than the 2^32 bytes (4 GiB) a WebAssembly memory can hold`,
+      );
+    }
     const have = this.memory.buffer.byteLength;
     if (top > have) {
       const pages = Math.ceil((top - have) / PAGE);
