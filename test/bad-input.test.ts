@@ -137,7 +137,10 @@ const cases: Case[] = [
   ['negative sampleWeight', (xe) => xe.crossEntropy(z, y, { classes: C, sampleWeight: new Float32Array([1, -2, 1]) }), RangeError, /options\.sampleWeight\[1\] = -2 must be finite and non-negative/],
   ['negative zLoss', (xe) => xe.crossEntropy(z, y, { classes: C, zLoss: -1e-4 }), RangeError, /options\.zLoss must be in \[0, .*\], got -0\.0001/],
   ['zLoss with probabilities', (xe) => xe.crossEntropy(soft, y, { classes: C, from: 'probs', zLoss: 1e-4 }), RangeError, /options\.zLoss needs logits .*got from: 'probs'/],
-  ['softcap of 0', (xe) => xe.crossEntropy(z, y, { classes: C, softcap: 0 }), RangeError, /options\.softcap must be in \(0, Infinity\), got 0/],
+  ['softcap of 0', (xe) => xe.crossEntropy(z, y, { classes: C, softcap: 0 }), RangeError, /options\.softcap must be in \[1\.17\d*e-38, 3\.40\d*e\+38\], got 0/],
+  // float32 kernels divide by the cap: below float32's normal range 1 / cap is infinite (NaN losses).
+  ['subnormal softcap', (xe) => xe.crossEntropy(z, y, { classes: C, softcap: 1e-39 }), RangeError, /options\.softcap must be in .*got 1e-39/],
+  ['softcap past float32', (xe) => xe.crossEntropy(z, y, { classes: C, softcap: 1e39 }), RangeError, /options\.softcap must be in .*got 1e\+39/],
   ['focal as a number', (xe) => xe.crossEntropy(z, y, { classes: C, focal: 2 as never }), TypeError, /options\.focal must be an object \{ gamma\?, alpha\? \}, got 2/],
   ['focal with a negative gamma', (xe) => xe.crossEntropy(z, y, { classes: C, focal: { gamma: -1 } }), RangeError, /options\.focal\.gamma must be in \[0, 1000000\], got -1/],
   ['focal with an unknown key', (xe) => xe.crossEntropy(z, y, { classes: C, focal: { beta: 1 } as never }), TypeError, /options\.focal has no option "beta"/],

@@ -47,6 +47,18 @@ describe.each(wasmBackends)('crossEntropyOver on %s', (_name, xe) => {
     expect(xe.crossEntropyOver([], { classes: C, reduction: 'sum' })).toBe(0);
   });
 
+  it('gives +inf where crossEntropy does (a label on a -inf logit), not NaN from the running sum', async () => {
+    // The compensated sum once formed inf - inf; PyTorch and crossEntropy give +inf.
+    const input = new Float32Array([0, -Infinity, 1, 2]), target = new Int32Array([1, 0]);
+    const one = xe.crossEntropy(input, target, { classes: 2, reduction: 'sum' });
+    expect(one).toBe(Infinity);
+    const batches = [{ input: input.subarray(0, 2), target: target.subarray(0, 1) }, { input: input.subarray(2), target: target.subarray(1) }];
+    expect(xe.crossEntropyOver(batches, { classes: 2, reduction: 'sum' })).toBe(Infinity);
+    expect(xe.crossEntropyOver(batches, { classes: 2 })).toBe(Infinity);
+    expect(await xe.crossEntropyOverAsync(batches, { classes: 2 })).toBe(Infinity);
+    expect(xe.crossEntropyOver([...batches, ...batches], { classes: 2 })).toBe(Infinity);
+  });
+
   it('takes async iterables and promises of batches', async () => {
     const whole = xe.crossEntropy(z, y, { classes: C, sampleWeight });
     async function* stream() {

@@ -9,8 +9,6 @@ import { createPool } from '../dist/index.js';
 import { init, type Xentropy } from '../src/index.js';
 import { expectSameBits, normal } from './helpers.js';
 
-const GiB = 2 ** 30;
-
 /** A fixed set of calls whose results must not change, whatever the instance went through. */
 function probe(xe: Xentropy): Float64Array {
   const z = normal(6 * 37, 3, 7), p = xe.softmax(normal(6 * 37, 1, 8), 37);

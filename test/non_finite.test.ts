@@ -46,6 +46,18 @@ describe.each(backends)('non-finite inputs on %s (docs/accuracy.md table)', (_na
     expectValues(xe.klDivergence(f32(0.5, 0.5), f32(0, -I), 2, { from: 'logits', reduction: 'none' }), [I]);
   });
 
+  it('a masked class with probability targets: NaN where its target is 0 (0 · -inf, as PyTorch), +inf above 0', () => {
+    const z = f32(0, -I, 1);
+    expectValues(xe.crossEntropy(z, f32(0.5, 0, 0.5), { classes: 3 }), [N]);
+    expectValues(xe.crossEntropy(z, f32(0.5, 0.25, 0.25), { classes: 3 }), [I]);
+    // Label smoothing gives the masked class a target above 0.
+    expectValues(xe.crossEntropy(z, [0], { classes: 3, labelSmoothing: 0.1 }), [I]);
+  });
+
+  it('binary cross-entropy keeps the limit at infinite logits: +inf where the target disagrees (PyTorch: NaN)', () => {
+    expectValues(xe.binaryCrossEntropy(f32(-I, -I, I), f32(1, 0.5, 0.5), { reduction: 'none' }), [I, I, I]);
+  });
+
   it('a row of only -inf has log-sum-exp -inf and NaN everywhere else', () => {
     const z = f32(-I, -I, -I);
     expectValues(xe.logSumExp(z, 3), [-I]);

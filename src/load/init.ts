@@ -6,7 +6,7 @@
 import { Xentropy } from '../api.js';
 import { BUILDS, BUILD_FILES, bestBuild, type Build } from '../engine/builds.js';
 import { loadDriver, loadDriverSync, type ModuleSource } from '../engine/driver.js';
-import { describe } from '../ops/common.js';
+import { describe, ownProps } from '../ops/common.js';
 
 /** Options of `init`. */
 export interface InitOptions {
@@ -79,8 +79,10 @@ export function createInit(own: OwnModules): Initializers {
   }
 
   async function init(options: InitOptions = {}): Promise<Xentropy> {
-    const build = chooseBuild(options, own.builds ?? BUILDS);
-    let source = await options.module;
+    // Own properties, read once: an `Object.prototype.module` must not choose the kernels.
+    const o = ownProps(options, ['module', 'build']);
+    const build = chooseBuild(o, own.builds ?? BUILDS);
+    let source = await o.module;
     if (source === undefined) {
       source = await ownModule(build);
     } else if (typeof source === 'string' || source instanceof URL) {
@@ -90,12 +92,13 @@ export function createInit(own: OwnModules): Initializers {
         `options.module must be a WebAssembly.Module, bytes, a Response, a URL or a file path, got ${describe(source)}`,
       );
     }
-    return new Xentropy(await loadDriver(source));
+    return new Xentropy(await loadDriver(source as ModuleSource));
   }
 
   function initSync(options: InitSyncOptions = {}): Xentropy {
-    const build = chooseBuild(options, own.builds ?? BUILDS);
-    let source = options.module;
+    const o = ownProps(options, ['module', 'build']);
+    const build = chooseBuild(o, own.builds ?? BUILDS);
+    let source = o.module;
     if (source === undefined) {
       let module = compiled.get(build);
       if (!module) {
@@ -110,7 +113,7 @@ export function createInit(own: OwnModules): Initializers {
     } else if (!(isModule(source) || ArrayBuffer.isView(source) || source instanceof ArrayBuffer)) {
       throw new TypeError(`options.module must be a WebAssembly.Module or bytes, got ${describe(source)}`);
     }
-    return new Xentropy(loadDriverSync(source));
+    return new Xentropy(loadDriverSync(source as WebAssembly.Module | BufferSource));
   }
 
   return { init, initSync };

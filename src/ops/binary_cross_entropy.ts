@@ -6,8 +6,8 @@ import { ownResident, Resident, type Driver } from '../engine/driver.js';
 import { scanDisagreement } from '../engine/element_checks.js';
 import { chunkRows, windowRows } from '../engine/staging.js';
 import {
-  checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptionNames, checkOut,
-  checkFocal, checkUnit, checkWeight, describe, overlaps, rowsOf, type LossAndGrad, type Reduction, type Unit,
+  checkChoice, checkClasses, checkFloat32OrResident, checkFocal, checkNumberIn, checkOut, checkUnit, checkWeight,
+  describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, type LossAndGrad, type Reduction, type Unit,
 } from './common.js';
 
 /** What the input of binaryCrossEntropy holds. */
@@ -104,8 +104,7 @@ export function planBinaryCrossEntropy(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
-  checkOptionNames(`${fn} options`, options, withGrad ? BCE_GRAD_OPTIONS : BCE_OPTIONS);
-  const o = options as Record<string, unknown>;
+  const o = ownOptions(`${fn} options`, options, withGrad ? BCE_GRAD_OPTIONS : BCE_OPTIONS);
   const classes = o.classes === undefined ? 1 : checkClasses(o.classes, 'options.classes');
   rowsOf('input', x, classes);
   const n = x.length;
@@ -154,9 +153,10 @@ export function planBinaryCrossEntropy(
   let t: BinaryTarget;
   if (target instanceof Resident) {
     ({ array: t, resident: targetResident } = checkFloat32OrResident('target', target));
-  } else if (target instanceof Float32Array || target instanceof Uint8Array) {
-    checkAttached('target', target);
-    t = target;
+  } else if (typedArrayKind(target) === 'Float32Array') {
+    t = plainView('target', target as Float32Array, Float32Array);
+  } else if (typedArrayKind(target) === 'Uint8Array') {
+    t = plainView('target', target as Uint8Array, Uint8Array);
   } else {
     throw new TypeError(
       `target must be a Float32Array of probabilities in [0, 1], a Uint8Array of 0/1 or a resident buffer, got ${describe(target)}`,
@@ -171,10 +171,6 @@ export function planBinaryCrossEntropy(
     if (o.gradOut instanceof Resident) gradOutResident = o.gradOut;
     if (gradOut && overlaps(gradOut, t)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
-    }
-    if (gradOut && weight && overlaps(gradOut, weight)) throw new RangeError('options.gradOut overlaps options.weight');
-    if (gradOut && posWeight && overlaps(gradOut, posWeight)) {
-      throw new RangeError('options.gradOut overlaps options.posWeight');
     }
   }
   const plan: BinaryCrossEntropyPlan = {

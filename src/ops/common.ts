@@ -9,6 +9,55 @@ import type { ElementCheck } from '../engine/element_checks.js';
 /** Integer typed arrays and plain arrays accepted as class-index targets. */
 export type IndexTarget = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
 
+// Arguments are read once, from what the engine itself knows of them: a typed array's kind, buffer,
+// offset and length come from its internal slots (not from getters a subclass or an own property may
+// override, nor through a Proxy), inputs are read through a plain view made from those, and options
+// from own properties only, each once, into a snapshot. So no value can be one thing when checked and
+// another when used.
+
+const TypedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+const slot = (key: PropertyKey) => Object.getOwnPropertyDescriptor(TypedArrayPrototype, key)!.get! as (this: unknown) => unknown;
+const kindSlot = slot(Symbol.toStringTag), bufferSlot = slot('buffer'), offsetSlot = slot('byteOffset');
+const lengthSlot = slot('length'), byteLengthSlot = slot('byteLength');
+const resizableSlot = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
+
+/** The kind of a real typed array ('Float32Array', 'Int32Array', ...), else undefined (a Proxy or look-alike has none). */
+export function typedArrayKind(value: unknown): string | undefined {
+  return ArrayBuffer.isView(value) ? kindSlot.call(value) as string | undefined : undefined;
+}
+
+/** Buffer, byte offset, length and byte length of a real typed array, from its internal slots. */
+function slotsOf(view: ArrayBufferView): { buffer: ArrayBufferLike; byteOffset: number; length: number; byteLength: number } {
+  return {
+    buffer: bufferSlot.call(view) as ArrayBufferLike, byteOffset: offsetSlot.call(view) as number,
+    length: lengthSlot.call(view) as number, byteLength: byteLengthSlot.call(view) as number,
+  };
+}
+
+/** True for a resizable ArrayBuffer (a SharedArrayBuffer can only grow, which leaves a view whole). */
+function isResizable(buffer: ArrayBufferLike): boolean {
+  try {
+    return resizableSlot?.call(buffer) === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @internal
+ * A plain view of a typed array input, made once from its internal slots: what every later read goes
+ * through. TypeError for a detached buffer, and for a resizable one, which a getter could shrink
+ * during the call.
+ */
+export function plainView<T>(name: string, value: ArrayBufferView, View: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T): T {
+  checkAttached(name, value);
+  const { buffer, byteOffset, length } = slotsOf(value);
+  if (isResizable(buffer)) {
+    throw new TypeError(`${name} is a ${typedArrayKind(value)} on a resizable ArrayBuffer, which xentropy does not read; copy it into a fixed-length one`);
+  }
+  return new View(buffer, byteOffset, length);
+}
+
 /** A short, safe description of any value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -18,10 +67,9 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'boolean' || typeof value === 'symbol') return String(value);
   if (typeof value === 'function') return 'a function';
-  if (ArrayBuffer.isView(value)) {
-    const length = (value as unknown as { length?: number }).length ?? value.byteLength;
-    return `${value.constructor.name}(${length})`;
-  }
+  const kind = typedArrayKind(value);
+  if (kind) return `${kind}(${slotsOf(value as ArrayBufferView).length})`;
+  if (ArrayBuffer.isView(value)) return `DataView(${(value as DataView).byteLength})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   const name = (value as object).constructor?.name;
   return name && name !== 'Object' ? `a ${name}` : 'an object';
@@ -32,8 +80,9 @@ export function describe(value: unknown): string {
  * would otherwise pass for an empty batch. (ArrayBuffer.prototype.detached is missing before Node 22.)
  */
 function isDetached(view: ArrayBufferView): boolean {
-  if (view.byteLength !== 0) return false;
-  const buffer = view.buffer as ArrayBuffer & { detached?: boolean };
+  const { buffer: b, byteLength } = typedArrayKind(view) ? slotsOf(view) : { buffer: view.buffer, byteLength: view.byteLength };
+  if (byteLength !== 0) return false;
+  const buffer = b as ArrayBuffer & { detached?: boolean };
   if (buffer.detached !== undefined) return buffer.detached;
   try {
     new Uint8Array(buffer);
@@ -45,12 +94,13 @@ function isDetached(view: ArrayBufferView): boolean {
 
 /** Throws TypeError when a typed array argument's buffer is detached. */
 export function checkAttached(name: string, view: ArrayBufferView): void {
-  if (isDetached(view)) throw new TypeError(`${name} is a ${view.constructor.name} whose buffer is detached`);
+  if (isDetached(view)) throw new TypeError(`${name} is a ${typedArrayKind(view) ?? 'view'} whose buffer is detached`);
 }
 
 /**
- * A Float32Array argument that may also be a resident buffer (xe.alloc / xe.tensor), resolved to its
- * current view; `resident` is the handle, so that the caller can use its address after memory grows.
+ * A Float32Array input that may also be a resident buffer (xe.alloc / xe.tensor), resolved to a view
+ * (a plain one, see plainView); `resident` is the handle, so that the caller can use its address
+ * after memory grows.
  */
 export function checkFloat32OrResident(name: string, value: unknown): { array: Float32Array; resident: Resident | null } {
   if (value instanceof Resident) {
@@ -60,13 +110,12 @@ export function checkFloat32OrResident(name: string, value: unknown): { array: F
   return { array: checkFloat32(name, value), resident: null };
 }
 
-/** Throws TypeError unless value is a Float32Array with an attached buffer. */
+/** A Float32Array input as a plain view; TypeError unless it is one, attached and of fixed length. */
 export function checkFloat32(name: string, value: unknown): Float32Array {
-  if (!(value instanceof Float32Array)) {
+  if (typedArrayKind(value) !== 'Float32Array') {
     throw new TypeError(`${name} must be a Float32Array, got ${describe(value)}`);
   }
-  checkAttached(name, value);
-  return value;
+  return plainView(name, value as Float32Array, Float32Array);
 }
 
 /** Checks `classes` is a positive integer that fits a wasm32 row. */
@@ -90,32 +139,43 @@ export function rowsOf(name: string, array: Float32Array, classes: number, what 
 
 /** True when two typed arrays share any byte. */
 export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return a.buffer === b.buffer
-    && a.byteOffset < b.byteOffset + b.byteLength
-    && b.byteOffset < a.byteOffset + a.byteLength;
+  const x = slotsOf(a), y = slotsOf(b);
+  return x.buffer === y.buffer
+    && x.byteOffset < y.byteOffset + y.byteLength
+    && y.byteOffset < x.byteOffset + x.byteLength;
 }
 
 /** True when two typed arrays cover exactly the same bytes. */
 export function sameRegion(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength;
+  const x = slotsOf(a), y = slotsOf(b);
+  return x.buffer === y.buffer && x.byteOffset === y.byteOffset && x.byteLength === y.byteLength;
 }
 
 /**
  * Checks an optional output array: a Float32Array of exactly `length` elements that either is
- * `input` itself (in place, when allowed) or shares no memory with it.
+ * `input` itself (in place, when allowed) or shares no memory with it. The caller's own array is
+ * returned (a call returns the `out` it was given), its length and memory read from its slots.
  */
 export function checkOut(
   name: string, out: unknown, length: number, input: Float32Array, inPlaceAllowed: boolean,
   float64Allowed = false,
 ): Float32Array | undefined {
   if (out === undefined) return undefined;
-  if (float64Allowed && out instanceof Float64Array) {
-    if (out.length !== length) throw new RangeError(`${name}.length must be ${length}, got ${out.length}`);
+  if (float64Allowed && typedArrayKind(out) === 'Float64Array') {
+    const got = plainView(name, out as Float64Array, Float64Array).length;
+    if (got !== length) throw new RangeError(`${name}.length must be ${length}, got ${got}`);
     return undefined;
   }
-  const array = checkFloat32OrResident(name, out).array;
-  if (array.length !== length) {
-    throw new RangeError(`${name}.length must be ${length}, got ${array.length}`);
+  let array: Float32Array;
+  if (out instanceof Resident) {
+    array = checkFloat32OrResident(name, out).array;
+  } else {
+    checkFloat32(name, out);
+    array = out as Float32Array;
+  }
+  const got = slotsOf(array).length;
+  if (got !== length) {
+    throw new RangeError(`${name}.length must be ${length}, got ${got}`);
   }
   if (overlaps(array, input) && !(inPlaceAllowed && sameRegion(array, input))) {
     throw new RangeError(
@@ -123,6 +183,26 @@ export function checkOut(
     );
   }
   return array;
+}
+
+/**
+ * The own properties `keys` of an object, each read once into a snapshot (with no prototype), which
+ * is all a caller reads afterwards: a property inherited from Object.prototype does not count, and a
+ * getter runs once. Any other value than an object has none.
+ */
+export function ownProps(value: unknown, keys: readonly string[]): Record<string, unknown> {
+  const snapshot: Record<string, unknown> = Object.create(null);
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return snapshot;
+  for (const key of keys) {
+    if (Object.prototype.hasOwnProperty.call(value, key)) snapshot[key] = (value as Record<string, unknown>)[key];
+  }
+  return snapshot;
+}
+
+/** An options object's snapshot (ownProps): TypeError for any own key that is not in `known`. */
+export function ownOptions(name: string, options: object, known: readonly string[]): Record<string, unknown> {
+  checkOptionNames(name, options, known);
+  return ownProps(options, known);
 }
 
 /** Throws TypeError for any key of options not in `known`. */
@@ -217,7 +297,8 @@ export function checkWeight(
   name: string, value: unknown, length: number, lengthName = 'classes',
 ): Float32Array | null {
   if (value === undefined) return null;
-  const weight = checkFloat32(name, value);
+  // A copy: what is checked here is what the kernels read, whoever shares the caller's buffer.
+  const weight = checkFloat32(name, value).slice();
   if (weight.length !== length) {
     throw new RangeError(`${name}.length must equal ${lengthName} = ${length}, got ${weight.length}`);
   }
@@ -246,8 +327,7 @@ export function checkFocal(name: string, value: unknown): { gamma: number; alpha
   if (typeof value !== 'object' || value === null) {
     throw new TypeError(`${name} must be an object { gamma?, alpha? }, got ${describe(value)}`);
   }
-  checkOptionNames(name, value, ['gamma', 'alpha']);
-  const f = value as Record<string, unknown>;
+  const f = ownOptions(name, value, ['gamma', 'alpha']);
   return {
     gamma: checkNumberIn(`${name}.gamma`, f.gamma, 0, 1e6, 2),
     alpha: checkNumberIn(`${name}.alpha`, f.alpha, 0, Number.MAX_VALUE, 0.25),
@@ -282,8 +362,7 @@ export function checkOptions(fn: string, options: unknown, known: readonly strin
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${fn} options must be an object, got ${describe(options)}`);
   }
-  checkOptionNames(`${fn} options`, options, known);
-  return options as Record<string, unknown>;
+  return ownOptions(`${fn} options`, options, known);
 }
 
 /** @internal Reduces per-row values (already in the unit) or their sum in nats, as the plan asks. */
@@ -304,25 +383,55 @@ export interface LossAndGrad<L> {
   grad: Float32Array;
 }
 
-/**
- * @internal
- * `xe.alloc` and `pool.alloc`: a resident buffer of `length` float32 zeros in the driver's memory.
- * @throws TypeError for a non-number; RangeError for a length that is not an integer in [0, 2^30]
- */
-export function allocResident(driver: Driver, length: number): Resident {
+/** RangeError unless `length` is a resident buffer's length: an integer in [0, 2^30]. */
+function checkResidentLength(length: unknown): number {
   if (typeof length !== 'number') throw new TypeError(`length must be a number, got ${describe(length)}`);
   if (!Number.isInteger(length) || length < 0 || length > 2 ** 30) {
     throw new RangeError(`length must be an integer in [0, 2^30], got ${describe(length)}`);
   }
-  const resident = new Resident(driver, length);
+  return length;
+}
+
+/**
+ * @internal
+ * `xe.alloc` and `pool.alloc`: a resident buffer of `length` float32 zeros in the driver's memory.
+ * @throws TypeError for a non-number; RangeError for a length that is not an integer in [0, 2^30],
+ *   or that memory cannot hold
+ */
+export function allocResident(driver: Driver, length: number): Resident {
+  const resident = new Resident(driver, checkResidentLength(length));
   resident.array.fill(0);
   return resident;
 }
 
-/** @internal `xe.tensor` and `pool.tensor`: a resident buffer holding a copy of `values`. */
+/** Typed arrays whose elements `tensor` takes, by kind. */
+const NUMBER_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number>> = {
+  Float32Array, Float64Array, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+};
+
+/**
+ * @internal
+ * `xe.tensor` and `pool.tensor`: a resident buffer holding a copy of `values`, each element read
+ * once (a typed array through a plain view; anything else into a copy before any memory is touched,
+ * since an element's getter could run any code).
+ */
 export function residentFrom(driver: Driver, values: ArrayLike<number>): Resident {
-  if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<number>).length !== 'number') {
-    throw new TypeError(`values must be an array or typed array, got ${describe(values)}`);
+  const kind = typedArrayKind(values);
+  let copy: ArrayLike<number>;
+  if (kind !== undefined) {
+    const View = NUMBER_VIEWS[kind];
+    if (!View) throw new TypeError(`values must be an array or a typed array of numbers, got ${describe(values)}`);
+    copy = plainView('values', values as unknown as ArrayBufferView, View);
+  } else {
+    if (values === null || typeof values !== 'object') {
+      throw new TypeError(`values must be an array or typed array, got ${describe(values)}`);
+    }
+    const length = (values as ArrayLike<number>).length;
+    if (typeof length !== 'number') throw new TypeError(`values must be an array or typed array, got ${describe(values)}`);
+    checkResidentLength(length);
+    const floats = new Float32Array(length);
+    for (let i = 0; i < length; i++) floats[i] = values[i];
+    copy = floats;
   }
-  return allocResident(driver, values.length).set(values);
+  return allocResident(driver, copy.length).set(copy);
 }

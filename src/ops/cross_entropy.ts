@@ -7,9 +7,9 @@ import { ownResident, Resident, type Driver } from '../engine/driver.js';
 import { startScan, type ElementCheck } from '../engine/element_checks.js';
 import { chunkRows, gatherRows, scatterRows, stageLabels, windowRows } from '../engine/staging.js';
 import {
-  checkAttached, checkChoice, checkClasses, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn,
-  checkOpenInterval, checkOptionNames, checkOrDefer, checkOut, checkPositiveInt, checkUnit, checkWeight, describe,
-  logProbabilityCheck, overlaps, probabilityCheck, rowsOf, DEFAULT_EPSILON,
+  checkChoice, checkClasses, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn, checkOpenInterval,
+  checkOrDefer, checkOut, checkPositiveInt, checkUnit, checkWeight, describe, logProbabilityCheck, overlaps, ownOptions,
+  ownProps, plainView, probabilityCheck, rowsOf, typedArrayKind, DEFAULT_EPSILON,
   type FocalOptions, type IndexTarget, type LossAndGrad, type Reduction, type Unit,
 } from './common.js';
 
@@ -62,6 +62,9 @@ export type CrossEntropyInput = 'logits' | 'probs' | 'logProbs';
 /** float32's smallest normal number, 2^-126 (about 1.18e-38). */
 const MIN_NORMAL_F32 = 2 ** -126;
 
+/** float32's largest finite number, (2 - 2^-23) 2^127. */
+const MAX_F32 = (2 - 2 ** -23) * 2 ** 127;
+
 const CE_OPTIONS = [
   'classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'from', 'epsilon', 'unit', 'onAllIgnored',
   'spatial', 'sampleWeight', 'zLoss', 'softcap', 'focal',
@@ -100,8 +103,8 @@ export interface CrossEntropyPlan {
   softcap: number;
   /** Focal parameters, or null for plain cross-entropy. */
   focal: { gamma: number; alpha: number } | null;
-  /** Class indices (any accepted integer array), or null for soft targets. */
-  labels: IndexTarget | null;
+  /** Class indices, copied and checked (what the kernels read), or null for soft targets. */
+  labels: Int32Array | null;
   /** Soft targets [rows, classes], or null for class indices. */
   soft: Float32Array | null;
   /**
@@ -114,10 +117,10 @@ export interface CrossEntropyPlan {
   gradOut: Float32Array | undefined;
 }
 
-function isIndexArray(value: unknown): value is IndexTarget {
-  return value instanceof Int32Array || value instanceof Uint8Array || value instanceof Uint16Array
-    || value instanceof Uint32Array || Array.isArray(value);
-}
+/** Integer typed arrays accepted as class indices, by kind. */
+const INDEX_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number>> = {
+  Int32Array, Uint8Array, Uint16Array, Uint32Array,
+};
 
 /**
  * Validates a cross-entropy call; `withGrad` admits the gradOut option. With `deferElementChecks` (the
@@ -131,8 +134,7 @@ export function planCrossEntropy(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object with at least { classes }, got ${describe(options)}`);
   }
-  checkOptionNames(`${fn} options`, options, withGrad ? CE_GRAD_OPTIONS : CE_OPTIONS);
-  const o = options as Record<string, unknown>;
+  const o = ownOptions(`${fn} options`, options, withGrad ? CE_GRAD_OPTIONS : CE_OPTIONS);
   const classes = checkClasses(o.classes, 'options.classes');
   const spatial = checkPositiveInt('options.spatial', o.spatial, 1);
   const rows = rowsOf('input', logits, classes * spatial, spatial > 1 ? 'classes * spatial' : 'classes') * spatial;
@@ -155,7 +157,8 @@ export function planCrossEntropy(
     throw new RangeError(`options.zLoss needs logits (it penalises log-sum-exp), got from: '${from}'`);
   }
   const rowWeight = (r: number) => (sampleWeight ? sampleWeight[r] : 1);
-  const softcap = o.softcap === undefined ? 0 : checkOpenInterval('options.softcap', o.softcap, 0, Infinity, 0);
+  // The kernels divide by the cap in float32: it must be a normal float32, or 1 / cap (or cap itself) is infinite.
+  const softcap = o.softcap === undefined ? 0 : checkNumberIn('options.softcap', o.softcap, MIN_NORMAL_F32, MAX_F32, 0);
   if (softcap !== 0 && from !== 'logits') {
     throw new RangeError(`options.softcap caps logits, got from: '${from}'`);
   }
@@ -163,35 +166,41 @@ export function planCrossEntropy(
   if (focal && from !== 'logits') throw new RangeError(`options.focal needs logits, got from: '${from}'`);
   if (focal && zLoss !== 0) throw new RangeError(`options.focal and options.zLoss = ${zLoss} cannot be combined`);
 
-  let labels: IndexTarget | null = null;
+  let labels: Int32Array | null = null;
   let soft: Float32Array | null = null;
   let denominator: number;
-  if (target instanceof Float32Array) {
-    checkAttached('target', target);
-    if (target.length !== logits.length) {
+  const kind = typedArrayKind(target);
+  if (kind === 'Float32Array') {
+    soft = plainView('target', target as Float32Array, Float32Array);
+    if (soft.length !== logits.length) {
       throw new RangeError(
-        `target is a Float32Array, so it holds probabilities and its length must be input.length = ${logits.length}, got ${target.length}`,
+        `target is a Float32Array, so it holds probabilities and its length must be input.length = ${logits.length}, got ${soft.length}`,
       );
     }
-    soft = target;
     denominator = 0;
     for (let r = 0; r < rows; r++) denominator += rowWeight(r);
-  } else if (isIndexArray(target)) {
-    if (ArrayBuffer.isView(target)) checkAttached('target', target);
-    if (target.length !== rows) {
-      throw new RangeError(`target.length must be the number of rows ${rows}, got ${target.length}`);
+  } else if ((kind !== undefined && kind in INDEX_VIEWS) || Array.isArray(target)) {
+    // Read once into the copy that the kernels read: each label is checked as it is copied.
+    const source: ArrayLike<unknown> = kind ? plainView('target', target as ArrayBufferView, INDEX_VIEWS[kind]) : target as unknown[];
+    const length = source.length;
+    if (length !== rows) {
+      throw new RangeError(`target.length must be the number of rows ${rows}, got ${length}`);
     }
-    labels = target;
+    labels = new Int32Array(rows);
     denominator = 0;
     for (let r = 0; r < rows; r++) {
-      const y = target[r];
-      if (y === ignoreIndex) continue;
+      const y = source[r];
+      if (y === ignoreIndex) {
+        labels[r] = ignoreIndex;
+        continue;
+      }
       if (typeof y !== 'number') throw new TypeError(`target[${r}] must be a number, got ${describe(y)}`);
       if (!Number.isInteger(y) || y < 0 || y >= classes) {
         throw new RangeError(
           `target[${r}] = ${describe(y)} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`,
         );
       }
+      labels[r] = y;
       denominator += (weight ? weight[y] : 1) * rowWeight(r);
     }
   } else {
@@ -207,13 +216,7 @@ export function planCrossEntropy(
     if (gradOut && soft && overlaps(gradOut, soft)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
     }
-    if (gradOut && weight && overlaps(gradOut, weight)) {
-      throw new RangeError('options.gradOut overlaps options.weight');
-    }
-    if (gradOut && sampleWeight && overlaps(gradOut, sampleWeight)) {
-      throw new RangeError('options.gradOut overlaps options.sampleWeight');
-    }
-    if (gradOut && labels && ArrayBuffer.isView(labels) && overlaps(gradOut, labels)) {
+    if (gradOut && labels && kind && overlaps(gradOut, target as ArrayBufferView)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the labels');
     }
   }
@@ -424,12 +427,15 @@ class Sum {
 
   add(x: number): void {
     const t = this.total + x;
-    this.compensation += Math.abs(this.total) >= Math.abs(x) ? (this.total - t) + x : (x - t) + this.total;
+    // Past infinity there is nothing to compensate, and the correction would be inf - inf = NaN.
+    if (Number.isFinite(t)) {
+      this.compensation += Math.abs(this.total) >= Math.abs(x) ? (this.total - t) + x : (x - t) + this.total;
+    }
     this.total = t;
   }
 
   get value(): number {
-    return this.total + this.compensation;
+    return Number.isFinite(this.total) ? this.total + this.compensation : this.total;
   }
 }
 
@@ -446,27 +452,28 @@ export class BatchAccumulator {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`options must be an object with classes, got ${describe(options)}`);
     }
-    const o = options as CrossEntropyOverOptions & Record<string, unknown>;
     for (const name of ['sampleWeight', 'gradOut']) {
-      if (name in o) throw new TypeError(`options.${name} is not an option of crossEntropyOver; pass sampleWeight with each batch`);
+      if (Object.prototype.hasOwnProperty.call(options, name)) {
+        throw new TypeError(`options.${name} is not an option of crossEntropyOver; pass sampleWeight with each batch`);
+      }
     }
+    const o = ownOptions('options', options, CE_OPTIONS.filter((name) => name !== 'sampleWeight'));
     this.reduction = checkChoice('options.reduction', o.reduction, ['mean', 'sum'], 'mean');
     this.onAllIgnored = checkChoice('options.onAllIgnored', o.onAllIgnored, ['nan', 'zero'], 'nan');
     this.perBatch = { ...o, reduction: 'sum' } as CrossEntropyOptions;
-    checkOptionNames('options', o, CE_OPTIONS.filter((name) => name !== 'sampleWeight'));
   }
 
   /** Adds one batch; errors name the batch. */
   add(batch: unknown): void {
     const i = this.index++;
-    if (batch === null || typeof batch !== 'object' || !('input' in batch) || !('target' in batch)) {
+    const b = ownProps(batch, ['input', 'target', 'sampleWeight']);
+    if (batch === null || typeof batch !== 'object' || !('input' in b) || !('target' in b)) {
       throw new TypeError(`batches[${i}] must be an object { input, target, sampleWeight? }, got ${describe(batch)}`);
     }
-    const b = batch as CrossEntropyBatch;
-    const options = b.sampleWeight === undefined ? this.perBatch : { ...this.perBatch, sampleWeight: b.sampleWeight };
+    const options = b.sampleWeight === undefined ? this.perBatch : { ...this.perBatch, sampleWeight: b.sampleWeight as Float32Array };
     let result;
     try {
-      result = this.batchSum(b, options);
+      result = this.batchSum(b as unknown as CrossEntropyBatch, options);
     } catch (error) {
       if (error instanceof TypeError) throw new TypeError(`batches[${i}]: ${error.message}`);
       if (error instanceof RangeError) throw new RangeError(`batches[${i}]: ${error.message}`);

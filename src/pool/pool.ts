@@ -25,7 +25,7 @@ import {
   type BinaryCrossEntropyOptions, type BinaryTarget,
 } from '../ops/binary_cross_entropy.js';
 import {
-  allocResident, checkOptionNames, describe, residentFrom, type IndexTarget, type LossAndGrad,
+  allocResident, describe, ownOptions, residentFrom, type IndexTarget, type LossAndGrad,
 } from '../ops/common.js';
 import {
   crossEntropyCall, crossEntropyRoute, planCrossEntropy, reduceCrossEntropy, type CrossEntropyOptions,
@@ -139,8 +139,8 @@ function poolOptionsOf(options: unknown): Required<PoolOptions> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
-  checkOptionNames('createPool options', options, ['threads', 'inlineBelow']);
-  const { threads, inlineBelow = INLINE_BELOW } = options as PoolOptions;
+  const o = ownOptions('createPool options', options, ['threads', 'inlineBelow']);
+  const threads = o.threads, inlineBelow = o.inlineBelow === undefined ? INLINE_BELOW : o.inlineBelow;
   if (typeof inlineBelow !== 'number') throw new TypeError(`options.inlineBelow must be a number, got ${describe(inlineBelow)}`);
   if (!Number.isSafeInteger(inlineBelow) || inlineBelow < 0) {
     throw new RangeError(`options.inlineBelow must be an integer >= 0, got ${describe(inlineBelow)}`);
