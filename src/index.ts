@@ -27,7 +27,7 @@ export type {
 } from './ops/kl_divergence.js';
 export { Scorer } from './ops/scorer.js';
 export type {
-  ScorerOptions, ScorerInput, ScorerState, ScoreResult, CalibrationBin,
+  ScorerOptions, ScorerInput, ScorerNumber, ScorerState, ScoreResult, CalibrationBin,
 } from './ops/scorer.js';
 export type { InitOptions, InitSyncOptions } from './load/init.js';
 

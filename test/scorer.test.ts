@@ -235,6 +235,12 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
       [() => xe.scorerFromState({ ...s.state(), binCount: [1] }), RangeError, 'state.binCount.length must be 15, got 1'],
       [() => xe.scorerFromState({ ...s.state(), count: -1 }), RangeError, 'state.count = -1 is not a count'],
       [() => xe.scorerFromState(null as never), TypeError, 'state must be a scorer state object, got null'],
+      // Issue 24: inconsistent states, non-finite values JSON could not carry, labels read once.
+      [() => xe.scorerFromState({ ...s.state(), correct: 1 }), RangeError, 'state.correct = 1 exceeds state.count = 0'],
+      [() => s.merge({ ...s.state(), loss: [null, 0] } as never), TypeError, 'other.loss[0] must be a number or one of "Infinity", "-Infinity", "NaN", got null'],
+      [() => s.merge({ ...s.state(), loss: ['Infinity', 0] }), RangeError, 'other.loss[0] = Infinity must be 0 when other.count = 0'],
+      [() => s.update(z, new Int32Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(8, { maxByteLength: 16 }))), TypeError, 'labels is an Int32Array on a resizable ArrayBuffer'],
+      [() => s.update(z, new Proxy(new Int32Array(2), {})), TypeError, 'labels must be class indices'],
     ];
     for (const [call, type, message] of bad) {
       expect(call).toThrow(type);

@@ -1,5 +1,5 @@
 import {
-  checkScorerOptions, checkScorerUpdate, type CalibrationBin, type ScoreResult, type ScorerOptions,
+  checkScorerUpdate, readScorerOptions, type CalibrationBin, type ScoreResult, type ScorerOptions,
 } from '../ops/scorer.js';
 import type { IndexTarget } from '../ops/common.js';
 import { logSoftmaxRow } from './log_sum_exp.js';
@@ -12,9 +12,9 @@ import { logSoftmaxRow } from './log_sum_exp.js';
 export function score(
   logits: Float32Array, labels: IndexTarget, options: ScorerOptions & { bytes?: number },
 ): ScoreResult {
-  const { bytes, ...rest } = options;
-  const config = checkScorerOptions(rest);
-  const { input, rows } = checkScorerUpdate(config, logits, labels, bytes);
+  // Own properties only, each read once; the labels are read once into the checked copy used below.
+  const { config, extras } = readScorerOptions(options, ['bytes']);
+  const { input, rows, labels: y32, bytes } = checkScorerUpdate(config, logits, labels, extras.bytes);
   const C = config.classes;
   const binCount = new Array<number>(config.bins).fill(0);
   const binCorrect = new Array<number>(config.bins).fill(0);
@@ -23,7 +23,7 @@ export function score(
   let count = 0, correct = 0, lossSum = 0, brierSum = 0;
 
   for (let r = 0; r < rows; r++) {
-    const y = labels[r];
+    const y = y32[r];
     if (y === config.ignoreIndex) continue;
     const z = Array.from(input.subarray(r * C, (r + 1) * C));
     let p: number[];
