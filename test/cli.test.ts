@@ -272,7 +272,7 @@ describe('errors', () => {
   it('missing, unreadable and malformed files', async () => {
     const missing = join(dir, 'missing.npy');
     await fails(['score', '--logits', missing, '--labels', yp], 2, /ENOENT.*missing\.npy/);
-    await fails(['score', '--logits', lp, '--labels', dir], 2, /EISDIR/);
+    await fails(['score', '--logits', lp, '--labels', dir], 2, `${dir}: is a directory, not a regular file`);
     const notNpy = join(dir, 'not.npy');
     writeFileSync(notNpy, 'hello world');
     await fails(['score', '--logits', notNpy, '--labels', yp], 2, `${notNpy}: not a .npy file`);

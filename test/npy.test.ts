@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  NpyFormatError, encodeNpy, floatToHalf, halfToFloat, npyHeaderLength, parseNpyHeader, readNpy, readNpyHeader, readNpyRows, writeNpy,
+  NpyFormatError, encodeNpy, floatToHalf, halfToFloat, npyHeaderLength, openNpyFile, parseNpyHeader, printable, quoted,
+  readNpy, readNpyHeader, readNpyRows, writeNpy,
   type NpyDtype,
 } from '../src/cli/npy.js';
 
@@ -231,7 +233,7 @@ describe('header and row reading for streaming', () => {
 describe('errors name the file and what was found', () => {
   it('wrong magic', () => {
     const path = temp(new TextEncoder().encode('PK\x03\x04 this is a zip, not npy'));
-    expectNpyError(() => readNpy(path), path, 'not a .npy file', '"PK\\u0003\\u0004 t"');
+    expectNpyError(() => readNpy(path), path, 'not a .npy file', '"PK\\x03\\x04 t"');
   });
 
   it('empty file', () => {
@@ -321,6 +323,122 @@ describe('errors name the file and what was found', () => {
   it('unreadable files give Node errors naming the path', () => {
     const path = join(dir, 'does-not-exist.npy');
     expect(() => readNpy(path)).toThrow(/ENOENT.*does-not-exist\.npy/);
+  });
+});
+
+describe('hostile input', () => {
+  /** The first C0 or C1 control, DEL, zero-width, separator or bidi character in text, if any. */
+  const rawControl = (text: string): string | undefined => {
+    for (const ch of text) {
+      const c = ch.codePointAt(0)!;
+      if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x200b && c <= 0x200f)
+        || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return `U+${c.toString(16)}`;
+    }
+    return undefined;
+  };
+
+  it('printable escapes what a terminal would act on, and bounds the length', () => {
+    expect(printable('plain text, é ü 中文 ✓')).toBe('plain text, é ü 中文 ✓');
+    expect(printable('\x1b[2J\x07\x00\x7f\x9b\n\t\r')).toBe('\\x1b[2J\\x07\\x00\\x7f\\x9b\\n\\t\\r');
+    expect(printable('a\u202eb\u200bc\u2028d\ufeffe\ud800f\u{e0001}')).toBe('a\\u202eb\\u200bc\\u2028d\\ufeffe\\ud800f\\u{e0001}');
+    expect(printable('x'.repeat(1000))).toBe('x'.repeat(200) + '…');
+    expect(printable('\x1b'.repeat(1000)).length).toBeLessThanOrEqual(201);
+    expect(printable('abc', 2)).toBe('ab…');
+    // Escapes are never cut in half.
+    expect(printable('ab\x1b', 4)).toBe('ab…');
+    expect(quoted('say "hi" \\ \x1b')).toBe('"say \\"hi\\" \\\\ \\x1b"');
+    expect(quoted('')).toBe('""');
+  });
+
+  it('header text in messages is escaped and bounded', () => {
+    const evil = '\x1b]0;pwned\x07\x1b[2J\x9b';
+    const big = 'B'.repeat(900_000);
+    const headers = [
+      `{'descr': '${evil}', 'fortran_order': False, 'shape': (1,), }`,
+      `{'descr': '>${evil}', 'fortran_order': False, 'shape': (1,), }`,
+      `{'descr': '<f4', 'fortran_order': '${evil}', 'shape': (1,), }`,
+      `{'descr': '<f4', 'fortran_order': False, 'shape': ('${evil}',), }`,
+      `{'descr': '<f4', 'fortran_order': False, 'shape': (1,), '${evil}': 0}`,
+      `{'descr': '<f4', '${evil}': 0, 'descr': 1}`,
+      `{'descr': '<f4', 'fortran_order': False, 'shape': (1,), } ${evil}`,
+      `${evil}`,
+      `{'descr': '${big}', 'fortran_order': False, 'shape': (1,), }`,
+      `{'descr': '<f4', 'fortran_order': ${big}, 'shape': (1,), }`,
+      `{'descr': '<f4', 'fortran_order': False, 'shape': (1,), '${big}': 0}`,
+      `{'descr': '<f4', 'fortran_order': False, 'shape': (${'7'.repeat(900_000)},), }`,
+      `{'descr': '<f4', 'fortran_order': False, 'shape': (${'0, '.repeat(300_000)}'x'), }`,
+    ];
+    for (const header of headers) {
+      const path = temp(rawNpy(header, new Uint8Array(0), 2));
+      let message = '';
+      try {
+        readNpy(path);
+      } catch (e) {
+        expect(e).toBeInstanceOf(NpyFormatError);
+        message = (e as Error).message;
+      }
+      expect(message).not.toBe('');
+      expect(rawControl(message), message.slice(0, 300)).toBeUndefined();
+      expect(message.length).toBeLessThan(800);
+    }
+  });
+
+  it('deep nesting is refused, not a stack overflow', () => {
+    const header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${'('.repeat(100_000)}1${')'.repeat(100_000)}, }`;
+    const path = temp(rawNpy(header, new Uint8Array(0), 2));
+    expectNpyError(() => readNpy(path), path, 'nesting deeper than 32');
+  });
+
+  it('shape arithmetic is exact beyond 2^53', () => {
+    // 3 * 3002399751580331 = 2^53 + 1, which a double rounds to 2^53.
+    const path = temp(rawNpy("{'descr': '|u1', 'fortran_order': False, 'shape': (3, 3002399751580331), }"));
+    expectNpyError(() => readNpy(path), path, 'is too large: 9007199254740993 data bytes');
+    // Just within: the size check is exact too (the file is far shorter than 2^53 - 1 bytes).
+    const within = temp(rawNpy("{'descr': '|u1', 'fortran_order': False, 'shape': (9007199254740991,), }"));
+    expectNpyError(() => readNpy(within), within, 'needs 9007199254740991 data bytes after the 128-byte header, found 0');
+  });
+
+  it('a path with control characters is escaped in the message, and kept as given in error.path', () => {
+    const path = temp(new TextEncoder().encode('not npy'), 'evil\x1b[2J.npy');
+    let error: unknown;
+    try {
+      readNpy(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NpyFormatError);
+    if (!(error instanceof NpyFormatError)) return;
+    expect(error.path).toBe(path);
+    expect(error.message).toContain('evil\\x1b[2J.npy: not a .npy file');
+    expect(rawControl(error.message)).toBeUndefined();
+  });
+
+  it('openNpyFile and readNpy refuse FIFOs (without blocking), devices and directories', () => {
+    const fifo = join(dir, 'pipe.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // No writer: a blocking open would hang here.
+    expectNpyError(() => openNpyFile(fifo), fifo, 'is a FIFO, not a regular file');
+    expectNpyError(() => readNpy(fifo), fifo, 'is a FIFO, not a regular file');
+    expectNpyError(() => readNpy('/dev/zero'), '/dev/zero', 'is a character device, not a regular file');
+    expectNpyError(() => readNpy(dir), dir, 'is a directory, not a regular file');
+    const { fd, stats } = openNpyFile(temp(encodeNpy('<f4', [1], [1])));
+    try {
+      expect(stats.isFile()).toBe(true);
+      expect(readNpyHeader(fd, 'ok.npy').shape).toEqual([1]);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('readNpyHeader refuses a descriptor that is not a regular file (a pipe has no size to check)', () => {
+    const fifo = join(dir, 'pipe2.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const fd = openSync(fifo, 'r+'); // O_RDWR: does not block on Linux
+    try {
+      expectNpyError(() => readNpyHeader(fd, fifo), fifo, 'is a FIFO, not a regular file');
+    } finally {
+      closeSync(fd);
+    }
   });
 });
 

@@ -307,6 +307,7 @@ describe('no network access', () => {
     const allowed = [
       'node:fs', 'node:fs/promises', 'node:url', 'node:path', // files: the own .wasm, .npy inputs, the CommonJS build's paths
       'node:os', 'node:worker_threads', // the worker pool: core count and threads
+      'node:util', // the command line: getSystemErrorMap, to name a failed write's error code
     ];
     expect([...modules].filter((m) => !allowed.includes(m)).sort()).toEqual([]);
   });

@@ -8,19 +8,71 @@
 //
 // Node only (node:fs).
 
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { type BigIntStats, closeSync, constants, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { describe } from '../ops/common.js';
 
-/** Thrown for a file that is not a readable .npy array of a supported dtype; the message starts with the path. */
+/**
+ * Thrown for a file that is not a readable .npy array of a supported dtype; the message starts with the
+ * path (control characters escaped, see printable).
+ */
 export class NpyFormatError extends Error {
-  /** The file (or the label given for a buffer) that failed to parse. */
+  /** The file (or the label given for a buffer) that failed to parse, as given. */
   readonly path: string;
 
   constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
+    super(`${printable(path, MAX_PATH_SHOWN)}: ${message}`);
     this.name = 'NpyFormatError';
     this.path = path;
   }
+}
+
+// ---- Text from files and command lines in messages: escaped and bounded.
+
+/** Default length bound of file-derived text in messages (characters, before the '…'). */
+export const MAX_SHOWN = 200;
+/** Length bound of a path in messages: paths come from the user, but may be long or odd. */
+export const MAX_PATH_SHOWN = 1000;
+
+/**
+ * Code points a terminal would act on or hide rather than print: C0 and C1 controls and DEL (Cc),
+ * format characters such as bidi overrides and zero-width spaces (Cf), line and paragraph separators,
+ * private-use, unassigned and lone surrogate code points.
+ */
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]/u;
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeCodePoint(ch: string): string {
+  const short = SHORT_ESCAPES[ch];
+  if (short !== undefined) return short;
+  const code = ch.codePointAt(0)!;
+  const hex = code.toString(16).padStart(code < 0x100 ? 2 : 4, '0');
+  return code < 0x100 ? `\\x${hex}` : code <= 0xffff ? `\\u${hex}` : `\\u{${hex}}`;
+}
+
+/**
+ * Text safe to print in a message: non-printable code points (controls, escape sequences, bidi
+ * overrides...) written as \xNN, \uNNNN or \n, \r, \t, and the result cut to about `max`
+ * characters with a trailing '…'. With `quote`, that character and backslashes are escaped too and
+ * the result is enclosed in it (JSON.stringify-like for '"', Python-repr-like for "'").
+ */
+export function printable(text: string, max = MAX_SHOWN, quote = ''): string {
+  let out = '';
+  for (const ch of text) {
+    let piece = ch;
+    if (NON_PRINTABLE.test(ch)) piece = escapeCodePoint(ch);
+    else if (quote !== '' && (ch === quote || ch === '\\')) piece = '\\' + ch;
+    if (out.length + piece.length > max) {
+      out += '…';
+      break;
+    }
+    out += piece;
+  }
+  return quote + out + quote;
+}
+
+/** printable(text, max, '"'): a quoted, escaped and bounded rendering of a string for messages. */
+export function quoted(text: string, max = MAX_SHOWN): string {
+  return printable(text, max, '"');
 }
 
 /** The dtypes read and written: float16/float32/float64 logits, int32/int64/uint8/uint16 labels. */
@@ -91,6 +143,13 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** The same, exactly (shapes come from files: their product may be far beyond 2^53). */
+function exactElementCount(shape: readonly number[]): bigint {
+  let count = 1n;
+  for (const d of shape) count *= BigInt(d);
+  return count;
+}
+
 /** Elements per row: the product of every dimension after the first (1 for a 1-D array). */
 function rowSize(shape: readonly number[]): number {
   return elementCount(shape.slice(1));
@@ -114,7 +173,7 @@ export function npyHeaderLength(bytes: Uint8Array, path = '<buffer>'): number {
 function checkMagic(bytes: Uint8Array, path: string): void {
   const head = Array.from(bytes.subarray(0, 6));
   if (head.length < 6 || head.some((b, i) => b !== MAGIC[i])) {
-    const shown = head.length === 0 ? 'an empty file' : `bytes ${JSON.stringify(latin1(bytes.subarray(0, 6)))}`;
+    const shown = head.length === 0 ? 'an empty file' : `bytes ${quoted(latin1(bytes.subarray(0, 6)))}`;
     throw new NpyFormatError(path, `not a .npy file: expected the magic string "\\x93NUMPY", found ${shown}`);
   }
   if (bytes.length >= 8) {
@@ -156,7 +215,7 @@ export function parseNpyHeader(bytes: Uint8Array, path = '<buffer>'): NpyHeader 
   if (keys.join() !== 'descr,fortran_order,shape') {
     throw new NpyFormatError(
       path,
-      `malformed header ${quoteHeader(text)}: keys must be exactly 'descr', 'fortran_order', 'shape', found ${keys.map((k) => `'${k}'`).join(', ') || 'none'}`,
+      `malformed header ${quoteHeader(text)}: keys must be exactly 'descr', 'fortran_order', 'shape', found ${keys.length === 0 ? 'none' : clip(keys.map(pyRepr).join(', '), MAX_SHOWN)}`,
     );
   }
 
@@ -164,16 +223,18 @@ export function parseNpyHeader(bytes: Uint8Array, path = '<buffer>'): NpyHeader 
   const dtype = checkDescr(descr, path);
   const fortranOrder = dict.get('fortran_order');
   if (typeof fortranOrder !== 'boolean') {
-    throw new NpyFormatError(path, `malformed header: 'fortran_order' must be True or False, found ${pyRepr(fortranOrder)}`);
+    throw new NpyFormatError(path, `malformed header: 'fortran_order' must be True or False, found ${shownRepr(fortranOrder)}`);
   }
   const shape = dict.get('shape');
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw new NpyFormatError(path, `malformed header: 'shape' must be a tuple of non-negative integers, found ${pyRepr(shape)}`);
+    throw new NpyFormatError(path, `malformed header: 'shape' must be a tuple of non-negative integers, found ${shownRepr(shape)}`);
   }
   const dims = shape as number[];
   const itemSize = DTYPES[dtype].itemSize;
-  if (!Number.isSafeInteger(elementCount(dims) * itemSize)) {
-    throw new NpyFormatError(path, `shape ${pyRepr(dims)} is too large`);
+  // Exact: the data size must be a safe integer so that every offset computed from it is exact.
+  const dataBytes = exactElementCount(dims) * BigInt(itemSize);
+  if (dataBytes > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new NpyFormatError(path, `shape ${shownRepr(dims)} is too large: ${dataBytes} data bytes`);
   }
   return { version: [major, 0], dtype, shape: dims, fortranOrder, dataOffset: needed, itemSize };
 }
@@ -186,7 +247,7 @@ function checkDescr(descr: unknown, path: string): NpyDtype {
     if (swapped && isNpyDtype(swapped)) {
       throw new NpyFormatError(
         path,
-        `big-endian dtype '${descr}' is not supported; convert with a.astype('${swapped}') before saving`,
+        `big-endian dtype ${pyRepr(descr)} is not supported; convert with a.astype(${pyRepr(swapped)}) before saving`,
       );
     }
     // Byte order is meaningless for one byte; accept '<u1' etc. from other writers as '|u1'.
@@ -194,35 +255,102 @@ function checkDescr(descr: unknown, path: string): NpyDtype {
   }
   throw new NpyFormatError(
     path,
-    `unsupported dtype ${pyRepr(descr)}; supported: ${Object.entries(DTYPES).map(([d, i]) => `'${d}' (${i.name})`).join(', ')}`,
+    `unsupported dtype ${shownRepr(descr)}; supported: ${Object.entries(DTYPES).map(([d, i]) => `'${d}' (${i.name})`).join(', ')}`,
   );
+}
+
+/** What a non-regular file is, for messages: 'a FIFO', 'a directory'... */
+function fileKind(stats: { isFIFO(): boolean; isDirectory(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isSymbolicLink(): boolean }): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  return 'a special file';
+}
+
+/** The error for a file that is not a regular file: 'PATH: is a FIFO, not a regular file'. */
+function notRegular(path: string, stats: Parameters<typeof fileKind>[0]): NpyFormatError {
+  return new NpyFormatError(path, `is ${fileKind(stats)}, not a regular file`);
+}
+
+/** O_NONBLOCK where the platform has it: opening a FIFO without a writer then returns at once. */
+const OPEN_NONBLOCK = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/** An input opened by openNpyFile. */
+export interface OpenedFile {
+  fd: number;
+  /** fstat of the opened descriptor (bigint: inode numbers may exceed 2^53). */
+  stats: BigIntStats;
+}
+
+/**
+ * Opens a file for reading as .npy, refusing anything that is not a regular file (a FIFO or pipe, a
+ * socket, a device such as /dev/stdin or /dev/zero, a directory) without blocking or reading from it.
+ * The open is non-blocking, so a FIFO without a writer cannot hang it, and the check is an fstat of the
+ * opened descriptor, so the file cannot be swapped between the check and the reads.
+ * @throws NpyFormatError 'PATH: is a FIFO, not a regular file' (and so on); Node's system errors
+ *   (ENOENT, EACCES...) for a file that cannot be opened
+ */
+export function openNpyFile(path: string): OpenedFile {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_NONBLOCK);
+  } catch (e) {
+    // A socket cannot be opened at all (ENXIO); say what is there rather than "no such device".
+    let stats: ReturnType<typeof statSync> | undefined;
+    try {
+      stats = statSync(path);
+    } catch {
+      // Report the open's error.
+    }
+    if (stats !== undefined && !stats.isFile()) throw notRegular(path, stats);
+    throw e;
+  }
+  try {
+    const stats = fstatSync(fd, { bigint: true });
+    if (!stats.isFile()) throw notRegular(path, stats);
+    return { fd, stats };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
 }
 
 /**
  * Reads and parses the header of an open .npy file, and checks that the file holds all the data the
  * shape implies (trailing bytes are ignored, as numpy does).
- * @param fd an open file descriptor (position is not used: reads are positioned)
+ * @param fd an open file descriptor of a regular file (position is not used: reads are positioned)
  * @param path names the file in error messages
- * @throws NpyFormatError as parseNpyHeader, and for a file shorter than its header and shape imply
+ * @throws NpyFormatError as parseNpyHeader, for a file that is not a regular file (a pipe has no size
+ *   to check against, and reading one could block), and for a file shorter than its header and shape imply
  */
 export function readNpyHeader(fd: number, path: string): NpyHeader {
-  const size = fstatSync(fd).size;
-  let bytes = readAt(fd, 0, Math.min(size, PREFIX_V2));
+  const stats = fstatSync(fd, { bigint: true });
+  if (!stats.isFile()) throw notRegular(path, stats);
+  const size = stats.size;
+  const available = (n: number) => (size < BigInt(n) ? Number(size) : n);
+  let bytes = readAt(fd, 0, available(PREFIX_V2));
   const needed = npyHeaderLength(bytes, path);
   if (needed > MAX_HEADER_BYTES) {
     throw new NpyFormatError(path, `malformed header: header length ${needed} bytes exceeds ${MAX_HEADER_BYTES}`);
   }
-  if (needed > bytes.length) bytes = readAt(fd, 0, Math.min(size, needed));
+  if (needed > bytes.length) bytes = readAt(fd, 0, available(needed));
   const header = parseNpyHeader(bytes, path);
-  const dataBytes = elementCount(header.shape) * header.itemSize;
-  if (size < header.dataOffset + dataBytes) {
+  // Exact (bigint): shape products of a crafted header can be far beyond 2^53.
+  const dataBytes = exactElementCount(header.shape) * BigInt(header.itemSize);
+  if (size < BigInt(header.dataOffset) + dataBytes) {
     throw new NpyFormatError(
       path,
-      `truncated file: shape ${pyRepr(header.shape)} of ${dtypeName(header.dtype)} needs ${dataBytes} data bytes after the ${header.dataOffset}-byte header, found ${size - header.dataOffset}`,
+      `truncated file: shape ${shownRepr(header.shape)} of ${dtypeName(header.dtype)} needs ${dataBytes} data bytes after the ${header.dataOffset}-byte header, found ${size - BigInt(header.dataOffset)}`,
     );
   }
   return header;
 }
+
+/** Largest single read: Node refuses lengths of 2^31 bytes and more (a 2^28-class float64 row is 2 GiB). */
+const MAX_READ = 1 << 30;
 
 /** Reads exactly `length` bytes at `position`, or fewer only when the file ends first. */
 function readAt(fd: number, position: number, length: number, into?: Uint8Array): Uint8Array {
@@ -230,7 +358,7 @@ function readAt(fd: number, position: number, length: number, into?: Uint8Array)
   let done = 0;
   while (done < length) {
     // readSync may return short counts (large reads, special files); loop until EOF.
-    const n = readSync(fd, buffer, done, length - done, position + done);
+    const n = readSync(fd, buffer, done, Math.min(length - done, MAX_READ), position + done);
     if (n === 0) break;
     done += n;
   }
@@ -291,7 +419,7 @@ function checkLayout(header: NpyHeader, path: string): void {
   if (header.fortranOrder && header.shape.length >= 2) {
     throw new NpyFormatError(
       path,
-      `Fortran-ordered arrays are not supported (fortran_order: True, shape ${pyRepr(header.shape)}); save np.ascontiguousarray(a) instead`,
+      `Fortran-ordered arrays are not supported (fortran_order: True, shape ${shownRepr(header.shape)}); save np.ascontiguousarray(a) instead`,
     );
   }
   if (header.shape.length === 0) {
@@ -371,11 +499,12 @@ export function floatToHalf(x: number): number {
 /**
  * Reads a whole .npy file.
  * @returns dtype and shape as in the file, and the data as Float32Array (floats) or Int32Array (integers)
- * @throws NpyFormatError for any format problem (see parseNpyHeader, readNpyHeader, readNpyRows);
- *   Node's system errors (ENOENT, …) for an unreadable file
+ * @throws NpyFormatError for any format problem (see parseNpyHeader, readNpyHeader, readNpyRows) and
+ *   for a path that is not a regular file (see openNpyFile); Node's system errors (ENOENT, …) for an
+ *   unreadable file
  */
 export function readNpy(path: string): NpyArray {
-  const fd = openSync(path, 'r');
+  const { fd } = openNpyFile(path);
   try {
     const header = readNpyHeader(fd, path);
     if (header.shape.length === 0) {
@@ -476,9 +605,15 @@ export function writeNpy(
 
 type PyValue = string | number | boolean | null | PyValue[] | Map<string, PyValue>;
 
+/** Nesting a real header never needs; deeper input is refused rather than overflowing the stack. */
+const MAX_NESTING = 32;
+/** Numbers and booleans, matched where the parser stands (sticky: no copy of the rest of the text). */
+const WORD = /(-?\d+)[lL]?|(True|False|None)\b/y;
+
 /** Parses one Python literal (the whole text, surrounding whitespace allowed). */
 function parsePythonLiteral(text: string): PyValue {
   let i = 0;
+  let depth = 0;
   const skip = () => {
     while (i < text.length && /\s/.test(text[i])) i++;
   };
@@ -488,6 +623,16 @@ function parsePythonLiteral(text: string): PyValue {
   const value = (): PyValue => {
     skip();
     const ch = text[i];
+    if (ch === '{' || ch === '(' || ch === '[') {
+      if (depth >= MAX_NESTING) fail(`nesting deeper than ${MAX_NESTING}`);
+      depth++;
+      const result = container(ch);
+      depth--;
+      return result;
+    }
+    return scalar(ch);
+  };
+  const container = (ch: string): PyValue => {
     if (ch === '{') {
       i++;
       const map = new Map<string, PyValue>();
@@ -499,7 +644,7 @@ function parsePythonLiteral(text: string): PyValue {
         skip();
         if (text[i] !== ':') fail("expected ':'");
         i++;
-        if (map.has(key as string)) fail(`duplicate key '${key}'`);
+        if (map.has(key as string)) fail(`duplicate key ${pyRepr(key)}`);
         map.set(key as string, value());
         skip();
         if (text[i] === ',') i++;
@@ -522,6 +667,9 @@ function parsePythonLiteral(text: string): PyValue {
       // (x) without a comma is a parenthesised value, not a tuple.
       return ch === '(' && items.length === 1 && commas === 0 ? items[0] : items;
     }
+    return fail('unreachable');
+  };
+  const scalar = (ch: string | undefined): PyValue => {
     if (ch === "'" || ch === '"') {
       i++;
       let s = '';
@@ -533,17 +681,19 @@ function parsePythonLiteral(text: string): PyValue {
       i++;
       return s;
     }
-    const word = /^(-?\d+)[lL]?|^(True|False|None)\b/.exec(text.slice(i));
+    WORD.lastIndex = i;
+    const word = WORD.exec(text);
     if (word) {
-      i += word[0].length;
       if (word[1] !== undefined) {
         const n = Number(word[1]);
-        if (!Number.isSafeInteger(n)) fail(`integer ${word[1]} is too large`);
+        if (!Number.isSafeInteger(n)) fail(`integer ${clip(word[1], 40)} is too large`);
+        i += word[0].length;
         return n;
       }
+      i += word[0].length;
       return word[2] === 'True' ? true : word[2] === 'False' ? false : null;
     }
-    return fail(i >= text.length ? 'unexpected end' : `unexpected ${JSON.stringify(text[i])}`);
+    return fail(i >= text.length ? 'unexpected end' : `unexpected ${quoted(String.fromCodePoint(text.codePointAt(i)!))}`);
   };
   const result = value();
   skip();
@@ -551,9 +701,12 @@ function parsePythonLiteral(text: string): PyValue {
   return result;
 }
 
-/** Python-like rendering of a header value for messages: '<f4', (3, 4), True. */
+/**
+ * Python-like rendering of a header value for messages: '<f4', (3, 4), True; strings escaped (see
+ * printable) and each cut to MAX_SHOWN characters. Use shownRepr for a bounded whole.
+ */
 function pyRepr(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'string') return printable(value, MAX_SHOWN, "'");
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (value === null) return 'None';
   if (Array.isArray(value)) return value.length === 1 ? `(${pyRepr(value[0])},)` : `(${value.map(pyRepr).join(', ')})`;
@@ -561,9 +714,23 @@ function pyRepr(value: unknown): string {
   return String(value);
 }
 
+/** pyRepr cut to about `max` characters. */
+function shownRepr(value: unknown, max = MAX_SHOWN): string {
+  return clip(pyRepr(value), max);
+}
+
+/** Text already safe to print, cut to `max` characters with '…' (not inside a surrogate pair). */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end) + '…';
+}
+
+/** The header text for messages: quoted, escaped and cut to 120 characters. */
 function quoteHeader(text: string): string {
-  const t = text.trim();
-  return JSON.stringify(t.length > 120 ? t.slice(0, 120) + '…' : t);
+  return quoted(text.trim(), 120);
 }
 
 function latin1(bytes: Uint8Array): string {
