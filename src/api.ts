@@ -3,23 +3,31 @@
 
 import { featuresOf, type Features } from './engine/builds.js';
 import type { Driver, Resident } from './engine/driver.js';
-import { allocResident, describe, residentFrom, type IndexTarget, type LossAndGrad } from './ops/common.js';
 import {
-  planBinaryCrossEntropy, runBinaryCrossEntropy, type BinaryCrossEntropyOptions, type BinaryTarget,
+  allocResident, describe, residentFrom, type IndexTarget, type LossAndGrad, type ReducedLoss, type Reduction,
+} from './ops/common.js';
+import {
+  planBinaryCrossEntropy, runBinaryCrossEntropy,
+  type BinaryCrossEntropyGradOptions, type BinaryCrossEntropyOptions, type BinaryTarget,
 } from './ops/binary_cross_entropy.js';
 import {
   crossEntropyOver, planCrossEntropy, runCrossEntropy,
-  type CrossEntropyBatch, type CrossEntropyOptions, type CrossEntropyOverOptions,
+  type CrossEntropyBatch, type CrossEntropyGradOptions, type CrossEntropyOptions, type CrossEntropyOverOptions,
 } from './ops/cross_entropy.js';
-import { planEntropy, runEntropy, type EntropyOptions } from './ops/entropy.js';
+import { planEntropy, runEntropy, type EntropyOptions, type EntropyReduction } from './ops/entropy.js';
 import {
   planJsDivergence, planKlDivergence, runJsDivergence, runKlDivergence,
-  type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions,
+  type DivergenceReduction, type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions,
 } from './ops/kl_divergence.js';
 import { planRows, runLogSumExp, runRows } from './ops/row_ops.js';
 import { Scorer, type ScorerOptions, type ScorerState } from './ops/scorer.js';
 
 export type { LossAndGrad };
+
+// Each method with a reduction has one generic overload: R, the reduction's type, is inferred from the
+// options (a literal, a union, or the default when absent), and the result is ReducedLoss<R, Float32Array>:
+// a Float32Array for 'none', a number otherwise, their union for a union. The implementation signature
+// below it is not visible to callers. Loss-only methods take options without gradOut.
 
 /** An initialised xentropy instance: every function computes in WebAssembly. */
 export class Xentropy {
@@ -95,8 +103,7 @@ export class Xentropy {
    * @returns a number, or a Float32Array of N row losses for reduction 'none' (ignored rows 0)
    * @throws TypeError / RangeError before any computation, naming the argument and value
    */
-  crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): Float32Array;
-  crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number;
+  crossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
   crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number | Float32Array {
     const plan = planCrossEntropy('crossEntropy', input, target, options, false, true);
     return runCrossEntropy(this.driver, plan, false).loss;
@@ -110,9 +117,8 @@ export class Xentropy {
    * options.gradOut receives the gradient when given and may be `input` itself (in place).
    * Arguments, result and errors as crossEntropy.
    */
-  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
-  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number>;
-  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): LossAndGrad<number | Float32Array> {
+  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true, true);
     return runCrossEntropy(this.driver, plan, true);
   }
@@ -185,8 +191,7 @@ export class Xentropy {
    *   posWeight, before any output is written (the element ranges are scanned in WebAssembly, the
    *   error raised by the same JavaScript check as the reference's)
    */
-  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Float32Array;
-  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): number;
+  binaryCrossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
   binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): number | Float32Array {
     const plan = planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true);
     return runBinaryCrossEntropy(this.driver, plan, false).loss;
@@ -200,9 +205,8 @@ export class Xentropy {
    * bits. options.gradOut (a Float32Array or resident buffer) receives the gradient when given and may
    * be `input` itself (in place). Arguments, loss and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options: BinaryCrossEntropyOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
-  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): LossAndGrad<number>;
-  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): LossAndGrad<number | Float32Array> {
+  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true);
     return runBinaryCrossEntropy(this.driver, plan, true);
   }
@@ -222,9 +226,7 @@ export class Xentropy {
    * @throws TypeError for a non-Float32Array, a wrong option type or an unknown option; RangeError for a
    *   bad classes or length, an unknown option value, or (from 'probs') p[i] outside [0, 1] or NaN
    */
-  entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions & { reduction?: 'none' }): Float32Array;
-  entropy(p: Float32Array | Resident, classes: number, options: EntropyOptions & { reduction: 'mean' | 'sum' }): number;
-  entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions): number | Float32Array;
+  entropy<R extends EntropyReduction = 'none'>(p: Float32Array | Resident, classes: number, options?: EntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
   entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions): number | Float32Array {
     return runEntropy(this.driver, planEntropy(p, classes, options, true));
   }
@@ -250,8 +252,7 @@ export class Xentropy {
    *   bad classes or length, an unknown option value, epsilon outside [0, 1] or with another from, p[i]
    *   (or q[i] with from 'probs') outside [0, 1] or NaN, log p[i] above 0 or NaN with logTarget
    */
-  klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: KlDivergenceOptions & { reduction: 'none' }): Float32Array;
-  klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions): number;
+  klDivergence<R extends DivergenceReduction = 'batchmean'>(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
   klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions): number | Float32Array {
     return runKlDivergence(this.driver, planKlDivergence('klDivergence', p, q, classes, options, false, true), false).loss;
   }
@@ -265,8 +266,7 @@ export class Xentropy {
    * sum of row divergences), divided by ln 2 for bits. options.gradOut receives the gradient when
    * given and may be q itself (in place), but not overlap p. Arguments, loss and errors as klDivergence.
    */
-  klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: KlDivergenceGradOptions & { reduction: 'none' }): LossAndGrad<Float32Array>;
-  klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number>;
+  klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
   klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true, true);
     return runKlDivergence(this.driver, plan, true);
@@ -285,8 +285,7 @@ export class Xentropy {
    * @returns a number, or a Float32Array of N divergences for reduction 'none'
    * @throws TypeError / RangeError as klDivergence (p[i] or q[i] outside [0, 1] with from 'probs')
    */
-  jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options: JsDivergenceOptions & { reduction: 'none' }): Float32Array;
-  jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions): number;
+  jsDivergence<R extends DivergenceReduction = 'batchmean'>(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
   jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions): number | Float32Array {
     return runJsDivergence(this.driver, planJsDivergence(p, q, classes, options, true));
   }

@@ -16,7 +16,10 @@ export type BinaryInputForm = 'logits' | 'probs';
 /** Targets of binaryCrossEntropy: probabilities in [0, 1] (soft) or 0/1 bytes. */
 export type BinaryTarget = Float32Array | Uint8Array;
 
-/** Options of binaryCrossEntropy / binaryCrossEntropyWithGrad. */
+/**
+ * Options of binaryCrossEntropy (binaryCrossEntropyWithGrad's are BinaryCrossEntropyGradOptions: these
+ * and gradOut).
+ */
 export interface BinaryCrossEntropyOptions {
   /** C: the input is row-major [N, C]; weight and posWeight have C entries. Default 1. */
   classes?: number;
@@ -41,10 +44,11 @@ export interface BinaryCrossEntropyOptions {
    * Not with posWeight.
    */
   focal?: { gamma?: number; alpha?: number };
-  /**
-   * binaryCrossEntropyWithGrad only: Float32Array (or resident buffer) of N·C for the gradient; may be
-   * the input itself.
-   */
+}
+
+/** Options of binaryCrossEntropyWithGrad: binaryCrossEntropy's, and gradOut. */
+export interface BinaryCrossEntropyGradOptions extends BinaryCrossEntropyOptions {
+  /** Float32Array (or resident buffer) of N·C for the gradient; may be the input itself. */
   gradOut?: Float32Array | Resident;
 }
 

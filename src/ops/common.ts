@@ -313,6 +313,13 @@ export function checkWeight(
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/**
+ * What a call with reduction R returns: `PerRow` (one value per row or element: Float32Array, or the
+ * reference's Float64Array) for 'none', a number for every other reduction. It distributes over a
+ * union: ReducedLoss<'mean' | 'none', Float32Array> is number | Float32Array.
+ */
+export type ReducedLoss<R, PerRow> = R extends 'none' ? PerRow : number;
+
 /** Parameters of the focal loss. */
 export interface FocalOptions {
   /** Focusing exponent gamma >= 0; 0 gives alpha times cross-entropy. Default 2. */

@@ -13,7 +13,7 @@ import {
   type FocalOptions, type IndexTarget, type LossAndGrad, type Reduction, type Unit,
 } from './common.js';
 
-/** Options of crossEntropy / crossEntropyWithGrad. */
+/** Options of crossEntropy (crossEntropyWithGrad's are CrossEntropyGradOptions: these and gradOut). */
 export interface CrossEntropyOptions {
   /** Number of classes C; input is row-major [N, C]. Required. */
   classes: number;
@@ -49,9 +49,13 @@ export interface CrossEntropyOptions {
    * alpha (1 - p_c)^gamma. gamma >= 0 (default 2), alpha >= 0 (default 0.25, Keras). Logits only.
    */
   focal?: FocalOptions;
+}
+
+/** Options of crossEntropyWithGrad: crossEntropy's, and gradOut. */
+export interface CrossEntropyGradOptions extends CrossEntropyOptions {
   /**
-   * crossEntropyWithGrad only: Float32Array (or resident buffer) of input.length to write the gradient
-   * into; may be the input itself.
+   * Float32Array (or resident buffer) of input.length to write the gradient into; may be the input
+   * itself.
    */
   gradOut?: Float32Array | Resident;
 }

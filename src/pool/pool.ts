@@ -22,13 +22,15 @@ import { createSharedMemory, loadSharedDriver, ownResident, type Driver, type Re
 import { chunkRows, gatherRows, scatterRows, stageLabels } from '../engine/staging.js';
 import {
   binaryCall, planBinaryCrossEntropy, reduceBinary, refuseBinaryElements,
-  type BinaryCrossEntropyOptions, type BinaryTarget,
+  type BinaryCrossEntropyGradOptions, type BinaryCrossEntropyOptions, type BinaryTarget,
 } from '../ops/binary_cross_entropy.js';
 import {
-  allocResident, describe, ownOptions, residentFrom, type IndexTarget, type LossAndGrad,
+  allocResident, describe, ownOptions, residentFrom, type IndexTarget, type LossAndGrad, type ReducedLoss,
+  type Reduction,
 } from '../ops/common.js';
 import {
-  crossEntropyCall, crossEntropyRoute, planCrossEntropy, reduceCrossEntropy, type CrossEntropyOptions,
+  crossEntropyCall, crossEntropyRoute, planCrossEntropy, reduceCrossEntropy, type CrossEntropyGradOptions,
+  type CrossEntropyOptions,
 } from '../ops/cross_entropy.js';
 import { revive, type FailMode, type FromWorker, type ToWorker } from './messages.js';
 
@@ -468,8 +470,7 @@ export class XentropyPool {
    * @throws (rejects with) TypeError / RangeError for a bad argument, before any worker is involved;
    *   Error when a worker fails (naming the worker, with the cause) or the pool is closed
    */
-  crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): Promise<Float32Array>;
-  crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): Promise<number>;
+  crossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
   async crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): Promise<number | Float32Array> {
     this.#checkOpen();
     return (await this.#crossEntropy(planCrossEntropy('crossEntropy', input, target, options, false), false)).loss;
@@ -480,9 +481,8 @@ export class XentropyPool {
    * options.gradOut may be a resident buffer of this pool (written where it lies) or a Float32Array.
    * Arguments, results and errors as crossEntropy.
    */
-  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction: 'none' }): Promise<LossAndGrad<Float32Array>>;
-  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): Promise<LossAndGrad<number>>;
-  async crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): Promise<LossAndGrad<number | Float32Array>> {
+  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
+  async crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
     this.#checkOpen();
     return this.#crossEntropy(planCrossEntropy('crossEntropyWithGrad', input, target, options, true), true);
   }
@@ -549,8 +549,7 @@ export class XentropyPool {
    * copied into the shared memory.
    * @returns a Promise of a number, or of a Float32Array of element losses for reduction 'none'
    */
-  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Promise<Float32Array>;
-  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<number>;
+  binaryCrossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
   async binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
     this.#checkOpen();
     return (await this.#binary(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true), false)).loss;
@@ -561,9 +560,8 @@ export class XentropyPool {
    * options.gradOut may be a resident buffer of this pool (written where it lies) or a Float32Array.
    * Arguments, results and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options: BinaryCrossEntropyOptions & { reduction: 'none' }): Promise<LossAndGrad<Float32Array>>;
-  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<LossAndGrad<number>>;
-  async binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<LossAndGrad<number | Float32Array>> {
+  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
+  async binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
     this.#checkOpen();
     return this.#binary(planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true), true);
   }

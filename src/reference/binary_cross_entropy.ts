@@ -1,7 +1,8 @@
 import {
-  planBinaryCrossEntropy, reduceBinary,
+  planBinaryCrossEntropy, reduceBinary, type BinaryCrossEntropyGradOptions,
   type BinaryCrossEntropyOptions, type BinaryCrossEntropyPlan, type BinaryTarget,
 } from '../ops/binary_cross_entropy.js';
+import type { ReducedLoss, Reduction } from '../ops/common.js';
 
 /**
  * Element i's loss (nats, weight included) and d loss / d input. For logits,
@@ -85,6 +86,9 @@ function run(plan: BinaryCrossEntropyPlan, grad: Float32Array | Float64Array | n
  * -w [pw t log sigma(x) + (1 - t) log(1 - sigma(x))] or -w [t log p + (1 - t) log(1 - p)], reduced
  * over all elements. 'none' returns a Float64Array of input.length.
  */
+export function binaryCrossEntropy<R extends Reduction = 'mean'>(
+  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
 export function binaryCrossEntropy(
   input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions,
 ): number | Float64Array {
@@ -97,8 +101,11 @@ export function binaryCrossEntropy(
  * probabilities, times 1 / n for 'mean' and 1 / ln 2 for bits. The gradient is a Float64Array unless
  * options.gradOut is given.
  */
+export function binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(
+  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyGradOptions & { reduction?: R },
+): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function binaryCrossEntropyWithGrad(
-  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions,
+  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyGradOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
   const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true);
   const grad = plan.gradOut ?? new Float64Array(plan.n);

@@ -1,5 +1,7 @@
-import type { IndexTarget } from '../ops/common.js';
-import { planCrossEntropy, type CrossEntropyOptions, type CrossEntropyPlan } from '../ops/cross_entropy.js';
+import type { IndexTarget, ReducedLoss, Reduction } from '../ops/common.js';
+import {
+  planCrossEntropy, type CrossEntropyGradOptions, type CrossEntropyOptions, type CrossEntropyPlan,
+} from '../ops/cross_entropy.js';
 import { logSumExpRow, logSoftmaxRow } from './log_sum_exp.js';
 
 /**
@@ -128,6 +130,9 @@ function reduce(plan: CrossEntropyPlan, losses: Float64Array, total: number): nu
  * input itself for log-probabilities; reduced as PyTorch's F.cross_entropy, in nats or bits.
  * 'none' returns a Float64Array.
  */
+export function crossEntropy<R extends Reduction = 'mean'>(
+  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
 export function crossEntropy(
   input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
 ): number | Float64Array {
@@ -163,8 +168,11 @@ function classLast(plan: CrossEntropyPlan): CrossEntropyPlan {
  * probabilities -scale s_r a / q inside the clip; scale = 1 / denominator for 'mean', else 1, over
  * ln 2 for bits. The gradient is a Float64Array unless options.gradOut is given.
  */
+export function crossEntropyWithGrad<R extends Reduction = 'mean'>(
+  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R },
+): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function crossEntropyWithGrad(
-  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
+  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
   const given = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
   const plan = classLast(given);

@@ -1,5 +1,5 @@
-import { reduceRows } from '../ops/common.js';
-import { planEntropy, type EntropyOptions } from '../ops/entropy.js';
+import { reduceRows, type ReducedLoss } from '../ops/common.js';
+import { planEntropy, type EntropyOptions, type EntropyReduction } from '../ops/entropy.js';
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
 /**
@@ -7,6 +7,9 @@ import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
  * H = sum_c p_c (lse - z_c) with p = softmax(z) (NaN when lse is not finite); reduced over rows.
  * 'none' (the default) returns a Float64Array.
  */
+export function entropy<R extends EntropyReduction = 'none'>(
+  p: Float32Array, classes: number, options?: EntropyOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
 export function entropy(p: Float32Array, classes: number, options?: EntropyOptions): number | Float64Array {
   const plan = planEntropy(p, classes, options);
   const { input, rows } = plan;

@@ -1,8 +1,8 @@
 import {
-  planJsDivergence, planKlDivergence,
+  planJsDivergence, planKlDivergence, type DivergenceReduction,
   type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions, type KlPlan,
 } from '../ops/kl_divergence.js';
-import { reduceRows } from '../ops/common.js';
+import { reduceRows, type ReducedLoss } from '../ops/common.js';
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
 /** log(2^-126) rounded down to float32 (assembly/exp.ts): exp of anything below it is flushed to 0. */
@@ -53,6 +53,9 @@ function runKl(plan: KlPlan, grad: Float32Array | Float64Array | null) {
  * probabilities or, with logTarget, log p. Reduced as F.kl_div ('batchmean' default); 'none' returns a
  * Float64Array.
  */
+export function klDivergence<R extends DivergenceReduction = 'batchmean'>(
+  p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
 export function klDivergence(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions): number | Float64Array {
   const plan = planKlDivergence('klDivergence', p, q, classes, options, false);
   const { perRow, total } = runKl(plan, null);
@@ -64,6 +67,9 @@ export function klDivergence(p: Float32Array, q: Float32Array, classes: number, 
  * logits scale (sum p) softmax(z) - scale p; logProbs -scale p; probs -scale p / q (0 where clipped or
  * p = 0). scale = unit / denominator. The gradient is a Float64Array unless options.gradOut is given.
  */
+export function klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(
+  p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions & { reduction?: R },
+): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function klDivergenceWithGrad(
   p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
@@ -94,6 +100,9 @@ function softmaxRow(row: ArrayLike<number>): number[] {
  * Reference Jensen-Shannon divergence in float64: JS = KL(p || m) / 2 + KL(q || m) / 2 per row,
  * m = (p + q) / 2, each term 0 where its probability is 0. Reduced as klDivergence.
  */
+export function jsDivergence<R extends DivergenceReduction = 'batchmean'>(
+  p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
 export function jsDivergence(p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions): number | Float64Array {
   const plan = planJsDivergence(p, q, classes, options);
   const perRow = new Float64Array(plan.rows);
