@@ -5,14 +5,16 @@ import { featuresOf, type Features } from './engine/builds.js';
 import type { Driver, Resident } from './engine/driver.js';
 import {
   allocResident, describe, residentFrom, type IndexTarget, type LossAndGrad, type ReducedLoss, type Reduction,
+  type TensorLike, type TensorOptions,
 } from './ops/common.js';
 import {
   planBinaryCrossEntropy, runBinaryCrossEntropy,
   type BinaryCrossEntropyGradOptions, type BinaryCrossEntropyOptions, type BinaryTarget,
 } from './ops/binary_cross_entropy.js';
 import {
-  crossEntropyOver, planCrossEntropy, runCrossEntropy,
+  crossEntropyOver, perplexityOf, planCrossEntropy, planPerplexity, runCrossEntropy,
   type CrossEntropyBatch, type CrossEntropyGradOptions, type CrossEntropyOptions, type CrossEntropyOverOptions,
+  type PerplexityOptions, type PerplexityResult,
 } from './ops/cross_entropy.js';
 import { planEntropy, runEntropy, type EntropyOptions, type EntropyReduction } from './ops/entropy.js';
 import {
@@ -103,8 +105,9 @@ export class Xentropy {
    * @returns a number, or a Float32Array of N row losses for reduction 'none' (ignored rows 0)
    * @throws TypeError / RangeError before any computation, naming the argument and value
    */
-  crossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): number | Float32Array {
+  crossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  crossEntropy<R extends Reduction = 'mean'>(input: TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions> & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  crossEntropy(input: Float32Array | Resident | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions>): number | Float32Array {
     const plan = planCrossEntropy('crossEntropy', input, target, options, false, true);
     return runCrossEntropy(this.driver, plan, false).loss;
   }
@@ -117,10 +120,24 @@ export class Xentropy {
    * options.gradOut receives the gradient when given and may be `input` itself (in place).
    * Arguments, result and errors as crossEntropy.
    */
-  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
-  crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
+  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions> & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  crossEntropyWithGrad(input: Float32Array | Resident | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions>): LossAndGrad<number | Float32Array> {
     const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true, true);
     return runCrossEntropy(this.driver, plan, true);
+  }
+
+  /**
+   * Perplexity of a language model's outputs: the per-token cross-entropy of `logits` ([B, T, V], a
+   * tensor or a flat Float32Array with options.sequenceLength = T) against token `ids` ([B, T]),
+   * averaged per sequence and over the corpus (token-weighted: exp of the mean NLL over every counted
+   * token). With `shift` (causal LMs), position t predicts token t + 1; `attentionMask` and ids equal
+   * to ignoreIndex are not counted. A sequence with no counted token has perplexity NaN.
+   * @throws TypeError / RangeError as crossEntropy
+   */
+  perplexity(logits: Float32Array | Resident | TensorLike, ids: IndexTarget | TensorLike, options?: PerplexityOptions): PerplexityResult {
+    const plan = planPerplexity(logits, ids, options, true);
+    return perplexityOf(plan, runCrossEntropy(this.driver, plan, false).loss as Float32Array);
   }
 
   /**

@@ -13,13 +13,14 @@ export type { Build, Features } from './engine/builds.js';
 export type { ModuleSource } from './engine/driver.js';
 export { Resident } from './engine/driver.js';
 export type {
-  DistributionForm, FocalOptions, IndexTarget, LossAndGrad, Reduction, Unit,
+  DistributionForm, FocalOptions, IndexTarget, LossAndGrad, ReducedLoss, Reduction, TensorLike, TensorOptions, Unit,
 } from './ops/common.js';
 export type {
-  CrossEntropyBatch, CrossEntropyInput, CrossEntropyOptions, CrossEntropyOverOptions,
+  CrossEntropyBatch, CrossEntropyGradOptions, CrossEntropyInput, CrossEntropyOptions, CrossEntropyOverOptions,
+  PerplexityOptions, PerplexityResult,
 } from './ops/cross_entropy.js';
 export type {
-  BinaryCrossEntropyOptions, BinaryInputForm, BinaryTarget,
+  BinaryCrossEntropyGradOptions, BinaryCrossEntropyOptions, BinaryInputForm, BinaryTarget,
 } from './ops/binary_cross_entropy.js';
 export type { EntropyOptions, EntropyReduction } from './ops/entropy.js';
 export type {

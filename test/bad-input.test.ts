@@ -20,7 +20,7 @@ type Case = [name: string, call: (xe: Backend) => unknown, error: typeof TypeErr
 
 const cases: Case[] = [
   // row operations
-  ['logits as Float64Array', (xe) => xe.logSoftmax(new Float64Array(10) as never, 5), TypeError, /logits must be a Float32Array, got Float64Array\(10\)/],
+  ['logits as Float64Array', (xe) => xe.logSoftmax(new Float64Array(10) as never, 5), TypeError, /logits must be a Float32Array \(convert it with Float32Array\.from\(values\)\), got Float64Array\(10\)/],
   ['logits as plain array', (xe) => xe.softmax([1, 2] as never, 2), TypeError, /logits .*got Array\(2\)/],
   ['logits as string', (xe) => xe.logSumExp('1,2' as never, 2), TypeError, /logits .*got "1,2"/],
   ['logits detached', (xe) => xe.softmax(detached(), C), TypeError, /logits is a Float32Array whose buffer is detached/],
@@ -44,7 +44,7 @@ const cases: Case[] = [
   }, RangeError, /out overlaps the input/],
 
   // cross-entropy: inputs and targets
-  ['input as Float64Array', (xe) => xe.crossEntropy(new Float64Array(15) as never, y, { classes: C }), TypeError, /input must be a Float32Array, got Float64Array\(15\)/],
+  ['input as Float64Array', (xe) => xe.crossEntropy(new Float64Array(15) as never, y, { classes: C }), TypeError, /input must be a Float32Array \(convert it with Float32Array\.from\(values\)\), got Float64Array\(15\)/],
   ['input detached', (xe) => xe.crossEntropy(detached(), y, { classes: C }), TypeError, /input is a Float32Array whose buffer is detached/],
   ['options missing', (xe) => xe.crossEntropy(z, y, undefined as never), TypeError, /options must be an object .* got undefined/],
   ['options.classes missing', (xe) => xe.crossEntropy(z, y, {} as never), TypeError, /options\.classes must be a number, got undefined/],
@@ -69,7 +69,7 @@ const cases: Case[] = [
   ['unknown reduction', (xe) => xe.crossEntropy(z, y, { classes: C, reduction: 'avg' as never }), RangeError, /options\.reduction must be one of 'mean', 'sum', 'none', got "avg"/],
   ['reduction of the wrong type', (xe) => xe.crossEntropy(z, y, { classes: C, reduction: 1 as never }), TypeError, /options\.reduction must be a string, got 1/],
   ['weight of the wrong length', (xe) => xe.crossEntropy(z, y, { classes: C, weight: new Float32Array(4) }), RangeError, /options\.weight\.length must equal classes = 5, got 4/],
-  ['weight as Float64Array', (xe) => xe.crossEntropy(z, y, { classes: C, weight: new Float64Array(5) as never }), TypeError, /options\.weight must be a Float32Array, got Float64Array\(5\)/],
+  ['weight as Float64Array', (xe) => xe.crossEntropy(z, y, { classes: C, weight: new Float64Array(5) as never }), TypeError, /options\.weight must be a Float32Array \(convert it with Float32Array\.from\(values\)\), got Float64Array\(5\)/],
   ['negative weight', (xe) => xe.crossEntropy(z, y, { classes: C, weight: new Float32Array([1, -1, 1, 1, 1]) }), RangeError, /options\.weight\[1\] = -1 must be finite and non-negative/],
   ['NaN weight', (xe) => xe.crossEntropy(z, y, { classes: C, weight: new Float32Array([1, 1, 1, NaN, 1]) }), RangeError, /options\.weight\[3\] = NaN/],
   ['infinite weight', (xe) => xe.crossEntropy(z, y, { classes: C, weight: new Float32Array([Infinity, 1, 1, 1, 1]) }), RangeError, /options\.weight\[0\] = Infinity/],
@@ -81,7 +81,7 @@ const cases: Case[] = [
   ['ignoreIndex beyond int32', (xe) => xe.crossEntropy(z, y, { classes: C, ignoreIndex: 2 ** 32 + 1 }), RangeError, /ignoreIndex .*got 4294967297/],
   ['ignoreIndex as string', (xe) => xe.crossEntropy(z, y, { classes: C, ignoreIndex: '-100' as never }), TypeError, /ignoreIndex must be a number, got "-100"/],
   ['gradOut of the wrong length', (xe) => xe.crossEntropyWithGrad(z, y, { classes: C, gradOut: new Float32Array(16) }), RangeError, /options\.gradOut\.length must be 15, got 16/],
-  ['gradOut of the wrong type', (xe) => xe.crossEntropyWithGrad(z, y, { classes: C, gradOut: new Float64Array(15) as never }), TypeError, /options\.gradOut must be a Float32Array, got Float64Array\(15\)/],
+  ['gradOut of the wrong type', (xe) => xe.crossEntropyWithGrad(z, y, { classes: C, gradOut: new Float64Array(15) as never }), TypeError, /options\.gradOut must be a Float32Array \(convert it with Float32Array\.from\(values\)\), got Float64Array\(15\)/],
   ['gradOut partly overlapping input', (xe) => {
     const backing = normal(20, 1, 3);
     return xe.crossEntropyWithGrad(backing.subarray(0, 15), y, { classes: C, gradOut: backing.subarray(5, 20) });
@@ -97,7 +97,7 @@ const cases: Case[] = [
   }, RangeError, /options\.gradOut overlaps target/],
 
   // entropy, klDivergence, jsDivergence
-  ['entropy p as Float64Array', (xe) => xe.entropy(new Float64Array(15) as never, C), TypeError, /p must be a Float32Array, got Float64Array\(15\)/],
+  ['entropy p as Float64Array', (xe) => xe.entropy(new Float64Array(15) as never, C), TypeError, /p must be a Float32Array \(convert it with Float32Array\.from\(values\)\), got Float64Array\(15\)/],
   ['entropy probability above 1', (xe) => xe.entropy(new Float32Array([0.5, 1.5, 0, 0, 0]), C), RangeError, /p\[1\] = 1\.5 is not a probability in \[0, 1\]/],
   ['entropy NaN probability', (xe) => xe.entropy(new Float32Array([0.5, 0.5, 0, NaN, 0]), C), RangeError, /p\[3\] = NaN is not a probability/],
   ['entropy negative probability', (xe) => xe.entropy(soft.map((v, i) => (i === 7 ? -0.25 : v)), C), RangeError, /p\[7\] = -0\.25 /],
@@ -146,7 +146,7 @@ const cases: Case[] = [
   ['focal with an unknown key', (xe) => xe.crossEntropy(z, y, { classes: C, focal: { beta: 1 } as never }), TypeError, /options\.focal has no option "beta"/],
   ['focal with zLoss', (xe) => xe.crossEntropy(z, y, { classes: C, focal: {}, zLoss: 1e-4 }), RangeError, /options\.focal and options\.zLoss = 0\.0001 cannot be combined/],
   // binary cross-entropy
-  ['binary input as Float64Array', (xe) => xe.binaryCrossEntropy(new Float64Array(15) as never, soft), TypeError, /input must be a Float32Array, got Float64Array\(15\)/],
+  ['binary input as Float64Array', (xe) => xe.binaryCrossEntropy(new Float64Array(15) as never, soft), TypeError, /input must be a Float32Array \(convert it with Float32Array\.from\(values\)\), got Float64Array\(15\)/],
   ['binary target as Int32Array', (xe) => xe.binaryCrossEntropy(z, new Int32Array(15) as never), TypeError, /target must be a Float32Array of probabilities in \[0, 1\], a Uint8Array of 0\/1 or a resident buffer, got Int32Array\(15\)/],
   ['binary target of the wrong length', (xe) => xe.binaryCrossEntropy(z, new Float32Array(14)), RangeError, /target\.length must equal input\.length = 15, got 14/],
   ['binary target above 1', (xe) => xe.binaryCrossEntropy(z, soft.map((v, i) => (i === 7 ? 1.5 : v))), RangeError, /target\[7\] = 1\.5 is not in \[0, 1\]/],

@@ -7,7 +7,7 @@ import { Resident, type Driver } from '../engine/driver.js';
 import type { ElementCheck } from '../engine/element_checks.js';
 
 /** Integer typed arrays and plain arrays accepted as class-index targets. */
-export type IndexTarget = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+export type IndexTarget = Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array | readonly number[];
 
 // Arguments are read once, from what the engine itself knows of them: a typed array's kind, buffer,
 // offset and length come from its internal slots (not from getters a subclass or an own property may
@@ -102,21 +102,145 @@ export function checkAttached(name: string, view: ArrayBufferView): void {
  * (a plain one, see plainView); `resident` is the handle, so that the caller can use its address
  * after memory grows.
  */
-export function checkFloat32OrResident(name: string, value: unknown): { array: Float32Array; resident: Resident | null } {
+export function checkFloat32OrResident(
+  name: string, value: unknown,
+): { array: Float32Array; resident: Resident | null; dims: number[] | null } {
   if (value instanceof Resident) {
     if (value.freed) throw new TypeError(`${name} is a resident buffer that was freed`);
-    return { array: value.array, resident: value };
+    return { array: value.array, resident: value, dims: null };
   }
-  return { array: checkFloat32(name, value), resident: null };
+  const { data, dims } = unwrapTensor(name, value);
+  return { array: checkFloat32(name, data), resident: null, dims };
 }
 
-/** A Float32Array input as a plain view; TypeError unless it is one, attached and of fixed length. */
+/** A Float32Array input (or a float32 tensor) as a plain view; TypeError unless it is one, attached and of fixed length. */
 export function checkFloat32(name: string, value: unknown): Float32Array {
-  if (typedArrayKind(value) !== 'Float32Array') {
-    throw new TypeError(`${name} must be a Float32Array, got ${describe(value)}`);
+  const data = typedArrayKind(value) === undefined ? unwrapTensor(name, value).data : value;
+  if (typedArrayKind(data) !== 'Float32Array') {
+    throw new TypeError(`${name} must be a Float32Array${conversionHint(data)}, got ${describe(data)}`);
   }
-  return plainView(name, value as Float32Array, Float32Array);
+  return plainView(name, data as Float32Array, Float32Array);
 }
+
+/** How to turn an array of another element type into a Float32Array, for a TypeError's message. */
+function conversionHint(value: unknown): string {
+  const kind = typedArrayKind(value);
+  if (kind === 'Float64Array' || kind === 'Float16Array') return ` (convert it with Float32Array.from(values))`;
+  if (kind === 'Uint16Array') return ' (float16 / bfloat16 data held as a Uint16Array are not read yet: widen them to a Float32Array)';
+  return '';
+}
+
+/**
+ * A tensor object as machine-learning runtimes hand them over: onnxruntime's (web and node) and
+ * transformers.js's `Tensor` (`data`, `dims`, `type`), any `{ data, shape }`, or a TensorFlow.js
+ * tensor (its values read with `dataSync()`, which downloads them from a GPU backend).
+ */
+export interface TensorLike {
+  readonly data?: unknown;
+  readonly dims?: readonly number[];
+  readonly shape?: readonly number[];
+  readonly type?: string;
+  dataSync?(): unknown;
+}
+
+/** Options for a tensor input: `classes` may be left out (the tensor's last dimension). */
+export type TensorOptions<O> = Omit<O, 'classes'> & { classes?: number };
+
+/**
+ * @internal
+ * An argument that may be a tensor object, read once: its values and its dims (null for a plain
+ * array, a resident buffer or anything that is not a tensor, which the caller then refuses by type).
+ * A tensor's data, dims and type may come from its class (getters), unlike an options object's.
+ */
+export function unwrapTensor(name: string, value: unknown): { data: unknown; dims: number[] | null } {
+  if (typeof value !== 'object' || value === null || typedArrayKind(value) !== undefined || Array.isArray(value)
+    || value instanceof Resident || Object.getPrototypeOf(value) === null) {
+    return { data: value, dims: null };
+  }
+  const t = value as TensorLike;
+  const dataSync = t.dataSync;
+  const shapeOrDims = t.dims ?? t.shape;
+  if (shapeOrDims === undefined) return { data: value, dims: null };
+  let data: unknown;
+  if (typeof dataSync === 'function' && dataSync !== (Object.prototype as TensorLike).dataSync) {
+    data = Reflect.apply(dataSync, t, []);
+  } else {
+    data = t.data;
+    if (data === undefined) return { data: value, dims: null };
+  }
+  const type = t.type;
+  if (!Array.isArray(shapeOrDims)) throw new TypeError(`${name}'s dims must be an array of sizes, got ${describe(shapeOrDims)}`);
+  const dims: number[] = [];
+  for (let i = 0; i < shapeOrDims.length; i++) {
+    const d: unknown = shapeOrDims[i];
+    // ORT's int64 dims may come as bigint.
+    const n = typeof d === 'bigint' ? Number(d) : d;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      throw new RangeError(`${name}'s dims[${i}] = ${describe(d)} is not a size`);
+    }
+    dims.push(n);
+  }
+  if (type === 'float16' || type === 'bfloat16') {
+    throw new TypeError(`${name} is a ${type} tensor, which xentropy does not read yet; widen it to float32 (for ORT: new ort.Tensor('float32', Float32Array.from(...), dims))`);
+  }
+  const kind = typedArrayKind(data);
+  const length = kind ? slotsOf(data as ArrayBufferView).length : Array.isArray(data) ? data.length : undefined;
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (length !== undefined && length !== size) {
+    throw new RangeError(`${name} has dims [${dims.join(', ')}] (${size} elements) but ${length} values`);
+  }
+  return { data, dims };
+}
+
+/**
+ * @internal
+ * The number of classes: `given` when set, else the last of the input tensor's dims; a RangeError
+ * when both are set and disagree, or when neither is.
+ */
+export function classesOf(name: string, given: unknown, dims: number[] | null): number {
+  if (given === undefined && dims && dims.length > 0) return checkClasses(dims[dims.length - 1], name);
+  const classes = checkClasses(given, name);
+  if (dims && dims.length > 0 && dims[dims.length - 1] !== classes) {
+    throw new RangeError(`${name} = ${classes} disagrees with the input's last dimension ${dims[dims.length - 1]} (dims [${dims.join(', ')}])`);
+  }
+  return classes;
+}
+
+/** Integer typed arrays (and bool tensors' Uint8Array) a mask may be, by kind. */
+const MASK_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<unknown>> = {
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array,
+};
+
+/**
+ * @internal
+ * A mask of `length` entries read once into 0/1 bytes: any integer typed array, a bool or integer
+ * tensor, or an array of numbers or booleans; an entry counts when it is not 0 (or false).
+ */
+export function readMask(name: string, value: unknown, length: number): Uint8Array {
+  const { data } = unwrapTensor(name, value);
+  const kind = typedArrayKind(data);
+  let source: ArrayLike<unknown>;
+  if (kind !== undefined) {
+    const View = MASK_VIEWS[kind];
+    if (!View) throw new TypeError(`${name} must be an integer or boolean mask, got ${describe(data)}`);
+    source = plainView(name, data as ArrayBufferView, View);
+  } else if (Array.isArray(data)) {
+    source = data;
+  } else {
+    throw new TypeError(`${name} must be an integer or boolean mask (a typed array, a tensor or an array), got ${describe(data)}`);
+  }
+  const n = source.length;
+  if (n !== length) throw new RangeError(`${name}.length must be ${length}, got ${n}`);
+  const mask = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const v = source[i];
+    if (typeof v === 'boolean') mask[i] = v ? 1 : 0;
+    else if (typeof v === 'number' || typeof v === 'bigint') mask[i] = v == 0 ? 0 : 1;
+    else throw new TypeError(`${name}[${i}] must be a number or boolean, got ${describe(v)}`);
+  }
+  return mask;
+}
+
 
 /** Checks `classes` is a positive integer that fits a wasm32 row. */
 export function checkClasses(classes: unknown, name = 'classes'): number {

@@ -7,15 +7,15 @@ import { ownResident, Resident, type Driver } from '../engine/driver.js';
 import { startScan, type ElementCheck } from '../engine/element_checks.js';
 import { chunkRows, gatherRows, scatterRows, stageLabels, windowRows } from '../engine/staging.js';
 import {
-  checkChoice, checkClasses, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn, checkOpenInterval,
-  checkOrDefer, checkOut, checkPositiveInt, checkUnit, checkWeight, describe, logProbabilityCheck, overlaps, ownOptions,
-  ownProps, plainView, probabilityCheck, rowsOf, typedArrayKind, DEFAULT_EPSILON,
+  checkChoice, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
+  checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
+  ownProps, plainView, probabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON,
   type FocalOptions, type IndexTarget, type LossAndGrad, type Reduction, type Unit,
 } from './common.js';
 
 /** Options of crossEntropy (crossEntropyWithGrad's are CrossEntropyGradOptions: these and gradOut). */
 export interface CrossEntropyOptions {
-  /** Number of classes C; input is row-major [N, C]. Required. */
+  /** Number of classes C; input is row-major [N, C]. Required, but for a tensor input (its last dimension). */
   classes: number;
   /** 'mean' (default): weighted mean over counted rows; 'sum'; 'none': one loss per row. */
   reduction?: Reduction;
@@ -49,6 +49,19 @@ export interface CrossEntropyOptions {
    * alpha (1 - p_c)^gamma. gamma >= 0 (default 2), alpha >= 0 (default 0.25, Keras). Logits only.
    */
   focal?: FocalOptions;
+  /**
+   * Causal language models: the input is [B, T, V] logits and the target [B, T] token ids; position t
+   * predicts token t + 1 and each sequence's last position predicts nothing (Hugging Face's shift).
+   * The logits are not moved: the labels are. Default false.
+   */
+  shift?: boolean;
+  /**
+   * [B, T] mask (any integer typed array, a bool tensor, numbers or booleans): a position whose mask is
+   * 0 is not counted. With shift, the mask of the predicted token decides.
+   */
+  attentionMask?: unknown;
+  /** T, for shift and attentionMask with flat arrays; a [B, T, V] tensor input gives it. */
+  sequenceLength?: number;
 }
 
 /** Options of crossEntropyWithGrad: crossEntropy's, and gradOut. */
@@ -71,7 +84,7 @@ const MAX_F32 = (2 - 2 ** -23) * 2 ** 127;
 
 const CE_OPTIONS = [
   'classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'from', 'epsilon', 'unit', 'onAllIgnored',
-  'spatial', 'sampleWeight', 'zLoss', 'softcap', 'focal',
+  'spatial', 'sampleWeight', 'zLoss', 'softcap', 'focal', 'shift', 'attentionMask', 'sequenceLength',
 ] as const;
 const CE_GRAD_OPTIONS = [...CE_OPTIONS, 'gradOut'] as const;
 
@@ -119,12 +132,55 @@ export interface CrossEntropyPlan {
   /** Factor applied to each row's gradient so that it is the gradient of the reduced loss (NaN with the NaN mean). */
   gradScale: number;
   gradOut: Float32Array | undefined;
+  /** Rows per sequence (options.sequenceLength or the tensors' T; all the rows when neither says). */
+  sequenceLength: number;
 }
 
-/** Integer typed arrays accepted as class indices, by kind. */
-const INDEX_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number>> = {
-  Int32Array, Uint8Array, Uint16Array, Uint32Array,
+/** Integer typed arrays accepted as class indices, by kind (int64 as ORT's int64 tensors hold them). */
+const INDEX_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>> = {
+  Int32Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array, BigUint64Array,
 };
+
+/** A target's values and dims (a tensor's; null for a plain array). */
+function unwrapTarget(target: unknown): { target: unknown; dims: number[] | null } {
+  const { data, dims } = unwrapTensor('target', target);
+  return { target: data, dims };
+}
+
+/** How rows form sequences: the causal shift, the attention mask (one byte a row) and T. */
+interface Sequence {
+  shift: boolean;
+  mask: Uint8Array | null;
+  /** T: rows per sequence (all the rows, when nothing says otherwise). */
+  length: number;
+}
+
+/**
+ * Reads options.shift, attentionMask and sequenceLength. T comes from sequenceLength or from the
+ * tensors' dims ([B, T, V] logits, [B, T] ids); they must agree.
+ */
+function checkSequence(
+  o: Record<string, unknown>, rows: number, spatial: number, dims: number[] | null, targetDims: number[] | null,
+): Sequence {
+  const shift = o.shift === undefined ? false : o.shift;
+  if (typeof shift !== 'boolean') throw new TypeError(`options.shift must be a boolean, got ${describe(shift)}`);
+  let T = o.sequenceLength === undefined ? undefined : checkPositiveInt('options.sequenceLength', o.sequenceLength, 1);
+  const fromDims = dims && dims.length >= 3 ? dims[dims.length - 2]
+    : targetDims && targetDims.length >= 2 ? targetDims[targetDims.length - 1] : undefined;
+  if (T !== undefined && fromDims !== undefined && T !== fromDims) {
+    throw new RangeError(`options.sequenceLength = ${T} disagrees with the tensors' sequence dimension ${fromDims}`);
+  }
+  T ??= fromDims;
+  if (!shift && o.attentionMask === undefined) return { shift, mask: null, length: T ?? rows };
+  const what = shift ? 'options.shift' : 'options.attentionMask';
+  if (spatial !== 1) throw new RangeError(`${what} needs the class axis last (options.spatial 1), got spatial ${spatial}`);
+  if (T === undefined) {
+    throw new RangeError(`${what} needs the sequence length: pass options.sequenceLength, or [B, T, V] logits as a tensor`);
+  }
+  if (rows % T !== 0) throw new RangeError(`the input's ${rows} rows are not whole sequences of ${T} positions`);
+  const mask = o.attentionMask === undefined ? null : readMask('options.attentionMask', o.attentionMask, rows);
+  return { shift, mask, length: T };
+}
 
 /**
  * Validates a cross-entropy call; `withGrad` admits the gradOut option. With `deferElementChecks` (the
@@ -134,15 +190,18 @@ const INDEX_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: numb
 export function planCrossEntropy(
   fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
 ): CrossEntropyPlan {
-  const { array: logits, resident: inputResident } = checkFloat32OrResident('input', input);
+  const { array: logits, resident: inputResident, dims } = checkFloat32OrResident('input', input);
+  if (options === undefined && dims) options = {};
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object with at least { classes }, got ${describe(options)}`);
   }
   const o = ownOptions(`${fn} options`, options, withGrad ? CE_GRAD_OPTIONS : CE_OPTIONS);
-  const classes = checkClasses(o.classes, 'options.classes');
+  const classes = classesOf('options.classes', o.classes, dims);
   const spatial = checkPositiveInt('options.spatial', o.spatial, 1);
   const rows = rowsOf('input', logits, classes * spatial, spatial > 1 ? 'classes * spatial' : 'classes') * spatial;
   const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
+  const { target: targetData, dims: targetDims } = unwrapTarget(target);
+  const sequence = checkSequence(o, rows, spatial, dims, targetDims);
   const weight = checkWeight('options.weight', o.weight, classes);
   const ignoreIndex = checkInt32('options.ignoreIndex', o.ignoreIndex, -100);
   const smoothing = checkNumberIn('options.labelSmoothing', o.labelSmoothing, 0, 1, 0);
@@ -173,35 +232,46 @@ export function planCrossEntropy(
   let labels: Int32Array | null = null;
   let soft: Float32Array | null = null;
   let denominator: number;
-  const kind = typedArrayKind(target);
+  const kind = typedArrayKind(targetData);
   if (kind === 'Float32Array') {
-    soft = plainView('target', target as Float32Array, Float32Array);
+    if (sequence.shift) throw new TypeError('options.shift needs token ids as the target, got a Float32Array of probabilities');
+    soft = plainView('target', targetData as Float32Array, Float32Array);
     if (soft.length !== logits.length) {
       throw new RangeError(
         `target is a Float32Array, so it holds probabilities and its length must be input.length = ${logits.length}, got ${soft.length}`,
       );
     }
+    if (sequence.mask) throw new TypeError('options.attentionMask needs token ids as the target, got a Float32Array of probabilities');
     denominator = 0;
     for (let r = 0; r < rows; r++) denominator += rowWeight(r);
-  } else if ((kind !== undefined && kind in INDEX_VIEWS) || Array.isArray(target)) {
-    // Read once into the copy that the kernels read: each label is checked as it is copied.
-    const source: ArrayLike<unknown> = kind ? plainView('target', target as ArrayBufferView, INDEX_VIEWS[kind]) : target as unknown[];
+  } else if ((kind !== undefined && kind in INDEX_VIEWS) || Array.isArray(targetData)) {
+    // Read once into the copy that the kernels read: each label is checked as it is copied. With
+    // shift, row r's label is the next token's id, and each sequence's last row has none.
+    const source: ArrayLike<unknown> = kind ? plainView('target', targetData as ArrayBufferView, INDEX_VIEWS[kind]) : targetData as unknown[];
     const length = source.length;
     if (length !== rows) {
       throw new RangeError(`target.length must be the number of rows ${rows}, got ${length}`);
     }
+    const { shift, mask, length: T } = sequence;
     labels = new Int32Array(rows);
     denominator = 0;
     for (let r = 0; r < rows; r++) {
-      const y = source[r];
+      const at = shift ? r + 1 : r;
+      if ((shift && r % T === T - 1) || (mask && !mask[at])) {
+        labels[r] = ignoreIndex;
+        continue;
+      }
+      const raw = source[at];
+      // int64 ids: as a number when they fit int32 (ignoreIndex does), else NaN, refused below.
+      const y = typeof raw === 'bigint' ? (raw >= -(2n ** 31n) && raw < 2n ** 31n ? Number(raw) : NaN) : raw;
       if (y === ignoreIndex) {
         labels[r] = ignoreIndex;
         continue;
       }
-      if (typeof y !== 'number') throw new TypeError(`target[${r}] must be a number, got ${describe(y)}`);
+      if (typeof y !== 'number') throw new TypeError(`target[${at}] must be a number, got ${describe(y)}`);
       if (!Number.isInteger(y) || y < 0 || y >= classes) {
         throw new RangeError(
-          `target[${r}] = ${describe(y)} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`,
+          `target[${at}] = ${describe(raw)} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`,
         );
       }
       labels[r] = y;
@@ -209,7 +279,7 @@ export function planCrossEntropy(
     }
   } else {
     throw new TypeError(
-      `target must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or a Float32Array of probabilities, got ${describe(target)}`,
+      `target must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array or number[]) or a Float32Array of probabilities, got ${describe(targetData)}`,
     );
   }
 
@@ -220,7 +290,7 @@ export function planCrossEntropy(
     if (gradOut && soft && overlaps(gradOut, soft)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
     }
-    if (gradOut && labels && kind && overlaps(gradOut, target as ArrayBufferView)) {
+    if (gradOut && labels && kind && overlaps(gradOut, targetData as ArrayBufferView)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the labels');
     }
   }
@@ -247,7 +317,81 @@ export function planCrossEntropy(
   return {
     input: logits, inputResident, gradOutResident, inputCheck, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
     sampleWeight, zLoss, softcap, focal, labels, soft, denominator: zero ? Infinity : emptyMean ? NaN : denominator, gradScale, gradOut,
+    sequenceLength: sequence.length,
   };
+}
+
+/** Options of perplexity: the per-token cross-entropy's, without weights, smoothing or reductions. */
+export interface PerplexityOptions {
+  /** V, the vocabulary size; default: the logits tensor's last dimension. */
+  classes?: number;
+  /** Causal language models: position t predicts token t + 1 (as crossEntropy's shift). Default false. */
+  shift?: boolean;
+  /** [B, T] mask: positions whose (predicted token's, with shift) mask is 0 are not counted. */
+  attentionMask?: unknown;
+  /** T, for flat arrays; a [B, T, V] tensor gives it. Default: the whole input is one sequence. */
+  sequenceLength?: number;
+  /** Token ids equal to this are not counted. Default -100. */
+  ignoreIndex?: number;
+  /** What the input holds: 'logits' (default), 'probs' or 'logProbs'. */
+  from?: CrossEntropyInput;
+  /** from 'probs' only: the clip of probabilities (default 1e-7). */
+  epsilon?: number;
+}
+
+/** What perplexity returns: the corpus figures (token-weighted), and one per sequence. */
+export interface PerplexityResult {
+  /** exp(lossNats): the corpus perplexity, over every counted token. */
+  perplexity: number;
+  /** The mean negative log-likelihood of the counted tokens, in nats. */
+  lossNats: number;
+  /** The same in bits. */
+  lossBits: number;
+  /** Counted tokens. */
+  tokens: number;
+  /** Per sequence: its mean NLL, perplexity (NaN with no counted token) and counted tokens. */
+  perSequence: { lossNats: Float64Array; perplexity: Float64Array; tokens: Int32Array };
+}
+
+const PERPLEXITY_OPTIONS = ['classes', 'shift', 'attentionMask', 'sequenceLength', 'ignoreIndex', 'from', 'epsilon'] as const;
+
+/**
+ * @internal
+ * A perplexity call as the cross-entropy plan of its per-token losses (reduction 'none', in nats).
+ */
+export function planPerplexity(input: unknown, ids: unknown, options: unknown, deferElementChecks = false): CrossEntropyPlan {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  }
+  const o = ownOptions('perplexity options', options ?? {}, PERPLEXITY_OPTIONS);
+  return planCrossEntropy('perplexity', input, ids, { ...o, reduction: 'none' }, false, deferElementChecks);
+}
+
+/**
+ * @internal
+ * Perplexity from the per-token losses of a planPerplexity plan (0 on rows not counted): sums in
+ * float64, per sequence of plan.sequenceLength rows and over the corpus.
+ */
+export function perplexityOf(plan: CrossEntropyPlan, losses: ArrayLike<number>): PerplexityResult {
+  const T = plan.sequenceLength, labels = plan.labels!;
+  const B = T > 0 ? plan.rows / T : 0;
+  const perSequence = { lossNats: new Float64Array(B), perplexity: new Float64Array(B), tokens: new Int32Array(B) };
+  let total = 0, tokens = 0;
+  for (let b = 0; b < B; b++) {
+    let sum = 0, n = 0;
+    for (let r = b * T; r < (b + 1) * T; r++) {
+      if (labels[r] === plan.ignoreIndex) continue;
+      sum += losses[r];
+      n++;
+    }
+    perSequence.lossNats[b] = sum / n;
+    perSequence.perplexity[b] = Math.exp(sum / n);
+    perSequence.tokens[b] = n;
+    total += sum;
+    tokens += n;
+  }
+  const lossNats = total / tokens;
+  return { perplexity: Math.exp(lossNats), lossNats, lossBits: lossNats / Math.LN2, tokens, perSequence };
 }
 
 /** @internal Addresses of one cross-entropy call's arrays at its first row; 0 for an array it has not. */

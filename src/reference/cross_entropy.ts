@@ -1,6 +1,7 @@
 import type { IndexTarget, ReducedLoss, Reduction } from '../ops/common.js';
 import {
-  planCrossEntropy, type CrossEntropyGradOptions, type CrossEntropyOptions, type CrossEntropyPlan,
+  perplexityOf, planCrossEntropy, planPerplexity, type CrossEntropyGradOptions, type CrossEntropyOptions,
+  type CrossEntropyPlan, type PerplexityOptions, type PerplexityResult,
 } from '../ops/cross_entropy.js';
 import { logSumExpRow, logSoftmaxRow } from './log_sum_exp.js';
 
@@ -139,6 +140,15 @@ export function crossEntropy(
   const plan = classLast(planCrossEntropy('crossEntropy', input, target, options, false));
   const { losses, total } = run(plan, null);
   return reduce(plan, losses, total);
+}
+
+/**
+ * Reference perplexity: each counted token's float64 -log softmax, summed per sequence and over the
+ * corpus (see Xentropy.perplexity).
+ */
+export function perplexity(logits: Float32Array, ids: IndexTarget, options?: PerplexityOptions): PerplexityResult {
+  const plan = planPerplexity(logits, ids, options);
+  return perplexityOf(plan, run(plan, null).losses);
 }
 
 /** [N, C, S] as [N * S, C]: row r is sample floor(r / S) at position r % S. */

@@ -5,7 +5,7 @@
 export { logSumExp } from './log_sum_exp.js';
 export { logSoftmax } from './log_softmax.js';
 export { softmax } from './softmax.js';
-export { crossEntropy, crossEntropyWithGrad } from './cross_entropy.js';
+export { crossEntropy, crossEntropyWithGrad, perplexity } from './cross_entropy.js';
 export { entropy } from './entropy.js';
 export { klDivergence, klDivergenceWithGrad, jsDivergence } from './kl_divergence.js';
 export { binaryCrossEntropy, binaryCrossEntropyWithGrad } from './binary_cross_entropy.js';
