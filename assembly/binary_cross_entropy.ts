@@ -440,7 +440,9 @@ let focalGrad1: f32 = 0;
   const d = f32x4.sub(f32x4.mul(omt, sig), f32x4.mul(ts, sigc));
   // Lanes with q == 0 divide by zero; the andnot discards them.
   const r = v128.andnot(f32x4.div(f32x4.mul(sig, sigc), q), qz);
-  const second = f32x4.mul(f32x4.mul(f32x4.splat(gamma), f32x4.sub(omt, ts)), f32x4.mul(bce, r));
+  // bce r is |x| e^-|x| at large |x|: where r has underflowed to 0 it is 0, also against an infinite bce.
+  const br = v128.andnot(f32x4.mul(bce, r), f32x4.eq(r, zero));
+  const second = f32x4.mul(f32x4.mul(f32x4.splat(gamma), f32x4.sub(omt, ts)), br);
   focalGrad = f32x4.mul(k, f32x4.add(d, second));
   return f32x4.mul(k, bce);
 }
@@ -463,7 +465,7 @@ let focalGrad1: f32 = 0;
   const k = wv * (at * powGamma1(q, qz, gamma));
   const d = omt * sig - ts * sigc;
   const r = qz ? <f32>0 : (sig * sigc) / q;
-  const second = (gamma * (omt - ts)) * (bce * r);
+  const second = (gamma * (omt - ts)) * (r == 0 ? <f32>0 : bce * r);
   focalGrad1 = k * (d + second);
   return k * bce;
 }

@@ -58,6 +58,15 @@ describe.each(backends)('non-finite inputs on %s (docs/accuracy.md table)', (_na
     expectValues(xe.binaryCrossEntropy(f32(-I, -I, I), f32(1, 0.5, 0.5), { reduction: 'none' }), [I, I, I]);
   });
 
+  it('focal binary cross-entropy at infinite logits: the gradient alpha_t (sigma - t), as torchvision (was NaN)', () => {
+    const x = f32(-I, I, -I, I), t = f32(0, 0, 1, 1);
+    for (const gamma of [0, 2]) {
+      const r = xe.binaryCrossEntropyWithGrad(x, t, { focal: { gamma, alpha: 0.25 }, reduction: 'none' });
+      expectValues(r.grad, [0, 0.75, -0.25, 0]);
+      expectValues(r.loss, [N, I, I, N]);
+    }
+  });
+
   it('a row of only -inf has log-sum-exp -inf and NaN everywhere else', () => {
     const z = f32(-I, -I, -I);
     expectValues(xe.logSumExp(z, 3), [-I]);

@@ -56,7 +56,8 @@ function focalElement(
     const qg = q ** gamma;
     const r = q === 0 ? 0 : sigma * sigmaC / q;
     const k = w * at * qg;
-    return [k * bce, k * (((1 - t) * sigma - t * sigmaC) + gamma * (1 - 2 * t) * bce * r)];
+    // bce r -> 0 where r is 0 (|x| e^-|x| at large |x|), also against an infinite or 0 · inf bce.
+    return [k * bce, k * (((1 - t) * sigma - t * sigmaC) + gamma * (1 - 2 * t) * (r === 0 ? 0 : bce * r))];
   }
   const p = Math.min(Math.max(x, plan.lo), plan.hi);
   const bce = -(t * Math.log(p) + (1 - t) * Math.log1p(-p));
