@@ -59,6 +59,9 @@ const CASES: [string, (xe: Api, w: Wrap) => unknown][] = [
   ['klDivergence', (xe, w) => xe.klDivergence(w.f32(p), w.f32(z), C, w.options({ from: 'logits', reduction: 'sum' }))],
   ['klDivergenceWithGrad', (xe, w) => xe.klDivergenceWithGrad(w.f32(p), w.f32(q), C, w.options({ epsilon: 1e-6 }))],
   ['jsDivergence', (xe, w) => xe.jsDivergence(w.f32(p), w.f32(q), C, w.options({ reduction: 'none' }))],
+  ['perplexity', (xe, w) => xe.perplexity(w.f32(z), w.labels(y), w.options({
+    classes: C, shift: true, sequenceLength: N, attentionMask: [1, 1, 0, 1, 1],
+  }))],
 ];
 
 /** Every number a result holds, in order, as float64. */
@@ -174,6 +177,22 @@ describe('each argument is read once, through its own slots', () => {
     const got = flatten(call(xe, getters));
     for (const [key, n] of reads) expect(n, `reads of option ${key}`).toBe(1);
     expectSameBits(got, flatten(call(xe, plain)));
+  });
+
+  it('tensor() reads each value once, before it touches memory', () => {
+    for (const [name, xe] of wasmBackends) {
+      const reads = new Map<PropertyKey, number>();
+      const values = new Proxy(Array.from(z), {
+        get(obj, key, receiver) {
+          reads.set(key, (reads.get(key) ?? 0) + 1);
+          return Reflect.get(obj, key, receiver);
+        },
+      });
+      const resident = xe.tensor(values);
+      for (const [key, n] of reads) if (typeof key === 'string' && /^\d+$|^length$/.test(key)) expect(n, `${name}: reads of ${key}`).toBe(1);
+      expectSameBits(resident.array, z);
+      resident.free();
+    }
   });
 
   it('options.gradOut read once: a getter cannot hand one buffer to the check and another to the kernel', () => {
