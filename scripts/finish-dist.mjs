@@ -1,45 +1,85 @@
-// What dist/ ships besides tsc's output, and in what form (run after tsc: npm run build:ts). The package
-// has a size budget (test/package.test.ts), and npm packs one gzip stream in which files of the same
-// name sit next to each other (dist/api.js, then dist/cjs/api.js), so:
+// What dist/ ships besides tsc's declarations, and in what form (run after tsc: npm run build:ts). Every entry
+// point of the package is bundled by esbuild into one file, or as few as its runtime needs, so that a
+// fresh process loads one module instead of the ~30 of tsc's output (issue 27: in Node 20, each module
+// costs ~0.5 ms to resolve, read and link, which made `import` take 20 ms):
 //
-// 1. The CommonJS build (the `require` condition): each module that dist/node.js reaches, compiled to
-//    CommonJS on its own into dist/cjs/ (same relative path), under a package.json that says
-//    "commonjs". File by file rather than one bundle, so that each CommonJS file follows its ESM twin in
-//    the tarball and gzip stores little more than their differences (~5 kB for the whole build, against
-//    ~19 kB for a minified bundle). import.meta does not exist in CommonJS: where a module reads
-//    import.meta.url, the URL of its ESM twin stands in, derived from the file's own __dirname, so every
-//    relative URL (the .wasm builds, pool_worker.js) resolves as it does from the ESM file.
-// 2. The CommonJS declarations: one file, dist/cjs/node.d.ts, that re-declares each export of
+// 1. The ESM entry points, bundled from tsc's output of the same name. dist/node.js (Node, Deno and Bun)
+//    and dist/browser.js (browsers, also unbundled) are one file each. dist/worker.js (workerd, worker),
+//    edge_light.js and index.js (import, default), which bundlers read and make one file of anyway, share
+//    one chunk, dist/chunk-<hash>.js: each copy of the library is ~28 kB of the packed tarball, whose
+//    budget test/package.test.ts checks. Each holds the whole library (the float64 reference included:
+//    `import { reference }` must work, and an ES module cannot load code both lazily and synchronously;
+//    it is ~12% of the file) and none of the command line.
+//
+//    Every bundle is syntax- and whitespace-minified, names kept (they are what a stack trace shows; the
+//    documentation is in the .d.ts files). The ESM entry points get their pure annotations back
+//    (pureAnnotated), which esbuild drops when it minifies whitespace and which let a bundler drop what
+//    an app does not use (an entry point's `own = createInit(...)`, `reference`).
+// 2. The pool's worker script, dist/pool/worker.js, one file (engine and protocol only).
+// 3. The command line, dist/cli/cli.js: its own modules in one file, importing the library from
+//    ../node.js (the same instance as the package's, and no second copy of it in the package).
+// 4. The CommonJS build (the `require` condition): dist/node.js's graph in one CommonJS file,
+//    dist/cjs/node.js, under a package.json that says "commonjs". import.meta does not exist in
+//    CommonJS: import.meta.url becomes the URL of dist/node.js, the file's ESM twin, derived from its
+//    own __dirname, so every relative URL resolves as it does from the ESM file.
+// 5. The CommonJS declarations: one file, dist/cjs/node.d.ts, that re-declares each export of
 //    dist/node.d.ts through a type-only import of it. TypeScript reads it as CommonJS (the package.json
 //    above), so `require('xentropy')` type-checks under moduleResolution node16, without a second copy
-//    of every declaration file (0.7 kB packed, against 2.2 kB for copies of the 22 files it reaches).
-// 3. Declaration files that no `types` entry of package.json reaches (the command line's, the worker
+//    of every declaration file.
+// 6. Declaration files that no `types` entry of package.json reaches (the command line's, the worker
 //    script's) are removed: nothing can import them.
-// 4. Every .js file, ESM and CommonJS alike, is whitespace- and syntax-minified by esbuild: comments
-//    and layout go (the documentation is in the .d.ts files), names and module structure stay. The
-//    twins are minified the same way, so they stay alike. Files with pure annotations keep them (see
-//    minify()).
+//
+// Relative URLs: a module bundled into a file of another folder would resolve `new URL('./x',
+// import.meta.url)` against the wrong folder, so each such literal (the .wasm builds, the pool's
+// worker script, the package root) is rewritten, while bundling, relative to the file it lands in, and
+// every URL of every output is then checked to name an existing file or folder.
+//
+// tsc's per-module output stays in dist/ beside the bundles, for the repository's own tests and tools
+// that reach into the internals (test/pool.test.ts, bench/copy-windows.js, scripts/soak.mjs); the
+// package ships only the bundles (package.json "files"), and test/package.test.ts checks that no shipped
+// file imports an unshipped one. dist/pool/pool.js is replaced by a small module that hands those
+// tests the pool's test hook (failNext) of the bundled dist/index.js, not of a second copy.
 
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import esbuild from 'esbuild';
 import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
-const out = join(dist, 'cjs');
+const cjsDir = join(dist, 'cjs');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+/** The ESM entry points (in dist/) bundled into one file each: those that runtimes load from dist/ as they are. */
+const ESM_SINGLE = ['node.js', 'browser.js'];
+/**
+ * The ESM entry points that share their code through chunks (dist/chunk-<hash>.js): those that are read
+ * by bundlers (wrangler, Next.js), which make one file of them anyway, and the generic fallback.
+ */
+const ESM_SHARED = ['index.js', 'worker.js', 'edge_light.js'];
+const ESM_ENTRIES = [...ESM_SINGLE, ...ESM_SHARED];
+const POOL_WORKER = 'pool/worker.js';
+const CLI = 'cli/cli.js';
+/** The CommonJS build: dist/node.js's graph, with import.meta.url standing for dist/node.js. */
 const REQUIRE_ENTRY = './dist/cjs/node.js';
-const entry = join(dist, 'node.js');
+const CJS_TWIN = 'node.js';
+
+/** The first line of every bundle (and how this script recognises one). */
+const BANNER = '// xentropy: bundled by scripts/finish-dist.mjs from tsc\'s output (src/ is the source).';
+
 if (pkg.exports['.'].require?.default !== REQUIRE_ENTRY) {
   throw new Error(`finish-dist: package.json exports["."].require.default is not ${REQUIRE_ENTRY}, which this script builds`);
 }
-if (!existsFile(entry)) throw new Error(`finish-dist: ${relative(root, entry)} is missing; run tsc first (npm run build:ts)`);
+for (const file of [...ESM_ENTRIES, POOL_WORKER, CLI]) {
+  if (!isFile(join(dist, file))) throw new Error(`finish-dist: dist/${file} is missing; run tsc first (npm run build:ts)`);
+  if (readFileSync(join(dist, file), 'utf8').startsWith(BANNER)) {
+    throw new Error(`finish-dist: dist/${file} is already a bundle; run tsc first (npm run build:ts), which rewrites it`);
+  }
+}
 
 /** Whether path is a file. */
-function existsFile(path) {
+function isFile(path) {
   try {
     return statSync(path).isFile();
   } catch {
@@ -67,7 +107,7 @@ function reachable(entries, ext) {
     const text = readFileSync(file, 'utf8');
     for (const [, spec] of text.matchAll(/(?:\bfrom|\bimport\s*\(?)\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
       const target = join(dirname(file), `${spec}${ext}`);
-      if (!existsFile(target)) throw new Error(`finish-dist: ${relative(root, file)} imports ${spec}.js, but ${relative(root, target)} does not exist`);
+      if (!isFile(target)) throw new Error(`finish-dist: ${relative(root, file)} imports ${spec}.js, but ${relative(root, target)} does not exist`);
       queue.push(target);
     }
   }
@@ -85,63 +125,212 @@ function typesEntries(value = pkg.exports, found = [join(root, pkg.types)]) {
   return found;
 }
 
+/** A relative path as a module specifier or URL: forward slashes, './' or '../' first. */
+function specifier(path) {
+  const posix = path.split(sep).join('/');
+  return posix.startsWith('../') || posix === '..' ? posix : `./${posix}`;
+}
+
 /**
- * esbuild options for one file: whitespace- and syntax-minified (names kept: they are what a stack trace
- * shows), except that a file with a pure annotation (the entry points' module-level calls, which let
- * bundlers drop an unused entry) is only reprinted without its comments, since minifying drops the
- * annotations too.
+ * `new URL('<relative>...', import.meta.url)` in tsc's output: the quote, and the literal's static
+ * part up to the end of the string or the first `${` of a template (`../../${path}`).
  */
-function minify(code) {
-  const pure = code.includes('@__PURE__');
-  return { legalComments: 'none', charset: 'utf8', minifyWhitespace: !pure, minifySyntax: !pure };
+const URL_LITERAL = /new URL\(\s*(['"`])(\.{1,2}\/[^'"`$]*)/g;
+
+/**
+ * esbuild plugin: rewrites each relative URL literal of a bundled module (in `from`'s folder) so that
+ * it names the same file from `into`, the folder of the file it is bundled into. Counts the rewrites.
+ */
+function relocateUrls(into, counts) {
+  return {
+    name: 'relocate-urls',
+    setup(build) {
+      build.onLoad({ filter: /\.js$/ }, (args) => {
+        const from = dirname(args.path);
+        const code = readFileSync(args.path, 'utf8').replace(URL_LITERAL, (match, quote, literal, offset, text) => {
+          // Not in comments (tsc keeps them), which esbuild drops.
+          const line = text.slice(text.lastIndexOf('\n', offset) + 1, offset).trim();
+          if (line.startsWith('*') || line.startsWith('/*') || line.includes('//')) return match;
+          const target = resolve(from, literal);
+          let moved = specifier(relative(into, target));
+          if (literal.endsWith('/') && !moved.endsWith('/')) moved += '/';
+          if (moved !== literal) counts.set(relative(dist, args.path), (counts.get(relative(dist, args.path)) ?? 0) + 1);
+          return `new URL(${quote}${moved}`;
+        });
+        return { contents: code, loader: 'js' };
+      });
+    },
+  };
 }
 
-// 1. The CommonJS build.
-rmSync(out, { recursive: true, force: true });
-const modules = [...reachable([entry], '.js')].sort();
-for (const file of modules) {
-  const code = readFileSync(file, 'utf8');
-  const twin = relative(dist, file);
-  const target = join(out, twin);
-  const result = await esbuild.transform(code, {
-    ...minify(code),
-    loader: 'js',
-    format: 'cjs',
-    target: 'node20',
-    sourcefile: twin,
-    define: { 'import.meta.url': '__xentropyUrl' },
+/** esbuild plugin: the .wasm builds (`./xentropy.wasm`, `?module`) stay imports of their own, as written. */
+const wasmExternal = {
+  name: 'wasm-external',
+  setup(build) {
+    build.onResolve({ filter: /\.wasm(\?module)?$/ }, (args) => {
+      if (dirname(args.importer) !== dist) {
+        throw new Error(`finish-dist: ${relative(root, args.importer)} imports ${args.path}; only the entry points in dist/ may, since the import is kept as written`);
+      }
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+/** esbuild plugin: the command line imports the library as ../node.js, the bundled node entry. */
+const cliLibraryExternal = {
+  name: 'cli-library-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/node\.js$/ }, (args) => (dirname(args.importer) === join(dist, 'cli') ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/**
+ * Bundles `entries` (paths relative to dist/) into the folder `outdir` of dist/, syntax- and
+ * whitespace-minified. Returns the outputs: { path, text, imports, relocated } with imports as written
+ * (relative specifiers, node: built-ins).
+ * @param pure keep the pure annotations of module-level calls (see pureAnnotated)
+ */
+async function bundle(entries, outdir, { format = 'esm', pure = false, splitting = false, plugins = [], define } = {}) {
+  const into = join(dist, outdir);
+  const relocated = new Map();
+  const build = (minifyWhitespace, counts) => esbuild.build({
+    entryPoints: entries.map((e) => join(dist, e)),
+    outdir: into,
+    bundle: true,
+    write: false,
+    metafile: true,
+    format,
+    splitting,
+    chunkNames: 'chunk-[hash]',
+    platform: format === 'cjs' ? 'node' : 'neutral',
+    target: format === 'cjs' ? 'node20' : 'es2022',
+    external: ['node:*'],
+    absWorkingDir: root,
+    charset: 'ascii', // non-ASCII text would make the whole file a two-byte string to V8: slower to decode and scan
+    legalComments: 'none',
+    minifySyntax: true,
+    minifyWhitespace,
+    logLevel: 'silent',
+    define,
+    // format cjs: import.meta is replaced (define) in the twin's folder, dist/.
+    plugins: [relocateUrls(format === 'cjs' ? dist : into, counts), ...plugins],
   });
-  // Any other use of import.meta (import.meta.resolve, ...) would be compiled to an empty object.
-  if (result.warnings.length > 0 || /\bimport\.meta\b|\bimport_meta\b/.test(result.code)) {
-    throw new Error(`finish-dist: ${twin} cannot be compiled to CommonJS as is: ${result.warnings.map((w) => w.text).join('; ') || 'it uses import.meta beyond import.meta.url'}`);
+  const [result, annotated] = await Promise.all([build(true, relocated), pure ? build(false, new Map()) : null]);
+  if (result.warnings.length > 0) {
+    throw new Error(`finish-dist: esbuild warned on ${entries.join(', ')}:\n${(await esbuild.formatMessages(result.warnings, { kind: 'warning' })).join('\n')}`);
   }
-  // ESM is strict mode; the CommonJS copy must be too.
-  const prologue = '"use strict";' + (/\b__xentropyUrl\b/.test(result.code)
-    ? `const __xentropyUrl=require("node:url").pathToFileURL(require("node:path").join(__dirname,${JSON.stringify(relative(dirname(target), file))})).href;`
-    : '');
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, `${prologue}\n${result.code}`);
+  /** The metafile entry of an output file, and which entry point it is (undefined: a chunk). */
+  const meta = (r, file) => r.metafile.outputs[relative(root, file.path).split(sep).join('/')];
+  return result.outputFiles.map((file) => {
+    const output = meta(result, file);
+    const imports = output.imports.map((i) => (i.external ? i.path : specifier(relative(dirname(file.path), join(root, i.path)))));
+    let text = file.text;
+    if (annotated) {
+      // The same output of the build that kept the layout: the same entry point, or the chunk.
+      const twins = annotated.outputFiles.filter((f) => meta(annotated, f).entryPoint === output.entryPoint);
+      if (twins.length !== 1) throw new Error(`finish-dist: ${twins.length} outputs match ${relative(dist, file.path)} in the annotated build`);
+      text = pureAnnotated(text, twins[0].text, relative(dist, file.path));
+    }
+    return { path: file.path, text: `${BANNER}\n${text}`, imports, relocated };
+  });
 }
-writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
 
-// 2. The CommonJS declarations.
-writeFileSync(join(out, 'node.d.ts'), commonJsDeclarations(join(dist, 'node.d.ts')));
+/**
+ * `minified` with the pure annotations of `annotated` (the same bundle, its layout kept) put back:
+ * esbuild drops every `/* @__PURE__ *\/` when it minifies whitespace, and they let a bundler drop an
+ * unused entry point's module-level calls (`own = createInit(...)`, `reference = Object.freeze(...)`).
+ * Each `name = /* @__PURE__ *\/ callee(` of `annotated` must appear as `name=callee(` as often in
+ * `minified`, where it is annotated again.
+ */
+function pureAnnotated(minified, annotated, name) {
+  const found = new Map();
+  for (const [, id, callee] of annotated.matchAll(/(?<![\w$.])([\w$]+) = \/\* @__PURE__ \*\/ ([\w$.]+)\(/g)) {
+    found.set(`${id}=${callee}(`, (found.get(`${id}=${callee}(`) ?? 0) + 1);
+  }
+  let text = minified;
+  for (const [call, count] of found) {
+    const at = new RegExp(`(?<![\\w$.])${call.replace(/[.$()]/g, '\\$&')}`, 'g');
+    const hits = text.match(at)?.length ?? 0;
+    if (hits !== count) throw new Error(`finish-dist: ${name}: \`${call}\` ${count} times annotated, ${hits} times in the minified bundle`);
+    text = text.replace(at, (m) => m.replace('=', '=/* @__PURE__ */'));
+  }
+  return text;
+}
 
-// 3. Unreachable declarations.
-const types = reachable(typesEntries().filter((f) => !f.startsWith(out + '/')), '.d.ts');
-const removed = walk(dist, out).filter((f) => f.endsWith('.d.ts') && !types.has(f));
+// 1.-4. The bundles, in memory first: each reads tsc's output, which they then replace.
+const outputs = [
+  ...await bundle(ESM_SINGLE, '.', { pure: true, plugins: [wasmExternal] }),
+  ...await bundle(ESM_SHARED, '.', { pure: true, splitting: true, plugins: [wasmExternal] }),
+  ...await bundle([POOL_WORKER], 'pool'),
+  ...await bundle([CLI], 'cli', { plugins: [cliLibraryExternal] }),
+];
+const [cjs] = await bundle([CJS_TWIN], 'cjs', { format: 'cjs', define: { 'import.meta.url': '__xentropyUrl' } });
+// Any other use of import.meta (import.meta.resolve, ...) would be compiled to an empty object.
+if (/\bimport\.meta\b|\bimport_meta\b/.test(cjs.text)) throw new Error('finish-dist: the CommonJS build uses import.meta beyond import.meta.url');
+const twinUrl = `const __xentropyUrl=require("node:url").pathToFileURL(require("node:path").join(__dirname,${JSON.stringify(relative(cjsDir, join(dist, CJS_TWIN)))})).href;`;
+// ESM is strict mode; the CommonJS copy must be too (esbuild says so first, from ESM input).
+const [banner, body] = [cjs.text.slice(0, cjs.text.indexOf('\n') + 1), cjs.text.slice(cjs.text.indexOf('\n') + 1).replace(/^"use strict";/, '')];
+cjs.text = `${banner}"use strict";${/\b__xentropyUrl\b/.test(body) ? twinUrl : ''}${body}`;
+outputs.push(cjs);
+
+for (const out of outputs) {
+  const name = relative(dist, out.path);
+  for (const spec of out.imports) {
+    const local = ['./xentropy.wasm', './xentropy.relaxed.wasm', './xentropy.scalar.wasm', './xentropy.wasm?module', './xentropy.scalar.wasm?module'];
+    const chunk = /^\.\/chunk-\w+\.js$/.test(spec) && (ESM_SHARED.includes(name) || name.startsWith('chunk-'));
+    const allowed = spec.startsWith('node:') || chunk || (ESM_ENTRIES.includes(name) && local.includes(spec)) || (name === CLI && spec === '../node.js');
+    if (!allowed) throw new Error(`finish-dist: the bundle dist/${name} imports ${spec}, which is neither a node: built-in nor what it may import`);
+  }
+}
+
+// tsc's output of the command line's own modules stays (see the header), but not a second CommonJS tree.
+rmSync(cjsDir, { recursive: true, force: true });
+for (const name of readdirSync(dist)) if (/^chunk-\w+\.js$/.test(name)) rmSync(join(dist, name));
+for (const out of outputs) {
+  mkdirSync(dirname(out.path), { recursive: true });
+  writeFileSync(out.path, out.text);
+}
+writeFileSync(join(cjsDir, 'package.json'), '{ "type": "commonjs" }\n');
+
+// Every URL of every bundle names a file or folder that exists, from the file (or its ESM twin).
+for (const out of outputs) {
+  const isCjs = out === cjs;
+  const meta = isCjs ? '__xentropyUrl' : 'import.meta.url';
+  const base = isCjs ? dist : dirname(out.path);
+  const uses = out.text.split(meta).length - 1 - (isCjs && out.text.includes(twinUrl) ? 1 : 0);
+  const literal = new RegExp(String.raw`new URL\(\s*(["'\x60])([^"'\x60$]*)(?:\$\{[^}]*\}[^"'\x60]*)?\1\s*,\s*${meta.replace('.', '\\.')}\s*\)`, 'g');
+  const urls = [...out.text.matchAll(literal)].map((m) => m[2]);
+  if (urls.length !== uses) throw new Error(`finish-dist: dist/${relative(dist, out.path)} uses ${meta} ${uses} times, ${urls.length} of them in new URL('<relative>', ${meta})`);
+  for (const url of urls) {
+    const target = resolve(base, url);
+    if (relative(root, target).startsWith('..') || !existsSync(target)) {
+      throw new Error(`finish-dist: dist/${relative(dist, out.path)} has new URL('${url}', ...), which names ${relative(root, target)}: not found`);
+    }
+  }
+}
+
+// The pool's test hook for test/pool.test.ts, from the bundled dist/index.js (see the header).
+writeFileSync(join(dist, 'pool', 'pool.js'), `// xentropy: written by scripts/finish-dist.mjs in place of tsc's dist/pool/pool.js; not shipped.
+// test/pool.test.ts imports the pool's test hook (src/pool/pool.ts, failNext) from here: it must be the
+// symbol of the pool bundled into dist/index.js, which that bundle does not export.
+import { XentropyPool } from '../index.js';
+
+export const failNext = Object.getOwnPropertySymbols(XentropyPool.prototype).find((s) => s.description === 'xentropy pool failNext');
+if (!failNext) throw new Error('dist/pool/pool.js: the bundled XentropyPool has no failNext method');
+`);
+
+// 5. The CommonJS declarations.
+writeFileSync(join(cjsDir, 'node.d.ts'), commonJsDeclarations(join(dist, 'node.d.ts')));
+
+// 6. Unreachable declarations.
+const types = reachable(typesEntries().filter((f) => !f.startsWith(cjsDir + sep)), '.d.ts');
+const removed = walk(dist, cjsDir).filter((f) => f.endsWith('.d.ts') && !types.has(f));
 for (const file of removed) rmSync(file);
 
-// 4. Minified ESM (the CommonJS files were minified as they were compiled).
-const esm = walk(dist, out).filter((f) => f.endsWith('.js'));
-for (const file of esm) {
-  const code = readFileSync(file, 'utf8');
-  const result = await esbuild.transform(code, { ...minify(code), loader: 'js', format: 'esm', target: 'es2022', sourcefile: relative(dist, file) });
-  writeFileSync(file, result.code);
-}
-
-console.log(`finish-dist: ${modules.length} CommonJS modules and dist/cjs/node.d.ts; ${esm.length} ESM files minified; `
-  + `${removed.length} unreachable declaration files removed (${removed.map((f) => relative(dist, f)).join(', ')})`);
+const relocatedUrls = [...new Set([...new Set(outputs.map((o) => o.relocated))].flatMap((m) => [...m.keys()]))];
+console.log(`finish-dist: ${outputs.length} bundles (${outputs.map((o) => `${relative(dist, o.path)} ${(o.text.length / 1000).toFixed(1)} kB`).join(', ')}); `
+  + `relative URLs rewritten in ${relocatedUrls.join(', ') || 'none'}; dist/cjs/node.d.ts; `
+  + `${removed.length} unreachable declaration files removed`);
 
 /**
  * A CommonJS declaration file that re-declares every export of the ESM declaration file `esmFile`
@@ -177,12 +366,37 @@ function commonJsDeclarations(esmFile) {
     if (isValue) lines.push(`export declare const ${name}: typeof M.${name};`);
     if (isType) {
       const params = declaration.typeParameters ?? [];
-      if (params.some((p) => p.constraint || p.default)) {
-        throw new Error(`finish-dist: the type ${name} has a constrained or defaulted type parameter, which this script does not copy`);
-      }
-      const list = params.length > 0 ? `<${params.map((p) => p.name.text).join(', ')}>` : '';
-      lines.push(`export type ${name}${list} = M.${name}${list};`);
+      const names = params.map((p) => p.name.text);
+      const declared = params.map((p) => p.name.text
+        + (p.constraint ? ` extends ${qualified(p.constraint, names)}` : '') + (p.default ? ` = ${qualified(p.default, names)}` : ''));
+      const [list, args] = params.length > 0 ? [`<${declared.join(', ')}>`, `<${names.join(', ')}>`] : ['', ''];
+      lines.push(`export type ${name}${list} = M.${name}${args};`);
     }
   }
   return `${lines.join('\n')}\n`;
+
+  /**
+   * The text of a type parameter's constraint or default, with each type it names that the module exports
+   * written as M.<name>; type parameters and the standard library's types stay as they are.
+   */
+  function qualified(node, params) {
+    const exported = new Set(exports.map((s) => s.name));
+    const at = [];
+    (function visit(n) {
+      if (ts.isTypeReferenceNode(n) && ts.isIdentifier(n.typeName)) {
+        const id = n.typeName.text;
+        if (exported.has(id)) at.push(n.typeName.getStart() - node.getStart());
+        else if (!params.includes(id)) {
+          const declarations = checker.getSymbolAtLocation(n.typeName)?.declarations ?? [];
+          if (declarations.length === 0 || !declarations.every((d) => program.isSourceFileDefaultLibrary(d.getSourceFile()))) {
+            throw new Error(`finish-dist: a type parameter names ${id}, which ${spec.replace(/\.js$/, '.d.ts')} does not export`);
+          }
+        }
+      }
+      ts.forEachChild(n, visit);
+    })(node);
+    let text = node.getText();
+    for (const i of at.reverse()) text = `${text.slice(0, i)}M.${text.slice(i)}`;
+    return text;
+  }
 }

@@ -8,8 +8,7 @@
 
 import simd from './xentropy.wasm?module';
 import scalar from './xentropy.scalar.wasm?module';
-import { importedInit } from './load/imported.js';
-import type { InitOptions, InitSyncOptions } from './load/init.js';
+import { importedInit, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
 
 export * from './index.js';

@@ -2,12 +2,25 @@
 
 import { Xentropy } from './api.js';
 import {
-  builtinFs, createInit, fetchModule, ownBuildUrl, ownFileUrl, type InitOptions, type InitSyncOptions,
+  createInit, fetchModule, fileReader, ownBuildUrl, ownFileUrl, type InitOptions, type InitSyncOptions,
 } from './load/init.js';
 import { startPool, XentropyPool, type PoolOptions } from './pool/pool.js';
-import * as reference from './reference/index.js';
+import {
+  binaryCrossEntropy, binaryCrossEntropyWithGrad, crossEntropy, crossEntropyWithGrad, entropy, jsDivergence,
+  klDivergence, klDivergenceWithGrad, logSoftmax, logSumExp, perplexity, score, softmax,
+} from './reference/index.js';
+import type * as ReferenceModule from './reference/index.js';
 
-export { Xentropy, XentropyPool, reference };
+export { Xentropy, XentropyPool };
+
+// An object marked pure rather than `export * as reference`: the package's entry points are single files
+// (scripts/finish-dist.mjs), in which esbuild builds a namespace with a call that bundlers keep, and the
+// whole reference with it, in apps that never use it. Its type names every export of reference/index.ts.
+/** The float64 reference: the same functions as the WebAssembly API, in plain JavaScript. */
+export const reference: typeof ReferenceModule = /* @__PURE__ */ Object.freeze({
+  binaryCrossEntropy, binaryCrossEntropyWithGrad, crossEntropy, crossEntropyWithGrad, entropy, jsDivergence,
+  klDivergence, klDivergenceWithGrad, logSoftmax, logSumExp, perplexity, score, softmax,
+});
 export type { PoolOptions } from './pool/pool.js';
 export type { Build, Features } from './engine/builds.js';
 export type { ModuleSource } from './engine/driver.js';
@@ -38,7 +51,7 @@ export type { InitOptions, InitSyncOptions } from './load/init.js';
 const own = /* @__PURE__ */ createInit({
   load: (build) => fetchModule(ownBuildUrl(build)),
   loadSync: (build) => {
-    const fs = builtinFs();
+    const fs = fileReader();
     if (!fs) throw new TypeError('initSync() cannot read the package\'s own .wasm in this runtime; pass options.module, or use await init()');
     return fs.readFileSync(ownBuildUrl(build));
   },
@@ -76,10 +89,10 @@ let sharedModule: Promise<WebAssembly.Module> | undefined;
  *
  * Browsers allow shared memory only on cross-origin isolated pages (served with
  * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`). The
- * workers run dist/pool/worker.js as module workers, found next to dist/pool/pool.js (bundlers that follow
- * `new Worker(new URL(..., import.meta.url))`, as Vite and webpack do, include it; with esbuild, add
- * it as an entry point). Call `pool.close()` when done; in Node, idle workers do not keep the process
- * alive.
+ * workers run dist/pool/worker.js as module workers, found at `./pool/worker.js` from the entry point's
+ * file (bundlers that follow `new Worker(new URL(..., import.meta.url))`, as Vite and webpack do,
+ * include it; with esbuild, add it as an entry point written to `pool/worker.js` beside the bundle).
+ * Call `pool.close()` when done; in Node, idle workers do not keep the process alive.
  *
  * @param options threads: number of workers, an integer in [1, 256] (default: the available
  *   parallelism, at least 1); inlineBelow: calls on fewer elements run on the calling thread

@@ -1,17 +1,26 @@
-// Entry point of the `node` condition (Node, and Deno and Bun where they take it): the package's own
-// builds are read from disk with node:fs. The CommonJS build (dist/cjs/, `require`) is this
-// file and its imports compiled to CommonJS (scripts/finish-dist.mjs).
+// Entry point of the `node` condition (Node, and Deno and Bun, which take it): the package's own builds
+// are read from disk, each runtime's fastest way in a fresh process (load/init.ts, fetchModule): node:fs
+// in Node, Deno.readFileSync in Deno, Bun.file in Bun. No import statement names a node: built-in, since
+// importing one in Deno starts its Node compatibility layer (~20 ms). The CommonJS build
+// (dist/cjs/node.js, `require`) is this file and its imports bundled as CommonJS (scripts/finish-dist.mjs).
 
-import { readFileSync } from 'node:fs';
-import { createInit, ownBuildUrl, type InitOptions, type InitSyncOptions } from './load/init.js';
+import { createInit, fetchModule, fileReader, ownBuildUrl, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
 
 export * from './index.js';
 
 const own = /* @__PURE__ */ createInit({
-  // Read and compiled synchronously, as fetchModule does (load/init.ts), which is faster in a fresh process.
-  load: async (build) => new WebAssembly.Module(readFileSync(ownBuildUrl(build))),
-  loadSync: (build) => readFileSync(ownBuildUrl(build)),
+  load: async (build) => {
+    const url = ownBuildUrl(build);
+    // Node < 20.16 has no process.getBuiltinModule, through which fileReader finds node:fs.
+    if (!fileReader() && !('Bun' in globalThis)) return new WebAssembly.Module((await import('node:fs')).readFileSync(url));
+    return fetchModule(url);
+  },
+  loadSync: (build) => {
+    const fs = fileReader();
+    if (!fs) throw new TypeError('initSync() reads the package\'s own .wasm through process.getBuiltinModule (Node ≥ 20.16); pass options.module, or use await init()');
+    return fs.readFileSync(ownBuildUrl(build));
+  },
 });
 
 /**

@@ -7,8 +7,7 @@
 import simd from './xentropy.wasm';
 import relaxed from './xentropy.relaxed.wasm';
 import scalar from './xentropy.scalar.wasm';
-import { importedInit } from './load/imported.js';
-import type { InitOptions, InitSyncOptions } from './load/init.js';
+import { importedInit, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
 
 export * from './index.js';

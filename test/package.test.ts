@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -95,9 +95,13 @@ describe('the package', () => {
 
   it('packs the wasm builds and no test, source, sample or debug files', () => {
     for (const wasm of ['xentropy.wasm', 'xentropy.relaxed.wasm', 'xentropy.scalar.wasm', 'xentropy.shared.wasm']) expect(packed.has(`dist/${wasm}`), wasm).toBe(true);
-    // Minifying must keep the entry points' pure annotations, which let bundlers drop an unused entry.
+    // Bundling must keep the entry points' pure annotations, which let bundlers drop an unused entry:
+    // every module-level `own = createInit(...)` / `importedInit(...)` of what an entry loads.
     for (const entry of ['index', 'node', 'browser', 'worker', 'edge_light']) {
-      expect(readFileSync(join(root, `dist/${entry}.js`), 'utf8'), entry).toContain('/* @__PURE__ */');
+      const code = moduleGraph(`dist/${entry}.js`).map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
+      const owns = [...code.matchAll(/(?<![\w$.])own\d*=(\/\* @__PURE__ \*\/)?(createInit|importedInit)\(/g)];
+      expect(owns.length, entry).toBeGreaterThanOrEqual(1);
+      expect(owns.filter((m) => !m[1]).map((m) => m[0]), entry).toEqual([]);
     }
     const stray = [...packed].filter((f) => /^(src|test|assembly|data|bench|wip|build)\/|\.wat$|debug\.wasm|\.map$/.test(f));
     expect(stray).toEqual([]);
@@ -116,6 +120,87 @@ describe('the package', () => {
 
   it('runs no install scripts for its users', () => {
     for (const hook of ['preinstall', 'install', 'postinstall']) expect(pkg.scripts[hook], hook).toBeUndefined();
+  });
+});
+
+/**
+ * The relative specifiers a shipped script imports: static and dynamic imports, re-exports and
+ * require() calls (not the `new URL('./x', import.meta.url)` of the .wasm builds and the pool's worker).
+ */
+function relativeImports(file: string): string[] {
+  const code = readFileSync(join(root, file), 'utf8');
+  return [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]);
+}
+
+/** The scripts a runtime loads for `file` (a path from the package root), `file` first. */
+function moduleGraph(file: string): string[] {
+  const seen: string[] = [];
+  const queue = [file];
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    if (seen.includes(next)) continue;
+    seen.push(next);
+    for (const spec of relativeImports(next)) {
+      // The .wasm imports of the worker and edge-light entries are WebAssembly modules, not scripts.
+      if (!/\.wasm(\?module)?$/.test(spec)) queue.push(join(dirname(next), spec));
+    }
+  }
+  return seen;
+}
+
+describe('the bundles (issue 27: each entry point loads as one module, or as few as its runtime needs)', () => {
+  const pack = packDryRun();
+  const packed = new Set(pack.files.map((f) => f.path));
+  const scripts = [...packed].filter((f) => /\.c?js$/.test(f));
+
+  /**
+   * What each entry point loads. Node, Deno, Bun (dist/node.js), CommonJS, browsers without a bundler
+   * and the pool's workers load one file; the entries read by bundlers (workerd, worker, edge-light) and
+   * the fallback share one chunk; the command line loads its own file and the node entry.
+   */
+  const expected: Record<string, number> = {
+    'dist/node.js': 1, 'dist/browser.js': 1, 'dist/cjs/node.js': 1, 'dist/pool/worker.js': 1,
+    'dist/index.js': 2, 'dist/worker.js': 2, 'dist/edge_light.js': 2,
+    'bin/xentropy.js': 3,
+  };
+
+  it('cover every exports target, the bin and the pool\'s worker script, each loading what it should', () => {
+    const targets = exportTargets(pkg.exports).map(([, file]) => file.replace(/^\.\//, '')).filter((f) => f.endsWith('.js'));
+    expect(Object.keys(expected)).toEqual(expect.arrayContaining([...targets, pkg.bin.xentropy.replace(/^\.\//, '')]));
+    for (const [entry, count] of Object.entries(expected)) {
+      const graph = moduleGraph(entry);
+      expect(graph, entry).toHaveLength(count);
+      for (const file of graph) expect(packed.has(file), `${entry} loads ${file}, which is not packed`).toBe(true);
+    }
+    expect(moduleGraph('bin/xentropy.js')).toEqual(['bin/xentropy.js', 'dist/cli/cli.js', 'dist/node.js']);
+  });
+
+  it('ship no script that no entry point loads, and none of tsc\'s per-module output', () => {
+    const loaded = new Set(Object.keys(expected).flatMap((entry) => moduleGraph(entry)));
+    expect(scripts.filter((f) => !loaded.has(f))).toEqual([]);
+    expect(scripts.filter((f) => /^dist\/(api|engine|ops|reference|load)\b|^dist\/pool\/pool\.js$|^dist\/cli\/(npy|calibration)/.test(f))).toEqual([]);
+  });
+
+  it('keep the command line and its file readers out of the library', () => {
+    for (const entry of ['dist/node.js', 'dist/browser.js', 'dist/index.js', 'dist/worker.js', 'dist/edge_light.js', 'dist/cjs/node.js']) {
+      const code = moduleGraph(entry).map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
+      for (const cliName of ['NpyFormatError', 'readNpyHeader', 'reliabilitySvg', 'CliError']) expect(code, `${entry}: ${cliName}`).not.toContain(cliName);
+    }
+  });
+
+  it('resolve their relative URLs next to the file: the .wasm builds, the pool\'s worker script', () => {
+    for (const file of scripts) {
+      const code = readFileSync(join(root, file), 'utf8');
+      const base = file.startsWith('dist/cjs/') ? 'dist/node.js' : file; // CommonJS: its ESM twin's URL
+      for (const [, url] of code.matchAll(/new URL\(\s*["'`](\.{1,2}\/[^"'`$]*)/g)) {
+        const target = join(dirname(base), url);
+        if (!target.startsWith('data/')) expect(url.endsWith('/') || packed.has(target), `${file}: new URL('${url}') names ${target}`).toBe(true);
+      }
+    }
+    // The pool finds its worker script beside the entry it was bundled into.
+    for (const file of ['dist/node.js', 'dist/browser.js', 'dist/cjs/node.js', ...scripts.filter((f) => /^dist\/chunk-/.test(f))]) {
+      expect(readFileSync(join(root, file), 'utf8'), file).toMatch(/new URL\(\s*["']\.\/pool\/worker\.js["']/);
+    }
   });
 });
 
@@ -242,6 +327,38 @@ describe('the packed tarball, installed', () => {
       expect(Math.abs(r.scalar - r.loss)).toBeLessThanOrEqual(1e-6 * r.loss);
     }
     expect(cjs.loss).toBe(esm.loss);
+  });
+
+  /** The package's files a fresh Node process loads as modules (through an ESM load hook) to run `args`. */
+  function modulesLoaded(args: string[]): string[] {
+    const log = join(dir, 'loaded.txt');
+    writeFileSync(log, '');
+    writeFileSync(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\n"
+      + 'export async function load(url, context, next) {\n'
+      + "  if (url.startsWith('file:')) appendFileSync(process.env.XENTROPY_LOADED, `${url}\\n`);\n"
+      + '  return next(url, context);\n}\n');
+    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+    const r = spawnSync(process.execPath, ['--import', './register.mjs', ...args], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, XENTROPY_LOADED: log },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return readFileSync(log, 'utf8').split('\n').filter(Boolean).map((url) => relative(installed, fileURLToPath(url)))
+      .filter((path) => !path.startsWith('..'));
+  }
+
+  it('loads one module for `import { init } from \'xentropy\'; await init()`: no reference or command-line file', () => {
+    writeFileSync(join(dir, 'plain.mjs'), "import { init } from 'xentropy';\nconst xe = await init();\nconsole.log(xe.features.build);\n");
+    expect(modulesLoaded(['plain.mjs'])).toEqual(['dist/node.js']);
+    // CommonJS: require() does not pass the ESM hooks; its cache lists what it loaded.
+    writeFileSync(join(dir, 'plain.cjs'), "require('xentropy');\nconsole.log(JSON.stringify(Object.keys(require.cache)));\n");
+    const r = spawnSync(process.execPath, ['plain.cjs'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as string[]).map((f) => relative(installed, f)).filter((f) => !f.startsWith('..'))).toEqual(['dist/cjs/node.js']);
+  });
+
+  it('loads the command line as bin/xentropy.js, dist/cli/cli.js and the node entry', () => {
+    expect(modulesLoaded([join(installed, pkg.bin.xentropy), '--help'])).toEqual(['bin/xentropy.js', 'dist/cli/cli.js', 'dist/node.js']);
   });
 
   it("refuses `xentropy score` without files, the sample not being installed", () => {

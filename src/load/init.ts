@@ -1,7 +1,8 @@
 // init and initSync, shared by every entry point (index, node, browser, worker, edge_light): the options, one
 // compilation per build of the package's own kernels, and a module in whatever form a runtime hands it
 // over. Each entry point differs only in how it gets the package's own .wasm (OwnModules): read from
-// disk, fetched next to the script, or imported as a module where the runtime compiles nothing itself.
+// disk, fetched next to the script, or imported as a module where the runtime compiles nothing itself
+// (importedInit).
 
 import { Xentropy } from '../api.js';
 import { BUILDS, BUILD_FILES, bestBuild, type Build } from '../engine/builds.js';
@@ -120,6 +121,30 @@ export function createInit(own: OwnModules): Initializers {
 }
 
 /**
+ * init and initSync over builds imported as modules (the worker and edge-light entry points). An import
+ * that yields a file path instead of a Module (Bun, for `import x from './x.wasm'`) is read from disk by
+ * `init`. (Here rather than in a module of its own, so that bundling those entry points shares one chunk
+ * with the others: scripts/finish-dist.mjs.)
+ * @internal
+ */
+export function importedInit(imported: Readonly<Partial<Record<Build, WebAssembly.Module | string>>>): Initializers {
+  return createInit({
+    builds: (Object.keys(imported) as Build[]),
+    load: async (build) => {
+      const module = imported[build]!;
+      return isModule(module) ? module as WebAssembly.Module : fetchModule(toUrl(module as string));
+    },
+    loadSync: (build) => {
+      const module = imported[build]!;
+      if (!isModule(module)) {
+        throw new TypeError(`initSync(): importing the ${build} build gave ${JSON.stringify(module)}, not a WebAssembly.Module; use await init()`);
+      }
+      return module as WebAssembly.Module;
+    },
+  });
+}
+
+/**
  * The build named by options.build, checked; 'auto' and undefined resolve to the best of `available`
  * that the runtime validates (builds are ordered fastest first, and each needs a subset of the
  * features of the one before).
@@ -166,27 +191,39 @@ export interface FileReader {
   readFileSync(url: URL): Uint8Array<ArrayBuffer>;
 }
 
+/** The part of Bun's global used here. */
+interface BunLike {
+  file(url: URL): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
 /**
- * node:fs where the runtime has it (Node ≥ 20.16, Deno, Bun), found without an import statement, so
- * that bundlers building for browsers and workers never meet a node: specifier.
+ * A synchronous file reader where the runtime has one, found without an import statement, so that
+ * bundlers building for browsers and workers never meet a node: specifier: Deno's own, else node:fs
+ * (Node ≥ 20.16, Bun). Deno first: in Deno, reading `process` or importing node:fs starts its Node
+ * compatibility layer, 12-20 ms of a fresh process (docs/performance.md, start-up).
  * @internal
  */
-export function builtinFs(): FileReader | undefined {
+export function fileReader(): FileReader | undefined {
+  const deno = (globalThis as { Deno?: Partial<FileReader> }).Deno;
+  if (typeof deno?.readFileSync === 'function') return deno as FileReader;
   const p = (globalThis as { process?: NodeLikeProcess }).process;
   return p?.getBuiltinModule?.('node:fs') as FileReader | undefined;
 }
 
 /**
- * Compiles the .wasm at `url`: read from disk for file: URLs (node:fs, else fetch, which Deno and Bun
- * allow on files), else fetched and compiled while it streams when served as application/wasm.
+ * Compiles the .wasm at `url`: read from disk for file: URLs (Bun.file in Bun, whose node:fs costs a
+ * fresh process ~4 ms; else fileReader(), else fetch, which Deno and Bun allow on files), else fetched
+ * and compiled while it streams when served as application/wasm.
  * @throws TypeError when a file: URL cannot be read in this runtime; Error on an HTTP error status
  * @internal
  */
 export async function fetchModule(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === 'file:') {
-    const fs = builtinFs();
     // Read and compiled synchronously: faster in a fresh process than readFile and WebAssembly.compile
     // for a file this small (docs/performance.md, start-up).
+    const bun = (globalThis as { Bun?: Partial<BunLike> }).Bun;
+    if (typeof bun?.file === 'function') return new WebAssembly.Module(await (bun as BunLike).file(url).arrayBuffer());
+    const fs = fileReader();
     if (fs) return new WebAssembly.Module(fs.readFileSync(url));
     if (typeof fetch !== 'function') throw new TypeError(`cannot read ${url.href} in this runtime`);
   }

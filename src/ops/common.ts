@@ -235,7 +235,8 @@ export function readMask(name: string, value: unknown, length: number): Uint8Arr
   for (let i = 0; i < length; i++) {
     const v = source[i];
     if (typeof v === 'boolean') mask[i] = v ? 1 : 0;
-    else if (typeof v === 'number' || typeof v === 'bigint') mask[i] = v == 0 ? 0 : 1;
+    else if (typeof v === 'number') mask[i] = v === 0 ? 0 : 1;
+    else if (typeof v === 'bigint') mask[i] = v === 0n ? 0 : 1;
     else throw new TypeError(`${name}[${i}] must be a number or boolean, got ${describe(v)}`);
   }
   return mask;
