@@ -147,7 +147,7 @@ function relocateUrls(into, counts) {
     setup(build) {
       build.onLoad({ filter: /\.js$/ }, (args) => {
         const from = dirname(args.path);
-        const code = readFileSync(args.path, 'utf8').replace(URL_LITERAL, (match, quote, literal, offset, text) => {
+        const code = literalOwnFileUrls(readFileSync(args.path, 'utf8'), args.path).replace(URL_LITERAL, (match, quote, literal, offset, text) => {
           // Not in comments (tsc keeps them), which esbuild drops.
           const line = text.slice(text.lastIndexOf('\n', offset) + 1, offset).trim();
           if (line.startsWith('*') || line.startsWith('/*') || line.includes('//')) return match;
@@ -161,6 +161,24 @@ function relocateUrls(into, counts) {
       });
     },
   };
+}
+
+/** tsc's output of ownFileUrl (src/load/init.ts): a URL built from a template, `../../${path}`. */
+const OWN_FILE_URL = 'return new URL(`../../$' + '{path}`, import.meta.url);';
+
+/**
+ * `code` with ownFileUrl's template URL replaced, in dist/load/init.js, by one literal
+ * `new URL('../../dist/<file>.wasm', import.meta.url)` per .wasm file of dist/ (then relocated like every
+ * literal). Bundlers locate only literal URLs: Vite turns a template into a glob of the package root
+ * (README.md and package.json became assets of an app), esbuild and webpack leave it, and the pool's
+ * `dist/xentropy.shared.wasm` was fetched from `/dist/` of the page's server.
+ */
+function literalOwnFileUrls(code, path) {
+  if (path !== join(dist, 'load', 'init.js')) return code;
+  if (code.split(OWN_FILE_URL).length !== 2) throw new Error(`finish-dist: dist/load/init.js has not one \`${OWN_FILE_URL}\` (ownFileUrl changed?)`);
+  const files = readdirSync(dist).filter((f) => /^xentropy(\.\w+)?\.wasm$/.test(f)).sort();
+  const cases = files.map((f) => `case 'dist/${f}': return new URL('../../dist/${f}', import.meta.url);`);
+  return code.replace(OWN_FILE_URL, () => `switch (path) { ${cases.join(' ')} }\n    throw new RangeError(\`not a file of the package: \${path}\`);`);
 }
 
 /** esbuild plugin: the .wasm builds (`./xentropy.wasm`, `?module`) stay imports of their own, as written. */
@@ -300,6 +318,9 @@ for (const out of outputs) {
   const uses = out.text.split(meta).length - 1 - (isCjs && out.text.includes(twinUrl) ? 1 : 0);
   const literal = new RegExp(String.raw`new URL\(\s*(["'\x60])([^"'\x60$]*)(?:\$\{[^}]*\}[^"'\x60]*)?\1\s*,\s*${meta.replace('.', '\\.')}\s*\)`, 'g');
   const urls = [...out.text.matchAll(literal)].map((m) => m[2]);
+  if (out.text.includes('${', 0) && [...out.text.matchAll(literal)].some((m) => m[0].includes('${'))) {
+    throw new Error(`finish-dist: dist/${relative(dist, out.path)} builds a URL from a template; bundlers locate only literal ones`);
+  }
   if (urls.length !== uses) throw new Error(`finish-dist: dist/${relative(dist, out.path)} uses ${meta} ${uses} times, ${urls.length} of them in new URL('<relative>', ${meta})`);
   for (const url of urls) {
     const target = resolve(base, url);

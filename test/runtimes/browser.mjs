@@ -1,25 +1,23 @@
 #!/usr/bin/env node
 // The Chromium rows of the runtime matrix (issue #6), run by Node 20:
 //   page A  the package unbundled, through an import map resolved with the `browser` condition;
-//   page B  the same app (browser/app.mjs) bundled by esbuild for the browser, served on its own;
 //   page P  the worker pool (browser/pool.mjs), unbundled as page A, on a cross-origin isolated page
 //           (COOP + COEP): two module Web Workers over shared memory must give one thread's bits;
 // both under `Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval'` (plus, on page A, the
 // hash of its inline import map: Chromium has no external import maps), from a server on 127.0.0.1
 // that refuses to be left. A control page without 'wasm-unsafe-eval' must fail to compile wasm and
 // report the violation, which proves the header is in force and that violations are seen.
-// Prints `HASH chromium <version> <hex>` and `HASH chromium-esbuild <version> <hex>` (with the AUTO and
-// ENTRY lines run.mjs reads); exits 1 on any failure. Environment: CHROMIUM (default /usr/bin/chromium).
+// Prints `HASH chromium <version> <hex>` (with the AUTO and ENTRY lines run.mjs reads; the bundled
+// pages are bundlers.mjs's); exits 1 on any failure. Environment: CHROMIUM (default /usr/bin/chromium).
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -169,56 +167,6 @@ async function startServer(pages, mounts) {
 }
 
 /**
- * Bundles browser/app.mjs with esbuild into `outDir`/assets/app.js, resolving 'xentropy' by name (with
- * the `browser` condition) through a node_modules folder that links to the repository, then copies
- * each .wasm the bundle locates with `new URL('<literal>', import.meta.url)` to where that URL points,
- * as an app's build step must: esbuild leaves such URLs as written (evanw/esbuild#795), so they resolve
- * against the bundle, and only a .wasm beside the entry ('./x.wasm') lands beside the bundle.
- */
-async function bundle(workDir, outDir, entry) {
-  const modules = join(workDir, 'node_modules');
-  await mkdir(modules, { recursive: true });
-  await symlink(ROOT, join(modules, 'xentropy'), 'dir');
-  const assets = join(outDir, 'assets');
-  const result = await esbuild.build({
-    entryPoints: { app: join(HERE, 'browser', 'app.mjs') },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['browser'],
-    nodePaths: [modules],
-    outdir: assets,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(p));
-  if (!inputs.includes(join(ROOT, entry))) {
-    throw new Error(`esbuild did not bundle the browser entry ${entry}; its inputs: ${inputs.map((p) => relative(ROOT, p)).join(', ')}`);
-  }
-  const code = await readFile(join(assets, 'app.js'), 'utf8');
-  const urls = new Set([...code.matchAll(/new URL\(\s*(["'])([^"'`$]+?\.wasm)\1\s*,\s*import\.meta\.url\s*\)/g)].map((m) => m[2]));
-  if (urls.size === 0) {
-    throw new Error('the bundle locates no .wasm: the browser entry must write new URL(\'./<name>.wasm\', import.meta.url) '
-      + 'with a string literal, which bundlers can see');
-  }
-  const copied = [];
-  for (const url of urls) {
-    const target = resolve(assets, url);
-    if (relative(outDir, target).startsWith('..')) {
-      throw new Error(`the bundle keeps new URL('${url}', import.meta.url) as written, so the .wasm would have to sit at `
-        + `${relative(outDir, target)}, outside the app; the browser entry should sit beside its .wasm files and write `
-        + 'new URL(\'./xentropy.wasm\', import.meta.url), so that an esbuild user copies them beside the bundle');
-    }
-    const source = inputs.map((input) => resolve(dirname(input), url)).find((p) => p.startsWith(ROOT) && existsSync(p));
-    if (!source) throw new Error(`the bundle's new URL('${url}', import.meta.url) matches no file beside its inputs`);
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(source, target);
-    copied.push(`${relative(ROOT, source)} -> ${relative(outDir, target)}`);
-  }
-  return { bytes: code.length, copied };
-}
-
-/**
  * Opens `path` in a new page, waits for the promise the page leaves on globalThis[name] and returns
  * its value. Any console error, uncaught error, failed or non-2xx request fails the page at once,
  * unless `tolerateErrors`; the CSP violations the page saw are returned.
@@ -255,7 +203,6 @@ async function runPage(context, origin, path, name, { tolerateErrors = false } =
 async function main() {
   const started = performance.now();
   const temp = await mkdtemp(join(tmpdir(), 'xentropy-browser-'));
-  const appDir = join(temp, 'app');
   const problems = [];
   let server, context;
   try {
@@ -268,7 +215,6 @@ async function main() {
         csp: `${CSP} 'sha256-${importMapHash}'`,
         body: htmlPage('xentropy, unbundled', 'app.mjs', `<script type="importmap">${importMap}</script>\n`),
       }],
-      ['/app/index.html', { csp: CSP, body: htmlPage('xentropy, bundled by esbuild', 'assets/app.js') }],
       ['/test/runtimes/browser/control.html', { csp: "script-src 'self'", body: htmlPage('CSP control', 'control.mjs') }],
       ['/test/runtimes/browser/pool.html', {
         csp: `${CSP} 'sha256-${importMapHash}'`, headers: ISOLATED,
@@ -278,14 +224,10 @@ async function main() {
     server = await startServer(pages, [
       ['/dist/', join(ROOT, 'dist')],
       ['/test/runtimes/', HERE],
-      ['/app/', appDir],
       ...mounts,
     ]);
     const origin = `http://127.0.0.1:${server.address().port}`;
 
-    // Bundling and launching at once; a failed bundle still lets page A run.
-    const bundled = withTimeout(bundle(join(temp, 'work'), appDir, entry), 'esbuild');
-    bundled.catch(() => {});
     context = await withTimeout(chromium.launchPersistentContext(join(temp, 'profile'), {
       executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: TIMEOUT_MS,
     }), `launching ${CHROMIUM}`);
@@ -307,14 +249,9 @@ async function main() {
     if (!version) throw new Error('Chromium did not report its version');
     console.log(`chromium ${version} (${CHROMIUM})`);
 
-    const pageB = bundled.then((built) => {
-      console.error(`esbuild: assets/app.js, ${built.bytes} bytes; wasm copied: ${built.copied.join(', ')}`);
-      return runPage(context, origin, '/app/index.html', 'xentropySmoke');
-    });
-    const [control, a, b, pool] = await Promise.allSettled([
+    const [control, a, pool] = await Promise.allSettled([
       runPage(context, origin, '/test/runtimes/browser/control.html', 'cspControl', { tolerateErrors: true }),
       runPage(context, origin, '/test/runtimes/browser/a.html', 'xentropySmoke'),
-      pageB,
       runPage(context, origin, '/test/runtimes/browser/pool.html', 'xentropyPool'),
     ]);
     if (pool.status === 'rejected') problems.push(`page P (pool): ${pool.reason.message}`);
@@ -330,8 +267,7 @@ async function main() {
       problems.push('CSP control: without \'wasm-unsafe-eval\' wasm compiled, or no violation was seen '
         + `(${control.value.value}; violations: ${control.value.violations.join('; ') || 'none'})`);
     }
-    const hashes = [];
-    for (const [runtime, label, outcome] of [['chromium', 'page A (unbundled)', a], ['chromium-esbuild', 'page B (esbuild)', b]]) {
+    for (const [runtime, label, outcome] of [['chromium', 'page A (unbundled)', a]]) {
       if (outcome.status === 'rejected') {
         problems.push(`${label}: ${outcome.reason.message}`);
         continue;
@@ -340,21 +276,15 @@ async function main() {
       const own = [];
       if (violations.length > 0) own.push(`CSP violations: ${violations.join('; ')}`);
       if (!/^[0-9a-f]{64}$/.test(value?.hash)) own.push(`smoke returned no SHA-256 hex: ${JSON.stringify(value)}`);
-      if (runtime === 'chromium-esbuild') {
-        const strays = requests.filter((url) => !url.startsWith(`${origin}/app/`));
-        if (strays.length > 0) own.push(`reached outside its app folder: ${strays.join(', ')}`);
-      }
       console.error(`${runtime}: build ${value?.build}, auto ${value?.autoBuild} (max auto diff ${value?.autoMaxDiff} `
         + `of tolerance), ${requests.length} requests`);
       if (own.length > 0) problems.push(...own.map((problem) => `${label}: ${problem}`));
       else {
         console.log(`HASH ${runtime} ${version} ${value.hash}`);
         console.log(`AUTO ${runtime} ${value.autoBuild}`);
-        console.log(`ENTRY ${runtime} ${entry}${runtime === 'chromium' ? ' (import map)' : ' (bundled by esbuild)'}`);
-        hashes.push(value.hash);
+        console.log(`ENTRY ${runtime} ${entry} (import map)`);
       }
     }
-    if (new Set(hashes).size > 1) problems.push(`page A and page B hashes differ: ${hashes.join(' vs ')}`);
     if (offsite.length > 0) problems.push(`requests left 127.0.0.1 (blocked): ${offsite.join(', ')}`);
   } catch (error) {
     problems.push(error.message);

@@ -36,6 +36,8 @@ const RUNNERS = [
   { name: 'workerd (miniflare)', command: join(BIN, 'node'), args: ['workerd.mjs'] },
   { name: 'vercel edge (@edge-runtime/vm)', command: process.execPath, args: ['edge.mjs'] },
   { name: 'chromium (browser.mjs)', command: process.execPath, args: ['browser.mjs'], file: 'browser.mjs' },
+  // The recipes of docs/runtimes.md "Bundlers": Vite, webpack, Rollup and esbuild pages in Chromium, and a Node bundle.
+  { name: 'bundlers (bundlers.mjs)', command: process.execPath, args: ['bundlers.mjs'], file: 'bundlers.mjs' },
 ];
 
 /** Makes node_modules/xentropy this repository, so that every runner imports the package by name. */
