@@ -30,10 +30,18 @@ export interface KernelCall {
  * Calls `call` on rows [r0, r0 + n) and returns the kernel's f64 sum over them.
  */
 export function callRows(k: Kernels, call: KernelCall, r0: number, n: number): number {
-  const args = call.args.slice();
-  for (let i = 0; i < args.length; i++) if (call.strides[i] !== 0) args[i] += call.strides[i] * r0;
-  args[call.count] = n;
-  return (k[call.kernel] as (...args: number[]) => number)(...args);
+  const { args, strides, count } = call;
+  const f = k[call.kernel] as (...args: number[]) => number;
+  // Argument i of this call; written out by arity below, since a spread call into WebAssembly costs
+  // several times a direct one.
+  const a = (i: number): number => (i === count ? n : strides[i] !== 0 ? args[i] + strides[i] * r0 : args[i]);
+  switch (args.length) {
+    case 11: return f(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10));
+    case 12: return f(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11));
+    case 13: return f(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11), a(12));
+    case 15: return f(a(0), a(1), a(2), a(3), a(4), a(5), a(6), a(7), a(8), a(9), a(10), a(11), a(12), a(13), a(14));
+    default: return f(...args.map((_, i) => a(i)));
+  }
 }
 
 /** @internal A KernelCall over `rows` rows, cut into blocks of `per` rows, as the pool runs it. */
