@@ -96,12 +96,14 @@ export class Xentropy {
    * (y one-hot for class indices, or the given probabilities). 'mean' divides by sum of w_y over
    * counted rows for indices (NaN when none are counted), by N for probabilities.
    *
-   * @param input row-major [N, classes] Float32Array of logits
-   * @param target N class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array, number[]),
-   *   or a Float32Array of N * classes probabilities
-   * @param options classes (required), reduction, weight, ignoreIndex, labelSmoothing, from
-   *   ('logits' | 'probs' | 'logProbs'), epsilon (clip for 'probs', default 1e-7), unit ('nats' | 'bits'),
-   *   onAllIgnored ('nan' | 'zero')
+   * @param input row-major [N, classes] Float32Array of logits, a resident buffer, or a tensor object
+   *   ({ data, dims } as onnxruntime and transformers.js give, { data, shape }, a TensorFlow.js tensor)
+   * @param target N class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array,
+   *   number[] or an integer tensor), or a Float32Array of N * classes probabilities
+   * @param options classes (required, but for a tensor input: its last dimension), reduction, weight,
+   *   ignoreIndex, labelSmoothing, from ('logits' | 'probs' | 'logProbs'), epsilon (clip for 'probs',
+   *   default 1e-7), unit ('nats' | 'bits'), onAllIgnored ('nan' | 'zero'), spatial, sampleWeight, zLoss,
+   *   softcap, focal; for language models shift, attentionMask and sequenceLength (see perplexity)
    * @returns a number, or a Float32Array of N row losses for reduction 'none' (ignored rows 0)
    * @throws TypeError / RangeError before any computation, naming the argument and value
    */

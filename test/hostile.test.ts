@@ -195,6 +195,16 @@ describe('each argument is read once, through its own slots', () => {
     }
   });
 
+  it('a Proxy of a resident buffer is no resident buffer: a TypeError naming the argument', () => {
+    for (const [name, xe] of wasmBackends) {
+      const resident = xe.tensor(z);
+      const proxy = new Proxy(resident, {});
+      expect(() => xe.softmax(proxy as never, C), name).toThrow(/logits must be a Float32Array/);
+      expect(() => xe.crossEntropyWithGrad(z, y, { classes: C, gradOut: proxy as never }), name).toThrow(/options\.gradOut must be a Float32Array/);
+      resident.free();
+    }
+  });
+
   it('options.gradOut read once: a getter cannot hand one buffer to the check and another to the kernel', () => {
     for (const [name, xe] of wasmBackends) {
       const right = new Float32Array(N * C), small = new Float32Array(1);

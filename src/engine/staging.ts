@@ -74,16 +74,9 @@ export function scatterRows(dst: Float32Array, src: Float32Array, r0: number, cl
   }
 }
 
-/** Class indices as the plans accept them (ops/common.ts IndexTarget). */
-export type Labels = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
-
 /** @internal Copies labels[r0 .. r0 + dst.length) into the staged Int32Array (converting integer types). */
-export function stageLabels(dst: Int32Array, labels: Labels, r0: number): void {
-  if (Array.isArray(labels)) {
-    for (let i = 0; i < dst.length; i++) dst[i] = labels[r0 + i];
-  } else {
-    dst.set((labels as Int32Array).subarray(r0, r0 + dst.length));
-  }
+export function stageLabels(dst: Int32Array, labels: Int32Array, r0: number): void {
+  dst.set(labels.subarray(r0, r0 + dst.length));
 }
 
 /**

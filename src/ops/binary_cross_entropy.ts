@@ -2,11 +2,11 @@
 // that streams elements through the driver's scratch window.
 
 import { callRows, type KernelCall } from '../engine/blocks.js';
-import { ownResident, Resident, type Driver } from '../engine/driver.js';
+import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { scanDisagreement } from '../engine/element_checks.js';
 import { chunkRows, windowRows } from '../engine/staging.js';
 import {
-  checkChoice, checkClasses, checkFloat32OrResident, checkFocal, checkNumberIn, checkOut, checkUnit, checkWeight,
+  isResident, checkChoice, checkClasses, checkFloat32OrResident, checkFocal, checkNumberIn, checkOut, checkUnit, checkWeight,
   describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, type LossAndGrad, type Reduction, type Unit,
 } from './common.js';
 
@@ -155,7 +155,7 @@ export function planBinaryCrossEntropy(
 
   let targetResident: Resident | null = null;
   let t: BinaryTarget;
-  if (target instanceof Resident) {
+  if (isResident(target)) {
     ({ array: t, resident: targetResident } = checkFloat32OrResident('target', target));
   } else if (typedArrayKind(target) === 'Float32Array') {
     t = plainView('target', target as Float32Array, Float32Array);
@@ -172,7 +172,7 @@ export function planBinaryCrossEntropy(
   let gradOutResident: Resident | null = null;
   if (withGrad) {
     gradOut = checkOut('options.gradOut', o.gradOut, n, x, true);
-    if (o.gradOut instanceof Resident) gradOutResident = o.gradOut;
+    if (isResident(o.gradOut)) gradOutResident = o.gradOut;
     if (gradOut && overlaps(gradOut, t)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
     }

@@ -21,6 +21,21 @@ const kindSlot = slot(Symbol.toStringTag), bufferSlot = slot('buffer'), offsetSl
 const lengthSlot = slot('length'), byteLengthSlot = slot('byteLength');
 const resizableSlot = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
 
+const freedGetter = Object.getOwnPropertyDescriptor(Resident.prototype, 'freed')!.get!;
+
+/**
+ * True for a genuine resident buffer. Its private fields are the brand: a Proxy of one, or an object
+ * with its prototype, is none (instanceof would accept both, and their use would then fail).
+ */
+export function isResident(value: unknown): value is Resident {
+  try {
+    freedGetter.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The kind of a real typed array ('Float32Array', 'Int32Array', ...), else undefined (a Proxy or look-alike has none). */
 export function typedArrayKind(value: unknown): string | undefined {
   return ArrayBuffer.isView(value) ? kindSlot.call(value) as string | undefined : undefined;
@@ -105,7 +120,7 @@ export function checkAttached(name: string, view: ArrayBufferView): void {
 export function checkFloat32OrResident(
   name: string, value: unknown,
 ): { array: Float32Array; resident: Resident | null; dims: number[] | null } {
-  if (value instanceof Resident) {
+  if (isResident(value)) {
     if (value.freed) throw new TypeError(`${name} is a resident buffer that was freed`);
     return { array: value.array, resident: value, dims: null };
   }
@@ -154,7 +169,7 @@ export type TensorOptions<O> = Omit<O, 'classes'> & { classes?: number };
  */
 export function unwrapTensor(name: string, value: unknown): { data: unknown; dims: number[] | null } {
   if (typeof value !== 'object' || value === null || typedArrayKind(value) !== undefined || Array.isArray(value)
-    || value instanceof Resident || Object.getPrototypeOf(value) === null) {
+    || isResident(value) || Object.getPrototypeOf(value) === null) {
     return { data: value, dims: null };
   }
   const t = value as TensorLike;
@@ -292,7 +307,7 @@ export function checkOut(
     return undefined;
   }
   let array: Float32Array;
-  if (out instanceof Resident) {
+  if (isResident(out)) {
     array = checkFloat32OrResident(name, out).array;
   } else {
     checkFloat32(name, out);

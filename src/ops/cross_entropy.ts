@@ -3,11 +3,11 @@
 // read, the one-thread runner, and crossEntropyOver's accumulation of batches.
 
 import { callRows, type KernelCall } from '../engine/blocks.js';
-import { ownResident, Resident, type Driver } from '../engine/driver.js';
+import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { startScan, type ElementCheck } from '../engine/element_checks.js';
 import { chunkRows, gatherRows, scatterRows, stageLabels, windowRows } from '../engine/staging.js';
 import {
-  checkChoice, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
+  isResident, checkChoice, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
   checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
   ownProps, plainView, probabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON,
   type FocalOptions, type IndexTarget, type LossAndGrad, type Reduction, type Unit,
@@ -141,12 +141,6 @@ const INDEX_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: numb
   Int32Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array, BigUint64Array,
 };
 
-/** A target's values and dims (a tensor's; null for a plain array). */
-function unwrapTarget(target: unknown): { target: unknown; dims: number[] | null } {
-  const { data, dims } = unwrapTensor('target', target);
-  return { target: data, dims };
-}
-
 /** How rows form sequences: the causal shift, the attention mask (one byte a row) and T. */
 interface Sequence {
   shift: boolean;
@@ -200,7 +194,7 @@ export function planCrossEntropy(
   const spatial = checkPositiveInt('options.spatial', o.spatial, 1);
   const rows = rowsOf('input', logits, classes * spatial, spatial > 1 ? 'classes * spatial' : 'classes') * spatial;
   const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
-  const { target: targetData, dims: targetDims } = unwrapTarget(target);
+  const { data: targetData, dims: targetDims } = unwrapTensor('target', target);
   const sequence = checkSequence(o, rows, spatial, dims, targetDims);
   const weight = checkWeight('options.weight', o.weight, classes);
   const ignoreIndex = checkInt32('options.ignoreIndex', o.ignoreIndex, -100);
@@ -284,7 +278,7 @@ export function planCrossEntropy(
   }
 
   let gradOut: Float32Array | undefined;
-  const gradOutResident = withGrad && o.gradOut instanceof Resident ? o.gradOut : null;
+  const gradOutResident = withGrad && isResident(o.gradOut) ? o.gradOut : null;
   if (withGrad) {
     gradOut = checkOut('options.gradOut', o.gradOut, logits.length, logits, true);
     if (gradOut && soft && overlaps(gradOut, soft)) {

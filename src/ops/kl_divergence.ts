@@ -1,11 +1,11 @@
 // Kullback-Leibler and Jensen-Shannon divergences: validation shared with the float64 reference, and
 // the WebAssembly runners.
 
-import { ownResident, Resident, type Driver } from '../engine/driver.js';
+import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { startScan, type ElementCheck } from '../engine/element_checks.js';
 import { chunkRows, stageInput, windowRows } from '../engine/staging.js';
 import {
-  checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptions, checkOrDefer, checkOut, checkUnit,
+  isResident, checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptions, checkOrDefer, checkOut, checkUnit,
   describe, logProbabilityCheck, overlaps, probabilityCheck, reduceRows, rowsOf,
   type DistributionForm, type LossAndGrad, type Unit,
 } from './common.js';
@@ -151,7 +151,7 @@ export function planKlDivergence(
   return {
     ...pair, from, logTarget, epsilon: Math.fround(epsilon), reduction, unitScale, denominator,
     gradScale: unitScale / denominator, gradOut,
-    gradOutResident: withGrad && o.gradOut instanceof Resident ? o.gradOut : null, pCheck, qCheck,
+    gradOutResident: withGrad && isResident(o.gradOut) ? o.gradOut : null, pCheck, qCheck,
   };
 }
 

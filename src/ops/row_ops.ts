@@ -2,9 +2,9 @@
 // reference) and the runners that stream rows through the scratch window, or run on resident buffers
 // where they lie.
 
-import { ownResident, Resident, type Driver } from '../engine/driver.js';
+import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { chunkRows, windowRows } from '../engine/staging.js';
-import { checkClasses, checkFloat32OrResident, checkOut, rowsOf } from './common.js';
+import { checkClasses, checkFloat32OrResident, checkOut, isResident, rowsOf } from './common.js';
 
 /** @internal A validated (logits, classes, out?) call. */
 export interface RowsPlan {
@@ -29,7 +29,7 @@ export function planRows(logits: unknown, classes: unknown, out: unknown, perRow
   const c = checkClasses(classes);
   const rows = rowsOf('logits', input, c);
   const checked = checkOut('out', out, perRow ? rows : input.length, input, !perRow, float64Allowed);
-  return { input, rows, classes: c, out: checked, inputResident, outResident: out instanceof Resident ? out : null };
+  return { input, rows, classes: c, out: checked, inputResident, outResident: isResident(out) ? out : null };
 }
 
 /**

@@ -15,8 +15,8 @@
 import { ownResident, Resident, type Driver } from '../engine/driver.js';
 import { chunkRows, stageInput } from '../engine/staging.js';
 import {
-  DEFAULT_EPSILON, checkChoice, checkClasses, checkInt32, checkOpenInterval, checkPositiveInt, describe, rowsOf,
-  type IndexTarget, type Unit,
+  DEFAULT_EPSILON, checkChoice, checkClasses, checkInt32, checkOpenInterval, checkPositiveInt, describe, isResident,
+  rowsOf, type IndexTarget, type Unit,
 } from './common.js';
 
 /** What a scorer's input rows hold. */
@@ -247,16 +247,6 @@ interface View {
   length: number;
   /** On a SharedArrayBuffer, which another thread may be writing. */
   shared: boolean;
-}
-
-/** True for a genuine Resident (its private fields are the brand: a Proxy or look-alike has none). */
-function isResident(value: unknown): value is Resident {
-  try {
-    residentFreed.call(value);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isDetached(buffer: ArrayBufferLike): boolean {
