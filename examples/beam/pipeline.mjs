@@ -8,10 +8,10 @@
 
 import { createRequire } from 'node:module';
 import beam from 'apache-beam';
-import serialization from 'apache-beam/serialization';
 
 const require = createRequire(import.meta.url);
 const { scorerCombineFn, readShard } = require('./scorer_combine.cjs');
+const { outputs } = require('./local_sink.cjs');
 
 /**
  * The pipeline over `shards` ([{ logits: path, labels: path }, ...]): a PCollection holding one
@@ -25,11 +25,6 @@ export function scorePipeline(shards, options, combineOptions) {
       .map(readShard)
       .apply(beam.groupGlobally().combining((batch) => batch, score, 'score'));
 }
-
-// What the in-process runner's last step hands back. It is registered, so the step's function refers
-// to it by name (Beam serialises even in-process pipelines), and reaches this very array.
-const outputs = [];
-serialization.requireForSerialization('xentropy-beam-example/pipeline', { outputs });
 
 /**
  * Runs the pipeline in this process (Beam's direct runner unless `runner` says otherwise) and

@@ -20,17 +20,20 @@
 // test allows 8u (2^-50) relative, and 16u for the means (one more rounding each).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { initSync } from 'xentropy';
 import { scoreShards } from '../pipeline.mjs';
 
 const require = createRequire(import.meta.url);
 const { scorerCombineFn, readNpy, readShard } = require('../scorer_combine.cjs');
 const { GeneralObjectCoder } = require('apache-beam/coders/js_coders');
+const { serializeFn, deserializeFn } = require('apache-beam/internal/serialize');
 const { Context } = require('apache-beam/coders/coders');
 const { Writer, Reader } = require('protobufjs');
 
@@ -165,6 +168,11 @@ test('direct runner: the sample `npm start` scores (data/), in 4 shards', async 
 // Beam's GeneralObjectCoder) and shuffled, and mergeAccumulators takes them in whatever grouping and
 // order they arrive. This drives the CombineFn that way, from seeded bundles and merge trees.
 
+/** The CombineFn as a worker gets it: serialised as Beam sends it with the pipeline, then rebuilt. */
+function shipped(combineFn) {
+  return deserializeFn(serializeFn({ combineFn })).combineFn;
+}
+
 const coder = new GeneralObjectCoder();
 function throughCoder(value) {
   const writer = new Writer();
@@ -186,7 +194,7 @@ test('distributed combine: any bundles and merge order give the counts exactly a
       logits: logits.subarray(cuts[i] * C, b * C), labels: labels.subarray(cuts[i], b),
     }));
 
-    const fn = scorerCombineFn(options, { output: 'state' });
+    const fn = shipped(scorerCombineFn(options, { output: 'state' }));
     // Bundles: the batches dealt at random to workers, each folding its own in its own order.
     const workers = 1 + Math.floor(random() * batches.length);
     const accumulators = Array.from({ length: workers }, () => fn.createAccumulator());
@@ -215,7 +223,7 @@ test('distributed combine: any bundles and merge order give the counts exactly a
       close(num(state.binConf[b]) + num(state.binConfComp[b]), num(want.binConf[b]) + num(want.binConfComp[b]), `binConf[${b}]`);
     }
     const got = fn.mergeAccumulators([state]);
-    const result = scorerCombineFn(options).extractOutput(got);
+    const result = shipped(scorerCombineFn(options)).extractOutput(got);
     const expected = single.result();
     for (const key of ['lossNats', 'lossBits', 'brier']) {
       assert.ok(Math.abs(result[key] - expected[key]) <= 2 ** -49 * Math.abs(expected[key]), `${key} (trial ${trial})`);
@@ -225,6 +233,36 @@ test('distributed combine: any bundles and merge order give the counts exactly a
   }
   // What the grouping changes: the sum/compensation pairs' last bits, seldom what they stand for.
   t.diagnostic(`${trials} groupings: state bit for bit in ${sameState}, result bit for bit in ${sameResult}`);
+});
+
+test('the CombineFn ships as its source and the registered helpers it names, not an instance', () => {
+  const payload = new TextDecoder().decode(serializeFn({ combineFn: scorerCombineFn({ classes: 5, bins: 4 }) }));
+  for (const helper of ['emptyState', 'addBatch', 'mergeStates', 'resultOf']) {
+    assert.ok(payload.includes(`"name":"beam:xentropy-beam-example/scorer-combine.${helper}.self"`), helper);
+  }
+  assert.ok(payload.length < 10_000, `${payload.length} characters`);
+  const fn = deserializeFn(new TextEncoder().encode(payload)).combineFn;
+  const batch = makeRows(9, 40, 5);
+  const state = fn.addInput(fn.createAccumulator(), batch);
+  assert.deepStrictEqual(fn.extractOutput(fn.mergeAccumulators([state])), xe.scorer({ classes: 5, bins: 4 }).update(batch.logits, batch.labels).result());
+
+  // In a process of its own, as a worker: require the registered modules (what Beam's worker_main
+  // does with the pipeline's list), rebuild the CombineFn from the payload and merge two states.
+  const { getRegisteredModules } = require('apache-beam/serialization');
+  const modules = getRegisteredModules().filter((m) => m.startsWith('xentropy-beam-example/'));
+  assert.deepStrictEqual(modules.sort(), ['xentropy-beam-example/local-sink', 'xentropy-beam-example/scorer-combine']);
+  const other = fn.addInput(fn.createAccumulator(), makeRows(10, 25, 5));
+  const worker = `
+    const modules = ${JSON.stringify(modules)};
+    for (const m of modules) require(m);
+    const { deserializeFn } = require('apache-beam/internal/serialize');
+    const input = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+    const fn = deserializeFn(new TextEncoder().encode(input.payload)).combineFn;
+    process.stdout.write(JSON.stringify(fn.mergeAccumulators(input.states)));`;
+  const out = execFileSync(process.execPath, ['-e', worker], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)), input: JSON.stringify({ payload, states: [state, other] }),
+  });
+  assert.deepStrictEqual(JSON.parse(out), fn.mergeAccumulators([state, other]));
 });
 
 test("accumulators survive Beam's coder and JSON bit for bit, infinite sums included", () => {
