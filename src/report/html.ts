@@ -252,7 +252,7 @@ function readCurve(value: unknown, name: string, xKey: string, yKey: string): { 
   const o = snapshot(value, name, [xKey, yKey]);
   const xs = numbers(o[xKey], `${name}.${xKey}`), ys = numbers(o[yKey], `${name}.${yKey}`);
   if (xs.length !== ys.length) {
-    throw new RangeError(`${name}.${xKey} and ${name}.${yKey} must have the same length, got ${xs.length} and ${ys.length}`);
+    throw new RangeError(`${name}.${xKey} and ${yKey} must have the same length, got ${xs.length} and ${ys.length}`);
   }
   return { xs, ys };
 }
@@ -329,10 +329,11 @@ function readMulticlass(value: unknown, name: string): Multiclass {
   if (o.bins !== undefined) {
     out.calibration = { count: nums.count, ece: nums.ece ?? Number.NaN, mce: nums.mce ?? Number.NaN, bins: readBins(o.bins, `${name}.bins`) };
   }
-  let C = nums.classes;
+  let C = nums.classes, source = `${name}.classes`;
   const agree = (n: number, what: string) => {
-    if (C !== undefined && n !== C) throw new RangeError(`${name}: ${what} implies ${n} classes, but there are ${C}`);
+    if (C !== undefined && n !== C) throw new RangeError(`${what} implies ${n} classes, but ${source} implies ${C}`);
     C = n;
+    source = what;
   };
   if (C !== undefined && !Number.isInteger(C)) throw new RangeError(`${name}.classes must be an integer, got ${C}`);
   if (o.perClass !== undefined) {
