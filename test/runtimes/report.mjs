@@ -230,11 +230,11 @@ async function openFile(context, path, colorScheme) {
  * Boxes in page pixels: does a reliability diagram's legend (all of it: box, swatches, text) meet any
  * bar, and does its text leave its box?
  */
-async function legendProblems(page) {
-  return page.evaluate(() => {
+async function legendProblems(page, required) {
+  return page.evaluate((required) => {
     const out = [];
     const svgs = [...document.querySelectorAll('svg')].filter((svg) => svg.querySelector('rect.bar[data-bin]'));
-    if (svgs.length === 0) out.push('no reliability diagram');
+    if (svgs.length === 0 && required) out.push('no reliability diagram');
     for (const svg of svgs) {
       const legend = svg.querySelector('.legend');
       if (!legend) {
@@ -255,10 +255,10 @@ async function legendProblems(page) {
       }
     }
     return out;
-  });
+  }, required);
 }
 
-async function checkReport(context, path, label) {
+async function checkReport(context, path, label, { example = false } = {}) {
   const problems = [];
   for (const colorScheme of ['light', 'dark']) {
     const { page, problems: seen } = await openFile(context, path, colorScheme);
@@ -284,7 +284,7 @@ async function checkReport(context, path, label) {
         if (c.colours < 8 || c.ink < 0.01) seen.push(`chart ${i} is blank: ${c.colours} colours, ${(c.ink * 100).toFixed(2)}% ink`);
         i++;
       }
-      if (colorScheme === 'light') seen.push(...(await legendProblems(page)));
+      if (colorScheme === 'light') seen.push(...(await legendProblems(page, example)));
       console.error(`report.mjs: ${label} (${colorScheme}): ${shot.width} x ${shot.height} px, ${shot.colours} colours, `
         + `${(shot.ink * 100).toFixed(1)}% ink, ${dom.charts} charts`);
     } finally {
@@ -298,7 +298,7 @@ async function checkReport(context, path, label) {
 async function checkPlot(context, path, label) {
   const { page, problems } = await openFile(context, path, 'light');
   try {
-    problems.push(...(await legendProblems(page)));
+    problems.push(...(await legendProblems(page, true)));
     const png = await page.screenshot();
     if (KEEP) await writeFile(join(KEEP, `${basename(path)}.png`), png);
     const shot = ink(png);
@@ -307,6 +307,35 @@ async function checkPlot(context, path, label) {
     await page.close();
   }
   return problems.map((p) => `${label}: ${p}`);
+}
+
+/**
+ * Controls: pages that must fail the checks, to show that each check can fail. The example report with
+ * its CSP removed and an image, a stylesheet and a script added (requests and a console error); the
+ * same with its CSP kept (violations); and an empty page (a blank screenshot).
+ */
+async function controls(context, temp) {
+  const report = exampleReport();
+  const csp = /<meta http-equiv="Content-Security-Policy"[^>]*>\n/;
+  if (!csp.test(report)) return ['control: the report has no Content-Security-Policy'];
+  const extra = '<img src="http://127.0.0.1:9/x.png" alt=""><link rel="stylesheet" href="https://fonts.invalid/x.css">'
+    + '<script>console.error("control")</script>';
+  const cases = [
+    ['open', report.replace(csp, '').replace('<main>', `<main>${extra}`), [/request: http:\/\/127\.0\.0\.1:9\/x\.png/, /request: https:\/\/fonts\.invalid\/x\.css/, /console error: control/, /1 <script> elements/]],
+    ['with its CSP', report.replace('<main>', `<main>${extra}`), [/CSP violations: .*img-src/, /CSP violations: .*script-src/]],
+    ['empty', '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>x</title></head><body></body></html>', [/blank screenshot/, /no chart/]],
+  ];
+  const out = [];
+  for (const [name, html, expected] of cases) {
+    const file = join(temp, `control-${name.replace(/\W+/g, '-')}.html`);
+    await writeFile(file, html);
+    const seen = await checkReport(context, file, `control ${name}`);
+    for (const pattern of expected) {
+      if (!seen.some((p) => pattern.test(p))) out.push(`control ${name}: no problem matched ${pattern} (saw: ${seen.join('; ') || 'none'})`);
+    }
+  }
+  if (out.length === 0) console.error(`report.mjs: ${cases.length} control pages failed as they must`);
+  return out;
 }
 
 async function main() {
@@ -345,12 +374,8 @@ async function main() {
     context = await chromium.launchPersistentContext(join(temp, 'profile'), {
       executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: TIMEOUT_MS, viewport: { width: 1280, height: 900 },
     });
-    // Every request is refused (and the page's own file is the only one openFile tolerates).
-    await context.route('**/*', (route) => {
-      if (route.request().url().startsWith('file:')) return route.continue();
-      problems.push(`a request was routed: ${route.request().url()}`);
-      return route.abort('blockedbyclient');
-    });
+    // Every request but a file's is refused (and openFile fails a page on any request but its own file's).
+    await context.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort('blockedbyclient')));
     await context.addInitScript(() => {
       globalThis.cspViolations = [];
       document.addEventListener('securitypolicyviolation', (event) => {
@@ -358,8 +383,12 @@ async function main() {
       });
     });
     console.error(`report.mjs: chromium ${context.browser()?.version()} (${CHROMIUM})`);
-    for (const file of reports) problems.push(...(await checkReport(context, file, file.startsWith(temp) ? 'example report' : file)));
+    for (const file of reports) {
+      const example = file.startsWith(temp);
+      problems.push(...(await checkReport(context, file, example ? 'example report' : file, { example })));
+    }
     for (const [file, label] of plotFiles) problems.push(...(await checkPlot(context, file, label)));
+    problems.push(...(await controls(context, temp)));
   } catch (error) {
     problems.push(error.stack ?? String(error));
   } finally {
