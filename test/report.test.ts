@@ -28,7 +28,7 @@ function rng(seed: number): () => number {
 // Inputs.
 
 /** A seeded classifier over C classes, scored by the float64 reference, with per-class metrics and confusion. */
-function multiclass(N: number, C: number, seed: number): MulticlassReport & ScoreResult {
+function multiclass(N: number, C: number, seed: number): MulticlassReport & ScoreResult & { confusion: Float64Array } {
   const rand = rng(seed);
   const labels = Int32Array.from({ length: N }, () => Math.floor(rand() * C));
   const logits = Float32Array.from({ length: N * C }, () => 2 * rand());
@@ -229,9 +229,14 @@ describe('renderReport: the page', () => {
     expect(cells).toHaveLength(144);
     for (const [i, [, t, p, n]] of cells.entries()) {
       expect([Number(t), Number(p)]).toEqual([Math.floor(i / 12), i % 12]);
-      expect(Number(n.replace(/,/g, ''))).toBe(mc.confusion![Number(t) * 12 + Number(p)]);
+      expect(Number(n.replace(/,/g, ''))).toBe(mc.confusion[Number(t) * 12 + Number(p)]);
     }
     expect(html).toContain('Every class, in index order.');
+    // Each non-zero count is printed in its cell (they all fit at 12 classes), and nothing else is.
+    const printed = [...section(html, 'multiclass').matchAll(/data-true="(\d+)" data-pred="(\d+)"[^>]*>.*?<\/rect>\n<text class="cell-text[^"]*"[^>]*>([\d,]+)<\/text>/g)];
+    expect(printed.map(([, t, p, n]) => [Number(t), Number(p), Number(n)])).toEqual(
+      cells.filter(([, t, p]) => mc.confusion[Number(t) * 12 + Number(p)] > 0).map(([, t, p]) => [Number(t), Number(p), mc.confusion[Number(t) * 12 + Number(p)]]));
+    expect((section(html, 'multiclass').match(/<text class="cell-text/g) ?? []).length).toBe(printed.length);
   });
 
   it('shows the binary numbers and draws its curves, with the positive rate as the PR baseline', () => {

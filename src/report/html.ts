@@ -741,10 +741,11 @@ const CSS = `
 --bar:#4c78a8;--gap:#d62728;--count:#9ecae9;--heat:#2166ac;--accent:#4c78a8}
 @media (prefers-color-scheme: dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--grid:#21262d;
 --card:#151b23;--bar:#6b9bd1;--gap:#ff7b72;--count:#2f5d86;--heat:#58a6ff;--accent:#6b9bd1}svg.chart .s0{stroke:#6b9bd1}}
-@media print{:root{--bg:#fff;--fg:#000;--muted:#444;--line:#bbb;--grid:#e5e5e5;--card:#f4f4f4;--bar:#4c78a8;
+@media print{:root{color-scheme:light;--bg:#fff;--fg:#000;--muted:#444;--line:#bbb;--grid:#e5e5e5;--card:#f4f4f4;--bar:#4c78a8;
 --gap:#d62728;--count:#9ecae9;--heat:#2166ac;--accent:#4c78a8}svg.chart .s0{stroke:#4c78a8}nav{display:none}section,figure,tr{break-inside:avoid}
 body{max-width:none;padding:0}}
 *{box-sizing:border-box}
+html{background:var(--bg)}
 body{margin:0 auto;max-width:1180px;padding:24px 28px 48px;background:var(--bg);color:var(--fg);
 font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 h1{font-size:24px;margin:0 0 6px}h2{font-size:19px;margin:32px 0 12px;padding-bottom:6px;border-bottom:1px solid var(--line)}

@@ -250,9 +250,11 @@ export function heatmapDrawing(options: {
       const n = counts(t, p);
       const share = total > 0 ? n / total : 0;
       const cls = t === p ? 'cell diag' : 'cell';
-      out.push(`<rect class="${cls}" data-true="${t}" data-pred="${p}" x="${labelW + j * cell}" y="${cy}" width="${cell}" height="${cell}" fill-opacity="${px(Math.max(0.03, share))}"><title>true ${escapeText(names(t))}, predicted ${escapeText(names(p))}: ${formatCount(n)} rows (${(share * 100).toFixed(1)}% of the true class)</title></rect>`);
-      if (showCounts && n > 0) {
-        out.push(`<text class="${share > 0.5 ? 'cell-text dark' : 'cell-text'}" x="${px(labelW + j * cell + cell / 2)}" y="${px(cy + cell / 2 + 4)}" text-anchor="middle" font-size="10">${formatCount(n)}</text>`);
+      const text = formatCount(n);
+      out.push(`<rect class="${cls}" data-true="${t}" data-pred="${p}" x="${labelW + j * cell}" y="${cy}" width="${cell}" height="${cell}" fill-opacity="${px(Math.max(0.03, share))}"><title>true ${escapeText(names(t))}, predicted ${escapeText(names(p))}: ${text} rows (${(share * 100).toFixed(1)}% of the true class)</title></rect>`);
+      // A count is printed when it fits its cell (about 6 px a character at this size); the tooltip has it anyway.
+      if (showCounts && n > 0 && text.length * 6 <= cell - 2) {
+        out.push(`<text class="${share > 0.5 ? 'cell-text dark' : 'cell-text'}" x="${px(labelW + j * cell + cell / 2)}" y="${px(cy + cell / 2 + 4)}" text-anchor="middle" font-size="10">${text}</text>`);
       }
     });
   });
