@@ -414,6 +414,8 @@ describe('renderReport: bad input', () => {
     ['per-class arrays of two lengths', { multiclass: { count: 1, perClass: { precision: [1, 1], recall: [1, 1], f1: [1, 1], support: [1] } } },
       RangeError, "renderReport: input.multiclass.perClass.support's length implies 1 classes, but renderReport: input.multiclass.perClass.f1's length implies 2"],
     ['a confusion matrix that is not square', { multiclass: { count: 1, confusion: [1, 2, 3] } }, RangeError, 'renderReport: input.multiclass.confusion must hold C x C counts, got 3 values'],
+    ['an empty confusion matrix', { multiclass: { count: 1, confusion: [] } }, RangeError, "renderReport: input.multiclass.confusion's length implies no classes; a report needs at least one"],
+    ['no classes', { multiclass: { count: 1, classes: 0 } }, RangeError, 'renderReport: input.multiclass.classes must be an integer ≥ 1, got 0'],
     ['a ragged confusion matrix', { multiclass: { count: 1, confusion: [[1, 2], [3]] } }, RangeError, 'renderReport: input.multiclass.confusion[1] must have 2 entries, got 1'],
     ['a negative confusion count', { multiclass: { count: 1, confusion: [1, -2, 3, 4] } }, RangeError, 'renderReport: input.multiclass.confusion[1] must be a finite number ≥ 0, got -2'],
     ['classes that disagree with the confusion matrix', { multiclass: { count: 1, classes: 3, confusion: [1, 2, 3, 4] } }, RangeError, "renderReport: input.multiclass.confusion's length implies 2 classes, but renderReport: input.multiclass.classes implies 3"],

@@ -331,11 +331,12 @@ function readMulticlass(value: unknown, name: string): Multiclass {
   }
   let C = nums.classes, source = `${name}.classes`;
   const agree = (n: number, what: string) => {
+    if (n < 1) throw new RangeError(`${what} implies no classes; a report needs at least one`);
     if (C !== undefined && n !== C) throw new RangeError(`${what} implies ${n} classes, but ${source} implies ${C}`);
     C = n;
     source = what;
   };
-  if (C !== undefined && !Number.isInteger(C)) throw new RangeError(`${name}.classes must be an integer, got ${C}`);
+  if (C !== undefined && !(Number.isInteger(C) && C >= 1)) throw new RangeError(`${name}.classes must be an integer ≥ 1, got ${C}`);
   if (o.perClass !== undefined) {
     const n = `${name}.perClass`;
     const p = snapshot(o.perClass, n, ['precision', 'recall', 'f1', 'support']);
@@ -361,8 +362,10 @@ function readMulticlass(value: unknown, name: string): Multiclass {
   if (o.confusion !== undefined) {
     const n = `${name}.confusion`;
     let flat: Float64Array;
-    if (Array.isArray(o.confusion) && o.confusion.length > 0 && typeof o.confusion[0] !== 'number') {
-      const rows = o.confusion as unknown[];
+    // A plain array is copied first, so that each entry is read once whichever form it turns out to be.
+    const raw: unknown = Array.isArray(o.confusion) ? Array.from(o.confusion as unknown[]) : o.confusion;
+    if (Array.isArray(raw) && raw.length > 0 && typeof raw[0] !== 'number') {
+      const rows = raw;
       agree(rows.length, `${n}'s number of rows`);
       flat = new Float64Array(rows.length * rows.length);
       rows.forEach((row, t) => {
@@ -371,7 +374,7 @@ function readMulticlass(value: unknown, name: string): Multiclass {
         flat.set(r, t * rows.length);
       });
     } else {
-      flat = numbers(o.confusion, n);
+      flat = numbers(raw, n);
       const side = Math.round(Math.sqrt(flat.length));
       if (side * side !== flat.length) throw new RangeError(`${n} must hold C x C counts, got ${flat.length} values`);
       agree(side, `${n}'s length`);
