@@ -291,6 +291,19 @@ describe('renderReport: parts that are absent are left out', () => {
     ]);
   });
 
+  it('a result read back from JSON (NaN written as null) renders as the result itself', () => {
+    // Empty bins have NaN confidence and accuracy; a scorer that counted no rows has NaN means throughout.
+    const none = score(Float32Array.from([1, 2, 3]), Int32Array.from([-100]), { classes: 3, bins: 4 });
+    expect(none.count).toBe(0);
+    expect(Number.isNaN(none.accuracy)).toBe(true);
+    for (const r of [result, none]) {
+      const json = JSON.parse(JSON.stringify(r));
+      expect(json.bins.some((b: { accuracy: unknown }) => b.accuracy === null)).toBe(true);
+      expect(renderReport({ multiclass: json })).toBe(renderReport({ multiclass: r }));
+    }
+    expect(values(renderReport({ multiclass: none })).find((v) => v.metric === 'accuracy')).toEqual({ metric: 'accuracy', value: 'NaN', text: 'NaN' });
+  });
+
   it('a result of only a count gives one card, no chart', () => {
     const html = renderReport({ multiclass: { count: 0 } });
     expect(values(html)).toEqual([{ metric: 'count', value: '0', text: '0' }]);

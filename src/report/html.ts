@@ -162,9 +162,14 @@ function snapshot(value: unknown, name: string, keys: readonly string[], strict 
   return out;
 }
 
+/**
+ * A number field. `null` reads as NaN, which is what JSON makes of NaN (`xentropy score --json`
+ * writes a mean over no rows as null); `bitsPerByte`, whose null means "not measured", is the exception.
+ */
 function optNumber(o: Obj, key: string, name: string): number | undefined {
   const v = o[key];
-  if (v === undefined || v === null) return undefined;
+  if (v === undefined) return undefined;
+  if (v === null) return key === 'bitsPerByte' ? undefined : Number.NaN;
   if (typeof v !== 'number') throw new TypeError(`${name}.${key} must be a number, got ${describe(v)}`);
   return v;
 }
@@ -321,7 +326,7 @@ function readMulticlass(value: unknown, name: string): Multiclass {
     const topK = o.topK;
     if (!isObject(topK) || Array.isArray(topK)) throw new TypeError(`${name}.topK must be an object, got ${describe(topK)}`);
     for (const k of Object.keys(topK)) {
-      const v = (topK as Obj)[k];
+      const v = (topK as Obj)[k] ?? Number.NaN;
       if (typeof v !== 'number') throw new TypeError(`${name}.topK[${JSON.stringify(k)}] must be a number, got ${describe(v)}`);
       out.topK.push([k, v]);
     }
