@@ -149,7 +149,7 @@ describe('renderReport: the page', () => {
   const bin = binary(5000, 2);
   const html = renderReport({
     title: 'Model 7', details: [['logits', 'a.npy (float32 [600, 12])']], multiclass: mc, binary: bin,
-    multilabel: { perLabel: [binary(50, 3), binary(60, 4)], labels: ['cat', 'dog'], macro: { rocAuc: 0.5, f1: 0.25 } },
+    multilabel: { perLabel: [binary(50, 3), binary(60, 4)], names: ['cat', 'dog'], macro: { rocAuc: 0.5, f1: 0.25 } },
   });
 
   it('is one HTML document of known elements with balanced tags and no script, style attribute aside', () => {
@@ -325,6 +325,45 @@ describe('renderReport: parts that are absent are left out', () => {
   });
 });
 
+describe('renderReport: the binary and multilabel scorers\' results as they are', () => {
+  // The shape of xe.binaryScorer().result() and xe.multilabelScorer().result(): logLoss in a unit, sample
+  // weights, the confusion at the threshold, binned AUC and AP with error bounds, curves with thresholds,
+  // bins with weights; a multilabel result's `labels` is the number of labels.
+  const label = (k: number) => ({
+    count: 40, weight: 50, positives: 20, logLoss: 0.5 + k, unit: 'bits' as const, brier: 0.125, accuracy: 0.75,
+    precision: 0.5, recall: 0.625, f1: 0.5555, confusion: { tp: 12.5, fp: 12.5, fn: 7.5, tn: 17.5 }, rocAuc: 0.8,
+    averagePrecision: 0.7, rocAucErrorBound: 0.002, averagePrecisionErrorBound: 0, ece: 0.1, mce: 0.2, rmsce: 0.15,
+    bins: [{ lower: 0, upper: 0.5, count: 20, weight: 25, confidence: 0.25, accuracy: 0.3 }, { lower: 0.5, upper: 1, count: 20, weight: 25, confidence: 0.75, accuracy: 0.7 }],
+    roc: { fpr: Float64Array.of(0, 0.5, 1), tpr: Float64Array.of(0, 0.8, 1), thresholds: Float64Array.of(Infinity, 0.5, 0) },
+    pr: { precision: Float64Array.of(0.4, 0.6, 1), recall: Float64Array.of(1, 0.5, 0), thresholds: Float64Array.of(0.2, 0.6) },
+  });
+  const averages = { precision: 0.5, recall: 0.5, f1: 0.5, rocAuc: 0.75, averagePrecision: 0.625, accuracy: 0.875, logLoss: 0.25, brier: 0.0625, ece: 0.03125 };
+  const multilabel = { labels: 2, count: 40, perLabel: [label(0), label(1)], macro: averages, weighted: averages, micro: label(2) };
+  const html = renderReport({ binary: label(0), multilabel });
+
+  it('binary: the loss in nats, the weight, the positives\' share as the PR baseline, the AUC bound, the confusion', () => {
+    const b = section(html, 'binary');
+    expect(shown(b, 'lossNats')).toEqual({ value: String(0.5 * Math.LN2), text: (0.5 * Math.LN2).toFixed(6) });
+    expect(shown(b, 'weight').text).toBe('50');
+    expect(shown(b, 'rocAucErrorBound').text).toBe('0.002000');
+    expect(b).not.toContain('averagePrecisionErrorBound');
+    expect(b).toContain('positive rate 0.4000');
+    expect([shown(b, 'confusion.tp').text, shown(b, 'confusion.fn').text, shown(b, 'confusion.fp').text, shown(b, 'confusion.tn').text])
+      .toEqual(['12.50', '7.50', '12.50', '17.50']);
+    expect(b).toContain('Fraction of positives');
+  });
+
+  it('multilabel: the macro, weighted and micro averages, then each label by index', () => {
+    const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(section(html, 'multilabel'))![1];
+    const heads = [...body.matchAll(/<tr[^>]*><t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((m) => m[1]);
+    expect(heads).toEqual(['macro', 'weighted', 'micro', '0', '1']);
+    expect(values(body).filter((v) => v.metric === 'lossNats').map((v) => Number(v.value))).toEqual(
+      // The averages have no unit of their own: the labels' (bits) is theirs.
+      [0.25 * Math.LN2, 0.25 * Math.LN2, 2.5 * Math.LN2, 0.5 * Math.LN2, 1.5 * Math.LN2]);
+    expect(values(body).filter((v) => v.metric === 'accuracy').map((v) => v.text)).toEqual(['0.8750', '0.8750', '0.7500', '0.7500', '0.7500']);
+  });
+});
+
 describe('renderReport: escaping', () => {
   const attack = '</title><script>alert(1)</script><img src=x onerror="alert(2)">\'&amp;\u0000\u001b';
   const escaped = '&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt;&#39;&amp;amp;\ufffd\ufffd';
@@ -339,7 +378,7 @@ describe('renderReport: escaping', () => {
       perClass: { precision: [1, 1, 1], recall: [1, 1, 1], f1: [1, 1, 1], support: [1, 1, 1] },
       confusion: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
     },
-    multilabel: { perLabel: [{ rocAuc: 0.5, roc: { fpr: [0, 1], tpr: [0, 1] } }], labels: [attack] },
+    multilabel: { perLabel: [{ rocAuc: 0.5, roc: { fpr: [0, 1], tpr: [0, 1] } }], names: [attack] },
   });
 
   it('no user string makes an element, an attribute or an entity: every tag is the report\'s own', () => {
@@ -439,7 +478,9 @@ describe('renderReport: bad input', () => {
     ['a curve point without y', { binary: { pr: [{ recall: 0 }] } }, TypeError, 'renderReport: input.binary.pr[0] must have numbers recall and precision'],
     ['a BigInt array', { binary: { roc: { fpr: new BigInt64Array(1), tpr: [0] } } }, TypeError, 'renderReport: input.binary.roc.fpr must hold numbers, got a BigInt64Array'],
     ['a bad unit', { binary: { loss: 1, unit: 'nat' } }, RangeError, "renderReport: input.binary.unit must be 'nats' or 'bits', got \"nat\""],
-    ['label names for another number of labels', { multilabel: { perLabel: [{}, {}], labels: ['a'] } }, RangeError, 'renderReport: input.multilabel.labels must name each of the 2 labels, got 1 names'],
+    ['label names for another number of labels', { multilabel: { perLabel: [{}, {}], names: ['a'] } }, RangeError, 'renderReport: input.multilabel.names must name each of the 2 labels, got 1 names'],
+    ['report names for another number of labels', { multilabel: { perLabel: [{}, {}] }, labels: ['a'] }, RangeError, 'renderReport: input.labels must name each of the 2 labels, got 1 names'],
+    ['a binary confusion without tn', { binary: { confusion: { tp: 1, fp: 1, fn: 1 } } }, TypeError, 'renderReport: input.binary.confusion.tn must be a number, got undefined'],
     ['too few heat-map classes', { multiclass: ok, options: { confusionClasses: 1 } }, RangeError, 'renderReport: input.options.confusionClasses must be an integer in [2, 100], got 1'],
     ['an unknown order', { multiclass: ok, options: { classOrder: 'recall' } }, RangeError, "renderReport: input.options.classOrder must be 'support' or 'f1', got \"recall\""],
     ['an unknown option', { multiclass: ok, options: { rows: 5 } }, TypeError, 'renderReport: input.options has no field "rows"'],

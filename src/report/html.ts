@@ -63,10 +63,13 @@ export interface BinaryReport {
   positives?: number;
   /** The decision threshold of accuracy, precision, recall and F1. */
   threshold?: number;
-  /** Mean log loss in nats; `loss` in `unit` is used when it is absent. */
+  /** Mean log loss in nats; else `logLoss` or `loss`, in `unit` (nats when absent). */
   lossNats?: number;
+  logLoss?: number;
   loss?: number;
   unit?: 'nats' | 'bits';
+  /** Total sample weight, when rows are weighted. */
+  weight?: number;
   brier?: number;
   accuracy?: number;
   precision?: number;
@@ -74,6 +77,11 @@ export interface BinaryReport {
   f1?: number;
   rocAuc?: number;
   averagePrecision?: number;
+  /** Bounds on the error of a binned rocAuc and averagePrecision (0 or absent when exact). */
+  rocAucErrorBound?: number;
+  averagePrecisionErrorBound?: number;
+  /** Counts (weights) at the threshold. */
+  confusion?: { tp: number; fp: number; fn: number; tn: number };
   ece?: number;
   mce?: number;
   rmsce?: number;
@@ -87,8 +95,9 @@ export interface BinaryReport {
 export interface MultilabelReport {
   perLabel?: readonly BinaryReport[];
   /** Names of the labels, by index (else the report's `labels`, else indices). */
-  labels?: readonly string[];
+  names?: readonly string[];
   macro?: BinaryReport;
+  weighted?: BinaryReport;
   micro?: BinaryReport;
 }
 
@@ -122,8 +131,8 @@ export interface ReportInput {
 const INPUT_KEYS = ['title', 'details', 'labels', 'multiclass', 'binary', 'multilabel', 'options'];
 const OPTION_KEYS = ['confusionClasses', 'tableRows', 'classOrder'];
 const BINARY_NUMBERS = [
-  'count', 'positives', 'threshold', 'lossNats', 'loss', 'brier', 'accuracy', 'precision', 'recall', 'f1',
-  'rocAuc', 'averagePrecision', 'ece', 'mce', 'rmsce',
+  'count', 'weight', 'positives', 'threshold', 'lossNats', 'logLoss', 'loss', 'brier', 'accuracy', 'precision', 'recall',
+  'f1', 'rocAuc', 'averagePrecision', 'rocAucErrorBound', 'averagePrecisionErrorBound', 'ece', 'mce', 'rmsce',
 ] as const;
 const MULTI_NUMBERS = [
   'count', 'classes', 'lossNats', 'lossBits', 'perplexity', 'accuracy', 'balancedAccuracy', 'brier', 'ece', 'mce',
@@ -264,27 +273,40 @@ function readCurve(value: unknown, name: string, xKey: string, yKey: string): { 
 
 interface Binary {
   numbers: Partial<Record<(typeof BINARY_NUMBERS)[number], number>>;
+  unit: 'nats' | 'bits';
+  confusion?: { tp: number; fp: number; fn: number; tn: number };
   calibration?: Bins;
   roc?: { xs: Float64Array; ys: Float64Array };
   pr?: { xs: Float64Array; ys: Float64Array };
 }
 
-function readBinary(value: unknown, name: string): Binary {
-  const o = snapshot(value, name, [...BINARY_NUMBERS, 'unit', 'bins', 'roc', 'pr']);
+/** A binary result; `defaultUnit` is the loss's unit when the result names none (a multilabel average). */
+function readBinary(value: unknown, name: string, defaultUnit: 'nats' | 'bits' = 'nats'): Binary {
+  const o = snapshot(value, name, [...BINARY_NUMBERS, 'unit', 'bins', 'roc', 'pr', 'confusion']);
   const numbersRead: Binary['numbers'] = {};
   for (const key of BINARY_NUMBERS) {
-    const v = key === 'count' || key === 'positives' ? optCount(o, key, name) : optNumber(o, key, name);
+    const v = key === 'count' || key === 'positives' || key === 'weight' ? optCount(o, key, name) : optNumber(o, key, name);
     if (v !== undefined) numbersRead[key] = v;
   }
-  const unit = optString(o, 'unit', name);
-  if (unit !== undefined && unit !== 'nats' && unit !== 'bits') {
-    throw new RangeError(`${name}.unit must be 'nats' or 'bits', got ${describe(unit)}`);
-  }
-  if (numbersRead.lossNats === undefined && numbersRead.loss !== undefined) {
-    numbersRead.lossNats = unit === 'bits' ? numbersRead.loss * Math.LN2 : numbersRead.loss;
+  const unit = optString(o, 'unit', name) ?? defaultUnit;
+  if (unit !== 'nats' && unit !== 'bits') throw new RangeError(`${name}.unit must be 'nats' or 'bits', got ${describe(unit)}`);
+  const inUnit = numbersRead.logLoss ?? numbersRead.loss;
+  if (numbersRead.lossNats === undefined && inUnit !== undefined) {
+    numbersRead.lossNats = unit === 'bits' ? inUnit * Math.LN2 : inUnit;
   }
   delete numbersRead.loss;
-  const out: Binary = { numbers: numbersRead };
+  delete numbersRead.logLoss;
+  const out: Binary = { numbers: numbersRead, unit };
+  if (o.confusion !== undefined) {
+    const c = snapshot(o.confusion, `${name}.confusion`, ['tp', 'fp', 'fn', 'tn']);
+    const counts = { tp: 0, fp: 0, fn: 0, tn: 0 };
+    for (const key of ['tp', 'fp', 'fn', 'tn'] as const) {
+      const v = optCount(c, key, `${name}.confusion`);
+      if (v === undefined) throw new TypeError(`${name}.confusion.${key} must be a number, got undefined`);
+      counts[key] = v;
+    }
+    out.confusion = counts;
+  }
   if (o.bins !== undefined) {
     const bins = readBins(o.bins, `${name}.bins`);
     out.calibration = {
@@ -392,20 +414,22 @@ function readMulticlass(value: unknown, name: string): Multiclass {
 
 interface Multilabel {
   perLabel: Binary[];
-  labels?: string[];
+  names?: string[];
   averages: [string, Binary][];
 }
 
 function readMultilabel(value: unknown, name: string): Multilabel {
-  const o = snapshot(value, name, ['perLabel', 'labels', 'macro', 'micro']);
+  const o = snapshot(value, name, ['perLabel', 'names', 'macro', 'weighted', 'micro']);
   const out: Multilabel = { perLabel: [], averages: [] };
-  if (o.labels !== undefined) out.labels = readNames(o.labels, `${name}.labels`);
+  if (o.names !== undefined) out.names = readNames(o.names, `${name}.names`);
   if (o.perLabel !== undefined) {
     if (!Array.isArray(o.perLabel)) throw new TypeError(`${name}.perLabel must be an array, got ${describe(o.perLabel)}`);
     out.perLabel = (o.perLabel as unknown[]).map((label, i) => readBinary(label, `${name}.perLabel[${i}]`));
   }
-  for (const kind of ['macro', 'micro'] as const) {
-    if (o[kind] !== undefined) out.averages.push([kind, readBinary(o[kind], `${name}.${kind}`)]);
+  // Averages carry no unit of their own: theirs is the labels'.
+  const unit = out.perLabel[0]?.unit ?? 'nats';
+  for (const kind of ['macro', 'weighted', 'micro'] as const) {
+    if (o[kind] !== undefined) out.averages.push([kind, readBinary(o[kind], `${name}.${kind}`, unit)]);
   }
   return out;
 }
@@ -473,10 +497,10 @@ function readInput(input: unknown): Read {
   }
   const m = read.multilabel;
   if (m) {
-    m.labels ??= labels;
-    if (m.labels !== undefined && m.perLabel.length > 0 && m.labels.length !== m.perLabel.length) {
-      const which = m.labels === labels ? `${name}.labels` : `${name}.multilabel.labels`;
-      throw new RangeError(`${which} must name each of the ${m.perLabel.length} labels, got ${m.labels.length} names`);
+    m.names ??= labels;
+    if (m.names !== undefined && m.perLabel.length > 0 && m.names.length !== m.perLabel.length) {
+      const which = m.names === labels ? `${name}.labels` : `${name}.multilabel.names`;
+      throw new RangeError(`${which} must name each of the ${m.perLabel.length} labels, got ${m.names.length} names`);
     }
   }
   return read;
@@ -520,7 +544,7 @@ function className(read: Read, c: number): string {
 }
 
 function labelName(m: Multilabel, i: number): string {
-  return m.labels?.[i] ?? String(i);
+  return m.names?.[i] ?? String(i);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -641,7 +665,7 @@ function confusionFigure(read: Read, confusion: Float64Array, C: number): string
 }
 
 const BINARY_CARDS: [keyof Binary['numbers'], string, 'count' | 'metric'][] = [
-  ['count', 'Rows (N)', 'count'], ['positives', 'Positives', 'count'], ['lossNats', 'Log loss (nats)', 'metric'],
+  ['count', 'Rows (N)', 'count'], ['weight', 'Total weight', 'count'], ['positives', 'Positives', 'count'], ['lossNats', 'Log loss (nats)', 'metric'],
   ['brier', 'Brier score', 'metric'], ['accuracy', 'Accuracy', 'metric'], ['precision', 'Precision', 'metric'],
   ['recall', 'Recall', 'metric'], ['f1', 'F1', 'metric'], ['rocAuc', 'ROC AUC', 'metric'],
   ['averagePrecision', 'Average precision', 'metric'], ['ece', 'ECE', 'metric'], ['mce', 'MCE', 'metric'],
@@ -674,14 +698,29 @@ function binarySection(b: Binary): string {
     out.push(`<p class="note">Accuracy, precision, recall and F1 at the threshold ${value('threshold', n.threshold, formatMetric(n.threshold, 4))}.</p>`);
   }
   out.push('<div class="cards">');
+  // A binned AUC or AP comes with a bound on its error, shown under it.
+  const bounds: Partial<Record<string, number>> = { rocAuc: n.rocAucErrorBound, averagePrecision: n.averagePrecisionErrorBound };
   for (const [key, label, kind] of BINARY_CARDS) {
     const v = n[key];
-    if (v !== undefined) out.push(card(label, key, v, kind === 'count' ? formatCount(v) : formatMetric(v)));
+    if (v === undefined) continue;
+    if (key === 'weight' && v === n.count) continue;
+    const bound = bounds[key];
+    const sub = bound !== undefined && bound > 0 ? `within ±${value(`${key}ErrorBound`, bound, formatMetric(bound))} (binned)` : '';
+    out.push(card(label, key, v, kind === 'count' ? formatCount(v) : formatMetric(v), sub));
   }
   out.push('</div>');
+  if (b.confusion) {
+    const { tp, fp, fn, tn } = b.confusion;
+    const cell = (key: string, x: number) => `<td>${value(`confusion.${key}`, x, formatCount(x))}</td>`;
+    out.push('<h3 id="binary-confusion">Confusion at the threshold</h3>');
+    out.push('<table class="metrics binary-confusion"><thead><tr><th>actual</th><th>predicted positive</th><th>predicted negative</th></tr></thead><tbody>'
+      + `<tr><th>positive</th>${cell('tp', tp)}${cell('fn', fn)}</tr><tr><th>negative</th>${cell('fp', fp)}${cell('tn', tn)}</tr></tbody></table>`);
+  }
   const auc = n.rocAuc !== undefined ? ` (AUC ${formatMetric(n.rocAuc, 4)})` : '';
   const ap = n.averagePrecision !== undefined ? ` (AP ${formatMetric(n.averagePrecision, 4)})` : '';
-  const baseline = n.positives !== undefined && n.count !== undefined && n.count > 0 ? n.positives / n.count : undefined;
+  // The precision of a classifier that guesses: the positives' share of the weight.
+  const total = n.weight ?? n.count;
+  const baseline = n.positives !== undefined && total !== undefined && total > 0 ? n.positives / total : undefined;
   if (b.roc || b.pr) {
     out.push('<h3 id="binary-curves">ROC and precision-recall</h3>');
     out.push(curveFigures(b.roc ? [{ name: `model${auc}`, ...b.roc }] : [], b.pr ? [{ name: `model${ap}`, ...b.pr }] : [], baseline, ''));
@@ -698,7 +737,7 @@ function binarySection(b: Binary): string {
 }
 
 const LABEL_COLUMNS: [keyof Binary['numbers'], string, 'count' | 'metric'][] = [
-  ['positives', 'positives', 'count'], ['precision', 'precision', 'metric'], ['recall', 'recall', 'metric'],
+  ['positives', 'positives', 'count'], ['accuracy', 'accuracy', 'metric'], ['precision', 'precision', 'metric'], ['recall', 'recall', 'metric'],
   ['f1', 'F1', 'metric'], ['rocAuc', 'ROC AUC', 'metric'], ['averagePrecision', 'AP', 'metric'],
   ['lossNats', 'log loss', 'metric'], ['brier', 'Brier', 'metric'], ['ece', 'ECE', 'metric'],
 ];

@@ -105,13 +105,14 @@ function binaryExample(N, rand, skill) {
   const labels = Array.from({ length: N }, () => (rand() < 0.3 ? 1 : 0));
   const probs = labels.map((y) => 1 / (1 + Math.exp(-(skill * (y - 0.5) * 2 + 1.5 * (rand() - 0.5) * 2))));
   const c = curves(probs, labels);
-  let tp = 0, fp = 0, fn = 0, correct = 0, loss = 0, brier = 0;
+  let tp = 0, fp = 0, fn = 0, tn = 0, correct = 0, loss = 0, brier = 0;
   const bins = Array.from({ length: 10 }, (_, b) => ({ lower: b / 10, upper: (b + 1) / 10, count: 0, confidence: 0, accuracy: 0 }));
   probs.forEach((p, i) => {
     const y = labels[i], hit = p >= 0.5;
     if (hit && y) tp++;
     if (hit && !y) fp++;
     if (!hit && y) fn++;
+    if (!hit && !y) tn++;
     if (hit === (y === 1)) correct++;
     loss -= Math.log(y ? p : 1 - p);
     brier += (p - y) ** 2;
@@ -134,7 +135,7 @@ function binaryExample(N, rand, skill) {
   return {
     count: N, positives: c.positives, threshold: 0.5, lossNats: loss / N, brier: brier / N, accuracy: correct / N,
     precision, recall, f1: (2 * precision * recall) / (precision + recall), rocAuc: c.rocAuc,
-    averagePrecision: c.averagePrecision, ece, mce, bins, roc: c.roc, pr: c.pr,
+    averagePrecision: c.averagePrecision, ece, mce, bins, roc: c.roc, pr: c.pr, confusion: { tp, fp, fn, tn },
   };
 }
 
@@ -149,7 +150,7 @@ function exampleReport() {
     labels,
     multiclass: multiclassExample(4000, C, rand),
     binary: binaryExample(3000, rand, 1.2),
-    multilabel: { perLabel, labels: ['spam', 'urgent', 'reply <needed>', 'has "link"', 'personal'], macro: { rocAuc: perLabel.reduce((s, b) => s + b.rocAuc, 0) / perLabel.length } },
+    multilabel: { perLabel, names: ['spam', 'urgent', 'reply <needed>', 'has "link"', 'personal'], macro: { rocAuc: perLabel.reduce((s, b) => s + b.rocAuc, 0) / perLabel.length } },
   });
 }
 
