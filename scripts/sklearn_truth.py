@@ -169,6 +169,11 @@ def multilabel_cases(rng, count):
         Y = np.stack([c[0] for c in cols], axis=1)
         S = np.stack([c[1] for c in cols], axis=1).astype(np.float32)
         w = draw_weights(rng, n) if rng.random() < 0.5 else None
+        if w is not None:
+            # Each label keeps some weight on both classes (sklearn's AUC and AP are undefined otherwise).
+            for l in range(L):
+                w[np.argmax(Y[:, l] == 1)] = 1
+                w[np.argmax(Y[:, l] == 0)] = 1
         threshold = float(rng.choice([0.5, 0.3]))
         P = sigmoid(S)[0] if from_ == 'logits' else S.astype(np.float64)
         pred = (P >= threshold).astype(np.int64)
