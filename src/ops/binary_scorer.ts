@@ -400,7 +400,7 @@ export function readBinaryUpdate(config: BinaryScorerConfig, width: number, scor
 // ---------------------------------------------------------------------------------------------------
 // Per-row arithmetic (the reference uses the same definitions, written out again)
 
-/** The logistic function in float64, without overflow. */
+/** @internal The logistic function in float64, without overflow. */
 export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
@@ -480,7 +480,16 @@ function reserveRows(s: BinaryData, more: number): void {
 /** @internal Folds one checked row (raw score x, target t, weight w) into a state. */
 export function foldBinary(s: BinaryData, x: number, t: number, w: number): void {
   const c = s.config;
-  const p = probabilityOf(c, x);
+  let p: number, loss: number;
+  if (c.from === 'logits') {
+    // sigmoid and softplus share e^-|x|: one exp and one log1p per row, the same bits as sigmoid(x) and rowLoss.
+    const e = Math.exp(-Math.abs(x)), lp = Math.log1p(e);
+    p = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    loss = (t > 0 ? t * (Math.max(-x, 0) + lp) : 0) + (t < 1 ? (1 - t) * (Math.max(x, 0) + lp) : 0);
+  } else {
+    p = x;
+    loss = rowLoss(c, x, t);
+  }
   const a = s.sums;
   const wt = w * t;
   add(a, WEIGHT, w);
@@ -491,7 +500,7 @@ export function foldBinary(s: BinaryData, x: number, t: number, w: number): void
   }
   // A row of weight 0 adds nothing, even an infinite loss (0 * inf would be NaN).
   if (w > 0) {
-    add(a, LOSS, w * rowLoss(c, x, t));
+    add(a, LOSS, w * loss);
     add(a, BRIER, w * (p - t) * (p - t));
   }
   const b = binIndex(p, c.bins);
@@ -669,6 +678,7 @@ function ranked(r: Ranking, binned: boolean): RankedMetrics {
 }
 
 /**
+ * @internal
  * numpy's percentile (linear interpolation) of sorted values at the b-th of B + 1 evenly spaced levels,
  * with numpy's own rounding (np.linspace, then times 100 and divided by 100 again, as sklearn's
  * calibration_curve and np.percentile do): an edge that falls on a value must be that value exactly
@@ -815,7 +825,8 @@ export function binaryState(s: BinaryData): BinaryScorerState {
     truePositive: pairOf(s.sums, TRUE_POSITIVE), loss: [encode(s.sums[LOSS]), encode(s.sums[LOSS + 1])],
     brier: pairOf(s.sums, BRIER), binCount: Array.from(s.binCount), binWeight: bins(0), binConfidence: bins(2),
     binPositive: bins(4), histPositive: hist(0), histNegative: hist(2),
-    scores: exact ? Array.from(s.scores.subarray(0, n), encode) : [],
+    // -0 is written as 0 (JSON would), which scores and ranks the same.
+    scores: exact ? Array.from(s.scores.subarray(0, n), (x) => encode(x === 0 ? 0 : x)) : [],
     targets: exact ? Array.from(s.targets.subarray(0, n)) : [],
     weights: exact ? Array.from(s.weights.subarray(0, n)) : [],
   };
