@@ -21,7 +21,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   reference, type BinaryScorer, type BinaryScoreResult, type BinaryScorerOptions, type MultilabelScorer,
   type MultilabelScorerOptions, type Xentropy,
@@ -73,16 +73,28 @@ const nums = (a: unknown): number[] => (a as unknown[]).map(num);
 // ---------------------------------------------------------------------------------------------------
 // Tolerances: |got - want| <= abs + rel |want| (helpers.close: NaN equals only NaN).
 // - F64: metrics the binary and multilabel scorers compute in float64 from the same float32 inputs as
-//   sklearn (fractions, means, curve points; dimensionless, or nats for the log loss). Both sum at most a
-//   few thousand float64 terms in different orders (compensated here, pairwise or plain in numpy), and
-//   AUC is a Mann-Whitney sum here, a trapezoid there: rel 1e-11 + abs 1e-13 is ~100 times the worst
-//   seen. Thresholds are sigmoids of the same logits (Math.exp and numpy's exp differ by an ulp or so).
+//   sklearn (fractions, means, curve points; dimensionless, or nats for the log loss). Both sum at most
+//   a few thousand float64 terms in different orders (compensated here, pairwise or plain in numpy), and
+//   AUC is a Mann-Whitney sum here, a trapezoid there: rel 1e-13 (~450 units of 2^-53) + abs 1e-15; the
+//   worst seen over several seeds is 6e-15 relative (the run prints its own). Thresholds are sigmoids of
+//   the same logits (Math.exp and numpy's exp may differ by an ulp).
 // - F32: the multiclass scorer's WebAssembly kernels (float32 log-softmax and Brier terms, float64
 //   sums): the float32 bounds of docs/accuracy.md, loss rel 1e-5 + 1e-6 nats, Brier rel 1e-5 + 1e-6.
 //   Accuracy and top-k are ratios of counts: exact.
-const F64: Tolerance = { rel: 1e-11, abs: 1e-13 };
+const F64: Tolerance = { rel: 1e-13, abs: 1e-15 };
 const F32: Tolerance = { rel: 1e-5, abs: 1e-6 };
 const EXACT: Tolerance = { rel: 0, abs: 0 };
+
+/**
+ * The largest share of its tolerance any finite comparison used, |got - want| / (abs + rel |want|), by
+ * tolerance, and where: printed at the end, so that each tolerance's margin is measured on every run.
+ */
+const worst = new Map<Tolerance, { used: number; where: string }>();
+function use(tol: Tolerance, got: number, want: number, where: string): void {
+  if (!Number.isFinite(got) || !Number.isFinite(want) || tol.abs + tol.rel === 0) return;
+  const used = Math.abs(got - want) / (tol.abs + tol.rel * Math.abs(want));
+  if (used > (worst.get(tol)?.used ?? -1)) worst.set(tol, { used, where });
+}
 
 class Failures {
   readonly list: string[] = [];
@@ -92,6 +104,7 @@ class Failures {
   }
   number(what: string, got: unknown, want: unknown, tol: Tolerance): void {
     const w = num(want);
+    if (typeof got === 'number') use(tol, got, w, `case ${this.c.id} ${this.how} ${what}`);
     if (typeof got !== 'number' || !close(got, w, tol)) this.add(`${what}: got ${String(got)}, want ${w} (rel ${tol.rel} + abs ${tol.abs})`);
   }
   array(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: Tolerance): void {
@@ -100,6 +113,7 @@ class Failures {
       return;
     }
     for (let i = 0; i < want.length; i++) {
+      use(tol, got[i], want[i], `case ${this.c.id} ${this.how} ${what}[${i}]`);
       if (!close(got[i], want[i], tol)) {
         this.add(`${what}[${i}]: got ${got[i]}, want ${want[i]} (rel ${tol.rel} + abs ${tol.abs})`);
         return;
@@ -273,6 +287,13 @@ function report(kind: string, failures: string[], total: number): void {
 }
 
 describe(`scikit-learn ${TRUTH.versions.sklearn} (seed ${SEED})`, () => {
+  afterAll(() => {
+    for (const [name, tol] of [['F64', F64], ['F32', F32]] as const) {
+      const w = worst.get(tol);
+      if (w) console.log(`sklearn agreement suite: ${name} (rel ${tol.rel} + abs ${tol.abs}): at most ${w.used.toExponential(2)} of the tolerance used (${w.where})`);
+    }
+  });
+
   it('the truth has every kind of case, with and without sample weights', () => {
     if (ONLY_CASE !== undefined) return;
     for (const kind of ['binary', 'multilabel'] as const) {
