@@ -215,6 +215,13 @@ describe('binary scorer states and merges', () => {
     expect(back.merge(state).result().logLoss).toBe(Infinity);
   });
 
+  it('a score of -0 is written as 0 and reads back the same', () => {
+    const s = xe.binaryScorer().update(new Float32Array([-0, 1]), [1, 0]);
+    const state = s.state();
+    expect(Object.is(state.scores[0], 0)).toBe(true);
+    expect(xe.binaryScorerFromState(JSON.parse(JSON.stringify(state))).state()).toEqual(state);
+  });
+
   it('merging a scorer into itself doubles it; reset forgets every row and keeps the options', () => {
     const d = data(40, 8, { weighted: true });
     const s = xe.binaryScorer({ threshold: 0.2, bins: 4 }).update(d.scores, d.labels, { sampleWeight: d.sampleWeight });

@@ -736,6 +736,10 @@ export function binaryResult(s: BinaryData): BinaryScoreResult {
 
   const quantile = c.binning === 'quantile' ? quantileBins(s) : null;
   const binCount = quantile ? quantile.count : s.binCount, bin = quantile ? quantile.bin : s.bin;
+  // torchmetrics' binary_calibration_error (torchmetrics/functional/classification/calibration_error.py:
+  // _binning_bucketize, then _ce_compute with norm 'l1', 'max', 'l2'): confidence p, accuracy the target,
+  // bin b weighted by its share of the rows (here of the weight), MCE over non-empty bins, RMSCE the
+  // square root of the weighted mean squared gap.
   const bins: BinaryCalibrationBin[] = [];
   let ece = 0, mce = NaN, ms = 0;
   for (let b = 0; b < c.bins; b++) {
