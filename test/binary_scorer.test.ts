@@ -126,6 +126,19 @@ describe('binary scorer against the float64 reference', () => {
     }
   });
 
+  it('ranks -0 with 0, infinities, heavy ties and zero weights as the reference does', () => {
+    const u = rng(17);
+    const n = 3000;
+    const pool = [-Infinity, -3, -0, 0, 1e-30, 0.5, 0.5000001, 2, Infinity];
+    const scores = Float32Array.from({ length: n }, () => pool[Math.floor(u() * pool.length)]);
+    const soft = Float32Array.from({ length: n }, () => (u() < 0.5 ? Math.fround(u()) : u() < 0.5 ? 1 : 0));
+    const sampleWeight = Float32Array.from({ length: n }, () => (u() < 0.2 ? 0 : Math.fround(u() * 4)));
+    for (const options of [{}, { thresholds: 7 }, { binning: 'quantile' as const, bins: 4 }]) {
+      const got = xe.binaryScorer(options).update(scores, soft, { sampleWeight }).result();
+      expectSameResult(got, reference.binaryScore(scores, soft, { ...options, sampleWeight }), F64, JSON.stringify(options));
+    }
+  });
+
   it('a soft label t weighs as a positive of weight w t and a negative of weight w (1 - t)', () => {
     const d = data(300, 11, { soft: true, weighted: true });
     const soft = xe.binaryScorer({ thresholds: 'exact' }).update(d.scores, d.labels, { sampleWeight: d.sampleWeight }).result();

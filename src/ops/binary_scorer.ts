@@ -571,31 +571,54 @@ interface Ranking {
  * order give bit-identical AUC, AP and curves.
  */
 function exactRanking(s: BinaryData): Ranking {
-  const n = s.count;
   const { scores, targets, weights } = s;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((i, j) => (scores[j] - scores[i]) || (targets[j] - targets[i]) || (weights[j] - weights[i]) || 0);
-  const thresholds: number[] = [], positive: number[] = [], negative: number[] = [];
-  let last = NaN;
-  for (let k = 0; k < n; k++) {
-    const i = order[k];
-    // Rows of weight 0 are not on the curves (as sklearn drops them).
-    if (weights[i] === 0) continue;
-    const x = scores[i];
-    // -Infinity - -Infinity is NaN, so equal scores are compared with ===.
-    if (x !== last) {
-      last = x;
-      thresholds.push(probabilityOf(s.config, x));
-      positive.push(0);
-      negative.push(0);
-    }
-    const g = positive.length - 1;
-    const wt = weights[i] * targets[i];
-    positive[g] += wt;
-    negative[g] += weights[i] - wt;
+  // Rows of weight 0 are not on the curves (as sklearn drops them).
+  const rows: number[] = [];
+  for (let i = 0; i < s.count; i++) if (weights[i] > 0) rows.push(i);
+  const m = rows.length;
+  // Each score as a uint32 whose order is the score's, decreasing (-0 read as 0: one score), sorted by
+  // a stable radix sort in two 16-bit passes: no comparator is called for distinct scores.
+  const f = new Float32Array(m), bits = new Uint32Array(f.buffer), key = new Uint32Array(m);
+  for (let k = 0; k < m; k++) {
+    f[k] = scores[rows[k]] || 0;
+    const b = bits[k];
+    key[k] = ~(b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
   }
-  return { thresholds: Float64Array.from(thresholds), positive: Float64Array.from(positive), negative: Float64Array.from(negative) };
+  let order = new Uint32Array(m), next = new Uint32Array(m);
+  for (let k = 0; k < m; k++) order[k] = k;
+  const count = new Uint32Array(65537);
+  for (const shift of [0, 16]) {
+    count.fill(0);
+    for (let k = 0; k < m; k++) count[((key[k] >>> shift) & 0xffff) + 1]++;
+    for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
+    for (let k = 0; k < m; k++) {
+      const o = order[k];
+      next[count[(key[o] >>> shift) & 0xffff]++] = o;
+    }
+    [order, next] = [next, order];
+  }
+  // From the highest score down, one group per distinct score; within a tie, rows in order of target
+  // then weight, so that every sum depends only on the multiset of rows.
+  const thresholds = new Float64Array(m), positive = new Float64Array(m), negative = new Float64Array(m);
+  let G = 0;
+  for (let a = 0; a < m;) {
+    let b = a + 1;
+    while (b < m && key[order[b]] === key[order[a]]) b++;
+    for (let k = a; k < b; k++) order[k] = rows[order[k]];
+    if (b - a > 1) order.subarray(a, b).sort((i, j) => (targets[j] - targets[i]) || (weights[j] - weights[i]));
+    let pos = 0, neg = 0;
+    for (let k = a; k < b; k++) {
+      const i = order[k];
+      const wt = weights[i] * targets[i];
+      pos += wt;
+      neg += weights[i] - wt;
+    }
+    thresholds[G] = probabilityOf(s.config, scores[order[a]]);
+    positive[G] = pos;
+    negative[G++] = neg;
+    a = b;
+  }
+  return { thresholds: thresholds.subarray(0, G), positive: positive.subarray(0, G), negative: negative.subarray(0, G) };
 }
 
 /** The histogram's ranking: each non-empty bin one threshold (its lower edge), from the top bin down. */
