@@ -23,6 +23,10 @@ import {
 } from './ops/kl_divergence.js';
 import { planRows, runLogSumExp, runRows } from './ops/row_ops.js';
 import { Scorer, type ScorerOptions, type ScorerState } from './ops/scorer.js';
+import {
+  BinaryScorer, MultilabelScorer, type BinaryScorerOptions, type BinaryScorerState, type MultilabelScorerOptions,
+  type MultilabelScorerState,
+} from './ops/binary_scorer.js';
 
 export type { LossAndGrad };
 
@@ -343,5 +347,40 @@ export class Xentropy {
    */
   scorerFromState(state: ScorerState): Scorer {
     return Scorer.restore(this.driver, state);
+  }
+  /**
+   * A one-pass, mergeable evaluator of a binary classifier (docs/evaluation.md, "Binary and multilabel
+   * models"). Feed it with `update(scores, labels, { sampleWeight }?)`; `result()` gives the log loss,
+   * Brier score, accuracy, precision, recall and F1 at `threshold`, ROC AUC and average precision, the
+   * ROC and precision-recall curves, and ECE, MCE and RMSCE.
+   *
+   * @param options from ('logits' default, 'probs'), threshold (0.5: a row is positive when p >=
+   *   threshold), thresholds ('exact' default: keeps the rows; or k: a k-bin histogram, O(k) state, with
+   *   error bounds on AUC and AP), bins (15), binning ('uniform', or 'quantile' with 'exact'), epsilon
+   *   (from 'probs' only, 1e-7), unit ('nats' | 'bits')
+   * @throws TypeError / RangeError for a wrong option type or value, naming it
+   */
+  binaryScorer(options?: BinaryScorerOptions): BinaryScorer {
+    return BinaryScorer.create(options);
+  }
+
+  /** Rebuilds a binary scorer from `state()`. @throws TypeError / RangeError for a malformed or inconsistent state */
+  binaryScorerFromState(state: BinaryScorerState): BinaryScorer {
+    return BinaryScorer.fromState(state);
+  }
+
+  /**
+   * A one-pass, mergeable evaluator of a multilabel classifier: the binary scorer's metrics for each of
+   * `labels` labels, with macro, support-weighted and micro averages. Updates take row-major [N, L]
+   * scores and targets and N sample weights.
+   * @param options labels (required), and the binary scorer's options
+   */
+  multilabelScorer(options: MultilabelScorerOptions): MultilabelScorer {
+    return MultilabelScorer.create(options);
+  }
+
+  /** Rebuilds a multilabel scorer from `state()`. @throws as binaryScorerFromState */
+  multilabelScorerFromState(state: MultilabelScorerState): MultilabelScorer {
+    return MultilabelScorer.fromState(state);
   }
 }
