@@ -362,3 +362,37 @@ describe('resident dtype refusals', () => {
     }
   });
 });
+
+describe('accuracy against float64 on each element type\'s own values (docs/accuracy.md)', () => {
+  /** float64 row losses of z (own values) against labels t. */
+  function rowLosses(z: ArrayLike<number>, t: Int32Array, classes: number): Float64Array {
+    const out = new Float64Array(t.length);
+    for (let r = 0; r < t.length; r++) {
+      let m = -Infinity, s = 0;
+      for (let c = 0; c < classes; c++) m = Math.max(m, z[r * classes + c]);
+      for (let c = 0; c < classes; c++) s += Math.exp(z[r * classes + c] - m);
+      out[r] = m + Math.log(s) - z[r * classes + t[r]];
+    }
+    return out;
+  }
+  it.each(wasmBackends)('row losses within 1e-5 relative + 1e-6 nats, plus the narrowing of float64 logits (%s)', (_name, xe) => {
+    const rows = 64, classes = 1000, t = labels(rows, classes, 21);
+    for (const sd of [1, 3, 10]) {
+      const z = normal(rows * classes, sd, 22 + sd);
+      const cases: [string, unknown, { dtype?: Dtype }, ArrayLike<number>, number][] = [
+        ['float16', toHalf(z), { dtype: 'float16' }, decode(toHalf(z), 'float16'), 0],
+        ['bfloat16', toBfloat16(z), { dtype: 'bfloat16' }, decode(toBfloat16(z), 'bfloat16'), 0],
+        // float64 values are narrowed first: each logit moves by at most half a float32 ulp, 2^-24 |z|.
+        ['float64', toFloat64(z, 23), {}, toFloat64(z, 23), 2 ** -24 * 2 * Math.max(...z.map(Math.abs))],
+      ];
+      for (const [what, arg, options, own, narrowing] of cases) {
+        const got = xe.crossEntropy(arg as Float32Array, t, { classes, reduction: 'none', ...options });
+        const want = rowLosses(own, t, classes);
+        for (let r = 0; r < rows; r++) {
+          const bound = 1e-5 * Math.abs(want[r]) + 1e-6 + narrowing;
+          if (!(Math.abs(got[r] - want[r]) <= bound)) expect.fail(`${what} sd ${sd} row ${r}: ${got[r]} vs ${want[r]}`);
+        }
+      }
+    }
+  });
+});
