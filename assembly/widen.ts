@@ -16,7 +16,7 @@ const enum WidenKind { F16 = 1, BF16 = 2, F64 = 3 }
 // @ts-ignore: decorator
 @inline const TWO_112: f32 = reinterpret<f32>(0x77800000); // 2^112
 
-/** The float32 bits of float16 bits h (scalar twin of halves4). */
+/** The float32 bits of float16 bits h (the scalar twin of widen's float16 vector loop). */
 // @ts-ignore: decorator
 @inline function half1(h: u32): u32 {
   const em = h & 0x7fff;
@@ -25,16 +25,6 @@ const enum WidenKind { F16 = 1, BF16 = 2, F64 = 3 }
   return value | ((h & 0x8000) << 16);
 }
 
-/** Four float16 patterns, zero-extended to u32 lanes, as float32 bits. */
-// @ts-ignore: decorator
-@inline function halves4(h: v128): v128 {
-  const em = v128.and(h, i32x4.splat(0x7fff));
-  const bits = i32x4.shl(em, 13);
-  const finite = f32x4.mul(bits, f32x4.splat(TWO_112));
-  const special = v128.or(bits, i32x4.splat(0x7f800000));
-  const value = v128.bitselect(special, finite, i32x4.gt_s(em, i32x4.splat(0x7bff)));
-  return v128.or(value, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
-}
 
 /**
  * dst[i] = float32 of element i of src, for n elements; `kind` says what src holds (WidenKind). dst
@@ -68,11 +58,19 @@ export function widen(src: usize, dst: usize, n: i32, kind: i32): void {
     return;
   }
   if (ASC_FEATURE_SIMD) {
+    // half1 on eight lanes. The sign and the infinity/NaN exponent fix are formed on the 16-bit lanes
+    // and added in as upper halves: an infinity or NaN times 2^112 has exponent 143, and + 0x38000000
+    // makes it 255 with its mantissa unchanged; the lane's sign bit is 0 before the sign is added.
+    // This shape, rather than a 32-bit select per lane, is what V8 runs fast (bench/element_types.js).
     for (; i + 8 <= n; i += 8) {
       const h = v128.load(src + (<usize>i << 1));
       const o = dst + (<usize>i << 2);
-      v128.store(o, halves4(i32x4.extend_low_i16x8_u(h)));
-      v128.store(o, halves4(i32x4.extend_high_i16x8_u(h)), 16);
+      const em = v128.and(h, i16x8.splat(0x7fff));
+      const up = v128.or(v128.xor(h, em), v128.and(i16x8.gt_s(em, i16x8.splat(0x7bff)), i16x8.splat(0x3800)));
+      const lo = f32x4.mul(i32x4.shl(i32x4.extend_low_i16x8_u(em), 13), f32x4.splat(TWO_112));
+      const hi = f32x4.mul(i32x4.shl(i32x4.extend_high_i16x8_u(em), 13), f32x4.splat(TWO_112));
+      v128.store(o, i32x4.add(lo, i32x4.shl(i32x4.extend_low_i16x8_u(up), 16)));
+      v128.store(o, i32x4.add(hi, i32x4.shl(i32x4.extend_high_i16x8_u(up), 16)), 16);
     }
   }
   for (; i < n; i++) store<u32>(dst + (<usize>i << 2), half1(<u32>load<u16>(src + (<usize>i << 1))));

@@ -94,14 +94,13 @@ export function stageInput(
 }
 
 /**
- * @internal
  * What a float input's elements are: float32, float16 or bfloat16 bits (u16 each), or float64. The
  * kernels read float32 only; the others are widened (narrowed) into float32 windows by the `widen`
  * kernel as they are staged (assembly/widen.ts).
  */
 export type FloatKind = 'f32' | 'f16' | 'bf16' | 'f64';
 
-/** @internal A float input's elements as read: float32 values, half bit patterns, or float64 values. */
+/** A float input's elements as read: float32 values, half bit patterns, or float64 values. */
 export type FloatData = Float32Array | Float64Array | Uint16Array;
 
 /** @internal Bytes of one element of each kind. */
