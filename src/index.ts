@@ -25,9 +25,12 @@ export type { PoolOptions } from './pool/pool.js';
 export type { Build, Features } from './engine/builds.js';
 export type { ModuleSource } from './engine/driver.js';
 export { Resident } from './engine/driver.js';
+export type { ResidentArray, ResidentDtype } from './engine/driver.js';
 export type {
-  DistributionForm, FocalOptions, IndexTarget, LossAndGrad, ReducedLoss, Reduction, TensorLike, TensorOptions, Unit,
+  DistributionForm, FloatArrayInput, FloatValues, Float16ArrayLike, FocalOptions, HalfDtype, IndexTarget, LossAndGrad,
+  ReducedLoss, Reduction, ResidentOptions, TensorLike, TensorOptions, Unit,
 } from './ops/common.js';
+export type { RowOptions } from './ops/row_ops.js';
 export type {
   CrossEntropyBatch, CrossEntropyGradOptions, CrossEntropyInput, CrossEntropyOptions, CrossEntropyOverOptions,
   PerplexityOptions, PerplexityResult,
