@@ -9,7 +9,7 @@ import { chunkRows, gatherRows, scatterRows, stageLabels, windowRows } from '../
 import {
   isResident, checkChoice, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
   checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
-  ownProps, plainView, probabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON,
+  ownProps, plainView, clippableProbabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON,
   type FocalOptions, type IndexTarget, type LossAndGrad, type Reduction, type Unit,
 } from './common.js';
 
@@ -304,7 +304,7 @@ export function planCrossEntropy(
   const gradScale = unitScale * (zero ? 0 : emptyMean ? NaN : reduction === 'mean' ? 1 / denominator : 1);
   // Last, so that a runner that scans the input in WebAssembly throws the same first error.
   const inputCheck = from === 'probs'
-    ? checkOrDefer(probabilityCheck('input'), logits, deferElementChecks)
+    ? checkOrDefer(clippableProbabilityCheck('input'), logits, deferElementChecks)
     : from === 'logProbs'
     ? checkOrDefer(logProbabilityCheck('input', "(from: 'logProbs' needs values <= 0)"), logits, deferElementChecks)
     : null;
