@@ -33,10 +33,12 @@ let sweepMax: f32 = 0;
  * One sweep over a row of n scores at p with true class y: rank of y, first arg-max, and
  * sum / sum of squares of e_c over c != y, where e_c = exp(z_c - shift) (mode 0), q_c (1) or
  * exp(lp_c) (2). NaN never wins the arg-max here (callers route NaN rows elsewhere).
+ * Probabilities (mode 1) are read clipped to [0, 1]: the check let through values a few ulps outside.
  */
 // @ts-ignore: decorator
 @inline function sweep(p: usize, n: i32, y: i32, shift: f32, mode: i32): void {
-  const zy = load<f32>(p + (<usize>y << 2));
+  let zy = load<f32>(p + (<usize>y << 2));
+  if (mode == 1) zy = clip01(zy);
   let other: f64 = 0, otherSq: f64 = 0;
   let r = 0;
   let m: f32 = -Infinity;
@@ -45,6 +47,7 @@ let sweepMax: f32 = 0;
   // Compiled out of the scalar build, whose tail loop then takes every element.
   if (ASC_FEATURE_SIMD) {
     const zy4 = f32x4.splat(zy), sh = f32x4.splat(shift), y4 = i32x4.splat(y), four = i32x4.splat(4);
+    const zero4 = f32x4.splat(0), one4 = f32x4.splat(1);
     let idx = i32x4(0, 1, 2, 3);
     let rank = i32x4.splat(0);
     let bestV = f32x4.splat(-Infinity);
@@ -53,7 +56,8 @@ let sweepMax: f32 = 0;
       const end = min(off + SPAN, n);
       let o = f32x4.splat(0), q = o;
       for (; i + 4 <= end; i += 4) {
-        const z = v128.load(p + (<usize>i << 2));
+        let z = v128.load(p + (<usize>i << 2));
+        if (mode == 1) z = f32x4.pmin(f32x4.pmax(z, zero4), one4);
         rank = i32x4.sub(rank, f32x4.gt(z, zy4));
         // Strictly greater: each lane keeps its first maximum.
         const gt = f32x4.gt(z, bestV);
@@ -81,7 +85,8 @@ let sweepMax: f32 = 0;
     }
   }
   for (; i < n; i++) {
-    const z = load<f32>(p + (<usize>i << 2));
+    let z = load<f32>(p + (<usize>i << 2));
+    if (mode == 1) z = clip01(z);
     if (z > zy) r++;
     if (z > m) { m = z; arg = i; }
     if (i != y) {
@@ -91,12 +96,18 @@ let sweepMax: f32 = 0;
     }
   }
   // A row of only -inf has no strict maximum: numpy's arg-max is then 0.
-  if (arg == i32.MAX_VALUE) { arg = 0; m = load<f32>(p); }
+  if (arg == i32.MAX_VALUE) { arg = 0; m = mode == 1 ? clip01(load<f32>(p)) : load<f32>(p); }
   sweepOther = other;
   sweepOtherSq = otherSq;
   sweepRank = r;
   sweepArg = arg;
   sweepMax = m;
+}
+
+/** A probability the check accepted (within a few ulps of [0, 1]) as the value in [0, 1] it stands for. */
+// @ts-ignore: decorator
+@inline function clip01(q: f32): f32 {
+  return min(max(q, <f32>0), <f32>1);
 }
 
 /** The f64 scan for a logit row whose log-sum-exp is lse, not finite (NaN, +inf or -inf). */
@@ -157,7 +168,7 @@ export function scoreRows(
       brier = sweepOtherSq / (s * s) + a * a;
     } else if (from == 1) {
       sweep(p, cols, y, 0, 1);
-      const qy = <f64>load<f32>(p + (<usize>y << 2));
+      const qy = <f64>clip01(load<f32>(p + (<usize>y << 2)));
       loss = -Math.log(min(max(qy, eps), 1 - eps));
       conf = <f64>sweepMax;
       brier = sweepOtherSq + (1 - qy) * (1 - qy);
