@@ -101,6 +101,24 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
     expect(r.lossNats).toBeGreaterThan(0);
   });
 
+  it('keeps its sums compensated in WebAssembly: tiny losses after a large one are not rounded away', () => {
+    // Row 0 costs about 30 nats; each of the next 1000 about 1.7e-16, under half an ulp of 30, so a
+    // plain f64 sum would stay at row 0's loss. The compensation must hold all of them.
+    const rows = 1001, C = 3;
+    const z = new Float32Array(rows * C);
+    z.set([0, 30, 0]);
+    for (let r = 1; r < rows; r++) z[r * C] = 37;
+    const y = new Int32Array(rows);
+    const big = xe.scorer({ classes: C }).update(z.subarray(0, C), y.subarray(0, 1)).state().loss[0] as number;
+    const tiny = xe.scorer({ classes: C }).update(z.subarray(C, 2 * C), y.subarray(0, 1)).state().loss[0] as number;
+    expectClose(tiny, Math.log1p(2 * Math.exp(-37)), { rel: 1e-6, abs: 0 });
+    for (const s of [xe.scorer({ classes: C }).update(z, y), xe.scorer({ classes: C }).update(z.subarray(0, C), y.subarray(0, 1)).update(z.subarray(C), y.subarray(1))]) {
+      const [sum, comp] = s.state().loss as [number, number];
+      // sum - big is exact (both near 30); the compensation carries the rest.
+      expectClose((sum - big) + comp, 1000 * tiny, { rel: 1e-9, abs: 0 });
+    }
+  });
+
   it('follows the reference on -inf (masked) logits, and lets NaN and +inf rows make the means NaN or +inf', () => {
     const z = new Float32Array([
       1, -Infinity, 2, 0, /**/ -Infinity, 3, -Infinity, -Infinity, /**/ 0, 1, -Infinity, 5, /**/ 2, 2, 2, -Infinity,

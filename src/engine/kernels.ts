@@ -66,6 +66,6 @@ export interface Kernels {
   softcapBackward(capped: number, grad: number, n: number, cap: number): void;
   scoreRows(
     input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
-    outs: number, ints: number,
+    state: number, topK: number, bins: number, losses: number,
   ): number;
 }

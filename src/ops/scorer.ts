@@ -2,11 +2,11 @@
 // (and, with perSequence, two numbers per sequence).
 //
 // The WebAssembly kernel (assembly/score.ts) reduces each row of C scores to five numbers (loss,
-// top-label confidence, Brier term, arg-max, rank of the true class); this file folds those into the
-// state, O(N) work in JavaScript against the kernel's O(N·C). Floating sums are kept as Neumaier
-// (compensated) pairs, so the result hardly depends on how the rows were split into updates and
-// shards: merging scorers fed disjoint shards gives the result of one scorer fed everything to within
-// a few units in the last place.
+// top-label confidence, Brier term, arg-max, rank of the true class) and folds them into the state,
+// which this file copies into WebAssembly memory before an update and back after (O(bins + k)).
+// Floating sums are kept as Neumaier (compensated) pairs, so the result hardly depends on how the
+// rows were split into updates and shards: merging scorers fed disjoint shards gives the result of
+// one scorer fed everything to within a few units in the last place.
 //
 // Language models: with shift, row t of each sequence of T rows is scored against token t + 1 (the last
 // row against nothing), and an attention mask drops the rows whose (predicted) token it masks. Both
@@ -246,6 +246,16 @@ function readLabels(labels: unknown, rows: number, config: ScorerConfig, seq: Se
     if (view.length !== rows) throw new RangeError(`labels.length must be the number of rows ${rows}, got ${view.length}`);
     // One copy, each element read once (the constructor copies a typed array without looking up species).
     const copy = new (View as unknown as new (source: ArrayLike<number>) => Int32Array)(view);
+    if (!seq.shift && seq.mask === null && kind !== 'BigInt64Array' && kind !== 'BigUint64Array') {
+      // Every row's own label, checked where it lies (uint32 values before they are seen as int32).
+      for (let r = 0; r < rows; r++) {
+        const y = copy[r];
+        if (y !== ignoreIndex && !(y >= 0 && y < classes)) {
+          throw new RangeError(`labels[${r}] = ${y} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`);
+        }
+      }
+      return kind === 'Int32Array' ? copy : kind === 'Uint32Array' ? new Int32Array(copy.buffer) : new Int32Array(copy);
+    }
     at = (i) => copy[i];
   } else if (Array.isArray(labels)) {
     const length: unknown = labels.length;
@@ -509,19 +519,45 @@ function emptyState(c: ScorerConfig): ScorerData {
   };
 }
 
-/** @internal Folds one row's statistics into a state. */
-export function foldRow(
-  s: ScorerData, loss: number, conf: number, brier: number, correct: boolean, rank: number,
-): void {
-  s.count++;
-  if (correct) s.correct++;
-  for (let j = 0; j < s.topK.length; j++) if (rank < s.topK[j]) s.topKHits[j]++;
-  addPair(s.loss, loss);
-  addPair(s.brier, brier);
-  const b = binOf(conf, s.bins);
-  s.binCount[b]++;
-  if (correct) s.binCorrect[b]++;
-  addTo(s.binConf, s.binConfComp, b, conf);
+/** Lays out a state's counts and sums for the kernel (scoreRows in assembly/score.ts). */
+function writeState(s: ScorerData, m: Float64Array): void {
+  const K = s.topK.length, B = s.bins;
+  m[0] = s.count;
+  m[1] = s.correct;
+  m[2] = s.loss[0];
+  m[3] = s.loss[1];
+  m[4] = s.brier[0];
+  m[5] = s.brier[1];
+  for (let j = 0; j < K; j++) {
+    m[6 + j] = s.topK[j];
+    m[6 + K + j] = s.topKHits[j];
+  }
+  const o = 6 + 2 * K;
+  for (let b = 0; b < B; b++) {
+    m[o + b] = s.binCount[b];
+    m[o + B + b] = s.binCorrect[b];
+    m[o + 2 * B + b] = s.binConf[b];
+    m[o + 3 * B + b] = s.binConfComp[b];
+  }
+}
+
+/** Reads back what the kernel folded into the layout of writeState. */
+function readState(s: ScorerData, m: Float64Array): void {
+  const K = s.topK.length, B = s.bins;
+  s.count = m[0];
+  s.correct = m[1];
+  s.loss[0] = m[2];
+  s.loss[1] = m[3];
+  s.brier[0] = m[4];
+  s.brier[1] = m[5];
+  for (let j = 0; j < K; j++) s.topKHits[j] = m[6 + K + j];
+  const o = 6 + 2 * K;
+  for (let b = 0; b < B; b++) {
+    s.binCount[b] = m[o + b];
+    s.binCorrect[b] = m[o + B + b];
+    s.binConf[b] = m[o + 2 * B + b];
+    s.binConfComp[b] = m[o + 3 * B + b];
+  }
 }
 
 /**
@@ -783,6 +819,8 @@ function copyOf(s: ScorerData): ScorerData {
 }
 
 const FROM_CODE: Record<ScorerInput, number> = { logits: 0, probs: 1, logProbs: 2 };
+/** What lets Scorer.create skip checking the state it has just built. */
+const FRESH = Symbol('fresh scorer');
 
 /**
  * A one-pass, mergeable evaluation of a classifier: loss, perplexity, accuracy, top-k accuracy, Brier
@@ -797,14 +835,15 @@ export class Scorer {
    * @internal Use `xe.scorer(options)` or `Scorer.fromState(xe, state)`.
    * @throws TypeError / RangeError for a state `fromState` would refuse
    */
-  constructor(driver: Driver, state: unknown) {
+  constructor(driver: Driver, state: unknown, token?: symbol) {
     this.#driver = driver;
-    this.#s = checkScorerState(state);
+    // Only create() holds the token: its empty state is built here, from checked options.
+    this.#s = token === FRESH ? state as ScorerData : checkScorerState(state);
   }
 
   /** @internal */
   static create(driver: Driver, options: unknown): Scorer {
-    return new Scorer(driver, emptyState(checkScorerOptions(options)));
+    return new Scorer(driver, emptyState(checkScorerOptions(options)), FRESH);
   }
 
   /**
@@ -854,7 +893,10 @@ export class Scorer {
     const seqLoss = s.sequences ? new Float64Array(u.rows / T) : null;
     const seqTokens = s.sequences ? new Int32Array(u.rows / T) : null;
     const per = Math.min(chunkRows(classes), Math.max(1, u.rows));
-    const [zBuf, yPtr, outPtr, intPtr] = d.reserve(inRes ? 0 : per * classes * 4, per * 4, per * 24, per * 8);
+    const K = s.topK.length, stateLength = 6 + 2 * K + 4 * s.bins;
+    const [zBuf, yPtr, statePtr, lossPtr] = d.reserve(inRes ? 0 : per * classes * 4, per * 4, stateLength * 8, seqLoss ? per * 8 : 0);
+    // The kernel folds rows into the state where it lies in WebAssembly memory (assembly/score.ts).
+    writeState(s, d.f64(statePtr, stateLength));
     const from = FROM_CODE[s.from];
     let counted = 0;
     for (let r0 = 0; r0 < u.rows; r0 += per) {
@@ -862,20 +904,19 @@ export class Scorer {
       const zPtr = stageInput(d, zBuf, u.input, inRes, r0 * classes, (r0 + n) * classes);
       const y = d.i32(yPtr, n);
       y.set(u.labels.subarray(r0, r0 + n));
-      counted += d.kernels.scoreRows(zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, outPtr, intPtr);
-      const outs = d.f64(outPtr, n * 3), ints = d.i32(intPtr, n * 2);
-      for (let i = 0; i < n; i++) {
-        const label = y[i];
-        if (label === s.ignoreIndex) continue;
-        foldRow(s, outs[3 * i], outs[3 * i + 1], outs[3 * i + 2], ints[2 * i] === label, ints[2 * i + 1]);
-        if (seqLoss) {
+      counted += d.kernels.scoreRows(zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, statePtr, K, s.bins, seqLoss ? lossPtr : 0);
+      if (seqLoss) {
+        const losses = d.f64(lossPtr, n);
+        for (let i = 0; i < n; i++) {
+          if (y[i] === s.ignoreIndex) continue;
           // Row order within each sequence, in float64: as xe.perplexity sums its tokens.
           const b = Math.floor((r0 + i) / T);
-          seqLoss[b] += outs[3 * i];
+          seqLoss[b] += losses[i];
           seqTokens![b]++;
         }
       }
     }
+    readState(s, d.f64(statePtr, stateLength));
     if (seqLoss) {
       for (let b = 0; b < seqLoss.length; b++) {
         s.sequences!.loss.push(seqLoss[b]);
