@@ -190,7 +190,7 @@ export interface ScorerState {
 /** A state's floats as numbers, recursively (ScorerNumber to number). */
 type Numeric<T> = [ScorerNumber] extends [T] ? number : T extends object ? { -readonly [K in keyof T]: Numeric<T[K]> } : T;
 
-/** @internal A scorer's state as it holds it: ScorerState with its floats as numbers and every field present. */
+/** A scorer's state as it holds it (not part of the API): ScorerState with its floats as numbers and every field present. */
 export type ScorerData = { [K in keyof ScorerState]-?: Numeric<ScorerState[K]> };
 
 /** The checked configuration of a scorer. */
