@@ -363,9 +363,9 @@ export function ownProps(value: unknown, keys: readonly string[]): Record<string
 export function ownOptions(name: string, options: object, known: readonly string[]): Record<string, unknown> {
   // Every descriptor first, so that an unknown key is refused before any getter runs.
   const descriptors: [string, PropertyDescriptor][] = [];
-  for (const key of Reflect.ownKeys(options)) {
+  for (const key of ownKeys(options)) {
     if (typeof key !== 'string') continue;
-    const d = Reflect.getOwnPropertyDescriptor(options, key);
+    const d = getOwnPropertyDescriptor(options, key);
     if (d === undefined) continue;
     if (known.includes(key)) descriptors.push([key, d]);
     else if (d.enumerable) throw new TypeError(`${name} has no option ${JSON.stringify(key)}; known options: ${known.join(', ')}`);
@@ -373,11 +373,16 @@ export function ownOptions(name: string, options: object, known: readonly string
   return snapshotOf(options, descriptors);
 }
 
+// Taken when the module loads, so that nothing a caller later puts in their place is called.
+const { apply, getOwnPropertyDescriptor, ownKeys } = Reflect;
+const objectHasOwn = Object.prototype.hasOwnProperty;
+const hasOwn = (o: object, key: PropertyKey): boolean => apply(objectHasOwn, o, [key]) as boolean;
+
 /** The own descriptors of `keys` that `o` has, each asked once. */
 function descriptorsOf(o: object, keys: readonly string[]): [string, PropertyDescriptor][] {
   const out: [string, PropertyDescriptor][] = [];
   for (const key of keys) {
-    const d = Reflect.getOwnPropertyDescriptor(o, key);
+    const d = getOwnPropertyDescriptor(o, key);
     if (d !== undefined) out.push([key, d]);
   }
   return out;
@@ -387,9 +392,7 @@ function descriptorsOf(o: object, keys: readonly string[]): [string, PropertyDes
 function snapshotOf(o: object, descriptors: [string, PropertyDescriptor][]): Record<string, unknown> {
   const snapshot: Record<string, unknown> = Object.create(null);
   for (const [key, d] of descriptors) {
-    snapshot[key] = Object.prototype.hasOwnProperty.call(d, 'get')
-      ? (d.get === undefined ? undefined : Reflect.apply(d.get, o, []))
-      : d.value;
+    snapshot[key] = hasOwn(d, 'get') ? (d.get === undefined ? undefined : apply(d.get, o, [])) : d.value;
   }
   return snapshot;
 }
@@ -410,7 +413,7 @@ export function ownElements(name: string, value: unknown, expected?: number): un
     throw new TypeError(`${name}.length must be an array length, got ${describe(length)}`);
   }
   const out: unknown[] = [];
-  for (let i = 0; i < length; i++) out.push(Object.prototype.hasOwnProperty.call(value, i) ? value[i] : undefined);
+  for (let i = 0; i < length; i++) out.push(hasOwn(value, i) ? value[i] : undefined);
   return out;
 }
 
