@@ -434,6 +434,41 @@ describe('scorer: options and state fields are own properties, each read once', 
   });
 });
 
+describe("scorer.update: the third argument's options are own properties, each read once", () => {
+  const z3 = z.subarray(0, 4 * C);
+  const y3 = [0, 1, 2, 3];
+
+  it('calls each getter once, ignores Object.prototype, and refuses unknown keys before any getter runs', () => {
+    const want = xe.scorer({ classes: C }).update(z3, [0, -100, 2, 3], 9).result();
+    const reads: string[] = [];
+    const options = {};
+    for (const [key, value] of [['bytes', 9], ['attentionMask', [1, 0, 1, 1]]] as const) {
+      Object.defineProperty(options, key, { enumerable: true, get: () => { reads.push(key); return value; } });
+    }
+    expect(xe.scorer({ classes: C }).update(z3, y3, options).result()).toEqual(want);
+    expect(reads.sort()).toEqual(['attentionMask', 'bytes']);
+    // Inherited options count for nothing.
+    const run = polluted({ attentionMask: [0, 0, 0, 0], bytes: 5 }, () => xe.scorer({ classes: C }).update(z3, y3, {}).result());
+    expect(run.error).toBeUndefined();
+    expect(run.value!.count).toBe(4);
+    expect(run.value!.bitsPerByte).toBe(null);
+    reads.length = 0;
+    const withUnknown = Object.defineProperty({ mask: 1 }, 'bytes', { enumerable: true, get: () => { reads.push('bytes'); return 1; } });
+    expect(() => xe.scorer({ classes: C }).update(z3, y3, withUnknown as never)).toThrow('update options has no option "mask"');
+    expect(reads).toEqual([]);
+  });
+
+  it('reads each mask element once, and the kernel gets the labels the mask allowed', () => {
+    let calls = 0;
+    const mask = [1, 1, 1, 1];
+    Object.defineProperty(mask, 1, { get: () => (calls++ === 0 ? 0 : 1), enumerable: true });
+    const s = xe.scorer({ classes: C }).update(z3, y3, { attentionMask: mask });
+    expect(calls).toBe(1);
+    expect(s.result()).toEqual(xe.scorer({ classes: C }).update(z3, [0, -100, 2, 3]).result());
+    expect(bad).toEqual([]);
+  });
+});
+
 describe('scorer.update: labels are read once into what the kernel reads', () => {
   const zz = z.subarray(0, 6 * C);
   const yy = [0, 1, 2, 3, 2, 1];
