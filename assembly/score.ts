@@ -1,4 +1,5 @@
-// Per-row statistics for model evaluation (src/ops/scorer.ts folds them into a mergeable f64 state).
+// Model evaluation: per-row statistics, folded into the scorer's mergeable f64 state
+// (src/ops/scorer.ts lays it out, copies it in before an update and back out after).
 //
 // For each counted row (label y != ignoreIndex) one call computes, from logits z (from = 0),
 // probabilities q (from = 1) or log-probabilities (from = 2):
@@ -15,6 +16,11 @@
 //
 // A logit row whose log-sum-exp is not finite (a NaN or +inf, or only -inf) goes through a plain f64
 // scan that follows the reference: NaN propagates, and the arg-max is numpy's (the first NaN if any).
+//
+// Each row is then folded into the state here rather than in JavaScript: a command line's cold run
+// would otherwise spend most of its scoring in a per-row JavaScript loop not yet compiled. The fold
+// is the one the JavaScript did, operation for operation in f64 (Neumaier's compensated sums, counts
+// as exact f64 integers), so states are the same bits either way.
 
 import { rowStatsPlain, rowShift, rowSum } from './row';
 import { expNeg4, expNeg } from './exp';
@@ -33,10 +39,12 @@ let sweepMax: f32 = 0;
  * One sweep over a row of n scores at p with true class y: rank of y, first arg-max, and
  * sum / sum of squares of e_c over c != y, where e_c = exp(z_c - shift) (mode 0), q_c (1) or
  * exp(lp_c) (2). NaN never wins the arg-max here (callers route NaN rows elsewhere).
+ * Probabilities (mode 1) are read clipped to [0, 1]: the check let through values a few ulps outside.
  */
 // @ts-ignore: decorator
 @inline function sweep(p: usize, n: i32, y: i32, shift: f32, mode: i32): void {
-  const zy = load<f32>(p + (<usize>y << 2));
+  let zy = load<f32>(p + (<usize>y << 2));
+  if (mode == 1) zy = clip01(zy);
   let other: f64 = 0, otherSq: f64 = 0;
   let r = 0;
   let m: f32 = -Infinity;
@@ -45,6 +53,7 @@ let sweepMax: f32 = 0;
   // Compiled out of the scalar build, whose tail loop then takes every element.
   if (ASC_FEATURE_SIMD) {
     const zy4 = f32x4.splat(zy), sh = f32x4.splat(shift), y4 = i32x4.splat(y), four = i32x4.splat(4);
+    const zero4 = f32x4.splat(0), one4 = f32x4.splat(1);
     let idx = i32x4(0, 1, 2, 3);
     let rank = i32x4.splat(0);
     let bestV = f32x4.splat(-Infinity);
@@ -53,7 +62,8 @@ let sweepMax: f32 = 0;
       const end = min(off + SPAN, n);
       let o = f32x4.splat(0), q = o;
       for (; i + 4 <= end; i += 4) {
-        const z = v128.load(p + (<usize>i << 2));
+        let z = v128.load(p + (<usize>i << 2));
+        if (mode == 1) z = f32x4.pmin(f32x4.pmax(z, zero4), one4);
         rank = i32x4.sub(rank, f32x4.gt(z, zy4));
         // Strictly greater: each lane keeps its first maximum.
         const gt = f32x4.gt(z, bestV);
@@ -81,7 +91,8 @@ let sweepMax: f32 = 0;
     }
   }
   for (; i < n; i++) {
-    const z = load<f32>(p + (<usize>i << 2));
+    let z = load<f32>(p + (<usize>i << 2));
+    if (mode == 1) z = clip01(z);
     if (z > zy) r++;
     if (z > m) { m = z; arg = i; }
     if (i != y) {
@@ -91,7 +102,7 @@ let sweepMax: f32 = 0;
     }
   }
   // A row of only -inf has no strict maximum: numpy's arg-max is then 0.
-  if (arg == i32.MAX_VALUE) { arg = 0; m = load<f32>(p); }
+  if (arg == i32.MAX_VALUE) { arg = 0; m = mode == 1 ? clip01(load<f32>(p)) : load<f32>(p); }
   sweepOther = other;
   sweepOtherSq = otherSq;
   sweepRank = r;
@@ -99,8 +110,21 @@ let sweepMax: f32 = 0;
   sweepMax = m;
 }
 
+/** A probability the check accepted (within a few ulps of [0, 1]) as the value in [0, 1] it stands for. */
+// @ts-ignore: decorator
+@inline function clip01(q: f32): f32 {
+  return min(max(q, <f32>0), <f32>1);
+}
+
+/** Per-row results of rowScore, read by the fold. */
+let rowLoss: f64 = 0;
+let rowConf: f64 = 0;
+let rowBrier: f64 = 0;
+let rowArg: i32 = 0;
+let rowRank: i32 = 0;
+
 /** The f64 scan for a logit row whose log-sum-exp is lse, not finite (NaN, +inf or -inf). */
-function nonFiniteRow(p: usize, n: i32, y: i32, lse: f64, r: i32, outs: usize, ints: usize): void {
+function nonFiniteRow(p: usize, n: i32, y: i32, lse: f64): void {
   let arg = 0;
   let best = <f64>load<f32>(p);
   let rank = 0;
@@ -113,69 +137,101 @@ function nonFiniteRow(p: usize, n: i32, y: i32, lse: f64, r: i32, outs: usize, i
     const pc = Math.exp(z - lse);
     brier += c == y ? (1 - pc) * (1 - pc) : pc * pc;
   }
-  const o = outs + (<usize>r * 24);
-  store<f64>(o, lse - zy);
-  store<f64>(o, Math.exp(best - lse), 8);
-  store<f64>(o, brier, 16);
-  const q = ints + (<usize>r << 3);
-  store<i32>(q, arg);
-  store<i32>(q, rank, 4);
+  rowLoss = lse - zy;
+  rowConf = Math.exp(best - lse);
+  rowBrier = brier;
+  rowArg = arg;
+  rowRank = rank;
+}
+
+/** The statistics of one counted row of n scores at p with true class y (see the top of the file). */
+// @ts-ignore: decorator
+@inline function rowScore(p: usize, n: i32, y: i32, from: i32, eps: f64): void {
+  if (from == 0) {
+    rowStatsPlain(p, n);
+    const m = rowShift, s = rowSum;
+    if (!(m > -Infinity && m < Infinity) || s != s) {
+      nonFiniteRow(p, n, y, s != s ? NaN : <f64>m);
+      return;
+    }
+    sweep(p, n, y, m, 0);
+    const zy = load<f32>(p + (<usize>y << 2));
+    // log1p keeps the small loss of a confident, correct row: s = 1 + (sum over c != y).
+    rowLoss = zy == m ? Math.log1p(sweepOther) : (<f64>m - <f64>zy) + Math.log(s);
+    rowConf = 1 / s;
+    const a = sweepOther / s;
+    rowBrier = sweepOtherSq / (s * s) + a * a;
+  } else if (from == 1) {
+    sweep(p, n, y, 0, 1);
+    const qy = <f64>clip01(load<f32>(p + (<usize>y << 2)));
+    rowLoss = -Math.log(min(max(qy, eps), 1 - eps));
+    rowConf = <f64>sweepMax;
+    rowBrier = sweepOtherSq + (1 - qy) * (1 - qy);
+  } else {
+    sweep(p, n, y, 0, 2);
+    const ly = <f64>load<f32>(p + (<usize>y << 2));
+    rowLoss = -ly;
+    rowConf = Math.exp(<f64>sweepMax);
+    const a = -Math.expm1(ly);
+    rowBrier = sweepOtherSq + a * a;
+  }
+  rowArg = sweepArg;
+  rowRank = sweepRank;
 }
 
 /**
- * Per-row evaluation statistics of `rows` rows of `cols` scores at `input` against i32 labels.
- * from: 0 logits, 1 probabilities (loss clipped to [eps, 1 - eps]), 2 log-probabilities.
- * For counted row r, outs + 24 r receives f64 (loss in nats, conf, brier) and ints + 8 r receives
- * i32 (pred, rank); ignored rows (label == ignoreIndex) are neither read nor written.
- * Returns the number of counted rows.
+ * Neumaier's compensated addition of x into the sum at s and its compensation at c. An infinite sum
+ * has no rounding error to recover (and inf - inf would make the compensation NaN).
+ */
+// @ts-ignore: decorator
+@inline function addCompensated(s: usize, c: usize, x: f64): void {
+  const sum = load<f64>(s);
+  const t = sum + x;
+  if (t - t == 0) store<f64>(c, load<f64>(c) + (abs(sum) >= abs(x) ? (sum - t) + x : (x - t) + sum));
+  store<f64>(s, t);
+}
+
+/**
+ * Scores `rows` rows of `cols` scores at `input` against i32 labels and folds each counted row (label
+ * != ignoreIndex) into the state at `state`, f64s laid out as
+ *   [count, correct, loss sum, loss compensation, Brier sum, Brier compensation,
+ *    k_0 .. k_{K-1}, hits_0 .. hits_{K-1},
+ *    binCount[bins], binCorrect[bins], binConf[bins], binConfComp[bins]].
+ * from: 0 logits, 1 probabilities (read clipped to [0, 1]; loss clipped to [eps, 1 - eps]), 2
+ * log-probabilities. With `losses` != 0, counted row r's loss (nats) is also stored at losses + 8 r.
+ * Ignored rows are neither read nor written. Returns the number of counted rows.
  */
 export function scoreRows(
   input: usize, labels: usize, rows: i32, cols: i32, ignoreIndex: i32, from: i32, eps: f64,
-  outs: usize, ints: usize,
+  state: usize, topK: i32, bins: i32, losses: usize,
 ): i32 {
   const stride = <usize>cols << 2;
+  const ks = state + 48, hits = ks + (<usize>topK << 3);
+  const binCount = hits + (<usize>topK << 3), binCorrect = binCount + (<usize>bins << 3);
+  const binConf = binCorrect + (<usize>bins << 3), binConfComp = binConf + (<usize>bins << 3);
   let counted = 0;
   for (let r = 0; r < rows; r++) {
     const y = load<i32>(labels + (<usize>r << 2));
     if (y == ignoreIndex) continue;
     counted++;
-    const p = input + <usize>r * stride;
-    let loss: f64, conf: f64, brier: f64;
-    if (from == 0) {
-      rowStatsPlain(p, cols);
-      const m = rowShift, s = rowSum;
-      if (!(m > -Infinity && m < Infinity) || s != s) {
-        nonFiniteRow(p, cols, y, s != s ? NaN : <f64>m, r, outs, ints);
-        continue;
-      }
-      sweep(p, cols, y, m, 0);
-      const zy = load<f32>(p + (<usize>y << 2));
-      // log1p keeps the small loss of a confident, correct row: s = 1 + (sum over c != y).
-      loss = zy == m ? Math.log1p(sweepOther) : (<f64>m - <f64>zy) + Math.log(s);
-      conf = 1 / s;
-      const a = sweepOther / s;
-      brier = sweepOtherSq / (s * s) + a * a;
-    } else if (from == 1) {
-      sweep(p, cols, y, 0, 1);
-      const qy = <f64>load<f32>(p + (<usize>y << 2));
-      loss = -Math.log(min(max(qy, eps), 1 - eps));
-      conf = <f64>sweepMax;
-      brier = sweepOtherSq + (1 - qy) * (1 - qy);
-    } else {
-      sweep(p, cols, y, 0, 2);
-      const ly = <f64>load<f32>(p + (<usize>y << 2));
-      loss = -ly;
-      conf = Math.exp(<f64>sweepMax);
-      const a = -Math.expm1(ly);
-      brier = sweepOtherSq + a * a;
+    rowScore(input + <usize>r * stride, cols, y, from, eps);
+    const loss = rowLoss, conf = rowConf;
+    const correct = rowArg == y;
+    const rank = <f64>rowRank;
+    if (losses) store<f64>(losses + (<usize>r << 3), loss);
+    store<f64>(state, load<f64>(state) + 1);
+    if (correct) store<f64>(state, load<f64>(state, 8) + 1, 8);
+    for (let j = 0; j < topK; j++) {
+      const q = hits + (<usize>j << 3);
+      if (rank < load<f64>(ks + (<usize>j << 3))) store<f64>(q, load<f64>(q) + 1);
     }
-    const o = outs + (<usize>r * 24);
-    store<f64>(o, loss);
-    store<f64>(o, conf, 8);
-    store<f64>(o, brier, 16);
-    const q = ints + (<usize>r << 3);
-    store<i32>(q, sweepArg);
-    store<i32>(q, sweepRank, 4);
+    addCompensated(state + 16, state + 24, loss);
+    addCompensated(state + 32, state + 40, rowBrier);
+    // Equal-width bins of [0, 1]; a NaN confidence goes to bin 0, where it makes the ECE NaN.
+    const b = <usize>(conf > 0 ? min(bins - 1, <i32>Math.floor(conf * <f64>bins)) : 0) << 3;
+    store<f64>(binCount + b, load<f64>(binCount + b) + 1);
+    if (correct) store<f64>(binCorrect + b, load<f64>(binCorrect + b) + 1);
+    addCompensated(binConf + b, binConfComp + b, conf);
   }
   return counted;
 }

@@ -108,11 +108,13 @@ const LARGEST_INPUT = Math.max(...pool.map((s) => s.n));
 const RESIDENT_BYTES = 2 * (RING * RESIDENT_MAX + 2 * LARGEST_INPUT) * 4;
 const MEMORY_LIMIT_PAGES = Math.ceil((STATIC_BYTES + SCRATCH_BYTES + RESIDENT_BYTES) / PAGE);
 
-// The long-lived scorer: its state is O(bins + k) whatever the number of rows fed to it.
+// The long-lived scorer: its state is O(bins + k) whatever the number of rows fed to it. A scorer
+// takes only k below C, and no C = 1 (a binary model is scored with binaryCrossEntropy).
+const scorerOptions = (C) => ({ classes: C, topK: [1, 3].filter((k) => k < C), bins: 10 });
 const scorers = new Map();
 function scorerOf(C) {
   let s = scorers.get(C);
-  if (!s) scorers.set(C, (s = xe.scorer({ classes: C, topK: [1, 3], bins: 10 })));
+  if (!s) scorers.set(C, (s = xe.scorer(scorerOptions(C))));
   return s;
 }
 
@@ -150,12 +152,13 @@ const ops = [
   (s) => xe.jsDivergence(s.p, s.q, s.C),
   (s) => xe.jsDivergence(s.z, s.z, s.C, { from: 'logits', reduction: 'none' })[0],
   (s) => {
+    if (s.C === 1) return 0;
     // A fresh scorer per call, merged into a long-lived one directly and through its JSON state.
-    const one = xe.scorer({ classes: s.C, topK: [1, 3], bins: 10 }).update(s.z, s.y, 4 * s.rows);
+    const one = xe.scorer(scorerOptions(s.C)).update(s.z, s.y, 4 * s.rows);
     const total = scorerOf(s.C).merge(u() < 0.5 ? one : JSON.parse(JSON.stringify(one.state())));
     return one.result().lossNats + total.result().ece;
   },
-  (s) => xe.scorerFromState(scorerOf(s.C).update(s.p, s.y).state()).result().accuracy,
+  (s) => (s.C === 1 ? 0 : xe.scorerFromState(scorerOf(s.C).update(s.p, s.y).state()).result().accuracy),
   (s) => {
     // Per-call resident buffers: logits in, gradient out, freed in either order.
     const logits = xe.tensor(s.z), grad = xe.alloc(s.n);

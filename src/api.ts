@@ -324,27 +324,31 @@ export class Xentropy {
   }
 
   /**
-   * A one-pass, mergeable evaluator of a classifier. Feed it with `update(logits, labels, bytes?)` as
-   * often as needed; `result()` then gives, over the rows whose label is not ignoreIndex:
+   * A one-pass, mergeable evaluator of a classifier or a language model. Feed it with
+   * `update(logits, labels, bytes?)` or `update(logits, labels, { bytes, attentionMask })` (tensors
+   * taken) as often as needed; `result()` then gives, over the rows counted:
    * - the mean loss −log p_y in nats and bits, perplexity exp(loss), bits per token (and bits per byte
    *   when every update gave the number of bytes its rows encode);
    * - accuracy (arg-max, first on ties) and top-k accuracy for each k of topK (a hit when fewer than k
    *   classes score strictly above the label);
    * - the Brier score, the mean of sum_c (p_c − [c = y])^2;
    * - expected and maximum calibration error of the top-label confidence p_max over `bins` equal-width
-   *   bins of [0, 1]: ECE = sum_b (n_b / N) |acc_b − conf_b|, MCE = max_b |acc_b − conf_b|.
+   *   bins of [0, 1]: ECE = sum_b (n_b / N) |acc_b − conf_b|, MCE = max_b |acc_b − conf_b|;
+   * - with perSequence, each sequence's loss, perplexity and tokens (as `perplexity` gives them).
    * Each update runs one WebAssembly pass over each row (streamed through the scratch window); the
    * state is O(bins + topK.length) float64 sums and counts, so scorers of disjoint shards combine with
    * `merge`, across workers or processes through the JSON-serialisable `state()` and
    * `scorerFromState`.
    *
-   * @param options classes (required), topK (default [1, 5]: distinct positive integers), bins (default
-   *   15), ignoreIndex (default -100), from ('logits' default, 'probs', 'logProbs'), epsilon (from 'probs'
-   *   only: the loss clips q_y to [epsilon, 1 − epsilon], default 1e-7), unit ('nats' | 'bits', the unit
-   *   of result().loss)
+   * @param options classes (required, at least 2), topK (default [1, 5] less the k >= classes:
+   *   distinct positive integers below classes), bins (default 15), ignoreIndex (default -100), from
+   *   ('logits' default, 'probs', 'logProbs'), epsilon (from 'probs' only: the loss clips q_y to
+   *   [epsilon, 1 − epsilon], default 1e-7), unit ('nats' | 'bits', the unit of result().loss); for
+   *   causal language models shift, sequenceLength and perSequence
    * @returns a new, empty Scorer bound to this instance
    * @throws TypeError for a wrong option type or an unknown option; RangeError for classes, topK or
-   *   bins that are not positive integers, or an unknown option value
+   *   bins that are not positive integers, classes 1 (score it with binaryCrossEntropy), a k >= classes,
+   *   or an unknown option value
    */
   scorer(options: ScorerOptions): Scorer {
     return Scorer.create(this.driver, options);

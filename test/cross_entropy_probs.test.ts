@@ -217,3 +217,65 @@ describe.each(wasmBackends)('crossEntropy from probabilities on %s against the f
     }
   });
 });
+
+// Softmax outputs rounded to float32 often reach a little past 1 (or below 0 after a subtraction): from
+// 'probs', values within 4 float32 ulps outside [0, 1] are accepted and read as clipped to [0, 1];
+// further out they are refused (docs/api.md, "Inputs other than logits").
+describe.each(backends)('crossEntropy from probabilities a few ulps outside [0, 1] on %s', (_name, xe) => {
+  const above = (ulps: number) => 1 + ulps * 2 ** -23;
+  const below = (ulps: number) => -ulps * 2 ** -24;
+  const clipped = new Float32Array([1, 0, 0, /**/ 0.25, 0.75, 0, /**/ 0, 0.5, 0.5]);
+  const edge = (ulps: number) => new Float32Array([above(ulps), below(ulps), 0, /**/ 0.25, 0.75, below(ulps), /**/ below(ulps), 0.5, 0.5]);
+  const y = [0, 1, 0];
+
+  it('accepts 4 ulps either side and gives the clipped values\' loss, gradient and perplexity', () => {
+    const four = edge(4);
+    expect(four[0]).toBe(above(4));
+    expect(four[1]).toBe(below(4));
+    for (const reduction of ['none', 'mean'] as const) {
+      expectSameBitsOf(xe.crossEntropy(four, y, { classes: 3, from: 'probs', reduction }), xe.crossEntropy(clipped, y, { classes: 3, from: 'probs', reduction }));
+    }
+    const g4 = xe.crossEntropyWithGrad(four, y, { classes: 3, from: 'probs' });
+    const g0 = xe.crossEntropyWithGrad(clipped, y, { classes: 3, from: 'probs' });
+    expectSameBitsOf(g4.loss, g0.loss);
+    expectSameBitsOf(g4.grad, g0.grad);
+    const api = xe as unknown as { perplexity(l: unknown, i: unknown, o: unknown): { lossNats: number } };
+    expect(api.perplexity(four, y, { classes: 3, from: 'probs' }).lossNats).toBe(api.perplexity(clipped, y, { classes: 3, from: 'probs' }).lossNats);
+  });
+
+  it('refuses 5 ulps either side, naming the element', () => {
+    const five = edge(5);
+    five[1] = 0;
+    five[5] = 0;
+    five[6] = 0;
+    expect(() => xe.crossEntropy(five, y, { classes: 3, from: 'probs' })).toThrow(RangeError);
+    expect(() => xe.crossEntropy(five, y, { classes: 3, from: 'probs' })).toThrow(`input[0] = ${above(5)} is not a probability in [0, 1] (values within 4 float32 ulps of [0, 1] are read as clipped`);
+    const low = edge(4);
+    low[5] = below(5);
+    expect(() => xe.crossEntropyWithGrad(low, y, { classes: 3, from: 'probs' })).toThrow(`input[5] = ${below(5)} is not a probability in [0, 1]`);
+  });
+});
+
+describe.each(wasmBackends)('the WebAssembly range scan of probabilities on %s', (_name, xe) => {
+  it('draws the same 4-ulp line as the JavaScript check, on resident and copied inputs of every length', () => {
+    for (const n of [3, 17, 64, 1000]) {
+      const p = new Float32Array(n * 3).fill(1 / 3);
+      const y = new Int32Array(n);
+      for (const [at, v, ok] of [[n * 3 - 1, 1 + 4 * 2 ** -23, true], [0, -4 * 2 ** -24, true], [n, 1 + 5 * 2 ** -23, false], [n * 3 - 2, -5 * 2 ** -24, false]] as const) {
+        const q = Float32Array.from(p);
+        q[at] = v;
+        const resident = xe.tensor(q);
+        for (const input of [q, resident]) {
+          const call = () => xe.crossEntropy(input, y, { classes: 3, from: 'probs' });
+          if (ok) expect(call).not.toThrow();
+          else expect(call).toThrow(`input[${at}] = ${Math.fround(v)} is not a probability`);
+        }
+        resident.free();
+      }
+    }
+  });
+});
+
+function expectSameBitsOf(a: number | ArrayLike<number>, b: number | ArrayLike<number>): void {
+  expect(typeof a === 'number' ? [a] : Array.from(a)).toEqual(typeof b === 'number' ? [b] : Array.from(b));
+}

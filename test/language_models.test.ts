@@ -132,3 +132,159 @@ describe.each(wasmBackends)('the shift on %s', (_name, xe) => {
     expect(p.tokens).toBe(B * (T - 1));
   });
 });
+
+// The scorer on language-model outputs (issue 25): shift, attention masks, per-sequence results, tensor
+// inputs, against the same float64 computation, xe.perplexity and the reference scorer.
+describe.each(wasmBackends)('the scorer on language models (%s)', (_name, xe) => {
+  const seqOptions = { classes: V, shift: true, sequenceLength: T, perSequence: true, topK: [1, 5] } as const;
+
+  it('shift and a ragged mask: corpus and per-sequence figures of the float64 computation; all-masked sequences count 0', () => {
+    const want = obvious(true, true);
+    const r = xe.scorer(seqOptions).update(logits, ids, { attentionMask: mask }).result();
+    expect(r.count).toBe(want.count);
+    expectClose(r.lossNats, want.mean, REL);
+    expectClose(r.perplexity, Math.exp(want.mean), REL);
+    const per = r.perSequence!;
+    expect(per.tokens).toEqual(want.tokens);
+    expectClose(per.lossNats.subarray(0, 3), want.perSequence.subarray(0, 3), REL);
+    expectClose(per.perplexity.subarray(0, 3), want.perSequence.subarray(0, 3).map(Math.exp), REL);
+    expect(per.tokens[3]).toBe(0);
+    expect(per.lossNats[3]).toBeNaN();
+    expect(per.perplexity[3]).toBeNaN();
+    // The reference scorer: every metric, per-sequence sums in the same row order.
+    const ref = reference.score(logits, ids, { ...seqOptions, attentionMask: mask });
+    expect(ref.count).toBe(r.count);
+    // The scorer's tolerance against the reference (test/scorer.test.ts).
+    const tol = { rel: 2e-6, abs: 1e-7 };
+    expectClose(r.lossNats, ref.lossNats, tol);
+    expectClose(r.brier, ref.brier, tol);
+    expect(r.topK).toEqual(ref.topK);
+    expect(r.accuracy).toBe(ref.accuracy);
+    expect(ref.perSequence!.tokens).toEqual(per.tokens);
+    expectClose(per.lossNats, ref.perSequence!.lossNats, tol);
+  });
+
+  it('perSequence equals xe.perplexity(...).perSequence on the same data (tokens exactly; losses to float32 rounding)', () => {
+    for (const withMask of [false, true]) {
+      const options = { classes: V, shift: true, sequenceLength: T, ...(withMask ? { attentionMask: mask } : {}) };
+      const p = xe.perplexity(logits, ids, options);
+      const r = xe.scorer(seqOptions).update(logits, ids, withMask ? { attentionMask: mask } : undefined).result();
+      expect(r.perSequence!.tokens).toEqual(p.perSequence.tokens);
+      expect(r.count).toBe(p.tokens);
+      // xe.perplexity sums float32 per-token losses, the scorer float64 ones: 2^-24 relative each.
+      expectClose(r.perSequence!.lossNats, p.perSequence.lossNats, { rel: 2 ** -22, abs: 0 });
+      expectClose(r.perSequence!.perplexity, p.perSequence.perplexity, { rel: 2 ** -20, abs: 0 });
+      expectClose(r.lossNats, p.lossNats, { rel: 2 ** -22, abs: 0 });
+    }
+  });
+
+  it('without shift or a sequence length, the mask of each row decides', () => {
+    const want = obvious(false, true);
+    const r = xe.scorer({ classes: V }).update(logits, ids, { attentionMask: mask }).result();
+    expect(r.count).toBe(want.count);
+    expectClose(r.lossNats, want.mean, REL);
+    // The same as labels of ignoreIndex where the mask is 0.
+    const masked = Int32Array.from(ids, (id, i) => (mask[i] ? id : -100));
+    expect(r).toEqual(xe.scorer({ classes: V }).update(logits, masked).result());
+  });
+
+  it('updates of whole sequences, and shards merged in order (through JSON), equal one pass', () => {
+    const whole = xe.scorer(seqOptions).update(logits, ids, { attentionMask: mask, bytes: 100 });
+    const split = xe.scorer(seqOptions);
+    for (const [b0, b1] of [[0, 1], [1, 3], [3, 4]]) {
+      split.update(logits.subarray(b0 * T * V, b1 * T * V), ids.subarray(b0 * T, b1 * T), { attentionMask: mask.subarray(b0 * T, b1 * T), bytes: 25 * (b1 - b0) });
+    }
+    expect(split.result()).toEqual(whole.result());
+    const shards = [[0, 2], [2, 3], [3, 4]].map(([b0, b1]) => JSON.parse(JSON.stringify(
+      xe.scorer(seqOptions).update(logits.subarray(b0 * T * V, b1 * T * V), ids.subarray(b0 * T, b1 * T), { attentionMask: mask.subarray(b0 * T, b1 * T), bytes: 25 * (b1 - b0) }).state(),
+    )));
+    expect(shards[0]).toMatchObject({ version: 2, shift: true, sequenceLength: T });
+    const merged = xe.scorerFromState(shards[0]).merge(shards[1]).merge(xe.scorerFromState(shards[2]));
+    const m = merged.result(), w = whole.result();
+    // Per-sequence sums are whole within a shard: concatenated in shard order, they are the single pass's bit for bit.
+    expect(m.perSequence).toEqual(w.perSequence);
+    expect(m.count).toBe(w.count);
+    expectClose(m.lossNats, w.lossNats, { rel: 1e-12, abs: 0 });
+    expectClose(m.bitsPerByte!, w.bitsPerByte!, { rel: 1e-12, abs: 0 });
+    // In another order, the sequences follow the order of the merges.
+    const reversed = xe.scorerFromState(shards[2]).merge(shards[0]).result().perSequence!;
+    expect(Array.from(reversed.tokens)).toEqual([w.perSequence!.tokens[3], w.perSequence!.tokens[0], w.perSequence!.tokens[1]]);
+    // A scorer merged into itself doubles its sequences.
+    const twice = xe.scorerFromState(shards[1]);
+    expect(Array.from(twice.merge(twice).result().perSequence!.tokens)).toEqual([w.perSequence!.tokens[2], w.perSequence!.tokens[2]]);
+  });
+
+  it('keeps a sequence with an infinite loss through JSON; refuses forged per-sequence states', () => {
+    const z = Float32Array.from(logits.subarray(0, T * V));
+    z[0 * V + ids[1]] = -Infinity; // position 0 predicts token 1 with probability 0
+    const s = xe.scorer(seqOptions).update(z, ids.subarray(0, T));
+    const state = s.state();
+    expect(state.sequences!.loss[0]).toBe('Infinity');
+    const back = xe.scorerFromState(JSON.parse(JSON.stringify(state)));
+    expect(back.result().perSequence!.lossNats[0]).toBe(Infinity);
+    expect(back.state()).toEqual(state);
+    const forged = (edit: (q: { loss: unknown[]; tokens: unknown[] }) => void) => {
+      const f = JSON.parse(JSON.stringify(state));
+      edit(f.sequences);
+      return f;
+    };
+    expect(() => xe.scorerFromState(forged((q) => { q.tokens[0] = 7; }))).toThrow(/^state\.sequences\.tokens sums to 7, not state\.count = 8/);
+    expect(() => xe.scorerFromState(forged((q) => { q.tokens.push(0); }))).toThrow('state.sequences.tokens.length must be 1, got 2');
+    expect(() => xe.scorerFromState(forged((q) => { q.loss[0] = -1; }))).toThrow('state.sequences.loss[0] = -1 is negative');
+    const empty = xe.scorer(seqOptions).update(z, Int32Array.from(ids.subarray(0, T)).fill(-100)).state();
+    expect(empty.sequences!.tokens).toEqual([0]);
+    expect(() => xe.scorerFromState({ ...empty, sequences: { loss: [0.5], tokens: [0] } })).toThrow('state.sequences.loss[0] = 0.5 must be 0 when state.sequences.tokens[0] = 0');
+    expect(() => xe.scorerFromState({ ...state, sequences: { loss: [1], tokens: [T] } })).toThrow(/tokens\[0\] = 9 exceeds the 8 rows a sequence of state\.sequenceLength = 9 can count/);
+    // A version 2 state needs its fields; a version 1 state never has them.
+    const { shift: _, ...noShift } = state;
+    expect(() => xe.scorerFromState(noShift)).toThrow('state.shift is missing');
+    const v1 = xe.scorer({ classes: V }).update(z, ids.subarray(0, T)).state();
+    expect(v1.version).toBe(1);
+    expect('sequences' in v1).toBe(false);
+  });
+
+  it('takes tensors: [B, T, V] logits give T, int64 ids and a bool mask tensor, TensorFlow.js-like tensors', () => {
+    const want = xe.scorer(seqOptions).update(logits, ids, { attentionMask: mask }).result();
+    const ortLogits = { type: 'float32', data: logits, dims: [B, T, V] };
+    const ortIds = { type: 'int64', data: BigInt64Array.from(ids, BigInt), dims: [B, T] };
+    const boolMask = { type: 'bool', data: mask, dims: [B, T] };
+    const noT = { classes: V, shift: true, perSequence: true, topK: [1, 5] };
+    expect(xe.scorer(noT).update(ortLogits, ortIds, { attentionMask: boolMask }).result()).toEqual(want);
+    class TfTensor {
+      constructor(readonly values: Float32Array, readonly shape: number[]) {}
+      dataSync() { return this.values; }
+    }
+    expect(xe.scorer(noT).update(new TfTensor(logits, [B, T, V]), { data: Array.from(ids), shape: [B, T] }, { attentionMask: Array.from(mask, Boolean) }).result()).toEqual(want);
+    // [B, T] ids alone give T as well.
+    expect(xe.scorer(noT).update(logits, ortIds, { attentionMask: boolMask }).result()).toEqual(want);
+    // A resident [B, T, V] is read in place.
+    const resident = xe.tensor(logits);
+    expect(xe.scorer(seqOptions).update(resident, ids, { attentionMask: mask }).result()).toEqual(want);
+    resident.free();
+  });
+
+  it('refuses what does not fit, naming it, and adds nothing', () => {
+    const s = xe.scorer(seqOptions);
+    const cases: [() => unknown, ErrorConstructor, string][] = [
+      [() => s.update(logits, ids, { attentionMask: mask.subarray(1) }), RangeError, `attentionMask.length must be ${B * T}, got ${B * T - 1}`],
+      [() => s.update(logits.subarray(0, (2 * T - 1) * V), ids.subarray(0, 2 * T - 1)), RangeError, `logits hold ${2 * T - 1} rows, not whole sequences of ${T}`],
+      [() => s.update({ data: new Float32Array(B * T * (V + 1)), dims: [B, T, V + 1] }, ids), RangeError, `the scorer's classes = ${V} disagrees with the input's last dimension ${V + 1}`],
+      [() => s.update({ data: logits, dims: [T, B, V] }, ids), RangeError, `the scorer's sequenceLength = ${T} disagrees with the tensors' sequence dimension ${B}`],
+      [() => s.update(logits, { data: ids, dims: [T, B] }), RangeError, `the scorer's sequenceLength = ${T} disagrees with the tensors' sequence dimension ${B}`],
+      [() => s.update({ type: 'float16', data: new Uint16Array(B * T * V), dims: [B, T, V] }, ids), TypeError, 'logits is a float16 tensor'],
+      [() => s.update(logits, Float32Array.from(ids) as never), TypeError, 'labels must be class indices'],
+    ];
+    for (const [call, type, message] of cases) {
+      expect(call, message).toThrow(type);
+      expect(call, message).toThrow(message);
+    }
+    expect(s.count).toBe(0);
+    expect(s.result().perSequence!.tokens).toHaveLength(0);
+    // With shift, the first token of each sequence is no row's label: it is not read.
+    const firstBad = Int32Array.from(ids);
+    for (let b = 0; b < B; b++) firstBad[b * T] = V + 7;
+    expect(xe.scorer(seqOptions).update(logits, firstBad).result().count).toBe(B * (T - 1));
+    firstBad[1] = V + 7;
+    expect(() => xe.scorer(seqOptions).update(logits, firstBad)).toThrow(`labels[1] = ${V + 7} is not a class index in [0, ${V})`);
+  });
+});

@@ -735,7 +735,13 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
       const { C } = v;
       const x = v.from === 'logits' ? v.z : v.from === 'probs' ? v.probs : v.logProbs;
       const labels = Int32Array.from(v.labels);
-      const o: ScorerOptions = { classes: C, topK: v.topK, bins: v.bins, from: v.from };
+      // A scorer needs 2 classes, and refuses k >= classes (every row would be a hit).
+      const o: ScorerOptions = { classes: C, topK: v.topK.filter((k) => k < C), bins: v.bins, from: v.from };
+      if (C === 1) {
+        expect(() => xe.scorer(o)).toThrow(/classes = 1: .*binaryCrossEntropy/);
+        expect(() => reference.score(x, labels, o)).toThrow(RangeError);
+        return;
+      }
       // Two updates (a split batch) must give what one would.
       const cut = labels.length === 0 ? 0 : v.split % (labels.length + 1);
       const got = xe.scorer(o).update(x.subarray(0, cut * C), labels.subarray(0, cut)).update(x.subarray(cut * C), labels.subarray(cut)).result();

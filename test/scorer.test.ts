@@ -33,7 +33,7 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
     // Row 2: label 2 is beaten by class 1 only (wrong, rank 1).
     const p = [[0.45, 0.3, 0.25], [0.15, 0.15, 0.7], [0.1, 0.75, 0.15]];
     const y = [0, 1, 2];
-    const opts: ScorerOptions = { classes: 3, topK: [1, 2, 3], bins: 5 };
+    const opts: ScorerOptions = { classes: 3, topK: [1, 2], bins: 5 };
     const lossNats = (-Math.log(0.45) - Math.log(0.15) - Math.log(0.15)) / 3;
     const brier = ((0.55 ** 2 + 0.3 ** 2 + 0.25 ** 2) + (0.15 ** 2 + 0.85 ** 2 + 0.7 ** 2) + (0.1 ** 2 + 0.75 ** 2 + 0.85 ** 2)) / 3;
     // Bins of width 0.2: 0.45 falls in [0.4, 0.6) (accuracy 1), 0.7 and 0.75 in [0.6, 0.8) (accuracy 0).
@@ -51,7 +51,7 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
         expectClose(r.lossBits, lossNats / Math.LN2, tol);
         expectClose(r.perplexity, Math.exp(lossNats), tol);
         expect(r.accuracy).toBe(1 / 3);
-        expect(r.topK).toEqual({ 1: 1 / 3, 2: 1, 3: 1 });
+        expect(r.topK).toEqual({ 1: 1 / 3, 2: 1 });
         expectClose(r.brier, brier, tol);
         expect(r.bins.map((b) => b.count)).toEqual([0, 0, 1, 2, 0]);
         expectClose(r.bins[3].confidence, 0.725, tol);
@@ -73,12 +73,13 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
     expectClose(r.bins[3].confidence, 0.25, { rel: 1e-6, abs: 0 });
   });
 
-  it.each([1, 2, 3, 7, 16, 17, 1000])('agrees with the float64 reference for %i classes', (classes) => {
+  it.each([2, 3, 7, 16, 17, 1000])('agrees with the float64 reference for %i classes', (classes) => {
     const rows = classes === 1000 ? 300 : 700; // 300 x 1000 floats is larger than the 256 KiB window
     const z = normal(rows * classes, 3, classes);
     const y = randomLabels(rows, classes, classes + 1);
     for (let r = 5; r < rows; r += 11) y[r] = -100;
-    const opts: ScorerOptions = { classes, topK: [1, 2, 5], bins: 10 };
+    // Every k below classes (k >= classes is refused: every row would be a hit).
+    const opts: ScorerOptions = { classes, topK: [1, 2, 5].filter((k) => k < classes), bins: 10 };
     const got = xe.scorer(opts).update(z, y, 12345).result();
     const want = reference.score(z, y, { ...opts, bytes: 12345 });
     expectResultClose(got, want, 2e-6, 1e-7);
@@ -98,6 +99,24 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
     expectClose(r.lossNats, want.lossNats, { rel: 1e-6, abs: 0 });
     expectClose(r.brier, want.brier, { rel: 1e-5, abs: 0 });
     expect(r.lossNats).toBeGreaterThan(0);
+  });
+
+  it('keeps its sums compensated in WebAssembly: tiny losses after a large one are not rounded away', () => {
+    // Row 0 costs about 30 nats; each of the next 1000 about 1.7e-16, under half an ulp of 30, so a
+    // plain f64 sum would stay at row 0's loss. The compensation must hold all of them.
+    const rows = 1001, C = 3;
+    const z = new Float32Array(rows * C);
+    z.set([0, 30, 0]);
+    for (let r = 1; r < rows; r++) z[r * C] = 37;
+    const y = new Int32Array(rows);
+    const big = xe.scorer({ classes: C }).update(z.subarray(0, C), y.subarray(0, 1)).state().loss[0] as number;
+    const tiny = xe.scorer({ classes: C }).update(z.subarray(C, 2 * C), y.subarray(0, 1)).state().loss[0] as number;
+    expectClose(tiny, Math.log1p(2 * Math.exp(-37)), { rel: 1e-6, abs: 0 });
+    for (const s of [xe.scorer({ classes: C }).update(z, y), xe.scorer({ classes: C }).update(z.subarray(0, C), y.subarray(0, 1)).update(z.subarray(C), y.subarray(1))]) {
+      const [sum, comp] = s.state().loss as [number, number];
+      // sum - big is exact (both near 30); the compensation carries the rest.
+      expectClose((sum - big) + comp, 1000 * tiny, { rel: 1e-9, abs: 0 });
+    }
   });
 
   it('follows the reference on -inf (masked) logits, and lets NaN and +inf rows make the means NaN or +inf', () => {
@@ -218,7 +237,7 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
       [() => xe.scorer({ classes: 3, bins: '15' as never }), TypeError, 'options.bins must be a number, got "15"'],
       [() => xe.scorer({ classes: 3, from: 'odds' as never }), RangeError, "options.from must be one of 'logits', 'probs', 'logProbs', got \"odds\""],
       [() => xe.scorer({ classes: 3, bin: 3 } as never), TypeError, 'scorer options has no option "bin"'],
-      [() => s.update(new Float64Array(6) as never, [0, 1]), TypeError, 'logits must be a Float32Array, got Float64Array(6)'],
+      [() => s.update(new Float64Array(6) as never, [0, 1]), TypeError, 'logits must be a Float32Array (convert it with Float32Array.from(values)), got Float64Array(6)'],
       [() => s.update(new Float32Array(5), [0, 1]), RangeError, 'logits.length = 5 is not a multiple of classes = 3'],
       [() => s.update(z, [0]), RangeError, 'labels.length must be the number of rows 2, got 1'],
       [() => s.update(z, new Float32Array(2) as never), TypeError, 'labels must be class indices'],
@@ -230,8 +249,31 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
       [() => xe.scorer({ classes: 3, from: 'probs' }).update(new Float32Array([0, 1, 2, 0, 0, 0]), [0, 1]), RangeError, 'logits[2] = 2 is not a probability'],
       [() => s.merge(xe.scorer({ classes: 4 })), RangeError, "other.classes = 4 does not match this scorer's classes = 3"],
       [() => s.merge(xe.scorer({ classes: 3, bins: 10 })), RangeError, "other.bins = 10 does not match this scorer's bins = 15"],
-      [() => s.merge(xe.scorer({ classes: 3, topK: [1] })), RangeError, 'other.topK = [1] does not match'],
-      [() => s.merge({ format: 'xentropy-scorer', version: 2 } as never), RangeError, 'other.version = 2 is not supported'],
+      [() => s.merge(xe.scorer({ classes: 3, topK: [2] })), RangeError, "other.topK = [2] does not match this scorer's topK = [1]"],
+      [() => s.merge({ format: 'xentropy-scorer', version: 3 } as never), RangeError, 'other.version = 3 is not supported (this version reads 1 and 2)'],
+      [() => s.merge({ format: 'xentropy-scorer', version: 2 } as never), TypeError, 'other.classes is missing'],
+      // Issue 25's guard rails and language-model options.
+      [() => xe.scorer({ classes: 1 }), RangeError, 'options.classes = 1: a softmax over one class is always 1, so there is nothing to score; score a binary model with binaryCrossEntropy, or xe.binaryScorer'],
+      [() => xe.scorer({ classes: 3, topK: [1, 3] }), RangeError, 'options.topK[1] = 3 is not below classes = 3: every row would be a top-3 hit'],
+      [() => xe.scorer({ classes: 3, shift: 1 as never }), TypeError, 'options.shift must be a boolean, got 1'],
+      [() => xe.scorer({ classes: 3, perSequence: 'yes' as never }), TypeError, 'options.perSequence must be a boolean, got "yes"'],
+      [() => xe.scorer({ classes: 3, sequenceLength: 0 }), RangeError, 'options.sequenceLength must be a positive integer, got 0'],
+      [() => xe.scorer({ classes: 3, shift: true }).update(z, [0, 1]), RangeError, "the scorer's shift needs the sequence length: create it with sequenceLength, or pass [B, T, V] logits as a tensor"],
+      [() => xe.scorer({ classes: 3, perSequence: true }).update(z, [0, 1]), RangeError, "the scorer's perSequence needs the sequence length"],
+      [() => xe.scorer({ classes: 3, shift: true, sequenceLength: 4 }).update(z, [0, 1]), RangeError, "logits hold 2 rows, not whole sequences of 4 (the scorer's shift needs them)"],
+      [() => xe.scorer({ classes: 3, shift: true, sequenceLength: 2 }).update({ data: new Float32Array(12), dims: [1, 4, 3] }, [0, 0, 0, 0]), RangeError, "the scorer's sequenceLength = 2 disagrees with the tensors' sequence dimension 4"],
+      [() => s.update({ data: new Float32Array(8), dims: [2, 4] }, [0, 1]), RangeError, "the scorer's classes = 3 disagrees with the input's last dimension 4 (dims [2, 4])"],
+      [() => s.update({ data: z, dims: [2, 3] }, { data: [0, 1], dims: [3] }), RangeError, 'labels has dims [3] (3 elements) but 2 values'],
+      [() => s.update({ data: z, dims: [2, 3] }, { data: [0, 1, 2], dims: [3] }), RangeError, 'labels.length must be the number of rows 2, got 3'],
+      [() => s.update(z, [0, 1], { attentionMask: [1] }), RangeError, 'attentionMask.length must be 2, got 1'],
+      [() => s.update(z, [0, 1], { attentionMask: new Float32Array(2) }), TypeError, 'attentionMask must be an integer or boolean mask, got Float32Array(2)'],
+      [() => s.update(z, [0, 1], { attentionMask: [1, 'x'] }), TypeError, 'attentionMask[1] must be a number or boolean, got "x"'],
+      [() => s.update(z, [0, 1], { byte: 3 } as never), TypeError, 'update options has no option "byte"; known options: bytes, attentionMask'],
+      [() => s.update(z, [0, 1], { bytes: -2 }), RangeError, 'bytes must be a finite number >= 0, got -2'],
+      [() => s.update(z, [0, 1], new Uint8Array(2) as never), TypeError, 'the third argument of update must be bytes (a number) or an options object { bytes, attentionMask }, got Uint8Array(2)'],
+      [() => s.update(z, BigInt64Array.of(0n, 2n ** 40n)), RangeError, 'labels[1] = 1099511627776n is not a class index in [0, 3) nor ignoreIndex = -100'],
+      [() => s.merge(xe.scorer({ classes: 3, perSequence: true })), RangeError, 'other has per-sequence results and this scorer has none: merge only scorers created with the same perSequence option'],
+      [() => xe.scorer({ classes: 3, perSequence: true }).merge(s), RangeError, 'other has no per-sequence results and this scorer has'],
       [() => xe.scorerFromState({ ...s.state(), binCount: [1] }), RangeError, 'state.binCount.length must be 15, got 1'],
       [() => xe.scorerFromState({ ...s.state(), count: -1 }), RangeError, 'state.count = -1 is not a count'],
       [() => xe.scorerFromState(null as never), TypeError, 'state must be a scorer state object, got null'],
@@ -243,12 +285,43 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
       [() => s.update(z, new Proxy(new Int32Array(2), {})), TypeError, 'labels must be class indices'],
     ];
     for (const [call, type, message] of bad) {
-      expect(call).toThrow(type);
-      expect(call).toThrow(message);
+      expect(call, message).toThrow(type);
+      expect(call, message).toThrow(message);
     }
     expect(s.count).toBe(0);
     expect(s.result().count).toBe(0);
     expect(Number.isNaN(s.result().lossNats)).toBe(true);
+  });
+});
+
+describe.each([['reference', null], ...wasmBackends] as [string, Xentropy | null][])('scorer from probabilities a few ulps outside [0, 1] (%s)', (_name, xe) => {
+  const above = (ulps: number) => 1 + ulps * 2 ** -23;
+  const below = (ulps: number) => -ulps * 2 ** -24;
+  const clipped = new Float32Array([1, 0, 0, 0, /**/ 0.25, 0.75, 0, 0, /**/ 0, 0.5, 0.25, 0.25]);
+  const edge = (ulps: number) => new Float32Array([above(ulps), below(ulps), 0, 0, /**/ 0.25, 0.75, below(ulps), 0, /**/ below(ulps), 0.5, 0.25, 0.25]);
+  const y = [0, 2, 1];
+  const opts: ScorerOptions = { classes: 4, from: 'probs', topK: [1, 2], bins: 4 };
+  const run = (input: Float32Array) => (xe ? xe.scorer(opts).update(input, y).result() : reference.score(input, y, opts));
+
+  it('accepts 4 ulps either side and reads them as clipped to [0, 1]: every metric is the clipped input\'s', () => {
+    const got = run(edge(4));
+    expect(got).toEqual(run(clipped));
+    // Row 0's confidence is 1, not 1 + 4 ulps: the top bin holds rows 0 and 1 (confidence 0.75).
+    expect(got.bins[3].confidence).toBe(0.875);
+    if (xe) {
+      const s = xe.scorer(opts).update(edge(4), y);
+      expect(xe.scorerFromState(JSON.parse(JSON.stringify(s.state()))).result()).toEqual(got);
+    }
+  });
+
+  it('refuses 5 ulps either side, naming the element', () => {
+    const high = edge(4);
+    high[0] = above(5);
+    expect(() => run(high)).toThrow(RangeError);
+    expect(() => run(high)).toThrow(`logits[0] = ${above(5)} is not a probability in [0, 1] (from: 'probs') (values within 4 float32 ulps of [0, 1] are read as clipped; renormalise or clip the rest)`);
+    const low = edge(4);
+    low[6] = below(5);
+    expect(() => run(low)).toThrow(`logits[6] = ${below(5)} is not a probability in [0, 1]`);
   });
 });
 

@@ -16,20 +16,21 @@ const bad: string[] = [];
 {
   type ScoreRows = (
     input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
-    outs: number, ints: number,
+    state: number, topK: number, bins: number, losses: number,
   ) => number;
   const driver = xe.driver as unknown as { kernels: { memory: WebAssembly.Memory; scoreRows: ScoreRows } };
   const kernels = driver.kernels;
-  const scoreRows: ScoreRows = (input, labels, rows, cols, ignoreIndex, from, eps, outs, ints) => {
+  const scoreRows: ScoreRows = (input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses) => {
     const y = new Int32Array(kernels.memory.buffer, labels, rows);
     for (let r = 0; r < rows; r++) {
       if (y[r] !== ignoreIndex && !(y[r] >= 0 && y[r] < cols)) bad.push(`label ${y[r]} (classes ${cols})`);
     }
     if (from === 1) {
       const z = new Float32Array(kernels.memory.buffer, input, rows * cols);
-      for (let i = 0; i < z.length; i++) if (!(z[i] >= 0 && z[i] <= 1)) bad.push(`probability ${z[i]}`);
+      // What the check lets through: [0, 1] and 4 float32 ulps either side (read as clipped).
+      for (let i = 0; i < z.length; i++) if (!(z[i] >= -(2 ** -22) && z[i] <= 1 + 2 ** -21)) bad.push(`probability ${z[i]}`);
     }
-    return kernels.scoreRows(input, labels, rows, cols, ignoreIndex, from, eps, outs, ints);
+    return kernels.scoreRows(input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses);
   };
   driver.kernels = Object.create(kernels, { scoreRows: { value: scoreRows } });
 }
@@ -177,7 +178,7 @@ describe('scorer state: non-finite sums survive state(), JSON, fromState and mer
     const zz = normal(500 * classes, 3, 41);
     const yy = randomLabels(500, classes, 42);
     for (let r = 3; r < 500; r += 17) yy[r] = -100;
-    const s = xe.scorer({ classes, topK: [1, 3, 9], bins: 12, unit: 'bits' });
+    const s = xe.scorer({ classes, topK: [1, 3, 8], bins: 12, unit: 'bits' });
     for (let r0 = 0; r0 < 500; r0 += 123) s.update(zz.subarray(r0 * classes, Math.min(500, r0 + 123) * classes), yy.subarray(r0, r0 + 123), 77);
     const state = s.state();
     const json = JSON.stringify(state);
@@ -199,20 +200,22 @@ describe('scorer state: non-finite sums survive state(), JSON, fromState and mer
     const yy = randomLabels(300, 5, 52);
     for (const [from, input] of forms) {
       for (const bins of [1, 7, 15]) {
-        const s = xe.scorer({ classes: 5, topK: [1, 2, 5, 9], bins, from }).update(input, yy, 1000);
+        const s = xe.scorer({ classes: 5, topK: [1, 2, 4], bins, from }).update(input, yy, 1000);
         const back = xe.scorerFromState(viaJson(s.state()));
         expect(back.result()).toEqual(s.result());
-        expect(xe.scorer({ classes: 5, topK: [1, 2, 5, 9], bins, from }).merge(viaJson(s.state())).merge(s).count).toBe(600);
+        expect(xe.scorer({ classes: 5, topK: [1, 2, 4], bins, from }).merge(viaJson(s.state())).merge(s).count).toBe(600);
       }
     }
   });
 });
 
 describe('scorer state: inconsistent (forged) states are refused, naming the field and the value', () => {
-  // 12 rows of 4 classes; top-1 and top-2 hits differ, and several bins are empty.
-  const base = xe.scorer({ classes: 4, topK: [1, 2, 4], bins: 10 }).update(z.subarray(0, 12 * 4), y.subarray(0, 12), 30);
-  const state = base.state();
-  const empty = xe.scorer({ classes: 4, topK: [1, 2, 4], bins: 10 }).state();
+  // 12 rows of 4 classes; top-1 and top-2 hits differ, and several bins are empty. A k of 4 (every
+  // row a hit) as scorers wrote before options refused k >= classes: their states still read.
+  const withK4 = (st: ScorerState) => forge(st, (s) => { s.topK.push(4); s.topKHits.push(s.count); });
+  const base = xe.scorer({ classes: 4, topK: [1, 2], bins: 10 }).update(z.subarray(0, 12 * 4), y.subarray(0, 12), 30);
+  const state = withK4(base.state());
+  const empty = withK4(xe.scorer({ classes: 4, topK: [1, 2], bins: 10 }).state());
   const n = state.count;
   const filled = state.binCount.findIndex((c) => c > 0);
   const hollow = state.binCount.indexOf(0);
@@ -266,7 +269,7 @@ describe('scorer state: inconsistent (forged) states are refused, naming the fie
     expect(() => xe.scorerFromState(forged)).toThrow(type);
     expect(() => xe.scorerFromState(forged)).toThrow(message);
     expect(() => xe.scorerFromState(forged)).toThrow(/^state\./);
-    const target = xe.scorer({ classes: 4, topK: [1, 2, 4], bins: 10 }).update(z.subarray(0, 8), [0, 1]);
+    const target = xe.scorerFromState(empty).update(z.subarray(0, 8), [0, 1]);
     const before = target.state();
     expect(() => target.merge(forged)).toThrow(type);
     expect(() => target.merge(forged)).toThrow(/^other\./);
@@ -431,6 +434,41 @@ describe('scorer: options and state fields are own properties, each read once', 
   });
 });
 
+describe("scorer.update: the third argument's options are own properties, each read once", () => {
+  const z3 = z.subarray(0, 4 * C);
+  const y3 = [0, 1, 2, 3];
+
+  it('calls each getter once, ignores Object.prototype, and refuses unknown keys before any getter runs', () => {
+    const want = xe.scorer({ classes: C }).update(z3, [0, -100, 2, 3], 9).result();
+    const reads: string[] = [];
+    const options = {};
+    for (const [key, value] of [['bytes', 9], ['attentionMask', [1, 0, 1, 1]]] as const) {
+      Object.defineProperty(options, key, { enumerable: true, get: () => { reads.push(key); return value; } });
+    }
+    expect(xe.scorer({ classes: C }).update(z3, y3, options).result()).toEqual(want);
+    expect(reads.sort()).toEqual(['attentionMask', 'bytes']);
+    // Inherited options count for nothing.
+    const run = polluted({ attentionMask: [0, 0, 0, 0], bytes: 5 }, () => xe.scorer({ classes: C }).update(z3, y3, {}).result());
+    expect(run.error).toBeUndefined();
+    expect(run.value!.count).toBe(4);
+    expect(run.value!.bitsPerByte).toBe(null);
+    reads.length = 0;
+    const withUnknown = Object.defineProperty({ mask: 1 }, 'bytes', { enumerable: true, get: () => { reads.push('bytes'); return 1; } });
+    expect(() => xe.scorer({ classes: C }).update(z3, y3, withUnknown as never)).toThrow('update options has no option "mask"');
+    expect(reads).toEqual([]);
+  });
+
+  it('reads each mask element once, and the kernel gets the labels the mask allowed', () => {
+    let calls = 0;
+    const mask = [1, 1, 1, 1];
+    Object.defineProperty(mask, 1, { get: () => (calls++ === 0 ? 0 : 1), enumerable: true });
+    const s = xe.scorer({ classes: C }).update(z3, y3, { attentionMask: mask });
+    expect(calls).toBe(1);
+    expect(s.result()).toEqual(xe.scorer({ classes: C }).update(z3, [0, -100, 2, 3]).result());
+    expect(bad).toEqual([]);
+  });
+});
+
 describe('scorer.update: labels are read once into what the kernel reads', () => {
   const zz = z.subarray(0, 6 * C);
   const yy = [0, 1, 2, 3, 2, 1];
@@ -523,9 +561,13 @@ describe('scorer.update: labels are read once into what the kernel reads', () =>
     const shrinking = [...yy];
     Object.defineProperty(shrinking, 0, { get: () => { zrab.resize(0); return 0; } });
     expect(() => s.update(logits, shrinking)).toThrow(/^logits is a Float32Array on a resizable ArrayBuffer/);
-    const gsab = new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer)(24, { maxByteLength: 64 });
-    expect(() => s.update(zz, new Int32Array(gsab))).toThrow(/^labels is an Int32Array on a growable SharedArrayBuffer/);
     expect(s.count).toBe(0);
+    // A growable SharedArrayBuffer can only grow, which leaves a view of it whole: read as any
+    // shared buffer (the labels copied, probabilities checked on a copy), as every operation does.
+    const gsab = new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer)(24, { maxByteLength: 64 });
+    const growable = new Int32Array(gsab);
+    growable.set(yy);
+    expect(s.update(zz, growable).result()).toEqual(want);
     expect(bad).toEqual([]);
   });
 

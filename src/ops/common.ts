@@ -86,7 +86,8 @@ export function plainView<T>(name: string, value: ArrayBufferView, View: new (bu
   checkAttached(name, value);
   const { buffer, byteOffset, length } = slotsOf(value);
   if (isResizable(buffer)) {
-    throw new TypeError(`${name} is a ${typedArrayKind(value)} on a resizable ArrayBuffer, which xentropy does not read; copy it into a fixed-length one`);
+    const kind = typedArrayKind(value)!;
+    throw new TypeError(`${name} is ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind} on a resizable ArrayBuffer, which xentropy does not read; copy it into a fixed-length one`);
   }
   return new View(buffer, byteOffset, length);
 }
@@ -105,8 +106,19 @@ export function describe(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `DataView(${(value as DataView).byteLength})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   const name = (value as object).constructor?.name;
+  if (name && name !== 'Object' && looksTyped(value)) return `a ${name} that is not one (a Proxy, or an object with its prototype)`;
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
+
+/** True for what passes `instanceof` a typed array class without being one (a Proxy of one, a look-alike). */
+function looksTyped(value: unknown): boolean {
+  try {
+    return value instanceof (TypedArray as abstract new () => unknown);
+  } catch {
+    return true;
+  }
+}
+const TypedArray = Object.getPrototypeOf(Int8Array) as unknown;
 
 /**
  * True when the view's buffer has been transferred away. A detached view reads as length 0, which
@@ -124,6 +136,17 @@ function isDetached(view: ArrayBufferView): boolean {
     return true;
   }
 }
+
+/** @internal True when a real typed array lies on a SharedArrayBuffer, which another thread may be writing. */
+export function onSharedMemory(view: ArrayBufferView): boolean {
+  try {
+    arrayBufferByteLength.call(bufferSlot.call(view));
+    return false;
+  } catch {
+    return true;
+  }
+}
+const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
 
 /** Throws TypeError when a typed array argument's buffer is detached. */
 export function checkAttached(name: string, view: ArrayBufferView): void {
@@ -526,22 +549,71 @@ export function checkOut(
 
 /**
  * The own properties `keys` of an object, each read once into a snapshot (with no prototype), which
- * is all a caller reads afterwards: a property inherited from Object.prototype does not count, and a
- * getter runs once. Any other value than an object has none.
+ * is all a caller reads afterwards: a property inherited from Object.prototype does not count, a
+ * getter runs once, and a Proxy is asked once per key (its descriptor; no get trap). Any other value
+ * than an object has none.
  */
 export function ownProps(value: unknown, keys: readonly string[]): Record<string, unknown> {
-  const snapshot: Record<string, unknown> = Object.create(null);
-  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return snapshot;
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return Object.create(null);
+  return snapshotOf(value, descriptorsOf(value, keys));
+}
+
+/** An options object's snapshot (ownProps): TypeError for any own enumerable key that is not in `known`. */
+export function ownOptions(name: string, options: object, known: readonly string[]): Record<string, unknown> {
+  // Every descriptor first, so that an unknown key is refused before any getter runs.
+  const descriptors: [string, PropertyDescriptor][] = [];
+  for (const key of ownKeys(options)) {
+    if (typeof key !== 'string') continue;
+    const d = getOwnPropertyDescriptor(options, key);
+    if (d === undefined) continue;
+    if (known.includes(key)) descriptors.push([key, d]);
+    else if (d.enumerable) throw new TypeError(`${name} has no option ${JSON.stringify(key)}; known options: ${known.join(', ')}`);
+  }
+  return snapshotOf(options, descriptors);
+}
+
+// Taken when the module loads, so that nothing a caller later puts in their place is called.
+const { apply, getOwnPropertyDescriptor, ownKeys } = Reflect;
+const objectHasOwn = Object.prototype.hasOwnProperty;
+const hasOwn = (o: object, key: PropertyKey): boolean => apply(objectHasOwn, o, [key]) as boolean;
+
+/** The own descriptors of `keys` that `o` has, each asked once. */
+function descriptorsOf(o: object, keys: readonly string[]): [string, PropertyDescriptor][] {
+  const out: [string, PropertyDescriptor][] = [];
   for (const key of keys) {
-    if (Object.prototype.hasOwnProperty.call(value, key)) snapshot[key] = (value as Record<string, unknown>)[key];
+    const d = getOwnPropertyDescriptor(o, key);
+    if (d !== undefined) out.push([key, d]);
+  }
+  return out;
+}
+
+/** The values of own descriptors (a getter called once, on `o`) in a null-prototype record. */
+function snapshotOf(o: object, descriptors: [string, PropertyDescriptor][]): Record<string, unknown> {
+  const snapshot: Record<string, unknown> = Object.create(null);
+  for (const [key, d] of descriptors) {
+    snapshot[key] = hasOwn(d, 'get') ? (d.get === undefined ? undefined : apply(d.get, o, [])) : d.value;
   }
   return snapshot;
 }
 
-/** An options object's snapshot (ownProps): TypeError for any own key that is not in `known`. */
-export function ownOptions(name: string, options: object, known: readonly string[]): Record<string, unknown> {
-  checkOptionNames(name, options, known);
-  return ownProps(options, known);
+/**
+ * @internal
+ * The elements of an array, each read once and only if it is an own element (a hole reads as
+ * undefined, whatever a prototype holds); the length is read once. TypeError unless it is an array,
+ * RangeError when `expected` is given and the length differs.
+ */
+export function ownElements(name: string, value: unknown, expected?: number): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${describe(value)}`);
+  const length: unknown = value.length;
+  if (expected !== undefined && length !== expected) {
+    throw new RangeError(`${name}.length must be ${expected}, got ${describe(length)}`);
+  }
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+    throw new TypeError(`${name}.length must be an array length, got ${describe(length)}`);
+  }
+  const out: unknown[] = [];
+  for (let i = 0; i < length; i++) out.push(hasOwn(value, i) ? value[i] : undefined);
+  return out;
 }
 
 /** Throws TypeError for any key of options not in `known`. */
@@ -596,6 +668,33 @@ export function checkLogProbabilities(name: string, values: Float32Array, range 
     const v = values[i];
     if (!(v <= 0)) throw new RangeError(`${name}[${i}] = ${describe(v)} is not a log-probability ${range}`);
   }
+}
+
+/**
+ * Probabilities a few float32 ulps outside [0, 1] that the losses from 'probs' accept and read as
+ * clipped to [0, 1]: softmax outputs rounded to float32 often sum, or reach, past 1. Four ulps of the
+ * float32 values next to 0 and 1 from the inside (2^-24 below 1, and that same step below 0; 2^-23
+ * above 1); each bound is a float32, so the WebAssembly scan compares against it exactly.
+ */
+export const PROBABILITY_SLACK = { lo: -4 * 2 ** -24, hi: 1 + 4 * 2 ** -23 } as const;
+
+/** RangeError unless every value is a probability in [0, 1] or within PROBABILITY_SLACK of it; `suffix` ends the message. */
+export function checkClippableProbabilities(name: string, values: Float32Array, suffix = ''): void {
+  const { lo, hi } = PROBABILITY_SLACK;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= lo && v <= hi)) {
+      // Just outside: say where the line is, and how to get inside it.
+      const near = v > -1e-3 && v < 1 + 1e-3
+        ? ' (values within 4 float32 ulps of [0, 1] are read as clipped; renormalise or clip the rest)' : '';
+      throw new RangeError(`${name}[${i}] = ${describe(v)} is not a probability in [0, 1]${suffix}${near}`);
+    }
+  }
+}
+
+/** @internal checkClippableProbabilities as an element check: what the losses from 'probs' accept. */
+export function clippableProbabilityCheck(name: string, suffix?: string): ElementCheck {
+  return { ...PROBABILITY_SLACK, explain: (values) => checkClippableProbabilities(name, values, suffix) };
 }
 
 /** @internal checkProbabilities(name, ·) as an element check (src/element_checks.ts). */

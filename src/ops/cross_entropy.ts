@@ -9,7 +9,7 @@ import { chunkRows, gatherRows, rawBytes, scatterRows, stageLabels, stageRows, w
 import {
   isResident, checkChoice, checkDtype, floatInputReader, widenValues, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
   checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
-  ownProps, plainView, probabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON,
+  ownProps, plainView, clippableProbabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON,
   type FloatData, type FloatKind, type FocalOptions, type HalfDtype, type IndexTarget, type LossAndGrad, type Reduction,
   type Unit,
 } from './common.js';
@@ -314,7 +314,7 @@ export function planCrossEntropy(
   // Last, so that a runner that scans the input in WebAssembly throws the same first error.
   const values = () => widenValues(logits, inputKind);
   const inputCheck = from === 'probs'
-    ? checkOrDefer(probabilityCheck('input'), values, deferElementChecks)
+    ? checkOrDefer(clippableProbabilityCheck('input'), values, deferElementChecks)
     : from === 'logProbs'
     ? checkOrDefer(logProbabilityCheck('input', "(from: 'logProbs' needs values <= 0)"), values, deferElementChecks)
     : null;

@@ -1,22 +1,29 @@
-// Model evaluation in one pass: a mergeable scorer whose state is O(bins + k) f64 sums and counts.
+// Model evaluation in one pass: a mergeable scorer whose state is O(bins + k) f64 sums and counts
+// (and, with perSequence, two numbers per sequence).
 //
 // The WebAssembly kernel (assembly/score.ts) reduces each row of C scores to five numbers (loss,
-// top-label confidence, Brier term, arg-max, rank of the true class); this file folds those into the
-// state, O(N) work in JavaScript against the kernel's O(N·C). Floating sums are kept as Neumaier
-// (compensated) pairs, so the result hardly depends on how the rows were split into updates and
-// shards: merging scorers fed disjoint shards gives the result of one scorer fed everything to within
-// a few units in the last place.
+// top-label confidence, Brier term, arg-max, rank of the true class) and folds them into the state,
+// which this file copies into WebAssembly memory before an update and back after (O(bins + k)).
+// Floating sums are kept as Neumaier (compensated) pairs, so the result hardly depends on how the
+// rows were split into updates and shards: merging scorers fed disjoint shards gives the result of
+// one scorer fed everything to within a few units in the last place.
 //
-// Everything that comes from outside (options, states, labels, logits) is read once, from own
-// properties, into private memory that is then both checked and used: a getter, a Proxy, a typed array
-// subclass, another thread writing a SharedArrayBuffer or a polluted Object.prototype cannot make the
-// kernel see a label that was not checked, nor make a state hold what no scorer can hold.
+// Language models: with shift, row t of each sequence of T rows is scored against token t + 1 (the last
+// row against nothing), and an attention mask drops the rows whose (predicted) token it masks. Both
+// only rewrite the private copy of the labels: the rows are read where they lie.
+//
+// Everything that comes from outside (options, states, labels, masks, logits) is read once, from own
+// properties, into private memory that is then both checked and used (ops/common.ts's readers): a
+// getter, a Proxy, a typed array subclass, another thread writing a SharedArrayBuffer or a polluted
+// Object.prototype cannot make the kernel see a label that was not checked, nor make a state hold
+// what no scorer can hold.
 
-import { ownResident, Resident, type Driver } from '../engine/driver.js';
+import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { chunkRows, stageInput } from '../engine/staging.js';
 import {
-  DEFAULT_EPSILON, checkChoice, checkClasses, checkInt32, checkOpenInterval, checkPositiveInt, describe, isResident,
-  rowsOf, type IndexTarget, type Unit,
+  DEFAULT_EPSILON, checkChoice, checkClasses, checkClippableProbabilities, checkFloat32OrResident, checkInt32,
+  checkOpenInterval, checkPositiveInt, classesOf, describe, onSharedMemory, ownElements, ownOptions, ownProps, plainView,
+  readMask, rowsOf, typedArrayKind, unwrapTensor, type IndexTarget, type TensorLike, type Unit,
 } from './common.js';
 
 /** What a scorer's input rows hold. */
@@ -24,9 +31,9 @@ export type ScorerInput = 'logits' | 'probs' | 'logProbs';
 
 /** Options of `xe.scorer`. */
 export interface ScorerOptions {
-  /** Number of classes C; every update's input is row-major [N, C]. Required. */
+  /** Number of classes C (at least 2); every update's input is row-major [N, C]. Required. */
   classes: number;
-  /** The k of each top-k accuracy: distinct positive integers. Default [1, 5]. */
+  /** The k of each top-k accuracy: distinct positive integers below classes. Default [1, 5] without the k >= classes. */
   topK?: readonly number[];
   /** Equal-width confidence bins over [0, 1] for calibration. Default 15. */
   bins?: number;
@@ -38,6 +45,26 @@ export interface ScorerOptions {
   epsilon?: number;
   /** Unit of `result().loss`: 'nats' (default) or 'bits'. lossNats and lossBits are always given. */
   unit?: Unit;
+  /**
+   * Causal language models: in each sequence of T rows, row t is scored against token t + 1 and the
+   * last row against nothing (Hugging Face's shift). Every update then holds whole sequences. Default false.
+   */
+  shift?: boolean;
+  /** T, the rows of a sequence, for shift and perSequence with flat arrays; a [B, T, V] tensor input gives it. */
+  sequenceLength?: number;
+  /** Also report each sequence's loss, perplexity and tokens (`result().perSequence`), in update order. Default false. */
+  perSequence?: boolean;
+}
+
+/** The options object `scorer.update` takes as its third argument (or just the bytes, as a number). */
+export interface ScorerUpdateOptions {
+  /** Bytes the rows encode, for `bitsPerByte`. */
+  bytes?: number;
+  /**
+   * [B, T] (or one per row): a row whose entry is 0 (false) is not counted; with shift, the entry of the
+   * predicted token decides. Any integer typed array, a bool tensor, or numbers / booleans.
+   */
+  attentionMask?: unknown;
 }
 
 /** One calibration bin of `result().bins`. */
@@ -51,6 +78,16 @@ export interface CalibrationBin {
   confidence: number;
   /** Fraction of those rows whose arg-max is the label (NaN when empty). */
   accuracy: number;
+}
+
+/** Per-sequence results: one entry per sequence, in the order the sequences were given (and merged). */
+export interface PerSequenceResult {
+  /** The sequence's mean loss in nats (NaN with no counted token). */
+  lossNats: Float64Array;
+  /** exp(lossNats). */
+  perplexity: Float64Array;
+  /** Counted tokens (rows) of the sequence. */
+  tokens: Int32Array;
 }
 
 /** What `scorer.result()` reports. Means over no rows are NaN. */
@@ -82,6 +119,8 @@ export interface ScoreResult {
   bins: CalibrationBin[];
   /** Total loss in bits / total bytes, when every update with counted rows gave `bytes`; else null. */
   bitsPerByte: number | null;
+  /** With the option perSequence only: each sequence's figures (as `xe.perplexity(...).perSequence`). */
+  perSequence?: PerSequenceResult;
 }
 
 /**
@@ -93,22 +132,27 @@ export type ScorerNumber = number | 'Infinity' | '-Infinity' | 'NaN';
 /**
  * A plain, JSON-serialisable snapshot of a scorer (see `Scorer.state`).
  *
- * Every number is a JSON number except in the float sums (`loss`, `brier`, `binConf`, `binConfComp`),
- * where a non-finite value is written as the string `'Infinity'`, `'-Infinity'` or `'NaN'` (see
- * `ScorerNumber`), so that `JSON.parse(JSON.stringify(state))` gives back exactly the same values: a
- * row whose true class had probability 0 keeps its infinite loss through JSON, `fromState` and `merge`.
- * Finite values are written as they are, so they round-trip through JSON bit for bit. Readers
- * (`fromState`, `merge`) take those strings or numbers, infinite or not; `null` (what JSON made of a
- * non-finite value before this encoding) is refused, since it cannot tell Infinity from NaN. (No sum a
- * scorer keeps can be -Infinity, so `'-Infinity'` only completes the encoding: a state holding it is
- * refused as inconsistent.)
+ * Every number is a JSON number except in the float sums (`loss`, `brier`, `binConf`, `binConfComp`,
+ * `sequences.loss`), where a non-finite value is written as the string `'Infinity'`, `'-Infinity'` or
+ * `'NaN'` (see `ScorerNumber`), so that `JSON.parse(JSON.stringify(state))` gives back exactly the
+ * same values: a row whose true class had probability 0 keeps its infinite loss through JSON,
+ * `fromState` and `merge`. Finite values are written as they are, so they round-trip through JSON bit
+ * for bit. Readers (`fromState`, `merge`) take those strings or numbers, infinite or not; `null` (what
+ * JSON made of a non-finite value before this encoding) is refused, since it cannot tell Infinity from
+ * NaN. (No sum a scorer keeps can be -Infinity, so `'-Infinity'` only completes the encoding: a state
+ * holding it is refused as inconsistent.)
  *
- * Every field is required and read as an own property; a state that no scorer could have reached
- * (more correct rows or top-k hits than rows, bins that do not add up, sums over no rows...) is refused.
+ * A scorer created without shift, sequenceLength and perSequence writes version 1, as before they
+ * existed; with any of them, version 2, which adds those three fields (a reader of version 1 only
+ * refuses it rather than drop what it cannot hold).
+ *
+ * Every field is required (in its version) and read as an own property; a state that no scorer could
+ * have reached (more correct rows or top-k hits than rows, bins that do not add up, sums over no
+ * rows...) is refused.
  */
 export interface ScorerState {
   format: 'xentropy-scorer';
-  version: 1;
+  version: 1 | 2;
   classes: number;
   bins: number;
   topK: number[];
@@ -132,311 +176,160 @@ export interface ScorerState {
   /** Compensated sums of the confidences per bin: sums and compensations. */
   binConf: ScorerNumber[];
   binConfComp: ScorerNumber[];
+  /** Version 2: the shift option. */
+  shift?: boolean;
+  /** Version 2: the sequenceLength option, or null when the updates' tensors give it. */
+  sequenceLength?: number | null;
+  /**
+   * Version 2: with perSequence, each sequence's loss sum (nats) and counted tokens, in order; null
+   * without.
+   */
+  sequences?: { loss: ScorerNumber[]; tokens: number[] } | null;
 }
+
+/** A state's floats as numbers, recursively (ScorerNumber to number). */
+type Numeric<T> = [ScorerNumber] extends [T] ? number : T extends object ? { -readonly [K in keyof T]: Numeric<T[K]> } : T;
+
+/** A scorer's state as it holds it (not part of the API): ScorerState with its floats as numbers and every field present. */
+export type ScorerData = { [K in keyof ScorerState]-?: Numeric<ScorerState[K]> };
 
 /** The checked configuration of a scorer. */
-export interface ScorerConfig {
-  classes: number;
-  bins: number;
-  topK: number[];
-  ignoreIndex: number;
-  from: ScorerInput;
-  epsilon: number;
-  unit: Unit;
-}
+export type ScorerConfig = Pick<ScorerData, 'classes' | 'bins' | 'topK' | 'ignoreIndex' | 'from' | 'epsilon' | 'unit' | 'shift' | 'sequenceLength'> & {
+  perSequence: boolean;
+};
 
-/** @internal A scorer's state as it holds it: ScorerState with its floats as numbers. */
-export interface ScorerData extends ScorerConfig {
-  format: 'xentropy-scorer';
-  version: 1;
-  count: number;
-  correct: number;
-  topKHits: number[];
-  loss: [number, number];
-  brier: [number, number];
-  bytes: number;
-  rowsWithoutBytes: number;
-  binCount: number[];
-  binCorrect: number[];
-  binConf: number[];
-  binConfComp: number[];
-}
-
-const SCORER_OPTIONS = ['classes', 'topK', 'bins', 'ignoreIndex', 'from', 'epsilon', 'unit'] as const;
+const SCORER_OPTIONS = ['classes', 'topK', 'bins', 'ignoreIndex', 'from', 'epsilon', 'unit', 'shift', 'sequenceLength', 'perSequence'] as const;
+/** The options a version 1 state holds. */
+const V1_CONFIG = ['classes', 'topK', 'bins', 'ignoreIndex', 'from', 'epsilon', 'unit'] as const;
 const STATE_FIELDS = [
   'format', 'version', 'classes', 'bins', 'topK', 'ignoreIndex', 'from', 'epsilon', 'unit', 'count', 'correct',
   'topKHits', 'loss', 'brier', 'bytes', 'rowsWithoutBytes', 'binCount', 'binCorrect', 'binConf', 'binConfComp',
 ] as const;
+const V2_FIELDS = ['shift', 'sequenceLength', 'sequences'] as const;
+const UPDATE_OPTIONS = ['bytes', 'attentionMask'] as const;
 const MAX_BINS = 1_000_000;
 
 // ---------------------------------------------------------------------------------------------------
-// Reading foreign objects: own properties, each read once. The intrinsics are taken when the module
-// loads, so that nothing a caller later puts on a prototype is called.
+// Updates
 
-const objectHasOwn = Object.prototype.hasOwnProperty;
-const { apply, getOwnPropertyDescriptor, ownKeys } = Reflect;
+const LABEL_TYPES = 'Int32Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array, BigUint64Array, number[] or a tensor of them';
 
-function hasOwn(o: object, key: PropertyKey): boolean {
-  return apply(objectHasOwn, o, [key]) as boolean;
-}
+/** Integer typed arrays accepted as labels, by kind. */
+const LABEL_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>> = {
+  Int32Array, Uint8Array, Uint16Array, Uint32Array, BigInt64Array, BigUint64Array,
+};
 
-/** The value of an own property descriptor: its value, or what its getter returns (called once). */
-function descriptorValue(o: object, d: PropertyDescriptor): unknown {
-  if (hasOwn(d, 'get')) return d.get === undefined ? undefined : apply(d.get, o, []);
-  return hasOwn(d, 'value') ? d.value : undefined;
-}
-
-/**
- * The own properties `known` of `o` in a null-prototype record, each read once (a getter is called
- * once, a Proxy asked once per key); inherited properties count as absent. With `refuse`, an own
- * enumerable string key outside `known` is a TypeError naming `what`.
- */
-function readOwn(what: string, o: object, known: readonly string[], refuse: boolean): Record<string, unknown> {
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const key of refuse ? ownKeys(o) : known) {
-    if (typeof key !== 'string') continue;
-    const d = getOwnPropertyDescriptor(o, key);
-    if (d === undefined) continue;
-    if (known.includes(key)) out[key] = descriptorValue(o, d);
-    else if (d.enumerable) throw new TypeError(`${what} has no option ${JSON.stringify(key)}; known options: ${known.join(', ')}`);
-  }
-  return out;
-}
-
-/**
- * The elements of an array, each read once and only if it is an own element (a hole reads as
- * undefined, whatever a prototype holds); the length is read once. TypeError unless it is an array.
- */
-function elementsOf(name: string, value: unknown, expected?: number): unknown[] {
-  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, got ${describe(value)}`);
-  const length: unknown = value.length;
-  if (expected !== undefined && length !== expected) {
-    throw new RangeError(`${name}.length must be ${expected}, got ${describe(length)}`);
-  }
-  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
-    throw new TypeError(`${name}.length must be an array length, got ${describe(length)}`);
-  }
-  const out: unknown[] = [];
-  for (let i = 0; i < length; i++) out.push(hasOwn(value, i) ? value[i] : undefined);
-  return out;
-}
-
-type Getter = (this: unknown) => unknown;
-function getter(proto: object, key: PropertyKey): Getter | undefined {
-  const d = getOwnPropertyDescriptor(proto, key);
-  return d !== undefined && hasOwn(d, 'get') ? (d.get as Getter | undefined) : undefined;
-}
-const TYPED_ARRAY = Object.getPrototypeOf(Int32Array.prototype) as object;
-// Always present (ES2015); the others are missing where the feature is (resizable buffers: ES2024).
-const typedArrayTag = getter(TYPED_ARRAY, Symbol.toStringTag)!;
-const typedArrayBuffer = getter(TYPED_ARRAY, 'buffer')!;
-const typedArrayByteOffset = getter(TYPED_ARRAY, 'byteOffset')!;
-const typedArrayLength = getter(TYPED_ARRAY, 'length')!;
-const bufferByteLength = getter(ArrayBuffer.prototype, 'byteLength')!;
-const bufferResizable = getter(ArrayBuffer.prototype, 'resizable');
-const bufferDetached = getter(ArrayBuffer.prototype, 'detached');
-const sharedGrowable = typeof SharedArrayBuffer === 'function' ? getter(SharedArrayBuffer.prototype, 'growable') : undefined;
-const residentFreed = getter(Resident.prototype, 'freed')!;
-const residentArray = getter(Resident.prototype, 'array')!;
-
-/** A genuine typed array, seen through the intrinsics (what a subclass overrides is never called). */
-interface View {
-  tag: string;
-  buffer: ArrayBufferLike;
-  byteOffset: number;
+/** How the rows of one update form sequences. */
+interface Sequences {
+  shift: boolean;
+  /** One byte per row (0: not counted), or null. */
+  mask: Uint8Array | null;
+  /** T for this update; 0 when nothing gives it (then neither shift nor perSequence is on). */
   length: number;
-  /** On a SharedArrayBuffer, which another thread may be writing. */
-  shared: boolean;
-}
-
-function isDetached(buffer: ArrayBufferLike): boolean {
-  if (bufferDetached !== undefined) return bufferDetached.call(buffer) === true;
-  try {
-    new Uint8Array(buffer as ArrayBuffer);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 /**
- * `value` seen as a typed array, or null when it is none (a Proxy of one is none: its traps could
- * answer differently each time). TypeError for one on a resizable ArrayBuffer or growable
- * SharedArrayBuffer, whose length a getter or another thread could change during the call, and for
- * a detached one.
+ * The labels of an update, read once each into a private copy that is then checked, and turned into
+ * the Int32Array the kernel gets (ignoreIndex where shift, the mask or the label says a row is not
+ * counted): nothing the caller does afterwards (a getter, a Proxy trap, another thread writing a
+ * SharedArrayBuffer) can change a checked label. A typed array is copied whole first; an array's
+ * elements are read once each, and only those that are some row's label.
  */
-function viewOf(name: string, value: unknown): View | null {
-  const tag = typedArrayTag.call(value) as string | undefined;
-  if (tag === undefined) return null;
-  const buffer = typedArrayBuffer.call(value) as ArrayBufferLike;
-  let shared = false;
-  try {
-    bufferByteLength.call(buffer);
-  } catch {
-    shared = true;
-  }
-  const resizable = shared
-    ? sharedGrowable !== undefined && sharedGrowable.call(buffer) === true
-    : bufferResizable !== undefined && bufferResizable.call(buffer) === true;
-  if (resizable) {
-    const kind = shared ? 'growable SharedArrayBuffer' : 'resizable ArrayBuffer';
-    throw new TypeError(
-      `${name} is ${/^[AEIOU]/.test(tag) ? 'an' : 'a'} ${tag} on a ${kind}, whose length could change during the call; `
-      + `pass a copy (${name}.slice()) or a view of a fixed-length buffer`,
-    );
-  }
-  const length = typedArrayLength.call(value) as number;
-  if (length === 0 && !shared && isDetached(buffer)) {
-    throw new TypeError(`${name} is ${/^[AEIOU]/.test(tag) ? 'an' : 'a'} ${tag} whose buffer is detached`);
-  }
-  return { tag, buffer, byteOffset: typedArrayByteOffset.call(value) as number, length, shared };
-}
-
-/** For a message: what a value that failed a typed array check looks like. */
-function lookalike(value: unknown, ctor: abstract new (...args: never[]) => unknown): string {
-  let fake = false;
-  try {
-    fake = typeof value === 'object' && value !== null && value instanceof ctor;
-  } catch {
-    fake = true;
-  }
-  return fake ? `${describe(value)} that is not one (a Proxy, or an object with its prototype)` : describe(value);
-}
-
-/**
- * The logits of an update: a genuine Float32Array (as a plain view of its memory) or a resident
- * buffer of any instance (the caller checks the owner). Runs no code of the caller's.
- */
-function readLogits(name: string, value: unknown): { array: Float32Array; resident: Resident | null; shared: boolean } {
-  if (isResident(value)) {
-    if (residentFreed.call(value)) throw new TypeError(`${name} is a resident buffer that was freed`);
-    const array = residentArray.call(value) as Float32Array;
-    return { array, resident: value, shared: viewOf(name, array)!.shared };
-  }
-  const view = viewOf(name, value);
-  if (view === null || view.tag !== 'Float32Array') {
-    throw new TypeError(`${name} must be a Float32Array, got ${view === null ? lookalike(value, Float32Array) : describe(value)}`);
-  }
-  return { array: new Float32Array(view.buffer, view.byteOffset, view.length), resident: null, shared: view.shared };
-}
-
-const LABEL_TYPES = 'Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]';
-
-function labelError(r: number, y: unknown, config: ScorerConfig): RangeError {
-  return new RangeError(
-    `labels[${r}] = ${describe(y)} is not a class index in [0, ${config.classes}) nor ignoreIndex = ${config.ignoreIndex}`,
-  );
-}
-
-/**
- * The labels of an update, read once each into a private Int32Array that is then checked and is what
- * the kernel gets: nothing the caller does afterwards (a getter, a Proxy trap, another thread writing
- * a SharedArrayBuffer) can change a checked label.
- */
-function readLabels(labels: unknown, rows: number, config: ScorerConfig): Int32Array {
+function readLabels(labels: unknown, rows: number, config: ScorerConfig, seq: Sequences): Int32Array {
   const { classes, ignoreIndex } = config;
-  const view = viewOf('labels', labels);
-  if (view !== null) {
-    let Plain: typeof Int32Array | typeof Uint8Array | typeof Uint16Array | typeof Uint32Array;
-    switch (view.tag) {
-      case 'Int32Array': Plain = Int32Array; break;
-      case 'Uint8Array': Plain = Uint8Array; break;
-      case 'Uint16Array': Plain = Uint16Array; break;
-      case 'Uint32Array': Plain = Uint32Array; break;
-      default: throw new TypeError(`labels must be class indices (${LABEL_TYPES}), got ${describe(labels)}`);
-    }
+  const kind = typedArrayKind(labels);
+  let at: (i: number) => unknown;
+  if (kind !== undefined) {
+    const View = LABEL_VIEWS[kind];
+    if (!View) throw new TypeError(`labels must be class indices (${LABEL_TYPES}), got ${describe(labels)}`);
+    const view = plainView('labels', labels as ArrayBufferView, View) as unknown as Int32Array;
     if (view.length !== rows) throw new RangeError(`labels.length must be the number of rows ${rows}, got ${view.length}`);
-    // One copy, each element read once; uint32 values are checked before they are seen as int32.
-    const source = new Plain(view.buffer as ArrayBuffer, view.byteOffset, view.length);
-    const copy = view.tag === 'Uint32Array' ? new Uint32Array(source) : new Int32Array(source);
-    for (let r = 0; r < rows; r++) {
-      const y = copy[r];
-      if (y !== ignoreIndex && !(y >= 0 && y < classes)) throw labelError(r, y, config);
+    // One copy, each element read once (the constructor copies a typed array without looking up species).
+    const copy = new (View as unknown as new (source: ArrayLike<number>) => Int32Array)(view);
+    if (!seq.shift && seq.mask === null && kind !== 'BigInt64Array' && kind !== 'BigUint64Array') {
+      // Every row's own label, checked where it lies (uint32 values before they are seen as int32).
+      for (let r = 0; r < rows; r++) {
+        const y = copy[r];
+        if (y !== ignoreIndex && !(y >= 0 && y < classes)) {
+          throw new RangeError(`labels[${r}] = ${y} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`);
+        }
+      }
+      return kind === 'Int32Array' ? copy : kind === 'Uint32Array' ? new Int32Array(copy.buffer) : new Int32Array(copy);
     }
-    return copy instanceof Int32Array ? copy : new Int32Array(copy.buffer);
+    at = (i) => copy[i];
+  } else if (Array.isArray(labels)) {
+    const length: unknown = labels.length;
+    if (length !== rows) throw new RangeError(`labels.length must be the number of rows ${rows}, got ${describe(length)}`);
+    at = (i) => (Object.prototype.hasOwnProperty.call(labels, i) ? labels[i] : undefined);
+  } else {
+    throw new TypeError(`labels must be class indices (${LABEL_TYPES}), got ${describe(labels)}`);
   }
-  if (!Array.isArray(labels)) {
-    throw new TypeError(`labels must be class indices (${LABEL_TYPES}), got ${lookalike(labels, Int32Array)}`);
-  }
-  const length: unknown = labels.length;
-  if (length !== rows) throw new RangeError(`labels.length must be the number of rows ${rows}, got ${describe(length)}`);
+  const { shift, mask, length: T } = seq;
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
-    const y: unknown = hasOwn(labels, r) ? labels[r] : undefined;
+    const i = shift ? r + 1 : r;
+    if ((shift && r % T === T - 1) || (mask !== null && mask[i] === 0)) {
+      out[r] = ignoreIndex;
+      continue;
+    }
+    const raw = at(i);
+    // int64 labels: as a number when they fit int32 (ignoreIndex does), else NaN, refused below.
+    const y = typeof raw === 'bigint' ? (raw >= -(2n ** 31n) && raw < 2n ** 31n ? Number(raw) : NaN) : raw;
     if (y !== ignoreIndex) {
-      if (typeof y !== 'number') throw new TypeError(`labels[${r}] must be a number, got ${describe(y)}`);
-      if (!Number.isInteger(y) || y < 0 || y >= classes) throw labelError(r, y, config);
+      if (typeof y !== 'number') throw new TypeError(`labels[${i}] must be a number, got ${describe(y)}`);
+      if (!Number.isInteger(y) || y < 0 || y >= classes) {
+        throw new RangeError(`labels[${i}] = ${describe(raw)} is not a class index in [0, ${classes}) nor ignoreIndex = ${ignoreIndex}`);
+      }
     }
     out[r] = y as number;
   }
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Options
-
-/**
- * Reads scorer options (shared with the reference): own properties only, each read once; `extra`
- * names further options the caller reads from `extras` (the reference's `bytes`).
- */
-export function readScorerOptions(
-  options: unknown, extra: readonly string[] = [],
-): { config: ScorerConfig; extras: Record<string, unknown> } {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`scorer options must be an object with at least { classes }, got ${describe(options)}`);
-  }
-  const o = readOwn('scorer options', options, [...SCORER_OPTIONS, ...extra], true);
-  return { config: checkConfig(o, 'options', false), extras: o };
-}
-
-/** Validates scorer options (shared with the reference). */
-export function checkScorerOptions(options: unknown): ScorerConfig {
-  return readScorerOptions(options).config;
+/** The logits of an update (already unwrapped from a tensor): a plain view, or a resident buffer's. */
+function readLogits(value: unknown): { array: Float32Array; resident: Resident | null; shared: boolean } {
+  const { array, resident } = checkFloat32OrResident('logits', value);
+  return { array, resident, shared: onSharedMemory(array) };
 }
 
 /**
- * Checks the configuration fields of options (`prefix` 'options', defaults for what is absent) or of
- * a state (`prefix` its name, every field required and epsilon 0 unless from is 'probs').
+ * The third argument of update: bytes as a number, or an options object { bytes, attentionMask }
+ * (own properties, each read once).
  */
-function checkConfig(o: Record<string, unknown>, prefix: string, required: boolean): ScorerConfig {
-  if (required) {
-    for (const key of SCORER_OPTIONS) if (o[key] === undefined) throw new TypeError(`${prefix}.${key} is missing`);
-  }
-  const classes = checkClasses(o.classes, `${prefix}.classes`);
-  const bins = checkPositiveInt(`${prefix}.bins`, o.bins, 15);
-  if (bins > MAX_BINS) throw new RangeError(`${prefix}.bins must be at most ${MAX_BINS}, got ${bins}`);
-  const topK = checkTopK(`${prefix}.topK`, o.topK);
-  const ignoreIndex = checkInt32(`${prefix}.ignoreIndex`, o.ignoreIndex, -100);
-  const from = checkChoice<ScorerInput>(`${prefix}.from`, o.from, ['logits', 'probs', 'logProbs'], 'logits');
-  let epsilon = 0;
-  if (from === 'probs') epsilon = checkOpenInterval(`${prefix}.epsilon`, o.epsilon, 0, 0.5, DEFAULT_EPSILON);
-  else if (required) {
-    if (typeof o.epsilon !== 'number') throw new TypeError(`${prefix}.epsilon must be a number, got ${describe(o.epsilon)}`);
-    if (o.epsilon !== 0) throw new RangeError(`${prefix}.epsilon = ${describe(o.epsilon)} must be 0 when ${prefix}.from is '${from}'`);
-  } else if (o.epsilon !== undefined) throw new RangeError(`options.epsilon applies only to from: 'probs', got from: '${from}'`);
-  const unit = checkChoice<Unit>(`${prefix}.unit`, o.unit, ['nats', 'bits'], 'nats');
-  return { classes, bins, topK, ignoreIndex, from, epsilon, unit };
-}
-
-function checkTopK(name: string, value: unknown): number[] {
-  if (value === undefined) return [1, 5];
-  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array of positive integers, got ${describe(value)}`);
-  const out: number[] = [];
-  const seen = new Set<number>();
-  elementsOf(name, value).forEach((k, i) => {
-    if (typeof k !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(k)}`);
-    if (!Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) {
-      throw new RangeError(`${name}[${i}] = ${describe(k)} is not a positive integer`);
+function readUpdateOptions(value: unknown): { bytes: unknown; attentionMask: unknown } {
+  if (typeof value === 'object' && value !== null) {
+    if (Array.isArray(value) || typedArrayKind(value) !== undefined) {
+      throw new TypeError(
+        `the third argument of update must be bytes (a number) or an options object { bytes, attentionMask }, got ${describe(value)}`,
+      );
     }
-    if (seen.has(k)) throw new RangeError(`${name}[${i}] = ${k} repeats an earlier k`);
-    seen.add(k);
-    out.push(k);
-  });
-  return out;
+    const o = ownOptions('update options', value, UPDATE_OPTIONS);
+    return { bytes: o.bytes, attentionMask: o.attentionMask };
+  }
+  return { bytes: value, attentionMask: undefined };
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Updates
+/**
+ * Resolves T for one update: the scorer's sequenceLength, or the tensors' (logits [..., T, V], labels
+ * [..., T]); they must agree. shift and perSequence need it, and whole sequences.
+ */
+function sequencesOf(
+  config: ScorerConfig, rows: number, dims: number[] | null, labelDims: number[] | null, mask: unknown,
+): { length: number; readMask: (() => Uint8Array | null) } {
+  const fromDims = dims && dims.length >= 3 ? dims[dims.length - 2]
+    : labelDims && labelDims.length >= 2 ? labelDims[labelDims.length - 1] : undefined;
+  const given = config.sequenceLength;
+  if (given !== null && fromDims !== undefined && given !== fromDims) {
+    throw new RangeError(`the scorer's sequenceLength = ${given} disagrees with the tensors' sequence dimension ${fromDims}`);
+  }
+  const T = given ?? fromDims ?? 0;
+  if (config.shift || config.perSequence) {
+    const what = config.shift ? 'shift' : 'perSequence';
+    if (T === 0) throw new RangeError(`the scorer's ${what} needs the sequence length: create it with sequenceLength, or pass [B, T, V] logits as a tensor`);
+    if (rows % T !== 0) throw new RangeError(`logits hold ${rows} rows, not whole sequences of ${T} (the scorer's ${what} needs them)`);
+  }
+  return { length: T, readMask: () => (mask === undefined ? null : readMask('attentionMask', mask, rows)) };
+}
 
 /** A validated update: the input, its rows, and labels as checked integers. */
 export interface ScorerUpdate {
@@ -449,18 +342,32 @@ export interface ScorerUpdate {
   /** The logits' resident handle, when they are read where they lie. */
   inputResident: Resident | null;
   rows: number;
-  /** The labels, checked, in memory only the scorer holds. */
+  /** The labels, checked, in memory only the scorer holds: ignoreIndex on every row not counted. */
   labels: Int32Array;
   bytes: number | undefined;
+  /** T: rows per sequence in this update (0 when nothing gives it). */
+  sequenceLength: number;
 }
 
 /** Validates one update (shared with the reference). */
-export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: unknown, bytes: unknown): ScorerUpdate {
-  const rows = rowsOf('logits', readLogits('logits', input).array, config.classes);
-  // The only step that can run the caller's code (an accessor element, a Proxy trap)...
-  const y = readLabels(labels, rows, config);
-  // ...so the logits are read again after it: a getter may have detached, freed or moved them.
-  const read = readLogits('logits', input);
+export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: unknown, bytesOrOptions: unknown): ScorerUpdate {
+  // A tensor's data, dims and dataSync are read here, once; what follows reads its data.
+  const { data, dims } = unwrapTensor('logits', input);
+  const first = readLogits(data);
+  if (dims) classesOf("the scorer's classes", config.classes, dims);
+  const rows = rowsOf('logits', first.array, config.classes);
+  const { bytes, attentionMask } = readUpdateOptions(bytesOrOptions);
+  if (bytes !== undefined) {
+    if (typeof bytes !== 'number') throw new TypeError(`bytes must be a number, got ${describe(bytes)}`);
+    if (!(bytes >= 0 && bytes < Infinity)) throw new RangeError(`bytes must be a finite number >= 0, got ${describe(bytes)}`);
+  }
+  const { data: labelData, dims: labelDims } = unwrapTensor('labels', labels);
+  const seq = sequencesOf(config, rows, dims, labelDims, attentionMask);
+  // The steps that can run the caller's code (accessor elements, Proxy traps)...
+  const mask = seq.readMask();
+  const y = readLabels(labelData, rows, config, { shift: config.shift, mask, length: seq.length });
+  // ...so the logits are read again after them: a getter may have detached, freed or moved them.
+  const read = readLogits(data);
   let z = read.array;
   let inputResident = read.resident;
   if (z.length !== rows * config.classes) {
@@ -472,20 +379,111 @@ export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: 
     inputResident = null;
   }
   if (config.from === 'probs') {
-    for (let i = 0; i < z.length; i++) {
-      if (!(z[i] >= 0 && z[i] <= 1)) throw new RangeError(`logits[${i}] = ${describe(z[i])} is not a probability in [0, 1] (from: 'probs')`);
-    }
+    checkClippableProbabilities('logits', z, " (from: 'probs')");
   } else if (config.from === 'logProbs') {
     for (let i = 0; i < z.length; i++) {
       if (!(z[i] <= 0)) throw new RangeError(`logits[${i}] = ${describe(z[i])} is not a log-probability (from: 'logProbs' needs values <= 0)`);
     }
   }
-  if (bytes !== undefined) {
-    if (typeof bytes !== 'number') throw new TypeError(`bytes must be a number, got ${describe(bytes)}`);
-    if (!(bytes >= 0 && bytes < Infinity)) throw new RangeError(`bytes must be a finite number >= 0, got ${describe(bytes)}`);
-  }
-  return { input: z, inputResident, rows, labels: y, bytes };
+  return { input: z, inputResident, rows, labels: y, bytes: bytes as number | undefined, sequenceLength: seq.length };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Options
+
+/**
+ * Reads scorer options (shared with the reference): own properties only, each read once; `extra`
+ * names further options the caller reads from `extras` (the reference's `bytes` and `attentionMask`).
+ */
+export function readScorerOptions(
+  options: unknown, extra: readonly string[] = [],
+): { config: ScorerConfig; extras: Record<string, unknown> } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`scorer options must be an object with at least { classes }, got ${describe(options)}`);
+  }
+  const o = ownOptions('scorer options', options, [...SCORER_OPTIONS, ...extra]);
+  return { config: checkConfig(o, 'options', false), extras: o };
+}
+
+/** Validates scorer options (shared with the reference). */
+export function checkScorerOptions(options: unknown): ScorerConfig {
+  return readScorerOptions(options).config;
+}
+
+/**
+ * Checks the configuration fields of options (`prefix` 'options', defaults for what is absent) or of
+ * a state (`prefix` its name, every field of its version required and epsilon 0 unless from is
+ * 'probs'; `version` 1 states hold no shift, sequenceLength nor sequences).
+ */
+function checkConfig(o: Record<string, unknown>, prefix: string, required: boolean, version = 2): ScorerConfig {
+  if (required) {
+    for (const key of V1_CONFIG) if (o[key] === undefined) throw new TypeError(`${prefix}.${key} is missing`);
+  }
+  const classes = checkClasses(o.classes, `${prefix}.classes`);
+  if (classes === 1) {
+    throw new RangeError(
+      `${prefix}.classes = 1: a softmax over one class is always 1, so there is nothing to score; `
+      + 'score a binary model with binaryCrossEntropy, or xe.binaryScorer',
+    );
+  }
+  const bins = checkPositiveInt(`${prefix}.bins`, o.bins, 15);
+  if (bins > MAX_BINS) throw new RangeError(`${prefix}.bins must be at most ${MAX_BINS}, got ${bins}`);
+  const topK = checkTopK(`${prefix}.topK`, o.topK, classes, required);
+  const ignoreIndex = checkInt32(`${prefix}.ignoreIndex`, o.ignoreIndex, -100);
+  const from = checkChoice<ScorerInput>(`${prefix}.from`, o.from, ['logits', 'probs', 'logProbs'], 'logits');
+  let epsilon = 0;
+  if (from === 'probs') epsilon = checkOpenInterval(`${prefix}.epsilon`, o.epsilon, 0, 0.5, DEFAULT_EPSILON);
+  else if (required) {
+    if (typeof o.epsilon !== 'number') throw new TypeError(`${prefix}.epsilon must be a number, got ${describe(o.epsilon)}`);
+    if (o.epsilon !== 0) throw new RangeError(`${prefix}.epsilon = ${describe(o.epsilon)} must be 0 when ${prefix}.from is '${from}'`);
+  } else if (o.epsilon !== undefined) throw new RangeError(`options.epsilon applies only to from: 'probs', got from: '${from}'`);
+  const unit = checkChoice<Unit>(`${prefix}.unit`, o.unit, ['nats', 'bits'], 'nats');
+  let shift = false, sequenceLength: number | null = null, perSequence = false;
+  if (!required) {
+    shift = checkBoolean(`${prefix}.shift`, o.shift);
+    perSequence = checkBoolean(`${prefix}.perSequence`, o.perSequence);
+    if (o.sequenceLength !== undefined) sequenceLength = checkPositiveInt(`${prefix}.sequenceLength`, o.sequenceLength, 1);
+  } else if (version === 2) {
+    if (typeof o.shift !== 'boolean') throw new TypeError(`${prefix}.shift must be a boolean, got ${describe(o.shift)}`);
+    shift = o.shift;
+    if (o.sequenceLength !== null) sequenceLength = checkPositiveInt(`${prefix}.sequenceLength`, o.sequenceLength, 1);
+    perSequence = o.sequences !== null;
+  }
+  return { classes, bins, topK, ignoreIndex, from, epsilon, unit, shift, sequenceLength, perSequence };
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
+/**
+ * topK of options (the default [1, 5] keeps only the k below classes; a k >= classes given is refused,
+ * since every row would be a hit) or of a state (as written: older scorers kept such k).
+ */
+function checkTopK(name: string, value: unknown, classes: number, state: boolean): number[] {
+  if (value === undefined) return [1, 5].filter((k) => k < classes);
+  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array of positive integers, got ${describe(value)}`);
+  const out: number[] = [];
+  const seen = new Set<number>();
+  ownElements(name, value).forEach((k, i) => {
+    if (typeof k !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describe(k)}`);
+    if (!Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) {
+      throw new RangeError(`${name}[${i}] = ${describe(k)} is not a positive integer`);
+    }
+    if (seen.has(k)) throw new RangeError(`${name}[${i}] = ${k} repeats an earlier k`);
+    if (!state && k >= classes) {
+      throw new RangeError(`${name}[${i}] = ${k} is not below classes = ${classes}: every row would be a top-${k} hit`);
+    }
+    seen.add(k);
+    out.push(k);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Folding rows into a state
 
 /** Neumaier's compensated addition into pair[i] (sum) and comp[i] (compensation). */
 function addTo(sum: number[], comp: number[], i: number, x: number): void {
@@ -512,26 +510,70 @@ export function binOf(conf: number, bins: number): number {
 /** The empty state of a configuration. */
 function emptyState(c: ScorerConfig): ScorerData {
   const zeros = () => new Array<number>(c.bins).fill(0);
+  const { perSequence, ...config } = c;
   return {
-    format: 'xentropy-scorer', version: 1, ...c, topK: [...c.topK],
+    format: 'xentropy-scorer', version: c.shift || c.sequenceLength !== null || perSequence ? 2 : 1, ...config, topK: [...c.topK],
     count: 0, correct: 0, topKHits: c.topK.map(() => 0), loss: [0, 0], brier: [0, 0], bytes: 0, rowsWithoutBytes: 0,
     binCount: zeros(), binCorrect: zeros(), binConf: zeros(), binConfComp: zeros(),
+    sequences: perSequence ? { loss: [], tokens: [] } : null,
   };
 }
 
-/** @internal Folds one row's statistics into a state. */
-export function foldRow(
-  s: ScorerData, loss: number, conf: number, brier: number, correct: boolean, rank: number,
-): void {
-  s.count++;
-  if (correct) s.correct++;
-  for (let j = 0; j < s.topK.length; j++) if (rank < s.topK[j]) s.topKHits[j]++;
-  addPair(s.loss, loss);
-  addPair(s.brier, brier);
-  const b = binOf(conf, s.bins);
-  s.binCount[b]++;
-  if (correct) s.binCorrect[b]++;
-  addTo(s.binConf, s.binConfComp, b, conf);
+/** Lays out a state's counts and sums for the kernel (scoreRows in assembly/score.ts). */
+function writeState(s: ScorerData, m: Float64Array): void {
+  const K = s.topK.length, B = s.bins;
+  m[0] = s.count;
+  m[1] = s.correct;
+  m[2] = s.loss[0];
+  m[3] = s.loss[1];
+  m[4] = s.brier[0];
+  m[5] = s.brier[1];
+  for (let j = 0; j < K; j++) {
+    m[6 + j] = s.topK[j];
+    m[6 + K + j] = s.topKHits[j];
+  }
+  const o = 6 + 2 * K;
+  for (let b = 0; b < B; b++) {
+    m[o + b] = s.binCount[b];
+    m[o + B + b] = s.binCorrect[b];
+    m[o + 2 * B + b] = s.binConf[b];
+    m[o + 3 * B + b] = s.binConfComp[b];
+  }
+}
+
+/** Reads back what the kernel folded into the layout of writeState. */
+function readState(s: ScorerData, m: Float64Array): void {
+  const K = s.topK.length, B = s.bins;
+  s.count = m[0];
+  s.correct = m[1];
+  s.loss[0] = m[2];
+  s.loss[1] = m[3];
+  s.brier[0] = m[4];
+  s.brier[1] = m[5];
+  for (let j = 0; j < K; j++) s.topKHits[j] = m[6 + K + j];
+  const o = 6 + 2 * K;
+  for (let b = 0; b < B; b++) {
+    s.binCount[b] = m[o + b];
+    s.binCorrect[b] = m[o + B + b];
+    s.binConf[b] = m[o + 2 * B + b];
+    s.binConfComp[b] = m[o + 3 * B + b];
+  }
+}
+
+/**
+ * @internal
+ * Per-sequence results from each sequence's loss sum and tokens (a sequence with none: NaN), as
+ * `xe.perplexity` reports them.
+ */
+export function perSequenceOf(loss: readonly number[], tokens: readonly number[]): PerSequenceResult {
+  const B = loss.length;
+  const out = { lossNats: new Float64Array(B), perplexity: new Float64Array(B), tokens: new Int32Array(B) };
+  for (let b = 0; b < B; b++) {
+    out.lossNats[b] = loss[b] / tokens[b];
+    out.perplexity[b] = Math.exp(loss[b] / tokens[b]);
+    out.tokens[b] = tokens[b];
+  }
+  return out;
 }
 
 /** @internal The metrics of a state. */
@@ -556,12 +598,14 @@ export function resultOf(s: ScorerData): ScoreResult {
   const topK: Record<string, number> = {};
   s.topK.forEach((k, j) => { topK[String(k)] = s.topKHits[j] / n; });
   const totalBits = (s.loss[0] + s.loss[1]) / Math.LN2;
-  return {
+  const result: ScoreResult = {
     count: n, loss: s.unit === 'bits' ? lossBits : lossNats, unit: s.unit, lossNats, lossBits,
     perplexity: Math.exp(lossNats), bitsPerToken: lossBits, accuracy: s.correct / n, topK,
     brier: (s.brier[0] + s.brier[1]) / n, ece: n > 0 ? ece : NaN, mce,
     bins, bitsPerByte: s.bytes > 0 && s.rowsWithoutBytes === 0 ? totalBits / s.bytes : null,
   };
+  if (s.sequences) result.perSequence = perSequenceOf(s.sequences.loss, s.sequences.tokens);
+  return result;
 }
 
 /** @internal Creates an empty state for validated options. */
@@ -600,11 +644,11 @@ function countOf(name: string, x: unknown): number {
 }
 
 function countsOf(name: string, value: unknown, length: number): number[] {
-  return elementsOf(name, value, length).map((x, i) => countOf(`${name}[${i}]`, x));
+  return ownElements(name, value, length).map((x, i) => countOf(`${name}[${i}]`, x));
 }
 
 function floatsOf(name: string, value: unknown, length: number): number[] {
-  return elementsOf(name, value, length).map((x, i) => decode(`${name}[${i}]`, x));
+  return ownElements(name, value, length).map((x, i) => decode(`${name}[${i}]`, x));
 }
 
 /** Sum of counts: exact, since once a partial sum passes 2^53 it stays above any count. */
@@ -624,12 +668,29 @@ export function checkScorerState(value: unknown, name = 'state'): ScorerData {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`${name} must be a scorer state object, got ${describe(value)}`);
   }
-  const v = readOwn(name, value, STATE_FIELDS, false);
+  const v = ownProps(value, STATE_FIELDS);
   if (v.format !== 'xentropy-scorer') throw new TypeError(`${name}.format must be 'xentropy-scorer', got ${describe(v.format)}`);
   if (typeof v.version !== 'number') throw new TypeError(`${name}.version must be a number, got ${describe(v.version)}`);
-  if (v.version !== 1) throw new RangeError(`${name}.version = ${describe(v.version)} is not supported (this version reads 1)`);
-  for (const key of STATE_FIELDS) if (v[key] === undefined) throw new TypeError(`${name}.${key} is missing`);
-  const config = checkConfig(v, name, true);
+  if (v.version !== 1 && v.version !== 2) {
+    throw new RangeError(`${name}.version = ${describe(v.version)} is not supported (this version reads 1 and 2)`);
+  }
+  const version = v.version;
+  // Version 2's fields are read only from a version 2 state (each once, as the others).
+  if (version === 2) Object.assign(v, ownProps(value, V2_FIELDS));
+  for (const key of version === 2 ? [...STATE_FIELDS, ...V2_FIELDS] : STATE_FIELDS) {
+    if (v[key] === undefined) throw new TypeError(`${name}.${key} is missing`);
+  }
+  const config = checkConfig(v, name, true, version);
+  let sequences: ScorerData['sequences'] = null;
+  if (version === 2 && v.sequences !== null) {
+    if (typeof v.sequences !== 'object' || Array.isArray(v.sequences)) {
+      throw new TypeError(`${name}.sequences must be null or an object { loss, tokens }, got ${describe(v.sequences)}`);
+    }
+    const q = ownProps(v.sequences, ['loss', 'tokens']);
+    if (!Array.isArray(q.loss)) throw new TypeError(`${name}.sequences.loss must be an array, got ${describe(q.loss)}`);
+    const loss = floatsOf(`${name}.sequences.loss`, q.loss, q.loss.length);
+    sequences = { loss, tokens: countsOf(`${name}.sequences.tokens`, q.tokens, loss.length) };
+  }
   const count = countOf(`${name}.count`, v.count);
   const correct = countOf(`${name}.correct`, v.correct);
   const topKHits = countsOf(`${name}.topKHits`, v.topKHits, config.topK.length);
@@ -643,9 +704,10 @@ export function checkScorerState(value: unknown, name = 'state'): ScorerData {
   const binCorrect = countsOf(`${name}.binCorrect`, v.binCorrect, config.bins);
   const binConf = floatsOf(`${name}.binConf`, v.binConf, config.bins);
   const binConfComp = floatsOf(`${name}.binConfComp`, v.binConfComp, config.bins);
+  const { perSequence: _, ...stateConfig } = config;
   const s: ScorerData = {
-    format: 'xentropy-scorer', version: 1, ...config, count, correct, topKHits, loss, brier,
-    bytes: bytes === 0 ? 0 : bytes, rowsWithoutBytes, binCount, binCorrect, binConf, binConfComp,
+    format: 'xentropy-scorer', version, ...stateConfig, count, correct, topKHits, loss, brier,
+    bytes: bytes === 0 ? 0 : bytes, rowsWithoutBytes, binCount, binCorrect, binConf, binConfComp, sequences,
   };
   checkConsistent(s, name);
   return s;
@@ -706,6 +768,19 @@ function checkConsistent(s: ScorerData, name: string): void {
     if (conf < 0 || conf === Infinity) fail(`binConf[${b}] = ${describe(conf)} is not a sum of confidences in [0, 1]`);
     if (!Number.isFinite(comp)) fail(`binConfComp[${b}] = ${describe(comp)} is not finite, as every compensation is`);
   }
+  if (s.sequences) {
+    const { loss, tokens } = s.sequences;
+    // Every counted row belongs to one sequence, which holds at most T (T - 1 with shift) counted rows.
+    const most = s.sequenceLength === null ? Infinity : s.sequenceLength - (s.shift ? 1 : 0);
+    for (let b = 0; b < loss.length; b++) {
+      if (tokens[b] > most) fail(`sequences.tokens[${b}] = ${tokens[b]} exceeds the ${most} rows a sequence of ${name}.sequenceLength = ${s.sequenceLength} can count`);
+      if (tokens[b] > 2 ** 31 - 1) fail(`sequences.tokens[${b}] = ${tokens[b]} is more than 2^31 - 1`);
+      if (tokens[b] === 0 && loss[b] !== 0) fail(`sequences.loss[${b}] = ${describe(loss[b])} must be 0 when ${name}.sequences.tokens[${b}] = 0`);
+      if (loss[b] < 0) fail(`sequences.loss[${b}] = ${describe(loss[b])} is negative: a sum of losses is >= 0 or NaN`);
+    }
+    const counted = sumOf(tokens);
+    if (counted !== count) fail(`sequences.tokens sums to ${Number.isSafeInteger(counted) ? counted : 'more than 2^53 - 1'}, not ${name}.count = ${count}`);
+  }
 }
 
 /** Adds state b into a (same classes, bins and topK). */
@@ -725,6 +800,13 @@ function mergeInto(a: ScorerData, b: ScorerData): void {
     a.binConfComp[i] += b.binConfComp[i];
     addTo(a.binConf, a.binConfComp, i, b.binConf[i]);
   }
+  // Shard order: this scorer's sequences, then the other's.
+  if (a.sequences && b.sequences) {
+    for (let j = 0; j < b.sequences.loss.length; j++) {
+      a.sequences.loss.push(b.sequences.loss[j]);
+      a.sequences.tokens.push(b.sequences.tokens[j]);
+    }
+  }
 }
 
 /** A deep copy of a state. */
@@ -732,10 +814,13 @@ function copyOf(s: ScorerData): ScorerData {
   return {
     ...s, topK: s.topK.slice(), topKHits: s.topKHits.slice(), loss: [s.loss[0], s.loss[1]], brier: [s.brier[0], s.brier[1]],
     binCount: s.binCount.slice(), binCorrect: s.binCorrect.slice(), binConf: s.binConf.slice(), binConfComp: s.binConfComp.slice(),
+    sequences: s.sequences && { loss: s.sequences.loss.slice(), tokens: s.sequences.tokens.slice() },
   };
 }
 
 const FROM_CODE: Record<ScorerInput, number> = { logits: 0, probs: 1, logProbs: 2 };
+/** What lets Scorer.create skip checking the state it has just built. */
+const FRESH = Symbol('fresh scorer');
 
 /**
  * A one-pass, mergeable evaluation of a classifier: loss, perplexity, accuracy, top-k accuracy, Brier
@@ -750,14 +835,15 @@ export class Scorer {
    * @internal Use `xe.scorer(options)` or `Scorer.fromState(xe, state)`.
    * @throws TypeError / RangeError for a state `fromState` would refuse
    */
-  constructor(driver: Driver, state: unknown) {
+  constructor(driver: Driver, state: unknown, token?: symbol) {
     this.#driver = driver;
-    this.#s = checkScorerState(state);
+    // Only create() holds the token: its empty state is built here, from checked options.
+    this.#s = token === FRESH ? state as ScorerData : checkScorerState(state);
   }
 
   /** @internal */
   static create(driver: Driver, options: unknown): Scorer {
-    return new Scorer(driver, emptyState(checkScorerOptions(options)));
+    return new Scorer(driver, emptyState(checkScorerOptions(options)), FRESH);
   }
 
   /**
@@ -779,28 +865,38 @@ export class Scorer {
   }
 
   /**
-   * Adds rows. Ignored rows (label == ignoreIndex) are skipped entirely. Every label is read once,
-   * into memory of the scorer's, before anything is checked.
-   * @param logits row-major [N, classes] Float32Array or resident buffer (probabilities or
-   *   log-probabilities with `from`)
-   * @param labels N class indices: Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]
-   * @param bytes optional number of bytes the rows encode, for `bitsPerByte`
+   * Adds rows. Ignored rows (label == ignoreIndex, masked, or each sequence's last with shift) are
+   * skipped entirely. Every label is read once, into memory of the scorer's, before anything is checked.
+   * @param logits row-major [N, classes] Float32Array, resident buffer or tensor ([B, T, classes]
+   *   gives T) of logits (probabilities or log-probabilities with `from`)
+   * @param labels N class indices (token ids): Int32Array, Uint8Array, Uint16Array, Uint32Array,
+   *   BigInt64Array, BigUint64Array, number[] or a tensor of them
+   * @param bytesOrOptions the number of bytes the rows encode (for `bitsPerByte`), or
+   *   `{ bytes?, attentionMask? }`
    * @returns this, for chaining
    * @throws TypeError / RangeError before anything is added, naming the argument and the value;
-   *   TypeError for a Proxy of a typed array, or a typed array on a resizable ArrayBuffer or
-   *   growable SharedArrayBuffer (pass `.slice()`)
+   *   TypeError for a Proxy of a typed array, or a typed array on a resizable ArrayBuffer (pass
+   *   `.slice()`)
    */
-  update(logits: Float32Array | Resident, labels: IndexTarget, bytes?: number): this {
+  update(
+    logits: Float32Array | Resident | TensorLike, labels: IndexTarget | TensorLike, bytesOrOptions?: number | ScorerUpdateOptions,
+  ): this {
     const s = this.#s;
-    const u = checkScorerUpdate(s, logits, labels, bytes);
+    const u = checkScorerUpdate({ ...s, perSequence: s.sequences !== null }, logits, labels, bytesOrOptions);
     const { classes } = s;
     const d = this.#driver;
     const inRes = ownResident(d, 'logits', u.inputResident);
     if (u.bytes !== undefined && !(s.bytes + u.bytes < Infinity)) {
       throw new RangeError(`bytes = ${u.bytes} would make the total bytes ${s.bytes + u.bytes}, not a finite number`);
     }
+    const T = u.sequenceLength;
+    const seqLoss = s.sequences ? new Float64Array(u.rows / T) : null;
+    const seqTokens = s.sequences ? new Int32Array(u.rows / T) : null;
     const per = Math.min(chunkRows(classes), Math.max(1, u.rows));
-    const [zBuf, yPtr, outPtr, intPtr] = d.reserve(inRes ? 0 : per * classes * 4, per * 4, per * 24, per * 8);
+    const K = s.topK.length, stateLength = 6 + 2 * K + 4 * s.bins;
+    const [zBuf, yPtr, statePtr, lossPtr] = d.reserve(inRes ? 0 : per * classes * 4, per * 4, stateLength * 8, seqLoss ? per * 8 : 0);
+    // The kernel folds rows into the state where it lies in WebAssembly memory (assembly/score.ts).
+    writeState(s, d.f64(statePtr, stateLength));
     const from = FROM_CODE[s.from];
     let counted = 0;
     for (let r0 = 0; r0 < u.rows; r0 += per) {
@@ -808,12 +904,23 @@ export class Scorer {
       const zPtr = stageInput(d, zBuf, u.input, inRes, r0 * classes, (r0 + n) * classes);
       const y = d.i32(yPtr, n);
       y.set(u.labels.subarray(r0, r0 + n));
-      counted += d.kernels.scoreRows(zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, outPtr, intPtr);
-      const outs = d.f64(outPtr, n * 3), ints = d.i32(intPtr, n * 2);
-      for (let i = 0; i < n; i++) {
-        const label = y[i];
-        if (label === s.ignoreIndex) continue;
-        foldRow(s, outs[3 * i], outs[3 * i + 1], outs[3 * i + 2], ints[2 * i] === label, ints[2 * i + 1]);
+      counted += d.kernels.scoreRows(zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, statePtr, K, s.bins, seqLoss ? lossPtr : 0);
+      if (seqLoss) {
+        const losses = d.f64(lossPtr, n);
+        for (let i = 0; i < n; i++) {
+          if (y[i] === s.ignoreIndex) continue;
+          // Row order within each sequence, in float64: as xe.perplexity sums its tokens.
+          const b = Math.floor((r0 + i) / T);
+          seqLoss[b] += losses[i];
+          seqTokens![b]++;
+        }
+      }
+    }
+    readState(s, d.f64(statePtr, stateLength));
+    if (seqLoss) {
+      for (let b = 0; b < seqLoss.length; b++) {
+        s.sequences!.loss.push(seqLoss[b]);
+        s.sequences!.tokens.push(seqTokens![b]);
       }
     }
     if (u.bytes !== undefined) s.bytes += u.bytes;
@@ -833,7 +940,7 @@ export class Scorer {
    */
   state(): ScorerState {
     const s = this.#s;
-    return {
+    const state: ScorerState = {
       format: 'xentropy-scorer', version: 1, classes: s.classes, bins: s.bins, topK: s.topK.slice(),
       ignoreIndex: s.ignoreIndex, from: s.from, epsilon: s.epsilon, unit: s.unit,
       count: s.count, correct: s.correct, topKHits: s.topKHits.slice(),
@@ -841,6 +948,13 @@ export class Scorer {
       bytes: s.bytes, rowsWithoutBytes: s.rowsWithoutBytes, binCount: s.binCount.slice(), binCorrect: s.binCorrect.slice(),
       binConf: s.binConf.map(encode), binConfComp: s.binConfComp.map(encode),
     };
+    if (s.shift || s.sequenceLength !== null || s.sequences !== null) {
+      state.version = 2;
+      state.shift = s.shift;
+      state.sequenceLength = s.sequenceLength;
+      state.sequences = s.sequences && { loss: s.sequences.loss.map(encode), tokens: s.sequences.tokens.slice() };
+    }
+    return state;
   }
 
   /**
@@ -858,6 +972,12 @@ export class Scorer {
     if (b.bins !== a.bins) throw new RangeError(`other.bins = ${b.bins} does not match this scorer's bins = ${a.bins}`);
     if (b.topK.join() !== a.topK.join()) {
       throw new RangeError(`other.topK = [${b.topK.join(', ')}] does not match this scorer's topK = [${a.topK.join(', ')}]`);
+    }
+    if ((a.sequences === null) !== (b.sequences === null)) {
+      throw new RangeError(
+        `other ${b.sequences ? 'has' : 'has no'} per-sequence results and this scorer ${a.sequences ? 'has' : 'has none'}: `
+        + 'merge only scorers created with the same perSequence option',
+      );
     }
     if (!Number.isSafeInteger(a.count + b.count)) {
       throw new RangeError(`other.count = ${b.count} would make the count ${a.count + b.count}, more than 2^53 - 1`);

@@ -1,20 +1,26 @@
 import {
-  checkScorerUpdate, readScorerOptions, type CalibrationBin, type ScoreResult, type ScorerOptions,
+  checkScorerUpdate, perSequenceOf, readScorerOptions, type CalibrationBin, type ScoreResult, type ScorerOptions,
+  type ScorerUpdateOptions,
 } from '../ops/scorer.js';
-import type { IndexTarget } from '../ops/common.js';
+import type { IndexTarget, TensorLike } from '../ops/common.js';
 import { logSoftmaxRow } from './log_sum_exp.js';
 
 /**
  * Reference evaluation in float64 of all the rows at once: what `xe.scorer(options)` reports after
- * `update(logits, labels, bytes)`. Each row's probabilities are p_c = exp(z_c − lse) (logits),
- * q_c (probs) or exp(lp_c) (logProbs); the loss is −log p_y (−log clip(q_y, ε, 1 − ε) for probs).
+ * `update(logits, labels, { bytes, attentionMask })`. Each row's probabilities are p_c = exp(z_c − lse)
+ * (logits), q_c (probs, clipped to [0, 1]) or exp(lp_c) (logProbs); the loss is −log p_y
+ * (−log clip(q_y, ε, 1 − ε) for probs). shift and attentionMask decide which rows count (and against
+ * which token) exactly as in the scorer; per-sequence sums run in row order.
  */
 export function score(
-  logits: Float32Array, labels: IndexTarget, options: ScorerOptions & { bytes?: number },
+  logits: Float32Array | TensorLike, labels: IndexTarget | TensorLike, options: ScorerOptions & ScorerUpdateOptions,
 ): ScoreResult {
   // Own properties only, each read once; the labels are read once into the checked copy used below.
-  const { config, extras } = readScorerOptions(options, ['bytes']);
-  const { input, rows, labels: y32, bytes } = checkScorerUpdate(config, logits, labels, extras.bytes);
+  const { config, extras } = readScorerOptions(options, ['bytes', 'attentionMask']);
+  const update = checkScorerUpdate(config, logits, labels, { bytes: extras.bytes, attentionMask: extras.attentionMask });
+  const { input, rows, labels: y32, bytes, sequenceLength: T } = update;
+  const seqLoss: number[] = [], seqTokens: number[] = [];
+  if (config.perSequence) for (let b = 0; b < rows / T; b++) { seqLoss.push(0); seqTokens.push(0); }
   const C = config.classes;
   const binCount = new Array<number>(config.bins).fill(0);
   const binCorrect = new Array<number>(config.bins).fill(0);
@@ -33,6 +39,8 @@ export function score(
       p = Array.from(lp, Math.exp);
       loss = -lp[y];
     } else if (config.from === 'probs') {
+      // Values the check let through a few ulps outside [0, 1] stand for their clipped value.
+      for (let c = 0; c < C; c++) z[c] = Math.min(Math.max(z[c], 0), 1);
       p = z;
       loss = -Math.log(Math.min(Math.max(z[y], config.epsilon), 1 - config.epsilon));
     } else {
@@ -55,6 +63,10 @@ export function score(
     config.topK.forEach((k, j) => { if (rank < k) hits[j]++; });
     lossSum += loss;
     brierSum += brier;
+    if (config.perSequence) {
+      seqLoss[Math.floor(r / T)] += loss;
+      seqTokens[Math.floor(r / T)]++;
+    }
     const b = conf > 0 ? Math.min(config.bins - 1, Math.floor(conf * config.bins)) : 0;
     binCount[b]++;
     binConf[b] += conf;
@@ -77,10 +89,12 @@ export function score(
   const lossBits = lossNats / Math.LN2;
   const topK: Record<string, number> = {};
   config.topK.forEach((k, j) => { topK[String(k)] = hits[j] / count; });
-  return {
+  const result: ScoreResult = {
     count, loss: config.unit === 'bits' ? lossBits : lossNats, unit: config.unit, lossNats, lossBits,
     perplexity: Math.exp(lossNats), bitsPerToken: lossBits, accuracy: correct / count, topK,
     brier: brierSum / count, ece, mce, bins,
     bitsPerByte: bytes !== undefined && bytes > 0 ? lossSum / Math.LN2 / bytes : null,
   };
+  if (config.perSequence) result.perSequence = perSequenceOf(seqLoss, seqTokens);
+  return result;
 }
