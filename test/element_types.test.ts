@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { windowRows } from '../src/engine/staging.js';
 import type { Xentropy } from '../src/api.js';
+import { reference } from '../src/index.js';
 import { backends, expectSameBits, labels, normal, probabilities, rng, wasm, wasmBackends, type Backend } from './helpers.js';
 
 /** IEEE 754 binary16 bits as a number (NaN for NaN patterns; their float32 bits are checked apart). */
@@ -394,5 +395,42 @@ describe('accuracy against float64 on each element type\'s own values (docs/accu
         }
       }
     }
+  });
+});
+
+describe('the scorer reads every element type', () => {
+  // A window's worth of rows and more, so that staging crosses copy windows.
+  const rows = windowRows(C) + 5;
+  const z = normal(rows * C, 3, 21), p = probabilities(rows, C, 22), t = labels(rows, C, 23);
+  for (const form of FORMS) {
+    for (const from of ['logits', 'probs'] as const) {
+      it(`${form.name}, from ${from}: the state of the float32 values widened, on every build and the reference`, () => {
+        const { arg, options, widened } = form.make(from === 'probs' ? p : z, [rows, C]);
+        const o = { classes: C, from, perSequence: true, sequenceLength: rows };
+        for (const [name, xe] of wasmBackends) {
+          const got = xe.scorer(o).update(arg as Float32Array, t, options).state();
+          expect(got, `${name} ${form.name}`).toEqual(xe.scorer(o).update(widened, t).state());
+        }
+        expect(reference.score(arg as Float32Array, t, { ...o, ...options }), `reference ${form.name}`).toEqual(reference.score(widened, t, o));
+      });
+    }
+  }
+  it('a resident half buffer is scored where it lies and left as it was', () => {
+    for (const dtype of ['float16', 'bfloat16'] as const) {
+      const bits = dtype === 'float16' ? toHalf(z) : toBfloat16(z);
+      for (const [name, xe] of wasmBackends) {
+        const r = xe.tensor(bits, { dtype });
+        expect(xe.scorer({ classes: C }).update(r, t).state(), `${name} ${dtype}`)
+          .toEqual(xe.scorer({ classes: C }).update(decode(bits, dtype), t).state());
+        expect(Array.from(r.array)).toEqual(Array.from(bits));
+        r.free();
+      }
+    }
+  });
+  it('a Uint16Array without update options.dtype is refused, naming it', () => {
+    const xe = wasmBackends[0][1];
+    expect(() => xe.scorer({ classes: C }).update(toHalf(z), t)).toThrow(/logits is a Uint16Array: pass update options\.dtype/);
+    expect(() => xe.scorer({ classes: C }).update(z, t, { dtype: 'float16' })).toThrow(TypeError);
+    expect(() => xe.scorer({ classes: C }).update(toHalf(z), t, { dtype: 'half' as 'float16' })).toThrow(RangeError);
   });
 });

@@ -18,12 +18,13 @@
 // Object.prototype cannot make the kernel see a label that was not checked, nor make a state hold
 // what no scorer can hold.
 
-import { ownResident, type Driver, type Resident } from '../engine/driver.js';
-import { chunkRows, stageInput } from '../engine/staging.js';
+import { ownResident, type Driver, type Resident, type ResidentDtype } from '../engine/driver.js';
+import { chunkRows, rawBytes, stageFloats, type FloatData, type FloatKind } from '../engine/staging.js';
 import {
-  DEFAULT_EPSILON, checkChoice, checkClasses, checkClippableProbabilities, checkFloat32OrResident, checkInt32,
+  DEFAULT_EPSILON, checkChoice, checkClasses, checkClippableProbabilities, checkDtype, checkInt32,
   checkOpenInterval, checkPositiveInt, classesOf, describe, onSharedMemory, ownElements, ownOptions, ownProps, plainView,
-  readMask, rowsOf, typedArrayKind, unwrapTensor, type IndexTarget, type TensorLike, type Unit,
+  readMask, resolveFloatInput, rowsOf, takeFloatInput, typedArrayKind, unwrapTensor, widenValues,
+  type FloatValues, type HalfDtype, type IndexTarget, type TensorLike, type Unit,
 } from './common.js';
 
 /** What a scorer's input rows hold. */
@@ -65,6 +66,8 @@ export interface ScorerUpdateOptions {
    * predicted token decides. Any integer typed array, a bool tensor, or numbers / booleans.
    */
   attentionMask?: unknown;
+  /** What a Uint16Array of logits holds: 'float16' or 'bfloat16' bits (tensors and resident buffers say it themselves). */
+  dtype?: HalfDtype;
 }
 
 /** One calibration bin of `result().bins`. */
@@ -206,7 +209,7 @@ const STATE_FIELDS = [
   'topKHits', 'loss', 'brier', 'bytes', 'rowsWithoutBytes', 'binCount', 'binCorrect', 'binConf', 'binConfComp',
 ] as const;
 const V2_FIELDS = ['shift', 'sequenceLength', 'sequences'] as const;
-const UPDATE_OPTIONS = ['bytes', 'attentionMask'] as const;
+const UPDATE_OPTIONS = ['bytes', 'attentionMask', 'dtype'] as const;
 const MAX_BINS = 1_000_000;
 
 // ---------------------------------------------------------------------------------------------------
@@ -286,17 +289,12 @@ function readLabels(labels: unknown, rows: number, config: ScorerConfig, seq: Se
   return out;
 }
 
-/** The logits of an update (already unwrapped from a tensor): a plain view, or a resident buffer's. */
-function readLogits(value: unknown): { array: Float32Array; resident: Resident | null; shared: boolean } {
-  const { array, resident } = checkFloat32OrResident('logits', value);
-  return { array, resident, shared: onSharedMemory(array) };
-}
 
 /**
  * The third argument of update: bytes as a number, or an options object { bytes, attentionMask }
  * (own properties, each read once).
  */
-function readUpdateOptions(value: unknown): { bytes: unknown; attentionMask: unknown } {
+function readUpdateOptions(value: unknown): { bytes: unknown; attentionMask: unknown; dtype: HalfDtype | undefined } {
   if (typeof value === 'object' && value !== null) {
     if (Array.isArray(value) || typedArrayKind(value) !== undefined) {
       throw new TypeError(
@@ -304,9 +302,9 @@ function readUpdateOptions(value: unknown): { bytes: unknown; attentionMask: unk
       );
     }
     const o = ownOptions('update options', value, UPDATE_OPTIONS);
-    return { bytes: o.bytes, attentionMask: o.attentionMask };
+    return { bytes: o.bytes, attentionMask: o.attentionMask, dtype: checkDtype('update options.dtype', o.dtype) };
   }
-  return { bytes: value, attentionMask: undefined };
+  return { bytes: value, attentionMask: undefined, dtype: undefined };
 }
 
 /**
@@ -336,11 +334,12 @@ export interface ScorerUpdate {
   /**
    * The logits' values: a plain view of the caller's memory (a private copy when a SharedArrayBuffer
    * holds probabilities or log-probabilities, so that the values checked are the values scored); for
-   * a resident input, a view valid only until memory grows.
+   * a resident input, a view valid only until memory grows. Elements of `inputKind`, widened as staged.
    */
-  input: Float32Array;
+  input: FloatData;
+  inputKind: FloatKind;
   /** The logits' resident handle, when they are read where they lie. */
-  inputResident: Resident | null;
+  inputResident: Resident<ResidentDtype> | null;
   rows: number;
   /** The labels, checked, in memory only the scorer holds: ignoreIndex on every row not counted. */
   labels: Int32Array;
@@ -351,12 +350,15 @@ export interface ScorerUpdate {
 
 /** Validates one update (shared with the reference). */
 export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: unknown, bytesOrOptions: unknown): ScorerUpdate {
-  // A tensor's data, dims and dataSync are read here, once; what follows reads its data.
-  const { data, dims } = unwrapTensor('logits', input);
-  const first = readLogits(data);
+  // A tensor's data, dims, type and dataSync are read here, once; what follows reads its data.
+  const taken = takeFloatInput('logits', input);
+  const dims = taken.dims;
+  // A Uint16Array waits for the dtype (the options come next); every other input's type errors come first.
+  const halfBits = !taken.resident && typedArrayKind(taken.data) === 'Uint16Array';
+  const first = halfBits ? plainView('logits', taken.data as Uint16Array, Uint16Array) : resolveFloatInput('logits', taken, undefined).data;
   if (dims) classesOf("the scorer's classes", config.classes, dims);
-  const rows = rowsOf('logits', first.array, config.classes);
-  const { bytes, attentionMask } = readUpdateOptions(bytesOrOptions);
+  const rows = rowsOf('logits', first, config.classes);
+  const { bytes, attentionMask, dtype } = readUpdateOptions(bytesOrOptions);
   if (bytes !== undefined) {
     if (typeof bytes !== 'number') throw new TypeError(`bytes must be a number, got ${describe(bytes)}`);
     if (!(bytes >= 0 && bytes < Infinity)) throw new RangeError(`bytes must be a finite number >= 0, got ${describe(bytes)}`);
@@ -367,25 +369,28 @@ export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: 
   const mask = seq.readMask();
   const y = readLabels(labelData, rows, config, { shift: config.shift, mask, length: seq.length });
   // ...so the logits are read again after them: a getter may have detached, freed or moved them.
-  const read = readLogits(data);
-  let z = read.array;
+  const read = resolveFloatInput('logits', taken, dtype, 'update options.dtype');
+  let z = read.data;
   let inputResident = read.resident;
   if (z.length !== rows * config.classes) {
     throw new TypeError(`logits changed length during the call, from ${rows * config.classes} to ${z.length}`);
   }
-  if (config.from !== 'logits' && read.shared) {
+  if (config.from !== 'logits' && onSharedMemory(z)) {
     // Another thread may write a shared buffer between the check and the kernel: check a copy, score it.
-    z = new Float32Array(z);
+    z = z.slice();
     inputResident = null;
   }
   if (config.from === 'probs') {
-    checkClippableProbabilities('logits', z, " (from: 'probs')");
+    checkClippableProbabilities('logits', widenValues(z, read.kind), " (from: 'probs')");
   } else if (config.from === 'logProbs') {
-    for (let i = 0; i < z.length; i++) {
-      if (!(z[i] <= 0)) throw new RangeError(`logits[${i}] = ${describe(z[i])} is not a log-probability (from: 'logProbs' needs values <= 0)`);
+    const v = widenValues(z, read.kind);
+    for (let i = 0; i < v.length; i++) {
+      if (!(v[i] <= 0)) throw new RangeError(`logits[${i}] = ${describe(v[i])} is not a log-probability (from: 'logProbs' needs values <= 0)`);
     }
   }
-  return { input: z, inputResident, rows, labels: y, bytes: bytes as number | undefined, sequenceLength: seq.length };
+  return {
+    input: z, inputKind: read.kind, inputResident, rows, labels: y, bytes: bytes as number | undefined, sequenceLength: seq.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -879,7 +884,7 @@ export class Scorer {
    *   `.slice()`)
    */
   update(
-    logits: Float32Array | Resident | TensorLike, labels: IndexTarget | TensorLike, bytesOrOptions?: number | ScorerUpdateOptions,
+    logits: FloatValues | TensorLike, labels: IndexTarget | TensorLike, bytesOrOptions?: number | ScorerUpdateOptions,
   ): this {
     const s = this.#s;
     const u = checkScorerUpdate({ ...s, perSequence: s.sequences !== null }, logits, labels, bytesOrOptions);
@@ -894,14 +899,18 @@ export class Scorer {
     const seqTokens = s.sequences ? new Int32Array(u.rows / T) : null;
     const per = Math.min(chunkRows(classes), Math.max(1, u.rows));
     const K = s.topK.length, stateLength = 6 + 2 * K + 4 * s.bins;
-    const [zBuf, yPtr, statePtr, lossPtr] = d.reserve(inRes ? 0 : per * classes * 4, per * 4, stateLength * 8, seqLoss ? per * 8 : 0);
+    const kind = u.inputKind, direct = inRes !== null && kind === 'f32';
+    const [zBuf, yPtr, statePtr, lossPtr, raw] = d.reserve(
+      direct ? 0 : per * classes * 4, per * 4, stateLength * 8, seqLoss ? per * 8 : 0, rawBytes(kind, inRes !== null, per * classes),
+    );
+    const input = inRes ? inRes.array : u.input;
     // The kernel folds rows into the state where it lies in WebAssembly memory (assembly/score.ts).
     writeState(s, d.f64(statePtr, stateLength));
     const from = FROM_CODE[s.from];
     let counted = 0;
     for (let r0 = 0; r0 < u.rows; r0 += per) {
       const n = Math.min(per, u.rows - r0);
-      const zPtr = stageInput(d, zBuf, u.input, inRes, r0 * classes, (r0 + n) * classes);
+      const zPtr = stageFloats(d, zBuf, raw, input, kind, inRes, r0 * classes, (r0 + n) * classes);
       const y = d.i32(yPtr, n);
       y.set(u.labels.subarray(r0, r0 + n));
       counted += d.kernels.scoreRows(zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, statePtr, K, s.bins, seqLoss ? lossPtr : 0);

@@ -2,7 +2,7 @@ import {
   checkScorerUpdate, perSequenceOf, readScorerOptions, type CalibrationBin, type ScoreResult, type ScorerOptions,
   type ScorerUpdateOptions,
 } from '../ops/scorer.js';
-import type { IndexTarget, TensorLike } from '../ops/common.js';
+import { widenValues, type FloatValues, type IndexTarget, type TensorLike } from '../ops/common.js';
 import { logSoftmaxRow } from './log_sum_exp.js';
 
 /**
@@ -13,12 +13,13 @@ import { logSoftmaxRow } from './log_sum_exp.js';
  * which token) exactly as in the scorer; per-sequence sums run in row order.
  */
 export function score(
-  logits: Float32Array | TensorLike, labels: IndexTarget | TensorLike, options: ScorerOptions & ScorerUpdateOptions,
+  logits: FloatValues | TensorLike, labels: IndexTarget | TensorLike, options: ScorerOptions & ScorerUpdateOptions,
 ): ScoreResult {
   // Own properties only, each read once; the labels are read once into the checked copy used below.
-  const { config, extras } = readScorerOptions(options, ['bytes', 'attentionMask']);
-  const update = checkScorerUpdate(config, logits, labels, { bytes: extras.bytes, attentionMask: extras.attentionMask });
-  const { input, rows, labels: y32, bytes, sequenceLength: T } = update;
+  const { config, extras } = readScorerOptions(options, ['bytes', 'attentionMask', 'dtype']);
+  const update = checkScorerUpdate(config, logits, labels, { bytes: extras.bytes, attentionMask: extras.attentionMask, dtype: extras.dtype });
+  const { rows, labels: y32, bytes, sequenceLength: T } = update;
+  const input = widenValues(update.input, update.inputKind);
   const seqLoss: number[] = [], seqTokens: number[] = [];
   if (config.perSequence) for (let b = 0; b < rows / T; b++) { seqLoss.push(0); seqTokens.push(0); }
   const C = config.classes;
