@@ -149,8 +149,8 @@ describe('streaming in row chunks', () => {
     const lp = write('<f4', [n, c], logits);
     const yp = write('<i4', [n], labels);
     const xe = await init();
-    const whole = scoreNpy(xe, lp, yp, { chunkRows: n });
-    const chunked = scoreNpy(xe, lp, yp, { chunkRows: 64 });
+    const whole = await scoreNpy(xe, lp, yp, { chunkRows: n });
+    const chunked = await scoreNpy(xe, lp, yp, { chunkRows: 64 });
     expect(whole.chunks).toBe(1);
     expect(chunked.chunks).toBe(Math.ceil(n / 64));
     expectRelClose(chunked.lossNats, whole.lossNats, 1e-12);
@@ -166,8 +166,8 @@ describe('streaming in row chunks', () => {
     expectRelClose(a.lossNats, b.lossNats, 1e-12);
     expect(a.accuracy).toBe(b.accuracy);
     // A chunk size that does not divide N leaves a short last chunk.
-    expect(scoreNpy(xe, lp, yp, { chunkRows: 333 }).chunks).toBe(4);
-    expect(scoreNpy(xe, lp, yp, { chunkRows: 1 }).chunks).toBe(n);
+    expect((await scoreNpy(xe, lp, yp, { chunkRows: 333 })).chunks).toBe(4);
+    expect((await scoreNpy(xe, lp, yp, { chunkRows: 1 })).chunks).toBe(n);
   });
 
   it(`splits a file larger than CHUNK_BYTES (${CHUNK_BYTES} bytes) by default`, async () => {
@@ -176,7 +176,7 @@ describe('streaming in row chunks', () => {
     const { logits, labels } = makeData(n, c, 7);
     const lp = write('<f4', [n, c], logits);
     const yp = write('<i4', [n], labels);
-    const report = scoreNpy(await init(), lp, yp);
+    const report = await scoreNpy(await init(), lp, yp);
     expect(report.chunks).toBe(2);
     expectRelClose(report.lossNats, expected(logits, labels, c).lossNats, 1e-6);
     rmSync(lp);
@@ -258,12 +258,12 @@ describe('errors', () => {
   it('wrong dtypes and dimensions name the file and what was found', async () => {
     const intLogits = write('<i4', [n, c], new Int32Array(n * c));
     await fails(['score', '--logits', intLogits, '--labels', yp], 2,
-      `logits file ${intLogits} has dtype int32 ('<i4'); expected float32 or float64`);
+      `logits file ${intLogits} has dtype int32; expected float32, float64, float16 or bfloat16`);
     const floatLabels = write('<f4', [n], labels);
     await fails(['score', '--logits', lp, '--labels', floatLabels], 2,
-      `labels file ${floatLabels} has dtype float32 ('<f4'); expected int32, int64, uint8 or uint16`);
+      `labels file ${floatLabels} has dtype float32; expected int32, int64, uint8 or uint16`);
     const flat = write('<f4', [n * c], logits);
-    await fails(['score', '--logits', flat, '--labels', yp], 2, `logits file ${flat} has shape [80]; expected 2 dimensions`);
+    await fails(['score', '--logits', flat, '--labels', yp], 2, `logits file ${flat} has shape [80]; expected 2 dimensions [N, C], or 3 [B, T, V]`);
     const empty = write('<f4', [0, c], []);
     const noLabels = write('<i4', [0], []);
     await fails(['score', '--logits', empty, '--labels', noLabels], 2, 'has no rows');
@@ -310,7 +310,7 @@ describe('errors', () => {
       expect(err).toBe('');
       expect(out).toBe(USAGE);
     }
-    expect(USAGE).toContain('xentropy score [--logits LOGITS.npy --labels LABELS.npy] [--json]');
+    expect(USAGE).toContain('xentropy score [--logits LOGITS --labels LABELS [--mask MASK]] [--shift] [--json [--per-sequence]]');
   });
 });
 
