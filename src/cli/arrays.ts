@@ -61,6 +61,12 @@ export interface ArrayReader {
    * @throws ArrayFileError when the data ends early
    */
   read(count: number, into?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Called once the data are read: checks what can only be checked at the end (a deflated member's
+   * size and CRC-32, read to its end).
+   * @throws ArrayFileError for a damaged member
+   */
+  finish(): Promise<void>;
   /** Releases the file or stream; safe to call more than once. */
   close(): void;
 }
@@ -153,10 +159,10 @@ const MAX_NPY_HEADER = 1 << 20;
 
 /** A .npy array on a byte stream (standard input, a deflated .npz member). */
 async function openNpyStream(
-  path: string, label: string, stream: ByteStream, format: 'npy' | 'npz' = 'npy', file?: OpenedFile,
+  path: string, label: string, stream: ByteStream, format: 'npy' | 'npz' = 'npy', file?: OpenedFile, length?: number,
 ): Promise<ArrayReader> {
   try {
-    let bytes = await stream.take(8, undefined, true);
+    let bytes = await stream.take(8, label, true);
     if (bytes.length === 0) throw new NpyFormatError(label, 'not a .npy file: expected the magic string "\\x93NUMPY", found an empty file');
     let needed = npyHeaderLength(bytes, label);
     if (bytes.length < 8) throw new NpyFormatError(label, `truncated header: need ${needed} bytes, found ${bytes.length}`);
@@ -169,9 +175,21 @@ async function openNpyStream(
     const header = parseNpyHeader(bytes, label);
     checkOrder(header.fortranOrder, header.shape, label);
     const type = npyElementType(header.dtype);
+    // A member's size is known: a header claiming more data is refused before a chunk is allocated for it.
+    const dataBytes = exactCount(header.shape) * BigInt(header.itemSize);
+    if (length !== undefined && BigInt(length - needed) < dataBytes) {
+      throw new NpyFormatError(
+        label,
+        `truncated file: shape ${shapeText(header.shape)} of ${dtypeName(header.dtype)} needs ${dataBytes} data bytes after the ${needed}-byte header, found ${length - needed}`,
+      );
+    }
     return {
       label, path, format, type, shape: header.shape, file,
       read: (count, into) => stream.take(count * ELEMENT_SIZE[type], label, false, into),
+      // Standard input is not drained: whatever follows the array is not ours to wait for.
+      finish: async () => {
+        if (format === 'npz') await stream.drain(label);
+      },
       close: () => stream.close(),
     };
   } catch (e) {
@@ -205,6 +223,7 @@ function positionedReader(
       position += length;
       return got;
     },
+    finish: async () => {},
     close: () => {
       if (open) closeSync(file.fd);
       open = false;
@@ -286,9 +305,11 @@ function readZipDirectory(path: string, fd: number, size: number): ZipEntry[] {
     let entrySize = dv.getUint32(p + 24, true);
     let localOffset = dv.getUint32(p + 42, true);
     // ZIP64 extra field (id 1): the 64-bit values of the fields that are 0xffffffff, in this order.
-    for (let e = p + 46 + nameLength; e + 4 <= p + 46 + nameLength + extraLength;) {
+    const extraEnd = p + 46 + nameLength + extraLength;
+    for (let e = p + 46 + nameLength; e + 4 <= extraEnd;) {
       const id = dv.getUint16(e, true);
       const length = dv.getUint16(e + 2, true);
+      if (e + 4 + length > extraEnd) bad(`the extra field of ${quoted(name)} is damaged`);
       if (id === 1) {
         let q = e + 4;
         const next = (): number => {
@@ -368,9 +389,18 @@ async function openNpzMember(spec: ArraySpec, file: OpenedFile, size: number): P
   const stream = new ByteStream(checked(inflate, entry, label), () => {
     compressed.destroy();
     inflate.destroy();
-    closeSync(file.fd);
   });
-  return openNpyStream(path, label, stream, 'npz', file);
+  // On failure openNpyStream releases the stream and openArray closes the file; after, close does both.
+  const reader = await openNpyStream(path, label, stream, 'npz', file, entry.size);
+  let open = true;
+  return {
+    ...reader,
+    close: () => {
+      reader.close();
+      if (open) closeSync(file.fd);
+      open = false;
+    },
+  };
 }
 
 /** The compressed bytes of a member, a megabyte at a time. */
@@ -500,7 +530,7 @@ export class ByteStream {
     while (done < length) {
       if (this.pending.length === 0) {
         if (this.ended) break;
-        const next = await this.iterator.next();
+        const next = await this.next(label);
         if (next.done) {
           this.ended = true;
           break;
@@ -519,6 +549,25 @@ export class ByteStream {
       throw new ArrayFileError(label, `truncated data: expected ${length} bytes at offset ${start} of the data stream, it ended after ${done}`);
     }
     return done === length ? out : out.subarray(0, done);
+  }
+
+  /** Reads to the end of the stream, discarding what is left. */
+  async drain(label = '<stream>'): Promise<void> {
+    this.pending = new Uint8Array(0);
+    while (!this.ended) {
+      const next = await this.next(label);
+      if (next.done) this.ended = true;
+    }
+  }
+
+  /** The source's next chunk; its failure (a reset pipe, an I/O error) becomes an ArrayFileError naming `label`. */
+  private async next(label: string): Promise<IteratorResult<Uint8Array>> {
+    try {
+      return await this.iterator.next();
+    } catch (e) {
+      if (e instanceof NpyFormatError) throw e;
+      throw new ArrayFileError(label, `cannot read: ${printable(e instanceof Error ? e.message : String(e), MAX_SHOWN)}`);
+    }
   }
 
   close(): void {

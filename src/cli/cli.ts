@@ -396,6 +396,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
     chunks++;
     options.onProgress?.(r1, n);
   }
+  await logits.finish();
   const r = scorer.result();
   const report: ScoreReport = {
     n, classes, lossNats: r.lossNats, lossBits: r.lossBits, perplexity: r.perplexity,
@@ -448,7 +449,9 @@ async function readIndices(input: ArrayReader, what: 'labels' | 'mask', logits: 
   }
   const count = elementCount(want);
   const bytes = await allocateAsync(`the ${count} ${what} of ${name}`, () => input.read(count));
-  return intData(bytes, input.type, input.label);
+  const data = intData(bytes, input.type, input.label);
+  await input.finish();
+  return data;
 }
 
 async function allocateAsync<T>(what: string, make: () => Promise<T>): Promise<T> {
