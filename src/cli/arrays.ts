@@ -11,7 +11,7 @@ import { closeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import {
-  HOST_LITTLE_ENDIAN, MAX_PATH_SHOWN, MAX_SHOWN, NpyFormatError, type NpyDtype, type OpenedFile, dtypeName,
+  HOST_LITTLE_ENDIAN, MAX_SHOWN, NpyFormatError, type NpyDtype, type OpenedFile, dtypeName,
   npyHeaderLength, openNpyFile, parseNpyHeader, printable, quoted, readAt,
 } from './npy.js';
 
@@ -610,7 +610,8 @@ export type ScorerFloats = Float32Array;
 /**
  * The one place half-precision and float64 data become scorer input. Today it widens (or narrows) to
  * float32 in JavaScript; once the kernels read halves and float64 it becomes a pass-through of the
- * tensor `{ data, dims, type }`.
+ * tensor `{ data, dims, type }` (and the scorer calls pass that tensor as they pass this array).
+ * @param dims the chunk's shape, for that tensor (unused until then)
  * @param out float32 buffer of at least data.length elements to convert into (reused between chunks)
  */
 export function floatInput(data: FloatData, dims: readonly number[], type: ElementType, out?: Float32Array): ScorerFloats {
@@ -739,4 +740,3 @@ export function shapeText(shape: readonly number[]): string {
   return shape.length > 20 ? `${text}, … (${shape.length} dimensions)]` : `${text}]`;
 }
 
-export { MAX_PATH_SHOWN };
