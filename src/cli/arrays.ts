@@ -11,7 +11,7 @@ import { closeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import {
-  HOST_LITTLE_ENDIAN, MAX_SHOWN, NpyFormatError, type NpyDtype, type OpenedFile, dtypeName,
+  HOST_LITTLE_ENDIAN, MAX_SHOWN, NpyFormatError, type NpyDtype, type NpyHeader, type OpenedFile, dtypeName,
   npyHeaderLength, openNpyFile, parseNpyHeader, printable, quoted, readAt,
 } from './npy.js';
 
@@ -86,7 +86,6 @@ export function parseArraySpec(arg: string, exists: (path: string) => boolean): 
   if (arg === '-' || exists(arg)) return { path: arg };
   for (let i = arg.lastIndexOf(':'); i > 0; i = arg.lastIndexOf(':', i - 1)) {
     const path = arg.slice(0, i);
-    // A drive letter alone ('C') is not a file name worth trying.
     if (exists(path)) return { path, name: arg.slice(i + 1) };
   }
   return { path: arg };
@@ -111,7 +110,6 @@ export async function openArray(spec: ArraySpec, stdin: () => StdinSource): Prom
   try {
     const head = readAt(file.fd, 0, 8);
     const size = Number(file.stats.size);
-    let reader: ArrayReader;
     const npy = head.length >= 6 && head[0] === 0x93 && latin1(head.subarray(1, 6)) === 'NUMPY';
     const zip = head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
     // Content decides; the name only picks whose error a file of neither kind gets.
@@ -119,13 +117,10 @@ export async function openArray(spec: ArraySpec, stdin: () => StdinSource): Prom
       if (spec.name !== undefined) {
         throw new ArrayFileError(spec.path, `a .npy file holds one array; there is no array named ${quoted(spec.name)} in it`);
       }
-      reader = await openNpyAt(spec.path, spec.path, file, 0, size);
-    } else if (zip || /\.npz$/i.test(spec.path)) {
-      reader = await openNpzMember(spec, file, size);
-    } else {
-      reader = openSafetensors(spec, file, size);
+      return openNpyAt(spec.path, spec.path, file, 0, size);
     }
-    return reader;
+    if (zip || /\.npz$/i.test(spec.path)) return await openNpzMember(spec, file, size);
+    return openSafetensors(spec, file, size);
   } catch (e) {
     closeSync(file.fd);
     throw e;
@@ -135,22 +130,17 @@ export async function openArray(spec: ArraySpec, stdin: () => StdinSource): Prom
 // ---- .npy: in a file (at an offset, for stored .npz members) or on a stream.
 
 /** A .npy array at [start, start + length) of an open file, read with positioned reads. */
-async function openNpyAt(path: string, label: string, file: OpenedFile, start: number, length: number): Promise<ArrayReader> {
+function openNpyAt(path: string, label: string, file: OpenedFile, start: number, length: number): ArrayReader {
   const prefix = readAt(file.fd, start, Math.min(12, length));
   const needed = npyHeaderLength(prefix, label);
-  if (needed > MAX_NPY_HEADER || needed > length) {
-    throw new NpyFormatError(label, `truncated header: need ${needed} bytes, the file has ${length}`);
+  if (needed > MAX_NPY_HEADER) {
+    throw new NpyFormatError(label, `malformed header: header length ${needed} bytes exceeds ${MAX_NPY_HEADER}`);
   }
+  if (needed > length) throw new NpyFormatError(label, `truncated header: need ${needed} bytes, the file has ${length}`);
   const header = parseNpyHeader(readAt(file.fd, start, needed), label);
   const type = npyElementType(header.dtype);
   checkOrder(header.fortranOrder, header.shape, label);
-  const dataBytes = exactCount(header.shape) * BigInt(header.itemSize);
-  if (BigInt(length - needed) < dataBytes) {
-    throw new NpyFormatError(
-      label,
-      `truncated file: shape ${shapeText(header.shape)} of ${dtypeName(header.dtype)} needs ${dataBytes} data bytes after the ${needed}-byte header, found ${length - needed}`,
-    );
-  }
+  checkDataFits(header, length, label);
   return positionedReader(path, label, 'npy', type, header.shape, file, start + needed);
 }
 
@@ -176,13 +166,7 @@ async function openNpyStream(
     checkOrder(header.fortranOrder, header.shape, label);
     const type = npyElementType(header.dtype);
     // A member's size is known: a header claiming more data is refused before a chunk is allocated for it.
-    const dataBytes = exactCount(header.shape) * BigInt(header.itemSize);
-    if (length !== undefined && BigInt(length - needed) < dataBytes) {
-      throw new NpyFormatError(
-        label,
-        `truncated file: shape ${shapeText(header.shape)} of ${dtypeName(header.dtype)} needs ${dataBytes} data bytes after the ${needed}-byte header, found ${length - needed}`,
-      );
-    }
+    if (length !== undefined) checkDataFits(header, length, label);
     return {
       label, path, format, type, shape: header.shape, file,
       read: (count, into) => stream.take(count * ELEMENT_SIZE[type], label, false, into),
@@ -195,6 +179,19 @@ async function openNpyStream(
   } catch (e) {
     stream.close();
     throw e;
+  }
+}
+
+/** Refuses a header whose shape needs more data than the `length` bytes of the file or member hold. */
+function checkDataFits(header: NpyHeader, length: number, label: string): void {
+  // Exact (bigint): shape products of a crafted header can be far beyond 2^53.
+  const dataBytes = exactCount(header.shape) * BigInt(header.itemSize);
+  const found = length - header.dataOffset;
+  if (BigInt(found) < dataBytes) {
+    throw new NpyFormatError(
+      label,
+      `truncated file: shape ${shapeText(header.shape)} of ${dtypeName(header.dtype)} needs ${dataBytes} data bytes after the ${header.dataOffset}-byte header, found ${found}`,
+    );
   }
 }
 
@@ -378,8 +375,7 @@ async function openNpzMember(spec: ArraySpec, file: OpenedFile, size: number): P
   }
   if (entry.method === 0) {
     if (entry.size !== entry.compressedSize) throw new ArrayFileError(label, 'a stored member whose sizes disagree');
-    const reader = await openNpyAt(path, label, file, dataStart, entry.size);
-    return { ...reader, format: 'npz' };
+    return { ...openNpyAt(path, label, file, dataStart, entry.size), format: 'npz' };
   }
   // Positioned reads of the descriptor (a ReadStream on it would close it when destroyed).
   const compressed = Readable.from(compressedChunks(file.fd, dataStart, entry.compressedSize), { objectMode: false });
