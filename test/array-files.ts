@@ -131,19 +131,22 @@ export function safetensors(tensors: Record<string, SafeTensor>, metadata?: Reco
 }
 
 /** Little-endian bytes of values in a safetensors / numpy element type. */
-export function bytesOf(type: string, values: ArrayLike<number>): Uint8Array {
-  const size = { F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 }[type];
+export function bytesOf(type: string, values: ArrayLike<number | bigint>): Uint8Array {
+  const size = { F64: 8, I64: 8, U64: 8, F32: 4, I32: 4, U32: 4, F16: 2, BF16: 2, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 }[type];
   if (size === undefined) throw new Error(`bytesOf: unknown type ${type}`);
   const out = new DataView(new ArrayBuffer(values.length * size));
   for (let i = 0; i < values.length; i++) {
-    const v = values[i];
+    const big = values[i];
+    const v = Number(big);
     const at = i * size;
     switch (type) {
       case 'F64': out.setFloat64(at, v, true); break;
       case 'F32': out.setFloat32(at, v, true); break;
       case 'F16': out.setUint16(at, halfBits(v), true); break;
       case 'BF16': out.setUint16(at, bfloat16Bits(v), true); break;
-      case 'I64': out.setBigInt64(at, BigInt(v), true); break;
+      case 'I64': out.setBigInt64(at, BigInt(big), true); break;
+      case 'U64': out.setBigUint64(at, BigInt(big), true); break;
+      case 'U32': out.setUint32(at, v, true); break;
       case 'I32': out.setInt32(at, v, true); break;
       case 'I16': out.setInt16(at, v, true); break;
       case 'U16': out.setUint16(at, v, true); break;

@@ -261,7 +261,7 @@ describe('errors', () => {
       `logits file ${intLogits} has dtype int32; expected float32, float64, float16 or bfloat16`);
     const floatLabels = write('<f4', [n], labels);
     await fails(['score', '--logits', lp, '--labels', floatLabels], 2,
-      `labels file ${floatLabels} has dtype float32; expected int32, int64, uint8 or uint16`);
+      `labels file ${floatLabels} has dtype float32; expected an integer type (int8 to int64, uint8 to uint64)`);
     const flat = write('<f4', [n * c], logits);
     await fails(['score', '--logits', flat, '--labels', yp], 2, `logits file ${flat} has shape [80]; expected 2 dimensions [N, C], or 3 [B, T, V]`);
     const empty = write('<f4', [0, c], []);

@@ -210,7 +210,7 @@ describe('.safetensors', () => {
     });
   }
 
-  for (const dtype of ['I64', 'I32', 'I16', 'U16', 'I8', 'U8']) {
+  for (const dtype of ['I64', 'U64', 'I32', 'U32', 'I16', 'U16', 'I8', 'U8']) {
     it(`reads ${dtype} labels`, async () => {
       const path = file(safetensors({ ids: { dtype, shape: [B, T], data: bytesOf(dtype, ids) } }), 'ids.safetensors');
       const got = await json(['score', '--logits', npy('<f4', [B, T, V], logits), '--labels', path]);
@@ -230,6 +230,28 @@ describe('.safetensors', () => {
       const got = await json(['score', '--logits', `${path}:logits`, '--labels', `${path}:ids`, '--mask', `${path}:mask`]);
       expect(got.count).toBe(want.tokens);
       expectClose(got.lossNats, want.lossNats, 1e-6);
+    }
+  });
+
+  it('reads a mask of any integer or bool type as 0 and 1 (any nonzero value counts), labels only within int32', async () => {
+    const values = [0n, 1n, 2n, 255n, 2n ** 31n, 2n ** 40n, 2n ** 63n - 1n];
+    const masks: [string, (bigint | number)[]][] = [
+      ['BOOL', [0, 1, 1]], ['U8', [0, 1, 2, 255]], ['I8', [0, -1, 127]], ['I16', [0, -300, 300]], ['U16', [0, 65535]],
+      ['I32', [0, -1, 2 ** 31 - 1]], ['U32', [0, 2 ** 32 - 1]], ['I64', [0n, -1n, 2n ** 40n]], ['U64', values],
+    ];
+    for (const [type, data] of masks) {
+      const path = file(safetensors({ m: { dtype: type, shape: [data.length], data: bytesOf(type, data) } }), 'mask.safetensors');
+      const reader = await openArray(parseArraySpec(path, existsSync), () => { throw new Error('no stdin'); });
+      try {
+        const bytes = await reader.read(data.length);
+        expect(Array.from(intData(bytes, reader.type, reader.label, 0, true)), type).toEqual(data.map((v) => (BigInt(v) === 0n ? 0 : 1)));
+        const bad = data.findIndex((v) => BigInt(v) > 2n ** 31n - 1n);
+        if (bad >= 0) {
+          expect(() => intData(bytes, reader.type, reader.label)).toThrow(`${path}:m: ${reader.type} value ${BigInt(data[bad])} at flat index ${bad} does not fit in int32`);
+        }
+      } finally {
+        reader.close();
+      }
     }
   });
 

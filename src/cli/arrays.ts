@@ -18,11 +18,12 @@ import {
 /** Element types of the arrays read (NumPy's names). */
 export type ElementType =
   | 'float16' | 'bfloat16' | 'float32' | 'float64'
-  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'int64' | 'bool';
+  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
 
 /** Bytes per element. */
 export const ELEMENT_SIZE: Record<ElementType, number> = {
-  float16: 2, bfloat16: 2, float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, int64: 8, bool: 1,
+  float16: 2, bfloat16: 2, float32: 4, float64: 8,
+  int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, bool: 1,
 };
 
 /** True for the floating-point element types. */
@@ -33,7 +34,7 @@ export function isFloat(type: ElementType): boolean {
 /** The safetensors dtypes read, and their element types. */
 const SAFETENSORS_DTYPES: Record<string, ElementType> = {
   F16: 'float16', BF16: 'bfloat16', F32: 'float32', F64: 'float64',
-  I8: 'int8', U8: 'uint8', I16: 'int16', U16: 'uint16', I32: 'int32', I64: 'int64', BOOL: 'bool',
+  I8: 'int8', U8: 'uint8', I16: 'int16', U16: 'uint16', I32: 'int32', U32: 'uint32', I64: 'int64', U64: 'uint64', BOOL: 'bool',
 };
 
 /** An error in an archive or safetensors file: the message starts with the file (and member). */
@@ -654,42 +655,40 @@ export function floatAt(data: FloatData, type: ElementType, i: number): number {
 const bfScratch = new Uint32Array(1);
 const bfScratchF = new Float32Array(bfScratch.buffer);
 
+/** Reads element i of little-endian integer bytes (bigint for the 64-bit types). */
+const INTEGER_READERS: Partial<Record<ElementType, (dv: DataView, i: number) => number | bigint>> = {
+  bool: (dv, i) => (dv.getUint8(i) === 0 ? 0 : 1),
+  int8: (dv, i) => dv.getInt8(i),
+  uint8: (dv, i) => dv.getUint8(i),
+  int16: (dv, i) => dv.getInt16(i * 2, true),
+  uint16: (dv, i) => dv.getUint16(i * 2, true),
+  int32: (dv, i) => dv.getInt32(i * 4, true),
+  uint32: (dv, i) => dv.getUint32(i * 4, true),
+  int64: (dv, i) => dv.getBigInt64(i * 8, true),
+  uint64: (dv, i) => dv.getBigUint64(i * 8, true),
+};
+
 /**
- * Integer (or bool) data as Int32Array: labels and masks.
+ * Integer (or bool) data as Int32Array: labels, or with `mask` an attention mask as 0/1 (any nonzero
+ * value counts, so no value is out of range).
  * @param firstIndex flat index of the first element, for messages
- * @throws ArrayFileError for an int64 value outside int32
+ * @throws ArrayFileError for a label outside the int32 range
  */
-export function intData(bytes: Uint8Array, type: ElementType, label: string, firstIndex = 0): Int32Array {
-  const size = ELEMENT_SIZE[type];
-  const n = bytes.length / size;
+export function intData(bytes: Uint8Array, type: ElementType, label: string, firstIndex = 0, mask = false): Int32Array {
+  const read = INTEGER_READERS[type];
+  if (read === undefined) throw new TypeError(`intData: ${type} is not an integer type`);
+  const n = bytes.length / ELEMENT_SIZE[type];
   const dv = view(bytes);
   const out = new Int32Array(n);
-  switch (type) {
-    case 'int32':
-      for (let i = 0; i < n; i++) out[i] = dv.getInt32(i * 4, true);
-      break;
-    case 'int64':
-      for (let i = 0; i < n; i++) {
-        const v = dv.getBigInt64(i * 8, true);
-        if (v < -2147483648n || v > 2147483647n) {
-          throw new ArrayFileError(label, `int64 value ${v} at flat index ${firstIndex + i} does not fit in int32 [-2147483648, 2147483647]`);
-        }
-        out[i] = Number(v);
-      }
-      break;
-    case 'uint8':
-    case 'int8':
-    case 'bool':
-      for (let i = 0; i < n; i++) out[i] = type === 'int8' ? dv.getInt8(i) : type === 'bool' ? (bytes[i] !== 0 ? 1 : 0) : bytes[i];
-      break;
-    case 'int16':
-      for (let i = 0; i < n; i++) out[i] = dv.getInt16(i * 2, true);
-      break;
-    case 'uint16':
-      for (let i = 0; i < n; i++) out[i] = dv.getUint16(i * 2, true);
-      break;
-    default:
-      throw new TypeError(`intData: ${type} is not an integer type`);
+  for (let i = 0; i < n; i++) {
+    const v = read(dv, i);
+    if (mask) {
+      out[i] = v === 0 || v === 0n ? 0 : 1;
+    } else if (v < -2147483648 || v > 2147483647) {
+      throw new ArrayFileError(label, `${type} value ${v} at flat index ${firstIndex + i} does not fit in int32 [-2147483648, 2147483647]`);
+    } else {
+      out[i] = Number(v);
+    }
   }
   return out;
 }

@@ -57,7 +57,7 @@ perplexity, accuracy, top-k accuracy, Brier score and calibration errors (ECE, M
 
   --logits ARRAY     [N, C]: one row of raw scores per example; or [B, T, V]: B sequences of T
                      positions over a vocabulary of V. float32, float64, float16 or bfloat16
-  --labels ARRAY     [N] (or [B, T]), int32, int64, uint8 or uint16: the true class of each row, in [0, C)
+  --labels ARRAY     [N] (or [B, T]), any integer type: the true class of each row, in [0, C)
   --mask ARRAY       [B, T] attention mask, integer or bool: positions with 0 are not counted
   --shift            causal language model: position t is scored against token t + 1 of --labels
                      (the input ids); the last position of each sequence predicts nothing
@@ -438,7 +438,7 @@ function rowsLookLikeProbabilities(data: FloatData, type: ArrayReader['type'], c
 async function readIndices(input: ArrayReader, what: 'labels' | 'mask', logits: ArrayReader, want: readonly number[]): Promise<Int32Array> {
   const name = shown(input.label);
   if (isFloat(input.type)) {
-    const expected = what === 'labels' ? 'int32, int64, uint8 or uint16' : 'an integer or bool type';
+    const expected = what === 'labels' ? 'an integer type (int8 to int64, uint8 to uint64)' : 'an integer or bool type';
     throw new CliError(`${what} file ${name} has dtype ${input.type}; expected ${expected}`);
   }
   const shape = input.shape;
@@ -449,7 +449,7 @@ async function readIndices(input: ArrayReader, what: 'labels' | 'mask', logits: 
   }
   const count = elementCount(want);
   const bytes = await allocateAsync(`the ${count} ${what} of ${name}`, () => input.read(count));
-  const data = intData(bytes, input.type, input.label);
+  const data = intData(bytes, input.type, input.label, 0, what === 'mask');
   await input.finish();
   return data;
 }

@@ -77,9 +77,9 @@ export function quoted(text: string, max = MAX_SHOWN): string {
 
 /**
  * The dtypes read and written: float16/float32/float64 logits, int32/int64/uint8/uint16 labels, and
- * bool/int8/int16 for attention masks.
+ * bool/int8/int16/uint32/uint64 for attention masks.
  */
-export type NpyDtype = '<f2' | '<f4' | '<f8' | '<i4' | '<i8' | '|u1' | '<u2' | '|b1' | '|i1' | '<i2';
+export type NpyDtype = '<f2' | '<f4' | '<f8' | '<i4' | '<i8' | '|u1' | '<u2' | '|b1' | '|i1' | '<i2' | '<u4' | '<u8';
 
 interface DtypeInfo {
   itemSize: number;
@@ -98,6 +98,8 @@ const DTYPES: Record<NpyDtype, DtypeInfo> = {
   '|b1': { itemSize: 1, kind: 'int', name: 'bool' },
   '|i1': { itemSize: 1, kind: 'int', name: 'int8' },
   '<i2': { itemSize: 2, kind: 'int', name: 'int16' },
+  '<u4': { itemSize: 4, kind: 'int', name: 'uint32' },
+  '<u8': { itemSize: 8, kind: 'int', name: 'uint64' },
 };
 
 /** True for the dtype strings this module reads. */
@@ -453,12 +455,14 @@ function decode(dtype: NpyDtype, bytes: Uint8Array, out: NpyData, path: string, 
       for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
       break;
     case '<i8':
+    case '<u8':
+    case '<u4':
       for (let i = 0; i < n; i++) {
-        const v = view.getBigInt64(i * 8, true);
+        const v = dtype === '<i8' ? view.getBigInt64(i * 8, true) : dtype === '<u8' ? view.getBigUint64(i * 8, true) : BigInt(view.getUint32(i * 4, true));
         if (v < -2147483648n || v > 2147483647n) {
           throw new NpyFormatError(
             path,
-            `int64 value ${v} at flat index ${firstIndex + i} does not fit in int32 [-2147483648, 2147483647]`,
+            `${DTYPES[dtype].name} value ${v} at flat index ${firstIndex + i} does not fit in int32 [-2147483648, 2147483647]`,
           );
         }
         out[i] = Number(v);
@@ -544,7 +548,7 @@ export interface WriteNpyOptions {
 
 /**
  * Encodes an array as .npy bytes (C order, header padded so the data is 64-byte aligned, as numpy does).
- * @param data elements in C order; numbers (or bigints for '<i8'), converted to the dtype
+ * @param data elements in C order; numbers (or bigints for '<i8' and '<u8'), converted to the dtype
  * @throws TypeError for an unsupported dtype; RangeError when data.length does not match the shape
  *   or a value is not representable in an integer dtype
  */
@@ -588,6 +592,8 @@ export function encodeNpy(
     else if (dtype === '<f2') view.setUint16(at, floatToHalf(Number(v)), true);
     else if (dtype === '<f8') view.setFloat64(at, Number(v), true);
     else if (dtype === '<i8') view.setBigInt64(at, toInteger(v, i, -(2n ** 63n), 2n ** 63n - 1n), true);
+    else if (dtype === '<u8') view.setBigUint64(at, toInteger(v, i, 0n, 2n ** 64n - 1n), true);
+    else if (dtype === '<u4') view.setUint32(at, Number(toInteger(v, i, 0n, 2n ** 32n - 1n)), true);
     else {
       const [lo, hi] = INTEGER_RANGES[dtype];
       const x = Number(toInteger(v, i, lo, hi));
