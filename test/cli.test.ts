@@ -267,6 +267,9 @@ describe('errors', () => {
     const empty = write('<f4', [0, c], []);
     const noLabels = write('<i4', [0], []);
     await fails(['score', '--logits', empty, '--labels', noLabels], 2, 'has no rows');
+    const oneClass = write('<f4', [n, 1], logits.subarray(0, n));
+    await fails(['score', '--logits', oneClass, '--labels', write('<i4', [n], new Int32Array(n))], 2,
+      `logits file ${oneClass} has shape [20, 1]: a softmax over one class is always 1, so there is nothing to score; save a binary classifier's logit z as the two columns [0, z]`);
   });
 
   it('missing, unreadable and malformed files', async () => {
@@ -286,6 +289,13 @@ describe('errors', () => {
     bytes.set(new TextEncoder().encode("'fortran_order': True, "), at);
     writeFileSync(fortran, bytes);
     await fails(['score', '--logits', fortran, '--labels', yp], 2, `${fortran}: Fortran-ordered arrays are not supported`);
+  });
+
+  it('the default top-k list drops the k not below C (with C = 4: top-1 only); an explicit one is refused', async () => {
+    const { code, out } = await run(['score', '--json', '--logits', lp, '--labels', yp]);
+    expect(code).toBe(0);
+    expect(Object.keys(JSON.parse(out).topK)).toEqual(['1']);
+    await fails(['score', '--logits', lp, '--labels', yp, '--top-k', '4'], 2, `--top-k 4 is not below the 4 classes of logits file ${lp}`);
   });
 
   it('usage errors name the flag and exit with 2', async () => {
@@ -457,6 +467,7 @@ describe('evaluation metrics and flags', () => {
       [['--top-k', '1,x'], '--top-k needs a comma-separated list of positive integers (like 1,5), got "1,x"'],
       [['--top-k=1,1'], '--top-k needs distinct values, got "1,1"'],
       [['--top-k', '2.5'], 'got "2.5"'],
+      [['--top-k', '1,6'], `--top-k 6 is not below the 6 classes of logits file ${lp}: every row would be a top-6 hit`],
       [['--bins', 'x'], '--bins needs a positive integer of at most 1000000 (like 15), got "x"'],
       [['--bins', '0'], '--bins needs a positive integer of at most 1000000 (like 15), got "0"'],
       [['--bins=1.5'], 'got "1.5"'],

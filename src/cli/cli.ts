@@ -24,6 +24,8 @@ export const CHUNK_BYTES = 16 * 1024 * 1024;
 export const MAX_ROWS = 2 ** 31 - 1;
 /** Most classes: the scorer's limit (a row must fit in wasm32 memory). */
 export const MAX_CLASSES = 2 ** 28;
+/** The top-k accuracies reported without --top-k (those below the number of classes). */
+const DEFAULT_TOP_K = [1, 5];
 /** Most values in --top-k: each one is counted for every row. */
 export const MAX_TOP_K = 100;
 
@@ -64,7 +66,7 @@ perplexity, accuracy, top-k accuracy, Brier score and calibration errors (ECE, M
   --json             print one JSON object {n, classes, lossNats, lossBits, perplexity, accuracy, count,
                      topK, brier, ece, mce, bins} (and sequences, sequenceLength for [B, T, V])
   --per-sequence     with --json: add perSequence {lossNats, perplexity, tokens}, one value per sequence
-  --top-k K,K,...    top-k accuracies to report, positive integers (default 1,5)
+  --top-k K,K,...    top-k accuracies to report, positive integers below C (default 1,5)
   --bins B           equal-width confidence bins for ECE, MCE and the plot (default 15)
   --ignore-index N   rows labelled N are skipped (not counted)
   --probs            the logits file holds probabilities (softmax outputs), not logits
@@ -324,6 +326,17 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   }
   const classes = dims[dims.length - 1];
   if (classes < 1) throw new CliError(`logits file ${logitsName} has shape ${shapeText(dims)}; C must be at least 1`);
+  if (classes === 1) {
+    throw new CliError(
+      `logits file ${logitsName} has shape ${shapeText(dims)}: a softmax over one class is always 1, so there is nothing to score; `
+        + "save a binary classifier's logit z as the two columns [0, z] (their softmax is [1 - sigmoid(z), sigmoid(z)])",
+    );
+  }
+  // Every row would be a top-k hit: a k the user asked for is refused (the default list drops such k).
+  const tooLarge = options.topK?.find((k) => k >= classes);
+  if (tooLarge !== undefined) {
+    throw new CliError(`--top-k ${tooLarge} is not below the ${classes} classes of logits file ${logitsName}: every row would be a top-${tooLarge} hit`, true);
+  }
   // Refused before anything is allocated: beyond these the labels or a row cannot be held in memory.
   if (classes > MAX_CLASSES) {
     throw new CliError(`logits file ${logitsName} has ${classes} classes; at most ${MAX_CLASSES} (2^28) are supported`);
@@ -360,7 +373,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   const widened = logits.type === 'float32' ? undefined : allocate('a float32 chunk', () => new Float32Array(chunkElements));
   // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
   const scorerOptions: Record<string, unknown> = {
-    classes, topK: options.topK, bins: options.bins, from: options.from, ignoreIndex: options.ignoreIndex ?? -100,
+    classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from, ignoreIndex: options.ignoreIndex ?? -100,
   };
   // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
   const bySequence = shift || m !== undefined || perSequence;
