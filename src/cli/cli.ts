@@ -300,7 +300,10 @@ export async function scoreNpy(
   return withInputs({ logits: logitsPath, labels: labelsPath, mask: options.mask }, stdin, (inputs) => scoreInputs(xe, inputs, options));
 }
 
-/** The scorer as the CLI calls it: sequences, masks and per-sequence results (see ops/scorer.ts). */
+/**
+ * The scorer as the CLI calls it, with the sequence options, tensor inputs and per-sequence results of
+ * issue 25's scorer contract (typed here until ops/scorer.ts declares them).
+ */
 interface SequenceScorer {
   update(input: unknown, labels: unknown, bytesOrOptions?: unknown): unknown;
   result(): ScoreResult & { perSequence?: PerSequence };
@@ -373,20 +376,21 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   const widened = logits.type === 'float32' ? undefined : allocate('a float32 chunk', () => new Float32Array(chunkElements));
   // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
   const scorerOptions: Record<string, unknown> = {
-    classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from, ignoreIndex: options.ignoreIndex ?? -100,
+    classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
+    ignoreIndex: options.ignoreIndex ?? -100,
   };
   // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
   const bySequence = shift || m !== undefined || perSequence;
   if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
   const scorer = xe.scorer(scorerOptions as unknown as ScorerOptions) as unknown as SequenceScorer;
-  const probabilities = { possible: (options.from ?? 'logits') === 'logits' };
+  let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
   let chunks = 0;
   for (let u0 = 0; u0 < units; u0 += per) {
     const u1 = Math.min(units, u0 + per);
     const r0 = u0 * T, r1 = u1 * T;
     const count = (r1 - r0) * classes;
     const raw = floatView(await logits.read(count, bytes.subarray(0, count * ELEMENT_SIZE[logits.type])), logits.type);
-    if (probabilities.possible) probabilities.possible = rowsLookLikeProbabilities(raw, logits.type, classes);
+    if (looksLikeProbabilities) looksLikeProbabilities = rowsLookLikeProbabilities(raw, logits.type, classes);
     const chunkDims = sequences ? [u1 - u0, T, classes] : [r1 - r0, classes];
     const z = floatInput(raw, chunkDims, logits.type, widened);
     try {
@@ -416,7 +420,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
     accuracy: r.accuracy, count: r.count, topK: r.topK, brier: r.brier, ece: r.ece, mce: r.mce, bins: r.bins,
     logitsDtype: logits.type, labelsDtype: labels.type, maskDtype: mask?.type, shape: dims, shifted: shift,
     names: { logits: logits.label, labels: labels.label, mask: mask?.label },
-    correct: scorer.state().correct, chunks, looksLikeProbabilities: probabilities.possible,
+    correct: scorer.state().correct, chunks, looksLikeProbabilities,
   };
   if (sequences) Object.assign(report, { sequences: dims[0], sequenceLength: T });
   if (perSequence) {
