@@ -8,6 +8,7 @@
 //   pool     src/pool/       the worker pool
 //   reference src/reference/ the float64 reference (takes its plans from ops/)
 //   cli      src/cli/        the command line
+//   report   src/report/     the HTML report and its SVG drawings (any runtime: a browser page uses it too)
 //
 // Every rule is an error. Type-only imports (`import type`, `export type ... from`) count like any
 // other import (tsPreCompilationDeps), since they tie the layers together just the same.
@@ -90,6 +91,25 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/load/' },
       to: { pathNot: '^(src/(load|engine)/|src/api\\.ts$|src/ops/common\\.ts$)' },
+    },
+    {
+      name: 'report-self-contained',
+      comment:
+        'Protects the report as plain string-building that runs in any runtime (the CLI and a browser ' +
+        'page): it imports only report/ and the types of ops/ - never engine/, load/, pool/, api.ts, ' +
+        'cli/, reference/, an entry point or a node: built-in.',
+      severity: 'error',
+      from: { path: '^src/report/' },
+      to: { pathNot: '^src/(report|ops)/' },
+    },
+    {
+      name: 'report-only-types-from-ops',
+      comment:
+        'Protects the report from the WebAssembly path: what it takes from ops/ is type-only ' +
+        '(`import type`), so no op, and through it no engine/, lands in a bundle that only renders.',
+      severity: 'error',
+      from: { path: '^src/report/' },
+      to: { path: '^src/ops/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'only-cli-imports-cli',

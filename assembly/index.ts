@@ -15,6 +15,7 @@ export { entropy } from './entropy';
 export { klDivergence } from './kl_divergence';
 export { jsDivergence } from './js_divergence';
 export { scoreRows } from './score';
+export { widen } from './widen';
 
 /** First byte the driver may use: everything below holds the module's static data. */
 export function heapBase(): usize {

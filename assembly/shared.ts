@@ -12,4 +12,5 @@ export { softcapForward, softcapBackward } from './softcap';
 export { focalSparse, focalSoft } from './focal';
 export { binaryCrossEntropyLogits, binaryCrossEntropyProbs, binaryFocal, binaryScratchBytes } from './binary_cross_entropy';
 export { firstOutside } from './range';
+export { widen } from './widen';
 export { heapBase, buildFeatures } from './index';

@@ -2,9 +2,9 @@
 // driver. Nothing here stages rows or chooses kernels.
 
 import { featuresOf, type Features } from './engine/builds.js';
-import type { Driver, Resident } from './engine/driver.js';
+import type { Driver, Resident, ResidentDtype } from './engine/driver.js';
 import {
-  allocResident, describe, residentFrom, type IndexTarget, type LossAndGrad, type ReducedLoss, type Reduction,
+  allocResident, describe, residentFrom, type FloatValues, type ResidentOptions, type IndexTarget, type LossAndGrad, type ReducedLoss, type Reduction,
   type TensorLike, type TensorOptions,
 } from './ops/common.js';
 import {
@@ -21,8 +21,12 @@ import {
   planJsDivergence, planKlDivergence, runJsDivergence, runKlDivergence,
   type DivergenceReduction, type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions,
 } from './ops/kl_divergence.js';
-import { planRows, runLogSumExp, runRows } from './ops/row_ops.js';
+import { planRows, runLogSumExp, runRows, type RowOptions } from './ops/row_ops.js';
 import { Scorer, type ScorerOptions, type ScorerState } from './ops/scorer.js';
+import {
+  BinaryScorer, MultilabelScorer, type BinaryScorerOptions, type BinaryScorerState, type MultilabelScorerOptions,
+  type MultilabelScorerState,
+} from './ops/binary_scorer.js';
 
 export type { LossAndGrad };
 
@@ -49,20 +53,21 @@ export class Xentropy {
    * log-softmax over the last axis: out[r, c] = z[r, c] - log sum_k exp(z[r, k]).
    * @param logits row-major [N, classes] Float32Array
    * @param classes C, a positive integer dividing logits.length
-   * @param out optional Float32Array of logits.length (may be logits itself, for in place)
+   * @param out optional Float32Array of logits.length (may be logits itself, for in place, when float32)
+   * @param options dtype: what a Uint16Array of logits holds ('float16' or 'bfloat16' bits)
    * @returns out, or a new Float32Array
-   * @throws TypeError for a non-Float32Array; RangeError for a bad classes, length or out
+   * @throws TypeError for an input that is not a float array; RangeError for a bad classes, length or out
    */
-  logSoftmax(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
-    return runRows(this.driver, 'logSoftmax', planRows(logits, classes, out, false));
+  logSoftmax(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
+    return runRows(this.driver, 'logSoftmax', planRows(logits, classes, out, false, false, options, 'logSoftmax'));
   }
 
   /**
    * softmax over the last axis: out[r, c] = exp(z[r, c]) / sum_k exp(z[r, k]), max-shifted.
    * Shapes, `out` and errors as logSoftmax.
    */
-  softmax(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
-    return runRows(this.driver, 'softmax', planRows(logits, classes, out, false));
+  softmax(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
+    return runRows(this.driver, 'softmax', planRows(logits, classes, out, false, false, options, 'softmax'));
   }
 
   /**
@@ -70,23 +75,32 @@ export class Xentropy {
    * @param out optional Float32Array of N = logits.length / classes
    * @returns out, or a new Float32Array of N values
    */
-  logSumExp(logits: Float32Array | Resident, classes: number, out?: Float32Array | Resident): Float32Array {
-    return runLogSumExp(this.driver, planRows(logits, classes, out, true));
+  logSumExp(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
+    return runLogSumExp(this.driver, planRows(logits, classes, out, true, false, options, 'logSumExp'));
   }
 
   /**
    * A resident buffer of `length` float32 zeros in this instance's WebAssembly memory. Every
    * softmax-family and crossEntropy function reads it as input, and writes it as `out` / `gradOut`,
    * without copying. Call `free()` when done.
+   * With `{ dtype: 'float16' | 'bfloat16' }`, the buffer holds half bit patterns (its `array` is a
+   * Uint16Array), read as input only and widened to float32 window by window where it lies.
    * @throws RangeError for a length that is not a non-negative integer, or when memory cannot grow
    */
-  alloc(length: number): Resident {
-    return allocResident(this.driver, length);
+  alloc(length: number): Resident;
+  alloc<D extends ResidentDtype>(length: number, options: ResidentOptions<D>): Resident<D>;
+  alloc(length: number, options?: ResidentOptions): Resident<ResidentDtype> {
+    return allocResident(this.driver, length, options);
   }
 
-  /** A resident buffer holding a copy of `values` (see alloc). */
-  tensor(values: ArrayLike<number>): Resident {
-    return residentFrom(this.driver, values);
+  /**
+   * A resident buffer holding a copy of `values` (see alloc); with a half dtype, `values` is a
+   * Uint16Array of that dtype's bit patterns, copied as they are.
+   */
+  tensor(values: ArrayLike<number>): Resident;
+  tensor<D extends ResidentDtype>(values: ArrayLike<number>, options: ResidentOptions<D>): Resident<D>;
+  tensor(values: ArrayLike<number>, options?: ResidentOptions): Resident<ResidentDtype> {
+    return residentFrom(this.driver, values, options);
   }
 
   /**
@@ -107,9 +121,9 @@ export class Xentropy {
    * @returns a number, or a Float32Array of N row losses for reduction 'none' (ignored rows 0)
    * @throws TypeError / RangeError before any computation, naming the argument and value
    */
-  crossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  crossEntropy<R extends Reduction = 'mean'>(input: FloatValues, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
   crossEntropy<R extends Reduction = 'mean'>(input: TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions> & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  crossEntropy(input: Float32Array | Resident | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions>): number | Float32Array {
+  crossEntropy(input: FloatValues | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions>): number | Float32Array {
     const plan = planCrossEntropy('crossEntropy', input, target, options, false, true);
     return runCrossEntropy(this.driver, plan, false).loss;
   }
@@ -122,9 +136,9 @@ export class Xentropy {
    * options.gradOut receives the gradient when given and may be `input` itself (in place).
    * Arguments, result and errors as crossEntropy.
    */
-  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
   crossEntropyWithGrad<R extends Reduction = 'mean'>(input: TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions> & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
-  crossEntropyWithGrad(input: Float32Array | Resident | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions>): LossAndGrad<number | Float32Array> {
+  crossEntropyWithGrad(input: FloatValues | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions>): LossAndGrad<number | Float32Array> {
     const plan = planCrossEntropy('crossEntropyWithGrad', input, target, options, true, true);
     return runCrossEntropy(this.driver, plan, true);
   }
@@ -137,7 +151,7 @@ export class Xentropy {
    * to ignoreIndex are not counted. A sequence with no counted token has perplexity NaN.
    * @throws TypeError / RangeError as crossEntropy
    */
-  perplexity(logits: Float32Array | Resident | TensorLike, ids: IndexTarget | TensorLike, options?: PerplexityOptions): PerplexityResult {
+  perplexity(logits: FloatValues | TensorLike, ids: IndexTarget | TensorLike, options?: PerplexityOptions): PerplexityResult {
     const plan = planPerplexity(logits, ids, options, true);
     return perplexityOf(plan, runCrossEntropy(this.driver, plan, false).loss as Float32Array);
   }
@@ -210,8 +224,8 @@ export class Xentropy {
    *   posWeight, before any output is written (the element ranges are scanned in WebAssembly, the
    *   error raised by the same JavaScript check as the reference's)
    */
-  binaryCrossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): number | Float32Array {
+  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  binaryCrossEntropy(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): number | Float32Array {
     const plan = planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true);
     return runBinaryCrossEntropy(this.driver, plan, false).loss;
   }
@@ -224,8 +238,8 @@ export class Xentropy {
    * bits. options.gradOut (a Float32Array or resident buffer) receives the gradient when given and may
    * be `input` itself (in place). Arguments, loss and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
-  binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
+  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  binaryCrossEntropyWithGrad(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true);
     return runBinaryCrossEntropy(this.driver, plan, true);
   }
@@ -245,8 +259,8 @@ export class Xentropy {
    * @throws TypeError for a non-Float32Array, a wrong option type or an unknown option; RangeError for a
    *   bad classes or length, an unknown option value, or (from 'probs') p[i] outside [0, 1] or NaN
    */
-  entropy<R extends EntropyReduction = 'none'>(p: Float32Array | Resident, classes: number, options?: EntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  entropy(p: Float32Array | Resident, classes: number, options?: EntropyOptions): number | Float32Array {
+  entropy<R extends EntropyReduction = 'none'>(p: FloatValues, classes: number, options?: EntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  entropy(p: FloatValues, classes: number, options?: EntropyOptions): number | Float32Array {
     return runEntropy(this.driver, planEntropy(p, classes, options, true));
   }
 
@@ -271,8 +285,8 @@ export class Xentropy {
    *   bad classes or length, an unknown option value, epsilon outside [0, 1] or with another from, p[i]
    *   (or q[i] with from 'probs') outside [0, 1] or NaN, log p[i] above 0 or NaN with logTarget
    */
-  klDivergence<R extends DivergenceReduction = 'batchmean'>(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  klDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceOptions): number | Float32Array {
+  klDivergence<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: FloatValues, classes: number, options?: KlDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  klDivergence(p: FloatValues, q: FloatValues, classes: number, options?: KlDivergenceOptions): number | Float32Array {
     return runKlDivergence(this.driver, planKlDivergence('klDivergence', p, q, classes, options, false, true), false).loss;
   }
 
@@ -285,8 +299,8 @@ export class Xentropy {
    * sum of row divergences), divided by ln 2 for bits. options.gradOut receives the gradient when
    * given and may be q itself (in place), but not overlap p. Arguments, loss and errors as klDivergence.
    */
-  klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
-  klDivergenceWithGrad(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
+  klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: FloatValues, classes: number, options?: KlDivergenceGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  klDivergenceWithGrad(p: FloatValues, q: FloatValues, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true, true);
     return runKlDivergence(this.driver, plan, true);
   }
@@ -304,8 +318,8 @@ export class Xentropy {
    * @returns a number, or a Float32Array of N divergences for reduction 'none'
    * @throws TypeError / RangeError as klDivergence (p[i] or q[i] outside [0, 1] with from 'probs')
    */
-  jsDivergence<R extends DivergenceReduction = 'batchmean'>(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  jsDivergence(p: Float32Array | Resident, q: Float32Array | Resident, classes: number, options?: JsDivergenceOptions): number | Float32Array {
+  jsDivergence<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: FloatValues, classes: number, options?: JsDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  jsDivergence(p: FloatValues, q: FloatValues, classes: number, options?: JsDivergenceOptions): number | Float32Array {
     return runJsDivergence(this.driver, planJsDivergence(p, q, classes, options, true));
   }
 
@@ -343,5 +357,40 @@ export class Xentropy {
    */
   scorerFromState(state: ScorerState): Scorer {
     return Scorer.restore(this.driver, state);
+  }
+  /**
+   * A one-pass, mergeable evaluator of a binary classifier (docs/evaluation.md, "Binary and multilabel
+   * models"). Feed it with `update(scores, labels, { sampleWeight }?)`; `result()` gives the log loss,
+   * Brier score, accuracy, precision, recall and F1 at `threshold`, ROC AUC and average precision, the
+   * ROC and precision-recall curves, and ECE, MCE and RMSCE.
+   *
+   * @param options from ('logits' default, 'probs'), threshold (0.5: a row is positive when p >=
+   *   threshold), thresholds ('exact' default: keeps the rows; or k: a k-bin histogram, O(k) state, with
+   *   error bounds on AUC and AP), bins (15), binning ('uniform', or 'quantile' with 'exact'), epsilon
+   *   (from 'probs' only, 1e-7), unit ('nats' | 'bits')
+   * @throws TypeError / RangeError for a wrong option type or value, naming it
+   */
+  binaryScorer(options?: BinaryScorerOptions): BinaryScorer {
+    return BinaryScorer.create(options);
+  }
+
+  /** Rebuilds a binary scorer from `state()`. @throws TypeError / RangeError for a malformed or inconsistent state */
+  binaryScorerFromState(state: BinaryScorerState): BinaryScorer {
+    return BinaryScorer.fromState(state);
+  }
+
+  /**
+   * A one-pass, mergeable evaluator of a multilabel classifier: the binary scorer's metrics for each of
+   * `labels` labels, with macro, support-weighted and micro averages. Updates take row-major [N, L]
+   * scores and targets and N sample weights.
+   * @param options labels (required), and the binary scorer's options
+   */
+  multilabelScorer(options: MultilabelScorerOptions): MultilabelScorer {
+    return MultilabelScorer.create(options);
+  }
+
+  /** Rebuilds a multilabel scorer from `state()`. @throws as binaryScorerFromState */
+  multilabelScorerFromState(state: MultilabelScorerState): MultilabelScorer {
+    return MultilabelScorer.fromState(state);
   }
 }

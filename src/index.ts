@@ -6,8 +6,8 @@ import {
 } from './load/init.js';
 import { startPool, XentropyPool, type PoolOptions } from './pool/pool.js';
 import {
-  binaryCrossEntropy, binaryCrossEntropyWithGrad, crossEntropy, crossEntropyWithGrad, entropy, jsDivergence,
-  klDivergence, klDivergenceWithGrad, logSoftmax, logSumExp, perplexity, score, softmax,
+  binaryCrossEntropy, binaryCrossEntropyWithGrad, binaryScore, crossEntropy, crossEntropyWithGrad, entropy, jsDivergence,
+  klDivergence, klDivergenceWithGrad, logSoftmax, logSumExp, multilabelScore, perplexity, score, softmax,
 } from './reference/index.js';
 import type * as ReferenceModule from './reference/index.js';
 
@@ -18,16 +18,19 @@ export { Xentropy, XentropyPool };
 // whole reference with it, in apps that never use it. Its type names every export of reference/index.ts.
 /** The float64 reference: the same functions as the WebAssembly API, in plain JavaScript. */
 export const reference: typeof ReferenceModule = /* @__PURE__ */ Object.freeze({
-  binaryCrossEntropy, binaryCrossEntropyWithGrad, crossEntropy, crossEntropyWithGrad, entropy, jsDivergence,
-  klDivergence, klDivergenceWithGrad, logSoftmax, logSumExp, perplexity, score, softmax,
+  binaryCrossEntropy, binaryCrossEntropyWithGrad, binaryScore, crossEntropy, crossEntropyWithGrad, entropy, jsDivergence,
+  klDivergence, klDivergenceWithGrad, logSoftmax, logSumExp, multilabelScore, perplexity, score, softmax,
 });
 export type { PoolOptions } from './pool/pool.js';
 export type { Build, Features } from './engine/builds.js';
 export type { ModuleSource } from './engine/driver.js';
 export { Resident } from './engine/driver.js';
+export type { ResidentArray, ResidentDtype } from './engine/driver.js';
 export type {
-  DistributionForm, FocalOptions, IndexTarget, LossAndGrad, ReducedLoss, Reduction, TensorLike, TensorOptions, Unit,
+  DistributionForm, FloatArrayInput, FloatValues, Float16ArrayLike, FocalOptions, HalfDtype, IndexTarget, LossAndGrad,
+  ReducedLoss, Reduction, ResidentOptions, TensorLike, TensorOptions, Unit,
 } from './ops/common.js';
+export type { RowOptions } from './ops/row_ops.js';
 export type {
   CrossEntropyBatch, CrossEntropyGradOptions, CrossEntropyInput, CrossEntropyOptions, CrossEntropyOverOptions,
   PerplexityOptions, PerplexityResult,
@@ -43,6 +46,12 @@ export { Scorer } from './ops/scorer.js';
 export type {
   ScorerOptions, ScorerInput, ScorerNumber, ScorerState, ScoreResult, CalibrationBin,
 } from './ops/scorer.js';
+export { BinaryScorer, MultilabelScorer } from './ops/binary_scorer.js';
+export type {
+  BinaryCalibrationBin, BinaryConfusion, BinaryLabels, BinaryScoreResult, BinaryScorerInput, BinaryScorerOptions,
+  BinaryScorerState, BinaryUpdateOptions, CalibrationBinning, LabelAverages, MultilabelScoreResult, MultilabelScorerOptions,
+  MultilabelScorerState, PrecisionRecallCurve, RocCurve, StateNumber,
+} from './ops/binary_scorer.js';
 export type { InitOptions, InitSyncOptions } from './load/init.js';
 
 // The default entry point (conditions import and default): the package's own

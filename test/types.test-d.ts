@@ -239,8 +239,8 @@ describe('calls that do not compile', () => {
   test('wrong array types', () => {
     // @ts-expect-error a Float64Array target: class indices or Float32Array probabilities only
     xe.crossEntropy(z, new Float64Array(3), { classes: 3 });
-    // @ts-expect-error a Float64Array input
-    xe.crossEntropy(new Float64Array(3), labels, { classes: 3 });
+    // @ts-expect-error an Int32Array input (float inputs only)
+    xe.crossEntropy(new Int32Array(3), labels, { classes: 3 });
     // @ts-expect-error the pool's
     void pool.crossEntropy(z, new Float64Array(3), { classes: 3 });
     // @ts-expect-error an Int32Array target of binary cross-entropy (Float32Array or Uint8Array)
@@ -249,8 +249,28 @@ describe('calls that do not compile', () => {
     xe.crossEntropyWithGrad(z, labels, { classes: 3, gradOut: new Float64Array(3) });
     // @ts-expect-error a Float64Array class weight
     xe.crossEntropy(z, labels, { classes: 3, weight: new Float64Array(3) });
-    // @ts-expect-error a Float64Array into the reference
-    reference.crossEntropy(new Float64Array(3), labels, { classes: 3 });
+    // @ts-expect-error an Int32Array into the reference
+    reference.crossEntropy(new Int32Array(3), labels, { classes: 3 });
+    // @ts-expect-error a dtype that is none
+    xe.crossEntropy(new Uint16Array(3), labels, { classes: 3, dtype: 'half' });
+    // @ts-expect-error a half resident buffer is an input only, never a gradOut
+    xe.crossEntropyWithGrad(z, labels, { classes: 3, gradOut: xe.alloc(3, { dtype: 'float16' }) });
+    // @ts-expect-error nor an out
+    xe.softmax(z, 3, xe.alloc(3, { dtype: 'bfloat16' }));
+  });
+
+  test('element types: float64, half bits with dtype, half resident buffers', () => {
+    const f64: number = xe.crossEntropy(new Float64Array(3), labels, { classes: 3 });
+    const f16: number = xe.crossEntropy(new Uint16Array(3), labels, { classes: 3, dtype: 'float16' });
+    const halfResident = xe.alloc(3, { dtype: 'float16' });
+    const bits: Uint16Array = halfResident.array;
+    const floats: Float32Array = xe.alloc(3).array;
+    const bf16: Float32Array = xe.softmax(xe.tensor(new Uint16Array(3), { dtype: 'bfloat16' }), 3);
+    const ent: number = xe.entropy(new Uint16Array(3), 3, { dtype: 'bfloat16', reduction: 'sum' });
+    const kl: number = xe.klDivergence(new Float64Array(3), new Uint16Array(3), 3, { dtype: 'float16' });
+    const lse: Float32Array = xe.logSumExp(new Uint16Array(3), 3, undefined, { dtype: 'float16' });
+    const ref = reference.crossEntropy(new Uint16Array(3), labels, { classes: 3, dtype: 'float16' });
+    void [f64, f16, bits, floats, bf16, ent, kl, lse, ref];
   });
 
   test('a result used as the wrong type', () => {

@@ -59,6 +59,12 @@ export interface BlockJob extends KernelCall {
    * none. Only for jobs that write nothing the caller can see before the result is checked.
    */
   check: number[] | null;
+  /**
+   * An input of another element type than float32, staged raw at src (`bytes` an element): each block's
+   * rows of `width` elements are widened into float32 at dst (same rows) before anything reads them,
+   * by the thread that runs the block. Kind `code` as the widen kernel takes it.
+   */
+  widen?: { src: number; dst: number; width: number; bytes: number; code: number } | null;
 }
 
 /**
@@ -79,6 +85,8 @@ export function runBlocks(k: Kernels, job: BlockJob, b0: number, b1: number): Fl
     args[job.count] = n;
     if (job.scratch) args[job.scratch.arg] = job.scratch.base + b * job.scratch.bytes;
     const z = cap ? cap.z + r0 * cap.width * 4 : 0;
+    const w = job.widen;
+    if (w) k.widen(w.src + r0 * w.width * w.bytes, w.dst + r0 * w.width * 4, n * w.width, w.code);
     if (job.check?.some((i) => k.firstOutside(args[i], n, 0, 1) >= 0)) sums[b1 - b0]++;
     if (cap) k.softcapForward(z, z, n * cap.width, cap.value);
     sums[b - b0] = kernel(...args);

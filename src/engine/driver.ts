@@ -131,6 +131,11 @@ export class Driver {
     return new Float64Array(this.memory.buffer, ptr, length);
   }
 
+  /** A Uint16Array over memory at ptr; valid until the next call that may grow memory. */
+  u16(ptr: number, length: number): Uint16Array {
+    return new Uint16Array(this.memory.buffer, ptr, length);
+  }
+
   /** An Int32Array over memory at ptr; valid until the next call that may grow memory. */
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.memory.buffer, ptr, length);
@@ -142,23 +147,38 @@ export class Driver {
   }
 }
 
+/** Element type of a resident buffer: float32, or the bits of float16 / bfloat16 values (u16 each). */
+export type ResidentDtype = 'float32' | 'float16' | 'bfloat16';
+
+/** What `array` gives for a resident buffer of element type D: float32 values, or half bit patterns. */
+export type ResidentArray<D extends ResidentDtype> = D extends 'float32' ? Float32Array : Uint16Array;
+
 /**
- * A Float32Array that lives in WebAssembly memory, so xentropy reads and writes it without copying.
- * `array` is a fresh view on every access: a view you keep is valid until the next call into this
- * instance that may grow its memory (any computation, alloc or tensor); read `array` again after it.
+ * A typed array that lives in WebAssembly memory, so xentropy reads and writes it without copying:
+ * float32 values (the default), or float16 / bfloat16 bit patterns, which the kernels widen window by
+ * window where they lie. `array` is a fresh view on every access: a view you keep is valid until the
+ * next call into this instance that may grow its memory (any computation, alloc or tensor); read
+ * `array` again after it.
  */
-export class Resident {
-  /** Number of float32 elements. */
+export class Resident<D extends ResidentDtype = 'float32'> {
+  /** Number of elements. */
   readonly length: number;
+  readonly #dtype: D;
   readonly #driver: Driver;
   readonly #ptr: number;
   #freed = false;
 
   /** @internal Use `xe.alloc` or `xe.tensor`. */
-  constructor(driver: Driver, length: number) {
+  constructor(driver: Driver, length: number, dtype: D = 'float32' as D) {
     this.#driver = driver;
     this.length = length;
-    this.#ptr = driver.alloc(length * 4);
+    this.#dtype = dtype;
+    this.#ptr = driver.alloc(this.#bytes());
+  }
+
+  /** Element type: 'float32', or 'float16' / 'bfloat16' (held as their bits, a Uint16Array view). */
+  get dtype(): D {
+    return this.#dtype;
   }
 
   /** @internal Byte address in memory, for the kernels. */
@@ -172,10 +192,10 @@ export class Resident {
     return this.#driver;
   }
 
-  /** A Float32Array view of the buffer (see the class note on how long it stays valid). */
-  get array(): Float32Array {
+  /** A view of the buffer (see the class note on how long it stays valid): Float32Array, or Uint16Array of half bits. */
+  get array(): ResidentArray<D> {
     this.#check();
-    return this.#driver.f32(this.#ptr, this.length);
+    return (this.#dtype === 'float32' ? this.#driver.f32(this.#ptr, this.length) : this.#driver.u16(this.#ptr, this.length)) as ResidentArray<D>;
   }
 
   /** True once `free` has been called. */
@@ -183,7 +203,7 @@ export class Resident {
     return this.#freed;
   }
 
-  /** Copies values into the buffer from `offset`. */
+  /** Copies values into the buffer from `offset` (for a half buffer: bit patterns). */
   set(values: ArrayLike<number>, offset = 0): this {
     this.array.set(values, offset);
     return this;
@@ -196,7 +216,11 @@ export class Resident {
   free(): void {
     this.#check();
     this.#freed = true;
-    this.#driver.release(this.#ptr, this.length * 4);
+    this.#driver.release(this.#ptr, this.#bytes());
+  }
+
+  #bytes(): number {
+    return this.length * (this.#dtype === 'float32' ? 4 : 2);
   }
 
   #check(): void {
@@ -209,7 +233,7 @@ export class Resident {
  * A resident argument checked to live in `driver`'s memory (a handle is an address in one memory only).
  * @throws TypeError naming the argument when it belongs to another instance; `hint` is appended
  */
-export function ownResident(driver: Driver, name: string, resident: Resident | null, hint = ''): Resident | null {
+export function ownResident<R extends Resident<ResidentDtype>>(driver: Driver, name: string, resident: R | null, hint = ''): R | null {
   if (resident && resident.owner !== driver) {
     throw new TypeError(`${name} is a resident buffer of another xentropy instance${hint}`);
   }

@@ -7,8 +7,8 @@
 // a hit the JavaScript checks run over the whole arrays, in the plan's order, and throw their own
 // message: the reference's.
 
-import type { Driver, Resident } from './driver.js';
-import { stageInput } from './staging.js';
+import type { Driver, Resident, ResidentDtype } from './driver.js';
+import { stageFloats, type FloatData, type FloatKind } from './staging.js';
 
 /** @internal Every value of one argument in [lo, hi] (NaN never is), and the JavaScript check that says which is not. */
 export interface ElementCheck {
@@ -31,10 +31,17 @@ export function scanDisagreement(): Error {
 export interface ScannedArgument {
   check: ElementCheck | null;
   /** The argument's values (for a resident one, a view taken after the runner's reserve). */
-  values: Float32Array;
-  resident: Resident | null;
-  /** Where the runner stages the argument's windows (unused for a resident argument). */
+  values: FloatData;
+  /** What values holds (float32 unless said): other kinds are scanned once widened, as staged. */
+  kind?: FloatKind;
+  /** Its resident handle: a float32 one is scanned where it lies, a half one as it is widened. */
+  resident: Resident<ResidentDtype> | null;
+  /** Where the runner stages the argument's windows (unused for a resident float32 argument). */
   window: number;
+  /** Raw scratch for staging a kind other than float32 (staging.ts rawBytes). */
+  raw?: number;
+  /** The JavaScript widening of values, for the checks' messages (ops/common.ts widenValues). */
+  widen?: (values: FloatData) => Float32Array;
 }
 
 /**
@@ -51,28 +58,32 @@ export function startScan(
   d: Driver, args: readonly ScannedArgument[], windowLength: number, first: boolean,
 ): (a: number, b: number, ptrs: readonly number[]) => void {
   const refuse = (): never => {
-    for (const { check, values } of args) check?.explain(values);
+    for (const { check, values, widen } of args) check?.explain(widen ? widen(values) : values as Float32Array);
     throw scanDisagreement();
   };
   const outside = (check: ElementCheck, ptr: number, n: number): boolean => d.kernels.firstOutside(ptr, n, check.lo, check.hi) >= 0;
-  for (const { check, values, resident } of args) {
-    if (check && resident && outside(check, resident.ptr, values.length)) refuse();
+  // Only a float32 resident argument is read where it lies; any other is scanned as it is staged.
+  const direct = ({ resident, kind }: ScannedArgument): boolean => resident !== null && (kind ?? 'f32') === 'f32';
+  for (const arg of args) {
+    if (arg.check && direct(arg) && outside(arg.check, arg.resident!.ptr, arg.values.length)) refuse();
   }
   const none = (): void => {};
-  if (!args.some(({ check, resident }) => check && !resident)) return none;
+  if (!args.some((arg) => arg.check && !direct(arg))) return none;
   if (first) {
     const n = args[0].values.length;
     for (let a = 0; a < n; a += windowLength) {
       const b = Math.min(n, a + windowLength);
-      for (const { check, values, resident, window } of args) {
-        if (check && !resident && outside(check, stageInput(d, window, values, null, a, b), b - a)) refuse();
+      for (const arg of args) {
+        if (!arg.check || direct(arg)) continue;
+        const ptr = stageFloats(d, arg.window, arg.raw ?? 0, arg.values, arg.kind ?? 'f32', arg.resident, a, b);
+        if (outside(arg.check, ptr, b - a)) refuse();
       }
     }
     return none;
   }
   return (a, b, ptrs) => {
-    args.forEach(({ check, resident }, i) => {
-      if (check && !resident && outside(check, ptrs[i], b - a)) refuse();
+    args.forEach((arg, i) => {
+      if (arg.check && !direct(arg) && outside(arg.check, ptrs[i], b - a)) refuse();
     });
   };
 }

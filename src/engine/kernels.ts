@@ -64,6 +64,11 @@ export interface Kernels {
   ): number;
   softcapForward(src: number, dst: number, n: number, cap: number): void;
   softcapBackward(capped: number, grad: number, n: number, cap: number): void;
+  /**
+   * dst[i] = float32 of element i of src for n elements: kind 1 float16 bits, 2 bfloat16 bits (u16
+   * each; exact), 3 float64 (rounded to nearest even). dst and src do not overlap.
+   */
+  widen(src: number, dst: number, n: number, kind: number): void;
   scoreRows(
     input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
     outs: number, ints: number,

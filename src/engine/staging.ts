@@ -2,7 +2,7 @@
 // plain arrays through scratch memory, and the gathers between PyTorch's [N, C, spatial] layout and
 // rows of classes. Nothing here knows which loss runs.
 
-import type { Driver, Resident } from './driver.js';
+import type { Driver, Resident, ResidentDtype } from './driver.js';
 
 /**
  * @internal
@@ -47,7 +47,7 @@ export function windowRows(classes: number): number {
  * is PyTorch's [N, C, spatial] layout and row r is sample floor(r / spatial) at position r % spatial,
  * whose classes lie `spatial` apart.
  */
-export function gatherRows(dst: Float32Array, src: Float32Array, r0: number, classes: number, spatial: number): void {
+export function gatherRows<T extends Float32Array | Float64Array | Uint16Array>(dst: T, src: T, r0: number, classes: number, spatial: number): void {
   if (spatial === 1) {
     dst.set(src.subarray(r0 * classes, r0 * classes + dst.length));
     return;
@@ -90,5 +90,74 @@ export function stageInput(
   if (resident) return resident.ptr + a * 4;
   // Uint8Array values become 0.0 / 1.0 ... 255.0 in the copy.
   driver.f32(window, b - a).set(values.subarray(a, b));
+  return window;
+}
+
+/**
+ * What a float input's elements are: float32, float16 or bfloat16 bits (u16 each), or float64. The
+ * kernels read float32 only; the others are widened (narrowed) into float32 windows by the `widen`
+ * kernel as they are staged (assembly/widen.ts).
+ */
+export type FloatKind = 'f32' | 'f16' | 'bf16' | 'f64';
+
+/** A float input's elements as read: float32 values, half bit patterns, or float64 values. */
+export type FloatData = Float32Array | Float64Array | Uint16Array;
+
+/** @internal Bytes of one element of each kind. */
+export const ELEMENT_BYTES: Readonly<Record<FloatKind, number>> = { f32: 4, f16: 2, bf16: 2, f64: 8 };
+
+/** @internal The widen kernel's code for each kind (0: float32, nothing to widen). */
+export const WIDEN_CODE: Readonly<Record<FloatKind, number>> = { f32: 0, f16: 1, bf16: 2, f64: 3 };
+
+/**
+ * @internal
+ * Bytes of raw scratch a runner reserves for staging `count` elements of a `kind` input before the
+ * widen kernel turns them into float32: none for float32, and none for a resident half buffer read
+ * where it lies (spatial 1); else count elements of the kind.
+ */
+export function rawBytes(kind: FloatKind, resident: boolean, count: number, spatial = 1): number {
+  if (kind === 'f32' || (resident && spatial === 1)) return 0;
+  return count * ELEMENT_BYTES[kind];
+}
+
+/** A view of `length` elements of `kind` at ptr. */
+function rawView(driver: Driver, ptr: number, kind: FloatKind, length: number): FloatData {
+  return kind === 'f64' ? driver.f64(ptr, length) : kind === 'f32' ? driver.f32(ptr, length) : driver.u16(ptr, length);
+}
+
+/**
+ * @internal
+ * Stages rows r0 .. r0 + n of a float input as float32 [n, classes] at `window` (gatherRows' layout
+ * for spatial > 1). float32 is copied; other kinds are copied raw into `raw` (rawBytes) and widened
+ * from there, or, for a resident half buffer with spatial 1, widened from where it lies. `values` is the
+ * input's view (a resident's taken after the runner's reserve).
+ */
+export function stageRows(
+  driver: Driver, window: number, raw: number, values: FloatData, kind: FloatKind, resident: Resident<ResidentDtype> | null,
+  r0: number, n: number, classes: number, spatial: number,
+): void {
+  const a = r0 * classes, count = n * classes;
+  if (kind === 'f32') {
+    gatherRows(driver.f32(window, count), values as Float32Array, r0, classes, spatial);
+    return;
+  }
+  let src = raw;
+  if (resident && spatial === 1) src = resident.ptr + a * ELEMENT_BYTES[kind];
+  else gatherRows(rawView(driver, raw, kind, count), values, r0, classes, spatial);
+  driver.kernels.widen(src, window, count, WIDEN_CODE[kind]);
+}
+
+/**
+ * @internal
+ * stageInput for a float input of any kind: the address of elements [a, b) as float32, where a
+ * resident float32 buffer lies, else staged into `window` (through `raw` for other kinds, see
+ * stageRows).
+ */
+export function stageFloats(
+  driver: Driver, window: number, raw: number, values: FloatData, kind: FloatKind, resident: Resident<ResidentDtype> | null,
+  a: number, b: number,
+): number {
+  if (kind === 'f32') return stageInput(driver, window, values as Float32Array, resident as Resident | null, a, b);
+  stageRows(driver, window, raw, values, kind, resident, a, b - a, 1, 1);
   return window;
 }

@@ -4,10 +4,12 @@
 import { callRows, type KernelCall } from '../engine/blocks.js';
 import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { scanDisagreement } from '../engine/element_checks.js';
-import { chunkRows, windowRows } from '../engine/staging.js';
+import { chunkRows, rawBytes, stageFloats, windowRows } from '../engine/staging.js';
+import type { ResidentDtype } from '../engine/driver.js';
 import {
-  isResident, checkChoice, checkClasses, checkFloat32OrResident, checkFocal, checkNumberIn, checkOut, checkUnit, checkWeight,
-  describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, type LossAndGrad, type Reduction, type Unit,
+  isResident, checkChoice, checkClasses, checkDtype, checkFloat32OrResident, floatInputReader, widenValues, checkFocal, checkNumberIn, checkOut, checkUnit, checkWeight,
+  describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, type FloatData, type FloatKind, type HalfDtype,
+  type LossAndGrad, type Reduction, type Unit,
 } from './common.js';
 
 /** What the input of binaryCrossEntropy holds. */
@@ -44,6 +46,8 @@ export interface BinaryCrossEntropyOptions {
    * Not with posWeight.
    */
   focal?: { gamma?: number; alpha?: number };
+  /** What a Uint16Array input holds: 'float16' or 'bfloat16' bits. Targets stay float32 (or Uint8Array). */
+  dtype?: HalfDtype;
 }
 
 /** Options of binaryCrossEntropyWithGrad: binaryCrossEntropy's, and gradOut. */
@@ -52,17 +56,19 @@ export interface BinaryCrossEntropyGradOptions extends BinaryCrossEntropyOptions
   gradOut?: Float32Array | Resident;
 }
 
-const BCE_OPTIONS = ['classes', 'from', 'weight', 'posWeight', 'labelSmoothing', 'epsilon', 'reduction', 'unit', 'focal'] as const;
+const BCE_OPTIONS = ['classes', 'from', 'weight', 'posWeight', 'labelSmoothing', 'epsilon', 'reduction', 'unit', 'focal', 'dtype'] as const;
 const BCE_GRAD_OPTIONS = [...BCE_OPTIONS, 'gradOut'] as const;
 
 /** @internal A validated binary cross-entropy call, the same for every backend. */
 export interface BinaryCrossEntropyPlan {
-  /** The input's values; for a resident input, a view valid only until memory grows. */
-  input: Float32Array;
+  /** The input's elements (see inputKind); for a resident input, a view valid only until memory grows. */
+  input: FloatData;
+  /** What input holds: float32, float64, or float16 / bfloat16 bits (widened in WebAssembly as staged). */
+  inputKind: FloatKind;
   /** The target's values; for a resident target, a view valid only until memory grows. */
   target: BinaryTarget;
   /** The resident handles among input, target and options.gradOut (their addresses survive growth). */
-  inputResident: Resident | null;
+  inputResident: Resident<ResidentDtype> | null;
   targetResident: Resident | null;
   gradOutResident: Resident | null;
   /**
@@ -103,12 +109,13 @@ export interface BinaryCrossEntropyPlan {
 export function planBinaryCrossEntropy(
   fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
 ): BinaryCrossEntropyPlan {
-  const { array: x, resident: inputResident } = checkFloat32OrResident('input', input);
+  const reader = floatInputReader('input', input);
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object, got ${describe(options)}`);
   }
   const o = ownOptions(`${fn} options`, options, withGrad ? BCE_GRAD_OPTIONS : BCE_OPTIONS);
+  const { data: x, kind: inputKind, resident: inputResident } = reader.finish(checkDtype('options.dtype', o.dtype));
   const classes = o.classes === undefined ? 1 : checkClasses(o.classes, 'options.classes');
   rowsOf('input', x, classes);
   const n = x.length;
@@ -171,19 +178,20 @@ export function planBinaryCrossEntropy(
   let gradOut: Float32Array | undefined;
   let gradOutResident: Resident | null = null;
   if (withGrad) {
-    gradOut = checkOut('options.gradOut', o.gradOut, n, x, true);
+    // In place only over a float32 input: a gradient has float32 elements.
+    gradOut = checkOut('options.gradOut', o.gradOut, n, x, inputKind === 'f32');
     if (isResident(o.gradOut)) gradOutResident = o.gradOut;
     if (gradOut && overlaps(gradOut, t)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
     }
   }
   const plan: BinaryCrossEntropyPlan = {
-    input: x, target: t, inputResident, targetResident, gradOutResident, elementChecksPending: deferElementChecks,
+    input: x, inputKind, target: t, inputResident, targetResident, gradOutResident, elementChecksPending: deferElementChecks,
     n, classes, from, weight, posWeight, smoothing, focal,
     lo: Math.fround(epsilon), hi: Math.fround(1 - epsilon),
     reduction, unitScale, gradScale: reduction === 'mean' ? unitScale / n : unitScale, gradOut,
   };
-  if (!deferElementChecks) checkBinaryElements(x, t, from);
+  if (!deferElementChecks) checkBinaryElements(widenValues(x, inputKind), t, from);
   return plan;
 }
 
@@ -288,6 +296,8 @@ export function runBinaryCrossEntropy(
 ): LossAndGrad<number | Float32Array> {
   const { n, classes, weight, posWeight } = plan;
   const inRes = ownResident(d, 'input', plan.inputResident);
+  // Only a float32 resident input is read where it lies; a half one is widened window by window.
+  const kind = plan.inputKind, inDirect = kind === 'f32' ? inRes : null;
   const tRes = ownResident(d, 'target', plan.targetResident);
   const gRes = withGrad ? ownResident(d, 'options.gradOut', plan.gradOutResident) : null;
   const none = plan.reduction === 'none';
@@ -297,10 +307,11 @@ export function runBinaryCrossEntropy(
   const per = Math.min(chunkRows(classes), n / classes) * classes;
   const span = Math.min(windowRows(classes), n / classes) * classes;
   // The gradient: into a resident gradOut where it lies; else over the staged input when there is one.
-  const gradOverInput = withGrad && !gRes && !inRes;
-  const [xBuf, tBuf, wPtr, pwPtr, lPtr, gBuf, sPtr] = d.reserve(
-    inRes ? 0 : span * 4, tRes ? 0 : span * 4, weight ? classes * 4 : 0, posWeight ? classes * 4 : 0,
-    none ? span * 4 : 0, withGrad && !gRes && inRes ? span * 4 : 0, logits ? k.binaryScratchBytes() : 0,
+  const gradOverInput = withGrad && !gRes && !inDirect;
+  const [xBuf, tBuf, wPtr, pwPtr, lPtr, gBuf, sPtr, raw] = d.reserve(
+    inDirect ? 0 : span * 4, tRes ? 0 : span * 4, weight ? classes * 4 : 0, posWeight ? classes * 4 : 0,
+    none ? span * 4 : 0, withGrad && !gRes && inDirect ? span * 4 : 0, logits ? k.binaryScratchBytes() : 0,
+    rawBytes(kind, inRes !== null, span),
   );
   // Memory may have grown: views of resident arguments are taken again from here on.
   const input = inRes ? inRes.array : plan.input;
@@ -311,9 +322,9 @@ export function runBinaryCrossEntropy(
   const probs = plan.from === 'probs';
   const pending = plan.elementChecksPending;
   const outside = (ptr: number, m: number): boolean => k.firstOutside(ptr, m, 0, 1) >= 0;
-  const refuse = (): never => refuseBinaryElements(input, target, plan.from);
-  if (pending && ((tRes && outside(tRes.ptr, n)) || (probs && inRes && outside(inRes.ptr, n)))) refuse();
-  const scanStaged = pending && (!tRes || (probs && !inRes));
+  const refuse = (): never => refuseBinaryElements(widenValues(input, kind), target, plan.from);
+  if (pending && ((tRes && outside(tRes.ptr, n)) || (probs && inDirect && outside(inDirect.ptr, n)))) refuse();
+  const scanStaged = pending && (!tRes || (probs && !inDirect));
   // Chunks of the caller's gradOut are written as the loop goes, so staged elements are scanned first.
   const scanFirst = scanStaged && withGrad && plan.gradOut !== undefined;
   /** Stages elements [a, b) and scans them when `scan`; `onlyScanned` skips the logits (the first pass). */
@@ -324,8 +335,8 @@ export function runBinaryCrossEntropy(
       d.f32(tBuf, m).set(target.subarray(a, b));
       if (scan && outside(tBuf, m)) refuse();
     }
-    if (!inRes && (probs || !onlyScanned)) {
-      d.f32(xBuf, m).set(input.subarray(a, b));
+    if (!inDirect && (probs || !onlyScanned)) {
+      stageFloats(d, xBuf, raw, input, kind, inRes, a, b);
       if (scan && probs && outside(xBuf, m)) refuse();
     }
   };
@@ -339,7 +350,7 @@ export function runBinaryCrossEntropy(
     stage(a, b, scanStaged && !scanFirst, false);
     const gBase = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : gradOverInput ? xBuf : gBuf;
     const call = binaryCall(plan, {
-      input: inRes ? inRes.ptr + a * 4 : xBuf, target: tRes ? tRes.ptr + a * 4 : tBuf,
+      input: inDirect ? inDirect.ptr + a * 4 : xBuf, target: tRes ? tRes.ptr + a * 4 : tBuf,
       weight: weight ? wPtr : 0, posWeight: posWeight ? pwPtr : 0, losses: none ? lPtr : 0, grad: gBase, scratch: sPtr,
     });
     for (let e = 0; e < b - a; e += per) total += callRows(k, call, e, Math.min(per, b - a - e));

@@ -3,8 +3,11 @@
 // run before any kernel call, so a refused call has written nothing. TypeError means a wrong type,
 // RangeError a wrong size or value; every message names the argument and shows the value received.
 
-import { Resident, type Driver } from '../engine/driver.js';
+import { Resident, type Driver, type ResidentDtype } from '../engine/driver.js';
 import type { ElementCheck } from '../engine/element_checks.js';
+import type { FloatData, FloatKind } from '../engine/staging.js';
+
+export type { FloatData, FloatKind };
 
 /** Integer typed arrays and plain arrays accepted as class-index targets. */
 export type IndexTarget = Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array | readonly number[];
@@ -22,18 +25,33 @@ const lengthSlot = slot('length'), byteLengthSlot = slot('byteLength');
 const resizableSlot = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
 
 const freedGetter = Object.getOwnPropertyDescriptor(Resident.prototype, 'freed')!.get!;
+const dtypeGetter = Object.getOwnPropertyDescriptor(Resident.prototype, 'dtype')!.get!;
 
 /**
- * True for a genuine resident buffer. Its private fields are the brand: a Proxy of one, or an object
- * with its prototype, is none (instanceof would accept both, and their use would then fail).
+ * True for a genuine resident buffer of any element type. Its private fields are the brand: a Proxy
+ * of one, or an object with its prototype, is none (instanceof would accept both, and their use
+ * would then fail).
  */
-export function isResident(value: unknown): value is Resident {
+export function isAnyResident(value: unknown): value is Resident<ResidentDtype> {
   try {
     freedGetter.call(value);
     return true;
   } catch {
     return false;
   }
+}
+
+/** @internal A genuine resident buffer's element type, read through the class's own getter. */
+export function dtypeOf(resident: Resident<ResidentDtype>): ResidentDtype {
+  return dtypeGetter.call(resident) as ResidentDtype;
+}
+
+/**
+ * True for a genuine float32 resident buffer (see isAnyResident): the one every argument that is read
+ * as float32 only (outputs, targets, weights) takes; a half buffer passed there is refused by type.
+ */
+export function isResident(value: unknown): value is Resident {
+  return isAnyResident(value) && dtypeOf(value) === 'float32';
 }
 
 /** The kind of a real typed array ('Float32Array', 'Int32Array', ...), else undefined (a Proxy or look-alike has none). */
@@ -120,9 +138,12 @@ export function checkAttached(name: string, view: ArrayBufferView): void {
 export function checkFloat32OrResident(
   name: string, value: unknown,
 ): { array: Float32Array; resident: Resident | null; dims: number[] | null } {
-  if (isResident(value)) {
+  if (isAnyResident(value)) {
     if (value.freed) throw new TypeError(`${name} is a resident buffer that was freed`);
-    return { array: value.array, resident: value, dims: null };
+    if (dtypeOf(value) !== 'float32') {
+      throw new TypeError(`${name} is a ${dtypeOf(value)} resident buffer; ${name} takes float32 only (xe.alloc(n) without dtype)`);
+    }
+    return { array: (value as Resident).array, resident: value as Resident, dims: null };
   }
   const { data, dims } = unwrapTensor(name, value);
   return { array: checkFloat32(name, data), resident: null, dims };
@@ -130,18 +151,199 @@ export function checkFloat32OrResident(
 
 /** A Float32Array input (or a float32 tensor) as a plain view; TypeError unless it is one, attached and of fixed length. */
 export function checkFloat32(name: string, value: unknown): Float32Array {
-  const data = typedArrayKind(value) === undefined ? unwrapTensor(name, value).data : value;
+  let data = value;
+  if (typedArrayKind(value) === undefined) {
+    const tensor = unwrapTensor(name, value);
+    data = tensor.data;
+    if (tensor.type === 'float16' || tensor.type === 'bfloat16') {
+      throw new TypeError(`${name} is a ${tensor.type} tensor; ${name} is read as float32 only (convert it to a float32 tensor)`);
+    }
+  }
   if (typedArrayKind(data) !== 'Float32Array') {
     throw new TypeError(`${name} must be a Float32Array${conversionHint(data)}, got ${describe(data)}`);
   }
   return plainView(name, data as Float32Array, Float32Array);
 }
 
+/**
+ * A float input as a typed array: float32 or float64 values, float16 values (a Float16Array, where the
+ * runtime has one), or float16 / bfloat16 bit patterns in a Uint16Array (with options.dtype).
+ */
+export type FloatArrayInput = Float32Array | Float64Array | Uint16Array | Float16ArrayLike;
+
+/** A float input argument: any FloatArrayInput, or a resident buffer of any dtype (xe.alloc, xe.tensor). */
+export type FloatValues = FloatArrayInput | Resident<ResidentDtype>;
+
+/** A Float16Array, where the runtime (and TypeScript's lib) has one; otherwise never. */
+export type Float16ArrayLike = typeof globalThis extends { Float16Array: { prototype: infer A } } ? A : never;
+
+/** Element types of half-precision data held as bit patterns in a Uint16Array (options.dtype). */
+export type HalfDtype = 'float16' | 'bfloat16';
+
+/**
+ * A float input (logits, probabilities, log-probabilities) as read: its elements (float32 values,
+ * float64 values, or the bit patterns of float16 / bfloat16 values), their kind, the resident handle
+ * when it is one, and the tensor's dims.
+ */
+export interface FloatInput {
+  data: FloatData;
+  kind: FloatKind;
+  resident: Resident<ResidentDtype> | null;
+  dims: number[] | null;
+}
+
+/** @internal An input read once (takeFloatInput), before options.dtype says what a Uint16Array holds. */
+export interface TakenInput {
+  data: unknown;
+  dims: number[] | null;
+  type: unknown;
+  resident: Resident<ResidentDtype> | null;
+}
+
+/** @internal Reads a float argument once: a resident buffer, or a tensor object unwrapped, or the value itself. */
+export function takeFloatInput(name: string, value: unknown): TakenInput {
+  if (isAnyResident(value)) {
+    if (value.freed) throw new TypeError(`${name} is a resident buffer that was freed`);
+    return { data: value, dims: null, type: undefined, resident: value };
+  }
+  const { data, dims, type } = unwrapTensor(name, value);
+  return { data, dims, type, resident: null };
+}
+
+/** @internal Checks options.dtype: undefined, 'float16' or 'bfloat16'. */
+export function checkDtype(name: string, value: unknown): HalfDtype | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new TypeError(`${name} must be 'float16' or 'bfloat16', got ${describe(value)}`);
+  if (value !== 'float16' && value !== 'bfloat16') {
+    throw new RangeError(`${name} must be 'float16' or 'bfloat16' (what a Uint16Array input's bits hold), got ${describe(value)}`);
+  }
+  return value;
+}
+
+const HALF_KIND: Record<HalfDtype, FloatKind> = { float16: 'f16', bfloat16: 'bf16' };
+const TENSOR_KIND: Record<string, FloatKind> = { float32: 'f32', float16: 'f16', bfloat16: 'bf16', float64: 'f64' };
+
+/**
+ * @internal
+ * A taken float input resolved to its elements and kind. Accepted: Float32Array, Float64Array,
+ * Float16Array (where the runtime has it), Uint16Array with `dtype` ('float16' or 'bfloat16' bits),
+ * tensors of type float32 / float64 / float16 / bfloat16 (ORT keeps float16 data in a Uint16Array),
+ * and resident buffers of any dtype. `dtype` only applies to Uint16Array data: given with anything
+ * else it is a TypeError, unless `lenient` (an op with two inputs, which checks that one used it).
+ */
+export function resolveFloatInput(
+  name: string, taken: TakenInput, dtype: HalfDtype | undefined, dtypeName = 'options.dtype', lenient = false,
+): FloatInput {
+  const { data, dims, type, resident } = taken;
+  const refuseDtype = (what: string): void => {
+    if (dtype !== undefined && !lenient) {
+      throw new TypeError(`${dtypeName} = '${dtype}' applies to a Uint16Array of half bits, but ${name} is ${what}; leave ${dtypeName} out`);
+    }
+  };
+  if (resident) {
+    const dt = dtypeOf(resident);
+    const kind: FloatKind = dt === 'float16' ? 'f16' : dt === 'bfloat16' ? 'bf16' : 'f32';
+    if (kind === 'f32') refuseDtype('a float32 resident buffer');
+    else if (dtype !== undefined && HALF_KIND[dtype] !== kind) {
+      throw new RangeError(`${dtypeName} = '${dtype}' disagrees with ${name}, a ${dt} resident buffer`);
+    }
+    return { data: resident.array, kind, resident, dims };
+  }
+  const tensorKind = type === undefined ? undefined : TENSOR_KIND[type as string];
+  if (type !== undefined && tensorKind === undefined && typeof type === 'string' && typedArrayKind(data) !== 'Float32Array') {
+    throw new TypeError(`${name} is a tensor of type ${describe(type)}; xentropy reads float32, float64, float16 and bfloat16 tensors here`);
+  }
+  const kind = typedArrayKind(data);
+  switch (kind) {
+    case 'Float32Array':
+      refuseDtype('a Float32Array');
+      return { data: plainView(name, data as Float32Array, Float32Array), kind: 'f32', resident: null, dims };
+    case 'Float64Array':
+      refuseDtype('a Float64Array');
+      return { data: plainView(name, data as Float64Array, Float64Array), kind: 'f64', resident: null, dims };
+    case 'Float16Array':
+      refuseDtype('a Float16Array');
+      // Its bits, as a Uint16Array over the same memory: the kernels widen them.
+      return { data: plainView(name, data as ArrayBufferView, Uint16Array), kind: 'f16', resident: null, dims };
+    case 'Uint16Array': {
+      const fromType = tensorKind === 'f16' || tensorKind === 'bf16' ? tensorKind : undefined;
+      if (dtype !== undefined && fromType !== undefined && HALF_KIND[dtype] !== fromType) {
+        throw new RangeError(`${dtypeName} = '${dtype}' disagrees with ${name}, a tensor of type '${type as string}'`);
+      }
+      const half = dtype !== undefined ? HALF_KIND[dtype] : fromType;
+      if (half === undefined) {
+        throw new TypeError(
+          `${name} is a Uint16Array: pass ${dtypeName} 'float16' or 'bfloat16' to say what its bits hold (or a Float32Array of values)`,
+        );
+      }
+      return { data: plainView(name, data as Uint16Array, Uint16Array), kind: half, resident: null, dims };
+    }
+    default:
+      throw new TypeError(
+        `${name} must be a Float32Array, Float64Array, Float16Array, a Uint16Array of float16 / bfloat16 bits (with ${dtypeName}), a float tensor or a resident buffer, got ${describe(data)}`,
+      );
+  }
+}
+
+/**
+ * @internal
+ * A float argument read once, now, for an op whose options (and so options.dtype) come after it: the
+ * argument's own type errors are thrown here, in the order they always were, unless it is a
+ * Uint16Array, which waits for the dtype. `finish(dtype)` gives the resolved input.
+ */
+export function floatInputReader(
+  name: string, value: unknown,
+): { dims: number[] | null; length: number; halfBits: boolean; finish(dtype: HalfDtype | undefined, lenient?: boolean): FloatInput } {
+  const taken = takeFloatInput(name, value);
+  const early = !taken.resident && typedArrayKind(taken.data) === 'Uint16Array' ? null : resolveFloatInput(name, taken, undefined);
+  return {
+    dims: taken.dims,
+    length: early ? early.data.length : plainView(name, taken.data as Uint16Array, Uint16Array).length,
+    // What options.dtype may describe: a Uint16Array, or a half resident buffer.
+    halfBits: !early || (taken.resident !== null && early.kind !== 'f32'),
+    // With a dtype, resolved again: that refuses a dtype given with anything but half bits (unless lenient).
+    finish: (dtype, lenient = false) => (early && dtype === undefined ? early : resolveFloatInput(name, taken, dtype, 'options.dtype', lenient)),
+  };
+}
+
+/** @internal takeFloatInput and resolveFloatInput at once, for a call whose dtype is already known. */
+export function readFloatInput(name: string, value: unknown, dtype: HalfDtype | undefined, dtypeName?: string, lenient = false): FloatInput {
+  return resolveFloatInput(name, takeFloatInput(name, value), dtype, dtypeName, lenient);
+}
+
+/**
+ * @internal
+ * A float input's values as float32 in JavaScript, exactly as the widen kernel makes them (float16 and
+ * bfloat16 exactly, NaN payloads kept; float64 rounded to nearest even, as Math.fround): the float64
+ * reference and the JavaScript element checks read these. float32 data is returned as it is.
+ */
+export function widenValues(data: FloatData, kind: FloatKind): Float32Array {
+  if (kind === 'f32') return data as Float32Array;
+  if (kind === 'f64') return Float32Array.from(data as Float64Array);
+  const bits = data as Uint16Array;
+  const out = new Float32Array(bits.length);
+  const outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    if (kind === 'bf16') {
+      outBits[i] = h << 16 >>> 0;
+      continue;
+    }
+    const sign = (h & 0x8000) << 16 >>> 0, e = (h >> 10) & 31, m = h & 1023;
+    if (e === 31) outBits[i] = (sign | 0x7f800000 | (m << 13)) >>> 0;
+    else {
+      const v = (e === 0 ? m * 2 ** -24 : (1024 + m) * 2 ** (e - 25));
+      out[i] = sign ? -v : v;
+    }
+  }
+  return out;
+}
+
 /** How to turn an array of another element type into a Float32Array, for a TypeError's message. */
 function conversionHint(value: unknown): string {
   const kind = typedArrayKind(value);
   if (kind === 'Float64Array' || kind === 'Float16Array') return ` (convert it with Float32Array.from(values))`;
-  if (kind === 'Uint16Array') return ' (float16 / bfloat16 data held as a Uint16Array are not read yet: widen them to a Float32Array)';
+  if (kind === 'Uint16Array') return ' (half bits are read only where a float input takes options.dtype; decode them into a Float32Array here)';
   return '';
 }
 
@@ -167,9 +369,9 @@ export type TensorOptions<O> = Omit<O, 'classes'> & { classes?: number };
  * array, a resident buffer or anything that is not a tensor, which the caller then refuses by type).
  * A tensor's data, dims and type may come from its class (getters), unlike an options object's.
  */
-export function unwrapTensor(name: string, value: unknown): { data: unknown; dims: number[] | null } {
+export function unwrapTensor(name: string, value: unknown): { data: unknown; dims: number[] | null; type?: unknown } {
   if (typeof value !== 'object' || value === null || typedArrayKind(value) !== undefined || Array.isArray(value)
-    || isResident(value) || Object.getPrototypeOf(value) === null) {
+    || isAnyResident(value) || Object.getPrototypeOf(value) === null) {
     return { data: value, dims: null };
   }
   const t = value as TensorLike;
@@ -195,16 +397,13 @@ export function unwrapTensor(name: string, value: unknown): { data: unknown; dim
     }
     dims.push(n);
   }
-  if (type === 'float16' || type === 'bfloat16') {
-    throw new TypeError(`${name} is a ${type} tensor, which xentropy does not read yet; widen it to float32 (for ORT: new ort.Tensor('float32', Float32Array.from(...), dims))`);
-  }
   const kind = typedArrayKind(data);
   const length = kind ? slotsOf(data as ArrayBufferView).length : Array.isArray(data) ? data.length : undefined;
   const size = dims.reduce((a, b) => a * b, 1);
   if (length !== undefined && length !== size) {
     throw new RangeError(`${name} has dims [${dims.join(', ')}] (${size} elements) but ${length} values`);
   }
-  return { data, dims };
+  return { data, dims, type };
 }
 
 /**
@@ -268,7 +467,7 @@ export function checkClasses(classes: unknown, name = 'classes'): number {
 }
 
 /** Number of rows of a row-major [rows, classes] array; RangeError when the length does not divide. */
-export function rowsOf(name: string, array: Float32Array, classes: number, what = 'classes'): number {
+export function rowsOf(name: string, array: { readonly length: number }, classes: number, what = 'classes'): number {
   if (array.length % classes !== 0) {
     throw new RangeError(
       `${name}.length = ${array.length} is not a multiple of ${what} = ${classes}`,
@@ -297,7 +496,7 @@ export function sameRegion(a: ArrayBufferView, b: ArrayBufferView): boolean {
  * returned (a call returns the `out` it was given), its length and memory read from its slots.
  */
 export function checkOut(
-  name: string, out: unknown, length: number, input: Float32Array, inPlaceAllowed: boolean,
+  name: string, out: unknown, length: number, input: ArrayBufferView, inPlaceAllowed: boolean,
   float64Allowed = false,
 ): Float32Array | undefined {
   if (out === undefined) return undefined;
@@ -489,9 +688,9 @@ export const DEFAULT_EPSILON = 1e-7;
  * Runs `check` now, in JavaScript, unless the plan defers it to a WebAssembly runner: returns the
  * check the runner owes (null when none is left).
  */
-export function checkOrDefer(check: ElementCheck, values: Float32Array, defer: boolean): ElementCheck | null {
+export function checkOrDefer(check: ElementCheck, values: Float32Array | (() => Float32Array), defer: boolean): ElementCheck | null {
   if (defer) return check;
-  check.explain(values);
+  check.explain(typeof values === 'function' ? values() : values);
   return null;
 }
 
@@ -545,10 +744,25 @@ function checkResidentLength(length: unknown): number {
  * @throws TypeError for a non-number; RangeError for a length that is not an integer in [0, 2^30],
  *   or that memory cannot hold
  */
-export function allocResident(driver: Driver, length: number): Resident {
-  const resident = new Resident(driver, checkResidentLength(length));
+export function allocResident(driver: Driver, length: number): Resident;
+export function allocResident(driver: Driver, length: number, options: unknown): Resident<ResidentDtype>;
+export function allocResident(driver: Driver, length: number, options?: unknown): Resident<ResidentDtype> {
+  const dtype = residentDtype('alloc', options);
+  const resident = new Resident(driver, checkResidentLength(length), dtype);
   resident.array.fill(0);
   return resident;
+}
+
+/** Options of `xe.alloc` and `xe.tensor`. */
+export interface ResidentOptions<D extends ResidentDtype = ResidentDtype> {
+  /** 'float32' (default), or 'float16' / 'bfloat16': the buffer holds half bit patterns (a Uint16Array). */
+  dtype?: D;
+}
+
+/** options.dtype of alloc and tensor: 'float32' (default), 'float16' or 'bfloat16'. */
+function residentDtype(fn: string, options: unknown): ResidentDtype {
+  const o = checkOptions(fn, options, ['dtype']);
+  return checkChoice<ResidentDtype>('options.dtype', o.dtype, ['float32', 'float16', 'bfloat16'], 'float32');
 }
 
 /** Typed arrays whose elements `tensor` takes, by kind. */
@@ -562,8 +776,21 @@ const NUMBER_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: num
  * once (a typed array through a plain view; anything else into a copy before any memory is touched,
  * since an element's getter could run any code).
  */
-export function residentFrom(driver: Driver, values: ArrayLike<number>): Resident {
+export function residentFrom(driver: Driver, values: ArrayLike<number>): Resident;
+export function residentFrom(driver: Driver, values: ArrayLike<number>, options: unknown): Resident<ResidentDtype>;
+export function residentFrom(driver: Driver, values: ArrayLike<number>, options?: unknown): Resident<ResidentDtype> {
+  const dtype = residentDtype('tensor', options);
   const kind = typedArrayKind(values);
+  if (dtype !== 'float32') {
+    // Half bits are copied as they are: only a Uint16Array holds them.
+    if (kind !== 'Uint16Array') {
+      throw new TypeError(`values must be a Uint16Array of ${dtype} bits for options.dtype '${dtype}', got ${describe(values)}`);
+    }
+    const bits = plainView('values', values as unknown as Uint16Array, Uint16Array);
+    const resident = new Resident(driver, checkResidentLength(bits.length), dtype);
+    resident.array.set(bits);
+    return resident;
+  }
   let copy: ArrayLike<number>;
   if (kind !== undefined) {
     const View = NUMBER_VIEWS[kind];

@@ -5,13 +5,15 @@
 import { callRows, type KernelCall } from '../engine/blocks.js';
 import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { startScan, type ElementCheck } from '../engine/element_checks.js';
-import { chunkRows, gatherRows, scatterRows, stageLabels, windowRows } from '../engine/staging.js';
+import { chunkRows, gatherRows, rawBytes, scatterRows, stageLabels, stageRows, windowRows } from '../engine/staging.js';
 import {
-  isResident, checkChoice, checkFloat32OrResident, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
+  isResident, checkChoice, checkDtype, floatInputReader, widenValues, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
   checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
   ownProps, plainView, probabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON,
-  type FocalOptions, type IndexTarget, type LossAndGrad, type Reduction, type Unit,
+  type FloatData, type FloatKind, type FocalOptions, type HalfDtype, type IndexTarget, type LossAndGrad, type Reduction,
+  type Unit,
 } from './common.js';
+import type { ResidentDtype } from '../engine/driver.js';
 
 /** Options of crossEntropy (crossEntropyWithGrad's are CrossEntropyGradOptions: these and gradOut). */
 export interface CrossEntropyOptions {
@@ -62,6 +64,8 @@ export interface CrossEntropyOptions {
   attentionMask?: unknown;
   /** T, for shift and attentionMask with flat arrays; a [B, T, V] tensor input gives it. */
   sequenceLength?: number;
+  /** What a Uint16Array input holds: 'float16' or 'bfloat16' bit patterns (ORT keeps float16 tensors so). */
+  dtype?: HalfDtype;
 }
 
 /** Options of crossEntropyWithGrad: crossEntropy's, and gradOut. */
@@ -84,16 +88,18 @@ const MAX_F32 = (2 - 2 ** -23) * 2 ** 127;
 
 const CE_OPTIONS = [
   'classes', 'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'from', 'epsilon', 'unit', 'onAllIgnored',
-  'spatial', 'sampleWeight', 'zLoss', 'softcap', 'focal', 'shift', 'attentionMask', 'sequenceLength',
+  'spatial', 'sampleWeight', 'zLoss', 'softcap', 'focal', 'shift', 'attentionMask', 'sequenceLength', 'dtype',
 ] as const;
 const CE_GRAD_OPTIONS = [...CE_OPTIONS, 'gradOut'] as const;
 
 /** A validated cross-entropy call, the same for every backend. */
 export interface CrossEntropyPlan {
-  /** The input's values; for a resident input, a view valid only until memory grows. */
-  input: Float32Array;
+  /** The input's elements (see inputKind); for a resident input, a view valid only until memory grows. */
+  input: FloatData;
+  /** What input holds: float32, float64, or float16 / bfloat16 bits (widened in WebAssembly as staged). */
+  inputKind: FloatKind;
   /** The input's resident handle, when it is one: its address survives memory growth. */
-  inputResident: Resident | null;
+  inputResident: Resident<ResidentDtype> | null;
   /** options.gradOut's resident handle, when it is one. */
   gradOutResident: Resident | null;
   /** @internal The input's range check the runner owes (deferred element checks, from 'probs' or 'logProbs'), or null. */
@@ -184,12 +190,14 @@ function checkSequence(
 export function planCrossEntropy(
   fn: string, input: unknown, target: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
 ): CrossEntropyPlan {
-  const { array: logits, resident: inputResident, dims } = checkFloat32OrResident('input', input);
+  const reader = floatInputReader('input', input);
+  const dims = reader.dims;
   if (options === undefined && dims) options = {};
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options must be an object with at least { classes }, got ${describe(options)}`);
   }
   const o = ownOptions(`${fn} options`, options, withGrad ? CE_GRAD_OPTIONS : CE_OPTIONS);
+  const { data: logits, kind: inputKind, resident: inputResident } = reader.finish(checkDtype('options.dtype', o.dtype));
   const classes = classesOf('options.classes', o.classes, dims);
   const spatial = checkPositiveInt('options.spatial', o.spatial, 1);
   const rows = rowsOf('input', logits, classes * spatial, spatial > 1 ? 'classes * spatial' : 'classes') * spatial;
@@ -280,7 +288,8 @@ export function planCrossEntropy(
   let gradOut: Float32Array | undefined;
   const gradOutResident = withGrad && isResident(o.gradOut) ? o.gradOut : null;
   if (withGrad) {
-    gradOut = checkOut('options.gradOut', o.gradOut, logits.length, logits, true);
+    // In place only over a float32 input: a gradient has float32 elements.
+    gradOut = checkOut('options.gradOut', o.gradOut, logits.length, logits, inputKind === 'f32');
     if (gradOut && soft && overlaps(gradOut, soft)) {
       throw new RangeError('options.gradOut overlaps target; the gradient cannot overwrite the targets');
     }
@@ -303,13 +312,14 @@ export function planCrossEntropy(
   const zero = emptyMean && onAllIgnored === 'zero';
   const gradScale = unitScale * (zero ? 0 : emptyMean ? NaN : reduction === 'mean' ? 1 / denominator : 1);
   // Last, so that a runner that scans the input in WebAssembly throws the same first error.
+  const values = () => widenValues(logits, inputKind);
   const inputCheck = from === 'probs'
-    ? checkOrDefer(probabilityCheck('input'), logits, deferElementChecks)
+    ? checkOrDefer(probabilityCheck('input'), values, deferElementChecks)
     : from === 'logProbs'
-    ? checkOrDefer(logProbabilityCheck('input', "(from: 'logProbs' needs values <= 0)"), logits, deferElementChecks)
+    ? checkOrDefer(logProbabilityCheck('input', "(from: 'logProbs' needs values <= 0)"), values, deferElementChecks)
     : null;
   return {
-    input: logits, inputResident, gradOutResident, inputCheck, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
+    input: logits, inputKind, inputResident, gradOutResident, inputCheck, rows, classes, spatial, reduction, weight, ignoreIndex, smoothing, from, epsilon, unitScale,
     sampleWeight, zLoss, softcap, focal, labels, soft, denominator: zero ? Infinity : emptyMean ? NaN : denominator, gradScale, gradOut,
     sequenceLength: sequence.length,
   };
@@ -331,6 +341,8 @@ export interface PerplexityOptions {
   from?: CrossEntropyInput;
   /** from 'probs' only: the clip of probabilities (default 1e-7). */
   epsilon?: number;
+  /** What a Uint16Array input holds: 'float16' or 'bfloat16' bits. */
+  dtype?: HalfDtype;
 }
 
 /** What perplexity returns: the corpus figures (token-weighted), and one per sequence. */
@@ -347,7 +359,7 @@ export interface PerplexityResult {
   perSequence: { lossNats: Float64Array; perplexity: Float64Array; tokens: Int32Array };
 }
 
-const PERPLEXITY_OPTIONS = ['classes', 'shift', 'attentionMask', 'sequenceLength', 'ignoreIndex', 'from', 'epsilon'] as const;
+const PERPLEXITY_OPTIONS = ['classes', 'shift', 'attentionMask', 'sequenceLength', 'ignoreIndex', 'from', 'epsilon', 'dtype'] as const;
 
 /**
  * @internal
@@ -460,9 +472,11 @@ export function crossEntropyCall(plan: CrossEntropyPlan, at: CrossEntropyAddress
  * private copy no longer needed.
  */
 export function crossEntropyRoute(
-  plan: CrossEntropyPlan, inRes: Resident | null, gradRes: Resident | null, withGrad: boolean,
+  plan: CrossEntropyPlan, inRes: Resident<ResidentDtype> | null, gradRes: Resident | null, withGrad: boolean,
 ): { directIn: boolean; directGrad: boolean; gradInPlace: boolean } {
-  const directIn = inRes !== null && plan.spatial === 1 && !plan.softcap;
+  // A half resident input is widened window by window into scratch, as a copied one: the kernels read
+  // float32 (widening inside their sweeps would add a code path to every kernel for no measured gain).
+  const directIn = inRes !== null && plan.inputKind === 'f32' && plan.spatial === 1 && !plan.softcap;
   const directGrad = withGrad && gradRes !== null && plan.spatial === 1;
   const gradInPlace = withGrad && !directGrad && !directIn && !plan.softcap;
   return { directIn, directGrad, gradInPlace };
@@ -489,14 +503,15 @@ export function runCrossEntropy(d: Driver, plan: CrossEntropyPlan, withGrad: boo
   const cap = plan.softcap;
   const inRes = ownResident(d, 'input', plan.inputResident), gradRes = ownResident(d, 'options.gradOut', plan.gradOutResident);
   const { directIn, directGrad, gradInPlace } = crossEntropyRoute(plan, inRes, gradRes, withGrad);
-  const window = span * classes * 4;
-  const [zBuf, tBuf, wPtr, lPtr, sPtr, gBuf] = d.reserve(
+  const window = span * classes * 4, kind = plan.inputKind;
+  const [zBuf, tBuf, wPtr, lPtr, sPtr, gBuf, raw] = d.reserve(
     directIn ? 0 : window,
     soft ? window : span * 4,
     weight ? classes * 4 : 0,
     none ? span * 4 : 0,
     sampleWeight ? span * 4 : 0,
     withGrad && !directGrad && !gradInPlace ? window : 0,
+    rawBytes(kind, inRes !== null, span * classes, spatial),
   );
   // Memory may have grown: views of resident arguments are taken again from here on.
   const input = inRes ? inRes.array : plan.input;
@@ -504,7 +519,9 @@ export function runCrossEntropy(d: Driver, plan: CrossEntropyPlan, withGrad: boo
   // Probabilities or log-probabilities are range-checked in WebAssembly, all first when a gradient
   // the caller can see is written window by window, else as windows come.
   const first = withGrad && (gradRes !== null || plan.gradOut !== undefined);
-  const scan = startScan(d, [{ check: plan.inputCheck, values: input, resident: inRes, window: zBuf }], span * classes, first);
+  const scan = startScan(d, [{
+    check: plan.inputCheck, values: input, kind, resident: inRes, window: zBuf, raw, widen: (v) => widenValues(v, kind),
+  }], span * classes, first);
   if (weight) d.f32(wPtr, classes).set(weight);
   const k = d.kernels;
   let total = 0;
@@ -512,7 +529,7 @@ export function runCrossEntropy(d: Driver, plan: CrossEntropyPlan, withGrad: boo
     const n = Math.min(span, rows - w0);
     const a = w0 * classes, b = (w0 + n) * classes;
     const zBase = directIn ? inRes!.ptr + a * 4 : zBuf;
-    if (!directIn) gatherRows(d.f32(zBuf, b - a), input, w0, classes, spatial);
+    if (!directIn) stageRows(d, zBuf, raw, input, kind, inRes, w0, n, classes, spatial);
     scan(a, b, [zBase]);
     if (cap) k.softcapForward(zBuf, zBuf, b - a, cap);
     const gBase = !withGrad ? 0 : directGrad ? gradRes!.ptr + a * 4 : gradInPlace ? zBuf : gBuf;
@@ -545,8 +562,8 @@ export function crossEntropyOver(d: Driver, options: unknown): BatchAccumulator 
 
 /** One batch of rows for crossEntropyOver: its logits (or probabilities) and targets. */
 export interface CrossEntropyBatch {
-  /** Row-major [n, classes] Float32Array or resident buffer, as crossEntropy's input. */
-  input: Float32Array | Resident;
+  /** Row-major [n, classes] logits or probabilities of any element type crossEntropy takes, or a resident buffer. */
+  input: Float32Array | Float64Array | Uint16Array | Resident<ResidentDtype>;
   /** n class indices or n * classes probabilities, as crossEntropy's target. */
   target: IndexTarget | Float32Array;
   /** n per-row weights, as crossEntropy's options.sampleWeight. */

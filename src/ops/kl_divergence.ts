@@ -3,11 +3,12 @@
 
 import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { startScan, type ElementCheck } from '../engine/element_checks.js';
-import { chunkRows, stageInput, windowRows } from '../engine/staging.js';
+import type { ResidentDtype } from '../engine/driver.js';
+import { chunkRows, rawBytes, stageFloats, windowRows } from '../engine/staging.js';
 import {
-  isResident, checkChoice, checkClasses, checkFloat32OrResident, checkNumberIn, checkOptions, checkOrDefer, checkOut, checkUnit,
-  describe, logProbabilityCheck, overlaps, probabilityCheck, reduceRows, rowsOf,
-  type DistributionForm, type LossAndGrad, type Unit,
+  isResident, checkChoice, checkClasses, checkDtype, checkNumberIn, checkOptions, checkOrDefer, checkOut, checkUnit,
+  describe, floatInputReader, logProbabilityCheck, overlaps, probabilityCheck, reduceRows, rowsOf, widenValues,
+  type DistributionForm, type FloatData, type FloatKind, type HalfDtype, type LossAndGrad, type Unit,
 } from './common.js';
 
 /** What klDivergence's second argument q holds. */
@@ -31,6 +32,8 @@ export interface KlDivergenceOptions {
   reduction?: DivergenceReduction;
   /** 'nats' (default) or 'bits'. */
   unit?: Unit;
+  /** What a Uint16Array p or q holds: 'float16' or 'bfloat16' bits. */
+  dtype?: HalfDtype;
 }
 
 /** Options of klDivergenceWithGrad. */
@@ -47,21 +50,26 @@ export interface JsDivergenceOptions {
   reduction?: DivergenceReduction;
   /** 'nats' (default) or 'bits'. */
   unit?: Unit;
+  /** What a Uint16Array p or q holds: 'float16' or 'bfloat16' bits. */
+  dtype?: HalfDtype;
 }
 
-const KL_OPTIONS = ['from', 'logTarget', 'epsilon', 'reduction', 'unit'] as const;
+const KL_OPTIONS = ['from', 'logTarget', 'epsilon', 'reduction', 'unit', 'dtype'] as const;
 const KL_GRAD_OPTIONS = [...KL_OPTIONS, 'gradOut'] as const;
-const JS_OPTIONS = ['from', 'reduction', 'unit'] as const;
+const JS_OPTIONS = ['from', 'reduction', 'unit', 'dtype'] as const;
 const REDUCTIONS = ['batchmean', 'sum', 'mean', 'none'] as const;
 
 /** @internal A validated klDivergence call, the same for every backend. */
 export interface KlPlan {
   /** p's and q's values; a resident's view is valid only until memory grows. */
-  p: Float32Array;
-  q: Float32Array;
+  p: FloatData;
+  q: FloatData;
+  /** What p and q hold: float32, float64, or float16 / bfloat16 bits (widened in WebAssembly as staged). */
+  pKind: FloatKind;
+  qKind: FloatKind;
   /** The resident handles among p, q and options.gradOut. */
-  pResident: Resident | null;
-  qResident: Resident | null;
+  pResident: Resident<ResidentDtype> | null;
+  qResident: Resident<ResidentDtype> | null;
   gradOutResident: Resident | null;
   rows: number;
   classes: number;
@@ -84,10 +92,13 @@ export interface KlPlan {
 /** @internal A validated jsDivergence call. */
 export interface JsPlan {
   /** p's and q's values; a resident's view is valid only until memory grows. */
-  p: Float32Array;
-  q: Float32Array;
-  pResident: Resident | null;
-  qResident: Resident | null;
+  p: FloatData;
+  q: FloatData;
+  /** What p and q hold: float32, float64, or float16 / bfloat16 bits (widened in WebAssembly as staged). */
+  pKind: FloatKind;
+  qKind: FloatKind;
+  pResident: Resident<ResidentDtype> | null;
+  qResident: Resident<ResidentDtype> | null;
   rows: number;
   classes: number;
   fromLogits: boolean;
@@ -101,12 +112,24 @@ export interface JsPlan {
 
 /** p and q of the same [N, classes] shape. */
 function checkPair(p: unknown, q: unknown, classes: unknown) {
-  const { array: a, resident: pResident } = checkFloat32OrResident('p', p);
-  const { array: b, resident: qResident } = checkFloat32OrResident('q', q);
+  const pr = floatInputReader('p', p), qr = floatInputReader('q', q);
   const c = checkClasses(classes);
-  const rows = rowsOf('p', a, c);
-  if (b.length !== a.length) throw new RangeError(`q.length must equal p.length = ${a.length}, got ${b.length}`);
-  return { p: a, q: b, pResident, qResident, classes: c, rows };
+  const rows = rowsOf('p', pr, c);
+  if (qr.length !== pr.length) throw new RangeError(`q.length must equal p.length = ${pr.length}, got ${qr.length}`);
+  return { pr, qr, classes: c, rows };
+}
+
+/** p and q resolved with options.dtype, which describes whichever of them holds half bits. */
+function finishPair(pair: ReturnType<typeof checkPair>, dtypeOption: unknown) {
+  const dtype = checkDtype('options.dtype', dtypeOption);
+  if (dtype !== undefined && !pair.pr.halfBits && !pair.qr.halfBits) {
+    throw new TypeError(`options.dtype = '${dtype}' applies to a Uint16Array of half bits, but neither p nor q is one; leave options.dtype out`);
+  }
+  const a = pair.pr.finish(dtype, true), b = pair.qr.finish(dtype, true);
+  return {
+    p: a.data, q: b.data, pKind: a.kind, qKind: b.kind, pResident: a.resident, qResident: b.resident,
+    classes: pair.classes, rows: pair.rows,
+  };
 }
 
 function denominatorOf(reduction: DivergenceReduction, rows: number, classes: number): number {
@@ -122,8 +145,9 @@ function denominatorOf(reduction: DivergenceReduction, rows: number, classes: nu
 export function planKlDivergence(
   fn: string, p: unknown, q: unknown, classes: unknown, options: unknown, withGrad: boolean, deferElementChecks = false,
 ): KlPlan {
-  const pair = checkPair(p, q, classes);
+  const checked = checkPair(p, q, classes);
   const o = checkOptions(fn, options, withGrad ? KL_GRAD_OPTIONS : KL_OPTIONS);
+  const pair = finishPair(checked, o.dtype);
   const from = checkChoice<KlInput>('options.from', o.from, ['probs', 'logits', 'logProbs'], 'probs');
   if (o.logTarget !== undefined && typeof o.logTarget !== 'boolean') {
     throw new TypeError(`options.logTarget must be a boolean, got ${describe(o.logTarget)}`);
@@ -137,7 +161,8 @@ export function planKlDivergence(
   const unitScale = checkUnit('options.unit', o.unit);
   let gradOut: Float32Array | undefined;
   if (withGrad) {
-    gradOut = checkOut('options.gradOut', o.gradOut, pair.q.length, pair.q, true);
+    // In place only over a float32 q: a gradient has float32 elements.
+    gradOut = checkOut('options.gradOut', o.gradOut, pair.q.length, pair.q, pair.qKind === 'f32');
     if (gradOut && overlaps(gradOut, pair.p)) {
       throw new RangeError('options.gradOut overlaps p; the gradient cannot overwrite the target');
     }
@@ -145,8 +170,9 @@ export function planKlDivergence(
   // The element checks come last, so that every backend refuses a call with the same first error
   // (the WebAssembly runners do them after everything else here).
   // With logTarget, exp(log p) must be a probability; the kernel's exp also assumes a non-positive argument.
-  const pCheck = checkOrDefer(logTarget ? logProbabilityCheck('p') : probabilityCheck('p'), pair.p, deferElementChecks);
-  const qCheck = from === 'probs' ? checkOrDefer(probabilityCheck('q'), pair.q, deferElementChecks) : null;
+  const pValues = () => widenValues(pair.p, pair.pKind), qValues = () => widenValues(pair.q, pair.qKind);
+  const pCheck = checkOrDefer(logTarget ? logProbabilityCheck('p') : probabilityCheck('p'), pValues, deferElementChecks);
+  const qCheck = from === 'probs' ? checkOrDefer(probabilityCheck('q'), qValues, deferElementChecks) : null;
   const denominator = denominatorOf(reduction, pair.rows, pair.classes);
   return {
     ...pair, from, logTarget, epsilon: Math.fround(epsilon), reduction, unitScale, denominator,
@@ -157,14 +183,15 @@ export function planKlDivergence(
 
 /** @internal Validates a jsDivergence call; `deferElementChecks` as planKlDivergence. */
 export function planJsDivergence(p: unknown, q: unknown, classes: unknown, options: unknown, deferElementChecks = false): JsPlan {
-  const pair = checkPair(p, q, classes);
+  const checked = checkPair(p, q, classes);
   const o = checkOptions('jsDivergence', options, JS_OPTIONS);
+  const pair = finishPair(checked, o.dtype);
   const from = checkChoice<DistributionForm>('options.from', o.from, ['probs', 'logits'], 'probs');
   const reduction = checkChoice<DivergenceReduction>('options.reduction', o.reduction, REDUCTIONS, 'batchmean');
   const unitScale = checkUnit('options.unit', o.unit);
   const probs = from === 'probs';
-  const pCheck = probs ? checkOrDefer(probabilityCheck('p'), pair.p, deferElementChecks) : null;
-  const qCheck = probs ? checkOrDefer(probabilityCheck('q'), pair.q, deferElementChecks) : null;
+  const pCheck = probs ? checkOrDefer(probabilityCheck('p'), () => widenValues(pair.p, pair.pKind), deferElementChecks) : null;
+  const qCheck = probs ? checkOrDefer(probabilityCheck('q'), () => widenValues(pair.q, pair.qKind), deferElementChecks) : null;
   return {
     ...pair, fromLogits: from === 'logits', reduction, unitScale,
     denominator: denominatorOf(reduction, pair.rows, pair.classes), pCheck, qCheck,
@@ -184,14 +211,18 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
   const { rows, classes } = plan;
   const pOwn = ownResident(d, 'p', plan.pResident), qRes = ownResident(d, 'q', plan.qResident);
   // With logTarget the kernel writes exp(log p) over its p, so a resident p is staged like a plain one.
-  const pRes = plan.logTarget ? null : pOwn;
+  // Other element types are widened into the windows as they are staged, from where a resident lies.
+  const { pKind, qKind } = plan;
+  const pRes = plan.logTarget && pKind === 'f32' ? null : pOwn;
+  const pDirect = pKind === 'f32' && pRes !== null, qDirect = qKind === 'f32' && qRes !== null;
   const gRes = withGrad ? ownResident(d, 'options.gradOut', plan.gradOutResident) : null;
   const none = plan.reduction === 'none';
   const losses = none ? new Float32Array(rows) : null;
   const per = Math.min(chunkRows(classes), rows), span = Math.min(windowRows(classes), rows);
   const window = span * classes * 4;
-  const [pBuf, qBuf, lPtr, gBuf] = d.reserve(
-    pRes ? 0 : window, qRes ? 0 : window, none ? span * 4 : 0, withGrad && !gRes && qRes ? window : 0,
+  const [pBuf, qBuf, lPtr, gBuf, pRaw, qRaw] = d.reserve(
+    pDirect ? 0 : window, qDirect ? 0 : window, none ? span * 4 : 0, withGrad && !gRes && qDirect ? window : 0,
+    rawBytes(pKind, pRes !== null, span * classes), rawBytes(qKind, qRes !== null, span * classes),
   );
   // Memory may have grown: views of resident arguments are taken again from here on.
   const p = pOwn ? pOwn.array : plan.p, q = qRes ? qRes.array : plan.q;
@@ -199,8 +230,8 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
   // A gradient the caller can see is written window by window: then every element is checked first.
   const first = withGrad && (gRes !== null || plan.gradOut !== undefined);
   const scan = startScan(d, [
-    { check: plan.pCheck, values: p, resident: pRes, window: pBuf },
-    { check: plan.qCheck, values: q, resident: qRes, window: qBuf },
+    { check: plan.pCheck, values: p, kind: pKind, resident: pRes, window: pBuf, raw: pRaw, widen: (v) => widenValues(v, pKind) },
+    { check: plan.qCheck, values: q, kind: qKind, resident: qRes, window: qBuf, raw: qRaw, widen: (v) => widenValues(v, qKind) },
   ], span * classes, first);
   let total = 0;
   // Windows of `span` rows are staged and copied out whole; each block of `per` rows is one kernel
@@ -208,9 +239,9 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
   for (let r0 = 0; r0 < rows; r0 += span) {
     const n = Math.min(span, rows - r0);
     const a = r0 * classes, b = (r0 + n) * classes;
-    const pBase = stageInput(d, pBuf, p, pRes, a, b), qBase = stageInput(d, qBuf, q, qRes, a, b);
+    const pBase = stageFloats(d, pBuf, pRaw, p, pKind, pRes, a, b), qBase = stageFloats(d, qBuf, qRaw, q, qKind, qRes, a, b);
     scan(a, b, [pBase, qBase]);
-    const gBase = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : qRes ? gBuf : qBuf;
+    const gBase = !withGrad ? 0 : gRes ? gRes.ptr + a * 4 : qDirect ? gBuf : qBuf;
     for (let r = 0; r < n; r += per) {
       const at = r * classes * 4;
       total += d.kernels.klDivergence(
@@ -234,22 +265,28 @@ export function runKlDivergence(d: Driver, plan: KlPlan, withGrad: boolean): Los
 export function runJsDivergence(d: Driver, plan: JsPlan): number | Float32Array {
   const { rows, classes } = plan;
   const pOwn = ownResident(d, 'p', plan.pResident), qOwn = ownResident(d, 'q', plan.qResident);
-  const pRes = plan.fromLogits ? null : pOwn, qRes = plan.fromLogits ? null : qOwn;
+  // A half resident is widened into the window from where it lies (a private copy, as logits need).
+  const { pKind, qKind } = plan;
+  const pRes = plan.fromLogits && pKind === 'f32' ? null : pOwn, qRes = plan.fromLogits && qKind === 'f32' ? null : qOwn;
+  const pDirect = pKind === 'f32' && pRes !== null, qDirect = qKind === 'f32' && qRes !== null;
   const none = plan.reduction === 'none';
   const losses = none ? new Float32Array(rows) : null;
   const per = Math.min(chunkRows(classes), rows);
-  const [pBuf, qBuf, lPtr] = d.reserve(pRes ? 0 : per * classes * 4, qRes ? 0 : per * classes * 4, none ? per * 4 : 0);
+  const [pBuf, qBuf, lPtr, pRaw, qRaw] = d.reserve(
+    pDirect ? 0 : per * classes * 4, qDirect ? 0 : per * classes * 4, none ? per * 4 : 0,
+    rawBytes(pKind, pRes !== null, per * classes), rawBytes(qKind, qRes !== null, per * classes),
+  );
   const p = pOwn ? pOwn.array : plan.p, q = qOwn ? qOwn.array : plan.q;
   // The caller sees nothing before the end, so staged chunks are scanned as they come.
   const scan = startScan(d, [
-    { check: plan.pCheck, values: p, resident: pRes, window: pBuf },
-    { check: plan.qCheck, values: q, resident: qRes, window: qBuf },
+    { check: plan.pCheck, values: p, kind: pKind, resident: pRes, window: pBuf, raw: pRaw, widen: (v) => widenValues(v, pKind) },
+    { check: plan.qCheck, values: q, kind: qKind, resident: qRes, window: qBuf, raw: qRaw, widen: (v) => widenValues(v, qKind) },
   ], per * classes, false);
   let total = 0;
   for (let r0 = 0; r0 < rows; r0 += per) {
     const n = Math.min(per, rows - r0);
     const a = r0 * classes, b = (r0 + n) * classes;
-    const pPtr = stageInput(d, pBuf, p, pRes, a, b), qPtr = stageInput(d, qBuf, q, qRes, a, b);
+    const pPtr = stageFloats(d, pBuf, pRaw, p, pKind, pRes, a, b), qPtr = stageFloats(d, qBuf, qRaw, q, qKind, qRes, a, b);
     scan(a, b, [pPtr, qPtr]);
     total += d.kernels.jsDivergence(pPtr, qPtr, n, classes, plan.fromLogits ? 1 : 0, none ? lPtr : 0, plan.unitScale);
     if (losses) losses.set(d.f32(lPtr, n), r0);

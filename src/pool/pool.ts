@@ -18,14 +18,14 @@
 
 import { runBlocks, type BlockJob } from '../engine/blocks.js';
 import { featuresOf, type Features } from '../engine/builds.js';
-import { createSharedMemory, loadSharedDriver, ownResident, type Driver, type Resident } from '../engine/driver.js';
-import { chunkRows, gatherRows, scatterRows, stageLabels } from '../engine/staging.js';
+import { createSharedMemory, loadSharedDriver, ownResident, type Driver, type Resident, type ResidentDtype } from '../engine/driver.js';
+import { chunkRows, ELEMENT_BYTES, gatherRows, scatterRows, stageLabels, WIDEN_CODE, type FloatData } from '../engine/staging.js';
 import {
   binaryCall, planBinaryCrossEntropy, reduceBinary, refuseBinaryElements,
   type BinaryCrossEntropyGradOptions, type BinaryCrossEntropyOptions, type BinaryTarget,
 } from '../ops/binary_cross_entropy.js';
 import {
-  allocResident, describe, ownOptions, residentFrom, type IndexTarget, type LossAndGrad, type ReducedLoss,
+  allocResident, describe, ownOptions, residentFrom, widenValues, type FloatValues, type ResidentOptions, type IndexTarget, type LossAndGrad, type ReducedLoss,
   type Reduction,
 } from '../ops/common.js';
 import {
@@ -458,7 +458,7 @@ export class XentropyPool {
   }
 
   /** Checks a resident argument belongs to this pool's memory. */
-  #own(name: string, resident: Resident | null): Resident | null {
+  #own<R extends Resident<ResidentDtype>>(name: string, resident: R | null): R | null {
     return ownResident(this.#driver, name, resident, '; use pool.alloc or pool.tensor');
   }
 
@@ -470,8 +470,8 @@ export class XentropyPool {
    * @throws (rejects with) TypeError / RangeError for a bad argument, before any worker is involved;
    *   Error when a worker fails (naming the worker, with the cause) or the pool is closed
    */
-  crossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
-  async crossEntropy(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyOptions): Promise<number | Float32Array> {
+  crossEntropy<R extends Reduction = 'mean'>(input: FloatValues, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
+  async crossEntropy(input: FloatValues, target: IndexTarget | Float32Array, options: CrossEntropyOptions): Promise<number | Float32Array> {
     this.#checkOpen();
     return (await this.#crossEntropy(planCrossEntropy('crossEntropy', input, target, options, false), false)).loss;
   }
@@ -481,8 +481,8 @@ export class XentropyPool {
    * options.gradOut may be a resident buffer of this pool (written where it lies) or a Float32Array.
    * Arguments, results and errors as crossEntropy.
    */
-  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
-  async crossEntropyWithGrad(input: Float32Array | Resident, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
+  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
+  async crossEntropyWithGrad(input: FloatValues, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
     this.#checkOpen();
     return this.#crossEntropy(planCrossEntropy('crossEntropyWithGrad', input, target, options, true), true);
   }
@@ -502,6 +502,11 @@ export class XentropyPool {
       const grad = !withGrad ? null : gradRes ? gradRes.array : plan.gradOut ?? new Float32Array(size);
       if (rows > 0) {
         const zPtr = directIn ? inRes!.ptr : staging.alloc(size * 4);
+        // Another element type is staged raw (a half resident with spatial 1 is read where it lies) and
+        // widened block by block by whichever thread runs the block, into zPtr.
+        const kind = plan.inputKind, bytes = ELEMENT_BYTES[kind];
+        const halfInPlace = kind !== 'f32' && inRes !== null && spatial === 1;
+        const hPtr = kind === 'f32' ? 0 : halfInPlace ? inRes!.ptr : staging.alloc(size * bytes);
         const tPtr = staging.alloc(soft ? size * 4 : rows * 4);
         const wPtr = weight ? staging.alloc(classes * 4) : 0;
         const sPtr = sampleWeight ? staging.alloc(rows * 4) : 0;
@@ -511,16 +516,17 @@ export class XentropyPool {
         const call = crossEntropyCall(plan, { input: zPtr, target: tPtr, weight: wPtr, sampleWeight: sPtr, losses: lPtr, grad: gPtr });
         // Copies in and out go run by run (see #execute), overlapping the workers.
         const copies = !directIn || soft !== null || (withGrad && !directGrad) || spatial > 1;
-        const input = directIn ? null : inRes ? inRes.array : plan.input;
+        const input = directIn || halfInPlace ? null : inRes ? inRes.array : plan.input;
+        const widen = kind === 'f32' ? null : { src: hPtr, dst: zPtr, width: classes, bytes, code: WIDEN_CODE[kind] };
         ({ total } = await this.#execute(
           {
             ...call, rows, per: chunkRows(classes),
-            cap: cap ? { z: zPtr, g: gPtr, width: classes, value: cap } : null, scratch: null, check: null,
+            cap: cap ? { z: zPtr, g: gPtr, width: classes, value: cap } : null, scratch: null, check: null, widen,
           },
           size, copies ? 4 : 1,
           (r0, r1) => {
             const a = r0 * classes, b = r1 * classes;
-            if (input) gatherRows(d.f32(zPtr + a * 4, b - a), input, r0, classes, spatial);
+            if (input) gatherRows(rawAt(d, kind === 'f32' ? zPtr : hPtr, kind, a, b), input, r0, classes, spatial);
             if (soft) gatherRows(d.f32(tPtr + a * 4, b - a), soft, r0, classes, spatial);
             else stageLabels(d.i32(tPtr + r0 * 4, r1 - r0), labels!, r0);
             if (sampleWeight) d.f32(sPtr + r0 * 4, r1 - r0).set(sampleWeight.subarray(r0, r1));
@@ -549,8 +555,8 @@ export class XentropyPool {
    * copied into the shared memory.
    * @returns a Promise of a number, or of a Float32Array of element losses for reduction 'none'
    */
-  binaryCrossEntropy<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
-  async binaryCrossEntropy(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
+  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
+  async binaryCrossEntropy(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
     this.#checkOpen();
     return (await this.#binary(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true), false)).loss;
   }
@@ -560,8 +566,8 @@ export class XentropyPool {
    * options.gradOut may be a resident buffer of this pool (written where it lies) or a Float32Array.
    * Arguments, results and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
-  async binaryCrossEntropyWithGrad(input: Float32Array | Resident, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
+  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
+  async binaryCrossEntropyWithGrad(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
     this.#checkOpen();
     return this.#binary(planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true), true);
   }
@@ -579,13 +585,19 @@ export class XentropyPool {
       const losses = none ? new Float32Array(n) : null;
       const grad = withGrad && !gRes ? plan.gradOut ?? new Float32Array(n) : null;
       if (n > 0) {
-        const xPtr = inRes ? inRes.ptr : staging.alloc(n * 4);
+        // Another element type than float32 is staged raw at hPtr (a half resident is read where it lies)
+        // and widened into xPtr: here, whole, for probabilities (scanned before the job), else block by
+        // block by whichever thread runs the block.
+        const kind = plan.inputKind, eb = ELEMENT_BYTES[kind];
+        const inDirect = kind === 'f32' ? inRes : null;
+        const xPtr = inDirect ? inDirect.ptr : staging.alloc(n * 4);
+        const hPtr = kind === 'f32' ? 0 : inRes ? inRes.ptr : staging.alloc(n * eb);
         const tPtr = tRes ? tRes.ptr : staging.alloc(n * 4);
         const wPtr = weight ? staging.alloc(classes * 4) : 0;
         const pwPtr = posWeight ? staging.alloc(classes * 4) : 0;
         const lPtr = none ? staging.alloc(n * 4) : 0;
         // As runBinaryCrossEntropy: into a resident gradOut, else over the staged input.
-        const gPtr = !withGrad ? 0 : gRes ? gRes.ptr : inRes ? staging.alloc(n * 4) : xPtr;
+        const gPtr = !withGrad ? 0 : gRes ? gRes.ptr : inDirect ? staging.alloc(n * 4) : xPtr;
         // Views are taken after the allocations above, which may have grown the memory.
         const input = inRes ? inRes.array : plan.input, target = tRes ? tRes.array : plan.target;
         // The element checks: the targets (and probabilities) are staged whole first and scanned where
@@ -593,11 +605,20 @@ export class XentropyPool {
         // each scans its own blocks, sparing this thread a pass over all of them; else this thread
         // scans before any worker writes.
         if (!tRes) d.f32(tPtr, n).set(target);
-        if (probs && !inRes) d.f32(xPtr, n).set(input);
+        const stageRaw = (a: number, b: number): void => {
+          if (!inRes) rawAt(d, hPtr, kind, a, b).set(input.subarray(a, b) as never);
+        };
+        if (probs && !inDirect) {
+          if (kind === 'f32') d.f32(xPtr, n).set(input as Float32Array);
+          else {
+            stageRaw(0, n);
+            d.kernels.widen(hPtr, xPtr, n, WIDEN_CODE[kind]);
+          }
+        }
         const checked = probs ? [0, 1] : [1];
         const deferCheck = !gRes && plan.gradOut === undefined;
         if (!deferCheck && checked.some((i) => d.kernels.firstOutside(i === 0 ? xPtr : tPtr, n, 0, 1) >= 0)) {
-          refuseBinaryElements(input, target, plan.from);
+          refuseBinaryElements(widenValues(input, kind), target, plan.from);
         }
         if (weight) d.f32(wPtr, classes).set(weight);
         if (posWeight) d.f32(pwPtr, classes).set(posWeight);
@@ -607,21 +628,23 @@ export class XentropyPool {
         const { scratchArg } = call;
         const bytes = scratchArg === undefined ? 0 : d.kernels.binaryScratchBytes();
         const scratch = scratchArg === undefined ? null : { arg: scratchArg, base: staging.alloc(Math.ceil(n / per) * bytes), bytes };
-        const stageLogits = !inRes && !probs;
+        const stageLogits = !inDirect && !probs;
+        const widen = kind === 'f32' || probs ? null : { src: hPtr, dst: xPtr, width: 1, bytes: eb, code: WIDEN_CODE[kind] };
         // Blocks of whole rows, as the one-thread path: an element's class is its index mod classes.
         let outside: boolean;
         ({ total, outside } = await this.#execute(
-          { ...call, rows: n, per, cap: null, scratch, check: deferCheck ? checked : null },
+          { ...call, rows: n, per, cap: null, scratch, check: deferCheck ? checked : null, widen },
           n, stageLogits || losses || grad ? 4 : 1,
           (a, b) => {
-            if (stageLogits) d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b));
+            if (stageLogits && kind === 'f32') d.f32(xPtr + a * 4, b - a).set(input.subarray(a, b) as Float32Array);
+            else if (stageLogits) stageRaw(a, b);
           },
           (a, b) => {
             if (losses) losses.set(d.f32(lPtr + a * 4, b - a), a);
             if (grad) grad.set(d.f32(gPtr + a * 4, b - a), a);
           },
         ));
-        if (outside) refuseBinaryElements(input, target, plan.from);
+        if (outside) refuseBinaryElements(widenValues(input, kind), target, plan.from);
       }
       const loss = reduceBinary(plan, total, losses!);
       return { loss, grad: gRes ? gRes.array : grad ?? undefined as unknown as Float32Array };
@@ -636,15 +659,19 @@ export class XentropyPool {
    * @throws TypeError for a non-number; RangeError for a length that is not an integer in [0, 2^30]
    *   or when memory cannot grow; Error when the pool is closed
    */
-  alloc(length: number): Resident {
+  alloc(length: number): Resident;
+  alloc<D extends ResidentDtype>(length: number, options: ResidentOptions<D>): Resident<D>;
+  alloc(length: number, options?: ResidentOptions): Resident<ResidentDtype> {
     this.#checkOpen();
-    return allocResident(this.#driver, length);
+    return allocResident(this.#driver, length, options);
   }
 
-  /** A resident buffer holding a copy of `values` (see alloc). */
-  tensor(values: ArrayLike<number>): Resident {
+  /** A resident buffer holding a copy of `values` (see alloc; a half dtype takes a Uint16Array of bits). */
+  tensor(values: ArrayLike<number>): Resident;
+  tensor<D extends ResidentDtype>(values: ArrayLike<number>, options: ResidentOptions<D>): Resident<D>;
+  tensor(values: ArrayLike<number>, options?: ResidentOptions): Resident<ResidentDtype> {
     this.#checkOpen();
-    return residentFrom(this.#driver, values);
+    return residentFrom(this.#driver, values, options);
   }
 
   /**
@@ -678,6 +705,12 @@ export class XentropyPool {
     await live.ready;
     live.handle.post({ type: 'fail', how });
   }
+}
+
+/** Elements [a, b) of a staging region of `kind` elements at ptr, as a view of that kind. */
+function rawAt(d: Driver, ptr: number, kind: keyof typeof ELEMENT_BYTES, a: number, b: number): FloatData {
+  const at = ptr + a * ELEMENT_BYTES[kind];
+  return kind === 'f32' ? d.f32(at, b - a) : kind === 'f64' ? d.f64(at, b - a) : d.u16(at, b - a);
 }
 
 function workerError(i: number, cause: Error): Error {

@@ -2,7 +2,12 @@ import {
   planBinaryCrossEntropy, reduceBinary, type BinaryCrossEntropyGradOptions,
   type BinaryCrossEntropyOptions, type BinaryCrossEntropyPlan, type BinaryTarget,
 } from '../ops/binary_cross_entropy.js';
-import type { ReducedLoss, Reduction } from '../ops/common.js';
+import { widenValues, type FloatArrayInput, type ReducedLoss, type Reduction } from '../ops/common.js';
+
+/** The plan with its input widened in JavaScript, exactly as the kernels' widen does. */
+function widened(plan: BinaryCrossEntropyPlan): BinaryCrossEntropyPlan {
+  return plan.inputKind === 'f32' ? plan : { ...plan, input: widenValues(plan.input, plan.inputKind), inputKind: 'f32' };
+}
 
 /**
  * Element i's loss (nats, weight included) and d loss / d input. For logits,
@@ -88,12 +93,12 @@ function run(plan: BinaryCrossEntropyPlan, grad: Float32Array | Float64Array | n
  * over all elements. 'none' returns a Float64Array of input.length.
  */
 export function binaryCrossEntropy<R extends Reduction = 'mean'>(
-  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions & { reduction?: R },
+  input: FloatArrayInput, target: BinaryTarget, options?: BinaryCrossEntropyOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
 export function binaryCrossEntropy(
-  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyOptions,
+  input: FloatArrayInput, target: BinaryTarget, options?: BinaryCrossEntropyOptions,
 ): number | Float64Array {
-  return run(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false), null);
+  return run(widened(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false)), null);
 }
 
 /**
@@ -103,12 +108,12 @@ export function binaryCrossEntropy(
  * options.gradOut is given.
  */
 export function binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(
-  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyGradOptions & { reduction?: R },
+  input: FloatArrayInput, target: BinaryTarget, options?: BinaryCrossEntropyGradOptions & { reduction?: R },
 ): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function binaryCrossEntropyWithGrad(
-  input: Float32Array, target: BinaryTarget, options?: BinaryCrossEntropyGradOptions,
+  input: FloatArrayInput, target: BinaryTarget, options?: BinaryCrossEntropyGradOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
-  const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true);
+  const plan = widened(planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true));
   const grad = plan.gradOut ?? new Float64Array(plan.n);
   return { loss: run(plan, grad), grad };
 }

@@ -1,4 +1,4 @@
-import type { IndexTarget, ReducedLoss, Reduction } from '../ops/common.js';
+import { widenValues, type FloatArrayInput, type IndexTarget, type ReducedLoss, type Reduction } from '../ops/common.js';
 import {
   perplexityOf, planCrossEntropy, planPerplexity, type CrossEntropyGradOptions, type CrossEntropyOptions,
   type CrossEntropyPlan, type PerplexityOptions, type PerplexityResult,
@@ -132,10 +132,10 @@ function reduce(plan: CrossEntropyPlan, losses: Float64Array, total: number): nu
  * 'none' returns a Float64Array.
  */
 export function crossEntropy<R extends Reduction = 'mean'>(
-  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R },
+  input: FloatArrayInput, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
 export function crossEntropy(
-  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
+  input: FloatArrayInput, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
 ): number | Float64Array {
   const plan = classLast(planCrossEntropy('crossEntropy', input, target, options, false));
   const { losses, total } = run(plan, null);
@@ -146,8 +146,8 @@ export function crossEntropy(
  * Reference perplexity: each counted token's float64 -log softmax, summed per sequence and over the
  * corpus (see Xentropy.perplexity).
  */
-export function perplexity(logits: Float32Array, ids: IndexTarget, options?: PerplexityOptions): PerplexityResult {
-  const plan = planPerplexity(logits, ids, options);
+export function perplexity(logits: FloatArrayInput, ids: IndexTarget, options?: PerplexityOptions): PerplexityResult {
+  const plan = classLast(planPerplexity(logits, ids, options));
   return perplexityOf(plan, run(plan, null).losses);
 }
 
@@ -163,11 +163,14 @@ function toClassLast(x: Float32Array, classes: number, spatial: number): Float32
 
 /** The plan of the same call with PyTorch's [N, C, d1..dK] inputs rearranged class-last. */
 function classLast(plan: CrossEntropyPlan): CrossEntropyPlan {
-  if (plan.spatial === 1) return plan;
+  // Other element types are widened in JavaScript, exactly as the kernels' widen does.
+  const input = widenValues(plan.input, plan.inputKind);
+  if (plan.spatial === 1) return input === plan.input ? plan : { ...plan, input, inputKind: 'f32' };
   return {
     ...plan,
     spatial: 1,
-    input: toClassLast(plan.input, plan.classes, plan.spatial),
+    input: toClassLast(input, plan.classes, plan.spatial),
+    inputKind: 'f32',
     soft: plan.soft && toClassLast(plan.soft, plan.classes, plan.spatial),
   };
 }
@@ -179,10 +182,10 @@ function classLast(plan: CrossEntropyPlan): CrossEntropyPlan {
  * ln 2 for bits. The gradient is a Float64Array unless options.gradOut is given.
  */
 export function crossEntropyWithGrad<R extends Reduction = 'mean'>(
-  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R },
+  input: FloatArrayInput, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R },
 ): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function crossEntropyWithGrad(
-  input: Float32Array, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions,
+  input: FloatArrayInput, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
   const given = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
   const plan = classLast(given);

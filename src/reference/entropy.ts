@@ -1,4 +1,4 @@
-import { reduceRows, type ReducedLoss } from '../ops/common.js';
+import { reduceRows, widenValues, type FloatArrayInput, type ReducedLoss } from '../ops/common.js';
 import { planEntropy, type EntropyOptions, type EntropyReduction } from '../ops/entropy.js';
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
@@ -8,11 +8,13 @@ import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
  * 'none' (the default) returns a Float64Array.
  */
 export function entropy<R extends EntropyReduction = 'none'>(
-  p: Float32Array, classes: number, options?: EntropyOptions & { reduction?: R },
+  p: FloatArrayInput, classes: number, options?: EntropyOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
-export function entropy(p: Float32Array, classes: number, options?: EntropyOptions): number | Float64Array {
+export function entropy(p: FloatArrayInput, classes: number, options?: EntropyOptions): number | Float64Array {
   const plan = planEntropy(p, classes, options);
-  const { input, rows } = plan;
+  const rows = plan.rows;
+  // Other element types widened in JavaScript, exactly as the kernels' widen does.
+  const input = widenValues(plan.input, plan.inputKind);
   const perRow = new Float64Array(rows);
   let total = 0;
   for (let r = 0; r < rows; r++) {

@@ -10,3 +10,4 @@ export { entropy } from './entropy.js';
 export { klDivergence, klDivergenceWithGrad, jsDivergence } from './kl_divergence.js';
 export { binaryCrossEntropy, binaryCrossEntropyWithGrad } from './binary_cross_entropy.js';
 export { score } from './scorer.js';
+export { binaryScore, multilabelScore } from './binary_scorer.js';

@@ -2,8 +2,14 @@ import {
   planJsDivergence, planKlDivergence, type DivergenceReduction,
   type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions, type KlPlan,
 } from '../ops/kl_divergence.js';
-import { reduceRows, type ReducedLoss } from '../ops/common.js';
+import { reduceRows, widenValues, type FloatArrayInput, type FloatData, type FloatKind, type ReducedLoss } from '../ops/common.js';
+
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
+
+/** A plan with p and q widened in JavaScript, exactly as the kernels' widen does. */
+function widened<P extends { p: FloatData; q: FloatData; pKind: FloatKind; qKind: FloatKind }>(plan: P): P & { p: Float32Array; q: Float32Array } {
+  return { ...plan, p: widenValues(plan.p, plan.pKind), q: widenValues(plan.q, plan.qKind), pKind: 'f32', qKind: 'f32' };
+}
 
 /** log(2^-126) rounded down to float32 (assembly/exp.ts): exp of anything below it is flushed to 0. */
 const EXP_FLUSH_BELOW = -87.3365478515625;
@@ -54,10 +60,10 @@ function runKl(plan: KlPlan, grad: Float32Array | Float64Array | null) {
  * Float64Array.
  */
 export function klDivergence<R extends DivergenceReduction = 'batchmean'>(
-  p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions & { reduction?: R },
+  p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: KlDivergenceOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
-export function klDivergence(p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceOptions): number | Float64Array {
-  const plan = planKlDivergence('klDivergence', p, q, classes, options, false);
+export function klDivergence(p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: KlDivergenceOptions): number | Float64Array {
+  const plan = widened(planKlDivergence('klDivergence', p, q, classes, options, false));
   const { perRow, total } = runKl(plan, null);
   return reduceRows(plan.reduction, perRow, total, plan.unitScale, plan.denominator);
 }
@@ -68,12 +74,12 @@ export function klDivergence(p: Float32Array, q: Float32Array, classes: number, 
  * p = 0). scale = unit / denominator. The gradient is a Float64Array unless options.gradOut is given.
  */
 export function klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(
-  p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions & { reduction?: R },
+  p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: KlDivergenceGradOptions & { reduction?: R },
 ): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function klDivergenceWithGrad(
-  p: Float32Array, q: Float32Array, classes: number, options?: KlDivergenceGradOptions,
+  p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: KlDivergenceGradOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
-  const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true);
+  const plan = widened(planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true));
   const grad = plan.gradOut ?? new Float64Array(plan.q.length);
   const { perRow, total } = runKl(plan, grad);
   return { loss: reduceRows(plan.reduction, perRow, total, plan.unitScale, plan.denominator), grad };
@@ -101,10 +107,10 @@ function softmaxRow(row: ArrayLike<number>): number[] {
  * m = (p + q) / 2, each term 0 where its probability is 0. Reduced as klDivergence.
  */
 export function jsDivergence<R extends DivergenceReduction = 'batchmean'>(
-  p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions & { reduction?: R },
+  p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: JsDivergenceOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
-export function jsDivergence(p: Float32Array, q: Float32Array, classes: number, options?: JsDivergenceOptions): number | Float64Array {
-  const plan = planJsDivergence(p, q, classes, options);
+export function jsDivergence(p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: JsDivergenceOptions): number | Float64Array {
+  const plan = widened(planJsDivergence(p, q, classes, options));
   const perRow = new Float64Array(plan.rows);
   let total = 0;
   for (let r = 0; r < plan.rows; r++) {

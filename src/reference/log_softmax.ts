@@ -1,11 +1,14 @@
-import { planRows } from '../ops/row_ops.js';
+import { widenValues, type FloatArrayInput } from '../ops/common.js';
+import { planRows, type RowOptions } from '../ops/row_ops.js';
 import { logSoftmaxRow } from './log_sum_exp.js';
 
 /** Reference logSoftmax: z_c - logsumexp(z) per row, in float64 (computed as in logSoftmaxRow). */
 export function logSoftmax(
-  logits: Float32Array, classes: number, out?: Float32Array | Float64Array,
+  logits: FloatArrayInput, classes: number, out?: Float32Array | Float64Array, options?: RowOptions,
 ): Float32Array | Float64Array {
-  const { input, rows } = planRows(logits, classes, out, false, true);
+  const plan = planRows(logits, classes, out, false, true, options, 'logSoftmax');
+  // Other element types widened in JavaScript, exactly as the kernels' widen does.
+  const input = widenValues(plan.input, plan.inputKind), rows = plan.rows;
   const result = out ?? new Float64Array(input.length);
   for (let r = 0; r < rows; r++) {
     const row = input.subarray(r * classes, (r + 1) * classes);

@@ -1,4 +1,5 @@
-import { planRows } from '../ops/row_ops.js';
+import { widenValues, type FloatArrayInput } from '../ops/common.js';
+import { planRows, type RowOptions } from '../ops/row_ops.js';
 
 /**
  * log sum_c exp(row_c) in float64, following torch.logsumexp for non-finite rows: NaN anywhere gives
@@ -39,9 +40,11 @@ export function logSoftmaxRow(row: ArrayLike<number>): Float64Array {
 
 /** Reference logSumExp: one float64 value per row of the row-major [N, classes] logits. */
 export function logSumExp(
-  logits: Float32Array, classes: number, out?: Float32Array | Float64Array,
+  logits: FloatArrayInput, classes: number, out?: Float32Array | Float64Array, options?: RowOptions,
 ): Float32Array | Float64Array {
-  const { input, rows } = planRows(logits, classes, out, true, true);
+  const plan = planRows(logits, classes, out, true, true, options, 'logSumExp');
+  // Other element types widened in JavaScript, exactly as the kernels' widen does.
+  const input = widenValues(plan.input, plan.inputKind), rows = plan.rows;
   const result = out ?? new Float64Array(rows);
   for (let r = 0; r < rows; r++) result[r] = logSumExpRow(input.subarray(r * classes, (r + 1) * classes));
   return result;
