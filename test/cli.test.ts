@@ -149,8 +149,8 @@ describe('streaming in row chunks', () => {
     const lp = write('<f4', [n, c], logits);
     const yp = write('<i4', [n], labels);
     const xe = await init();
-    const whole = scoreNpy(xe, lp, yp, { chunkRows: n });
-    const chunked = scoreNpy(xe, lp, yp, { chunkRows: 64 });
+    const whole = await scoreNpy(xe, lp, yp, { chunkRows: n });
+    const chunked = await scoreNpy(xe, lp, yp, { chunkRows: 64 });
     expect(whole.chunks).toBe(1);
     expect(chunked.chunks).toBe(Math.ceil(n / 64));
     expectRelClose(chunked.lossNats, whole.lossNats, 1e-12);
@@ -166,8 +166,8 @@ describe('streaming in row chunks', () => {
     expectRelClose(a.lossNats, b.lossNats, 1e-12);
     expect(a.accuracy).toBe(b.accuracy);
     // A chunk size that does not divide N leaves a short last chunk.
-    expect(scoreNpy(xe, lp, yp, { chunkRows: 333 }).chunks).toBe(4);
-    expect(scoreNpy(xe, lp, yp, { chunkRows: 1 }).chunks).toBe(n);
+    expect((await scoreNpy(xe, lp, yp, { chunkRows: 333 })).chunks).toBe(4);
+    expect((await scoreNpy(xe, lp, yp, { chunkRows: 1 })).chunks).toBe(n);
   });
 
   it(`splits a file larger than CHUNK_BYTES (${CHUNK_BYTES} bytes) by default`, async () => {
@@ -176,7 +176,7 @@ describe('streaming in row chunks', () => {
     const { logits, labels } = makeData(n, c, 7);
     const lp = write('<f4', [n, c], logits);
     const yp = write('<i4', [n], labels);
-    const report = scoreNpy(await init(), lp, yp);
+    const report = await scoreNpy(await init(), lp, yp);
     expect(report.chunks).toBe(2);
     expectRelClose(report.lossNats, expected(logits, labels, c).lossNats, 1e-6);
     rmSync(lp);
@@ -258,15 +258,18 @@ describe('errors', () => {
   it('wrong dtypes and dimensions name the file and what was found', async () => {
     const intLogits = write('<i4', [n, c], new Int32Array(n * c));
     await fails(['score', '--logits', intLogits, '--labels', yp], 2,
-      `logits file ${intLogits} has dtype int32 ('<i4'); expected float32 or float64`);
+      `logits file ${intLogits} has dtype int32; expected float32, float64, float16 or bfloat16`);
     const floatLabels = write('<f4', [n], labels);
     await fails(['score', '--logits', lp, '--labels', floatLabels], 2,
-      `labels file ${floatLabels} has dtype float32 ('<f4'); expected int32, int64, uint8 or uint16`);
+      `labels file ${floatLabels} has dtype float32; expected an integer type (int8 to int64, uint8 to uint64)`);
     const flat = write('<f4', [n * c], logits);
-    await fails(['score', '--logits', flat, '--labels', yp], 2, `logits file ${flat} has shape [80]; expected 2 dimensions`);
+    await fails(['score', '--logits', flat, '--labels', yp], 2, `logits file ${flat} has shape [80]; expected 2 dimensions [N, C], or 3 [B, T, V]`);
     const empty = write('<f4', [0, c], []);
     const noLabels = write('<i4', [0], []);
     await fails(['score', '--logits', empty, '--labels', noLabels], 2, 'has no rows');
+    const oneClass = write('<f4', [n, 1], logits.subarray(0, n));
+    await fails(['score', '--logits', oneClass, '--labels', write('<i4', [n], new Int32Array(n))], 2,
+      `logits file ${oneClass} has shape [20, 1]: a softmax over one class is always 1, so there is nothing to score; save a binary classifier's logit z as the two columns [0, z]`);
   });
 
   it('missing, unreadable and malformed files', async () => {
@@ -286,6 +289,13 @@ describe('errors', () => {
     bytes.set(new TextEncoder().encode("'fortran_order': True, "), at);
     writeFileSync(fortran, bytes);
     await fails(['score', '--logits', fortran, '--labels', yp], 2, `${fortran}: Fortran-ordered arrays are not supported`);
+  });
+
+  it('the default top-k list drops the k not below C (with C = 4: top-1 only); an explicit one is refused', async () => {
+    const { code, out } = await run(['score', '--json', '--logits', lp, '--labels', yp]);
+    expect(code).toBe(0);
+    expect(Object.keys(JSON.parse(out).topK)).toEqual(['1']);
+    await fails(['score', '--logits', lp, '--labels', yp, '--top-k', '4'], 2, `--top-k 4 is not below the 4 classes of logits file ${lp}`);
   });
 
   it('usage errors name the flag and exit with 2', async () => {
@@ -310,7 +320,7 @@ describe('errors', () => {
       expect(err).toBe('');
       expect(out).toBe(USAGE);
     }
-    expect(USAGE).toContain('xentropy score [--logits LOGITS.npy --labels LABELS.npy] [--json]');
+    expect(USAGE).toContain('xentropy score [--logits LOGITS --labels LABELS [--mask MASK]] [--shift] [--json [--per-sequence]]');
   });
 });
 
@@ -457,6 +467,7 @@ describe('evaluation metrics and flags', () => {
       [['--top-k', '1,x'], '--top-k needs a comma-separated list of positive integers (like 1,5), got "1,x"'],
       [['--top-k=1,1'], '--top-k needs distinct values, got "1,1"'],
       [['--top-k', '2.5'], 'got "2.5"'],
+      [['--top-k', '1,6'], `--top-k 6 is not below the 6 classes of logits file ${lp}: every row would be a top-6 hit`],
       [['--bins', 'x'], '--bins needs a positive integer of at most 1000000 (like 15), got "x"'],
       [['--bins', '0'], '--bins needs a positive integer of at most 1000000 (like 15), got "0"'],
       [['--bins=1.5'], 'got "1.5"'],

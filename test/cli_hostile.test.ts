@@ -249,7 +249,7 @@ describe('2. text from files and arguments is escaped and bounded in messages', 
 
 describe('3. sizes beyond what can be processed are refused up front', () => {
   it(`a 2^33-row pair (sparse files) is refused with exit 2, not an internal error`, async () => {
-    const logits = sparseNpy('<f2', [2 ** 33, 1], 2);
+    const logits = sparseNpy('<f2', [2 ** 33, 2], 2);
     const labels = sparseNpy('|u1', [2 ** 33], 1);
     const result = await run(['score', '--logits', logits, '--labels', labels]);
     expectCleanFailure(result, 2, `logits file ${logits} has 8589934592 rows; at most ${MAX_ROWS}`);
@@ -388,7 +388,10 @@ describe('6. --top-k is bounded and checked in linear time', () => {
 
   it(`accepts ${MAX_TOP_K} distinct values, and still refuses repeats`, async () => {
     const ks = Array.from({ length: MAX_TOP_K }, (_, i) => i + 1);
-    const result = await run(['score', '--json', '--logits', lp, '--labels', yp, '--top-k', ks.join(',')]);
+    // Each k must be below the number of classes.
+    const wide = join(dir, 'wide.npy');
+    writeNpy(wide, '<f4', [N, MAX_TOP_K + 1], Array.from({ length: N * (MAX_TOP_K + 1) }, (_, i) => Math.sin(i)));
+    const result = await run(['score', '--json', '--logits', wide, '--labels', yp, '--top-k', ks.join(',')]);
     expect(result.code).toBe(0);
     expect(Object.keys(JSON.parse(result.out).topK)).toHaveLength(MAX_TOP_K);
     expectCleanFailure(await run(['score', '--logits', lp, '--labels', yp, '--top-k', '1,2,1']), 2, '--top-k needs distinct values');

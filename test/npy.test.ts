@@ -79,6 +79,12 @@ describe('round trips', () => {
     { dtype: '<i8', values: [0, 9, -5, 2147483647, -2147483648], expected: [0, 9, -5, 2147483647, -2147483648], type: Int32Array },
     { dtype: '|u1', values: [0, 1, 200, 255], expected: [0, 1, 200, 255], type: Int32Array },
     { dtype: '<u2', values: [0, 7, 40000, 65535], expected: [0, 7, 40000, 65535], type: Int32Array },
+    // bool, int8 and int16 are read for attention masks.
+    { dtype: '|b1', values: [0, 1, 1, 0], expected: [0, 1, 1, 0], type: Int32Array },
+    { dtype: '|i1', values: [0, -128, 127, 5], expected: [0, -128, 127, 5], type: Int32Array },
+    { dtype: '<i2', values: [0, -32768, 32767, -3], expected: [0, -32768, 32767, -3], type: Int32Array },
+    { dtype: '<u4', values: [0, 7, 2147483647], expected: [0, 7, 2147483647], type: Int32Array },
+    { dtype: '<u8', values: [0, 7, 2147483647], expected: [0, 7, 2147483647], type: Int32Array },
     // float16 is read into float32 exactly; writing rounds to nearest, ties to even, and overflows to inf.
     { dtype: '<f2', values: [1.5, -2, 0, 65504, 1e5, 2 ** -24, 1 + 2 ** -11, 1 + 3 * 2 ** -11, -Infinity], expected: [1.5, -2, 0, 65504, Infinity, 2 ** -24, 1, 1 + 2 ** -9, -Infinity], type: Float32Array },
   ];
@@ -267,7 +273,7 @@ describe('errors name the file and what was found', () => {
   });
 
   it('unsupported dtypes', () => {
-    for (const descr of ["'<c8'", "'|b1'", "'<f16'", "'|i1'", "'>i1x'"]) {
+    for (const descr of ["'<c8'", "'|V2'", "'<f16'", "'<c16'", "'>i1x'"]) {
       const path = temp(rawNpy(`{'descr': ${descr}, 'fortran_order': False, 'shape': (1,), }`, new Uint8Array(16)));
       expectNpyError(() => readNpy(path), path, `unsupported dtype ${descr}`, "'<f4' (float32)");
     }
@@ -296,6 +302,10 @@ describe('errors name the file and what was found', () => {
     expectNpyError(() => readNpy(path), path, 'int64 value 1099511627776 at flat index 2 does not fit in int32');
     writeNpy(path, '<i8', [2], [0, -(2 ** 31) - 1]);
     expectNpyError(() => readNpy(path), path, 'int64 value -2147483649 at flat index 1');
+    writeNpy(path, '<u4', [2], [0, 2 ** 31]);
+    expectNpyError(() => readNpy(path), path, 'uint32 value 2147483648 at flat index 1 does not fit in int32');
+    writeNpy(path, '<u8', [1], [2n ** 64n - 1n]);
+    expectNpyError(() => readNpy(path), path, 'uint64 value 18446744073709551615 at flat index 0 does not fit in int32');
   });
 
   it('malformed headers', () => {

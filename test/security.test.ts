@@ -308,6 +308,7 @@ describe('no network access', () => {
       'node:fs', 'node:fs/promises', 'node:url', 'node:path', // files: the own .wasm, .npy inputs, the CommonJS build's paths
       'node:os', 'node:worker_threads', // the worker pool: core count and threads
       'node:util', // the command line: getSystemErrorMap, to name a failed write's error code
+      'node:zlib', 'node:stream', // the command line: inflating .npz members, read as streams like standard input
     ];
     expect([...modules].filter((m) => !allowed.includes(m)).sort()).toEqual([]);
   });

@@ -1,19 +1,21 @@
-// The `xentropy` command: scores a classifier's saved logits against labels (.npy files) with the
-// WebAssembly scorer (loss, accuracy, top-k, Brier, calibration; ops/scorer.ts). The logits are streamed in row chunks, so memory stays bounded by one
-// chunk plus the labels however large the file is.
+// The `xentropy` command: scores a model's saved logits against labels (.npy, .npz or .safetensors
+// arrays, or a .npy on standard input) with the WebAssembly scorer (loss, accuracy, top-k, Brier,
+// calibration, per-sequence perplexity; ops/scorer.ts). The logits are streamed in chunks, so memory
+// stays bounded by one chunk plus the labels however large the file is.
 
 import {
-  type BigIntStats, closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, statSync, writeSync,
+  type BigIntStats, closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, statSync, writeSync,
 } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
 import { init, type Xentropy } from '../node.js';
-import type { CalibrationBin, ScorerInput } from '../ops/scorer.js';
-import { reliabilitySvg } from './calibration_svg.js';
+import type { CalibrationBin, ScoreResult, ScorerInput, ScorerOptions } from '../ops/scorer.js';
 import {
-  MAX_PATH_SHOWN, NpyFormatError, dtypeName, openNpyFile, printable, quoted, readNpyHeader, readNpyRows,
-  type NpyDtype, type NpyHeader, type OpenedFile,
-} from './npy.js';
+  type ArrayReader, ELEMENT_SIZE, type FloatData, type StdinSource, elementCount, floatAt, floatInput, floatView,
+  intData, isFloat, openArray, parseArraySpec, shapeText,
+} from './arrays.js';
+import { reliabilitySvg } from './calibration_svg.js';
+import { MAX_PATH_SHOWN, NpyFormatError, type OpenedFile, printable, quoted } from './npy.js';
 
 /** Bytes of the logits file read per chunk when no chunkRows is given. */
 export const CHUNK_BYTES = 16 * 1024 * 1024;
@@ -22,6 +24,8 @@ export const CHUNK_BYTES = 16 * 1024 * 1024;
 export const MAX_ROWS = 2 ** 31 - 1;
 /** Most classes: the scorer's limit (a row must fit in wasm32 memory). */
 export const MAX_CLASSES = 2 ** 28;
+/** The top-k accuracies reported without --top-k (those below the number of classes). */
+const DEFAULT_TOP_K = [1, 5];
 /** Most values in --top-k: each one is counted for every row. */
 export const MAX_TOP_K = 100;
 
@@ -46,29 +50,39 @@ export const SAMPLE_LABELS = fileURLToPath(new URL('../../data/sample-labels.npy
 
 /** The help text printed by `xentropy --help`. */
 export const USAGE = `Usage:
-  xentropy score [--logits LOGITS.npy --labels LABELS.npy] [--json]
+  xentropy score [--logits LOGITS --labels LABELS [--mask MASK]] [--shift] [--json [--per-sequence]]
                  [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--plot FILE.svg]
-  xentropy --help
+  xentropy --help | --version
 
-Scores a classifier: mean cross-entropy of the logits against the labels, perplexity, accuracy,
-top-k accuracy, Brier score and calibration errors (ECE, MCE).
+Scores a classifier or a language model: mean cross-entropy of the logits against the labels,
+perplexity, accuracy, top-k accuracy, Brier score and calibration errors (ECE, MCE).
 
-  --logits FILE      .npy of shape [N, C], float32, float64 or float16: one row of raw scores per example
-  --labels FILE      .npy of shape [N], int32, int64, uint8 or uint16: the true class of each row, in [0, C)
+  --logits ARRAY     [N, C]: one row of raw scores per example; or [B, T, V]: B sequences of T
+                     positions over a vocabulary of V. float32, float64, float16 or bfloat16
+  --labels ARRAY     [N] (or [B, T]), any integer type: the true class of each row, in [0, C)
+  --mask ARRAY       [B, T] attention mask, integer or bool: positions with 0 are not counted
+  --shift            causal language model: position t is scored against token t + 1 of --labels
+                     (the input ids); the last position of each sequence predicts nothing
   --json             print one JSON object {n, classes, lossNats, lossBits, perplexity, accuracy, count,
-                     topK, brier, ece, mce, bins}
-  --top-k K,K,...    top-k accuracies to report, positive integers (default 1,5)
+                     topK, brier, ece, mce, bins} (and sequences, sequenceLength for [B, T, V])
+  --per-sequence     with --json: add perSequence {lossNats, perplexity, tokens}, one value per sequence
+  --top-k K,K,...    top-k accuracies to report, positive integers below C (default 1,5)
   --bins B           equal-width confidence bins for ECE, MCE and the plot (default 15)
   --ignore-index N   rows labelled N are skipped (not counted)
   --probs            the logits file holds probabilities (softmax outputs), not logits
   --log-probs        the logits file holds log-probabilities (log-softmax outputs)
   --plot FILE        write a reliability diagram (accuracy vs confidence per bin) as SVG
   -h, --help         print this help
+  --version          print the version
+
+An ARRAY is FILE.npy, FILE.npz or FILE.safetensors holding one array, FILE:NAME for one of
+several (a path that exists is taken whole, so it may contain ':'), or - for a .npy read from
+standard input (one of the three at most), streamed.
 
 Without --logits and --labels it scores the sample in the repository (data/sample-*.npy;
-not in the installed package). Inputs must be regular files (not pipes, FIFOs, devices or
-directories), of at most ${MAX_ROWS} rows and ${MAX_CLASSES} classes; --top-k takes at most
-${MAX_TOP_K} values; --plot must not name an input file.
+not in the installed package). Named inputs must be regular files (not pipes, FIFOs, devices
+or directories: pipe through - instead), of at most ${MAX_ROWS} rows and ${MAX_CLASSES}
+classes; --top-k takes at most ${MAX_TOP_K} values; --plot must not name an input file.
 
 Exit status:
   0    success
@@ -89,8 +103,10 @@ export interface CliIO {
   stdout?: (text: string) => void | Promise<void>;
   /** Receives error text. Default: process.stderr. */
   stderr?: (text: string) => void;
-  /** Logits rows per chunk. Default: as many as fit in CHUNK_BYTES of the file (at least 1). */
+  /** Logits rows (sequences for [B, T, V]) per chunk. Default: as many as fit in CHUNK_BYTES of the file (at least 1). */
   chunkRows?: number;
+  /** What '-' reads. Default: process.stdin. */
+  stdin?: StdinSource;
   /** Whether stderr is a terminal (a progress bar is drawn only then). Default: process.stderr.isTTY. */
   stderrIsTTY?: boolean;
   /** Clock in ms for the progress bar. Default: performance.now. */
@@ -129,8 +145,16 @@ export interface Score {
 
 /** Options of scoreNpy. */
 export interface ScoreNpyOptions {
-  /** Logits rows per chunk (default: CHUNK_BYTES of the file). */
+  /** Logits rows (sequences for [B, T, V] logits) per chunk (default: CHUNK_BYTES of the file). */
   chunkRows?: number;
+  /** [B, T, V] logits: position t is scored against label t + 1 of its sequence. */
+  shift?: boolean;
+  /** A [B, T] attention mask array (as --mask): positions with 0 are not counted. */
+  mask?: string;
+  /** [B, T, V] logits: report per-sequence loss, perplexity and tokens. */
+  perSequence?: boolean;
+  /** What '-' reads (default process.stdin). */
+  stdin?: StdinSource;
   /** Top-k accuracies to compute (default [1, 5]). */
   topK?: number[];
   /** Calibration bins (default 15). */
@@ -143,14 +167,38 @@ export interface ScoreNpyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Per-sequence results, one value per sequence in file order. */
+export interface PerSequence {
+  /** Mean loss of the sequence's counted tokens, in nats (NaN with none). */
+  lossNats: ArrayLike<number>;
+  /** exp(lossNats). */
+  perplexity: ArrayLike<number>;
+  /** Tokens counted. */
+  tokens: ArrayLike<number>;
+}
+
 /** A Score with what was read, for messages and tests. */
 export interface ScoreReport extends Score {
   logitsDtype: string;
   labelsDtype: string;
+  maskDtype?: string;
+  /** Shape of the logits: [N, C] or [B, T, V]. */
+  shape: number[];
+  /** [B, T, V] logits: B and T. */
+  sequences?: number;
+  sequenceLength?: number;
+  /** With perSequence: per-sequence results (plain arrays). */
+  perSequence?: { lossNats: number[]; perplexity: number[]; tokens: number[] };
+  /** The arrays read, as named in messages (path, and :NAME for a member). */
+  names: { logits: string; labels: string; mask?: string };
+  /** Whether --shift was applied. */
+  shifted: boolean;
   /** Rows the arg-max picked the label for. */
   correct: number;
   /** Chunks the logits were read in. */
   chunks: number;
+  /** With from 'logits': every row lies in [0, 1] and sums to 1 within 1e-3. */
+  looksLikeProbabilities: boolean;
 }
 
 /**
@@ -179,23 +227,47 @@ function shown(path: string): string {
   return printable(path, MAX_PATH_SHOWN);
 }
 
-/** An input file opened for scoring. */
-interface Input extends OpenedFile {
-  path: string;
+/** The arrays of one run, opened. */
+interface Inputs {
+  logits: ArrayReader;
+  labels: ArrayReader;
+  mask?: ArrayReader;
 }
 
-/** Opens an input (refusing non-regular files, see openNpyFile), and closes it after `use`. */
-function withInputs<T>(logitsPath: string, labelsPath: string, use: (logits: Input, labels: Input) => T): T {
-  const logits = { path: logitsPath, ...openNpyFile(logitsPath) };
+/** The arrays a run reads: FILE, FILE:NAME (a member of a .npz or .safetensors file) or '-' (standard input). */
+export interface ArrayArgs {
+  logits: string;
+  labels: string;
+  mask?: string;
+}
+
+/**
+ * Opens the arrays (closing those already open when one fails) and closes them after `use`.
+ * Named files must be regular files (see openNpyFile); '-' is standard input.
+ */
+async function withInputs<T>(args: ArrayArgs, stdin: () => StdinSource, use: (inputs: Inputs) => Promise<T>): Promise<T> {
+  const open: ArrayReader[] = [];
   try {
-    const labels = { path: labelsPath, ...openNpyFile(labelsPath) };
-    try {
-      return use(logits, labels);
-    } finally {
-      closeSync(labels.fd);
-    }
+    const get = async (arg: string) => {
+      const reader = await openArray(parseArraySpec(arg, isFile), stdin);
+      open.push(reader);
+      return reader;
+    };
+    const logits = await get(args.logits);
+    const labels = await get(args.labels);
+    const mask = args.mask === undefined ? undefined : await get(args.mask);
+    return await use({ logits, labels, mask });
   } finally {
-    closeSync(logits.fd);
+    for (const reader of open) reader.close();
+  }
+}
+
+/** Whether a path names an existing file (for FILE:NAME: a path that exists is taken whole). */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
   }
 }
 
@@ -212,123 +284,212 @@ function allocate<T>(what: string, make: () => T): T {
 }
 
 /**
- * Scores logits against labels, streaming the logits file in chunks of `chunkRows` rows.
+ * Scores logits against labels, streaming the logits in chunks (of rows, or of whole sequences for
+ * [B, T, V] logits). Arrays are FILE (.npy, or a .npz / .safetensors holding one array), FILE:NAME, or
+ * '-' for a .npy on `options.stdin`.
  * @param xe an initialised instance (from `init`)
  * @throws CliError for shapes, dtypes or labels that do not fit, sizes beyond MAX_ROWS / MAX_CLASSES,
- *   and (status 1) memory that cannot be allocated; NpyFormatError for a malformed file or one that is
- *   not a regular file (a FIFO, device, directory...); Node's system errors for an unreadable one
+ *   and (status 1) memory that cannot be allocated; NpyFormatError (ArrayFileError) for a malformed file
+ *   or one that is not a regular file (a FIFO, device, directory...); Node's system errors for an
+ *   unreadable one
  */
-export function scoreNpy(
+export async function scoreNpy(
   xe: Xentropy, logitsPath: string, labelsPath: string, options: ScoreNpyOptions = {},
-): ScoreReport {
-  return withInputs(logitsPath, labelsPath, (logits, labels) => scoreInputs(xe, logits, labels, options));
+): Promise<ScoreReport> {
+  const stdin = () => options.stdin ?? process.stdin;
+  return withInputs({ logits: logitsPath, labels: labelsPath, mask: options.mask }, stdin, (inputs) => scoreInputs(xe, inputs, options));
 }
 
-function scoreInputs(xe: Xentropy, logits: Input, labels: Input, options: ScoreNpyOptions): ScoreReport {
-  const { fd } = logits;
-  const logitsPath = shown(logits.path);
-  const header = readNpyHeader(fd, logits.path);
-  if (header.dtype !== '<f4' && header.dtype !== '<f8' && header.dtype !== '<f2') {
+/**
+ * The scorer as the CLI calls it, with the sequence options, tensor inputs and per-sequence results of
+ * issue 25's scorer contract (typed here until ops/scorer.ts declares them).
+ */
+interface SequenceScorer {
+  update(input: unknown, labels: unknown, bytesOrOptions?: unknown): unknown;
+  result(): ScoreResult & { perSequence?: PerSequence };
+  state(): { correct: number };
+}
+
+async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions): Promise<ScoreReport> {
+  const { logits, labels, mask } = inputs;
+  const logitsName = shown(logits.label);
+  if (!isFloat(logits.type)) {
+    throw new CliError(`logits file ${logitsName} has dtype ${logits.type}; expected float32, float64, float16 or bfloat16`);
+  }
+  const dims = logits.shape;
+  if (dims.length !== 2 && dims.length !== 3) {
+    throw new CliError(`logits file ${logitsName} has shape ${shapeText(dims)}; expected 2 dimensions [N, C], or 3 [B, T, V] for sequences`);
+  }
+  const sequences = dims.length === 3;
+  const perSequence = options.perSequence === true;
+  const shift = options.shift === true;
+  if (!sequences && (shift || mask !== undefined || perSequence)) {
+    const flag = shift ? '--shift' : mask !== undefined ? '--mask' : '--per-sequence';
+    throw new CliError(`${flag} needs logits of shape [B, T, V]; logits file ${logitsName} has shape ${shapeText(dims)}`);
+  }
+  const classes = dims[dims.length - 1];
+  if (classes < 1) throw new CliError(`logits file ${logitsName} has shape ${shapeText(dims)}; C must be at least 1`);
+  if (classes === 1) {
     throw new CliError(
-      `logits file ${logitsPath} has dtype ${dtypeName(header.dtype)} ('${header.dtype}'); expected float32 or float64 (or float16)`,
+      `logits file ${logitsName} has shape ${shapeText(dims)}: a softmax over one class is always 1, so there is nothing to score; `
+        + "save a binary classifier's logit z as the two columns [0, z] (their softmax is [1 - sigmoid(z), sigmoid(z)])",
     );
   }
-  if (header.shape.length !== 2) {
-    throw new CliError(`logits file ${logitsPath} has shape ${shapeText(header.shape)}; expected 2 dimensions [N, C]`);
+  // Every row would be a top-k hit: a k the user asked for is refused (the default list drops such k).
+  const tooLarge = options.topK?.find((k) => k >= classes);
+  if (tooLarge !== undefined) {
+    throw new CliError(`--top-k ${tooLarge} is not below the ${classes} classes of logits file ${logitsName}: every row would be a top-${tooLarge} hit`, true);
   }
-  const [n, classes] = header.shape;
-  if (classes < 1) throw new CliError(`logits file ${logitsPath} has shape ${shapeText(header.shape)}; C must be at least 1`);
   // Refused before anything is allocated: beyond these the labels or a row cannot be held in memory.
   if (classes > MAX_CLASSES) {
-    throw new CliError(`logits file ${logitsPath} has ${classes} classes; at most ${MAX_CLASSES} (2^28) are supported`);
+    throw new CliError(`logits file ${logitsName} has ${classes} classes; at most ${MAX_CLASSES} (2^28) are supported`);
   }
+  const T = sequences ? dims[1] : 1;
+  const n = sequences ? dims[0] * T : dims[0];
   if (n > MAX_ROWS) {
     throw new CliError(
-      `logits file ${logitsPath} has ${n} rows; at most ${MAX_ROWS} (2^31 - 1) can be scored, as the labels are held in memory`,
+      `logits file ${logitsName} has ${n} rows; at most ${MAX_ROWS} (2^31 - 1) can be scored, as the labels are held in memory`,
     );
   }
-
-  const { dtype: labelsDtype, data: y } = readLabels(labels, logits.path, header);
-  if (n === 0) throw new CliError(`logits file ${logitsPath} has no rows to score`);
+  const positions = dims.slice(0, -1);
+  const y = await readIndices(labels, 'labels', logits, positions);
+  const m = mask === undefined ? undefined : await readIndices(mask, 'mask', logits, positions);
+  if (n === 0) throw new CliError(`logits file ${logitsName} has no rows to score`);
   // Without --ignore-index no label is ignored: -2^31 - 1 is no int32.
   const ignoreIndex = options.ignoreIndex ?? -(2 ** 31) - 1;
   for (let r = 0; r < n; r++) {
+    // Only positions that are scored: with --shift the first of each sequence is no target, and a
+    // masked position's id may be padding.
+    if ((shift && r % T === 0) || (m !== undefined && m[r] === 0)) continue;
     // Checked here rather than left to the scorer so the message names the file, and so that a
     // label equal to the library's ignoreIndex (-100) is an error instead of a silently skipped row.
     if ((y[r] < 0 || y[r] >= classes) && y[r] !== ignoreIndex) {
-      throw new CliError(`labels file ${shown(labels.path)}: label ${y[r]} at index ${r} is not a class in [0, ${classes})`);
+      throw new CliError(`labels file ${shown(labels.label)}: label ${y[r]} at index ${r} is not a class in [0, ${classes})`);
     }
   }
 
-  const per = chooseChunkRows(options.chunkRows, header);
-  const buffer = allocate(`a chunk of ${per} logits rows of ${classes} classes`, () => new Float32Array(per * classes));
+  // A chunk holds whole sequences (units of T rows): the scorer shifts within a sequence.
+  const units = sequences ? dims[0] : n;
+  const per = chooseChunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type]);
+  const chunkElements = per * T * classes;
+  const bytes = allocate(`a chunk of ${per * T} logits rows of ${classes} classes`, () => new Uint8Array(chunkElements * ELEMENT_SIZE[logits.type]));
+  const widened = logits.type === 'float32' ? undefined : allocate('a float32 chunk', () => new Float32Array(chunkElements));
   // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
-  const scorer = xe.scorer({
-    classes, topK: options.topK, bins: options.bins, from: options.from,
+  const scorerOptions: Record<string, unknown> = {
+    classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
     ignoreIndex: options.ignoreIndex ?? -100,
-  });
+  };
+  // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
+  const bySequence = shift || m !== undefined || perSequence;
+  if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
+  const scorer = xe.scorer(scorerOptions as unknown as ScorerOptions) as unknown as SequenceScorer;
+  let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
   let chunks = 0;
-  for (let r0 = 0; r0 < n; r0 += per) {
-    const r1 = Math.min(n, r0 + per);
-    const z = readNpyRows(fd, header, r0, r1, logits.path, buffer) as Float32Array;
+  for (let u0 = 0; u0 < units; u0 += per) {
+    const u1 = Math.min(units, u0 + per);
+    const r0 = u0 * T, r1 = u1 * T;
+    const count = (r1 - r0) * classes;
+    const raw = floatView(await logits.read(count, bytes.subarray(0, count * ELEMENT_SIZE[logits.type])), logits.type);
+    if (looksLikeProbabilities) looksLikeProbabilities = rowsLookLikeProbabilities(raw, logits.type, classes);
+    const chunkDims = sequences ? [u1 - u0, T, classes] : [r1 - r0, classes];
+    const z = floatInput(raw, chunkDims, logits.type, widened);
     try {
-      scorer.update(z, y.subarray(r0, r1));
+      if (bySequence) {
+        const b = u1 - u0;
+        scorer.update(
+          { data: z, dims: chunkDims }, { data: y.subarray(r0, r1), dims: [b, T] },
+          m === undefined ? undefined : { attentionMask: { data: m.subarray(r0, r1), dims: [b, T] } },
+        );
+      } else {
+        scorer.update(z, y.subarray(r0, r1));
+      }
     } catch (e) {
       // Probabilities out of range: name the file and the row in it rather than in the chunk.
-      const m = e instanceof RangeError ? /^logits\[(\d+)\] = (\S+) (.*)$/.exec(e.message) : null;
-      if (!m) throw e;
-      const i = r0 * classes + Number(m[1]);
-      throw new CliError(`logits file ${logitsPath}: value ${m[2]} at row ${Math.floor(i / classes)}, class ${i % classes} ${m[3]}`);
+      const match = e instanceof RangeError ? /^logits\[(\d+)\] = (\S+) (.*)$/.exec(e.message) : null;
+      if (!match) throw e;
+      const i = r0 * classes + Number(match[1]);
+      throw new CliError(`logits file ${logitsName}: value ${match[2]} at row ${Math.floor(i / classes)}, class ${i % classes} ${match[3]}`);
     }
     chunks++;
     options.onProgress?.(r1, n);
   }
+  await logits.finish();
   const r = scorer.result();
-  return {
+  const report: ScoreReport = {
     n, classes, lossNats: r.lossNats, lossBits: r.lossBits, perplexity: r.perplexity,
     accuracy: r.accuracy, count: r.count, topK: r.topK, brier: r.brier, ece: r.ece, mce: r.mce, bins: r.bins,
-    logitsDtype: dtypeName(header.dtype), labelsDtype: dtypeName(labelsDtype),
-    correct: scorer.state().correct, chunks,
+    logitsDtype: logits.type, labelsDtype: labels.type, maskDtype: mask?.type, shape: dims, shifted: shift,
+    names: { logits: logits.label, labels: labels.label, mask: mask?.label },
+    correct: scorer.state().correct, chunks, looksLikeProbabilities,
   };
+  if (sequences) Object.assign(report, { sequences: dims[0], sequenceLength: T });
+  if (perSequence) {
+    const p = r.perSequence;
+    if (p === undefined) throw new Error('the scorer gave no perSequence results');
+    report.perSequence = { lossNats: Array.from(p.lossNats), perplexity: Array.from(p.perplexity), tokens: Array.from(p.tokens) };
+  }
+  return report;
+}
+
+/** Tolerance of the probability check: softmax outputs in float32 sum to 1 within far less. */
+const PROBABILITY_SUM_TOLERANCE = 1e-3;
+
+/** Whether every row lies in [0, 1] and sums to 1 within PROBABILITY_SUM_TOLERANCE (stops at the first that does not). */
+function rowsLookLikeProbabilities(data: FloatData, type: ArrayReader['type'], classes: number): boolean {
+  for (let start = 0; start < data.length; start += classes) {
+    let sum = 0;
+    for (let i = start; i < start + classes; i++) {
+      const v = floatAt(data, type, i);
+      if (!(v >= 0 && v <= 1)) return false;
+      sum += v;
+    }
+    if (!(Math.abs(sum - 1) <= PROBABILITY_SUM_TOLERANCE)) return false;
+  }
+  return true;
 }
 
 /**
- * Reads the labels whole: they are small next to the logits (one integer per row). The header is
- * checked first, so a mismatched file is refused before its data is read.
+ * Reads labels or a mask whole: they are small next to the logits (one integer per position). The
+ * type and shape are checked first, so a mismatched file is refused before its data is read.
  */
-function readLabels(labels: Input, logitsPath: string, logits: NpyHeader): { dtype: NpyDtype; data: Int32Array } {
-  const labelsPath = labels.path;
-  const header = readNpyHeader(labels.fd, labelsPath);
-  if (header.dtype === '<f4' || header.dtype === '<f8' || header.dtype === '<f2') {
+async function readIndices(input: ArrayReader, what: 'labels' | 'mask', logits: ArrayReader, want: readonly number[]): Promise<Int32Array> {
+  const name = shown(input.label);
+  if (isFloat(input.type)) {
+    const expected = what === 'labels' ? 'an integer type (int8 to int64, uint8 to uint64)' : 'an integer or bool type';
+    throw new CliError(`${what} file ${name} has dtype ${input.type}; expected ${expected}`);
+  }
+  const shape = input.shape;
+  if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
     throw new CliError(
-      `labels file ${shown(labelsPath)} has dtype ${dtypeName(header.dtype)} ('${header.dtype}'); expected int32, int64, uint8 or uint16`,
+      `shape mismatch: ${what} file ${name} has shape ${shapeText(shape)}, logits file ${shown(logits.label)} has shape ${shapeText(logits.shape)}; expected ${what} of shape ${shapeText(want)}`,
     );
   }
-  const n = logits.shape[0];
-  if (header.shape.length !== 1 || header.shape[0] !== n) {
-    throw new CliError(
-      `shape mismatch: labels file ${shown(labelsPath)} has shape ${shapeText(header.shape)}, logits file ${shown(logitsPath)} has shape ${shapeText(logits.shape)}; expected labels of shape [${n}]`,
-    );
-  }
-  const data = allocate(`the ${n} labels of ${shown(labelsPath)}`, () => readNpyRows(labels.fd, header, 0, n, labelsPath));
-  return { dtype: header.dtype, data: data as Int32Array };
+  const count = elementCount(want);
+  const bytes = await allocateAsync(`the ${count} ${what} of ${name}`, () => input.read(count));
+  const data = intData(bytes, input.type, input.label, 0, what === 'mask');
+  await input.finish();
+  return data;
 }
 
-function chooseChunkRows(chunkRows: number | undefined, header: NpyHeader): number {
+async function allocateAsync<T>(what: string, make: () => Promise<T>): Promise<T> {
+  try {
+    return await make();
+  } catch (e) {
+    return allocate(what, () => {
+      throw e;
+    });
+  }
+}
+
+/** Units (rows, or sequences of `unitBytes`) per chunk: chunkRows given, else CHUNK_BYTES of the file. */
+function chooseChunkUnits(chunkRows: number | undefined, units: number, unitBytes: number): number {
   if (chunkRows !== undefined) {
     if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
     }
-    return Math.min(chunkRows, Math.max(1, header.shape[0]));
+    return Math.min(chunkRows, Math.max(1, units));
   }
-  const rowBytes = header.shape[1] * header.itemSize;
-  return Math.max(1, Math.min(header.shape[0], Math.floor(CHUNK_BYTES / rowBytes)));
-}
-
-/** A shape for messages: '[20, 4]'; cut short for a crafted header with very many dimensions. */
-function shapeText(shape: readonly number[]): string {
-  const text = `[${shape.slice(0, 20).join(', ')}`;
-  return shape.length > 20 ? `${text}, … (${shape.length} dimensions)]` : `${text}]`;
+  return Math.max(1, Math.min(units, Math.floor(CHUNK_BYTES / unitBytes)));
 }
 
 interface ScoreArgs {
@@ -340,12 +501,18 @@ interface ScoreArgs {
   ignoreIndex?: number;
   from?: ScorerInput;
   plot?: string;
+  mask?: string;
+  shift: boolean;
+  perSequence: boolean;
 }
+
+/** Flags without a value, and the ScoreArgs key each sets. */
+const SWITCHES = { '--json': 'json', '--shift': 'shift', '--per-sequence': 'perSequence' } as const;
 
 /** Flags that take a value, and the ScoreArgs key each fills. */
 const VALUE_FLAGS = {
   '--logits': 'logits', '--labels': 'labels', '--top-k': 'topK', '--bins': 'bins',
-  '--ignore-index': 'ignoreIndex', '--plot': 'plot',
+  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--mask': 'mask',
 } as const;
 type ValueFlag = keyof typeof VALUE_FLAGS;
 
@@ -388,15 +555,15 @@ function parseFlagValue(flag: ValueFlag, value: string): string | number | numbe
 
 /** Parses the arguments after `score`. */
 function parseScoreArgs(args: string[]): ScoreArgs | 'help' {
-  const out: ScoreArgs = { json: false };
+  const out: ScoreArgs = { json: false, shift: false, perSequence: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '-h' || arg === '--help') return 'help';
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    if (flag === '--json') {
-      if (eq >= 0) throw new CliError(`--json takes no value, got ${quoted(arg)}`, true);
-      out.json = true;
+    if (Object.prototype.hasOwnProperty.call(SWITCHES, flag)) {
+      if (eq >= 0) throw new CliError(`${flag} takes no value, got ${quoted(arg)}`, true);
+      out[SWITCHES[flag as keyof typeof SWITCHES]] = true;
     } else if (flag === '--probs' || flag === '--log-probs') {
       if (eq >= 0) throw new CliError(`${flag} takes no value, got ${quoted(arg)}`, true);
       const from: ScorerInput = flag === '--probs' ? 'probs' : 'logProbs';
@@ -408,17 +575,17 @@ function parseScoreArgs(args: string[]): ScoreArgs | 'help' {
       else {
         value = args[i + 1];
         // A following flag means the value was forgotten; a path starting with -- can use --flag=PATH.
-        // (A negative --ignore-index such as -100 starts with a single dash, so it is still taken.)
+        // (A negative --ignore-index such as -100 starts with a single dash, so it is still taken, as is '-'.)
         if (value !== undefined && value.startsWith('--')) value = undefined;
         else i++;
       }
       const f = flag as ValueFlag;
       if (!value) {
-        const what = f === '--logits' || f === '--labels' ? 'a file: ' + f + ' FILE.npy' : f === '--plot' ? 'a file: --plot FILE.svg' : 'a value';
+        const what = f === '--logits' || f === '--labels' || f === '--mask' ? 'a file: ' + f + ' FILE.npy' : f === '--plot' ? 'a file: --plot FILE.svg' : 'a value';
         throw new CliError(`${flag} needs ${what}`, true);
       }
       // Node throws a TypeError for a path with a NUL byte (which no shell can pass, but main can be called).
-      if ((f === '--logits' || f === '--labels' || f === '--plot') && value.includes('\0')) {
+      if ((f === '--logits' || f === '--labels' || f === '--mask' || f === '--plot') && value.includes('\0')) {
         throw new CliError(`${flag} needs a file name without NUL bytes, got ${quoted(value)}`, true);
       }
       const key = VALUE_FLAGS[f];
@@ -434,17 +601,37 @@ function parseScoreArgs(args: string[]): ScoreArgs | 'help' {
     const [given, missing] = out.logits === undefined ? ['--labels', '--logits'] : ['--logits', '--labels'];
     throw new CliError(`${given} was given without ${missing}; give both, or neither to score the bundled sample`, true);
   }
+  if (out.logits === undefined) {
+    const flag = out.mask !== undefined ? '--mask' : out.shift ? '--shift' : out.perSequence ? '--per-sequence' : undefined;
+    if (flag !== undefined) throw new CliError(`${flag} needs --logits and --labels (the bundled sample is [N, C])`, true);
+  }
+  if (out.perSequence && !out.json) throw new CliError('--per-sequence adds to the --json output; give --json too', true);
+  const fromStdin = (['logits', 'labels', 'mask'] as const).filter((k) => out[k] === '-');
+  if (fromStdin.length > 1) throw new CliError(`standard input (-) can be read once; given for ${fromStdin.map((k) => `--${k}`).join(' and ')}`, true);
+  if (out.plot === '-') throw new CliError('--plot needs a file name; - (standard output) is not supported', true);
   return out;
 }
 
-function formatReport(report: ScoreReport, logits: string, labels: string, sample: boolean): string {
+function formatReport(report: ScoreReport, sample: boolean): string {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(6) : String(x));
+  const { names, shape } = report;
+  const positions = shapeText(shape.slice(0, -1));
   const lines = [
     sample ? 'Scored the bundled sample:' : 'Scored:',
-    `  logits      ${shown(logits)}  (${report.logitsDtype} [${report.n}, ${report.classes}])`,
-    `  labels      ${shown(labels)}  (${report.labelsDtype} [${report.n}])`,
-    `rows (N)      ${report.n}`,
-    `classes (C)   ${report.classes}`,
+    `  logits      ${shown(names.logits)}  (${report.logitsDtype} ${shapeText(shape)})`,
+    `  labels      ${shown(names.labels)}  (${report.labelsDtype} ${positions})`,
+  ];
+  if (names.mask !== undefined) lines.push(`  mask        ${shown(names.mask)}  (${report.maskDtype} ${positions})`);
+  if (report.sequences === undefined) {
+    lines.push(`rows (N)      ${report.n}`, `classes (C)   ${report.classes}`);
+    if (report.count !== report.n) lines.push(`counted       ${report.count}  (${report.n - report.count} ignored)`);
+  } else {
+    lines.push(
+      `sequences (B) ${report.sequences}`, `length (T)    ${report.sequenceLength}`, `classes (V)   ${report.classes}`,
+      `tokens        ${report.count}${report.shifted ? '  (shifted: position t is scored against token t + 1)' : ''}`,
+    );
+  }
+  lines.push(
     `loss          ${f(report.lossNats)} nats`,
     `              ${f(report.lossBits)} bits`,
     `perplexity    ${f(report.perplexity)}`,
@@ -453,9 +640,15 @@ function formatReport(report: ScoreReport, logits: string, labels: string, sampl
     `brier         ${f(report.brier)}`,
     `ECE           ${f(report.ece)}  (${report.bins.length} bins)`,
     `MCE           ${f(report.mce)}`,
-  ];
-  if (report.count !== report.n) lines.splice(5, 0, `counted       ${report.count}  (${report.n - report.count} ignored)`);
+  );
   return lines.join('\n') + '\n';
+}
+
+/** The package's version, from its package.json (two levels up from src/cli/ and dist/cli/). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  if (typeof pkg.version !== 'string') throw new Error('package.json has no version');
+  return pkg.version;
 }
 
 /**
@@ -482,6 +675,10 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
       await out(USAGE);
       return EXIT.ok;
     }
+    if (command === '--version') {
+      await out(`${packageVersion()}\n`);
+      return EXIT.ok;
+    }
     if (command === undefined) throw new CliError('missing command', true);
     if (command !== 'score') throw new CliError(`unknown command ${quoted(command)}`, true);
     const args = parseScoreArgs(rest);
@@ -500,29 +697,40 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     const logitsPath = args.logits ?? SAMPLE_LOGITS;
     const labelsPath = args.labels ?? SAMPLE_LABELS;
     const xe = await init();
-    const { report, inputs } = withInputs(logitsPath, labelsPath, (logits, labels) => {
+    const arrays = { logits: logitsPath, labels: labelsPath, mask: args.mask };
+    const { report, inputs } = await withInputs(arrays, () => io.stdin ?? process.stdin, async (opened) => {
+      const inputs = [opened.logits, opened.labels, ...(opened.mask ? [opened.mask] : [])];
       // Refused before the (possibly long) run; checked again on the opened plot file when writing.
-      if (args.plot !== undefined) checkNotInput(args.plot, statIfAny(args.plot), [logits, labels]);
+      if (args.plot !== undefined) checkNotInput(args.plot, statIfAny(args.plot), inputs);
       const progress = progressBar(stderr, io.stderrIsTTY ?? process.stderr.isTTY === true, io.now ?? (() => performance.now()));
       try {
-        const report = scoreInputs(xe, logits, labels, {
+        const report = await scoreInputs(xe, opened, {
           chunkRows: io.chunkRows, topK: args.topK, bins: args.bins, ignoreIndex: args.ignoreIndex, from: args.from,
-          onProgress: progress.update,
+          shift: args.shift, perSequence: args.perSequence, onProgress: progress.update,
         });
-        return { report, inputs: [logits, labels] };
+        return { report, inputs };
       } finally {
         progress.done();
       }
     });
+    if (report.looksLikeProbabilities) {
+      stderr(
+        `xentropy: warning: every row of ${shown(report.names.logits)} lies in [0, 1] and sums to 1 (within 1e-3): `
+          + 'these look like probabilities, not logits; if they are, score them with --probs\n',
+      );
+    }
     if (args.plot !== undefined) {
       const { count, ece, mce, bins } = report;
       writePlot(args.plot, reliabilitySvg({ count, ece, mce, bins }), inputs);
     }
     if (args.json) {
       const { n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins } = report;
-      await out(JSON.stringify({ n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins }) + '\n');
+      const json: Record<string, unknown> = { n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins };
+      if (report.sequences !== undefined) Object.assign(json, { sequences: report.sequences, sequenceLength: report.sequenceLength });
+      if (report.perSequence !== undefined) json.perSequence = report.perSequence;
+      await out(JSON.stringify(json) + '\n');
     } else {
-      await out(formatReport(report, logitsPath, labelsPath, sample) + (args.plot !== undefined ? `plot          ${shown(args.plot)}\n` : ''));
+      await out(formatReport(report, sample) + (args.plot !== undefined ? `plot          ${shown(args.plot)}\n` : ''));
     }
     return EXIT.ok;
   } catch (e) {
@@ -552,10 +760,16 @@ function statIfAny(path: string): BigIntStats | undefined {
   }
 }
 
+/** An input as --plot's check sees it: its name, and the regular file behind it (none for standard input). */
+interface InputFile {
+  path: string;
+  file?: OpenedFile;
+}
+
 /** Refuses a --plot file that is one of the inputs, however it is spelled (symlink, hard link, ./x). */
-function checkNotInput(plot: string, stats: BigIntStats | undefined, inputs: readonly Input[]): void {
+function checkNotInput(plot: string, stats: BigIntStats | undefined, inputs: readonly InputFile[]): void {
   if (stats === undefined) return;
-  const same = inputs.find((input) => input.stats.dev === stats.dev && input.stats.ino === stats.ino);
+  const same = inputs.find(({ file }) => file !== undefined && file.stats.dev === stats.dev && file.stats.ino === stats.ino);
   if (same !== undefined) {
     throw new CliError(`--plot ${shown(plot)} is the input file ${shown(same.path)}; refusing to overwrite it`);
   }
@@ -570,7 +784,7 @@ const OPEN_PLOT = constants.O_WRONLY | constants.O_CREAT;
  * @throws CliError, status 2 when the path cannot be opened or is an input, status 1 when the writing
  *   fails (ENOSPC, EIO...)
  */
-function writePlot(path: string, svg: string, inputs: readonly Input[]): void {
+function writePlot(path: string, svg: string, inputs: readonly InputFile[]): void {
   let fd: number;
   try {
     fd = openSync(path, OPEN_PLOT, 0o666);

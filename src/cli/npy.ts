@@ -75,8 +75,11 @@ export function quoted(text: string, max = MAX_SHOWN): string {
   return printable(text, max, '"');
 }
 
-/** The dtypes read and written: float16/float32/float64 logits, int32/int64/uint8/uint16 labels. */
-export type NpyDtype = '<f2' | '<f4' | '<f8' | '<i4' | '<i8' | '|u1' | '<u2';
+/**
+ * The dtypes read and written: float16/float32/float64 logits, int32/int64/uint8/uint16 labels, and
+ * bool/int8/int16/uint32/uint64 for attention masks.
+ */
+export type NpyDtype = '<f2' | '<f4' | '<f8' | '<i4' | '<i8' | '|u1' | '<u2' | '|b1' | '|i1' | '<i2' | '<u4' | '<u8';
 
 interface DtypeInfo {
   itemSize: number;
@@ -92,6 +95,11 @@ const DTYPES: Record<NpyDtype, DtypeInfo> = {
   '<i8': { itemSize: 8, kind: 'int', name: 'int64' },
   '|u1': { itemSize: 1, kind: 'int', name: 'uint8' },
   '<u2': { itemSize: 2, kind: 'int', name: 'uint16' },
+  '|b1': { itemSize: 1, kind: 'int', name: 'bool' },
+  '|i1': { itemSize: 1, kind: 'int', name: 'int8' },
+  '<i2': { itemSize: 2, kind: 'int', name: 'int16' },
+  '<u4': { itemSize: 4, kind: 'int', name: 'uint32' },
+  '<u8': { itemSize: 8, kind: 'int', name: 'uint64' },
 };
 
 /** True for the dtype strings this module reads. */
@@ -136,7 +144,7 @@ const PREFIX_V2 = 12;
 /** NumPy itself refuses headers over 10 000 bytes by default; this only guards against garbage lengths. */
 const MAX_HEADER_BYTES = 1 << 20;
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Number of elements of a shape (1 for a scalar). */
 export function elementCount(shape: readonly number[]): number {
@@ -252,6 +260,8 @@ function checkDescr(descr: unknown, path: string): NpyDtype {
     }
     // Byte order is meaningless for one byte; accept '<u1' etc. from other writers as '|u1'.
     if (/^[<>=]u1$/.test(descr)) return '|u1';
+    if (/^[<>=]i1$/.test(descr)) return '|i1';
+    if (/^[<>=]b1$/.test(descr)) return '|b1';
   }
   throw new NpyFormatError(
     path,
@@ -353,7 +363,7 @@ export function readNpyHeader(fd: number, path: string): NpyHeader {
 const MAX_READ = 1 << 30;
 
 /** Reads exactly `length` bytes at `position`, or fewer only when the file ends first. */
-function readAt(fd: number, position: number, length: number, into?: Uint8Array): Uint8Array {
+export function readAt(fd: number, position: number, length: number, into?: Uint8Array): Uint8Array {
   const buffer = into ?? new Uint8Array(length);
   let done = 0;
   while (done < length) {
@@ -445,12 +455,14 @@ function decode(dtype: NpyDtype, bytes: Uint8Array, out: NpyData, path: string, 
       for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
       break;
     case '<i8':
+    case '<u8':
+    case '<u4':
       for (let i = 0; i < n; i++) {
-        const v = view.getBigInt64(i * 8, true);
+        const v = dtype === '<i8' ? view.getBigInt64(i * 8, true) : dtype === '<u8' ? view.getBigUint64(i * 8, true) : BigInt(view.getUint32(i * 4, true));
         if (v < -2147483648n || v > 2147483647n) {
           throw new NpyFormatError(
             path,
-            `int64 value ${v} at flat index ${firstIndex + i} does not fit in int32 [-2147483648, 2147483647]`,
+            `${DTYPES[dtype].name} value ${v} at flat index ${firstIndex + i} does not fit in int32 [-2147483648, 2147483647]`,
           );
         }
         out[i] = Number(v);
@@ -461,6 +473,15 @@ function decode(dtype: NpyDtype, bytes: Uint8Array, out: NpyData, path: string, 
       break;
     case '<u2':
       for (let i = 0; i < n; i++) out[i] = view.getUint16(i * 2, true);
+      break;
+    case '|b1':
+      for (let i = 0; i < n; i++) out[i] = bytes[i] === 0 ? 0 : 1;
+      break;
+    case '|i1':
+      for (let i = 0; i < n; i++) out[i] = view.getInt8(i);
+      break;
+    case '<i2':
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true);
       break;
   }
 }
@@ -527,7 +548,7 @@ export interface WriteNpyOptions {
 
 /**
  * Encodes an array as .npy bytes (C order, header padded so the data is 64-byte aligned, as numpy does).
- * @param data elements in C order; numbers (or bigints for '<i8'), converted to the dtype
+ * @param data elements in C order; numbers (or bigints for '<i8' and '<u8'), converted to the dtype
  * @throws TypeError for an unsupported dtype; RangeError when data.length does not match the shape
  *   or a value is not representable in an integer dtype
  */
@@ -571,16 +592,26 @@ export function encodeNpy(
     else if (dtype === '<f2') view.setUint16(at, floatToHalf(Number(v)), true);
     else if (dtype === '<f8') view.setFloat64(at, Number(v), true);
     else if (dtype === '<i8') view.setBigInt64(at, toInteger(v, i, -(2n ** 63n), 2n ** 63n - 1n), true);
+    else if (dtype === '<u8') view.setBigUint64(at, toInteger(v, i, 0n, 2n ** 64n - 1n), true);
+    else if (dtype === '<u4') view.setUint32(at, Number(toInteger(v, i, 0n, 2n ** 32n - 1n)), true);
     else {
-      const [lo, hi] = dtype === '<i4' ? [-(2n ** 31n), 2n ** 31n - 1n] : dtype === '|u1' ? [0n, 255n] : [0n, 65535n];
+      const [lo, hi] = INTEGER_RANGES[dtype];
       const x = Number(toInteger(v, i, lo, hi));
       if (dtype === '<i4') view.setInt32(at, x, true);
-      else if (dtype === '|u1') view.setUint8(at, x);
+      else if (dtype === '|u1' || dtype === '|b1') view.setUint8(at, x);
+      else if (dtype === '|i1') view.setInt8(at, x);
+      else if (dtype === '<i2') view.setInt16(at, x, true);
       else view.setUint16(at, x, true);
     }
   }
   return bytes;
 }
+
+/** Values the writer accepts for the 32-bit-or-narrower integer dtypes. */
+const INTEGER_RANGES: Record<'<i4' | '|u1' | '<u2' | '|b1' | '|i1' | '<i2', [bigint, bigint]> = {
+  '<i4': [-(2n ** 31n), 2n ** 31n - 1n], '|u1': [0n, 255n], '<u2': [0n, 65535n],
+  '|b1': [0n, 1n], '|i1': [-128n, 127n], '<i2': [-32768n, 32767n],
+};
 
 function toInteger(v: number | bigint, i: number, lo: bigint, hi: bigint): bigint {
   if (typeof v === 'number' && !Number.isInteger(v)) {
