@@ -461,6 +461,33 @@ describe('evaluation metrics and flags', () => {
     expect(text.out).toContain(`plot          ${svgPath}`);
   });
 
+  it('--report writes the self-contained HTML report of the run: its numbers, no script, no request', async () => {
+    const htmlPath = join(dir, 'report.html');
+    const { code, out } = await run(['score', '--json', '--logits', lp, '--labels', yp, '--report', htmlPath]);
+    expect(code).toBe(0);
+    const result = JSON.parse(out);
+    const html = readFileSync(htmlPath, 'utf8');
+    expect(html.startsWith('<!doctype html>') || html.startsWith('<!DOCTYPE html>')).toBe(true);
+    // The only URL allowed is SVG's namespace name, which is never fetched.
+    expect(html.replaceAll('xmlns="http://www.w3.org/2000/svg"', '')).not.toMatch(/<script|https?:|src=|url\(/i);
+    expect(html).toContain(lp);
+    // Every summary figure the scorer gave appears as the report's exact data value.
+    for (const key of ['lossNats', 'accuracy', 'brier', 'ece']) expect(html, key).toContain(`data-value="${result[key]}"`);
+    const text = await run(['score', '--logits', lp, '--labels', yp, '--report', htmlPath, '--plot', join(dir, 'r.svg')]);
+    expect(text.out).toContain(`report        ${htmlPath}`);
+    for (const [flags, message] of [
+      [['--report'], '--report needs a file: --report FILE.html'],
+      [['--report', '-'], '--report needs a file name'],
+      [['--report', htmlPath, '--plot', htmlPath], '--plot and --report name the same file'],
+      [['--report', lp], `--report ${lp} is the input file`],
+    ] as [string[], string][]) {
+      const r = await run(['score', '--logits', lp, '--labels', yp, ...flags]);
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.err).toContain(message);
+    }
+    expect(readFileSync(lp).length).toBeGreaterThan(0);
+  });
+
   it('bad flag values name the flag and the value, exit 2', async () => {
     const cases: [string[], string][] = [
       [['--top-k', '0'], '--top-k needs a comma-separated list of positive integers (like 1,5), got "0"'],

@@ -287,8 +287,10 @@ describe('renderReport: parts that are absent are left out', () => {
     }
     expect(html).toContain('id="multiclass-calibration"');
     expect(values(html).map((v) => v.metric)).toEqual([
-      'count', 'lossNats', 'lossBits', 'perplexity', 'accuracy', 'topK.1', 'topK.5', 'brier', 'ece', 'mce',
+      'count', 'lossNats', 'lossBits', 'perplexity', 'accuracy', 'topK.1', 'brier', 'ece', 'mce',
     ]);
+    // With 3 classes the default top-k list [1, 5] keeps only k = 1: the report shows what the result holds.
+    expect(Object.keys(result.topK)).toEqual(['1']);
   });
 
   it('a result read back from JSON (NaN written as null) renders as the result itself', () => {

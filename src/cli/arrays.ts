@@ -601,29 +601,18 @@ export function floatView(bytes: Uint8Array, type: ElementType): FloatData {
   throw new TypeError(`floatView: ${type} is not a float type`);
 }
 
-/** What the scorer is handed for a chunk of logits. */
-export type ScorerFloats = Float32Array;
+/** What the scorer is handed for a chunk of logits: a tensor of the file's own element type. */
+export interface ScorerFloats { data: FloatData; dims: number[]; type: 'float32' | 'float64' | 'float16' | 'bfloat16' }
 
 /**
- * The one place half-precision and float64 data become scorer input. Today it widens (or narrows) to
- * float32 in JavaScript; once the kernels read halves and float64 it becomes a pass-through of the
- * tensor `{ data, dims, type }` (and the scorer calls pass that tensor as they pass this array).
- * @param dims the chunk's shape, for that tensor (unused until then)
- * @param out float32 buffer of at least data.length elements to convert into (reused between chunks)
+ * The one place file data become scorer input: a tensor of the file's element type, which the kernels
+ * widen (float16, bfloat16) or narrow (float64) as they stage it; no float32 copy is made here.
  */
-export function floatInput(data: FloatData, dims: readonly number[], type: ElementType, out?: Float32Array): ScorerFloats {
-  void dims;
-  if (data instanceof Float32Array) return data;
-  const result = out !== undefined && out.length >= data.length ? out.subarray(0, data.length) : new Float32Array(data.length);
-  if (data instanceof Float64Array) result.set(data);
-  else if (type === 'bfloat16') {
-    // bfloat16 is the top half of a float32's bits.
-    const bits = new Uint32Array(result.buffer, result.byteOffset, data.length);
-    for (let i = 0; i < data.length; i++) bits[i] = data[i] << 16;
-  } else {
-    for (let i = 0; i < data.length; i++) result[i] = halfBits(data[i]);
+export function floatInput(data: FloatData, dims: readonly number[], type: ElementType): ScorerFloats {
+  if (type !== 'float32' && type !== 'float64' && type !== 'float16' && type !== 'bfloat16') {
+    throw new TypeError(`floatInput: ${type} is not a float type`);
   }
-  return result;
+  return { data, dims: [...dims], type };
 }
 
 /** A float16 value from its bits, through a table of every pattern (built on first use). */

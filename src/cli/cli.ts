@@ -9,7 +9,8 @@ import {
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
 import { init, type Xentropy } from '../node.js';
-import type { CalibrationBin, ScoreResult, ScorerInput, ScorerOptions } from '../ops/scorer.js';
+import { renderReport } from '../report/html.js';
+import type { CalibrationBin, ScorerInput, ScorerOptions } from '../ops/scorer.js';
 import {
   type ArrayReader, ELEMENT_SIZE, type FloatData, type StdinSource, elementCount, floatAt, floatInput, floatView,
   intData, isFloat, openArray, parseArraySpec, shapeText,
@@ -51,7 +52,7 @@ export const SAMPLE_LABELS = fileURLToPath(new URL('../../data/sample-labels.npy
 /** The help text printed by `xentropy --help`. */
 export const USAGE = `Usage:
   xentropy score [--logits LOGITS --labels LABELS [--mask MASK]] [--shift] [--json [--per-sequence]]
-                 [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--plot FILE.svg]
+                 [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--plot FILE.svg] [--report FILE.html]
   xentropy --help | --version
 
 Scores a classifier or a language model: mean cross-entropy of the logits against the labels,
@@ -72,6 +73,7 @@ perplexity, accuracy, top-k accuracy, Brier score and calibration errors (ECE, M
   --probs            the logits file holds probabilities (softmax outputs), not logits
   --log-probs        the logits file holds log-probabilities (log-softmax outputs)
   --plot FILE        write a reliability diagram (accuracy vs confidence per bin) as SVG
+  --report FILE      write a self-contained HTML report (summary, reliability diagram; no script)
   -h, --help         print this help
   --version          print the version
 
@@ -82,7 +84,7 @@ standard input (one of the three at most), streamed.
 Without --logits and --labels it scores the sample in the repository (data/sample-*.npy;
 not in the installed package). Named inputs must be regular files (not pipes, FIFOs, devices
 or directories: pipe through - instead), of at most ${MAX_ROWS} rows and ${MAX_CLASSES}
-classes; --top-k takes at most ${MAX_TOP_K} values; --plot must not name an input file.
+classes; --top-k takes at most ${MAX_TOP_K} values; --plot and --report must not name an input file.
 
 Exit status:
   0    success
@@ -300,16 +302,6 @@ export async function scoreNpy(
   return withInputs({ logits: logitsPath, labels: labelsPath, mask: options.mask }, stdin, (inputs) => scoreInputs(xe, inputs, options));
 }
 
-/**
- * The scorer as the CLI calls it, with the sequence options, tensor inputs and per-sequence results of
- * issue 25's scorer contract (typed here until ops/scorer.ts declares them).
- */
-interface SequenceScorer {
-  update(input: unknown, labels: unknown, bytesOrOptions?: unknown): unknown;
-  result(): ScoreResult & { perSequence?: PerSequence };
-  state(): { correct: number };
-}
-
 async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions): Promise<ScoreReport> {
   const { logits, labels, mask } = inputs;
   const logitsName = shown(logits.label);
@@ -373,7 +365,6 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   const per = chooseChunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type]);
   const chunkElements = per * T * classes;
   const bytes = allocate(`a chunk of ${per * T} logits rows of ${classes} classes`, () => new Uint8Array(chunkElements * ELEMENT_SIZE[logits.type]));
-  const widened = logits.type === 'float32' ? undefined : allocate('a float32 chunk', () => new Float32Array(chunkElements));
   // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
   const scorerOptions: Record<string, unknown> = {
     classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
@@ -382,7 +373,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
   const bySequence = shift || m !== undefined || perSequence;
   if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
-  const scorer = xe.scorer(scorerOptions as unknown as ScorerOptions) as unknown as SequenceScorer;
+  const scorer = xe.scorer(scorerOptions as unknown as ScorerOptions);
   let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
   let chunks = 0;
   for (let u0 = 0; u0 < units; u0 += per) {
@@ -392,12 +383,12 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
     const raw = floatView(await logits.read(count, bytes.subarray(0, count * ELEMENT_SIZE[logits.type])), logits.type);
     if (looksLikeProbabilities) looksLikeProbabilities = rowsLookLikeProbabilities(raw, logits.type, classes);
     const chunkDims = sequences ? [u1 - u0, T, classes] : [r1 - r0, classes];
-    const z = floatInput(raw, chunkDims, logits.type, widened);
+    const z = floatInput(raw, chunkDims, logits.type);
     try {
       if (bySequence) {
         const b = u1 - u0;
         scorer.update(
-          { data: z, dims: chunkDims }, { data: y.subarray(r0, r1), dims: [b, T] },
+          z, { data: y.subarray(r0, r1), dims: [b, T] },
           m === undefined ? undefined : { attentionMask: { data: m.subarray(r0, r1), dims: [b, T] } },
         );
       } else {
@@ -501,6 +492,8 @@ interface ScoreArgs {
   ignoreIndex?: number;
   from?: ScorerInput;
   plot?: string;
+  /** --report FILE.html: the HTML report. */
+  report?: string;
   mask?: string;
   shift: boolean;
   perSequence: boolean;
@@ -512,7 +505,7 @@ const SWITCHES = { '--json': 'json', '--shift': 'shift', '--per-sequence': 'perS
 /** Flags that take a value, and the ScoreArgs key each fills. */
 const VALUE_FLAGS = {
   '--logits': 'logits', '--labels': 'labels', '--top-k': 'topK', '--bins': 'bins',
-  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--mask': 'mask',
+  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--report': 'report', '--mask': 'mask',
 } as const;
 type ValueFlag = keyof typeof VALUE_FLAGS;
 
@@ -581,11 +574,11 @@ function parseScoreArgs(args: string[]): ScoreArgs | 'help' {
       }
       const f = flag as ValueFlag;
       if (!value) {
-        const what = f === '--logits' || f === '--labels' || f === '--mask' ? 'a file: ' + f + ' FILE.npy' : f === '--plot' ? 'a file: --plot FILE.svg' : 'a value';
+        const what = f === '--logits' || f === '--labels' || f === '--mask' ? 'a file: ' + f + ' FILE.npy' : f === '--plot' ? 'a file: --plot FILE.svg' : f === '--report' ? 'a file: --report FILE.html' : 'a value';
         throw new CliError(`${flag} needs ${what}`, true);
       }
       // Node throws a TypeError for a path with a NUL byte (which no shell can pass, but main can be called).
-      if ((f === '--logits' || f === '--labels' || f === '--mask' || f === '--plot') && value.includes('\0')) {
+      if ((f === '--logits' || f === '--labels' || f === '--mask' || f === '--plot' || f === '--report') && value.includes('\0')) {
         throw new CliError(`${flag} needs a file name without NUL bytes, got ${quoted(value)}`, true);
       }
       const key = VALUE_FLAGS[f];
@@ -609,6 +602,8 @@ function parseScoreArgs(args: string[]): ScoreArgs | 'help' {
   const fromStdin = (['logits', 'labels', 'mask'] as const).filter((k) => out[k] === '-');
   if (fromStdin.length > 1) throw new CliError(`standard input (-) can be read once; given for ${fromStdin.map((k) => `--${k}`).join(' and ')}`, true);
   if (out.plot === '-') throw new CliError('--plot needs a file name; - (standard output) is not supported', true);
+  if (out.report === '-') throw new CliError('--report needs a file name; - (standard output) is not supported', true);
+  if (out.plot !== undefined && out.plot === out.report) throw new CliError('--plot and --report name the same file', true);
   return out;
 }
 
@@ -701,7 +696,8 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     const { report, inputs } = await withInputs(arrays, () => io.stdin ?? process.stdin, async (opened) => {
       const inputs = [opened.logits, opened.labels, ...(opened.mask ? [opened.mask] : [])];
       // Refused before the (possibly long) run; checked again on the opened plot file when writing.
-      if (args.plot !== undefined) checkNotInput(args.plot, statIfAny(args.plot), inputs);
+      if (args.plot !== undefined) checkNotInput('--plot', args.plot, statIfAny(args.plot), inputs);
+      if (args.report !== undefined) checkNotInput('--report', args.report, statIfAny(args.report), inputs);
       const progress = progressBar(stderr, io.stderrIsTTY ?? process.stderr.isTTY === true, io.now ?? (() => performance.now()));
       try {
         const report = await scoreInputs(xe, opened, {
@@ -721,8 +717,9 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     }
     if (args.plot !== undefined) {
       const { count, ece, mce, bins } = report;
-      writePlot(args.plot, reliabilitySvg({ count, ece, mce, bins }), inputs);
+      writeOutput('--plot', args.plot, reliabilitySvg({ count, ece, mce, bins }), inputs);
     }
+    if (args.report !== undefined) writeOutput('--report', args.report, htmlReport(report), inputs);
     if (args.json) {
       const { n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins } = report;
       const json: Record<string, unknown> = { n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins };
@@ -730,7 +727,8 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
       if (report.perSequence !== undefined) json.perSequence = report.perSequence;
       await out(JSON.stringify(json) + '\n');
     } else {
-      await out(formatReport(report, sample) + (args.plot !== undefined ? `plot          ${shown(args.plot)}\n` : ''));
+      await out(formatReport(report, sample) + (args.plot !== undefined ? `plot          ${shown(args.plot)}\n` : '')
+        + (args.report !== undefined ? `report        ${shown(args.report)}\n` : ''));
     }
     return EXIT.ok;
   } catch (e) {
@@ -751,6 +749,22 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
   }
 }
 
+/** The --report page of a run: what the scorer reported, with the arrays read and their shapes. */
+function htmlReport(report: ScoreReport): string {
+  const { count, lossNats, lossBits, perplexity, accuracy, topK, brier, ece, mce, bins, classes } = report;
+  const details: [string, string][] = [
+    ['logits', `${report.names.logits} (${report.logitsDtype} [${report.shape.join(', ')}])`],
+    ['labels', `${report.names.labels} (${report.labelsDtype})`],
+  ];
+  if (report.names.mask !== undefined) details.push(['mask', `${report.names.mask} (${report.maskDtype})`]);
+  if (report.shifted) details.push(['shift', 'position t predicts token t + 1']);
+  return renderReport({
+    title: 'xentropy score',
+    details,
+    multiclass: { count, lossNats, lossBits, perplexity, accuracy, topK, brier, ece, mce, bins, classes },
+  });
+}
+
 /** stat of a path that may not exist yet (bigint: inode numbers may exceed 2^53). */
 function statIfAny(path: string): BigIntStats | undefined {
   try {
@@ -766,12 +780,12 @@ interface InputFile {
   file?: OpenedFile;
 }
 
-/** Refuses a --plot file that is one of the inputs, however it is spelled (symlink, hard link, ./x). */
-function checkNotInput(plot: string, stats: BigIntStats | undefined, inputs: readonly InputFile[]): void {
+/** Refuses an output file (--plot, --report) that is one of the inputs, however it is spelled (symlink, hard link, ./x). */
+function checkNotInput(flag: string, plot: string, stats: BigIntStats | undefined, inputs: readonly InputFile[]): void {
   if (stats === undefined) return;
   const same = inputs.find(({ file }) => file !== undefined && file.stats.dev === stats.dev && file.stats.ino === stats.ino);
   if (same !== undefined) {
-    throw new CliError(`--plot ${shown(plot)} is the input file ${shown(same.path)}; refusing to overwrite it`);
+    throw new CliError(`${flag} ${shown(plot)} is the input file ${shown(same.path)}; refusing to overwrite it`);
   }
 }
 
@@ -779,28 +793,28 @@ function checkNotInput(plot: string, stats: BigIntStats | undefined, inputs: rea
 const OPEN_PLOT = constants.O_WRONLY | constants.O_CREAT;
 
 /**
- * Writes the SVG to `path`, refusing (exit 2) a path that is one of the inputs: the file is opened
+ * Writes an output file (--plot's SVG, --report's HTML) to `path`, refusing (exit 2) a path that is one of the inputs: the file is opened
  * without truncation, its identity checked by fstat, and only then truncated and written.
  * @throws CliError, status 2 when the path cannot be opened or is an input, status 1 when the writing
  *   fails (ENOSPC, EIO...)
  */
-function writePlot(path: string, svg: string, inputs: readonly InputFile[]): void {
+function writeOutput(flag: string, path: string, text: string, inputs: readonly InputFile[]): void {
   let fd: number;
   try {
     fd = openSync(path, OPEN_PLOT, 0o666);
   } catch (e) {
-    throw new CliError(`cannot write the plot ${shown(path)}: ${errnoText(e)}`);
+    throw new CliError(`cannot write the ${flag === '--plot' ? 'plot' : 'report'} ${shown(path)}: ${errnoText(e)}`);
   }
   try {
     const stats = fstatSync(fd, { bigint: true });
-    checkNotInput(path, stats, inputs);
-    const bytes = Buffer.from(svg, 'utf8');
+    checkNotInput(flag, path, stats, inputs);
+    const bytes = Buffer.from(text, 'utf8');
     try {
       if (stats.isFile()) ftruncateSync(fd, 0);
       // In pieces of at most 1 GiB: Node refuses single writes of 2^31 bytes and more.
       for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, Math.min(bytes.length - done, 2 ** 30));
     } catch (e) {
-      throw new CliError(`cannot write the plot ${shown(path)}: ${errnoText(e)}`, false, EXIT.failure);
+      throw new CliError(`cannot write the ${flag === '--plot' ? 'plot' : 'report'} ${shown(path)}: ${errnoText(e)}`, false, EXIT.failure);
     }
   } finally {
     closeSync(fd);
