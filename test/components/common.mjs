@@ -1,7 +1,7 @@
 // What the suites of test/components share: seeded data, the widening of half-precision bits, the
 // bit-for-bit comparison, the "float32 path" each tensor call is compared with, and the case harness.
 //
-// A suite prints one line per case on stdout, which run.mjs reads:
+// A suite prints a SUITE line (announce) and then one line per case on stdout, which run.mjs reads:
 //   CASE <ok|fail> <suite> <case> <needs> <detail>      (tab-separated; needs is '-' or e.g. HALF)
 // `needs` names the work a case depends on beyond the float32 tensor inputs of today's API: HALF
 // (float16, bfloat16 and float64 inputs) and SCORER (tensor inputs to the scorer). Such a case is run
@@ -51,6 +51,19 @@ export function raggedMask(B, T, allMaskedLast) {
 
 // ---------------------------------------------------------------------------------------------------
 // Half precision, widened exactly (the "float32 path" of float16 and bfloat16 data)
+
+/**
+ * The bits of float16 data as a Uint16Array: a Uint16Array itself, or a Float16Array's memory (what
+ * onnxruntime and transformers.js hand over where the runtime has Float16Array, as Node 24 does).
+ */
+export function halfBits(data) {
+  if (data instanceof Uint16Array) return data;
+  if (typeof Float16Array !== 'undefined' && data instanceof Float16Array) return new Uint16Array(data.buffer, data.byteOffset, data.length);
+  throw new TypeError(`float16 data must be a Uint16Array or a Float16Array, got a ${data?.constructor?.name}`);
+}
+
+/** The typed array a library holds float16 data in here: Float16Array where the runtime has it. */
+export const Float16View = typeof Float16Array === 'undefined' ? Uint16Array : Float16Array;
 
 /** The float32 values of float16 bit patterns (every float16 is exact in float32). */
 export function widenFloat16(bits) {
@@ -253,6 +266,11 @@ function joinNeeds(a, b) {
 
 // ---------------------------------------------------------------------------------------------------
 // The harness
+
+/** Prints the suite's SUITE line: its name, the library's version, and the build init() picked here. */
+export function announce(suite, version) {
+  console.log(['SUITE', suite, version, `node ${process.versions.node}`, xe.features.build].join('\t'));
+}
 
 /** Runs one case and prints its CASE line; a thrown error is the case's failure. */
 export async function check(suite, name, needs, fn) {

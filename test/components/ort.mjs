@@ -4,7 +4,9 @@
 // Float32Array with classes given) bit for bit.
 //   node test/components/ort.mjs node|web      (run.mjs runs both)
 
-import { check, classifierCases, expect, expectSame, labels, languageModelCases, normals, raggedMask, rng, toFloat16, widenFloat16, xe } from './common.mjs';
+import {
+  announce, check, classifierCases, expect, expectSame, Float16View, halfBits, labels, languageModelCases, normals, raggedMask, rng, toFloat16, widenFloat16, xe,
+} from './common.mjs';
 import { classifierModel } from './onnx.mjs';
 
 const which = process.argv[2];
@@ -13,7 +15,7 @@ const ort = which === 'node' ? await import('onnxruntime-node') : await import('
 // One thread: the WebAssembly backend would otherwise start workers, which this test does not need.
 if (which === 'web') ort.env.wasm.numThreads = 1;
 const suite = `onnxruntime-${which}`;
-console.log(`SUITE\t${suite}\t${ort.env.versions[which]}`);
+announce(suite, ort.env.versions[which]);
 
 const F = 16, V = 97;
 const random = rng(25);
@@ -30,8 +32,8 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
 
   await check(suite, `${lmShape}: the outputs are the tensors these cases assume`, '', () => {
     const want = {
-      logits: ['float32', Float32Array, [N, V]], logits_f16: ['float16', Uint16Array, [N, V]], logits_f64: ['float64', Float64Array, [N, V]],
-      widened: ['float32', Float32Array, [N, V]], predicted: ['int64', BigInt64Array, [N]], lm_logits: ['float32', Float32Array, [B, T, V]], lm_logits_f16: ['float16', Uint16Array, [B, T, V]],
+      logits: ['float32', Float32Array, [N, V]], logits_f16: ['float16', Float16View, [N, V]], logits_f64: ['float64', Float64Array, [N, V]],
+      widened: ['float32', Float32Array, [N, V]], predicted: ['int64', BigInt64Array, [N]], lm_logits: ['float32', Float32Array, [B, T, V]], lm_logits_f16: ['float16', Float16View, [B, T, V]],
       mask_bool: ['bool', Uint8Array, [B, T]],
     };
     for (const [name, [type, View, dims]] of Object.entries(want)) {
@@ -44,8 +46,8 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
 
   // The float16 path's expected values come from the test's own conversions: onnxruntime's Cast checks them.
   await check(suite, `${shape}: the test's float16 rounding and widening agree with onnxruntime's Cast`, '', () => {
-    expectSame(toFloat16(out.logits.data), out.logits_f16.data, 'float32 -> float16');
-    expectSame(widenFloat16(out.logits_f16.data), out.widened.data, 'float16 -> float32');
+    expectSame(toFloat16(out.logits.data), halfBits(out.logits_f16.data), 'float32 -> float16');
+    expectSame(widenFloat16(halfBits(out.logits_f16.data)), out.widened.data, 'float16 -> float32');
   });
 
   const values = Float32Array.from(out.logits.data);
@@ -57,7 +59,7 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
     const expected = xe.crossEntropyWithGrad(values, predicted, { classes: V });
     expectSame(xe.crossEntropyWithGrad(out.logits, out.predicted), expected);
   });
-  await classifierCases(suite, `${shape} float16 logits (Cast)`, out.logits_f16, labelTensor, widenFloat16(out.logits_f16.data), target, V, 'HALF');
+  await classifierCases(suite, `${shape} float16 logits (Cast)`, out.logits_f16, labelTensor, widenFloat16(halfBits(out.logits_f16.data)), target, V, 'HALF');
   // float64 narrowed to float32, rounding to nearest: what Float32Array.from does.
   await classifierCases(suite, `${shape} float64 logits (Cast)`, out.logits_f64, labelTensor, Float32Array.from(out.logits_f64.data), target, V, 'HALF');
 
@@ -66,7 +68,7 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
   await languageModelCases(suite, `${lmShape} float32 logits, int64 ids, int64 mask`, out.lm_logits, ids, maskTensor, values, idValues, mask, B, T, V, '');
   await languageModelCases(suite, `${lmShape} float32 logits, int64 ids, bool mask (Cast)`, out.lm_logits, ids, out.mask_bool, values, idValues, mask, B, T, V, '');
   await languageModelCases(suite, `${lmShape} float16 logits (Cast), int64 ids, int64 mask`, out.lm_logits_f16, ids, maskTensor,
-    widenFloat16(out.lm_logits_f16.data), idValues, mask, B, T, V, 'HALF');
+    widenFloat16(halfBits(out.lm_logits_f16.data)), idValues, mask, B, T, V, 'HALF');
 
   await check(suite, `${lmShape}: every tensor is left as it was`, '', () => {
     expectSame(out.logits.data, values, 'logits');

@@ -6,11 +6,11 @@
 
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { check, classifierCases, expect, expectSame, labels, languageModelCases, normals, raggedMask, rng } from './common.mjs';
+import { announce, check, classifierCases, expect, expectSame, labels, languageModelCases, normals, raggedMask, rng } from './common.mjs';
 
 await tf.setBackend('cpu');
 const suite = 'tfjs-core (cpu)';
-console.log(`SUITE\t${suite}\t${tf.version_core}`);
+announce(suite, tf.version_core);
 
 const F = 16, V = 97;
 const random = rng(4);

@@ -5,10 +5,13 @@
 //   node test/components/transformers.mjs
 
 import { env, matmul, Tensor } from '@huggingface/transformers';
-import { check, classifierCases, expect, expectSame, labels, languageModelCases, normals, raggedMask, rng, toFloat16, widenFloat16 } from './common.mjs';
+import {
+  announce, check, classifierCases, expect, expectSame, Float16View, halfBits, labels, languageModelCases, normals, raggedMask, rng, toFloat16,
+  widenFloat16,
+} from './common.mjs';
 
 const suite = 'transformers.js';
-console.log(`SUITE\t${suite}\t${env.version}`);
+announce(suite, env.version);
 
 const F = 16, V = 97;
 const random = rng(2025);
@@ -32,9 +35,9 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
   // new Tensor('float16', bits): transformers.js keeps float16 bits in a Uint16Array where the runtime has
   // no Float16Array (Node before 24). Its Tensor.to('float16') is not used: without Float16Array it
   // converts the values to integers, not to float16 bits.
-  const halfBits = toFloat16(values);
-  const half = new Tensor('float16', typeof Float16Array === 'undefined' ? halfBits : new Float16Array(halfBits.buffer), [N, V]);
-  await classifierCases(suite, `${shape} float16 logits (new Tensor), int64 labels`, half, labelTensor, widenFloat16(halfBits), target, V, 'HALF');
+  const f16 = toFloat16(values);
+  const half = new Tensor('float16', Float16View === Uint16Array ? f16 : new Float16View(f16.buffer), [N, V]);
+  await classifierCases(suite, `${shape} float16 logits (new Tensor), int64 labels`, half, labelTensor, widenFloat16(f16), target, V, 'HALF');
   await classifierCases(suite, `${shape} float64 logits (Tensor.to), int64 labels`, logits.to('float64'), labelTensor, values, target, V, 'HALF');
 
   const mask = raggedMask(B, T, B > 2);
@@ -45,11 +48,11 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
   await languageModelCases(suite, `${lmShape} float32 logits (view), int64 ids, bool mask`, lm, ids, new Tensor('bool', Uint8Array.from(mask), [B, T]),
     values, idValues, mask, B, T, V, '');
   await languageModelCases(suite, `${lmShape} float16 logits (new Tensor), int64 ids, int64 mask`, new Tensor(half.type, half.data, [B, T, V]), ids,
-    int64(mask, [B, T]), widenFloat16(halfBits), idValues, mask, B, T, V, 'HALF');
+    int64(mask, [B, T]), widenFloat16(f16), idValues, mask, B, T, V, 'HALF');
 
   await check(suite, `${lmShape}: every tensor is left as it was`, '', () => {
     expectSame(logits.data, values, 'logits');
-    expectSame(new Uint16Array(half.data.buffer), halfBits, 'float16 logits');
+    expectSame(halfBits(half.data), f16, 'float16 logits');
     expectSame(ids.data, BigInt64Array.from(idValues, BigInt), 'ids');
   });
 }
