@@ -159,6 +159,17 @@ export function expectFinite(value, what) {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${what} is ${show(value)}, expected a finite number`);
 }
 
+/** Throws unless `fn` throws an instance of `ErrorClass` whose message matches `pattern`. */
+export function expectThrows(fn, ErrorClass, pattern) {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ErrorClass && pattern.test(error.message)) return;
+    throw new Error(`expected a ${ErrorClass.name} matching ${pattern}, got ${error?.name}: ${error?.message}`);
+  }
+  throw new Error(`expected a ${ErrorClass.name} matching ${pattern}, got no error`);
+}
+
 /** Throws unless `condition`; `message` says what was expected. */
 export function expect(condition, message) {
   if (!condition) throw new Error(message);
@@ -199,13 +210,7 @@ export async function classifierCases(suite, what, tensor, labelTensor, values, 
   });
   if (given.classes === undefined) {
     await check(suite, `${what}: a classes that disagrees with the dims is a RangeError`, needs, () => {
-      let error;
-      try {
-        xe.crossEntropy(tensor, labelTensor, { classes: classes + 1 });
-      } catch (e) {
-        error = e;
-      }
-      expect(error instanceof RangeError && /disagrees/.test(error.message), `expected a RangeError about classes, got ${error}`);
+      expectThrows(() => xe.crossEntropy(tensor, labelTensor, { classes: classes + 1 }), RangeError, /disagrees with the input's last dimension/);
     });
     // (A Uint16Array of half bits says its dtype in each function's options; the scorer is fed tensors only.)
     await check(suite, `${what}: scorer.update`, joinNeeds(needs, 'SCORER'), () => {

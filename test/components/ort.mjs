@@ -5,7 +5,7 @@
 //   node test/components/ort.mjs node|web      (run.mjs runs both)
 
 import {
-  announce, check, classifierCases, expect, expectSame, Float16View, halfBits, labels, languageModelCases, normals, raggedMask, rng, toFloat16, widenFloat16, xe,
+  announce, check, classifierCases, expect, expectSame, expectThrows, Float16View, halfBits, labels, languageModelCases, normals, raggedMask, rng, toFloat16, widenFloat16, xe,
 } from './common.mjs';
 import { classifierModel } from './onnx.mjs';
 
@@ -58,6 +58,11 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
     const predicted = Int32Array.from(out.predicted.data, Number);
     const expected = xe.crossEntropyWithGrad(values, predicted, { classes: V });
     expectSame(xe.crossEntropyWithGrad(out.logits, out.predicted), expected);
+  });
+  await check(suite, `${shape} float32 logits, an int64 label outside the int32 range is a RangeError naming it`, '', () => {
+    const bad = BigInt64Array.from(target, BigInt);
+    bad[N - 1] = 2n ** 40n;
+    expectThrows(() => xe.crossEntropy(out.logits, new ort.Tensor('int64', bad, [N])), RangeError, new RegExp(`target\\[${N - 1}\\] = ${2n ** 40n}n`));
   });
   await classifierCases(suite, `${shape} float16 logits (Cast)`, out.logits_f16, labelTensor, widenFloat16(halfBits(out.logits_f16.data)), target, V, 'HALF');
   // float64 narrowed to float32, rounding to nearest: what Float32Array.from does.

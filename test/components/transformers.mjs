@@ -6,8 +6,8 @@
 
 import { env, matmul, Tensor } from '@huggingface/transformers';
 import {
-  announce, check, classifierCases, expect, expectSame, Float16View, halfBits, labels, languageModelCases, normals, raggedMask, rng, toFloat16,
-  widenFloat16,
+  announce, check, classifierCases, expect, expectSame, expectThrows, Float16View, halfBits, labels, languageModelCases, normals, raggedMask, rng, toFloat16,
+  widenFloat16, xe,
 } from './common.mjs';
 
 const suite = 'transformers.js';
@@ -31,6 +31,12 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
   const labelTensor = int64(target, [N]);
   await classifierCases(suite, `${shape} float32 logits (matmul), int64 labels`, logits, labelTensor, values, target, V, '');
   await classifierCases(suite, `${shape} float32 logits (new Tensor), int64 labels`, new Tensor('float32', values.slice(), [N, V]), labelTensor, values, target, V, '');
+
+  await check(suite, `${shape} float32 logits, an int64 label outside the int32 range is a RangeError naming it`, '', () => {
+    const bad = BigInt64Array.from(target, BigInt);
+    bad[0] = -(2n ** 33n);
+    expectThrows(() => xe.crossEntropy(logits, new Tensor('int64', bad, [N])), RangeError, new RegExp(`target\\[0\\] = ${-(2n ** 33n)}n`));
+  });
 
   // new Tensor('float16', bits): transformers.js keeps float16 bits in a Uint16Array where the runtime has
   // no Float16Array (Node before 24). Its Tensor.to('float16') is not used: without Float16Array it
