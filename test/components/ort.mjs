@@ -5,7 +5,8 @@
 //   node test/components/ort.mjs node|web      (run.mjs runs both)
 
 import {
-  announce, check, classifierCases, expect, expectSame, expectThrows, Float16View, halfBits, labels, languageModelCases, normals, raggedMask, rng, toFloat16, widenFloat16, xe,
+  announce, check, classifierCases, expect, expectSame, expectThrows, Float16View, halfBits, labels, languageModelCases, normals,
+  raggedMask, rng, toFloat16, widenFloat16, xe,
 } from './common.mjs';
 import { classifierModel } from './onnx.mjs';
 
@@ -27,13 +28,19 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
   const N = B * T;
   const mask = raggedMask(B, T, B > 2);
   const maskTensor = int64(mask, [B, T]);
-  const out = await session.run({ X: new ort.Tensor('float32', normals(random, N * F), [N, F]), shape: int64([B, T, V], [3]), mask: maskTensor });
+  const X = new ort.Tensor('float32', normals(random, N * F), [N, F]);
+  const out = await session.run({ X, shape: int64([B, T, V], [3]), mask: maskTensor });
   const shape = `[${N}, ${V}]`, lmShape = `[${B}, ${T}, ${V}]`;
 
   await check(suite, `${lmShape}: the outputs are the tensors these cases assume`, '', () => {
     const want = {
-      logits: ['float32', Float32Array, [N, V]], logits_f16: ['float16', Float16View, [N, V]], logits_f64: ['float64', Float64Array, [N, V]],
-      widened: ['float32', Float32Array, [N, V]], predicted: ['int64', BigInt64Array, [N]], lm_logits: ['float32', Float32Array, [B, T, V]], lm_logits_f16: ['float16', Float16View, [B, T, V]],
+      logits: ['float32', Float32Array, [N, V]],
+      logits_f16: ['float16', Float16View, [N, V]],
+      logits_f64: ['float64', Float64Array, [N, V]],
+      widened: ['float32', Float32Array, [N, V]],
+      predicted: ['int64', BigInt64Array, [N]],
+      lm_logits: ['float32', Float32Array, [B, T, V]],
+      lm_logits_f16: ['float16', Float16View, [B, T, V]],
       mask_bool: ['bool', Uint8Array, [B, T]],
     };
     for (const [name, [type, View, dims]] of Object.entries(want)) {
@@ -62,16 +69,20 @@ for (const [B, T] of [[2, 3], [4, 64]]) {
   await check(suite, `${shape} float32 logits, an int64 label outside the int32 range is a RangeError naming it`, '', () => {
     const bad = BigInt64Array.from(target, BigInt);
     bad[N - 1] = 2n ** 40n;
-    expectThrows(() => xe.crossEntropy(out.logits, new ort.Tensor('int64', bad, [N])), RangeError, new RegExp(`target\\[${N - 1}\\] = ${2n ** 40n}n`));
+    const message = new RegExp(`target\\[${N - 1}\\] = ${2n ** 40n}n`);
+    expectThrows(() => xe.crossEntropy(out.logits, new ort.Tensor('int64', bad, [N])), RangeError, message);
   });
-  await classifierCases(suite, `${shape} float16 logits (Cast)`, out.logits_f16, labelTensor, widenFloat16(halfBits(out.logits_f16.data)), target, V, 'HALF');
+  const widened = widenFloat16(halfBits(out.logits_f16.data));
+  await classifierCases(suite, `${shape} float16 logits (Cast)`, out.logits_f16, labelTensor, widened, target, V, 'HALF');
   // float64 narrowed to float32, rounding to nearest: what Float32Array.from does.
-  await classifierCases(suite, `${shape} float64 logits (Cast)`, out.logits_f64, labelTensor, Float32Array.from(out.logits_f64.data), target, V, 'HALF');
+  const narrowed = Float32Array.from(out.logits_f64.data);
+  await classifierCases(suite, `${shape} float64 logits (Cast)`, out.logits_f64, labelTensor, narrowed, target, V, 'HALF');
 
   const idValues = labels(random, N, V);
   const ids = int64(idValues, [B, T]);
   await languageModelCases(suite, `${lmShape} float32 logits, int64 ids, int64 mask`, out.lm_logits, ids, maskTensor, values, idValues, mask, B, T, V, '');
-  await languageModelCases(suite, `${lmShape} float32 logits, int64 ids, bool mask (Cast)`, out.lm_logits, ids, out.mask_bool, values, idValues, mask, B, T, V, '');
+  await languageModelCases(suite, `${lmShape} float32 logits, int64 ids, bool mask (Cast)`, out.lm_logits, ids, out.mask_bool,
+    values, idValues, mask, B, T, V, '');
   await languageModelCases(suite, `${lmShape} float16 logits (Cast), int64 ids, int64 mask`, out.lm_logits_f16, ids, maskTensor,
     widenFloat16(halfBits(out.lm_logits_f16.data)), idValues, mask, B, T, V, 'HALF');
 

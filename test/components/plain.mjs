@@ -1,11 +1,14 @@
 // Half precision and float64 without a library: a Uint16Array of float16 or bfloat16 bits with
 // `dtype`, a `{ type: 'bfloat16', data, dims }` tensor object (no library above has a bfloat16 tensor
-// class), a Float64Array, and a Float16Array where the runtime has one (run.mjs runs Node 24, which does), against the float32 path on the same values widened (or, for float64,
-// rounded to float32) bit for bit. This is the contract the library suites' float16 and float64 cases
-// also rely on.
+// class), a Float64Array, and a Float16Array where the runtime has one (Node 24 does: run.mjs runs it),
+// against the float32 path on the same values widened (or, for float64, rounded to float32) bit for
+// bit. This is the contract the library suites' float16 and float64 cases also rely on.
 //   node test/components/plain.mjs
 
-import { announce, classifierCases, Float16View, labels, languageModelCases, normals, raggedMask, rng, toBfloat16, toFloat16, widenBfloat16, widenFloat16 } from './common.mjs';
+import {
+  announce, classifierCases, Float16View, labels, languageModelCases, normals, raggedMask, rng, toBfloat16, toFloat16, widenBfloat16,
+  widenFloat16,
+} from './common.mjs';
 
 const suite = 'typed arrays';
 announce(suite, '-');
