@@ -271,7 +271,7 @@ describe.each(wasmBackends)('the scorer on language models (%s)', (_name, xe) =>
       [() => s.update({ data: new Float32Array(B * T * (V + 1)), dims: [B, T, V + 1] }, ids), RangeError, `the scorer's classes = ${V} disagrees with the input's last dimension ${V + 1}`],
       [() => s.update({ data: logits, dims: [T, B, V] }, ids), RangeError, `the scorer's sequenceLength = ${T} disagrees with the tensors' sequence dimension ${B}`],
       [() => s.update(logits, { data: ids, dims: [T, B] }), RangeError, `the scorer's sequenceLength = ${T} disagrees with the tensors' sequence dimension ${B}`],
-      [() => s.update({ type: 'float16', data: new Uint16Array(B * T * V), dims: [B, T, V] }, ids), TypeError, 'logits is a float16 tensor'],
+      [() => s.update({ type: 'int8', data: new Int8Array(B * T * V), dims: [B, T, V] }, ids), TypeError, 'logits is a tensor of type "int8"'],
       [() => s.update(logits, Float32Array.from(ids) as never), TypeError, 'labels must be class indices'],
     ];
     for (const [call, type, message] of cases) {

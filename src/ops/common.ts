@@ -264,6 +264,8 @@ export function resolveFloatInput(
     }
   };
   if (resident) {
+    // Resolved again after the caller's code may have run (a label getter): it may have freed the buffer.
+    if (resident.freed) throw new TypeError(`${name} is a resident buffer that was freed`);
     const dt = dtypeOf(resident);
     const kind: FloatKind = dt === 'float16' ? 'f16' : dt === 'bfloat16' ? 'bf16' : 'f32';
     if (kind === 'f32') refuseDtype('a float32 resident buffer');

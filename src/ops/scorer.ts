@@ -355,7 +355,7 @@ export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: 
   const dims = taken.dims;
   // A Uint16Array waits for the dtype (the options come next); every other input's type errors come first.
   const halfBits = !taken.resident && typedArrayKind(taken.data) === 'Uint16Array';
-  const first = halfBits ? plainView('logits', taken.data as Uint16Array, Uint16Array) : resolveFloatInput('logits', taken, undefined).data;
+  const first = halfBits ? plainView('logits', taken.data as Uint16Array, Uint16Array) : resolveFloatInput('logits', taken, undefined, 'update options.dtype').data;
   if (dims) classesOf("the scorer's classes", config.classes, dims);
   const rows = rowsOf('logits', first, config.classes);
   const { bytes, attentionMask, dtype } = readUpdateOptions(bytesOrOptions);
