@@ -78,6 +78,67 @@ describe('the package', () => {
     }
   });
 
+  it('leaves the pool, its worker script and the reference out of a bundle that only calls init()', async () => {
+    const { build } = await import('esbuild');
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    const dir = mkdtempSync(join(root, 'tmp', 'shake-'));
+    /** The unminified bundle (so that names can be searched) of `source`, for each platform's entry point. */
+    const bundle = async (source: string, platform: 'browser' | 'node') => {
+      writeFileSync(join(dir, 'app.mjs'), source);
+      const out = await build({
+        entryPoints: [join(dir, 'app.mjs')], bundle: true, format: 'esm', platform, write: false,
+        absWorkingDir: root, logLevel: 'silent', loader: { '.wasm': 'file' }, outdir: join(dir, 'out'),
+      });
+      return out.outputFiles.filter((f) => f.path.endsWith('.js')).map((f) => f.text).join('\n');
+    };
+    // What only the pool (src/pool/pool.ts, createPool) and the float64 reference bring in.
+    const poolMarks = ['XentropyPool', 'xentropy.shared.wasm', 'pool/worker.js', 'xentropy pool worker'];
+    const referenceMark = /Object\.freeze\(\{\s*binaryCrossEntropy/;
+    try {
+      for (const platform of ['browser', 'node'] as const) {
+        const plain = await bundle("import { init } from 'xentropy';\nconsole.log((await init()).features.build);\n", platform);
+        expect(plain, platform).toContain('crossEntropySparse');
+        for (const mark of poolMarks) expect(plain, `${platform}: ${mark}`).not.toContain(mark);
+        expect(plain, platform).not.toMatch(referenceMark);
+        // The same marks are there when the app does start a pool and read the reference.
+        const both = await bundle("import { createPool, reference } from 'xentropy';\nconsole.log(reference, await createPool());\n", platform);
+        for (const mark of poolMarks) expect(both, `${platform}: ${mark}`).toContain(mark);
+        expect(both, platform).toMatch(referenceMark);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has an esbuild plugin that puts beside a bundle the files it names, and no others', async () => {
+    const { build } = await import('esbuild');
+    const { default: xentropy } = await import('xentropy/esbuild');
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    const dir = mkdtempSync(join(root, 'tmp', 'plugin-'));
+    /** The files of the output folder after bundling `source` with the plugin. */
+    const outputOf = async (name: string, source: string, platform: 'browser' | 'node') => {
+      writeFileSync(join(dir, `${name}.mjs`), source);
+      const outdir = join(dir, name);
+      await build({
+        entryPoints: [join(dir, `${name}.mjs`)], bundle: true, format: 'esm', platform, outdir,
+        absWorkingDir: root, logLevel: 'silent', plugins: [xentropy()],
+      });
+      return execFileSync('find', ['.', '-type', 'f'], { cwd: outdir, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    };
+    try {
+      for (const platform of ['browser', 'node'] as const) {
+        expect(await outputOf(`init-${platform}`, "import { init } from 'xentropy';\nawait init();\n", platform), platform).toEqual([
+          `./init-${platform}.js`, './xentropy.relaxed.wasm', './xentropy.scalar.wasm', './xentropy.wasm',
+        ]);
+        const pool = await outputOf(`pool-${platform}`, "import { createPool } from 'xentropy';\nawait createPool();\n", platform);
+        expect(pool, platform).toEqual([`./pool-${platform}.js`, './pool/worker.js', './xentropy.shared.wasm']);
+        expect(readFileSync(join(dir, `pool-${platform}`, 'pool', 'worker.js'))).toEqual(readFileSync(join(root, 'dist', 'pool', 'worker.js')));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('has every exports target built and packed', () => {
     const targets = exportTargets(pkg.exports);
     expect(targets.length).toBeGreaterThanOrEqual(18);
@@ -162,6 +223,7 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
     'dist/node.js': 1, 'dist/browser.js': 1, 'dist/cjs/node.js': 1, 'dist/pool/worker.js': 1,
     'dist/index.js': 2, 'dist/worker.js': 2, 'dist/edge_light.js': 2,
     'bin/xentropy.js': 3,
+    'dist/esbuild.js': 1,
   };
 
   it('cover every exports target, the bin and the pool\'s worker script, each loading what it should', () => {
