@@ -13,7 +13,7 @@
 // other import (tsPreCompilationDeps), since they tie the layers together just the same.
 
 /** The entry points, as a path pattern. */
-const ENTRIES = '^src/(index|node|browser|worker|edge_light)\\.ts$';
+const ENTRIES = '^src/(index|node|browser|worker|workerd|edge_light)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -4,7 +4,7 @@
 // costs ~0.5 ms to resolve, read and link, which made `import` take 20 ms):
 //
 // 1. The ESM entry points, bundled from tsc's output of the same name. dist/node.js (Node, Deno and Bun)
-//    and dist/browser.js (browsers, also unbundled) are one file each. dist/worker.js (workerd, worker),
+//    and dist/browser.js (browsers, also unbundled) are one file each. dist/worker.js (worker), workerd.js (workerd),
 //    edge_light.js and index.js (import, default), which bundlers read and make one file of anyway, share
 //    one chunk, dist/chunk-<hash>.js: each copy of the library is ~28 kB of the packed tarball, whose
 //    budget test/package.test.ts checks. Each holds the whole library (the float64 reference included:
@@ -57,7 +57,7 @@ const ESM_SINGLE = ['node.js', 'browser.js'];
  * The ESM entry points that share their code through chunks (dist/chunk-<hash>.js): those that are read
  * by bundlers (wrangler, Next.js), which make one file of them anyway, and the generic fallback.
  */
-const ESM_SHARED = ['index.js', 'worker.js', 'edge_light.js'];
+const ESM_SHARED = ['index.js', 'worker.js', 'workerd.js', 'edge_light.js'];
 const ESM_ENTRIES = [...ESM_SINGLE, ...ESM_SHARED];
 const POOL_WORKER = 'pool/worker.js';
 const CLI = 'cli/cli.js';

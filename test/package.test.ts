@@ -158,7 +158,7 @@ describe('the package', () => {
     for (const wasm of ['xentropy.wasm', 'xentropy.relaxed.wasm', 'xentropy.scalar.wasm', 'xentropy.shared.wasm']) expect(packed.has(`dist/${wasm}`), wasm).toBe(true);
     // Bundling must keep the entry points' pure annotations, which let bundlers drop an unused entry:
     // every module-level `own = createInit(...)` / `importedInit(...)` of what an entry loads.
-    for (const entry of ['index', 'node', 'browser', 'worker', 'edge_light']) {
+    for (const entry of ['index', 'node', 'browser', 'worker', 'workerd', 'edge_light']) {
       const code = moduleGraph(`dist/${entry}.js`).map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
       const owns = [...code.matchAll(/(?<![\w$.])own\d*=(\/\* @__PURE__ \*\/)?(createInit|importedInit)\(/g)];
       expect(owns.length, entry).toBeGreaterThanOrEqual(1);
@@ -221,7 +221,7 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
    */
   const expected: Record<string, number> = {
     'dist/node.js': 1, 'dist/browser.js': 1, 'dist/cjs/node.js': 1, 'dist/pool/worker.js': 1,
-    'dist/index.js': 2, 'dist/worker.js': 2, 'dist/edge_light.js': 2,
+    'dist/index.js': 2, 'dist/worker.js': 2, 'dist/workerd.js': 2, 'dist/edge_light.js': 2,
     'bin/xentropy.js': 3,
     'dist/esbuild.js': 1,
   };
@@ -244,7 +244,7 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
   });
 
   it('keep the command line and its file readers out of the library', () => {
-    for (const entry of ['dist/node.js', 'dist/browser.js', 'dist/index.js', 'dist/worker.js', 'dist/edge_light.js', 'dist/cjs/node.js']) {
+    for (const entry of ['dist/node.js', 'dist/browser.js', 'dist/index.js', 'dist/worker.js', 'dist/workerd.js', 'dist/edge_light.js', 'dist/cjs/node.js']) {
       const code = moduleGraph(entry).map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
       for (const cliName of ['NpyFormatError', 'readNpyHeader', 'reliabilitySvg', 'CliError']) expect(code, `${entry}: ${cliName}`).not.toContain(cliName);
     }
@@ -336,7 +336,7 @@ describe('the types', () => {
   });
 
   it.each([
-    ['workerd', /\/dist\/worker\.d\.ts$/],
+    ['workerd', /\/dist\/workerd\.d\.ts$/],
     ['edge-light', /\/dist\/edge_light\.d\.ts$/],
     ['worker', /\/dist\/worker\.d\.ts$/],
     ['browser', /\/dist\/browser\.d\.ts$/],
@@ -389,6 +389,29 @@ describe('the packed tarball, installed', () => {
       expect(Math.abs(r.scalar - r.loss)).toBeLessThanOrEqual(1e-6 * r.loss);
     }
     expect(cjs.loss).toBe(esm.loss);
+  });
+
+  it('on Node 20.0-20.15 (no process.getBuiltinModule): init() works, initSync() says what to do, then works after init()', () => {
+    // Node < 20.16 as far as the package can tell: the stub removes process.getBuiltinModule first.
+    writeFileSync(join(dir, 'old-node.mjs'), 'delete process.getBuiltinModule;\nif (process.getBuiltinModule) throw new Error("not removed");\n');
+    const source = (kind: string) => `
+      const before = (() => { try { x.initSync(); return 'no error'; } catch (e) { return { name: e.name, message: e.message }; } })();
+      const bytes = x.initSync({ module: require_('fs').readFileSync(require_.resolve('xentropy/xentropy.wasm')) }).features.build;
+      const xe = await x.init();
+      const after = x.initSync().features.build;
+      console.log(JSON.stringify({ kind: ${JSON.stringify(kind)}, before, bytes, build: xe.features.build, after }));
+    `;
+    const esm = "import * as x from 'xentropy';\nimport { createRequire } from 'node:module';\nconst require_ = createRequire(import.meta.url);\n";
+    const cjs = "const x = require('xentropy');\nconst require_ = require;\n";
+    for (const [file, text] of [['old.mjs', `${esm}${source('esm')}`], ['old.cjs', `${cjs}(async () => {\n${source('cjs')}\n})();`]]) {
+      writeFileSync(join(dir, file), text);
+      const r = spawnSync(process.execPath, ['--import', './old-node.mjs', file], { cwd: dir, encoding: 'utf8' });
+      expect(r.stderr, file).toBe('');
+      const out = JSON.parse(r.stdout);
+      expect(out.before.name, file).toBe('TypeError');
+      for (const fix of ['Node ≥ 20.16', 'options.module', 'await init()']) expect(out.before.message, file).toContain(fix);
+      expect([out.bytes, out.build, out.after], file).toEqual(['simd', 'simd', 'simd']);
+    }
   });
 
   /** The package's files a fresh Node process loads as modules (through an ESM load hook) to run `args`. */
