@@ -26,14 +26,21 @@ const ENTRIES = {
 /** The targets the package ships (dist/), longest first, so that the lanes end together. */
 export const SHIPPED = ['relaxed', 'release', 'shared', 'scalar'];
 
-/** The job (see runInLanes) that compiles one target with asc. */
-export function ascJob(target) {
+/**
+ * The job (see runInLanes) that compiles one target with asc. The optimised targets are compiled with
+ * `--converge` (binaryen re-optimises until the module stops shrinking: a little smaller, the same
+ * results bit for bit, more compile time; docs/performance.md, installing), unless `converge` is false. The
+ * flag is given here, not in asconfig.json, because asc cannot turn off on its command line what the
+ * file turns on.
+ */
+export function ascJob(target, { converge = true } = {}) {
   if (!(target in ENTRIES)) {
     throw new RangeError(`build-wasm: unknown target ${JSON.stringify(target)}; known: ${Object.keys(ENTRIES).join(', ')}`);
   }
   return {
     name: `the ${target} build`,
-    args: [fileURLToPath(new URL('../node_modules/assemblyscript/bin/asc.js', import.meta.url)), ENTRIES[target], '--config', 'asconfig.json', '--target', target],
+    args: [fileURLToPath(new URL('../node_modules/assemblyscript/bin/asc.js', import.meta.url)), ENTRIES[target], '--config', 'asconfig.json', '--target', target,
+      ...(converge && target !== 'debug' ? ['--converge'] : [])],
   };
 }
 
