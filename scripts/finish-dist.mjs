@@ -4,9 +4,9 @@
 // costs ~0.5 ms to resolve, read and link, which made `import` take 20 ms):
 //
 // 1. The ESM entry points, bundled from tsc's output of the same name. dist/node.js (Node, Deno and Bun)
-//    and dist/browser.js (browsers, also unbundled) are one file each. dist/worker.js (worker), workerd.js (workerd),
-//    edge_light.js and index.js (import, default), which bundlers read and make one file of anyway, share
-//    one chunk, dist/chunk-<hash>.js: each copy of the library is ~28 kB of the packed tarball, whose
+//    and dist/browser.js (browsers, also unbundled) are one file each. dist/worker.js (worker),
+//    workerd.js (workerd), edge_light.js and index.js (import, default), which bundlers read and make one
+//    file of anyway, share one chunk, dist/chunk-<hash>.js: each copy of the library is ~28 kB of the packed tarball, whose
 //    budget test/package.test.ts checks. Each holds the whole library (the float64 reference included:
 //    `import { reference }` must work, and an ES module cannot load code both lazily and synchronously;
 //    it is ~12% of the file) and none of the command line.
