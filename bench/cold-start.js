@@ -147,6 +147,8 @@ async function workerdRuns() {
   const { Miniflare } = await import(require.resolve('miniflare'));
   const { bundle } = await import(new URL('../test/runtimes/bundle.mjs', import.meta.url).href);
   const workers = { 'empty Worker': { modules: [{ type: 'ESModule', path: 'worker.mjs', contents: "export default { fetch() { return new Response('ok'); } };\n" }] } };
+  /** How many .wasm modules each tree's Worker uploads. */
+  const wasmCounts = {};
   for (const tree of TREES) {
     const suffix = TREES.length > 1 ? ` (${tree.name})` : '';
     const sources = {
@@ -157,6 +159,7 @@ async function workerdRuns() {
       const file = join(WORK, `worker-${tree.pkg}-${Object.keys(sources).indexOf(name)}.mjs`);
       writeFileSync(file, source);
       const { code, wasm } = await bundle(file, { conditions: ['workerd', 'worker', 'browser'], format: 'esm', wasmImport: () => null });
+      wasmCounts[tree.name] = wasm.length;
       workers[name] = {
         modules: [
           { type: 'ESModule', path: 'worker.mjs', contents: code },
@@ -192,7 +195,7 @@ async function workerdRuns() {
     wallDiff: median(samples[name].map((x, i) => x - base[i])),
     note: note[name],
   }]));
-  return { result, workerd: require('workerd/package.json').version, miniflare: require('miniflare/package.json').version };
+  return { result, wasmCounts, workerd: require('workerd/package.json').version, miniflare: require('miniflare/package.json').version };
 }
 
 /** A runtime's version, from its --version output. */
@@ -267,9 +270,10 @@ if (want('workerd')) {
       encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
     });
     if (child.status !== 0) throw new Error(`the workerd runs failed (${child.status})`);
-    const { result, workerd, miniflare } = JSON.parse(child.stdout);
+    const { result, wasmCounts, workerd, miniflare } = JSON.parse(child.stdout);
+    const uploaded = Object.entries(wasmCounts).map(([tree, n]) => `${n}${TREES.length > 1 ? ` (${tree})` : ''}`).join(', ');
     versions.workerd = `${workerd} (miniflare ${miniflare}, Node ${versionOf(node22)})`;
-    section('workerd', `workerd ${versions.workerd}: from \`new Miniflare()\` to the first response's body, a fresh workerd process each time; the xentropy Workers bundled with the workerd condition, their 3 .wasm builds uploaded as CompiledWasm modules (compiled by workerd as it loads the Worker); build picked by init(): ${result[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`].note}`, result, { ready: false });
+    section('workerd', `workerd ${versions.workerd}: from \`new Miniflare()\` to the first response's body, a fresh workerd process each time; the xentropy Workers bundled with the workerd condition, their .wasm builds uploaded as CompiledWasm modules (${uploaded}) (compiled by workerd as it loads the Worker); build picked by init(): ${result[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`].note}`, result, { ready: false });
     targets.push(`- workerd: import + init() ${fmt(result[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`].wallDiff)} ms above an empty Worker (first response)`);
   }
 }

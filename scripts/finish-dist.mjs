@@ -4,9 +4,9 @@
 // costs ~0.5 ms to resolve, read and link, which made `import` take 20 ms):
 //
 // 1. The ESM entry points, bundled from tsc's output of the same name. dist/node.js (Node, Deno and Bun)
-//    and dist/browser.js (browsers, also unbundled) are one file each. dist/worker.js (workerd, worker),
-//    edge_light.js and index.js (import, default), which bundlers read and make one file of anyway, share
-//    one chunk, dist/chunk-<hash>.js: each copy of the library is ~28 kB of the packed tarball, whose
+//    and dist/browser.js (browsers, also unbundled) are one file each. dist/worker.js (worker),
+//    workerd.js (workerd), edge_light.js and index.js (import, default), which bundlers read and make one
+//    file of anyway, share one chunk, dist/chunk-<hash>.js: each copy of the library is ~28 kB of the packed tarball, whose
 //    budget test/package.test.ts checks. Each holds the whole library (the float64 reference included:
 //    `import { reference }` must work, and an ES module cannot load code both lazily and synchronously;
 //    it is ~12% of the file) and none of the command line.
@@ -57,7 +57,7 @@ const ESM_SINGLE = ['node.js', 'browser.js'];
  * The ESM entry points that share their code through chunks (dist/chunk-<hash>.js): those that are read
  * by bundlers (wrangler, Next.js), which make one file of them anyway, and the generic fallback.
  */
-const ESM_SHARED = ['index.js', 'worker.js', 'edge_light.js'];
+const ESM_SHARED = ['index.js', 'worker.js', 'workerd.js', 'edge_light.js'];
 const ESM_ENTRIES = [...ESM_SINGLE, ...ESM_SHARED];
 const POOL_WORKER = 'pool/worker.js';
 const CLI = 'cli/cli.js';
@@ -77,6 +77,10 @@ for (const file of [...ESM_ENTRIES, POOL_WORKER, CLI]) {
     throw new Error(`finish-dist: dist/${file} is already a bundle; run tsc first (npm run build:ts), which rewrites it`);
   }
 }
+
+/** The pool's test-hook method name (src/pool/pool.ts, failNext), read from tsc's output, which the shim below replaces. */
+const failNextKey = /^export const failNext = (['"])(\w+)\1;$/m.exec(readFileSync(join(dist, 'pool', 'pool.js'), 'utf8'))?.[2];
+if (!failNextKey) throw new Error('finish-dist: dist/pool/pool.js declares no `export const failNext = \'<name>\';` (src/pool/pool.ts changed?)');
 
 /** Whether path is a file. */
 function isFile(path) {
@@ -147,7 +151,7 @@ function relocateUrls(into, counts) {
     setup(build) {
       build.onLoad({ filter: /\.js$/ }, (args) => {
         const from = dirname(args.path);
-        const code = literalOwnFileUrls(readFileSync(args.path, 'utf8'), args.path).replace(URL_LITERAL, (match, quote, literal, offset, text) => {
+        const code = readFileSync(args.path, 'utf8').replace(URL_LITERAL, (match, quote, literal, offset, text) => {
           // Not in comments (tsc keeps them), which esbuild drops.
           const line = text.slice(text.lastIndexOf('\n', offset) + 1, offset).trim();
           if (line.startsWith('*') || line.startsWith('/*') || line.includes('//')) return match;
@@ -161,24 +165,6 @@ function relocateUrls(into, counts) {
       });
     },
   };
-}
-
-/** tsc's output of ownFileUrl (src/load/init.ts): a URL built from a template, `../../${path}`. */
-const OWN_FILE_URL = 'return new URL(`../../$' + '{path}`, import.meta.url);';
-
-/**
- * `code` with ownFileUrl's template URL replaced, in dist/load/init.js, by one literal
- * `new URL('../../dist/<file>.wasm', import.meta.url)` per .wasm file of dist/ (then relocated like every
- * literal). Bundlers locate only literal URLs: Vite turns a template into a glob of the package root
- * (README.md and package.json became assets of an app), esbuild and webpack leave it, and the pool's
- * `dist/xentropy.shared.wasm` was fetched from `/dist/` of the page's server.
- */
-function literalOwnFileUrls(code, path) {
-  if (path !== join(dist, 'load', 'init.js')) return code;
-  if (code.split(OWN_FILE_URL).length !== 2) throw new Error(`finish-dist: dist/load/init.js has not one \`${OWN_FILE_URL}\` (ownFileUrl changed?)`);
-  const files = readdirSync(dist).filter((f) => /^xentropy(\.\w+)?\.wasm$/.test(f)).sort();
-  const cases = files.map((f) => `case 'dist/${f}': return new URL('../../dist/${f}', import.meta.url);`);
-  return code.replace(OWN_FILE_URL, () => `switch (path) { ${cases.join(' ')} }\n    throw new RangeError(\`not a file of the package: \${path}\`);`);
 }
 
 /** esbuild plugin: the .wasm builds (`./xentropy.wasm`, `?module`) stay imports of their own, as written. */
@@ -332,12 +318,12 @@ for (const out of outputs) {
 
 // The pool's test hook for test/pool.test.ts, from the bundled dist/index.js (see the header).
 writeFileSync(join(dist, 'pool', 'pool.js'), `// xentropy: written by scripts/finish-dist.mjs in place of tsc's dist/pool/pool.js; not shipped.
-// test/pool.test.ts imports the pool's test hook (src/pool/pool.ts, failNext) from here: it must be the
-// symbol of the pool bundled into dist/index.js, which that bundle does not export.
+// test/pool.test.ts calls the pool's test hook (src/pool/pool.ts, failNext) through here: the method of
+// the pool bundled into dist/index.js, not of a second copy.
 import { XentropyPool } from '../index.js';
 
-export const failNext = Object.getOwnPropertySymbols(XentropyPool.prototype).find((s) => s.description === 'xentropy pool failNext');
-if (!failNext) throw new Error('dist/pool/pool.js: the bundled XentropyPool has no failNext method');
+export const failNext = ${JSON.stringify(failNextKey)};
+if (typeof XentropyPool.prototype[failNext] !== 'function') throw new Error('dist/pool/pool.js: the bundled XentropyPool has no failNext method');
 `);
 
 // 5. The CommonJS declarations.

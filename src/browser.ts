@@ -1,25 +1,15 @@
 // Entry point of the `browser` condition: the package's own builds are fetched from beside this script
 // and compiled while they stream (served as application/wasm). Each URL is written out literally and
-// names a sibling: bundlers that follow `new URL('./x.wasm', import.meta.url)` (Vite, webpack, Parcel)
-// emit the .wasm files, and with one that leaves such URLs as written (esbuild) copying them beside the
-// bundle is enough.
+// names a sibling (load/init.ts, ownBuildUrl): bundlers that follow `new URL('./x.wasm', import.meta.url)`
+// (Vite, webpack, Parcel) emit the .wasm files, and with one that leaves such URLs as written (esbuild)
+// copying them beside the bundle is enough.
 
-import { createInit, fetchModule, type InitOptions, type InitSyncOptions } from './load/init.js';
-import type { Build } from './engine/builds.js';
+import { createInit, fetchModule, ownBuildUrl, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
 
 export * from './index.js';
 
-/** URL of one build; built on demand (a module-level URL breaks some worker runtimes). */
-function buildUrl(build: Build): URL {
-  switch (build) {
-    case 'relaxed-simd': return new URL('./xentropy.relaxed.wasm', import.meta.url);
-    case 'simd': return new URL('./xentropy.wasm', import.meta.url);
-    case 'scalar': return new URL('./xentropy.scalar.wasm', import.meta.url);
-  }
-}
-
-const own = /* @__PURE__ */ createInit({ load: (build) => fetchModule(buildUrl(build)) });
+const own = /* @__PURE__ */ createInit({ load: (build) => fetchModule(ownBuildUrl(build)) });
 
 /**
  * Loads the kernels and returns a new xentropy instance with its own memory. Without `module`, the

@@ -2,7 +2,7 @@
 
 import { Xentropy } from './api.js';
 import {
-  createInit, fetchModule, fileReader, ownBuildUrl, ownFileUrl, type InitOptions, type InitSyncOptions,
+  createInit, fetchModule, fileReader, ownBuildUrl, ownSharedBuildUrl, type InitOptions, type InitSyncOptions,
 } from './load/init.js';
 import { startPool, XentropyPool, type PoolOptions } from './pool/pool.js';
 import {
@@ -100,7 +100,7 @@ let sharedModule: Promise<WebAssembly.Module> | undefined;
  * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`). The
  * workers run dist/pool/worker.js as module workers, found at `./pool/worker.js` from the entry point's
  * file (bundlers that follow `new Worker(new URL(..., import.meta.url))`, as Vite and webpack do,
- * include it; with esbuild, add it as an entry point written to `pool/worker.js` beside the bundle).
+ * include it; with esbuild, the plugin `xentropy/esbuild` copies it beside the bundle).
  * Call `pool.close()` when done; in Node, idle workers do not keep the process alive.
  *
  * @param options threads: number of workers, an integer in [1, 256] (default: the available
@@ -112,7 +112,7 @@ let sharedModule: Promise<WebAssembly.Module> | undefined;
 export async function createPool(options: PoolOptions = {}): Promise<XentropyPool> {
   return startPool(options, () => {
     // A failed load is not cached, so a later call can retry.
-    sharedModule ??= fetchModule(ownFileUrl('dist/xentropy.shared.wasm')).catch((error: unknown) => {
+    sharedModule ??= fetchModule(ownSharedBuildUrl()).catch((error: unknown) => {
       sharedModule = undefined;
       throw error;
     });

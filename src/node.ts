@@ -18,7 +18,10 @@ const own = /* @__PURE__ */ createInit({
   },
   loadSync: (build) => {
     const fs = fileReader();
-    if (!fs) throw new TypeError('initSync() reads the package\'s own .wasm through process.getBuiltinModule (Node ≥ 20.16); pass options.module, or use await init()');
+    if (!fs) {
+      throw new TypeError('initSync() reads the package\'s own .wasm through process.getBuiltinModule, which needs Node ≥ 20.16: '
+        + 'upgrade Node, pass options.module, or call await init() once first (initSync then reuses its module)');
+    }
     return fs.readFileSync(ownBuildUrl(build));
   },
 });

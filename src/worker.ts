@@ -1,4 +1,4 @@
-// Entry point of the `workerd` and `worker` conditions (Cloudflare Workers, wrangler, worker bundlers):
+// Entry point of the `worker` condition (worker bundlers; workerd has its own, workerd.ts, with one build):
 // the package's own builds are imported as modules. workerd compiles no WebAssembly at run time ("Wasm
 // code generation disallowed by embedder"); it runs only the modules uploaded with the Worker, so they
 // are imported here, never fetched or read. Nothing touches import.meta at module level: a module-level

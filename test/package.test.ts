@@ -78,6 +78,67 @@ describe('the package', () => {
     }
   });
 
+  it('leaves the pool, its worker script and the reference out of a bundle that only calls init()', async () => {
+    const { build } = await import('esbuild');
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    const dir = mkdtempSync(join(root, 'tmp', 'shake-'));
+    /** The unminified bundle (so that names can be searched) of `source`, for each platform's entry point. */
+    const bundle = async (source: string, platform: 'browser' | 'node') => {
+      writeFileSync(join(dir, 'app.mjs'), source);
+      const out = await build({
+        entryPoints: [join(dir, 'app.mjs')], bundle: true, format: 'esm', platform, write: false,
+        absWorkingDir: root, logLevel: 'silent', loader: { '.wasm': 'file' }, outdir: join(dir, 'out'),
+      });
+      return out.outputFiles.filter((f) => f.path.endsWith('.js')).map((f) => f.text).join('\n');
+    };
+    // What only the pool (src/pool/pool.ts, createPool) and the float64 reference bring in.
+    const poolMarks = ['XentropyPool', 'xentropy.shared.wasm', 'pool/worker.js', 'xentropy pool worker'];
+    const referenceMark = /Object\.freeze\(\{\s*binaryCrossEntropy/;
+    try {
+      for (const platform of ['browser', 'node'] as const) {
+        const plain = await bundle("import { init } from 'xentropy';\nconsole.log((await init()).features.build);\n", platform);
+        expect(plain, platform).toContain('crossEntropySparse');
+        for (const mark of poolMarks) expect(plain, `${platform}: ${mark}`).not.toContain(mark);
+        expect(plain, platform).not.toMatch(referenceMark);
+        // The same marks are there when the app does start a pool and read the reference.
+        const both = await bundle("import { createPool, reference } from 'xentropy';\nconsole.log(reference, await createPool());\n", platform);
+        for (const mark of poolMarks) expect(both, `${platform}: ${mark}`).toContain(mark);
+        expect(both, platform).toMatch(referenceMark);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has an esbuild plugin that puts beside a bundle the files it names, and no others', async () => {
+    const { build } = await import('esbuild');
+    const { default: xentropy } = await import('xentropy/esbuild');
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    const dir = mkdtempSync(join(root, 'tmp', 'plugin-'));
+    /** The files of the output folder after bundling `source` with the plugin. */
+    const outputOf = async (name: string, source: string, platform: 'browser' | 'node') => {
+      writeFileSync(join(dir, `${name}.mjs`), source);
+      const outdir = join(dir, name);
+      await build({
+        entryPoints: [join(dir, `${name}.mjs`)], bundle: true, format: 'esm', platform, outdir,
+        absWorkingDir: root, logLevel: 'silent', plugins: [xentropy()],
+      });
+      return execFileSync('find', ['.', '-type', 'f'], { cwd: outdir, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    };
+    try {
+      for (const platform of ['browser', 'node'] as const) {
+        expect(await outputOf(`init-${platform}`, "import { init } from 'xentropy';\nawait init();\n", platform), platform).toEqual([
+          `./init-${platform}.js`, './xentropy.relaxed.wasm', './xentropy.scalar.wasm', './xentropy.wasm',
+        ]);
+        const pool = await outputOf(`pool-${platform}`, "import { createPool } from 'xentropy';\nawait createPool();\n", platform);
+        expect(pool, platform).toEqual([`./pool-${platform}.js`, './pool/worker.js', './xentropy.shared.wasm']);
+        expect(readFileSync(join(dir, `pool-${platform}`, 'pool', 'worker.js'))).toEqual(readFileSync(join(root, 'dist', 'pool', 'worker.js')));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('has every exports target built and packed', () => {
     const targets = exportTargets(pkg.exports);
     expect(targets.length).toBeGreaterThanOrEqual(18);
@@ -97,7 +158,7 @@ describe('the package', () => {
     for (const wasm of ['xentropy.wasm', 'xentropy.relaxed.wasm', 'xentropy.scalar.wasm', 'xentropy.shared.wasm']) expect(packed.has(`dist/${wasm}`), wasm).toBe(true);
     // Bundling must keep the entry points' pure annotations, which let bundlers drop an unused entry:
     // every module-level `own = createInit(...)` / `importedInit(...)` of what an entry loads.
-    for (const entry of ['index', 'node', 'browser', 'worker', 'edge_light']) {
+    for (const entry of ['index', 'node', 'browser', 'worker', 'workerd', 'edge_light']) {
       const code = moduleGraph(`dist/${entry}.js`).map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
       const owns = [...code.matchAll(/(?<![\w$.])own\d*=(\/\* @__PURE__ \*\/)?(createInit|importedInit)\(/g)];
       expect(owns.length, entry).toBeGreaterThanOrEqual(1);
@@ -160,8 +221,9 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
    */
   const expected: Record<string, number> = {
     'dist/node.js': 1, 'dist/browser.js': 1, 'dist/cjs/node.js': 1, 'dist/pool/worker.js': 1,
-    'dist/index.js': 2, 'dist/worker.js': 2, 'dist/edge_light.js': 2,
+    'dist/index.js': 2, 'dist/worker.js': 2, 'dist/workerd.js': 2, 'dist/edge_light.js': 2,
     'bin/xentropy.js': 3,
+    'dist/esbuild.js': 1,
   };
 
   it('cover every exports target, the bin and the pool\'s worker script, each loading what it should', () => {
@@ -182,7 +244,7 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
   });
 
   it('keep the command line and its file readers out of the library', () => {
-    for (const entry of ['dist/node.js', 'dist/browser.js', 'dist/index.js', 'dist/worker.js', 'dist/edge_light.js', 'dist/cjs/node.js']) {
+    for (const entry of ['dist/node.js', 'dist/browser.js', 'dist/index.js', 'dist/worker.js', 'dist/workerd.js', 'dist/edge_light.js', 'dist/cjs/node.js']) {
       const code = moduleGraph(entry).map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
       for (const cliName of ['NpyFormatError', 'readNpyHeader', 'reliabilitySvg', 'CliError']) expect(code, `${entry}: ${cliName}`).not.toContain(cliName);
     }
@@ -274,7 +336,7 @@ describe('the types', () => {
   });
 
   it.each([
-    ['workerd', /\/dist\/worker\.d\.ts$/],
+    ['workerd', /\/dist\/workerd\.d\.ts$/],
     ['edge-light', /\/dist\/edge_light\.d\.ts$/],
     ['worker', /\/dist\/worker\.d\.ts$/],
     ['browser', /\/dist\/browser\.d\.ts$/],
@@ -327,6 +389,29 @@ describe('the packed tarball, installed', () => {
       expect(Math.abs(r.scalar - r.loss)).toBeLessThanOrEqual(1e-6 * r.loss);
     }
     expect(cjs.loss).toBe(esm.loss);
+  });
+
+  it('on Node 20.0-20.15 (no process.getBuiltinModule): init() works, initSync() says what to do, then works after init()', () => {
+    // Node < 20.16 as far as the package can tell: the stub removes process.getBuiltinModule first.
+    writeFileSync(join(dir, 'old-node.mjs'), 'delete process.getBuiltinModule;\nif (process.getBuiltinModule) throw new Error("not removed");\n');
+    const source = (kind: string) => `
+      const before = (() => { try { x.initSync(); return 'no error'; } catch (e) { return { name: e.name, message: e.message }; } })();
+      const bytes = x.initSync({ module: require_('fs').readFileSync(require_.resolve('xentropy/xentropy.wasm')) }).features.build;
+      const xe = await x.init();
+      const after = x.initSync().features.build;
+      console.log(JSON.stringify({ kind: ${JSON.stringify(kind)}, before, bytes, build: xe.features.build, after }));
+    `;
+    const esm = "import * as x from 'xentropy';\nimport { createRequire } from 'node:module';\nconst require_ = createRequire(import.meta.url);\n";
+    const cjs = "const x = require('xentropy');\nconst require_ = require;\n";
+    for (const [file, text] of [['old.mjs', `${esm}${source('esm')}`], ['old.cjs', `${cjs}(async () => {\n${source('cjs')}\n})();`]]) {
+      writeFileSync(join(dir, file), text);
+      const r = spawnSync(process.execPath, ['--import', './old-node.mjs', file], { cwd: dir, encoding: 'utf8' });
+      expect(r.stderr, file).toBe('');
+      const out = JSON.parse(r.stdout);
+      expect(out.before.name, file).toBe('TypeError');
+      for (const fix of ['Node ≥ 20.16', 'options.module', 'await init()']) expect(out.before.message, file).toContain(fix);
+      expect([out.bytes, out.build, out.after], file).toEqual(['simd', 'simd', 'simd']);
+    }
   });
 
   /** The package's files a fresh Node process loads as modules (through an ESM load hook) to run `args`. */

@@ -5,7 +5,7 @@
 // (importedInit).
 
 import { Xentropy } from '../api.js';
-import { BUILDS, BUILD_FILES, bestBuild, type Build } from '../engine/builds.js';
+import { BUILDS, bestBuild, type Build } from '../engine/builds.js';
 import { loadDriver, loadDriverSync, type ModuleSource } from '../engine/driver.js';
 import { describe, ownProps } from '../ops/common.js';
 
@@ -167,19 +167,26 @@ function chooseBuild(options: { module?: unknown; build?: unknown }, available: 
 }
 
 /**
- * URL of a file of the package, from its path relative to the package root. Computed on demand: a
- * module-level `new URL(..., import.meta.url)` stops a Cloudflare Worker from starting. In the
- * CommonJS build (dist/cjs/) import.meta.url is the URL of this file's ESM twin in dist/
- * (scripts/finish-dist.mjs).
+ * URL of one of the package's own builds. Each URL is a literal path, which bundlers that follow
+ * `new URL('./file', import.meta.url)` (Vite, webpack, Rollup's importMetaAssets) emit, and which
+ * scripts/finish-dist.mjs relocates to the file each lands in: './xentropy.wasm' beside every entry
+ * point. Written from the package root ('../../dist/'), so that it also holds in src/load/, where the
+ * tests import this file. Built on demand: a module-level `new URL(..., import.meta.url)` stops a
+ * Cloudflare Worker from starting. In the CommonJS build (dist/cjs/) import.meta.url is the URL of its
+ * ESM twin in dist/.
  * @internal
  */
-export function ownFileUrl(path: string): URL {
-  return new URL(`../../${path}`, import.meta.url);
+export function ownBuildUrl(build: Build): URL {
+  switch (build) {
+    case 'relaxed-simd': return new URL('../../dist/xentropy.relaxed.wasm', import.meta.url);
+    case 'simd': return new URL('../../dist/xentropy.wasm', import.meta.url);
+    case 'scalar': return new URL('../../dist/xentropy.scalar.wasm', import.meta.url);
+  }
 }
 
-/** @internal URL of one of the package's own builds. */
-export function ownBuildUrl(build: Build): URL {
-  return ownFileUrl(BUILD_FILES[build]);
+/** @internal URL of the pool's build (apart from ownBuildUrl, so that an app without a pool never names it). */
+export function ownSharedBuildUrl(): URL {
+  return new URL('../../dist/xentropy.shared.wasm', import.meta.url);
 }
 
 interface NodeLikeProcess {

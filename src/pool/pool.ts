@@ -50,9 +50,11 @@ export type { FailMode };
 /**
  * Test-only: `pool[failNext](worker, how)` makes that worker fail on its next job: 'throw'
  * (an exception inside the job), 'trap' (a WebAssembly trap), 'crash' (an uncaught exception, which
- * ends a Node worker) or 'exit' (the worker exits). Not exported from the package entry point.
+ * ends a Node worker) or 'exit' (the worker exits). Not exported from the package entry point. A method
+ * name, not a Symbol: a class with a computed key is kept in every bundle (bundlers cannot tell that
+ * evaluating the key has no effect), and with it the whole pool in apps that never start one.
  */
-export const failNext: unique symbol = Symbol('xentropy pool failNext');
+export const failNext = '__xentropyFailNext' satisfies keyof XentropyPool;
 
 /**
  * Default of PoolOptions.inlineBelow: below it a worker's round trip (post, wake-up, reply) costs
@@ -699,7 +701,7 @@ export class XentropyPool {
   }
 
   /** Test-only: makes worker i fail on its next job (see failNext). */
-  async [failNext](i: number, how: FailMode): Promise<void> {
+  async __xentropyFailNext(i: number, how: FailMode): Promise<void> {
     let live = this.#slots[i];
     if (!live) live = this.#slots[i] = this.#start(i);
     await live.ready;

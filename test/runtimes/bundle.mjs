@@ -3,6 +3,7 @@
 // as a module of its own (wrangler's CompiledWasm rule; Next.js's `?module` binding).
 
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -19,7 +20,9 @@ export async function bundle(entry, { conditions, format, wasmImport }) {
     name: 'wasm-modules',
     setup(build) {
       build.onResolve({ filter: /\.wasm(\?module)?$/ }, (args) => {
-        const path = resolve(dirname(args.importer), args.path.replace(/\?module$/, ''));
+        const spec = args.path.replace(/\?module$/, '');
+        // A bare specifier (`xentropy/xentropy.wasm`) through the package's exports map, as both tools do.
+        const path = /^\.{0,2}\//.test(spec) ? resolve(dirname(args.importer), spec) : createRequire(args.importer).resolve(spec);
         const bytes = readFileSync(path);
         const name = `wasm_${createHash('sha1').update(bytes).digest('hex')}`;
         wasm.set(name, { name, path, bytes });
@@ -43,7 +46,7 @@ export async function bundle(entry, { conditions, format, wasmImport }) {
   });
   // The runtime entry points import dist/index.js; the default entry is dist/index.js alone.
   const inputs = Object.keys(result.metafile.inputs);
-  const entries = inputs.filter((f) => /(^|\/)dist\/(node|browser|worker|edge_light)\.js$/.test(f));
+  const entries = inputs.filter((f) => /(^|\/)dist\/(node|browser|worker|workerd|edge_light)\.js$/.test(f));
   if (entries.length === 0) entries.push(...inputs.filter((f) => /(^|\/)dist\/index\.js$/.test(f)));
   if (entries.length !== 1) throw new Error(`expected one xentropy entry point in the bundle, found ${JSON.stringify(entries)}`);
   return { code: result.outputFiles[0].text, wasm: [...wasm.values()], entry: entries[0].replace(/^.*(dist\/)/, '$1') };

@@ -32,6 +32,8 @@ try {
   // workerd reports no version inside a Worker; the npm package's version is workerd's release date.
   const version = require('workerd/package.json').version;
   for (const line of reportLines('workerd', version, result)) console.log(line);
+  // The workerd entry imports one build (the relaxed one); the Worker itself imports the SIMD build.
+  if (entry !== 'dist/workerd.js' || wasm.length !== 2) throw new Error(`the Worker bundled ${entry} with ${wasm.length} .wasm modules, not dist/workerd.js with 2`);
   console.log(`ENTRY workerd ${entry} (${wasm.length} CompiledWasm modules; runtime: ${result.codegen})`);
 } finally {
   await mf.dispose();
