@@ -3,13 +3,14 @@
 // fresh process loads one module instead of the ~30 of tsc's output (issue 27: in Node 20, each module
 // costs ~0.5 ms to resolve, read and link, which made `import` take 20 ms):
 //
-// 1. The ESM entry points, bundled from tsc's output of the same name. dist/node.js (Node, Deno and Bun)
-//    and dist/browser.js (browsers, also unbundled) are one file each. dist/worker.js (worker),
-//    workerd.js (workerd), edge_light.js and index.js (import, default), which bundlers read and make one
-//    file of anyway, share one chunk, dist/chunk-<hash>.js: each copy of the library is ~28 kB of the packed tarball, whose
-//    budget test/package.test.ts checks. Each holds the whole library (the float64 reference included:
-//    `import { reference }` must work, and an ES module cannot load code both lazily and synchronously;
-//    it is ~12% of the file) and none of the command line.
+// 1. The ESM entry points, bundled from tsc's output of the same name: dist/node.js (Node, Deno and
+//    Bun), browser.js (browsers, also unbundled), worker.js (worker), workerd.js (workerd), edge_light.js
+//    and index.js (import, default) are each a small module of what differs between runtimes (how the
+//    .wasm is found and read), and share the library through one chunk, dist/chunk-<hash>.js: each copy
+//    of the library is ~40 kB of the packed tarball, whose budget test/package.test.ts checks, and one
+//    more module costs a fresh Node process less than a copy per entry costs the package. The chunk holds
+//    the whole library (the float64 reference included: `import { reference }` must work, and an ES
+//    module cannot load code both lazily and synchronously) and none of the command line.
 //
 //    Every bundle is syntax- and whitespace-minified, names kept (they are what a stack trace shows; the
 //    documentation is in the .d.ts files). The ESM entry points get their pure annotations back
@@ -51,14 +52,8 @@ const dist = join(root, 'dist');
 const cjsDir = join(dist, 'cjs');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-/** The ESM entry points (in dist/) bundled into one file each: those that runtimes load from dist/ as they are. */
-const ESM_SINGLE = ['node.js', 'browser.js'];
-/**
- * The ESM entry points that share their code through chunks (dist/chunk-<hash>.js): those that are read
- * by bundlers (wrangler, Next.js), which make one file of them anyway, and the generic fallback.
- */
-const ESM_SHARED = ['index.js', 'worker.js', 'workerd.js', 'edge_light.js'];
-const ESM_ENTRIES = [...ESM_SINGLE, ...ESM_SHARED];
+/** The ESM entry points (in dist/): they share the library through one chunk (dist/chunk-<hash>.js). */
+const ESM_ENTRIES = ['node.js', 'browser.js', 'index.js', 'worker.js', 'workerd.js', 'edge_light.js'];
 const POOL_WORKER = 'pool/worker.js';
 const CLI = 'cli/cli.js';
 /** The CommonJS build: dist/node.js's graph, with import.meta.url standing for dist/node.js. */
@@ -263,8 +258,7 @@ function pureAnnotated(minified, annotated, name) {
 
 // 1.-4. The bundles, in memory first: each reads tsc's output, which they then replace.
 const outputs = [
-  ...await bundle(ESM_SINGLE, '.', { pure: true, plugins: [wasmExternal] }),
-  ...await bundle(ESM_SHARED, '.', { pure: true, splitting: true, plugins: [wasmExternal] }),
+  ...await bundle(ESM_ENTRIES, '.', { pure: true, splitting: true, plugins: [wasmExternal] }),
   ...await bundle([POOL_WORKER], 'pool'),
   ...await bundle([CLI], 'cli', { plugins: [cliLibraryExternal] }),
 ];
@@ -281,7 +275,7 @@ for (const out of outputs) {
   const name = relative(dist, out.path);
   for (const spec of out.imports) {
     const local = ['./xentropy.wasm', './xentropy.relaxed.wasm', './xentropy.scalar.wasm', './xentropy.wasm?module', './xentropy.scalar.wasm?module'];
-    const chunk = /^\.\/chunk-\w+\.js$/.test(spec) && (ESM_SHARED.includes(name) || name.startsWith('chunk-'));
+    const chunk = /^\.\/chunk-\w+\.js$/.test(spec) && (ESM_ENTRIES.includes(name) || name.startsWith('chunk-'));
     const allowed = spec.startsWith('node:') || chunk || (ESM_ENTRIES.includes(name) && local.includes(spec)) || (name === CLI && spec === '../node.js');
     if (!allowed) throw new Error(`finish-dist: the bundle dist/${name} imports ${spec}, which is neither a node: built-in nor what it may import`);
   }
