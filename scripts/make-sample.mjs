@@ -16,9 +16,9 @@ const SEED = 0x5eed2024;
 
 let writeNpy;
 try {
-  ({ writeNpy } = await import('../dist/npy.js'));
+  ({ writeNpy } = await import('../dist/cli/npy.js'));
 } catch (e) {
-  console.error(`make-sample: cannot load dist/npy.js (${e.message}); run 'npm run build' first`);
+  console.error(`make-sample: cannot load dist/cli/npy.js (${e.message}); run 'npm run build' first`);
   process.exit(1);
 }
 
@@ -49,7 +49,8 @@ for (let r = 0; r < ROWS; r++) {
   for (let c = 0; c < CLASSES; c++) logits[row + c] += shift;
 }
 
-const dataDir = fileURLToPath(new URL('../data/', import.meta.url));
+// The folder to write into: data/ of the repository, or the first argument (the tests write elsewhere).
+const dataDir = process.argv[2] ? `${process.argv[2].replace(/\/$/, '')}/` : fileURLToPath(new URL('../data/', import.meta.url));
 mkdirSync(dataDir, { recursive: true });
 writeNpy(`${dataDir}sample-logits.npy`, '<f4', [ROWS, CLASSES], logits);
 writeNpy(`${dataDir}sample-labels.npy`, '<i4', [ROWS], labels);

@@ -23,3 +23,22 @@ describe('examples/train-iris.mjs', () => {
     }
   });
 });
+
+describe('scripts/make-sample.mjs (npm run sample)', () => {
+  it('writes the bundled sample again, byte for byte, from the built package', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'xentropy-sample-'));
+    try {
+      const r = spawnSync(process.execPath, ['scripts/make-sample.mjs', dir], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      for (const name of ['sample-logits.npy', 'sample-labels.npy']) {
+        expect(readFileSync(join(dir, name)).equals(readFileSync(join('data', name))), name).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
