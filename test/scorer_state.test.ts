@@ -16,11 +16,11 @@ const bad: string[] = [];
 {
   type ScoreRows = (
     input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
-    state: number, topK: number, bins: number, losses: number,
+    state: number, topK: number, bins: number, losses: number, classCounts: number, confusion: number,
   ) => number;
   const driver = xe.driver as unknown as { kernels: { memory: WebAssembly.Memory; scoreRows: ScoreRows } };
   const kernels = driver.kernels;
-  const scoreRows: ScoreRows = (input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses) => {
+  const scoreRows: ScoreRows = (input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses, classCounts, confusion) => {
     const y = new Int32Array(kernels.memory.buffer, labels, rows);
     for (let r = 0; r < rows; r++) {
       if (y[r] !== ignoreIndex && !(y[r] >= 0 && y[r] < cols)) bad.push(`label ${y[r]} (classes ${cols})`);
@@ -30,7 +30,7 @@ const bad: string[] = [];
       // What the check lets through: [0, 1] and 4 float32 ulps either side (read as clipped).
       for (let i = 0; i < z.length; i++) if (!(z[i] >= -(2 ** -22) && z[i] <= 1 + 2 ** -21)) bad.push(`probability ${z[i]}`);
     }
-    return kernels.scoreRows(input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses);
+    return kernels.scoreRows(input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses, classCounts, confusion);
   };
   driver.kernels = Object.create(kernels, { scoreRows: { value: scoreRows } });
 }
@@ -282,6 +282,8 @@ describe('scorer state: inconsistent (forged) states are refused, naming the fie
       s.binCount = [2 ** 52 + 1];
       s.rowsWithoutBytes = 2 ** 52 + 1;
       s.loss = [1, 0];
+      s.classSupport = [2 ** 52 + 1, 0];
+      s.classPredicted = [0, 2 ** 52 + 1];
     });
     const s = xe.scorerFromState(big);
     expect(() => s.merge(big)).toThrow(RangeError);
