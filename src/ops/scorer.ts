@@ -960,8 +960,8 @@ function checkClassCounts(
   if (predicted !== count) fail(`classPredicted sums to ${shown(predicted)}, not ${name}.count = ${count}`);
   for (let c = 0; c < C; c++) {
     const right = counts[2 * C + c];
-    if (right > counts[c]) fail(`classCorrect[${c}] = ${right} exceeds classSupport[${c}] = ${counts[c]}`);
-    if (right > counts[C + c]) fail(`classCorrect[${c}] = ${right} exceeds classPredicted[${c}] = ${counts[C + c]}`);
+    if (right > counts[c]) fail(`classCorrect[${c}] = ${right} exceeds ${name}.classSupport[${c}] = ${counts[c]}`);
+    if (right > counts[C + c]) fail(`classCorrect[${c}] = ${right} exceeds ${name}.classPredicted[${c}] = ${counts[C + c]}`);
   }
   // Each classCorrect is at most its classSupport, so this sum stays below 2^53.
   const rights = sum(2 * C);
@@ -973,10 +973,10 @@ function checkClassCounts(
       row += confusion[c * C + d];
       column += confusion[d * C + c];
     }
-    if (row !== counts[c]) fail(`confusion's row ${c} sums to ${shown(row)}, not classSupport[${c}] = ${counts[c]}`);
-    if (column !== counts[C + c]) fail(`confusion's column ${c} sums to ${shown(column)}, not classPredicted[${c}] = ${counts[C + c]}`);
+    if (row !== counts[c]) fail(`confusion's row ${c} sums to ${shown(row)}, not ${name}.classSupport[${c}] = ${counts[c]}`);
+    if (column !== counts[C + c]) fail(`confusion's column ${c} sums to ${shown(column)}, not ${name}.classPredicted[${c}] = ${counts[C + c]}`);
     if (confusion[c * C + c] !== counts[2 * C + c]) {
-      fail(`confusion[${c * C + c}] = ${confusion[c * C + c]} (class ${c}, predicted ${c}) is not classCorrect[${c}] = ${counts[2 * C + c]}`);
+      fail(`confusion[${c * C + c}] = ${confusion[c * C + c]} (class ${c}, predicted ${c}) is not ${name}.classCorrect[${c}] = ${counts[2 * C + c]}`);
     }
   }
 }
