@@ -1,9 +1,9 @@
-// Model evaluation in one pass: a mergeable scorer whose state is O(bins + k) f64 sums and counts
-// (and, with perSequence, two numbers per sequence).
+// Model evaluation in one pass: a mergeable scorer whose state is O(classes + bins + k) f64 sums and
+// counts (with confusion, classes² more; with perSequence, two numbers per sequence).
 //
 // The WebAssembly kernel (assembly/score.ts) reduces each row of C scores to five numbers (loss,
 // top-label confidence, Brier term, arg-max, rank of the true class) and folds them into the state,
-// which this file copies into WebAssembly memory before an update and back after (O(bins + k)).
+// which this file copies into WebAssembly memory before an update and back after (O(classes + bins + k)).
 // Floating sums are kept as Neumaier (compensated) pairs, so the result hardly depends on how the
 // rows were split into updates and shards: merging scorers fed disjoint shards gives the result of
 // one scorer fed everything to within a few units in the last place.
@@ -1148,7 +1148,7 @@ export class Scorer {
   }
 
   /**
-   * A plain, versioned, JSON-serialisable copy of the state: O(bins + topK.length) numbers, with
+   * A plain, versioned, JSON-serialisable copy of the state: O(classes + bins + topK.length) numbers, with
    * non-finite sums written as the strings 'Infinity', '-Infinity' or 'NaN' (see ScorerState), so
    * that JSON.parse(JSON.stringify(state)) gives `fromState` and `merge` exactly these values.
    */
