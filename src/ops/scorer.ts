@@ -789,7 +789,13 @@ function countOf(name: string, x: unknown): number {
 }
 
 function countsOf(name: string, value: unknown, length: number): number[] {
-  return ownElements(name, value, length).map((x, i) => countOf(`${name}[${i}]`, x));
+  const out = ownElements(name, value, length);
+  // The name of an element is only written for a refusal: per-class arrays hold a count per class.
+  for (let i = 0; i < out.length; i++) {
+    const x = out[i];
+    if (!(typeof x === 'number' && x > 0 && Number.isSafeInteger(x))) out[i] = countOf(`${name}[${i}]`, x);
+  }
+  return out as number[];
 }
 
 function floatsOf(name: string, value: unknown, length: number): number[] {
@@ -854,10 +860,12 @@ export function checkScorerState(value: unknown, name = 'state'): ScorerData {
   let classCounts: Float64Array | null = null, confusion: Float64Array | null = null;
   if (version === 3) {
     classCounts = new Float64Array(3 * C);
-    classCounts.set(countsOf(`${name}.classSupport`, v.classSupport, C));
-    classCounts.set(countsOf(`${name}.classPredicted`, v.classPredicted, C), C);
-    classCounts.set(countsOf(`${name}.classCorrect`, v.classCorrect, C), 2 * C);
-    if (config.confusion) confusion = Float64Array.from(countsOf(`${name}.confusion`, v.confusion, C * C));
+    const parts = [v.classSupport, v.classPredicted, v.classCorrect];
+    ['classSupport', 'classPredicted', 'classCorrect'].forEach((key, j) => {
+      const part = countsOf(`${name}.${key}`, parts[j], C);
+      for (let c = 0; c < C; c++) classCounts![j * C + c] = part[c];
+    });
+    if (config.confusion) confusion = new Float64Array(countsOf(`${name}.confusion`, v.confusion, C * C));
   }
   const { perSequence: _, confusion: __, ...stateConfig } = config;
   const s: ScorerData = {
@@ -954,7 +962,12 @@ function checkClassCounts(
   counts: Float64Array, confusion: Float64Array | null, C: number, name: string, count: number, correct: number,
   fail: (message: string) => never,
 ): void {
-  const sum = (from: number) => sumOf(Array.from(counts.subarray(from, from + C)));
+  // Exact, as sumOf: once a partial sum passes 2^53 it stays above any count.
+  const sum = (from: number) => {
+    let total = 0;
+    for (let c = from; c < from + C; c++) total += counts[c];
+    return total;
+  };
   const support = sum(0), predicted = sum(C);
   if (support !== count) fail(`classSupport sums to ${shown(support)}, not ${name}.count = ${count}`);
   if (predicted !== count) fail(`classPredicted sums to ${shown(predicted)}, not ${name}.count = ${count}`);

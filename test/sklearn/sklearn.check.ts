@@ -285,7 +285,7 @@ function checkMulticlass(c: Case, xe: Xentropy): string[] {
     f.array(`${how} confusion`, r.confusion, nums(t.confusion), EXACT);
     for (const key of ['precision', 'recall', 'f1'] as const) {
       f.array(`${how} perClass.${key}`, r.perClass[key], nums(none[key]), F64);
-      for (const avg of ['macro', 'micro', 'weighted'] as const) f.number(`${how} ${avg} ${key}`, r[avg][key], nums((t[avg] as Json)[key])[0], F64);
+      for (const avg of ['macro', 'micro', 'weighted'] as const) f.number(`${how} ${avg} ${key}`, r[avg]![key], nums((t[avg] as Json)[key])[0], F64);
     }
     f.number(`${how} balancedAccuracy`, r.balancedAccuracy, t.balancedAccuracy, F64);
   }
