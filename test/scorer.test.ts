@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CONFUSION_CLASSES, Scorer, reference, type ScoreResult, type ScorerOptions, type Xentropy } from '../src/index.js';
+import { MAX_CONFUSION_CLASSES, QUANTILE_SLOTS, Scorer, reference, type ScoreResult, type ScorerOptions, type Xentropy } from '../src/index.js';
 import { expectClose, labels as randomLabels, normal, probabilities, wasmBackends } from './helpers.js';
 
 /** Logits whose softmax is p (shifted by a constant per row, which softmax ignores). */
@@ -112,6 +112,36 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
     // Between the mean and the largest gap.
     expect(r.rmsce).toBeGreaterThanOrEqual(r.ece);
     expect(r.rmsce).toBeLessThanOrEqual(r.mce);
+  });
+
+  it("cuts quantile bins at the slot edge just above each exact quantile (binning: 'quantile')", () => {
+    const rows = 1000, C = 5, B = 7, S = B * QUANTILE_SLOTS;
+    const p = probabilities(rows, C, 91);
+    const y = randomLabels(rows, C, 92);
+    const o: ScorerOptions = { classes: C, bins: B, binning: 'quantile', from: 'probs' };
+    const r = xe.scorer(o).update(p, y).result();
+    expectResultClose(r, reference.score(p, y, o), 2e-6, 1e-7);
+    // The confidences the kernel bins: each row's largest probability (float32, read exactly).
+    const conf = Array.from({ length: rows }, (_, i) => Math.max(...p.subarray(i * C, (i + 1) * C))).sort((a, b) => a - b);
+    expect(r.bins.map((b) => b.count).reduce((a, b) => a + b)).toBe(rows);
+    expect(r.bins[0].lower).toBe(0);
+    expect(r.bins[B - 1].upper).toBe(1);
+    for (let k = 1; k < B; k++) {
+      // The row that brings the count to k N / B: the exact quantile edge lies at its confidence, and the
+      // bin edge is the upper end of its slot, less than 1 / (B QUANTILE_SLOTS) above it.
+      const q = conf[Math.ceil((k * rows) / B) - 1];
+      const edge = r.bins[k].lower;
+      expect(r.bins[k - 1].upper).toBe(edge);
+      expect(edge).toBe((Math.floor(q * S) + 1) / S);
+      expect(edge - q).toBeLessThanOrEqual(1 / S);
+      // Rows below the edge: at least k N / B, and only the rows of q's slot beyond it.
+      const below = conf.filter((c) => c < edge).length;
+      expect(below).toBeGreaterThanOrEqual((k * rows) / B);
+      expect(below - conf.filter((c) => c < edge - 1 / S).length).toBeGreaterThan(below - (k * rows) / B - 1);
+    }
+    for (const bin of r.bins) if (bin.count > 0) expect(bin.confidence >= bin.lower && bin.confidence < bin.upper).toBe(true);
+    // Uniform binning is the default and what it always was.
+    expect(xe.scorer({ ...o, binning: 'uniform' }).update(p, y).result()).toEqual(xe.scorer({ ...o, binning: undefined }).update(p, y).result());
   });
 
   it('keeps the confusion up to MAX_CONFUSION_CLASSES classes and refuses it above, with a hint', () => {

@@ -6,7 +6,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { init, reference, Scorer, type ScoreResult, type ScorerOptions, type ScorerState } from '../src/index.js';
+import { init, QUANTILE_SLOTS, reference, Scorer, type ScoreResult, type ScorerOptions, type ScorerState } from '../src/index.js';
 import { labels as randomLabels, normal } from './helpers.js';
 
 const xe = await init({ build: 'simd' });
@@ -802,7 +802,7 @@ describe('scorer state version 3: per-class and confusion counts', () => {
 
   /** A version 1 or 2 state of the same rows: what a scorer before version 3 wrote. */
   const older = (st: ScorerState, version: 1 | 2): ScorerState => {
-    const { classSupport: _1, classPredicted: _2, classCorrect: _3, confusion: _4, shift, sequenceLength, sequences, ...v1 } = viaJson(st);
+    const { classSupport: _1, classPredicted: _2, classCorrect: _3, confusion: _4, binning: _5, shift, sequenceLength, sequences, ...v1 } = viaJson(st);
     return (version === 1 ? { ...v1, version } : { ...v1, version, shift, sequenceLength, sequences }) as ScorerState;
   };
   const plain: ScorerOptions = { classes: K, topK: [1, 2], bins: 8 };
@@ -855,5 +855,26 @@ describe('scorer state version 3: per-class and confusion counts', () => {
     expect(xe.scorer(plain).merge(withC).state()).toEqual(before);
     // The limit holds for states too.
     expect(() => xe.scorerFromState({ ...xe.scorer({ classes: 1025 }).state(), confusion: [] })).toThrow(/state\.confusion keeps classes² counts, for at most 1024 classes/);
+  });
+
+  it('keeps the binning: quantile states merge in any order as one pass, and only with quantile states', () => {
+    const q: ScorerOptions = { ...plain, binning: 'quantile', bins: 4 };
+    const one = xe.scorer(q).update(zz, yy);
+    const st = one.state();
+    expect(st.binning).toBe('quantile');
+    expect(st.binCount.length).toBe(4 * QUANTILE_SLOTS);
+    const merged = xe.scorer(q);
+    for (const i of [3, 0, 4, 2, 1]) {
+      merged.merge(viaJson(xe.scorer(q).update(zz.subarray(cuts[i] * K, cuts[i + 1] * K), yy.subarray(cuts[i], cuts[i + 1])).state()));
+    }
+    expect(merged.state().binCount).toEqual(st.binCount);
+    expect(merged.result().bins.map((b) => [b.lower, b.upper, b.count])).toEqual(one.result().bins.map((b) => [b.lower, b.upper, b.count]));
+    const uniform = xe.scorer({ ...plain, bins: 4 }).update(zz, yy);
+    expect(() => uniform.merge(st)).toThrow(new RangeError("other.binning = 'quantile' does not match this scorer's binning = 'uniform'"));
+    expect(() => xe.scorerFromState({ ...st, binning: 'exact' as never })).toThrow(new RangeError("state.binning must be one of 'uniform', 'quantile', got \"exact\""));
+    expect(() => xe.scorerFromState({ ...st, binning: 'uniform' })).toThrow(/^state\.binCount\.length must be 4, got 1024/);
+    const { binning: _, ...noBinning } = st;
+    expect(() => xe.scorerFromState(noBinning)).toThrow('state.binning is missing');
+    expect(() => xe.scorer({ ...q, bins: 3907 })).toThrow("options.bins must be at most 3906 with binning 'quantile', got 3907");
   });
 });

@@ -36,8 +36,13 @@ export interface ScorerOptions {
   classes: number;
   /** The k of each top-k accuracy: distinct positive integers below classes. Default [1, 5] without the k >= classes. */
   topK?: readonly number[];
-  /** Equal-width confidence bins over [0, 1] for calibration. Default 15. */
+  /** Confidence bins over [0, 1] for calibration. Default 15. */
   bins?: number;
+  /**
+   * 'uniform' (default): bins of equal width. 'quantile': bins of (nearly) equal counts, cut from a
+   * histogram of QUANTILE_SLOTS x bins equal-width slots kept in the state, at slot edges.
+   */
+  binning?: Binning;
   /** Rows with this label are skipped entirely. Default -100. */
   ignoreIndex?: number;
   /** What the input holds: 'logits' (default), 'probs' (softmax outputs) or 'logProbs'. */
@@ -61,6 +66,12 @@ export interface ScorerOptions {
    */
   confusion?: boolean;
 }
+
+/** How calibration bins are cut. */
+export type Binning = 'uniform' | 'quantile';
+
+/** Slots per bin of the fine histogram behind `binning: 'quantile'`. */
+export const QUANTILE_SLOTS = 256;
 
 /** The most classes `confusion: true` takes: its state holds classes² counts. */
 export const MAX_CONFUSION_CLASSES = 1024;
@@ -241,6 +252,11 @@ export interface ScorerState {
    * without.
    */
   sequences?: { loss: ScorerNumber[]; tokens: number[] } | null;
+  /**
+   * Version 3: the binning option. With 'quantile' the bin arrays hold the fine histogram, bins x
+   * QUANTILE_SLOTS equal-width slots; versions 1 and 2 are 'uniform'.
+   */
+  binning?: Binning;
   /** Version 3: rows whose label is c, for each class c. */
   classSupport?: number[];
   /** Version 3: rows whose arg-max (first on ties) is c. */
@@ -267,13 +283,14 @@ export type ScorerData = { [K in keyof StateWithoutClasses]-?: Numeric<StateWith
 };
 
 /** The checked configuration of a scorer. */
-export type ScorerConfig = Pick<ScorerData, 'classes' | 'bins' | 'topK' | 'ignoreIndex' | 'from' | 'epsilon' | 'unit' | 'shift' | 'sequenceLength'> & {
+export type ScorerConfig = Pick<ScorerData, 'classes' | 'bins' | 'binning' | 'topK' | 'ignoreIndex' | 'from' | 'epsilon' | 'unit' | 'shift' | 'sequenceLength'> & {
   perSequence: boolean;
   confusion: boolean;
 };
 
 const SCORER_OPTIONS = [
-  'classes', 'topK', 'bins', 'ignoreIndex', 'from', 'epsilon', 'unit', 'shift', 'sequenceLength', 'perSequence', 'confusion',
+  'classes', 'topK', 'bins', 'binning', 'ignoreIndex', 'from', 'epsilon', 'unit', 'shift', 'sequenceLength', 'perSequence',
+  'confusion',
 ] as const;
 /** The options a version 1 state holds. */
 const V1_CONFIG = ['classes', 'topK', 'bins', 'ignoreIndex', 'from', 'epsilon', 'unit'] as const;
@@ -282,7 +299,7 @@ const STATE_FIELDS = [
   'topKHits', 'loss', 'brier', 'bytes', 'rowsWithoutBytes', 'binCount', 'binCorrect', 'binConf', 'binConfComp',
 ] as const;
 const V2_FIELDS = ['shift', 'sequenceLength', 'sequences'] as const;
-const V3_FIELDS = ['classSupport', 'classPredicted', 'classCorrect', 'confusion'] as const;
+const V3_FIELDS = ['binning', 'classSupport', 'classPredicted', 'classCorrect', 'confusion'] as const;
 const UPDATE_OPTIONS = ['bytes', 'attentionMask', 'dtype'] as const;
 const MAX_BINS = 1_000_000;
 
@@ -508,6 +525,11 @@ function checkConfig(o: Record<string, unknown>, prefix: string, required: boole
   }
   const bins = checkPositiveInt(`${prefix}.bins`, o.bins, 15);
   if (bins > MAX_BINS) throw new RangeError(`${prefix}.bins must be at most ${MAX_BINS}, got ${bins}`);
+  const binning = required && version < 3 ? 'uniform'
+    : checkChoice<Binning>(`${prefix}.binning`, required && o.binning === undefined ? null : o.binning, ['uniform', 'quantile'], 'uniform');
+  if (binning === 'quantile' && bins * QUANTILE_SLOTS > MAX_BINS) {
+    throw new RangeError(`${prefix}.bins must be at most ${Math.floor(MAX_BINS / QUANTILE_SLOTS)} with binning 'quantile', got ${bins}`);
+  }
   const topK = checkTopK(`${prefix}.topK`, o.topK, classes, required);
   const ignoreIndex = checkInt32(`${prefix}.ignoreIndex`, o.ignoreIndex, -100);
   const from = checkChoice<ScorerInput>(`${prefix}.from`, o.from, ['logits', 'probs', 'logProbs'], 'logits');
@@ -537,7 +559,7 @@ function checkConfig(o: Record<string, unknown>, prefix: string, required: boole
       + 'without it, result().perClass still gives every class its precision, recall, F1 and support',
     );
   }
-  return { classes, bins, topK, ignoreIndex, from, epsilon, unit, shift, sequenceLength, perSequence, confusion };
+  return { classes, bins, binning, topK, ignoreIndex, from, epsilon, unit, shift, sequenceLength, perSequence, confusion };
 }
 
 function checkBoolean(name: string, value: unknown): boolean {
@@ -595,9 +617,14 @@ export function binOf(conf: number, bins: number): number {
   return conf > 0 ? Math.min(bins - 1, Math.floor(conf * bins)) : 0;
 }
 
+/** Entries of a state's bin arrays: its bins, or with quantile binning the slots of its fine histogram. */
+export function slotsOf(c: Pick<ScorerConfig, 'bins' | 'binning'>): number {
+  return c.binning === 'quantile' ? c.bins * QUANTILE_SLOTS : c.bins;
+}
+
 /** The empty state of a configuration. */
 function emptyState(c: ScorerConfig): ScorerData {
-  const zeros = () => new Array<number>(c.bins).fill(0);
+  const zeros = () => new Array<number>(slotsOf(c)).fill(0);
   const { perSequence, confusion, ...config } = c;
   return {
     format: 'xentropy-scorer', version: 3, ...config, topK: [...c.topK],
@@ -610,7 +637,7 @@ function emptyState(c: ScorerConfig): ScorerData {
 
 /** Lays out a state's counts and sums for the kernel (scoreRows in assembly/score.ts). */
 function writeState(s: ScorerData, m: Float64Array): void {
-  const K = s.topK.length, B = s.bins;
+  const K = s.topK.length, B = slotsOf(s);
   m[0] = s.count;
   m[1] = s.correct;
   m[2] = s.loss[0];
@@ -632,7 +659,7 @@ function writeState(s: ScorerData, m: Float64Array): void {
 
 /** Reads back what the kernel folded into the layout of writeState. */
 function readState(s: ScorerData, m: Float64Array): void {
-  const K = s.topK.length, B = s.bins;
+  const K = s.topK.length, B = slotsOf(s);
   s.count = m[0];
   s.correct = m[1];
   s.loss[0] = m[2];
@@ -673,11 +700,19 @@ export function resultOf(s: ScorerData): ScoreResult {
   const bins: CalibrationBin[] = [];
   let ece = 0, squares = 0;
   let mce = NaN;
+  const edges = binEdges(s.binCount, s.bins, s.binning);
+  const slots = s.binCount.length;
   for (let b = 0; b < s.bins; b++) {
-    const count = s.binCount[b];
-    const confidence = (s.binConf[b] + s.binConfComp[b]) / count;
-    const accuracy = s.binCorrect[b] / count;
-    bins.push({ lower: b / s.bins, upper: (b + 1) / s.bins, count, confidence, accuracy });
+    let count = 0, right = 0, conf = 0, comp = 0;
+    for (let i = edges[b]; i < edges[b + 1]; i++) {
+      count += s.binCount[i];
+      right += s.binCorrect[i];
+      conf += s.binConf[i];
+      comp += s.binConfComp[i];
+    }
+    const confidence = (conf + comp) / count;
+    const accuracy = right / count;
+    bins.push({ lower: edges[b] / slots, upper: edges[b + 1] / slots, count, confidence, accuracy });
     if (count > 0) {
       const gap = Math.abs(accuracy - confidence);
       ece += (count / n) * gap;
@@ -700,6 +735,32 @@ export function resultOf(s: ScorerData): ScoreResult {
   if (s.confusion) result.confusion = s.confusion.slice();
   if (s.sequences) result.perSequence = perSequenceOf(s.sequences.loss, s.sequences.tokens);
   return result;
+}
+
+/**
+ * @internal
+ * The slot index where each of the bins begins, and the end: bin b covers slots [edges[b], edges[b + 1]).
+ * Uniform: one slot per bin. Quantile: bin b ends at the first slot edge where at least (b + 1) N / bins
+ * rows lie below (so a slot holding many rows may leave the bins after it empty, of width 0); with no
+ * rows, equal widths.
+ */
+export function binEdges(counts: readonly number[], bins: number, binning: Binning): number[] {
+  const slots = counts.length, per = slots / bins;
+  const edges = [0];
+  let n = 0;
+  for (const c of counts) n += c;
+  if (binning === 'uniform' || n === 0) {
+    for (let b = 1; b <= bins; b++) edges.push(b * per);
+    return edges;
+  }
+  let below = 0, slot = 0;
+  for (let b = 1; b < bins; b++) {
+    // below >= b n / bins without a division (exact while b n stays below 2^53).
+    while (slot < slots && below * bins < b * n) below += counts[slot++];
+    edges.push(slot);
+  }
+  edges.push(slots);
+  return edges;
 }
 
 /** A ratio of counts, 0 when the denominator is (scikit-learn's zero_division=0). */
@@ -852,10 +913,11 @@ export function checkScorerState(value: unknown, name = 'state'): ScorerData {
   if (typeof bytes !== 'number') throw new TypeError(`${name}.bytes must be a number, got ${describe(bytes)}`);
   if (!(bytes >= 0 && bytes < Infinity)) throw new RangeError(`${name}.bytes must be a finite number >= 0, got ${describe(bytes)}`);
   const rowsWithoutBytes = countOf(`${name}.rowsWithoutBytes`, v.rowsWithoutBytes);
-  const binCount = countsOf(`${name}.binCount`, v.binCount, config.bins);
-  const binCorrect = countsOf(`${name}.binCorrect`, v.binCorrect, config.bins);
-  const binConf = floatsOf(`${name}.binConf`, v.binConf, config.bins);
-  const binConfComp = floatsOf(`${name}.binConfComp`, v.binConfComp, config.bins);
+  const slots = slotsOf(config);
+  const binCount = countsOf(`${name}.binCount`, v.binCount, slots);
+  const binCorrect = countsOf(`${name}.binCorrect`, v.binCorrect, slots);
+  const binConf = floatsOf(`${name}.binConf`, v.binConf, slots);
+  const binConfComp = floatsOf(`${name}.binConfComp`, v.binConfComp, slots);
   const C = config.classes;
   let classCounts: Float64Array | null = null, confusion: Float64Array | null = null;
   if (version === 3) {
@@ -905,7 +967,7 @@ function checkConsistent(s: ScorerData, name: string): void {
   }
   const binned = sumOf(s.binCount);
   if (binned !== count) fail(`binCount sums to ${Number.isSafeInteger(binned) ? binned : 'more than 2^53 - 1'}, not ${name}.count = ${count}`);
-  for (let b = 0; b < s.bins; b++) {
+  for (let b = 0; b < s.binCount.length; b++) {
     if (s.binCorrect[b] > s.binCount[b]) fail(`binCorrect[${b}] = ${s.binCorrect[b]} exceeds ${name}.binCount[${b}] = ${s.binCount[b]}`);
   }
   // Each binCorrect is at most its binCount, so this sum stays below 2^53.
@@ -921,7 +983,7 @@ function checkConsistent(s: ScorerData, name: string): void {
     if (key === 'brier' && sum === Infinity) fail(`brier[0] = Infinity is not a sum of Brier terms, which are finite`);
     if (!Number.isFinite(comp)) fail(`${key}[1] = ${describe(comp)} is not finite, as every compensation is`);
   }
-  for (let b = 0; b < s.bins; b++) {
+  for (let b = 0; b < s.binCount.length; b++) {
     const conf = s.binConf[b], comp = s.binConfComp[b];
     if (s.binCount[b] === 0) {
       if (conf !== 0) fail(`binConf[${b}] = ${describe(conf)} must be 0 when ${name}.binCount[${b}] = 0`);
@@ -1005,7 +1067,7 @@ function mergeInto(a: ScorerData, b: ScorerData): void {
   addPair(a.brier, b.brier[0]);
   a.bytes += b.bytes;
   a.rowsWithoutBytes += b.rowsWithoutBytes;
-  for (let i = 0; i < a.bins; i++) {
+  for (let i = 0; i < a.binCount.length; i++) {
     a.binCount[i] += b.binCount[i];
     a.binCorrect[i] += b.binCorrect[i];
     a.binConfComp[i] += b.binConfComp[i];
@@ -1107,7 +1169,7 @@ export class Scorer {
     const seqLoss = s.sequences ? new Float64Array(u.rows / T) : null;
     const seqTokens = s.sequences ? new Int32Array(u.rows / T) : null;
     const per = Math.min(chunkRows(classes), Math.max(1, u.rows));
-    const K = s.topK.length, stateLength = 6 + 2 * K + 4 * s.bins;
+    const K = s.topK.length, slots = slotsOf(s), stateLength = 6 + 2 * K + 4 * slots;
     const kind = u.inputKind, direct = inRes !== null && kind === 'f32';
     const countsLength = s.classCounts ? s.classCounts.length : 0, cellsLength = s.confusion ? s.confusion.length : 0;
     const [zBuf, yPtr, statePtr, lossPtr, raw, countsPtr, cellsPtr] = d.reserve(
@@ -1127,7 +1189,7 @@ export class Scorer {
       const y = d.i32(yPtr, n);
       y.set(u.labels.subarray(r0, r0 + n));
       counted += d.kernels.scoreRows(
-        zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, statePtr, K, s.bins, seqLoss ? lossPtr : 0,
+        zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, statePtr, K, slots, seqLoss ? lossPtr : 0,
         s.classCounts ? countsPtr : 0, s.confusion ? cellsPtr : 0,
       );
       if (seqLoss) {
@@ -1185,6 +1247,7 @@ export class Scorer {
     if (s.classCounts) {
       const C = s.classes;
       state.version = 3;
+      state.binning = s.binning;
       state.classSupport = Array.from(s.classCounts.subarray(0, C));
       state.classPredicted = Array.from(s.classCounts.subarray(C, 2 * C));
       state.classCorrect = Array.from(s.classCounts.subarray(2 * C));
@@ -1206,6 +1269,7 @@ export class Scorer {
     const a = this.#s;
     if (b.classes !== a.classes) throw new RangeError(`other.classes = ${b.classes} does not match this scorer's classes = ${a.classes}`);
     if (b.bins !== a.bins) throw new RangeError(`other.bins = ${b.bins} does not match this scorer's bins = ${a.bins}`);
+    if (b.binning !== a.binning) throw new RangeError(`other.binning = '${b.binning}' does not match this scorer's binning = '${a.binning}'`);
     if (b.topK.join() !== a.topK.join()) {
       throw new RangeError(`other.topK = [${b.topK.join(', ')}] does not match this scorer's topK = [${a.topK.join(', ')}]`);
     }

@@ -1,5 +1,5 @@
 import {
-  checkScorerUpdate, perSequenceOf, readScorerOptions, type CalibrationBin, type ScoreResult, type ScorerOptions,
+  binEdges, checkScorerUpdate, perSequenceOf, slotsOf, readScorerOptions, type CalibrationBin, type ScoreResult, type ScorerOptions,
   type ScorerUpdateOptions,
 } from '../ops/scorer.js';
 import { widenValues, type FloatValues, type IndexTarget, type TensorLike } from '../ops/common.js';
@@ -23,9 +23,11 @@ export function score(
   const seqLoss: number[] = [], seqTokens: number[] = [];
   if (config.perSequence) for (let b = 0; b < rows / T; b++) { seqLoss.push(0); seqTokens.push(0); }
   const C = config.classes;
-  const binCount = new Array<number>(config.bins).fill(0);
-  const binCorrect = new Array<number>(config.bins).fill(0);
-  const binConf = new Array<number>(config.bins).fill(0);
+  // Equal-width slots: the bins themselves, or (quantile binning) the fine histogram they are cut from.
+  const slots = slotsOf(config);
+  const binCount = new Array<number>(slots).fill(0);
+  const binCorrect = new Array<number>(slots).fill(0);
+  const binConf = new Array<number>(slots).fill(0);
   const hits = config.topK.map(() => 0);
   // (label, arg-max) pairs of the counted rows, for the per-class figures and the confusion.
   const pairs: [number, number][] = [];
@@ -70,17 +72,22 @@ export function score(
       seqLoss[Math.floor(r / T)] += loss;
       seqTokens[Math.floor(r / T)]++;
     }
-    const b = conf > 0 ? Math.min(config.bins - 1, Math.floor(conf * config.bins)) : 0;
+    const b = conf > 0 ? Math.min(slots - 1, Math.floor(conf * slots)) : 0;
     binCount[b]++;
     binConf[b] += conf;
     if (pred === y) binCorrect[b]++;
     pairs.push([y, pred]);
   }
 
-  const bins: CalibrationBin[] = binCount.map((n, b) => ({
-    lower: b / config.bins, upper: (b + 1) / config.bins, count: n,
-    confidence: binConf[b] / n, accuracy: binCorrect[b] / n,
-  }));
+  const edges = binEdges(binCount, config.bins, config.binning);
+  const bins: CalibrationBin[] = [];
+  for (let k = 0; k < config.bins; k++) {
+    const sum = (a: number[]) => a.slice(edges[k], edges[k + 1]).reduce((x, y) => x + y, 0);
+    const n = sum(binCount);
+    bins.push({
+      lower: edges[k] / slots, upper: edges[k + 1] / slots, count: n, confidence: sum(binConf) / n, accuracy: sum(binCorrect) / n,
+    });
+  }
   let ece = count > 0 ? 0 : NaN;
   let mce = NaN;
   let msce = count > 0 ? 0 : NaN;
