@@ -525,8 +525,8 @@ function checkConfig(o: Record<string, unknown>, prefix: string, required: boole
   }
   const bins = checkPositiveInt(`${prefix}.bins`, o.bins, 15);
   if (bins > MAX_BINS) throw new RangeError(`${prefix}.bins must be at most ${MAX_BINS}, got ${bins}`);
-  const binning = required && version < 3 ? 'uniform'
-    : checkChoice<Binning>(`${prefix}.binning`, required && o.binning === undefined ? null : o.binning, ['uniform', 'quantile'], 'uniform');
+  // Versions 1 and 2 knew only equal widths; a version 3 state's binning was checked present.
+  const binning = required && version < 3 ? 'uniform' : checkChoice<Binning>(`${prefix}.binning`, o.binning, ['uniform', 'quantile'], 'uniform');
   if (binning === 'quantile' && bins * QUANTILE_SLOTS > MAX_BINS) {
     throw new RangeError(`${prefix}.bins must be at most ${Math.floor(MAX_BINS / QUANTILE_SLOTS)} with binning 'quantile', got ${bins}`);
   }
