@@ -199,11 +199,16 @@ function nonFiniteRow(p: usize, n: i32, y: i32, lse: f64): void {
  *    binCount[bins], binCorrect[bins], binConf[bins], binConfComp[bins]].
  * from: 0 logits, 1 probabilities (read clipped to [0, 1]; loss clipped to [eps, 1 - eps]), 2
  * log-probabilities. With `losses` != 0, counted row r's loss (nats) is also stored at losses + 8 r.
+ * With `classCounts` != 0, the per-class counts there, f64s laid out as
+ *   [support[cols], predicted[cols], correct[cols]]
+ * count the row's label, its arg-max and, when they agree, its label; with `confusion` != 0, the
+ * cols x cols f64 counts there (row-major, true x predicted) count (label, arg-max). Callers that
+ * pass neither (JavaScript reads missing arguments as 0) get the state they always had.
  * Ignored rows are neither read nor written. Returns the number of counted rows.
  */
 export function scoreRows(
   input: usize, labels: usize, rows: i32, cols: i32, ignoreIndex: i32, from: i32, eps: f64,
-  state: usize, topK: i32, bins: i32, losses: usize,
+  state: usize, topK: i32, bins: i32, losses: usize, classCounts: usize, confusion: usize,
 ): i32 {
   const stride = <usize>cols << 2;
   const ks = state + 48, hits = ks + (<usize>topK << 3);
@@ -232,6 +237,20 @@ export function scoreRows(
     store<f64>(binCount + b, load<f64>(binCount + b) + 1);
     if (correct) store<f64>(binCorrect + b, load<f64>(binCorrect + b) + 1);
     addCompensated(binConf + b, binConfComp + b, conf);
+    if (classCounts) {
+      const support = classCounts + (<usize>y << 3);
+      store<f64>(support, load<f64>(support) + 1);
+      const predicted = classCounts + ((<usize>cols + <usize>rowArg) << 3);
+      store<f64>(predicted, load<f64>(predicted) + 1);
+      if (correct) {
+        const right = classCounts + ((2 * <usize>cols + <usize>y) << 3);
+        store<f64>(right, load<f64>(right) + 1);
+      }
+    }
+    if (confusion) {
+      const cell = confusion + ((<usize>y * <usize>cols + <usize>rowArg) << 3);
+      store<f64>(cell, load<f64>(cell) + 1);
+    }
   }
   return counted;
 }

@@ -12,8 +12,11 @@ None), roc_auc_score, average_precision_score, roc_curve (drop_intermediate=Fals
 precision_recall_curve, calibration_curve ('uniform' and 'quantile'; unweighted, as sklearn has no
 weights there). Multilabel: precision_recall_fscore_support, roc_auc_score and average_precision_score
 with average None, 'macro', 'micro' and 'weighted'. Multiclass (today's scorer, which has no sample
-weights): log_loss, accuracy_score, top_k_accuracy_score and the Brier score sum_c (p_c - [c = y])^2
-(brier_score_loss is binary only in sklearn 1.2, so it is numpy arithmetic here).
+weights): log_loss, accuracy_score, top_k_accuracy_score, the Brier score sum_c (p_c - [c = y])^2
+(brier_score_loss is binary only in sklearn 1.2, so it is numpy arithmetic here), and of the arg-max
+(numpy's: first on ties) precision_recall_fscore_support (average None with labels=range(C), so every
+class has its entry; 'macro', 'micro' and 'weighted' with the default labels, the classes present as a
+label or a prediction), balanced_accuracy_score and confusion_matrix(labels=range(C)).
 
 Every input is drawn in float64 and rounded to float32 (what xentropy receives); the truth is computed
 from those float32 values widened to float64. Output: one JSON file; a non-finite number is written as
@@ -29,8 +32,8 @@ import numpy as np
 import sklearn
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
-    accuracy_score, average_precision_score, brier_score_loss, log_loss, precision_recall_curve,
-    precision_recall_fscore_support, roc_auc_score, roc_curve, top_k_accuracy_score,
+    accuracy_score, average_precision_score, balanced_accuracy_score, brier_score_loss, confusion_matrix, log_loss,
+    precision_recall_curve, precision_recall_fscore_support, roc_auc_score, roc_curve, top_k_accuracy_score,
 )
 
 warnings.simplefilter('ignore')
@@ -210,13 +213,24 @@ def multiclass_cases(rng, count):
         p = np.exp(zk - zk.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         top_k = sorted({1, int(rng.integers(2, C))})
+        pred = zk.argmax(axis=1)
+        classes = list(range(C))
         truth = {
-            'logLoss': num(log_loss(yk, p, labels=list(range(C)), eps=1e-300)),
-            'accuracy': num(accuracy_score(yk, zk.argmax(axis=1))),
+            'logLoss': num(log_loss(yk, p, labels=classes, eps=1e-300)),
+            'accuracy': num(accuracy_score(yk, pred)),
             'topK': {str(k): num(top_k_accuracy_score(yk, zk, k=k, labels=list(range(C)))) for k in top_k},
             'brier': num(np.mean(((p - np.eye(C)[yk]) ** 2).sum(axis=1))),
             'count': int(keep.sum()),
+            'balancedAccuracy': num(balanced_accuracy_score(yk, pred)),
+            'confusion': [int(v) for v in confusion_matrix(yk, pred, labels=classes).reshape(-1)],
         }
+        for average in (None, 'macro', 'micro', 'weighted'):
+            pr, rc, f1, support = precision_recall_fscore_support(
+                yk, pred, average=average, labels=classes if average is None else None, zero_division=0)
+            truth['none' if average is None else average] = {
+                'precision': nums(pr), 'recall': nums(rc), 'f1': nums(f1),
+                **({'support': nums(support)} if average is None else {}),
+            }
         cases.append({
             'kind': 'multiclass', 'options': {'classes': C, 'topK': top_k},
             'scores': nums(z), 'labels': [int(v) for v in labels], 'weights': None, 'truth': truth,

@@ -42,9 +42,9 @@ export type { EntropyOptions, EntropyReduction } from './ops/entropy.js';
 export type {
   KlDivergenceOptions, KlDivergenceGradOptions, JsDivergenceOptions, KlInput, DivergenceReduction,
 } from './ops/kl_divergence.js';
-export { Scorer } from './ops/scorer.js';
+export { MAX_CONFUSION_CLASSES, QUANTILE_SLOTS, Scorer } from './ops/scorer.js';
 export type {
-  ScorerOptions, ScorerInput, ScorerNumber, ScorerState, ScoreResult, CalibrationBin,
+  ScorerOptions, ScorerInput, ScorerNumber, ScorerState, ScoreResult, CalibrationBin, PerClassResult, AveragedResult, Binning,
 } from './ops/scorer.js';
 export { BinaryScorer, MultilabelScorer } from './ops/binary_scorer.js';
 export type {

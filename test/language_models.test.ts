@@ -198,7 +198,7 @@ describe.each(wasmBackends)('the scorer on language models (%s)', (_name, xe) =>
     const shards = [[0, 2], [2, 3], [3, 4]].map(([b0, b1]) => JSON.parse(JSON.stringify(
       xe.scorer(seqOptions).update(logits.subarray(b0 * T * V, b1 * T * V), ids.subarray(b0 * T, b1 * T), { attentionMask: mask.subarray(b0 * T, b1 * T), bytes: 25 * (b1 - b0) }).state(),
     )));
-    expect(shards[0]).toMatchObject({ version: 2, shift: true, sequenceLength: T });
+    expect(shards[0]).toMatchObject({ version: 3, shift: true, sequenceLength: T });
     const merged = xe.scorerFromState(shards[0]).merge(shards[1]).merge(xe.scorerFromState(shards[2]));
     const m = merged.result(), w = whole.result();
     // Per-sequence sums are whole within a shard: concatenated in shard order, they are the single pass's bit for bit.
@@ -235,12 +235,15 @@ describe.each(wasmBackends)('the scorer on language models (%s)', (_name, xe) =>
     expect(empty.sequences!.tokens).toEqual([0]);
     expect(() => xe.scorerFromState({ ...empty, sequences: { loss: [0.5], tokens: [0] } })).toThrow('state.sequences.loss[0] = 0.5 must be 0 when state.sequences.tokens[0] = 0');
     expect(() => xe.scorerFromState({ ...state, sequences: { loss: [1], tokens: [T] } })).toThrow(/tokens\[0\] = 9 exceeds the 8 rows a sequence of state\.sequenceLength = 9 can count/);
-    // A version 2 state needs its fields; a version 1 state never has them.
+    // A version 2 or 3 state needs its fields; a version 1 state never has them.
     const { shift: _, ...noShift } = state;
     expect(() => xe.scorerFromState(noShift)).toThrow('state.shift is missing');
-    const v1 = xe.scorer({ classes: V }).update(z, ids.subarray(0, T)).state();
-    expect(v1.version).toBe(1);
-    expect('sequences' in v1).toBe(false);
+    const plain = xe.scorer({ classes: V }).update(z, ids.subarray(0, T)).state();
+    expect(plain).toMatchObject({ version: 3, shift: false, sequenceLength: null, sequences: null });
+    const { shift: __, sequenceLength: ___, sequences: ____, classSupport: _1, classPredicted: _2, classCorrect: _3, confusion: _4, ...v1 } = plain;
+    const v1Back = xe.scorerFromState({ ...v1, version: 1 }).state();
+    expect(v1Back.version).toBe(1);
+    expect('sequences' in v1Back).toBe(false);
   });
 
   it('takes tensors: [B, T, V] logits give T, int64 ids and a bool mask tensor, TensorFlow.js-like tensors', () => {

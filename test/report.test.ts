@@ -276,7 +276,19 @@ describe('renderReport: the page', () => {
 });
 
 describe('renderReport: parts that are absent are left out', () => {
-  const result = score(Float32Array.from([2, 1, 0, 0, 3, 1, 1, 1, 4]), Int32Array.from([0, 1, 1]), { classes: 3, bins: 5 });
+  // A result as scorers gave it before their per-class figures (a scorer restored from a version 1 state).
+  const bare = (r: ScoreResult): ScoreResult => {
+    const { perClass: _1, macro: _2, micro: _3, weighted: _4, balancedAccuracy: _5, rmsce: _6, ...rest } = r;
+    return rest as ScoreResult;
+  };
+  const result = bare(score(Float32Array.from([2, 1, 0, 0, 3, 1, 1, 1, 4]), Int32Array.from([0, 1, 1]), { classes: 3, bins: 5 }));
+
+  it("the scorer's own per-class figures and confusion render as they are", () => {
+    const full = score(Float32Array.from([2, 1, 0, 0, 3, 1, 1, 1, 4]), Int32Array.from([0, 1, 1]), { classes: 3, bins: 5, confusion: true });
+    const html = renderReport({ multiclass: full });
+    tags(html);
+    for (const part of ['id="per-class"', 'id="confusion"', 'id="multiclass-averages"', 'balanced', 'RMSCE']) expect(html).toContain(part);
+  });
 
   it('a bare ScoreResult gives the summary and the reliability diagram only', () => {
     const html = renderReport({ multiclass: result });
@@ -295,7 +307,7 @@ describe('renderReport: parts that are absent are left out', () => {
 
   it('a result read back from JSON (NaN written as null) renders as the result itself', () => {
     // Empty bins have NaN confidence and accuracy; a scorer that counted no rows has NaN means throughout.
-    const none = score(Float32Array.from([1, 2, 3]), Int32Array.from([-100]), { classes: 3, bins: 4 });
+    const none = bare(score(Float32Array.from([1, 2, 3]), Int32Array.from([-100]), { classes: 3, bins: 4 }));
     expect(none.count).toBe(0);
     expect(Number.isNaN(none.accuracy)).toBe(true);
     for (const r of [result, none]) {

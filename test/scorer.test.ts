@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Scorer, reference, type ScoreResult, type ScorerOptions, type Xentropy } from '../src/index.js';
+import { MAX_CONFUSION_CLASSES, QUANTILE_SLOTS, Scorer, reference, type ScoreResult, type ScorerOptions, type Xentropy } from '../src/index.js';
 import { expectClose, labels as randomLabels, normal, probabilities, wasmBackends } from './helpers.js';
 
 /** Logits whose softmax is p (shifted by a constant per row, which softmax ignores). */
@@ -11,9 +11,18 @@ function logitsOf(rows: number[][], shift = 3): Float32Array {
 function expectResultClose(a: ScoreResult, b: ScoreResult, rel: number, abs = 0): void {
   expect(a.count).toBe(b.count);
   expect(a.unit).toBe(b.unit);
-  for (const key of ['loss', 'lossNats', 'lossBits', 'perplexity', 'bitsPerToken', 'accuracy', 'brier', 'ece', 'mce'] as const) {
+  for (const key of ['loss', 'lossNats', 'lossBits', 'perplexity', 'bitsPerToken', 'accuracy', 'brier', 'ece', 'mce', 'rmsce'] as const) {
     expectClose(a[key], b[key], { rel, abs });
   }
+  // Per-class figures come from counts of the same arg-max: exact counts, ratios to a few ulps.
+  const ulps = { rel: 1e-15, abs: 0 };
+  expect(Array.from(a.perClass!.support)).toEqual(Array.from(b.perClass!.support));
+  for (const key of ['precision', 'recall', 'f1'] as const) {
+    expectClose(a.perClass![key], b.perClass![key], ulps);
+    for (const avg of ['macro', 'micro', 'weighted'] as const) expectClose(a[avg]![key], b[avg]![key], ulps);
+  }
+  expectClose(a.balancedAccuracy!, b.balancedAccuracy!, ulps);
+  expect(a.confusion && Array.from(a.confusion)).toEqual(b.confusion && Array.from(b.confusion));
   expect(Object.keys(a.topK)).toEqual(Object.keys(b.topK));
   for (const k of Object.keys(b.topK)) expectClose(a.topK[k], b.topK[k], { rel, abs });
   expect(a.bitsPerByte === null).toBe(b.bitsPerByte === null);
@@ -60,6 +69,93 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
         expect(r.bitsPerByte).toBe(null);
       }
     }
+  });
+
+  it('gives per-class figures, their averages, balanced accuracy and the confusion, checked by hand', () => {
+    // Class 3 is predicted once and never a label; class 4 is neither, and is left out of the macro average.
+    const C = 5, y = [0, 0, 1, 2, 2], pred = [0, 3, 1, 2, 0];
+    const z = new Float32Array(y.length * C);
+    pred.forEach((c, r) => { z[r * C + c] = 4; });
+    const o: ScorerOptions = { classes: C, confusion: true };
+    const exact = { rel: 1e-15, abs: 0 };
+    for (const r of [xe.scorer(o).update(z, y).result(), reference.score(z, y, o)]) {
+      expect(Array.from(r.perClass!.support)).toEqual([2, 1, 2, 0, 0]);
+      expect(Array.from(r.perClass!.precision)).toEqual([1 / 2, 1, 1, 0, 0]);
+      expect(Array.from(r.perClass!.recall)).toEqual([1 / 2, 1, 1 / 2, 0, 0]);
+      expectClose(r.perClass!.f1, [1 / 2, 1, 2 / 3, 0, 0], exact);
+      expectClose(r.macro!.precision, 2.5 / 4, exact);
+      expectClose(r.macro!.recall, 2 / 4, exact);
+      expectClose(r.macro!.f1, (1 / 2 + 1 + 2 / 3) / 4, exact);
+      expect(r.micro).toEqual({ precision: 3 / 5, recall: 3 / 5, f1: 3 / 5 });
+      expectClose(r.weighted!.precision, 4 / 5, exact);
+      expectClose(r.weighted!.recall, 3 / 5, exact);
+      expectClose(r.weighted!.f1, (1 + 1 + 4 / 3) / 5, exact);
+      expectClose(r.balancedAccuracy!, 2 / 3, exact);
+      const cells = new Array<number>(C * C).fill(0);
+      y.forEach((label, i) => { cells[label * C + pred[i]]++; });
+      expect(Array.from(r.confusion!)).toEqual(cells);
+    }
+    // Without the option there is no confusion; with no rows every average is NaN.
+    expect('confusion' in xe.scorer({ classes: C }).update(z, y).result()).toBe(false);
+    const empty = xe.scorer({ classes: C }).result();
+    expect(Array.from(empty.perClass!.support)).toEqual([0, 0, 0, 0, 0]);
+    expect([empty.macro!.f1, empty.micro!.f1, empty.weighted!.f1, empty.balancedAccuracy, empty.rmsce]).toEqual([NaN, NaN, NaN, NaN, NaN]);
+  });
+
+  it('gives the L2 calibration error from the bins (torchmetrics\' norm l2)', () => {
+    const z = normal(400 * 6, 2, 77);
+    const y = randomLabels(400, 6, 78);
+    const r = xe.scorer({ classes: 6, bins: 7 }).update(z, y).result();
+    let sum = 0;
+    for (const bin of r.bins) if (bin.count > 0) sum += (bin.count / r.count) * (bin.accuracy - bin.confidence) ** 2;
+    expectClose(r.rmsce, Math.sqrt(sum), { rel: 1e-15, abs: 0 });
+    // Between the mean and the largest gap.
+    expect(r.rmsce).toBeGreaterThanOrEqual(r.ece);
+    expect(r.rmsce).toBeLessThanOrEqual(r.mce);
+  });
+
+  it("cuts quantile bins at the slot edge just above each exact quantile (binning: 'quantile')", () => {
+    const rows = 1000, C = 5, B = 7, S = B * QUANTILE_SLOTS;
+    const p = probabilities(rows, C, 91);
+    const y = randomLabels(rows, C, 92);
+    const o: ScorerOptions = { classes: C, bins: B, binning: 'quantile', from: 'probs' };
+    const r = xe.scorer(o).update(p, y).result();
+    expectResultClose(r, reference.score(p, y, o), 2e-6, 1e-7);
+    // The confidences the kernel bins: each row's largest probability (float32, read exactly).
+    const conf = Array.from({ length: rows }, (_, i) => Math.max(...p.subarray(i * C, (i + 1) * C))).sort((a, b) => a - b);
+    expect(r.bins.map((b) => b.count).reduce((a, b) => a + b)).toBe(rows);
+    expect(r.bins[0].lower).toBe(0);
+    expect(r.bins[B - 1].upper).toBe(1);
+    for (let k = 1; k < B; k++) {
+      // The row that brings the count to k N / B: the exact quantile edge lies at its confidence, and the
+      // bin edge is the upper end of its slot, less than 1 / (B QUANTILE_SLOTS) above it.
+      const q = conf[Math.ceil((k * rows) / B) - 1];
+      const edge = r.bins[k].lower;
+      expect(r.bins[k - 1].upper).toBe(edge);
+      expect(edge).toBe((Math.floor(q * S) + 1) / S);
+      expect(edge - q).toBeLessThanOrEqual(1 / S);
+      // Rows below the edge: at least k N / B, and only the rows of q's slot beyond it.
+      const below = conf.filter((c) => c < edge).length;
+      expect(below).toBeGreaterThanOrEqual((k * rows) / B);
+      expect(below - conf.filter((c) => c < edge - 1 / S).length).toBeGreaterThan(below - (k * rows) / B - 1);
+    }
+    for (const bin of r.bins) if (bin.count > 0) expect(bin.confidence >= bin.lower && bin.confidence < bin.upper).toBe(true);
+    // Uniform binning is the default and what it always was.
+    expect(xe.scorer({ ...o, binning: 'uniform' }).update(p, y).result()).toEqual(xe.scorer({ ...o, binning: undefined }).update(p, y).result());
+  });
+
+  it('keeps the confusion up to MAX_CONFUSION_CLASSES classes and refuses it above, with a hint', () => {
+    expect(MAX_CONFUSION_CLASSES).toBe(1024);
+    const r = xe.scorer({ classes: 1024, confusion: true, topK: [] }).update(new Float32Array(1024), [1023]).result();
+    expect(r.confusion!.length).toBe(1024 * 1024);
+    expect(r.confusion![1023 * 1024]).toBe(1);
+    expect(() => xe.scorer({ classes: 1025, confusion: true })).toThrow(RangeError);
+    expect(() => xe.scorer({ classes: 1025, confusion: true })).toThrow(
+      'options.confusion keeps classes² counts, for at most 1024 classes, got classes = 1025; without it, result().perClass still gives',
+    );
+    expect(() => xe.scorer({ classes: 3, confusion: 1 as never })).toThrow(TypeError);
+    expect(() => xe.scorer({ classes: 3, confusion: 1 as never })).toThrow('options.confusion must be a boolean, got 1');
+    expect('confusion' in xe.scorer({ classes: 1025, confusion: false }).result()).toBe(false);
   });
 
   it('takes the first arg-max on ties, and counts only strictly greater classes in the rank', () => {
@@ -169,7 +265,7 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
     const a = xe.scorer({ classes, bins: 4, unit: 'bits' }).update(z.subarray(0, 100 * classes), y.subarray(0, 100));
     const json = JSON.stringify(a.state());
     const state = JSON.parse(json);
-    expect(state).toMatchObject({ format: 'xentropy-scorer', version: 1, classes, bins: 4, unit: 'bits' });
+    expect(state).toMatchObject({ format: 'xentropy-scorer', version: 3, classes, bins: 4, unit: 'bits' });
     expect(state.binCount).toHaveLength(4);
     const b = xe.scorerFromState(state);
     expect(b.result()).toEqual(a.result());
@@ -252,7 +348,7 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
       [() => s.merge(xe.scorer({ classes: 4 })), RangeError, "other.classes = 4 does not match this scorer's classes = 3"],
       [() => s.merge(xe.scorer({ classes: 3, bins: 10 })), RangeError, "other.bins = 10 does not match this scorer's bins = 15"],
       [() => s.merge(xe.scorer({ classes: 3, topK: [2] })), RangeError, "other.topK = [2] does not match this scorer's topK = [1]"],
-      [() => s.merge({ format: 'xentropy-scorer', version: 3 } as never), RangeError, 'other.version = 3 is not supported (this version reads 1 and 2)'],
+      [() => s.merge({ format: 'xentropy-scorer', version: 4 } as never), RangeError, 'other.version = 4 is not supported (this version reads 1, 2 and 3)'],
       [() => s.merge({ format: 'xentropy-scorer', version: 2 } as never), TypeError, 'other.classes is missing'],
       // Issue 25's guard rails and language-model options.
       [() => xe.scorer({ classes: 1 }), RangeError, 'options.classes = 1: a softmax over one class is always 1, so there is nothing to score; score a binary model with binaryCrossEntropy, or xe.binaryScorer'],

@@ -6,7 +6,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { init, reference, Scorer, type ScoreResult, type ScorerOptions, type ScorerState } from '../src/index.js';
+import { init, QUANTILE_SLOTS, reference, Scorer, type ScoreResult, type ScorerOptions, type ScorerState } from '../src/index.js';
 import { labels as randomLabels, normal } from './helpers.js';
 
 const xe = await init({ build: 'simd' });
@@ -16,11 +16,11 @@ const bad: string[] = [];
 {
   type ScoreRows = (
     input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
-    state: number, topK: number, bins: number, losses: number,
+    state: number, topK: number, bins: number, losses: number, classCounts: number, confusion: number,
   ) => number;
   const driver = xe.driver as unknown as { kernels: { memory: WebAssembly.Memory; scoreRows: ScoreRows } };
   const kernels = driver.kernels;
-  const scoreRows: ScoreRows = (input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses) => {
+  const scoreRows: ScoreRows = (input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses, classCounts, confusion) => {
     const y = new Int32Array(kernels.memory.buffer, labels, rows);
     for (let r = 0; r < rows; r++) {
       if (y[r] !== ignoreIndex && !(y[r] >= 0 && y[r] < cols)) bad.push(`label ${y[r]} (classes ${cols})`);
@@ -30,7 +30,7 @@ const bad: string[] = [];
       // What the check lets through: [0, 1] and 4 float32 ulps either side (read as clipped).
       for (let i = 0; i < z.length; i++) if (!(z[i] >= -(2 ** -22) && z[i] <= 1 + 2 ** -21)) bad.push(`probability ${z[i]}`);
     }
-    return kernels.scoreRows(input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses);
+    return kernels.scoreRows(input, labels, rows, cols, ignoreIndex, from, eps, state, topK, bins, losses, classCounts, confusion);
   };
   driver.kernels = Object.create(kernels, { scoreRows: { value: scoreRows } });
 }
@@ -282,6 +282,8 @@ describe('scorer state: inconsistent (forged) states are refused, naming the fie
       s.binCount = [2 ** 52 + 1];
       s.rowsWithoutBytes = 2 ** 52 + 1;
       s.loss = [1, 0];
+      s.classSupport = [2 ** 52 + 1, 0];
+      s.classPredicted = [0, 2 ** 52 + 1];
     });
     const s = xe.scorerFromState(big);
     expect(() => s.merge(big)).toThrow(RangeError);
@@ -717,5 +719,162 @@ describe('scorer.result and state: unaffected by what a caller does to their own
     r.bins[0].count = 99;
     expect(s.result()).toEqual(before);
     expect(s.state()).not.toEqual(state);
+  });
+});
+
+describe('scorer state version 3: per-class and confusion counts', () => {
+  const K = 6, rows = 90;
+  const zz = normal(rows * K, 2, 61);
+  const yy = randomLabels(rows, K, 62);
+  for (let r = 7; r < rows; r += 13) yy[r] = -100;
+  const o: ScorerOptions = { classes: K, topK: [1, 2], bins: 8, confusion: true };
+  const whole = xe.scorer(o).update(zz, yy);
+  const cuts = [0, 5, 31, 32, 60, rows];
+  const shardStates = cuts.slice(1).map((end, i) => viaJson(xe.scorer(o).update(zz.subarray(cuts[i] * K, end * K), yy.subarray(cuts[i], end)).state()));
+
+  it('writes the counts as a scorer fed everything, whatever the order of the merges (through JSON)', () => {
+    const w = whole.state();
+    expect(w.version).toBe(3);
+    expect(w.classSupport!.reduce((a, b) => a + b)).toBe(w.count);
+    for (const order of [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3]]) {
+      const merged = xe.scorer(o);
+      for (const i of order) merged.merge(i % 2 ? xe.scorerFromState(shardStates[i]) : shardStates[i]);
+      const m = merged.state();
+      for (const key of ['count', 'correct', 'classSupport', 'classPredicted', 'classCorrect', 'confusion'] as const) expect(m[key]).toEqual(w[key]);
+      // The per-class figures depend only on those counts: the same bits.
+      const { perClass, macro, micro, weighted, balancedAccuracy, confusion } = merged.result();
+      const r = whole.result();
+      expect({ perClass, macro, micro, weighted, balancedAccuracy, confusion }).toEqual({
+        perClass: r.perClass, macro: r.macro, micro: r.micro, weighted: r.weighted, balancedAccuracy: r.balancedAccuracy, confusion: r.confusion,
+      });
+    }
+    // A scorer merged into itself doubles its counts.
+    const twice = xe.scorerFromState(shardStates[1]);
+    expect(twice.merge(twice).state().classSupport).toEqual(shardStates[1].classSupport!.map((c) => 2 * c));
+  });
+
+  const state = whole.state();
+  const c0 = state.classSupport!.findIndex((c, i) => c > 0 && state.classCorrect![i] < c && state.classCorrect![i] > 0);
+  const forgedCases: [string, (s: Record<string, unknown> & ScorerState) => void, ErrorConstructor, RegExp][] = [
+    ['support not summing to count', (s) => { s.classSupport![c0] += 1; }, RangeError, new RegExp(`\\.classSupport sums to ${state.count + 1}, not state\\.count = ${state.count}`)],
+    ['predictions not summing to count', (s) => { s.classPredicted![c0] -= 1; }, RangeError, new RegExp(`\\.classPredicted sums to ${state.count - 1}, not state\\.count = ${state.count}`)],
+    ['more right than labelled', (s) => {
+      const d = s.classSupport!.findIndex((c, i) => i !== c0 && c > 0);
+      s.classSupport![c0] = s.classCorrect![c0] - 1;
+      s.classSupport![d] += state.classSupport![c0] - s.classSupport![c0];
+    }, RangeError, /\.classCorrect\[\d\] = \d+ exceeds \w+\.classSupport\[\d\] = \d+/],
+    ['more right than predicted', (s) => {
+      const d = s.classPredicted!.findIndex((c, i) => i !== c0 && c > 0);
+      const moved = s.classPredicted![c0] - s.classCorrect![c0] + 1;
+      s.classPredicted![c0] -= moved;
+      s.classPredicted![d] += moved;
+    }, RangeError, /\.classCorrect\[\d\] = \d+ exceeds \w+\.classPredicted\[\d\] = \d+/],
+    ['rights not summing to correct', (s) => { s.classCorrect![c0] -= 1; }, RangeError, /\.classCorrect sums to \d+, not \w+\.correct = \d+/],
+    ['a confusion row off its support', (s) => {
+      // One count moved down its column, to a row and from a row that are not its class: only two row sums change.
+      const cell = s.confusion!.findIndex((v, i) => v > 0 && i % K !== Math.floor(i / K));
+      const [from, to, col] = [Math.floor(cell / K), [0, 1, 2].find((r) => r !== Math.floor(cell / K) && r !== cell % K)!, cell % K];
+      s.confusion![from * K + col] -= 1;
+      s.confusion![to * K + col] += 1;
+    }, RangeError, /\.confusion's row \d sums to \d+, not state\.classSupport\[\d\] = \d+/],
+    ['a confusion column off the predictions', (s) => {
+      const cell = s.confusion!.findIndex((v, i) => v > 0 && i % K !== Math.floor(i / K));
+      s.confusion![cell] -= 1;
+      s.confusion![Math.floor(cell / K) * K + ((cell % K) + 1) % K === Math.floor(cell / K) ? (cell % K + 2) % K : ((cell % K) + 1) % K] += 1;
+    }, RangeError, /confusion's column \d sums to \d+, not \w+\.classPredicted\[\d\] = \d+/],
+    ['a fractional class count', (s) => { s.classSupport![0] = 0.5; }, RangeError, /\.classSupport\[0\] = 0.5 is not a count/],
+    ['a short per-class array', (s) => { s.classCorrect!.pop(); }, RangeError, /\.classCorrect\.length must be 6, got 5/],
+    ['a missing per-class array', (s) => { delete s.classPredicted; }, TypeError, /\.classPredicted is missing/],
+    ['a confusion of the wrong size', (s) => { s.confusion!.push(0); }, RangeError, /\.confusion\.length must be 36, got 37/],
+    ['a missing confusion (null is the option off)', (s) => { delete s.confusion; }, TypeError, /\.confusion is missing/],
+  ];
+
+  it.each(forgedCases)('refuses %s in fromState and merge, and merges nothing', (_what, edit, type, message) => {
+    const forged = forge(state, edit as (s: Record<string, unknown>) => void);
+    expect(() => xe.scorerFromState(forged)).toThrow(type);
+    expect(() => xe.scorerFromState(forged)).toThrow(message);
+    const target = xe.scorer(o).update(zz.subarray(0, 3 * K), yy.subarray(0, 3));
+    const before = target.state();
+    expect(() => target.merge(forged)).toThrow(type);
+    expect(() => target.merge(forged)).toThrow(/^other\./);
+    expect(target.state()).toEqual(before);
+  });
+
+  /** A version 1 or 2 state of the same rows: what a scorer before version 3 wrote. */
+  const older = (st: ScorerState, version: 1 | 2): ScorerState => {
+    const { classSupport: _1, classPredicted: _2, classCorrect: _3, confusion: _4, binning: _5, shift, sequenceLength, sequences, ...v1 } = viaJson(st);
+    return (version === 1 ? { ...v1, version } : { ...v1, version, shift, sequenceLength, sequences }) as ScorerState;
+  };
+  const plain: ScorerOptions = { classes: K, topK: [1, 2], bins: 8 };
+
+  it('reads versions 1 and 2 (no per-class figures then) and writes them back as they were', () => {
+    const st = xe.scorer(plain).update(zz, yy).state();
+    for (const version of [1, 2] as const) {
+      const back = xe.scorerFromState(older(st, version));
+      const r = back.result();
+      for (const key of ['perClass', 'macro', 'micro', 'weighted', 'balancedAccuracy', 'confusion']) expect(key in r).toBe(false);
+      expect(r.accuracy).toBe(xe.scorer(plain).update(zz, yy).result().accuracy);
+      // A version 2 state that uses none of version 2's options is written as version 1, as before.
+      expect(back.state()).toEqual(older(st, 1));
+      // Updates go on without per-class counts.
+      expect('classSupport' in back.update(zz.subarray(0, K), [1]).state()).toBe(false);
+    }
+  });
+
+  it('merges an older state only when exact: into or from an empty side', () => {
+    const st = xe.scorer(plain).update(zz, yy).state();
+    const old = older(st, 1), oldEmpty = older(xe.scorer(plain).state(), 1);
+    // An empty older state counts zeros: the per-class counts stay.
+    const a = xe.scorer(plain).update(zz, yy).merge(oldEmpty);
+    expect(a.state()).toEqual(st);
+    // An empty scorer of this version, merged with an older state that has rows, has no per-class counts.
+    const b = xe.scorer(plain).merge(old);
+    expect(b.state()).toEqual(old);
+    expect(xe.scorerFromState(old).merge(xe.scorer(plain)).state()).toEqual(old);
+    // An empty older scorer takes the counts of what it merges.
+    expect(xe.scorerFromState(oldEmpty).merge(st).state()).toEqual(st);
+    expect(xe.scorerFromState(oldEmpty).merge(state).state()).toEqual(state);
+    // Rows on both sides: refused, with nothing merged.
+    const c = xe.scorer(plain).update(zz, yy);
+    expect(() => c.merge(old)).toThrow(RangeError);
+    expect(() => c.merge(old)).toThrow(
+      `other holds no per-class counts (it comes from a version 1 or 2 state) and has ${st.count} rows, so merged per-class counts could not be exact`,
+    );
+    expect(() => xe.scorerFromState(old).merge(c)).toThrow(/^this scorer holds no per-class counts/);
+    expect(c.state()).toEqual(st);
+  });
+
+  it('merges the confusion only with the confusion, or with an empty side', () => {
+    const withC = xe.scorer(o).update(zz, yy), without = xe.scorer(plain).update(zz, yy);
+    const before = withC.state();
+    expect(() => withC.merge(without)).toThrow(RangeError);
+    expect(() => withC.merge(without)).toThrow('other has no confusion counts and this scorer has: merge only scorers created with the same confusion option');
+    expect(() => without.merge(withC)).toThrow('other has confusion counts and this scorer has none');
+    expect(withC.state()).toEqual(before);
+    expect(withC.merge(xe.scorer(plain)).state()).toEqual(before);
+    expect(xe.scorer(plain).merge(withC).state()).toEqual(before);
+    // The limit holds for states too.
+    expect(() => xe.scorerFromState({ ...xe.scorer({ classes: 1025 }).state(), confusion: [] })).toThrow(/state\.confusion keeps classes² counts, for at most 1024 classes/);
+  });
+
+  it('keeps the binning: quantile states merge in any order as one pass, and only with quantile states', () => {
+    const q: ScorerOptions = { ...plain, binning: 'quantile', bins: 4 };
+    const one = xe.scorer(q).update(zz, yy);
+    const st = one.state();
+    expect(st.binning).toBe('quantile');
+    expect(st.binCount.length).toBe(4 * QUANTILE_SLOTS);
+    const merged = xe.scorer(q);
+    for (const i of [3, 0, 4, 2, 1]) {
+      merged.merge(viaJson(xe.scorer(q).update(zz.subarray(cuts[i] * K, cuts[i + 1] * K), yy.subarray(cuts[i], cuts[i + 1])).state()));
+    }
+    expect(merged.state().binCount).toEqual(st.binCount);
+    expect(merged.result().bins.map((b) => [b.lower, b.upper, b.count])).toEqual(one.result().bins.map((b) => [b.lower, b.upper, b.count]));
+    const uniform = xe.scorer({ ...plain, bins: 4 }).update(zz, yy);
+    expect(() => uniform.merge(st)).toThrow(new RangeError("other.binning = 'quantile' does not match this scorer's binning = 'uniform'"));
+    expect(() => xe.scorerFromState({ ...st, binning: 'exact' as never })).toThrow(new RangeError("state.binning must be one of 'uniform', 'quantile', got \"exact\""));
+    expect(() => xe.scorerFromState({ ...st, binning: 'uniform' })).toThrow(/^state\.binCount\.length must be 4, got 1024/);
+    const { binning: _, ...noBinning } = st;
+    expect(() => xe.scorerFromState(noBinning)).toThrow('state.binning is missing');
+    expect(() => xe.scorer({ ...q, bins: 3907 })).toThrow("options.bins must be at most 3906 with binning 'quantile', got 3907");
   });
 });

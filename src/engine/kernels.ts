@@ -71,6 +71,6 @@ export interface Kernels {
   widen(src: number, dst: number, n: number, kind: number): void;
   scoreRows(
     input: number, labels: number, rows: number, cols: number, ignoreIndex: number, from: number, eps: number,
-    state: number, topK: number, bins: number, losses: number,
+    state: number, topK: number, bins: number, losses: number, classCounts?: number, confusion?: number,
   ): number;
 }

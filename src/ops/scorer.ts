@@ -1,9 +1,9 @@
-// Model evaluation in one pass: a mergeable scorer whose state is O(bins + k) f64 sums and counts
-// (and, with perSequence, two numbers per sequence).
+// Model evaluation in one pass: a mergeable scorer whose state is O(classes + bins + k) f64 sums and
+// counts (with confusion, classes² more; with perSequence, two numbers per sequence).
 //
 // The WebAssembly kernel (assembly/score.ts) reduces each row of C scores to five numbers (loss,
 // top-label confidence, Brier term, arg-max, rank of the true class) and folds them into the state,
-// which this file copies into WebAssembly memory before an update and back after (O(bins + k)).
+// which this file copies into WebAssembly memory before an update and back after (O(classes + bins + k)).
 // Floating sums are kept as Neumaier (compensated) pairs, so the result hardly depends on how the
 // rows were split into updates and shards: merging scorers fed disjoint shards gives the result of
 // one scorer fed everything to within a few units in the last place.
@@ -36,8 +36,13 @@ export interface ScorerOptions {
   classes: number;
   /** The k of each top-k accuracy: distinct positive integers below classes. Default [1, 5] without the k >= classes. */
   topK?: readonly number[];
-  /** Equal-width confidence bins over [0, 1] for calibration. Default 15. */
+  /** Confidence bins over [0, 1] for calibration. Default 15. */
   bins?: number;
+  /**
+   * 'uniform' (default): bins of equal width. 'quantile': bins of (nearly) equal counts, cut from a
+   * histogram of QUANTILE_SLOTS x bins equal-width slots kept in the state, at slot edges.
+   */
+  binning?: Binning;
   /** Rows with this label are skipped entirely. Default -100. */
   ignoreIndex?: number;
   /** What the input holds: 'logits' (default), 'probs' (softmax outputs) or 'logProbs'. */
@@ -55,7 +60,21 @@ export interface ScorerOptions {
   sequenceLength?: number;
   /** Also report each sequence's loss, perplexity and tokens (`result().perSequence`), in update order. Default false. */
   perSequence?: boolean;
+  /**
+   * Also keep the classes x classes confusion counts (`result().confusion`; true class x arg-max), at
+   * most MAX_CONFUSION_CLASSES classes. Default false.
+   */
+  confusion?: boolean;
 }
+
+/** How calibration bins are cut. */
+export type Binning = 'uniform' | 'quantile';
+
+/** Slots per bin of the fine histogram behind `binning: 'quantile'`. */
+export const QUANTILE_SLOTS = 256;
+
+/** The most classes `confusion: true` takes: its state holds classes² counts. */
+export const MAX_CONFUSION_CLASSES = 1024;
 
 /** The options object `scorer.update` takes as its third argument (or just the bytes, as a number). */
 export interface ScorerUpdateOptions {
@@ -93,6 +112,29 @@ export interface PerSequenceResult {
   tokens: Int32Array;
 }
 
+/**
+ * Per-class figures of `result().perClass`, one entry per class, from the arg-max (first on ties).
+ * A ratio whose denominator is 0 is 0, as scikit-learn's `zero_division=0`: precision of a class
+ * never predicted, recall of a class absent from the labels, F1 of a class neither.
+ */
+export interface PerClassResult {
+  /** correct_c / predicted_c. */
+  precision: Float64Array;
+  /** correct_c / support_c. */
+  recall: Float64Array;
+  /** 2 correct_c / (support_c + predicted_c), the harmonic mean of precision and recall. */
+  f1: Float64Array;
+  /** Rows whose label is c. */
+  support: Float64Array;
+}
+
+/** An average of the per-class precision, recall and F1 (`result().macro`, `micro`, `weighted`). */
+export interface AveragedResult {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
 /** What `scorer.result()` reports. Means over no rows are NaN. */
 export interface ScoreResult {
   /** Rows counted (not ignored). */
@@ -118,6 +160,26 @@ export interface ScoreResult {
   ece: number;
   /** Maximum calibration error: max over non-empty bins of |acc_b − conf_b|. */
   mce: number;
+  /** Root-mean-square (L2) calibration error: sqrt(sum_b (n_b / N) (acc_b − conf_b)^2). */
+  rmsce: number;
+  /**
+   * Per-class precision, recall, F1 and support (see PerClassResult). Absent, as the averages below,
+   * for a scorer restored from a version 1 or 2 state, which holds no per-class counts.
+   */
+  perClass?: PerClassResult;
+  /**
+   * Unweighted mean over the classes present as a label or an arg-max (scikit-learn's default
+   * labels, unique_labels(y_true, y_pred)); NaN with no rows.
+   */
+  macro?: AveragedResult;
+  /** From the counts summed over classes: each of the three is the accuracy. */
+  micro?: AveragedResult;
+  /** Mean over classes weighted by support (classes absent from the labels weigh 0). */
+  weighted?: AveragedResult;
+  /** Mean recall over the classes present in the labels (scikit-learn's balanced_accuracy_score). */
+  balancedAccuracy?: number;
+  /** With the option confusion only: classes x classes counts, row-major, true class x arg-max. */
+  confusion?: Float64Array;
   /** The calibration bins. */
   bins: CalibrationBin[];
   /** Total loss in bits / total bytes, when every update with counted rows gave `bytes`; else null. */
@@ -145,9 +207,11 @@ export type ScorerNumber = number | 'Infinity' | '-Infinity' | 'NaN';
  * NaN. (No sum a scorer keeps can be -Infinity, so `'-Infinity'` only completes the encoding: a state
  * holding it is refused as inconsistent.)
  *
- * A scorer created without shift, sequenceLength and perSequence writes version 1, as before they
- * existed; with any of them, version 2, which adds those three fields (a reader of version 1 only
- * refuses it rather than drop what it cannot hold).
+ * Version 1 held no shift, sequenceLength and perSequence; version 2 added those three fields, and
+ * version 3, which every scorer created by this version writes, the per-class counts (`classSupport`,
+ * `classPredicted`, `classCorrect`) and `confusion`. Versions 1 and 2 are still read (per-class
+ * results are then null); a reader of an older version refuses a newer one rather than drop what it
+ * cannot hold.
  *
  * Every field is required (in its version) and read as an own property; a state that no scorer could
  * have reached (more correct rows or top-k hits than rows, bins that do not add up, sums over no
@@ -155,7 +219,7 @@ export type ScorerNumber = number | 'Infinity' | '-Infinity' | 'NaN';
  */
 export interface ScorerState {
   format: 'xentropy-scorer';
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   classes: number;
   bins: number;
   topK: number[];
@@ -188,20 +252,46 @@ export interface ScorerState {
    * without.
    */
   sequences?: { loss: ScorerNumber[]; tokens: number[] } | null;
+  /**
+   * Version 3: the binning option. With 'quantile' the bin arrays hold the fine histogram, bins x
+   * QUANTILE_SLOTS equal-width slots; versions 1 and 2 are 'uniform'.
+   */
+  binning?: Binning;
+  /** Version 3: rows whose label is c, for each class c. */
+  classSupport?: number[];
+  /** Version 3: rows whose arg-max (first on ties) is c. */
+  classPredicted?: number[];
+  /** Version 3: rows whose label and arg-max are both c. */
+  classCorrect?: number[];
+  /** Version 3: with the option confusion, classes x classes counts (row-major, true x arg-max); else null. */
+  confusion?: number[] | null;
 }
+
+/** The fields of version 3 that a scorer holds as typed arrays. */
+type ClassFields = 'classSupport' | 'classPredicted' | 'classCorrect' | 'confusion';
 
 /** A state's floats as numbers, recursively (ScorerNumber to number). */
 type Numeric<T> = [ScorerNumber] extends [T] ? number : T extends object ? { -readonly [K in keyof T]: Numeric<T[K]> } : T;
 
 /** A scorer's state as it holds it (not part of the API): ScorerState with its floats as numbers and every field present. */
-export type ScorerData = { [K in keyof ScorerState]-?: Numeric<ScorerState[K]> };
-
-/** The checked configuration of a scorer. */
-export type ScorerConfig = Pick<ScorerData, 'classes' | 'bins' | 'topK' | 'ignoreIndex' | 'from' | 'epsilon' | 'unit' | 'shift' | 'sequenceLength'> & {
-  perSequence: boolean;
+type StateWithoutClasses = Omit<ScorerState, ClassFields>;
+export type ScorerData = { [K in keyof StateWithoutClasses]-?: Numeric<StateWithoutClasses[K]> } & {
+  /** support, predicted and correct counts, C each, one after the other; null when read from version 1 or 2. */
+  classCounts: Float64Array | null;
+  /** C x C counts with the option confusion, else null. */
+  confusion: Float64Array | null;
 };
 
-const SCORER_OPTIONS = ['classes', 'topK', 'bins', 'ignoreIndex', 'from', 'epsilon', 'unit', 'shift', 'sequenceLength', 'perSequence'] as const;
+/** The checked configuration of a scorer. */
+export type ScorerConfig = Pick<ScorerData, 'classes' | 'bins' | 'binning' | 'topK' | 'ignoreIndex' | 'from' | 'epsilon' | 'unit' | 'shift' | 'sequenceLength'> & {
+  perSequence: boolean;
+  confusion: boolean;
+};
+
+const SCORER_OPTIONS = [
+  'classes', 'topK', 'bins', 'binning', 'ignoreIndex', 'from', 'epsilon', 'unit', 'shift', 'sequenceLength', 'perSequence',
+  'confusion',
+] as const;
 /** The options a version 1 state holds. */
 const V1_CONFIG = ['classes', 'topK', 'bins', 'ignoreIndex', 'from', 'epsilon', 'unit'] as const;
 const STATE_FIELDS = [
@@ -209,6 +299,7 @@ const STATE_FIELDS = [
   'topKHits', 'loss', 'brier', 'bytes', 'rowsWithoutBytes', 'binCount', 'binCorrect', 'binConf', 'binConfComp',
 ] as const;
 const V2_FIELDS = ['shift', 'sequenceLength', 'sequences'] as const;
+const V3_FIELDS = ['binning', 'classSupport', 'classPredicted', 'classCorrect', 'confusion'] as const;
 const UPDATE_OPTIONS = ['bytes', 'attentionMask', 'dtype'] as const;
 const MAX_BINS = 1_000_000;
 
@@ -418,9 +509,10 @@ export function checkScorerOptions(options: unknown): ScorerConfig {
 /**
  * Checks the configuration fields of options (`prefix` 'options', defaults for what is absent) or of
  * a state (`prefix` its name, every field of its version required and epsilon 0 unless from is
- * 'probs'; `version` 1 states hold no shift, sequenceLength nor sequences).
+ * 'probs'; `version` 1 states hold no shift, sequenceLength nor sequences, and only version 3 ones
+ * hold confusion).
  */
-function checkConfig(o: Record<string, unknown>, prefix: string, required: boolean, version = 2): ScorerConfig {
+function checkConfig(o: Record<string, unknown>, prefix: string, required: boolean, version = 3): ScorerConfig {
   if (required) {
     for (const key of V1_CONFIG) if (o[key] === undefined) throw new TypeError(`${prefix}.${key} is missing`);
   }
@@ -433,6 +525,11 @@ function checkConfig(o: Record<string, unknown>, prefix: string, required: boole
   }
   const bins = checkPositiveInt(`${prefix}.bins`, o.bins, 15);
   if (bins > MAX_BINS) throw new RangeError(`${prefix}.bins must be at most ${MAX_BINS}, got ${bins}`);
+  // Versions 1 and 2 knew only equal widths; a version 3 state's binning was checked present.
+  const binning = required && version < 3 ? 'uniform' : checkChoice<Binning>(`${prefix}.binning`, o.binning, ['uniform', 'quantile'], 'uniform');
+  if (binning === 'quantile' && bins * QUANTILE_SLOTS > MAX_BINS) {
+    throw new RangeError(`${prefix}.bins must be at most ${Math.floor(MAX_BINS / QUANTILE_SLOTS)} with binning 'quantile', got ${bins}`);
+  }
   const topK = checkTopK(`${prefix}.topK`, o.topK, classes, required);
   const ignoreIndex = checkInt32(`${prefix}.ignoreIndex`, o.ignoreIndex, -100);
   const from = checkChoice<ScorerInput>(`${prefix}.from`, o.from, ['logits', 'probs', 'logProbs'], 'logits');
@@ -443,18 +540,26 @@ function checkConfig(o: Record<string, unknown>, prefix: string, required: boole
     if (o.epsilon !== 0) throw new RangeError(`${prefix}.epsilon = ${describe(o.epsilon)} must be 0 when ${prefix}.from is '${from}'`);
   } else if (o.epsilon !== undefined) throw new RangeError(`options.epsilon applies only to from: 'probs', got from: '${from}'`);
   const unit = checkChoice<Unit>(`${prefix}.unit`, o.unit, ['nats', 'bits'], 'nats');
-  let shift = false, sequenceLength: number | null = null, perSequence = false;
+  let shift = false, sequenceLength: number | null = null, perSequence = false, confusion = false;
   if (!required) {
     shift = checkBoolean(`${prefix}.shift`, o.shift);
     perSequence = checkBoolean(`${prefix}.perSequence`, o.perSequence);
     if (o.sequenceLength !== undefined) sequenceLength = checkPositiveInt(`${prefix}.sequenceLength`, o.sequenceLength, 1);
-  } else if (version === 2) {
+    confusion = checkBoolean(`${prefix}.confusion`, o.confusion);
+  } else if (version >= 2) {
     if (typeof o.shift !== 'boolean') throw new TypeError(`${prefix}.shift must be a boolean, got ${describe(o.shift)}`);
     shift = o.shift;
     if (o.sequenceLength !== null) sequenceLength = checkPositiveInt(`${prefix}.sequenceLength`, o.sequenceLength, 1);
     perSequence = o.sequences !== null;
+    confusion = version === 3 && o.confusion !== null;
   }
-  return { classes, bins, topK, ignoreIndex, from, epsilon, unit, shift, sequenceLength, perSequence };
+  if (confusion && classes > MAX_CONFUSION_CLASSES) {
+    throw new RangeError(
+      `${prefix}.confusion keeps classes² counts, for at most ${MAX_CONFUSION_CLASSES} classes, got classes = ${classes}; `
+      + 'without it, result().perClass still gives every class its precision, recall, F1 and support',
+    );
+  }
+  return { classes, bins, binning, topK, ignoreIndex, from, epsilon, unit, shift, sequenceLength, perSequence, confusion };
 }
 
 function checkBoolean(name: string, value: unknown): boolean {
@@ -512,21 +617,27 @@ export function binOf(conf: number, bins: number): number {
   return conf > 0 ? Math.min(bins - 1, Math.floor(conf * bins)) : 0;
 }
 
+/** Entries of a state's bin arrays: its bins, or with quantile binning the slots of its fine histogram. */
+export function slotsOf(c: Pick<ScorerConfig, 'bins' | 'binning'>): number {
+  return c.binning === 'quantile' ? c.bins * QUANTILE_SLOTS : c.bins;
+}
+
 /** The empty state of a configuration. */
 function emptyState(c: ScorerConfig): ScorerData {
-  const zeros = () => new Array<number>(c.bins).fill(0);
-  const { perSequence, ...config } = c;
+  const zeros = () => new Array<number>(slotsOf(c)).fill(0);
+  const { perSequence, confusion, ...config } = c;
   return {
-    format: 'xentropy-scorer', version: c.shift || c.sequenceLength !== null || perSequence ? 2 : 1, ...config, topK: [...c.topK],
+    format: 'xentropy-scorer', version: 3, ...config, topK: [...c.topK],
     count: 0, correct: 0, topKHits: c.topK.map(() => 0), loss: [0, 0], brier: [0, 0], bytes: 0, rowsWithoutBytes: 0,
     binCount: zeros(), binCorrect: zeros(), binConf: zeros(), binConfComp: zeros(),
     sequences: perSequence ? { loss: [], tokens: [] } : null,
+    classCounts: new Float64Array(3 * c.classes), confusion: confusion ? new Float64Array(c.classes * c.classes) : null,
   };
 }
 
 /** Lays out a state's counts and sums for the kernel (scoreRows in assembly/score.ts). */
 function writeState(s: ScorerData, m: Float64Array): void {
-  const K = s.topK.length, B = s.bins;
+  const K = s.topK.length, B = slotsOf(s);
   m[0] = s.count;
   m[1] = s.correct;
   m[2] = s.loss[0];
@@ -548,7 +659,7 @@ function writeState(s: ScorerData, m: Float64Array): void {
 
 /** Reads back what the kernel folded into the layout of writeState. */
 function readState(s: ScorerData, m: Float64Array): void {
-  const K = s.topK.length, B = s.bins;
+  const K = s.topK.length, B = slotsOf(s);
   s.count = m[0];
   s.correct = m[1];
   s.loss[0] = m[2];
@@ -587,16 +698,25 @@ export function resultOf(s: ScorerData): ScoreResult {
   const lossNats = (s.loss[0] + s.loss[1]) / n;
   const lossBits = lossNats / Math.LN2;
   const bins: CalibrationBin[] = [];
-  let ece = 0;
+  let ece = 0, squares = 0;
   let mce = NaN;
+  const edges = binEdges(s.binCount, s.bins, s.binning);
+  const slots = s.binCount.length;
   for (let b = 0; b < s.bins; b++) {
-    const count = s.binCount[b];
-    const confidence = (s.binConf[b] + s.binConfComp[b]) / count;
-    const accuracy = s.binCorrect[b] / count;
-    bins.push({ lower: b / s.bins, upper: (b + 1) / s.bins, count, confidence, accuracy });
+    let count = 0, right = 0, conf = 0, comp = 0;
+    for (let i = edges[b]; i < edges[b + 1]; i++) {
+      count += s.binCount[i];
+      right += s.binCorrect[i];
+      conf += s.binConf[i];
+      comp += s.binConfComp[i];
+    }
+    const confidence = (conf + comp) / count;
+    const accuracy = right / count;
+    bins.push({ lower: edges[b] / slots, upper: edges[b + 1] / slots, count, confidence, accuracy });
     if (count > 0) {
       const gap = Math.abs(accuracy - confidence);
       ece += (count / n) * gap;
+      squares += (count / n) * gap * gap;
       if (!(mce >= gap)) mce = gap;
     }
   }
@@ -607,10 +727,91 @@ export function resultOf(s: ScorerData): ScoreResult {
     count: n, loss: s.unit === 'bits' ? lossBits : lossNats, unit: s.unit, lossNats, lossBits,
     perplexity: Math.exp(lossNats), bitsPerToken: lossBits, accuracy: s.correct / n, topK,
     brier: (s.brier[0] + s.brier[1]) / n, ece: n > 0 ? ece : NaN, mce,
+    // torchmetrics' L2 calibration error (_ce_compute, norm='l2'): sqrt(sum_b prop_b (acc_b - conf_b)^2).
+    rmsce: n > 0 ? Math.sqrt(squares) : NaN,
+    ...classMetricsOf(s.classCounts, s.classes, n),
     bins, bitsPerByte: s.bytes > 0 && s.rowsWithoutBytes === 0 ? totalBits / s.bytes : null,
   };
+  if (s.confusion) result.confusion = s.confusion.slice();
   if (s.sequences) result.perSequence = perSequenceOf(s.sequences.loss, s.sequences.tokens);
   return result;
+}
+
+/**
+ * @internal
+ * The slot index where each of the bins begins, and the end: bin b covers slots [edges[b], edges[b + 1]).
+ * Uniform: one slot per bin. Quantile: bin b ends at the first slot edge where at least (b + 1) N / bins
+ * rows lie below (so a slot holding many rows may leave the bins after it empty, of width 0); with no
+ * rows, equal widths.
+ */
+export function binEdges(counts: readonly number[], bins: number, binning: Binning): number[] {
+  const slots = counts.length, per = slots / bins;
+  const edges = [0];
+  let n = 0;
+  for (const c of counts) n += c;
+  if (binning === 'uniform' || n === 0) {
+    for (let b = 1; b <= bins; b++) edges.push(b * per);
+    return edges;
+  }
+  let below = 0, slot = 0;
+  for (let b = 1; b < bins; b++) {
+    // below >= b n / bins without a division (exact while b n stays below 2^53).
+    while (slot < slots && below * bins < b * n) below += counts[slot++];
+    edges.push(slot);
+  }
+  edges.push(slots);
+  return edges;
+}
+
+/** A ratio of counts, 0 when the denominator is (scikit-learn's zero_division=0). */
+function ratio(num: number, den: number): number {
+  return den > 0 ? num / den : 0;
+}
+
+/**
+ * @internal
+ * Per-class figures and their averages from the counts [support C, predicted C, correct C] of n rows
+ * (none without counts), with scikit-learn's conventions: zero_division=0, macro over the classes
+ * present as a label or a prediction, weighted by support, balanced accuracy over the labels' classes.
+ */
+export function classMetricsOf(
+  counts: Float64Array | null, C: number, n: number,
+): Pick<ScoreResult, 'perClass' | 'macro' | 'micro' | 'weighted' | 'balancedAccuracy'> {
+  if (counts === null) return {};
+  const support = counts.slice(0, C), predicted = counts.subarray(C, 2 * C), correct = counts.subarray(2 * C, 3 * C);
+  const precision = new Float64Array(C), recall = new Float64Array(C), f1 = new Float64Array(C);
+  const macro = { precision: 0, recall: 0, f1: 0 }, weighted = { precision: 0, recall: 0, f1: 0 };
+  let present = 0, labelled = 0, recalls = 0, right = 0;
+  for (let c = 0; c < C; c++) {
+    precision[c] = ratio(correct[c], predicted[c]);
+    recall[c] = ratio(correct[c], support[c]);
+    f1[c] = ratio(2 * correct[c], support[c] + predicted[c]);
+    right += correct[c];
+    if (support[c] > 0 || predicted[c] > 0) {
+      present++;
+      macro.precision += precision[c];
+      macro.recall += recall[c];
+      macro.f1 += f1[c];
+    }
+    if (support[c] > 0) {
+      labelled++;
+      recalls += recall[c];
+      weighted.precision += support[c] * precision[c];
+      weighted.recall += support[c] * recall[c];
+      weighted.f1 += support[c] * f1[c];
+    }
+  }
+  // With no rows every average is NaN, as the result's other means.
+  for (const key of ['precision', 'recall', 'f1'] as const) {
+    macro[key] /= present;
+    weighted[key] /= n;
+  }
+  const accuracy = right / n;
+  return {
+    perClass: { precision, recall, f1, support },
+    macro, micro: { precision: accuracy, recall: accuracy, f1: accuracy }, weighted,
+    balancedAccuracy: recalls / labelled,
+  };
 }
 
 /** @internal Creates an empty state for validated options. */
@@ -649,7 +850,13 @@ function countOf(name: string, x: unknown): number {
 }
 
 function countsOf(name: string, value: unknown, length: number): number[] {
-  return ownElements(name, value, length).map((x, i) => countOf(`${name}[${i}]`, x));
+  const out = ownElements(name, value, length);
+  // The name of an element is only written for a refusal: per-class arrays hold a count per class.
+  for (let i = 0; i < out.length; i++) {
+    const x = out[i];
+    if (!(typeof x === 'number' && x > 0 && Number.isSafeInteger(x))) out[i] = countOf(`${name}[${i}]`, x);
+  }
+  return out as number[];
 }
 
 function floatsOf(name: string, value: unknown, length: number): number[] {
@@ -676,18 +883,19 @@ export function checkScorerState(value: unknown, name = 'state'): ScorerData {
   const v = ownProps(value, STATE_FIELDS);
   if (v.format !== 'xentropy-scorer') throw new TypeError(`${name}.format must be 'xentropy-scorer', got ${describe(v.format)}`);
   if (typeof v.version !== 'number') throw new TypeError(`${name}.version must be a number, got ${describe(v.version)}`);
-  if (v.version !== 1 && v.version !== 2) {
-    throw new RangeError(`${name}.version = ${describe(v.version)} is not supported (this version reads 1 and 2)`);
+  if (v.version !== 1 && v.version !== 2 && v.version !== 3) {
+    throw new RangeError(`${name}.version = ${describe(v.version)} is not supported (this version reads 1, 2 and 3)`);
   }
   const version = v.version;
-  // Version 2's fields are read only from a version 2 state (each once, as the others).
-  if (version === 2) Object.assign(v, ownProps(value, V2_FIELDS));
-  for (const key of version === 2 ? [...STATE_FIELDS, ...V2_FIELDS] : STATE_FIELDS) {
+  // A later version's fields are read only from a state of that version (each once, as the others).
+  const fields: readonly string[] = [...STATE_FIELDS, ...(version >= 2 ? V2_FIELDS : []), ...(version === 3 ? V3_FIELDS : [])];
+  if (version >= 2) Object.assign(v, ownProps(value, fields.slice(STATE_FIELDS.length)));
+  for (const key of fields) {
     if (v[key] === undefined) throw new TypeError(`${name}.${key} is missing`);
   }
   const config = checkConfig(v, name, true, version);
   let sequences: ScorerData['sequences'] = null;
-  if (version === 2 && v.sequences !== null) {
+  if (version >= 2 && v.sequences !== null) {
     if (typeof v.sequences !== 'object' || Array.isArray(v.sequences)) {
       throw new TypeError(`${name}.sequences must be null or an object { loss, tokens }, got ${describe(v.sequences)}`);
     }
@@ -705,14 +913,26 @@ export function checkScorerState(value: unknown, name = 'state'): ScorerData {
   if (typeof bytes !== 'number') throw new TypeError(`${name}.bytes must be a number, got ${describe(bytes)}`);
   if (!(bytes >= 0 && bytes < Infinity)) throw new RangeError(`${name}.bytes must be a finite number >= 0, got ${describe(bytes)}`);
   const rowsWithoutBytes = countOf(`${name}.rowsWithoutBytes`, v.rowsWithoutBytes);
-  const binCount = countsOf(`${name}.binCount`, v.binCount, config.bins);
-  const binCorrect = countsOf(`${name}.binCorrect`, v.binCorrect, config.bins);
-  const binConf = floatsOf(`${name}.binConf`, v.binConf, config.bins);
-  const binConfComp = floatsOf(`${name}.binConfComp`, v.binConfComp, config.bins);
-  const { perSequence: _, ...stateConfig } = config;
+  const slots = slotsOf(config);
+  const binCount = countsOf(`${name}.binCount`, v.binCount, slots);
+  const binCorrect = countsOf(`${name}.binCorrect`, v.binCorrect, slots);
+  const binConf = floatsOf(`${name}.binConf`, v.binConf, slots);
+  const binConfComp = floatsOf(`${name}.binConfComp`, v.binConfComp, slots);
+  const C = config.classes;
+  let classCounts: Float64Array | null = null, confusion: Float64Array | null = null;
+  if (version === 3) {
+    classCounts = new Float64Array(3 * C);
+    const parts = [v.classSupport, v.classPredicted, v.classCorrect];
+    ['classSupport', 'classPredicted', 'classCorrect'].forEach((key, j) => {
+      const part = countsOf(`${name}.${key}`, parts[j], C);
+      for (let c = 0; c < C; c++) classCounts![j * C + c] = part[c];
+    });
+    if (config.confusion) confusion = new Float64Array(countsOf(`${name}.confusion`, v.confusion, C * C));
+  }
+  const { perSequence: _, confusion: __, ...stateConfig } = config;
   const s: ScorerData = {
     format: 'xentropy-scorer', version, ...stateConfig, count, correct, topKHits, loss, brier,
-    bytes: bytes === 0 ? 0 : bytes, rowsWithoutBytes, binCount, binCorrect, binConf, binConfComp, sequences,
+    bytes: bytes === 0 ? 0 : bytes, rowsWithoutBytes, binCount, binCorrect, binConf, binConfComp, sequences, classCounts, confusion,
   };
   checkConsistent(s, name);
   return s;
@@ -747,7 +967,7 @@ function checkConsistent(s: ScorerData, name: string): void {
   }
   const binned = sumOf(s.binCount);
   if (binned !== count) fail(`binCount sums to ${Number.isSafeInteger(binned) ? binned : 'more than 2^53 - 1'}, not ${name}.count = ${count}`);
-  for (let b = 0; b < s.bins; b++) {
+  for (let b = 0; b < s.binCount.length; b++) {
     if (s.binCorrect[b] > s.binCount[b]) fail(`binCorrect[${b}] = ${s.binCorrect[b]} exceeds ${name}.binCount[${b}] = ${s.binCount[b]}`);
   }
   // Each binCorrect is at most its binCount, so this sum stays below 2^53.
@@ -763,7 +983,7 @@ function checkConsistent(s: ScorerData, name: string): void {
     if (key === 'brier' && sum === Infinity) fail(`brier[0] = Infinity is not a sum of Brier terms, which are finite`);
     if (!Number.isFinite(comp)) fail(`${key}[1] = ${describe(comp)} is not finite, as every compensation is`);
   }
-  for (let b = 0; b < s.bins; b++) {
+  for (let b = 0; b < s.binCount.length; b++) {
     const conf = s.binConf[b], comp = s.binConfComp[b];
     if (s.binCount[b] === 0) {
       if (conf !== 0) fail(`binConf[${b}] = ${describe(conf)} must be 0 when ${name}.binCount[${b}] = 0`);
@@ -786,6 +1006,54 @@ function checkConsistent(s: ScorerData, name: string): void {
     const counted = sumOf(tokens);
     if (counted !== count) fail(`sequences.tokens sums to ${Number.isSafeInteger(counted) ? counted : 'more than 2^53 - 1'}, not ${name}.count = ${count}`);
   }
+  if (s.classCounts) checkClassCounts(s.classCounts, s.confusion, s.classes, name, count, correct, fail);
+}
+
+/** sumOf's message for a sum that may pass 2^53 - 1. */
+function shown(sum: number): string {
+  return Number.isSafeInteger(sum) ? String(sum) : 'more than 2^53 - 1';
+}
+
+/**
+ * The per-class counts of a state: every row has one label and one arg-max, so support and predicted
+ * each sum to count; a class is right at most as often as it is a label or a prediction, and the
+ * rights sum to correct. The confusion's rows sum to the support, its columns to the predictions and
+ * its diagonal is classCorrect.
+ */
+function checkClassCounts(
+  counts: Float64Array, confusion: Float64Array | null, C: number, name: string, count: number, correct: number,
+  fail: (message: string) => never,
+): void {
+  // Exact, as sumOf: once a partial sum passes 2^53 it stays above any count.
+  const sum = (from: number) => {
+    let total = 0;
+    for (let c = from; c < from + C; c++) total += counts[c];
+    return total;
+  };
+  const support = sum(0), predicted = sum(C);
+  if (support !== count) fail(`classSupport sums to ${shown(support)}, not ${name}.count = ${count}`);
+  if (predicted !== count) fail(`classPredicted sums to ${shown(predicted)}, not ${name}.count = ${count}`);
+  for (let c = 0; c < C; c++) {
+    const right = counts[2 * C + c];
+    if (right > counts[c]) fail(`classCorrect[${c}] = ${right} exceeds ${name}.classSupport[${c}] = ${counts[c]}`);
+    if (right > counts[C + c]) fail(`classCorrect[${c}] = ${right} exceeds ${name}.classPredicted[${c}] = ${counts[C + c]}`);
+  }
+  // Each classCorrect is at most its classSupport, so this sum stays below 2^53.
+  const rights = sum(2 * C);
+  if (rights !== correct) fail(`classCorrect sums to ${rights}, not ${name}.correct = ${correct}`);
+  if (!confusion) return;
+  for (let c = 0; c < C; c++) {
+    let row = 0, column = 0;
+    for (let d = 0; d < C; d++) {
+      row += confusion[c * C + d];
+      column += confusion[d * C + c];
+    }
+    if (row !== counts[c]) fail(`confusion's row ${c} sums to ${shown(row)}, not ${name}.classSupport[${c}] = ${counts[c]}`);
+    if (column !== counts[C + c]) fail(`confusion's column ${c} sums to ${shown(column)}, not ${name}.classPredicted[${c}] = ${counts[C + c]}`);
+    if (confusion[c * C + c] !== counts[2 * C + c]) {
+      fail(`confusion[${c * C + c}] = ${confusion[c * C + c]} (class ${c}, predicted ${c}) is not ${name}.classCorrect[${c}] = ${counts[2 * C + c]}`);
+    }
+  }
 }
 
 /** Adds state b into a (same classes, bins and topK). */
@@ -799,12 +1067,14 @@ function mergeInto(a: ScorerData, b: ScorerData): void {
   addPair(a.brier, b.brier[0]);
   a.bytes += b.bytes;
   a.rowsWithoutBytes += b.rowsWithoutBytes;
-  for (let i = 0; i < a.bins; i++) {
+  for (let i = 0; i < a.binCount.length; i++) {
     a.binCount[i] += b.binCount[i];
     a.binCorrect[i] += b.binCorrect[i];
     a.binConfComp[i] += b.binConfComp[i];
     addTo(a.binConf, a.binConfComp, i, b.binConf[i]);
   }
+  if (a.classCounts && b.classCounts) for (let i = 0; i < a.classCounts.length; i++) a.classCounts[i] += b.classCounts[i];
+  if (a.confusion && b.confusion) for (let i = 0; i < a.confusion.length; i++) a.confusion[i] += b.confusion[i];
   // Shard order: this scorer's sequences, then the other's.
   if (a.sequences && b.sequences) {
     for (let j = 0; j < b.sequences.loss.length; j++) {
@@ -820,6 +1090,7 @@ function copyOf(s: ScorerData): ScorerData {
     ...s, topK: s.topK.slice(), topKHits: s.topKHits.slice(), loss: [s.loss[0], s.loss[1]], brier: [s.brier[0], s.brier[1]],
     binCount: s.binCount.slice(), binCorrect: s.binCorrect.slice(), binConf: s.binConf.slice(), binConfComp: s.binConfComp.slice(),
     sequences: s.sequences && { loss: s.sequences.loss.slice(), tokens: s.sequences.tokens.slice() },
+    classCounts: s.classCounts && s.classCounts.slice(), confusion: s.confusion && s.confusion.slice(),
   };
 }
 
@@ -887,7 +1158,7 @@ export class Scorer {
     logits: FloatValues | TensorLike, labels: IndexTarget | TensorLike, bytesOrOptions?: number | ScorerUpdateOptions,
   ): this {
     const s = this.#s;
-    const u = checkScorerUpdate({ ...s, perSequence: s.sequences !== null }, logits, labels, bytesOrOptions);
+    const u = checkScorerUpdate({ ...s, perSequence: s.sequences !== null, confusion: s.confusion !== null }, logits, labels, bytesOrOptions);
     const { classes } = s;
     const d = this.#driver;
     const inRes = ownResident(d, 'logits', u.inputResident);
@@ -898,14 +1169,18 @@ export class Scorer {
     const seqLoss = s.sequences ? new Float64Array(u.rows / T) : null;
     const seqTokens = s.sequences ? new Int32Array(u.rows / T) : null;
     const per = Math.min(chunkRows(classes), Math.max(1, u.rows));
-    const K = s.topK.length, stateLength = 6 + 2 * K + 4 * s.bins;
+    const K = s.topK.length, slots = slotsOf(s), stateLength = 6 + 2 * K + 4 * slots;
     const kind = u.inputKind, direct = inRes !== null && kind === 'f32';
-    const [zBuf, yPtr, statePtr, lossPtr, raw] = d.reserve(
+    const countsLength = s.classCounts ? s.classCounts.length : 0, cellsLength = s.confusion ? s.confusion.length : 0;
+    const [zBuf, yPtr, statePtr, lossPtr, raw, countsPtr, cellsPtr] = d.reserve(
       direct ? 0 : per * classes * 4, per * 4, stateLength * 8, seqLoss ? per * 8 : 0, rawBytes(kind, inRes !== null, per * classes),
+      countsLength * 8, cellsLength * 8,
     );
     const input = inRes ? inRes.array : u.input;
     // The kernel folds rows into the state where it lies in WebAssembly memory (assembly/score.ts).
     writeState(s, d.f64(statePtr, stateLength));
+    if (s.classCounts) d.f64(countsPtr, countsLength).set(s.classCounts);
+    if (s.confusion) d.f64(cellsPtr, cellsLength).set(s.confusion);
     const from = FROM_CODE[s.from];
     let counted = 0;
     for (let r0 = 0; r0 < u.rows; r0 += per) {
@@ -913,7 +1188,10 @@ export class Scorer {
       const zPtr = stageFloats(d, zBuf, raw, input, kind, inRes, r0 * classes, (r0 + n) * classes);
       const y = d.i32(yPtr, n);
       y.set(u.labels.subarray(r0, r0 + n));
-      counted += d.kernels.scoreRows(zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, statePtr, K, s.bins, seqLoss ? lossPtr : 0);
+      counted += d.kernels.scoreRows(
+        zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, statePtr, K, slots, seqLoss ? lossPtr : 0,
+        s.classCounts ? countsPtr : 0, s.confusion ? cellsPtr : 0,
+      );
       if (seqLoss) {
         const losses = d.f64(lossPtr, n);
         for (let i = 0; i < n; i++) {
@@ -926,6 +1204,8 @@ export class Scorer {
       }
     }
     readState(s, d.f64(statePtr, stateLength));
+    if (s.classCounts) s.classCounts.set(d.f64(countsPtr, countsLength));
+    if (s.confusion) s.confusion.set(d.f64(cellsPtr, cellsLength));
     if (seqLoss) {
       for (let b = 0; b < seqLoss.length; b++) {
         s.sequences!.loss.push(seqLoss[b]);
@@ -943,7 +1223,7 @@ export class Scorer {
   }
 
   /**
-   * A plain, versioned, JSON-serialisable copy of the state: O(bins + topK.length) numbers, with
+   * A plain, versioned, JSON-serialisable copy of the state: O(classes + bins + topK.length) numbers, with
    * non-finite sums written as the strings 'Infinity', '-Infinity' or 'NaN' (see ScorerState), so
    * that JSON.parse(JSON.stringify(state)) gives `fromState` and `merge` exactly these values.
    */
@@ -957,11 +1237,21 @@ export class Scorer {
       bytes: s.bytes, rowsWithoutBytes: s.rowsWithoutBytes, binCount: s.binCount.slice(), binCorrect: s.binCorrect.slice(),
       binConf: s.binConf.map(encode), binConfComp: s.binConfComp.map(encode),
     };
-    if (s.shift || s.sequenceLength !== null || s.sequences !== null) {
+    // A scorer restored from a version 1 or 2 state has no per-class counts, and writes its version back.
+    if (s.classCounts || s.shift || s.sequenceLength !== null || s.sequences !== null) {
       state.version = 2;
       state.shift = s.shift;
       state.sequenceLength = s.sequenceLength;
       state.sequences = s.sequences && { loss: s.sequences.loss.map(encode), tokens: s.sequences.tokens.slice() };
+    }
+    if (s.classCounts) {
+      const C = s.classes;
+      state.version = 3;
+      state.binning = s.binning;
+      state.classSupport = Array.from(s.classCounts.subarray(0, C));
+      state.classPredicted = Array.from(s.classCounts.subarray(C, 2 * C));
+      state.classCorrect = Array.from(s.classCounts.subarray(2 * C));
+      state.confusion = s.confusion && Array.from(s.confusion);
     }
     return state;
   }
@@ -979,6 +1269,7 @@ export class Scorer {
     const a = this.#s;
     if (b.classes !== a.classes) throw new RangeError(`other.classes = ${b.classes} does not match this scorer's classes = ${a.classes}`);
     if (b.bins !== a.bins) throw new RangeError(`other.bins = ${b.bins} does not match this scorer's bins = ${a.bins}`);
+    if (b.binning !== a.binning) throw new RangeError(`other.binning = '${b.binning}' does not match this scorer's binning = '${a.binning}'`);
     if (b.topK.join() !== a.topK.join()) {
       throw new RangeError(`other.topK = [${b.topK.join(', ')}] does not match this scorer's topK = [${a.topK.join(', ')}]`);
     }
@@ -988,13 +1279,42 @@ export class Scorer {
         + 'merge only scorers created with the same perSequence option',
       );
     }
+    // Per-class counts (which a version 1 or 2 state lacks) or confusion counts on one side only: the
+    // merge is exact when the side without them is empty (it counts zeros), or, for the per-class
+    // counts alone, when the side with them is (the merged scorer then has none).
+    let dropCounts = false;
+    if ((a.classCounts === null) !== (b.classCounts === null)) {
+      const [without, withCounts, what] = a.classCounts === null ? [a, b, 'this scorer'] : [b, a, 'other'];
+      if (without.count > 0) {
+        if (withCounts.count > 0 || withCounts.confusion !== null) {
+          throw new RangeError(
+            `${what} holds no per-class counts (it comes from a version 1 or 2 state) and has ${without.count} rows, `
+            + 'so merged per-class counts could not be exact: merge states written by this version, or an empty one',
+          );
+        }
+        dropCounts = true;
+      }
+    }
+    if ((a.confusion === null) !== (b.confusion === null) && (a.confusion === null ? a : b).count > 0) {
+      throw new RangeError(
+        `other ${b.confusion ? 'has' : 'has no'} confusion counts and this scorer ${a.confusion ? 'has' : 'has none'}: `
+        + 'merge only scorers created with the same confusion option (or an empty one)',
+      );
+    }
     if (!Number.isSafeInteger(a.count + b.count)) {
       throw new RangeError(`other.count = ${b.count} would make the count ${a.count + b.count}, more than 2^53 - 1`);
     }
     if (!(a.bytes + b.bytes < Infinity)) {
       throw new RangeError(`other.bytes = ${b.bytes} would make the total bytes ${a.bytes + b.bytes}, not a finite number`);
     }
-    mergeInto(a, b === a ? copyOf(b) : b);
+    const from = b === a ? copyOf(b) : b;
+    if (dropCounts) a.classCounts = null;
+    else {
+      // An empty side without them counts zeros.
+      if (a.classCounts === null && b.classCounts !== null) a.classCounts = new Float64Array(3 * a.classes);
+      if (a.confusion === null && b.confusion !== null) a.confusion = new Float64Array(a.classes * a.classes);
+    }
+    mergeInto(a, from);
     return this;
   }
 }

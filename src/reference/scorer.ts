@@ -1,5 +1,5 @@
 import {
-  checkScorerUpdate, perSequenceOf, readScorerOptions, type CalibrationBin, type ScoreResult, type ScorerOptions,
+  binEdges, checkScorerUpdate, perSequenceOf, slotsOf, readScorerOptions, type CalibrationBin, type ScoreResult, type ScorerOptions,
   type ScorerUpdateOptions,
 } from '../ops/scorer.js';
 import { widenValues, type FloatValues, type IndexTarget, type TensorLike } from '../ops/common.js';
@@ -23,10 +23,14 @@ export function score(
   const seqLoss: number[] = [], seqTokens: number[] = [];
   if (config.perSequence) for (let b = 0; b < rows / T; b++) { seqLoss.push(0); seqTokens.push(0); }
   const C = config.classes;
-  const binCount = new Array<number>(config.bins).fill(0);
-  const binCorrect = new Array<number>(config.bins).fill(0);
-  const binConf = new Array<number>(config.bins).fill(0);
+  // Equal-width slots: the bins themselves, or (quantile binning) the fine histogram they are cut from.
+  const slots = slotsOf(config);
+  const binCount = new Array<number>(slots).fill(0);
+  const binCorrect = new Array<number>(slots).fill(0);
+  const binConf = new Array<number>(slots).fill(0);
   const hits = config.topK.map(() => 0);
+  // (label, arg-max) pairs of the counted rows, for the per-class figures and the confusion.
+  const pairs: [number, number][] = [];
   let count = 0, correct = 0, lossSum = 0, brierSum = 0;
 
   for (let r = 0; r < rows; r++) {
@@ -68,22 +72,30 @@ export function score(
       seqLoss[Math.floor(r / T)] += loss;
       seqTokens[Math.floor(r / T)]++;
     }
-    const b = conf > 0 ? Math.min(config.bins - 1, Math.floor(conf * config.bins)) : 0;
+    const b = conf > 0 ? Math.min(slots - 1, Math.floor(conf * slots)) : 0;
     binCount[b]++;
     binConf[b] += conf;
     if (pred === y) binCorrect[b]++;
+    pairs.push([y, pred]);
   }
 
-  const bins: CalibrationBin[] = binCount.map((n, b) => ({
-    lower: b / config.bins, upper: (b + 1) / config.bins, count: n,
-    confidence: binConf[b] / n, accuracy: binCorrect[b] / n,
-  }));
+  const edges = binEdges(binCount, config.bins, config.binning);
+  const bins: CalibrationBin[] = [];
+  for (let k = 0; k < config.bins; k++) {
+    const sum = (a: number[]) => a.slice(edges[k], edges[k + 1]).reduce((x, y) => x + y, 0);
+    const n = sum(binCount);
+    bins.push({
+      lower: edges[k] / slots, upper: edges[k + 1] / slots, count: n, confidence: sum(binConf) / n, accuracy: sum(binCorrect) / n,
+    });
+  }
   let ece = count > 0 ? 0 : NaN;
   let mce = NaN;
+  let msce = count > 0 ? 0 : NaN;
   for (const bin of bins) {
     if (bin.count === 0) continue;
     const gap = Math.abs(bin.accuracy - bin.confidence);
     ece += (bin.count / count) * gap;
+    msce += (bin.count / count) * gap ** 2;
     if (!(mce >= gap)) mce = gap;
   }
   const lossNats = lossSum / count;
@@ -93,9 +105,44 @@ export function score(
   const result: ScoreResult = {
     count, loss: config.unit === 'bits' ? lossBits : lossNats, unit: config.unit, lossNats, lossBits,
     perplexity: Math.exp(lossNats), bitsPerToken: lossBits, accuracy: correct / count, topK,
-    brier: brierSum / count, ece, mce, bins,
+    brier: brierSum / count, ece, mce, rmsce: Math.sqrt(msce),
+    ...classFigures(pairs, C), bins,
     bitsPerByte: bytes !== undefined && bytes > 0 ? lossSum / Math.LN2 / bytes : null,
   };
+  if (config.confusion) {
+    result.confusion = new Float64Array(C * C);
+    for (const [y, pred] of pairs) result.confusion[y * C + pred]++;
+  }
   if (config.perSequence) result.perSequence = perSequenceOf(seqLoss, seqTokens);
   return result;
+}
+
+/**
+ * Per-class precision, recall, F1 (from precision and recall, as scikit-learn) and support of
+ * (label, arg-max) pairs, 0 for 0 / 0; macro over the classes seen as a label or an arg-max, weighted
+ * by support, micro from the summed counts; balanced accuracy: mean recall over the labels' classes.
+ */
+function classFigures(pairs: readonly [number, number][], C: number): Pick<ScoreResult, 'perClass' | 'macro' | 'micro' | 'weighted' | 'balancedAccuracy'> {
+  const tp = new Float64Array(C), support = new Float64Array(C), predicted = new Float64Array(C);
+  for (const [y, pred] of pairs) {
+    support[y]++;
+    predicted[pred]++;
+    if (y === pred) tp[y]++;
+  }
+  const div = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  const precision = tp.map((t, c) => div(t, predicted[c]));
+  const recall = tp.map((t, c) => div(t, support[c]));
+  const f1 = precision.map((p, c) => div(2 * p * recall[c], p + recall[c]));
+  const seen = [...Array(C).keys()].filter((c) => support[c] > 0 || predicted[c] > 0);
+  const labelled = seen.filter((c) => support[c] > 0);
+  const mean = (v: Float64Array, over: number[]) => over.reduce((a, c) => a + v[c], 0) / over.length;
+  const weightedMean = (v: Float64Array) => labelled.reduce((a, c) => a + v[c] * support[c], 0) / pairs.length;
+  const micro = tp.reduce((a, b) => a + b, 0) / pairs.length;
+  return {
+    perClass: { precision, recall, f1, support },
+    macro: { precision: mean(precision, seen), recall: mean(recall, seen), f1: mean(f1, seen) },
+    micro: { precision: micro, recall: micro, f1: micro },
+    weighted: { precision: weightedMean(precision), recall: weightedMean(recall), f1: weightedMean(f1) },
+    balancedAccuracy: mean(recall, labelled),
+  };
 }

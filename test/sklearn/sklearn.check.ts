@@ -80,7 +80,8 @@ const nums = (a: unknown): number[] => (a as unknown[]).map(num);
 //   the same logits (Math.exp and numpy's exp may differ by an ulp).
 // - F32: the multiclass scorer's WebAssembly kernels (float32 log-softmax and Brier terms, float64
 //   sums): the float32 bounds of docs/accuracy.md, loss rel 1e-5 + 1e-6 nats, Brier rel 1e-5 + 1e-6.
-//   Accuracy and top-k are ratios of counts: exact.
+//   Accuracy and top-k are ratios of counts: exact, as are the per-class counts and the confusion;
+//   per-class precision, recall, F1 and their averages are float64 arithmetic on the same counts: F64.
 const F64: Tolerance = { rel: 1e-13, abs: 1e-15 };
 const F32: Tolerance = { rel: 1e-5, abs: 1e-6 };
 const EXACT: Tolerance = { rel: 0, abs: 0 };
@@ -260,7 +261,7 @@ function checkMulticlass(c: Case, xe: Xentropy): string[] {
   const z = Float32Array.from(nums(c.scores));
   const y = Int32Array.from(c.labels);
   const C = c.options.classes as number;
-  const options = { classes: C, topK: c.options.topK as number[] };
+  const options = { classes: C, topK: c.options.topK as number[], confusion: true };
   const u = rng(SEED ^ (c.id * 0x85ebca6b));
   const n = y.length;
   const cut = shards(n, u);
@@ -274,6 +275,19 @@ function checkMulticlass(c: Case, xe: Xentropy): string[] {
     f.number(`${how} brier`, r.brier, t.brier, F32);
     f.number(`${how} accuracy`, r.accuracy, t.accuracy, EXACT);
     for (const [k, v] of Object.entries(t.topK as Json)) f.number(`${how} topK[${k}]`, r.topK[k], v, EXACT);
+    // Of the arg-max: counts exactly, ratios of the same counts in float64.
+    const none = t.none as Json;
+    if (!r.perClass || !r.macro || !r.micro || !r.weighted || !r.confusion) {
+      f.add(`${how}: no per-class figures or confusion`);
+      continue;
+    }
+    f.array(`${how} perClass.support`, r.perClass.support, nums(none.support), EXACT);
+    f.array(`${how} confusion`, r.confusion, nums(t.confusion), EXACT);
+    for (const key of ['precision', 'recall', 'f1'] as const) {
+      f.array(`${how} perClass.${key}`, r.perClass[key], nums(none[key]), F64);
+      for (const avg of ['macro', 'micro', 'weighted'] as const) f.number(`${how} ${avg} ${key}`, r[avg]![key], nums((t[avg] as Json)[key])[0], F64);
+    }
+    f.number(`${how} balancedAccuracy`, r.balancedAccuracy, t.balancedAccuracy, F64);
   }
   return f.list;
 }
@@ -315,7 +329,7 @@ describe(`scikit-learn ${TRUTH.versions.sklearn} (seed ${SEED})`, () => {
 
   const multiclass = CASES.filter((c) => c.kind === 'multiclass');
   describe.each(wasmBackends)('multiclass scorer on %s', (_, xe) => {
-    it(`${multiclass.length} cases: log loss, accuracy, top-k, Brier; merged shards and the reference`, () => {
+    it(`${multiclass.length} cases: log loss, accuracy, top-k, Brier, per-class, averages, balanced accuracy, confusion; merged shards and the reference`, () => {
       report('multiclass', multiclass.flatMap((c) => checkMulticlass(c, xe)), multiclass.length);
     });
   });
