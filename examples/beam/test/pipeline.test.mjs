@@ -185,7 +185,7 @@ test('distributed combine: any bundles and merge order give the counts exactly a
   let sameState = 0, sameResult = 0;
   for (let trial = 0; trial < trials; trial++) {
     const random = rng(1000 + trial);
-    const C = 2 + Math.floor(random() * 40);
+    const C = 3 + Math.floor(random() * 40); // topK [1, 2] needs k below C
     const rows = 200 + Math.floor(random() * 2000);
     const options = { classes: C, topK: [1, 2], bins: 5 + Math.floor(random() * 20) };
     const { logits, labels } = makeRows(2000 + trial, rows, C);
