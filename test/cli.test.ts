@@ -473,6 +473,12 @@ describe('evaluation metrics and flags', () => {
     expect(html).toContain(lp);
     // Every summary figure the scorer gave appears as the report's exact data value.
     for (const key of ['lossNats', 'accuracy', 'brier', 'ece']) expect(html, key).toContain(`data-value="${result[key]}"`);
+    // The per-class table and the averages are the scorer's own figures on the same rows.
+    const scored = (await init()).scorer({ classes: result.classes }).update(readNpy(lp).data as Float32Array, readNpy(yp).data as Int32Array).result();
+    expect(html).toContain('id="per-class"');
+    expect(html).toContain(`data-value="${scored.balancedAccuracy}"`);
+    expect(html).toContain(`data-value="${scored.macro?.f1}"`);
+    expect(html.match(/<tr data-class="/g)?.length).toBe(result.classes);
     const text = await run(['score', '--logits', lp, '--labels', yp, '--report', htmlPath, '--plot', join(dir, 'r.svg')]);
     expect(text.out).toContain(`report        ${htmlPath}`);
     for (const [flags, message] of [

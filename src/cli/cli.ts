@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
 import { init, type Xentropy } from '../node.js';
 import { renderReport } from '../report/html.js';
-import type { CalibrationBin, ScorerInput, ScorerOptions } from '../ops/scorer.js';
+import type { CalibrationBin, ScoreResult, ScorerInput, ScorerOptions } from '../ops/scorer.js';
 import {
   type ArrayReader, ELEMENT_SIZE, type FloatData, type StdinSource, elementCount, floatAt, floatInput, floatView,
   intData, isFloat, openArray, parseArraySpec, shapeText,
@@ -201,6 +201,8 @@ export interface ScoreReport extends Score {
   chunks: number;
   /** With from 'logits': every row lies in [0, 1] and sums to 1 within 1e-3. */
   looksLikeProbabilities: boolean;
+  /** The scorer's per-class figures, for --report (not part of --json). */
+  classMetrics: Pick<ScoreResult, 'perClass' | 'macro' | 'micro' | 'weighted' | 'balancedAccuracy' | 'rmsce'>;
 }
 
 /**
@@ -412,6 +414,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
     logitsDtype: logits.type, labelsDtype: labels.type, maskDtype: mask?.type, shape: dims, shifted: shift,
     names: { logits: logits.label, labels: labels.label, mask: mask?.label },
     correct: scorer.state().correct, chunks, looksLikeProbabilities,
+    classMetrics: { perClass: r.perClass, macro: r.macro, micro: r.micro, weighted: r.weighted, balancedAccuracy: r.balancedAccuracy, rmsce: r.rmsce },
   };
   if (sequences) Object.assign(report, { sequences: dims[0], sequenceLength: T });
   if (perSequence) {
@@ -761,7 +764,7 @@ function htmlReport(report: ScoreReport): string {
   return renderReport({
     title: 'xentropy score',
     details,
-    multiclass: { count, lossNats, lossBits, perplexity, accuracy, topK, brier, ece, mce, bins, classes },
+    multiclass: { count, lossNats, lossBits, perplexity, accuracy, topK, brier, ece, mce, bins, classes, ...report.classMetrics },
   });
 }
 
