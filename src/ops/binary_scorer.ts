@@ -13,6 +13,7 @@
 import {
   DEFAULT_EPSILON, checkChoice, checkFloat32OrResident, checkOptions, checkPositiveInt, checkWeight, describe,
   ownProps, plainView, typedArrayKind, type Unit,
+  decodeStateNumber, encodeStateNumber, type StateNumber,
 } from './common.js';
 
 /** What a binary scorer's scores are: logits (default; p = sigmoid(x)) or probabilities of the positive class. */
@@ -164,11 +165,7 @@ export interface MultilabelScoreResult {
   micro: BinaryScoreResult;
 }
 
-/**
- * A float of a state written for JSON: a number when finite, else the string 'Infinity', '-Infinity'
- * or 'NaN' (JSON has no non-finite numbers).
- */
-export type StateNumber = number | 'Infinity' | '-Infinity' | 'NaN';
+export type { StateNumber };
 
 /** The checked configuration of a binary scorer (and of each label of a multilabel one). */
 export interface BinaryScorerConfig {
@@ -817,18 +814,8 @@ export function multilabelResult(states: BinaryData[]): MultilabelScoreResult {
 // ---------------------------------------------------------------------------------------------------
 // States
 
-function encode(x: number): StateNumber {
-  if (Number.isFinite(x)) return x;
-  return x > 0 ? 'Infinity' : x < 0 ? '-Infinity' : 'NaN';
-}
-
-function decode(name: string, x: unknown): number {
-  if (typeof x === 'number') return x === 0 ? 0 : x;
-  if (x === 'Infinity') return Infinity;
-  if (x === '-Infinity') return -Infinity;
-  if (x === 'NaN') return NaN;
-  throw new TypeError(`${name} must be a number or one of "Infinity", "-Infinity", "NaN", got ${describe(x)}`);
-}
+const encode = encodeStateNumber;
+const decode = decodeStateNumber;
 
 const pairOf = (a: Float64Array, i: number): [number, number] => [a[i], a[i + 1]];
 

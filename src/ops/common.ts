@@ -910,3 +910,30 @@ export function residentFrom(driver: Driver, values: ArrayLike<number>, options?
   }
   return allocResident(driver, copy.length).set(copy);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Numbers of a scorer's state (ops/scorer.ts, ops/binary_scorer.ts)
+
+/** A float of a scorer's state as JSON holds it: non-finite values as strings, which JSON keeps. */
+export type StateNumber = number | 'Infinity' | '-Infinity' | 'NaN';
+
+/** A float of a state written for JSON: non-finite values as strings (see StateNumber). */
+export function encodeStateNumber(x: number): StateNumber {
+  if (Number.isFinite(x)) return x;
+  return x > 0 ? 'Infinity' : x < 0 ? '-Infinity' : 'NaN';
+}
+
+/** A float of a state read back: a number (-0 read as 0, which no sum from 0 can reach) or a StateNumber string. */
+export function decodeStateNumber(name: string, x: unknown): number {
+  if (typeof x === 'number') return x === 0 ? 0 : x;
+  if (x === 'Infinity') return Infinity;
+  if (x === '-Infinity') return -Infinity;
+  if (x === 'NaN') return NaN;
+  if (x === null) {
+    throw new TypeError(
+      `${name} must be a number or one of "Infinity", "-Infinity", "NaN", got null `
+      + '(what JSON made of Infinity and NaN alike before states encoded them; it cannot be read back)',
+    );
+  }
+  throw new TypeError(`${name} must be a number or one of "Infinity", "-Infinity", "NaN", got ${describe(x)}`);
+}

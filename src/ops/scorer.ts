@@ -25,6 +25,7 @@ import {
   checkOpenInterval, checkPositiveInt, classesOf, describe, onSharedMemory, ownElements, ownOptions, ownProps, plainView,
   readMask, resolveFloatInput, rowsOf, takeFloatInput, typedArrayKind, unwrapTensor, widenValues,
   type FloatValues, type HalfDtype, type IndexTarget, type TensorLike, type Unit,
+  decodeStateNumber, encodeStateNumber, type StateNumber,
 } from './common.js';
 
 /** What a scorer's input rows hold. */
@@ -192,7 +193,7 @@ export interface ScoreResult {
  * A float of a scorer state: a JSON number when finite, else one of the strings `'Infinity'`,
  * `'-Infinity'` and `'NaN'` (JSON has no non-finite numbers, and would turn them all into null).
  */
-export type ScorerNumber = number | 'Infinity' | '-Infinity' | 'NaN';
+export type ScorerNumber = StateNumber;
 
 /**
  * A plain, JSON-serialisable snapshot of a scorer (see `Scorer.state`).
@@ -822,26 +823,8 @@ export function newScorerState(config: ScorerConfig): ScorerData {
 // ---------------------------------------------------------------------------------------------------
 // States
 
-/** A float of a state written for JSON: non-finite values as strings (see ScorerNumber). */
-function encode(x: number): ScorerNumber {
-  if (Number.isFinite(x)) return x;
-  return x > 0 ? 'Infinity' : x < 0 ? '-Infinity' : 'NaN';
-}
-
-/** A float of a state read back: a number (-0 read as 0, which no sum from 0 can reach) or a ScorerNumber string. */
-function decode(name: string, x: unknown): number {
-  if (typeof x === 'number') return x === 0 ? 0 : x;
-  if (x === 'Infinity') return Infinity;
-  if (x === '-Infinity') return -Infinity;
-  if (x === 'NaN') return NaN;
-  if (x === null) {
-    throw new TypeError(
-      `${name} must be a number or one of "Infinity", "-Infinity", "NaN", got null `
-      + '(what JSON made of Infinity and NaN alike before states encoded them; it cannot be read back)',
-    );
-  }
-  throw new TypeError(`${name} must be a number or one of "Infinity", "-Infinity", "NaN", got ${describe(x)}`);
-}
+const encode = encodeStateNumber;
+const decode = decodeStateNumber;
 
 function countOf(name: string, x: unknown): number {
   if (typeof x !== 'number') throw new TypeError(`${name} must be a number, got ${describe(x)}`);
