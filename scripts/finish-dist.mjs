@@ -184,6 +184,31 @@ const cliLibraryExternal = {
 };
 
 /**
+ * esbuild plugin: the command line reads Node's built-ins through process.getBuiltinModule. An ES import
+ * of a built-in builds its whole namespace, which runs every lazy getter (node:fs loads all of streams):
+ * several ms of a CLI run. Each name the CLI imports becomes a pure read of the module object, so unused
+ * ones drop out; Node before 20.16 (and any runtime without getBuiltinModule) imports it as before.
+ */
+const builtinsByGetter = {
+  name: 'builtins-by-getter',
+  setup(build) {
+    // The shim's own fallback import stays the real built-in.
+    build.onResolve({ filter: /^node:/ }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
+      const spec = JSON.stringify(args.path);
+      const names = Object.keys(await import(args.path)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+      const lines = [
+        `const m = globalThis.process?.getBuiltinModule?.(${spec}) ?? await import(${spec});`,
+        'const pick = (k) => m[k];',
+        'export default m;',
+        ...names.map((k) => `export const ${k} = /* @__PURE__ */ pick(${JSON.stringify(k)});`),
+      ];
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
+  },
+};
+
+/**
  * Bundles `entries` (paths relative to dist/) into the folder `outdir` of dist/, syntax- and
  * whitespace-minified. Returns the outputs: { path, text, imports, relocated } with imports as written
  * (relative specifiers, node: built-ins).
@@ -260,7 +285,7 @@ function pureAnnotated(minified, annotated, name) {
 const outputs = [
   ...await bundle(ESM_ENTRIES, '.', { pure: true, splitting: true, plugins: [wasmExternal] }),
   ...await bundle([POOL_WORKER], 'pool'),
-  ...await bundle([CLI], 'cli', { plugins: [cliLibraryExternal] }),
+  ...await bundle([CLI], 'cli', { plugins: [cliLibraryExternal, builtinsByGetter] }),
 ];
 const [cjs] = await bundle([CJS_TWIN], 'cjs', { format: 'cjs', define: { 'import.meta.url': '__xentropyUrl' } });
 // Any other use of import.meta (import.meta.resolve, ...) would be compiled to an empty object.

@@ -339,6 +339,19 @@ describe('the installed command', () => {
     expect(result).toEqual(JSON.parse((await run(['score', '--json'])).out));
   }, 30_000);
 
+  it('reads Node\'s built-ins without process.getBuiltinModule too (Node before 20.16), to the same JSON', () => {
+    const flags = process.execArgv.filter((flag) => flag.startsWith('--experimental-wasm'));
+    const args = [...flags, bin, 'score', '--json', '--logits', SAMPLE_LOGITS, '--labels', SAMPLE_LABELS];
+    const plain = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const without = spawnSync(process.execPath, ['--import', 'data:text/javascript,delete process.getBuiltinModule', ...args], { encoding: 'utf8' });
+    expect(without.stderr).toBe('');
+    expect(without.status).toBe(0);
+    expect(plain.status).toBe(0);
+    expect(JSON.parse(without.stdout)).toEqual(JSON.parse(plain.stdout));
+    // The bundle reads each built-in through getBuiltinModule when there is one (scripts/finish-dist.mjs).
+    expect(readFileSync(join(ROOT, 'dist', 'cli', 'cli.js'), 'utf8')).not.toMatch(/from\s*"node:/);
+  }, 30_000);
+
   it('exits with status 2 on a usage error', () => {
     const child = spawnSync(process.execPath, [bin, 'score', '--bogus'], { encoding: 'utf8' });
     expect(child.status).toBe(2);

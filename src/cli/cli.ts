@@ -865,7 +865,8 @@ function streamWriter(stream: NodeJS.WritableStream): (text: string) => Promise<
  * redrawn at most every 100 ms, and erased when done (so stderr ends as it began).
  */
 function progressBar(write: (text: string) => void, tty: boolean, now: () => number) {
-  const start = now();
+  // The clock only for a terminal: Node loads perf_hooks on the first performance.now().
+  const start = tty ? now() : 0;
   let drawn = false;
   let last = -Infinity;
   return {
