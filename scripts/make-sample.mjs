@@ -1,5 +1,7 @@
 // Writes the bundled sample scored by `xentropy score`: data/sample-logits.npy (float32 [2000, 10]) and
-// data/sample-labels.npy (int32 [2000]), the logits of a plausible but imperfect 10-class classifier.
+// data/sample-labels.npy (int32 [2000]), the logits of a plausible but imperfect 10-class classifier;
+// and data/sample-binary-logits.npy (float32 [1000]) with data/sample-binary-labels.npy (uint8 [1000]),
+// a binary classifier's logits (docs/evaluation.md scores both).
 //
 // Deterministic: a seeded PRNG, so re-running reproduces the committed files byte for byte.
 // Uses the package's own writer, so run `npm run build` first (dist/ is not committed).
@@ -55,3 +57,18 @@ mkdirSync(dataDir, { recursive: true });
 writeNpy(`${dataDir}sample-logits.npy`, '<f4', [ROWS, CLASSES], logits);
 writeNpy(`${dataDir}sample-labels.npy`, '<i4', [ROWS], labels);
 console.log(`wrote ${dataDir}sample-logits.npy (float32 [${ROWS}, ${CLASSES}]) and sample-labels.npy (int32 [${ROWS}])`);
+
+// The binary sample, from its own seed (the multiclass files stay as they were): about 30% positives,
+// a logit that separates them imperfectly and is somewhat overconfident.
+const BINARY_ROWS = 1000;
+const binaryRandom = mulberry32(SEED + 1);
+const binaryGaussian = () => Math.sqrt(-2 * Math.log(1 - binaryRandom())) * Math.cos(2 * Math.PI * binaryRandom());
+const binaryLabels = new Uint8Array(BINARY_ROWS);
+const binaryLogits = new Float32Array(BINARY_ROWS);
+for (let r = 0; r < BINARY_ROWS; r++) {
+  binaryLabels[r] = binaryRandom() < 0.3 ? 1 : 0;
+  binaryLogits[r] = 1.8 * ((binaryLabels[r] ? 1.1 : -1.1) + 1.2 * binaryGaussian()) - 0.6;
+}
+writeNpy(`${dataDir}sample-binary-logits.npy`, '<f4', [BINARY_ROWS], binaryLogits);
+writeNpy(`${dataDir}sample-binary-labels.npy`, '|u1', [BINARY_ROWS], binaryLabels);
+console.log(`wrote ${dataDir}sample-binary-logits.npy (float32 [${BINARY_ROWS}]) and sample-binary-labels.npy (uint8 [${BINARY_ROWS}])`);

@@ -263,13 +263,18 @@ describe('errors', () => {
     await fails(['score', '--logits', lp, '--labels', floatLabels], 2,
       `labels file ${floatLabels} has dtype float32; expected an integer type (int8 to int64, uint8 to uint64)`);
     const flat = write('<f4', [n * c], logits);
-    await fails(['score', '--logits', flat, '--labels', yp], 2, `logits file ${flat} has shape [80]; expected 2 dimensions [N, C], or 3 [B, T, V]`);
+    // One dimension is a binary model's logits, whose labels have its length.
+    await fails(['score', '--logits', flat, '--labels', yp], 2,
+      `shape mismatch: labels file ${yp} has shape [20], logits file ${flat} has shape [80]; a binary model's labels have shape [80]`);
+    const fourD = write('<f4', [1, 2, n, c / 2], logits);
+    await fails(['score', '--logits', fourD, '--labels', yp], 2, `logits file ${fourD} has shape [1, 2, 20, 2]; expected 2 dimensions [N, C], or 3 [B, T, V]`);
     const empty = write('<f4', [0, c], []);
     const noLabels = write('<i4', [0], []);
     await fails(['score', '--logits', empty, '--labels', noLabels], 2, 'has no rows');
+    // [N, 1] with labels of N is a binary model (below); with other labels, one class of a softmax.
     const oneClass = write('<f4', [n, 1], logits.subarray(0, n));
-    await fails(['score', '--logits', oneClass, '--labels', write('<i4', [n], new Int32Array(n))], 2,
-      `logits file ${oneClass} has shape [20, 1]: a softmax over one class is always 1, so there is nothing to score; save a binary classifier's logit z as the two columns [0, z]`);
+    await fails(['score', '--logits', oneClass, '--labels', write('<i4', [n, 2], new Int32Array(2 * n))], 2,
+      `logits file ${oneClass} has shape [20, 1]: a softmax over one class is always 1, so there is nothing to score`);
   });
 
   it('missing, unreadable and malformed files', async () => {
@@ -492,6 +497,14 @@ describe('evaluation metrics and flags', () => {
     expect(html).toContain(`data-value="${scored.balancedAccuracy}"`);
     expect(html).toContain(`data-value="${scored.macro?.f1}"`);
     expect(html.match(/<tr data-class="/g)?.length).toBe(result.classes);
+    // The confusion heat map, from counts the scorer keeps for --report up to MAX_CONFUSION_CLASSES classes.
+    expect(html).toContain('id="confusion"');
+    const wide = write('<f4', [3, 1025], new Float32Array(3 * 1025).fill(0.5));
+    const wideRun = await run(['score', '--logits', wide, '--labels', write('<i4', [3], [0, 1, 1024]), '--report', join(dir, 'wide.html')]);
+    expect(wideRun.code).toBe(0);
+    const wideHtml = readFileSync(join(dir, 'wide.html'), 'utf8');
+    expect(wideHtml).toContain('id="per-class"');
+    expect(wideHtml).not.toContain('id="confusion"');
     const text = await run(['score', '--logits', lp, '--labels', yp, '--report', htmlPath, '--plot', join(dir, 'r.svg')]);
     expect(text.out).toContain(`report        ${htmlPath}`);
     for (const [flags, message] of [
@@ -565,3 +578,124 @@ function expectWellFormedXml(xml: string): void {
   expect(roots).toBe(1);
   expect(body.replace(/<[^>]*>/g, '')).not.toMatch(/&(?!amp;|lt;|gt;|quot;|#\d+;)/);
 }
+
+describe('binary and multilabel models', () => {
+  const n = 300, L = 3;
+  const random = rng(11);
+  const z = Float32Array.from({ length: n * L }, () => (random() - 0.5) * 6);
+  const y = Int32Array.from(z, (x) => (x + (random() - 0.5) * 3 > 0 ? 1 : 0));
+  const soft = Float32Array.from(y, (t) => Math.fround(0.1 + 0.8 * t * random()));
+  const figures = (r: ReturnType<ReturnType<typeof xentropy.binaryScorer>['result']>) => ({
+    count: r.count, positives: r.positives, logLoss: r.logLoss, brier: r.brier, accuracy: r.accuracy, precision: r.precision,
+    recall: r.recall, f1: r.f1, rocAuc: r.rocAuc, averagePrecision: r.averagePrecision, ece: r.ece, mce: r.mce, rmsce: r.rmsce,
+    confusion: r.confusion,
+  });
+  let xentropy: Awaited<ReturnType<typeof init>>;
+  beforeAll(async () => {
+    xentropy = await init();
+  });
+
+  it('logits [N] or [N, 1] with labels [N] are a binary model: the figures are binaryScorer\'s on the same values', async () => {
+    const scores = z.subarray(0, n), labels = y.subarray(0, n);
+    const want = xentropy.binaryScorer({ threshold: 0.3 }).update(scores, labels).result();
+    for (const [logitsFile, labelsFile] of [
+      [write('<f4', [n], scores), write('<i4', [n], labels)],
+      [write('<f4', [n, 1], scores), write('|u1', [n], labels)],
+      [write('<f4', [n], scores), write('<i8', [n], labels)],
+    ]) {
+      const { code, out, err } = await run(['score', '--json', '--logits', logitsFile, '--labels', labelsFile, '--threshold', '0.3'], { chunkRows: 70 });
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      const json = JSON.parse(out);
+      expect(json.task).toBe('binary');
+      expect(json.threshold).toBe(0.3);
+      expect({ ...json, task: undefined, n: undefined, threshold: undefined, bins: undefined }).toEqual({ ...figures(want), task: undefined, n: undefined, threshold: undefined, bins: undefined });
+      expect(json.bins.map((b: { count: number }) => b.count)).toEqual(want.bins.map((b) => b.count));
+    }
+    // Soft float labels and probabilities (--probs); float16 scores are the float16 values' figures.
+    const probs = Float32Array.from(scores, (x) => 1 / (1 + Math.exp(-x)));
+    const softWant = xentropy.binaryScorer({ from: 'probs' }).update(probs, soft.subarray(0, n)).result();
+    const r = await run(['score', '--json', '--probs', '--logits', write('<f4', [n], probs), '--labels', write('<f4', [n], soft.subarray(0, n))]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).logLoss).toBe(softWant.logLoss);
+    expect(JSON.parse(r.out).brier).toBe(softWant.brier);
+    const halfFile = write('<f2', [n], scores);
+    // readNpy gives a float16 file's values as float32 (exactly: every half is a float32).
+    const widened = readNpy(halfFile).data as Float32Array;
+    expect(widened).not.toEqual(scores);
+    const half = await run(['score', '--json', '--logits', halfFile, '--labels', write('<i4', [n], labels)]);
+    expect(JSON.parse(half.out).logLoss).toBe(xentropy.binaryScorer().update(widened, labels).result().logLoss);
+  });
+
+  it('logits [N, L] with labels [N, L] are a multilabel model: multilabelScorer\'s figures, per label and averaged', async () => {
+    const want = xentropy.multilabelScorer({ labels: L }).update(z, y).result();
+    const { code, out } = await run(['score', '--json', '--logits', write('<f4', [n, L], z), '--labels', write('|u1', [n, L], y)], { chunkRows: 41 });
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    expect(json.task).toBe('multilabel');
+    expect(json.labels).toBe(L);
+    expect(json.macro).toEqual(want.macro);
+    expect(json.weighted).toEqual(want.weighted);
+    expect(json.micro).toEqual(figures(want.micro));
+    expect(json.perLabel).toEqual(want.perLabel.map(figures));
+    const text = await run(['score', '--logits', write('<f4', [n, L], z), '--labels', write('|u1', [n, L], y)]);
+    expect(text.out).toContain(`labels (L)    ${L}`);
+    expect(text.out).toContain(`ROC AUC       ${want.macro.rocAuc.toFixed(6)}`);
+  });
+
+  it('--report draws the binary report with its ROC and precision-recall curves; --plot the reliability diagram', async () => {
+    const htmlPath = join(dir, 'binary.html'), svgPath = join(dir, 'binary.svg');
+    const logitsFile = write('<f4', [n], z.subarray(0, n)), labelsFile = write('<i4', [n], y.subarray(0, n));
+    const { code, out } = await run(['score', '--json', '--logits', logitsFile, '--labels', labelsFile, '--report', htmlPath, '--plot', svgPath]);
+    expect(code).toBe(0);
+    const json = JSON.parse(out);
+    const html = readFileSync(htmlPath, 'utf8');
+    expect(html).toContain('ROC curve');
+    expect(html).toContain('Precision-recall curve');
+    expect(html).toContain(`data-value="${json.rocAuc}"`);
+    expect(html.replaceAll('xmlns="http://www.w3.org/2000/svg"', '')).not.toMatch(/<script|https?:|src=|url\(/i);
+    expect(readFileSync(svgPath, 'utf8')).toContain('<rect class="bar"');
+    const multi = await run(['score', '--logits', write('<f4', [n, L], z), '--labels', write('<i4', [n, L], y), '--report', htmlPath]);
+    expect(multi.code).toBe(0);
+    expect(readFileSync(htmlPath, 'utf8')).toContain(`data-value="${xentropy.multilabelScorer({ labels: L }).update(z, y).result().macro.f1}"`);
+  });
+
+  it('refuses flags of the other kind of model and labels that are not targets, naming them', async () => {
+    const logitsFile = write('<f4', [n], z.subarray(0, n)), labelsFile = write('<i4', [n], y.subarray(0, n));
+    for (const [flags, message] of [
+      [['--top-k', '1'], '--top-k is for multiclass models'],
+      [['--ignore-index', '-100'], '--ignore-index is for multiclass models'],
+      [['--log-probs'], '--log-probs is for multiclass models'],
+      [['--shift'], '--shift is for multiclass models'],
+    ] as [string[], string][]) {
+      const r = await run(['score', '--logits', logitsFile, '--labels', labelsFile, ...flags]);
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.err).toContain(message);
+    }
+    const r = await run(['score', '--threshold', '0.4']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--threshold is for binary and multilabel models');
+    for (const bad of ['1.5', '-0.1', 'x', '']) {
+      const t = await run(['score', '--logits', logitsFile, '--labels', labelsFile, `--threshold=${bad}`]);
+      expect(t.code, bad).toBe(2);
+      expect(t.err).toContain(bad === '' ? '--threshold needs a value' : `--threshold needs a probability in [0, 1] (like 0.5), got "${bad}"`);
+    }
+    const two = write('<i4', [n], Int32Array.from(y.subarray(0, n), (t, i) => (i === 7 ? 2 : t)));
+    const twoRun = await run(['score', '--logits', logitsFile, '--labels', two]);
+    expect(twoRun.code).toBe(2);
+    expect(twoRun.err).toContain(`labels file ${two}: label 2 at index 7 is not 0 or 1`);
+    const over = write('<f4', [n], Float32Array.from(soft.subarray(0, n), (t, i) => (i === 5 ? 1.25 : t)));
+    const overRun = await run(['score', '--logits', logitsFile, '--labels', over]);
+    expect(overRun.code).toBe(2);
+    expect(overRun.err).toContain(`labels file ${over}: value 1.25 at index 5 is not a target in [0, 1]`);
+    const probs = write('<f4', [n], Float32Array.from(z.subarray(0, n), (x, i) => (i === 250 ? 1.5 : 1 / (1 + Math.exp(-x)))));
+    const probsRun = await run(['score', '--probs', '--logits', probs, '--labels', labelsFile], { chunkRows: 100 });
+    expect(probsRun.code).toBe(2);
+    expect(probsRun.err).toContain(`logits file ${probs}: value 1.5 at row 250 is not a probability in [0, 1]`);
+    // Probabilities given as logits: warned about, as for a multiclass model.
+    const inRange = write('<f4', [n], Float32Array.from(z.subarray(0, n), (x) => 1 / (1 + Math.exp(-x))));
+    const warned = await run(['score', '--logits', inRange, '--labels', labelsFile]);
+    expect(warned.code).toBe(0);
+    expect(warned.err).toContain('these look like probabilities, not logits');
+  });
+});

@@ -34,7 +34,7 @@ describe('scripts/make-sample.mjs (npm run sample)', () => {
     try {
       const r = spawnSync(process.execPath, ['scripts/make-sample.mjs', dir], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
-      for (const name of ['sample-logits.npy', 'sample-labels.npy']) {
+      for (const name of ['sample-logits.npy', 'sample-labels.npy', 'sample-binary-logits.npy', 'sample-binary-labels.npy']) {
         expect(readFileSync(join(dir, name)).equals(readFileSync(join('data', name))), name).toBe(true);
       }
     } finally {

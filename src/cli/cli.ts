@@ -8,14 +8,16 @@ import {
 } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
-import { init, type Xentropy } from '../node.js';
+import { MAX_CONFUSION_CLASSES, init, type Xentropy } from '../node.js';
 import { renderReport } from '../report/html.js';
+import type { BinaryScoreResult, MultilabelScoreResult } from '../ops/binary_scorer.js';
 import type { CalibrationBin, ScoreResult, ScorerInput, ScorerOptions } from '../ops/scorer.js';
 import {
   type ArrayReader, ELEMENT_SIZE, type FloatData, type StdinSource, elementCount, floatAt, floatInput, floatView,
   intData, isFloat, openArray, parseArraySpec, shapeText,
 } from './arrays.js';
 import { reliabilitySvg } from './calibration_svg.js';
+import { type BinaryRun, binaryFigures, scoreBinaryInputs, taskOf } from './score_binary.js';
 import { MAX_PATH_SHOWN, NpyFormatError, type OpenedFile, printable, quoted } from './npy.js';
 
 /** Bytes of the logits file read per chunk when no chunkRows is given. */
@@ -53,10 +55,18 @@ export const SAMPLE_LABELS = fileURLToPath(new URL('../../data/sample-labels.npy
 export const USAGE = `Usage:
   xentropy score [--logits LOGITS --labels LABELS [--mask MASK]] [--shift] [--json [--per-sequence]]
                  [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--plot FILE.svg] [--report FILE.html]
+  xentropy score --logits LOGITS --labels LABELS [--threshold 0.5] [--probs] [--bins 15] [--json] [--plot ...] [--report ...]
   xentropy --help | --version
 
 Scores a classifier or a language model: mean cross-entropy of the logits against the labels,
 perplexity, accuracy, top-k accuracy, Brier score and calibration errors (ECE, MCE).
+
+Binary and multilabel models are told by their shapes: logits [N] (or [N, 1]) with labels [N] score
+one positive class (p = sigmoid(logit)); logits [N, L] with labels [N, L] score L labels each on its
+own. Labels are 0/1 (integer or bool) or soft targets in [0, 1] (float). They report log loss, Brier
+score, accuracy, precision, recall and F1 at --threshold, ROC AUC, average precision and calibration
+errors (per label, and their macro, weighted and micro averages); --report adds the ROC and
+precision-recall curves.
 
   --logits ARRAY     [N, C]: one row of raw scores per example; or [B, T, V]: B sequences of T
                      positions over a vocabulary of V. float32, float64, float16 or bfloat16
@@ -70,10 +80,12 @@ perplexity, accuracy, top-k accuracy, Brier score and calibration errors (ECE, M
   --top-k K,K,...    top-k accuracies to report, positive integers below C (default 1,5)
   --bins B           equal-width confidence bins for ECE, MCE and the plot (default 15)
   --ignore-index N   rows labelled N are skipped (not counted)
+  --threshold T      binary and multilabel: a row is predicted positive when p >= T (default 0.5)
   --probs            the logits file holds probabilities (softmax outputs), not logits
   --log-probs        the logits file holds log-probabilities (log-softmax outputs)
   --plot FILE        write a reliability diagram (accuracy vs confidence per bin) as SVG
-  --report FILE      write a self-contained HTML report (summary, reliability diagram; no script)
+  --report FILE      write a self-contained HTML report (summary, reliability diagram, per-class table;
+                     ROC and precision-recall curves for binary and multilabel models; no script)
   -h, --help         print this help
   --version          print the version
 
@@ -167,6 +179,8 @@ export interface ScoreNpyOptions {
   from?: ScorerInput;
   /** Called after each chunk with the rows done so far and N. */
   onProgress?: (done: number, total: number) => void;
+  /** Also count the confusion matrix (for --report), when C is at most MAX_CONFUSION_CLASSES. */
+  confusion?: boolean;
 }
 
 /** Per-sequence results, one value per sequence in file order. */
@@ -202,7 +216,7 @@ export interface ScoreReport extends Score {
   /** With from 'logits': every row lies in [0, 1] and sums to 1 within 1e-3. */
   looksLikeProbabilities: boolean;
   /** The scorer's per-class figures, for --report (not part of --json). */
-  classMetrics: Pick<ScoreResult, 'perClass' | 'macro' | 'micro' | 'weighted' | 'balancedAccuracy' | 'rmsce'>;
+  classMetrics: Pick<ScoreResult, 'perClass' | 'macro' | 'micro' | 'weighted' | 'balancedAccuracy' | 'rmsce' | 'confusion'>;
 }
 
 /**
@@ -326,7 +340,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   if (classes === 1) {
     throw new CliError(
       `logits file ${logitsName} has shape ${shapeText(dims)}: a softmax over one class is always 1, so there is nothing to score; `
-        + "save a binary classifier's logit z as the two columns [0, z] (their softmax is [1 - sigmoid(z), sigmoid(z)])",
+        + `a binary model's logits [N] or [N, 1] with labels [N] are scored as one (labels file ${shown(inputs.labels.label)} has shape ${shapeText(inputs.labels.shape)})`,
     );
   }
   // Every row would be a top-k hit: a k the user asked for is refused (the default list drops such k).
@@ -371,6 +385,8 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   const scorerOptions: Record<string, unknown> = {
     classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
     ignoreIndex: options.ignoreIndex ?? -100,
+    // The report's heat map; beyond MAX_CONFUSION_CLASSES its C x C counts are not kept.
+    ...(options.confusion === true && classes <= MAX_CONFUSION_CLASSES && { confusion: true }),
   };
   // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
   const bySequence = shift || m !== undefined || perSequence;
@@ -414,7 +430,10 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
     logitsDtype: logits.type, labelsDtype: labels.type, maskDtype: mask?.type, shape: dims, shifted: shift,
     names: { logits: logits.label, labels: labels.label, mask: mask?.label },
     correct: scorer.state().correct, chunks, looksLikeProbabilities,
-    classMetrics: { perClass: r.perClass, macro: r.macro, micro: r.micro, weighted: r.weighted, balancedAccuracy: r.balancedAccuracy, rmsce: r.rmsce },
+    classMetrics: {
+      perClass: r.perClass, macro: r.macro, micro: r.micro, weighted: r.weighted, balancedAccuracy: r.balancedAccuracy, rmsce: r.rmsce,
+      confusion: r.confusion,
+    },
   };
   if (sequences) Object.assign(report, { sequences: dims[0], sequenceLength: T });
   if (perSequence) {
@@ -500,6 +519,8 @@ interface ScoreArgs {
   mask?: string;
   shift: boolean;
   perSequence: boolean;
+  /** --threshold T: binary and multilabel models' decision threshold. */
+  threshold?: number;
 }
 
 /** Flags without a value, and the ScoreArgs key each sets. */
@@ -508,7 +529,7 @@ const SWITCHES = { '--json': 'json', '--shift': 'shift', '--per-sequence': 'perS
 /** Flags that take a value, and the ScoreArgs key each fills. */
 const VALUE_FLAGS = {
   '--logits': 'logits', '--labels': 'labels', '--top-k': 'topK', '--bins': 'bins',
-  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--report': 'report', '--mask': 'mask',
+  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--report': 'report', '--mask': 'mask', '--threshold': 'threshold',
 } as const;
 type ValueFlag = keyof typeof VALUE_FLAGS;
 
@@ -538,6 +559,11 @@ function parseFlagValue(flag: ValueFlag, value: string): string | number | numbe
       const b = Number(value);
       if (!INTEGER.test(value) || !(b >= 1 && b <= 1_000_000)) bad('a positive integer of at most 1000000 (like 15)');
       return b;
+    }
+    case '--threshold': {
+      const t = Number(value);
+      if (value.trim() === '' || !(t >= 0 && t <= 1)) bad('a probability in [0, 1] (like 0.5)');
+      return t;
     }
     case '--ignore-index': {
       const i = Number(value);
@@ -642,6 +668,97 @@ function formatReport(report: ScoreReport, sample: boolean): string {
   return lines.join('\n') + '\n';
 }
 
+/** Flags of one kind of model refused for another, before anything is read. */
+function checkTaskFlags(args: ScoreArgs, task: 'multiclass' | 'binary' | 'multilabel', logits: ArrayReader): void {
+  if (task === 'multiclass') {
+    if (args.threshold !== undefined) {
+      throw new CliError(`--threshold is for binary and multilabel models (logits [N] or [N, L] with labels of the same shape); logits file ${shown(logits.label)} has shape ${shapeText(logits.shape)}`, true);
+    }
+    return;
+  }
+  const flag = args.topK !== undefined ? '--top-k' : args.ignoreIndex !== undefined ? '--ignore-index' : args.shift ? '--shift'
+    : args.mask !== undefined ? '--mask' : args.perSequence ? '--per-sequence' : args.from === 'logProbs' ? '--log-probs' : undefined;
+  if (flag !== undefined) {
+    throw new CliError(`${flag} is for multiclass models; logits file ${shown(logits.label)} of shape ${shapeText(logits.shape)} with labels of its shape is scored as a ${task} model`, true);
+  }
+}
+
+/** A binary or multilabel run's output: --plot, --report, then --json or the text report. */
+async function writeBinaryRun(
+  run: BinaryRun, args: ScoreArgs, inputs: readonly ArrayReader[], out: (text: string) => Promise<void>, stderr: (text: string) => void,
+): Promise<void> {
+  const [logits, labels] = inputs;
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(6) : String(x));
+  const threshold = args.threshold ?? 0.5;
+  // The micro average pools every (row, label) pair: one reliability diagram for a multilabel model.
+  const pooled = run.binary ?? run.multilabel!.micro;
+  if (run.looksLikeProbabilities) {
+    stderr(
+      `xentropy: warning: every value of ${shown(logits.label)} lies in [0, 1]: these look like probabilities, not logits; `
+        + 'if they are, score them with --probs\n',
+    );
+  }
+  if (args.plot !== undefined) {
+    const { count, ece, mce, bins } = pooled;
+    writeOutput('--plot', args.plot, reliabilitySvg({ count, ece, mce, bins }, run.task === 'binary' ? 'Reliability diagram' : 'Reliability diagram (every label pooled)'), inputs);
+  }
+  if (args.report !== undefined) {
+    const details: [string, string][] = [
+      ['logits', `${logits.label} (${logits.type} [${logits.shape.join(', ')}])`],
+      ['labels', `${labels.label} (${labels.type} [${labels.shape.join(', ')}])`],
+    ];
+    const page = run.binary !== undefined
+      ? renderReport({ title: 'xentropy score', details, binary: { ...run.binary, threshold } })
+      : renderReport({
+        title: 'xentropy score', details,
+        multilabel: {
+          perLabel: run.multilabel!.perLabel.map((r) => ({ ...r, threshold })), macro: run.multilabel!.macro,
+          weighted: run.multilabel!.weighted, micro: { ...run.multilabel!.micro, threshold },
+        },
+      });
+    writeOutput('--report', args.report, page, inputs);
+  }
+  if (args.json) {
+    const json: Record<string, unknown> = { task: run.task, n: run.n };
+    if (run.binary !== undefined) Object.assign(json, { threshold, ...binaryFigures(run.binary), bins: run.binary.bins });
+    else {
+      const m = run.multilabel!;
+      Object.assign(json, {
+        labels: run.labels, threshold, count: m.count, macro: m.macro, weighted: m.weighted, micro: binaryFigures(m.micro),
+        perLabel: m.perLabel.map(binaryFigures),
+      });
+    }
+    await out(JSON.stringify(json) + '\n');
+    return;
+  }
+  const lines = [
+    'Scored:',
+    `  logits      ${shown(logits.label)}  (${logits.type} ${shapeText(logits.shape)})`,
+    `  labels      ${shown(labels.label)}  (${labels.type} ${shapeText(labels.shape)})`,
+    `rows (N)      ${run.n}`,
+  ];
+  const figures = (r: BinaryScoreResult | MultilabelScoreResult['macro'], prefix = '') => [
+    `${prefix}log loss      ${f(r.logLoss)} nats`,
+    `${prefix}brier         ${f(r.brier)}`,
+    `${prefix}accuracy      ${f(r.accuracy)}  (threshold ${threshold})`,
+    `${prefix}precision     ${f(r.precision)}`,
+    `${prefix}recall        ${f(r.recall)}`,
+    `${prefix}F1            ${f(r.f1)}`,
+    `${prefix}ROC AUC       ${f(r.rocAuc)}`,
+    `${prefix}avg precision ${f(r.averagePrecision)}`,
+    `${prefix}ECE           ${f(r.ece)}`,
+  ];
+  if (run.binary !== undefined) {
+    lines.push(`task          binary (${run.binary.positives} positive)`, ...figures(run.binary), `MCE           ${f(run.binary.mce)}`);
+  } else {
+    lines.push(`labels (L)    ${run.labels}`, 'task          multilabel; the mean over labels (macro):', ...figures(run.multilabel!.macro));
+    lines.push(`micro F1      ${f(run.multilabel!.micro.f1)}`, `micro ROC AUC ${f(run.multilabel!.micro.rocAuc)}`);
+  }
+  if (args.plot !== undefined) lines.push(`plot          ${shown(args.plot)}`);
+  if (args.report !== undefined) lines.push(`report        ${shown(args.report)}`);
+  await out(lines.join('\n') + '\n');
+}
+
 /** The package's version, from its package.json (two levels up from src/cli/ and dist/cli/). */
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
@@ -696,22 +813,42 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     const labelsPath = args.labels ?? SAMPLE_LABELS;
     const xe = await init();
     const arrays = { logits: logitsPath, labels: labelsPath, mask: args.mask };
-    const { report, inputs } = await withInputs(arrays, () => io.stdin ?? process.stdin, async (opened) => {
+    const { report, binaryRun, inputs } = await withInputs(arrays, () => io.stdin ?? process.stdin, async (opened) => {
       const inputs = [opened.logits, opened.labels, ...(opened.mask ? [opened.mask] : [])];
       // Refused before the (possibly long) run; checked again on the opened plot file when writing.
       if (args.plot !== undefined) checkNotInput('--plot', args.plot, statIfAny(args.plot), inputs);
       if (args.report !== undefined) checkNotInput('--report', args.report, statIfAny(args.report), inputs);
+      const task = taskOf(opened.logits.shape, opened.labels.shape);
+      checkTaskFlags(args, task, opened.logits);
       const progress = progressBar(stderr, io.stderrIsTTY ?? process.stderr.isTTY === true, io.now ?? (() => performance.now()));
+      if (task !== 'multiclass') {
+        try {
+          const run = await scoreBinaryInputs(xe, task, opened.logits, opened.labels, {
+            from: args.from === 'probs' ? 'probs' : 'logits', threshold: args.threshold, bins: args.bins,
+            chunkRows: io.chunkRows, chunkBytes: CHUNK_BYTES, onProgress: progress.update,
+          }, (reader) => shown(reader.label), (message) => {
+            throw new CliError(message);
+          });
+          return { report: undefined, binaryRun: run, inputs };
+        } finally {
+          progress.done();
+        }
+      }
       try {
         const report = await scoreInputs(xe, opened, {
           chunkRows: io.chunkRows, topK: args.topK, bins: args.bins, ignoreIndex: args.ignoreIndex, from: args.from,
-          shift: args.shift, perSequence: args.perSequence, onProgress: progress.update,
+          shift: args.shift, perSequence: args.perSequence, onProgress: progress.update, confusion: args.report !== undefined,
         });
-        return { report, inputs };
+        return { report, binaryRun: undefined, inputs };
       } finally {
         progress.done();
       }
     });
+    if (binaryRun !== undefined) {
+      await writeBinaryRun(binaryRun, args, inputs, out, stderr);
+      return EXIT.ok;
+    }
+    if (report === undefined) throw new Error('the run gave no report');
     if (report.looksLikeProbabilities) {
       stderr(
         `xentropy: warning: every row of ${shown(report.names.logits)} lies in [0, 1] and sums to 1 (within 1e-3): `
