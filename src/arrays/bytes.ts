@@ -1,5 +1,5 @@
 // Reading .npy, .npz and .safetensors arrays from bytes in memory or a Blob (a File a page was given), in
-// any runtime: the public face of src/arrays/reader.ts (xentropy/eval). A Blob is read a slice at a
+// any runtime: the public face of src/arrays/reader.ts, exported as xentropy/eval. A Blob is read a slice at a
 // time, so a large file is never held whole: openArray hands the data out in chunks, as the command
 // line reads its files.
 

@@ -6,7 +6,7 @@
 // bytes (a Uint8Array, a Blob, or the command line's file descriptor: src/cli/arrays.ts), and deflated
 // .npz members are inflated by DecompressionStream('deflate-raw') (browsers, Node >= 18, Deno, Bun)
 // unless the caller passes its own inflater (the command line passes node:zlib's). The public entry is
-// src/arrays/bytes.ts (xentropy/eval); the command line adds files, FILE:NAME and standard input.
+// src/arrays/bytes.ts, exported as xentropy/eval; the command line adds files, FILE:NAME and standard input.
 
 import {
   HOST_LITTLE_ENDIAN, MAX_SHOWN, NpyFormatError, type NpyDtype, type NpyHeader, dtypeName, latin1, npyHeaderLength,

@@ -15,7 +15,8 @@
 // text file named .npy, and a top-k the logits cannot have, whose errors must be the library's own
 // messages, shown in the page. Throughout: no console error, no uncaught error, no request outside
 // the page's origin (every other request is refused, and counted), and a report that is not blank (a
-// screenshot of the iframe). Exits 1 on any failure. Environment: CHROMIUM (default /usr/bin/chromium).
+// screenshot of the iframe). Exits 1 on any failure. Environment: CHROMIUM (default /usr/bin/chromium);
+// XENTROPY_EVAL_KEEP=DIR writes the report screenshots there.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +35,7 @@ const DATA = join(ROOT, 'data');
 
 const { serve } = await import(pathToFileURL(join(ROOT, 'examples/browser-eval/serve.mjs')).href);
 const { openArray } = await import(pathToFileURL(join(ROOT, 'dist/eval.js')).href);
+const { encodeNpy } = await import(pathToFileURL(join(ROOT, 'dist/cli/npy.js')).href);
 
 // ---------------------------------------------------------------------------------------------------
 // The command line's answers.
@@ -201,15 +203,28 @@ async function scoreInPage(page) {
   });
 }
 
-/** The report iframe: a chart in it, and a screenshot that is not blank. */
+/**
+ * The report iframe: a chart in it, and a screenshot that is not blank. Chromium paints an iframe of
+ * another origin (a sandboxed srcdoc is one) only once it is in view, some frames later (and runs no
+ * requestAnimationFrame before): the frame is scrolled into view and shot every 100 ms for up to 5 s
+ * before it counts as blank.
+ */
 async function reportProblems(page) {
-  const out = [];
   const frame = page.frames().find((f) => f !== page.mainFrame());
   if (!frame) return ['no report frame'];
-  await frame.waitForSelector('svg.chart', { timeout: TIMEOUT_MS }).catch(() => out.push('no chart in the report frame'));
-  const shot = ink(await page.locator('#report').screenshot());
-  if (shot.colours < 24 || shot.ink < 0.02) out.push(`the report frame looks blank: ${shot.colours} colours, ${(shot.ink * 100).toFixed(2)}% ink`);
-  return out;
+  if (!(await frame.waitForSelector('svg.chart', { timeout: TIMEOUT_MS }).then(() => true, () => false))) return ['no chart in the report frame'];
+  await page.locator('#report').scrollIntoViewIfNeeded();
+  let shot;
+  for (const started = Date.now(); Date.now() - started < 5000;) {
+    const png = await page.locator('#report').screenshot();
+    shot = ink(png);
+    if (shot.colours >= 24 && shot.ink >= 0.02) {
+      if (process.env.XENTROPY_EVAL_KEEP) await writeFile(join(process.env.XENTROPY_EVAL_KEEP, `report-${Date.now()}.png`), png);
+      return [];
+    }
+    await page.waitForTimeout(100);
+  }
+  return [`the report frame looks blank: ${shot.colours} colours, ${(shot.ink * 100).toFixed(2)}% ink`];
 }
 
 async function main() {
@@ -234,6 +249,14 @@ async function main() {
       { name: 'labels.npy', data: await readFile(join(DATA, 'sample-labels.npy')), deflate: false },
     ]);
     await writeFile(join(temp, 'sample.npz'), npz);
+    // A file of several 16 MiB chunks (the command line's, and the page's): 1.1 M rows of 10 float32 logits.
+    const rows = 1_100_000, classes = 10;
+    let seed = 26;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const labels = Int32Array.from({ length: rows }, () => Math.floor(rand() * classes));
+    const logits = Float32Array.from({ length: rows * classes }, (_, i) => Math.round((rand() * 6 - 3 + (labels[Math.floor(i / classes)] === i % classes ? 2 : 0)) * 64) / 64);
+    await writeFile(join(temp, 'large-logits.npy'), encodeNpy('<f4', [rows, classes], logits));
+    await writeFile(join(temp, 'large-labels.npy'), encodeNpy('<i4', [rows], labels));
 
     const cases = [
       {
@@ -251,6 +274,10 @@ async function main() {
         files: { logits: join(temp, 'sample.npz'), labels: join(temp, 'sample.npz') }, names: { logits: 'logits', labels: 'labels' },
         topK: '1,3', bins: '10',
       },
+      {
+        name: 'a large file, in chunks', cwd: temp, args: ['--logits', 'large-logits.npy', '--labels', 'large-labels.npy'],
+        files: { logits: join(temp, 'large-logits.npy'), labels: join(temp, 'large-labels.npy') }, chunks: 3,
+      },
     ];
     for (const c of cases) {
       const seen = [];
@@ -267,7 +294,20 @@ async function main() {
         if (c.shift) await page.check('#shift');
         if (c.topK) await page.fill('#top-k', c.topK);
         if (c.bins) await page.fill('#bins', c.bins);
+        // The progress bar's values as the page sets them (<progress value> reflects the property).
+        await page.evaluate(() => {
+          globalThis.progressSeen = [];
+          const bar = document.getElementById('progress');
+          new MutationObserver(() => globalThis.progressSeen.push(bar.value)).observe(bar, { attributes: true, attributeFilter: ['value'] });
+        });
         const got = await scoreInPage(page);
+        const progressSeen = await page.evaluate(() => globalThis.progressSeen);
+        if (c.chunks !== undefined) {
+          const between = new Set(progressSeen.filter((v) => v > 0 && v < 1));
+          if (between.size !== c.chunks - 1) seen.push(`the progress bar showed ${JSON.stringify(progressSeen)}: not ${c.chunks - 1} values between 0 and 1`);
+          const info = await page.textContent('#build-info');
+          if (!info.includes(`${c.chunks} chunks`)) seen.push(`the page says ${JSON.stringify(info)}, not ${c.chunks} chunks`);
+        }
         const want = await cli(c.cwd, c.args, temp);
         if (got.state !== 'done') seen.push(`no result: ${got.error}`);
         else {
