@@ -9,12 +9,15 @@
 //   reference src/reference/ the float64 reference (takes its plans from ops/)
 //   cli      src/cli/        the command line
 //   report   src/report/     the HTML report and its SVG drawings (any runtime: a browser page uses it too)
+//   arrays   src/arrays/     .npy, .npz and .safetensors readers over bytes, Blobs or files (any runtime)
+//   eval     src/eval/       scoring arrays as `xentropy score` does, with a scorer it is given (any runtime)
+//   src/eval.ts              the xentropy/eval entry point: arrays/, eval/ and report/
 //
 // Every rule is an error. Type-only imports (`import type`, `export type ... from`) count like any
 // other import (tsPreCompilationDeps), since they tie the layers together just the same.
 
 /** The entry points, as a path pattern. */
-const ENTRIES = '^src/(index|node|browser|worker|workerd|edge_light)\\.ts$';
+const ENTRIES = '^src/(index|node|browser|worker|workerd|edge_light|eval)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -109,6 +112,33 @@ module.exports = {
         '(`import type`), so no op, and through it no engine/, lands in a bundle that only renders.',
       severity: 'error',
       from: { path: '^src/report/' },
+      to: { path: '^src/ops/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'arrays-self-contained',
+      comment:
+        'Protects the array readers as plain byte parsing that runs in any runtime (a browser page reads ' +
+        'its files with them): they import only arrays/ - never engine/, load/, pool/, ops/, api.ts, cli/, ' +
+        'report/, eval/, an entry point or a node: built-in (the command line brings node:fs and node:zlib).',
+      severity: 'error',
+      from: { path: '^src/arrays/' },
+      to: { pathNot: '^src/arrays/' },
+    },
+    {
+      name: 'eval-only-arrays-report-and-types',
+      comment:
+        'Protects xentropy/eval from the WebAssembly path: it imports arrays/ and report/, and from ops/ ' +
+        'types only (the scorer is handed in), so the entry stays a small file of its own that loads no ' +
+        'engine and no second copy of the library.',
+      severity: 'error',
+      from: { path: '^src/eval(/|\\.ts$)' },
+      to: { pathNot: '^src/(arrays|report|eval)/|^src/ops/scorer\\.ts$' },
+    },
+    {
+      name: 'eval-only-types-from-ops',
+      comment: 'What eval/ takes from ops/ is type-only (`import type`): no op, and through it no engine/, lands in its bundle.',
+      severity: 'error',
+      from: { path: '^src/eval(/|\\.ts$)' },
       to: { path: '^src/ops/', dependencyTypesNot: ['type-only'] },
     },
     {

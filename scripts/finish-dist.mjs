@@ -17,8 +17,14 @@
 //    (pureAnnotated), which esbuild drops when it minifies whitespace and which let a bundler drop what
 //    an app does not use (an entry point's `own = createInit(...)`, `reference`).
 // 2. The pool's worker script, dist/pool/worker.js, one file (engine and protocol only).
-// 3. The command line, dist/cli/cli.js: its own modules in one file, importing the library from
-//    ../node.js (the same instance as the package's, and no second copy of it in the package).
+// 3. xentropy/eval (the array readers, scoring arrays, the HTML report) and the command line, which
+//    reads the same formats and draws the same report: bundled together, they share that code through
+//    a chunk of their own, dist/chunk-eval-<hash>.js, rather than the package holding two copies of
+//    it (~17 kB of the packed tarball). dist/eval.js is a small module that re-exports it, and the pair
+//    imports nothing else: it is not the ESM entries' chunk, so a plain `import 'xentropy'` loads none
+//    of it, and it shares no code with the library (the scorer is handed in). dist/cli/cli.js: its
+//    own modules, importing that chunk and the library from ../node.js (the same instance as the
+//    package's, and no second copy of it in the package).
 // 4. The CommonJS build (the `require` condition): dist/node.js's graph in one CommonJS file,
 //    dist/cjs/node.js, under a package.json that says "commonjs". import.meta does not exist in
 //    CommonJS: import.meta.url becomes the URL of dist/node.js, the file's ESM twin, derived from its
@@ -55,6 +61,10 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 /** The ESM entry points (in dist/): they share the library through one chunk (dist/chunk-<hash>.js). */
 const ESM_ENTRIES = ['node.js', 'browser.js', 'index.js', 'worker.js', 'workerd.js', 'edge_light.js'];
 const POOL_WORKER = 'pool/worker.js';
+/** xentropy/eval: runs in any runtime; it imports only its chunk, shared with the command line. */
+const EVAL = 'eval.js';
+/** The chunk of xentropy/eval and the command line (a name the library's chunk pattern, chunk-\w+, does not match). */
+const EVAL_CHUNK = /^chunk-eval-\w+\.js$/;
 const CLI = 'cli/cli.js';
 /** The CommonJS build: dist/node.js's graph, with import.meta.url standing for dist/node.js. */
 const REQUIRE_ENTRY = './dist/cjs/node.js';
@@ -66,7 +76,7 @@ const BANNER = '// xentropy: bundled by scripts/finish-dist.mjs from tsc\'s outp
 if (pkg.exports['.'].require?.default !== REQUIRE_ENTRY) {
   throw new Error(`finish-dist: package.json exports["."].require.default is not ${REQUIRE_ENTRY}, which this script builds`);
 }
-for (const file of [...ESM_ENTRIES, POOL_WORKER, CLI]) {
+for (const file of [...ESM_ENTRIES, POOL_WORKER, EVAL, CLI]) {
   if (!isFile(join(dist, file))) throw new Error(`finish-dist: dist/${file} is missing; run tsc first (npm run build:ts)`);
   if (readFileSync(join(dist, file), 'utf8').startsWith(BANNER)) {
     throw new Error(`finish-dist: dist/${file} is already a bundle; run tsc first (npm run build:ts), which rewrites it`);
@@ -140,12 +150,13 @@ const URL_LITERAL = /new URL\(\s*(['"`])(\.{1,2}\/[^'"`$]*)/g;
  * esbuild plugin: rewrites each relative URL literal of a bundled module (in `from`'s folder) so that
  * it names the same file from `into`, the folder of the file it is bundled into. Counts the rewrites.
  */
-function relocateUrls(into, counts) {
+function relocateUrls(intoFor, counts) {
   return {
     name: 'relocate-urls',
     setup(build) {
       build.onLoad({ filter: /\.js$/ }, (args) => {
         const from = dirname(args.path);
+        const into = typeof intoFor === 'function' ? intoFor(args.path) : intoFor;
         const code = readFileSync(args.path, 'utf8').replace(URL_LITERAL, (match, quote, literal, offset, text) => {
           // Not in comments (tsc keeps them), which esbuild drops.
           const line = text.slice(text.lastIndexOf('\n', offset) + 1, offset).trim();
@@ -214,7 +225,7 @@ const builtinsByGetter = {
  * (relative specifiers, node: built-ins).
  * @param pure keep the pure annotations of module-level calls (see pureAnnotated)
  */
-async function bundle(entries, outdir, { format = 'esm', pure = false, splitting = false, plugins = [], define } = {}) {
+async function bundle(entries, outdir, { format = 'esm', pure = false, splitting = false, chunkNames = 'chunk-[hash]', plugins = [], define, urlsFrom } = {}) {
   const into = join(dist, outdir);
   const relocated = new Map();
   const build = (minifyWhitespace, counts) => esbuild.build({
@@ -225,7 +236,7 @@ async function bundle(entries, outdir, { format = 'esm', pure = false, splitting
     metafile: true,
     format,
     splitting,
-    chunkNames: 'chunk-[hash]',
+    chunkNames,
     platform: format === 'cjs' ? 'node' : 'neutral',
     target: format === 'cjs' ? 'node20' : 'es2022',
     external: ['node:*'],
@@ -237,7 +248,8 @@ async function bundle(entries, outdir, { format = 'esm', pure = false, splitting
     logLevel: 'silent',
     define,
     // format cjs: import.meta is replaced (define) in the twin's folder, dist/.
-    plugins: [relocateUrls(format === 'cjs' ? dist : into, counts), ...plugins],
+    // urlsFrom: the folder a module's output lands in, when entries of several folders are bundled together.
+    plugins: [relocateUrls(format === 'cjs' ? dist : urlsFrom ?? into, counts), ...plugins],
   });
   const [result, annotated] = await Promise.all([build(true, relocated), pure ? build(false, new Map()) : null]);
   if (result.warnings.length > 0) {
@@ -285,7 +297,11 @@ function pureAnnotated(minified, annotated, name) {
 const outputs = [
   ...await bundle(ESM_ENTRIES, '.', { pure: true, splitting: true, plugins: [wasmExternal] }),
   ...await bundle([POOL_WORKER], 'pool'),
-  ...await bundle([CLI], 'cli', { plugins: [cliLibraryExternal, builtinsByGetter] }),
+  // The command line's own modules (src/cli/) land in dist/cli/cli.js, the rest in dist/eval.js or the chunk.
+  ...await bundle([EVAL, CLI], '.', {
+    pure: true, splitting: true, chunkNames: 'chunk-eval-[hash]', plugins: [cliLibraryExternal, builtinsByGetter],
+    urlsFrom: (path) => (dirname(path) === join(dist, 'cli') ? join(dist, 'cli') : dist),
+  }),
 ];
 const [cjs] = await bundle([CJS_TWIN], 'cjs', { format: 'cjs', define: { 'import.meta.url': '__xentropyUrl' } });
 // Any other use of import.meta (import.meta.resolve, ...) would be compiled to an empty object.
@@ -300,15 +316,20 @@ for (const out of outputs) {
   const name = relative(dist, out.path);
   for (const spec of out.imports) {
     const local = ['./xentropy.wasm', './xentropy.relaxed.wasm', './xentropy.scalar.wasm', './xentropy.wasm?module', './xentropy.scalar.wasm?module'];
-    const chunk = /^\.\/chunk-\w+\.js$/.test(spec) && (ESM_ENTRIES.includes(name) || name.startsWith('chunk-'));
-    const allowed = spec.startsWith('node:') || chunk || (ESM_ENTRIES.includes(name) && local.includes(spec)) || (name === CLI && spec === '../node.js');
+    const chunk = /^\.\/chunk-\w+\.js$/.test(spec) && (ESM_ENTRIES.includes(name) || /^chunk-\w+\.js$/.test(name));
+    // xentropy/eval and its chunk import only that chunk (no node: built-in: they run in any runtime); the command line may too.
+    const evalChunk = /^\.{1,2}\/chunk-eval-\w+\.js$/.test(spec) && (name === EVAL || name === CLI);
+    if ((name === EVAL || EVAL_CHUNK.test(name)) && !evalChunk) {
+      throw new Error(`finish-dist: the bundle dist/${name} imports ${spec}; xentropy/eval may import only its chunk (it runs in any runtime, unbundled)`);
+    }
+    const allowed = spec.startsWith('node:') || chunk || evalChunk || (ESM_ENTRIES.includes(name) && local.includes(spec)) || (name === CLI && spec === '../node.js');
     if (!allowed) throw new Error(`finish-dist: the bundle dist/${name} imports ${spec}, which is neither a node: built-in nor what it may import`);
   }
 }
 
 // tsc's output of the command line's own modules stays (see the header), but not a second CommonJS tree.
 rmSync(cjsDir, { recursive: true, force: true });
-for (const name of readdirSync(dist)) if (/^chunk-\w+\.js$/.test(name)) rmSync(join(dist, name));
+for (const name of readdirSync(dist)) if (/^chunk-\w+\.js$/.test(name) || EVAL_CHUNK.test(name)) rmSync(join(dist, name));
 for (const out of outputs) {
   mkdirSync(dirname(out.path), { recursive: true });
   writeFileSync(out.path, out.text);

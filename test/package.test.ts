@@ -78,6 +78,14 @@ describe('the package', () => {
     }
   });
 
+  it('lets the browser-eval page read and score arrays with at most 30 kB more (xentropy/eval, gzipped)', () => {
+    // examples/browser-eval/ loads dist/eval.js and its chunk beside the library, unbundled.
+    const files = moduleGraph('dist/eval.js');
+    expect(files).toEqual(['dist/eval.js', expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/)]);
+    const bytes = files.reduce((n, f) => n + gzipSync(readFileSync(join(root, f))).length, 0);
+    expect(bytes, `${files.join(' + ')}: ${bytes} B gzipped`).toBeLessThanOrEqual(30_000);
+  });
+
   it('leaves the pool, its worker script and the reference out of a bundle that only calls init()', async () => {
     const { build } = await import('esbuild');
     mkdirSync(join(root, 'tmp'), { recursive: true });
@@ -94,12 +102,15 @@ describe('the package', () => {
     // What only the pool (src/pool/pool.ts, createPool) and the float64 reference bring in.
     const poolMarks = ['XentropyPool', 'xentropy.shared.wasm', 'pool/worker.js', 'xentropy pool worker'];
     const referenceMark = /Object\.freeze\(\{\s*binaryCrossEntropy/;
+    const evalMarks = ['renderReport', 'openArrayIn', 'DecompressionStream', 'scoreArrays', 'NpyFormatError'];
     try {
       for (const platform of ['browser', 'node'] as const) {
         const plain = await bundle("import { init } from 'xentropy';\nconsole.log((await init()).features.build);\n", platform);
         expect(plain, platform).toContain('crossEntropySparse');
         for (const mark of poolMarks) expect(plain, `${platform}: ${mark}`).not.toContain(mark);
         expect(plain, platform).not.toMatch(referenceMark);
+        // Nor xentropy/eval: the array readers and the report.
+        for (const mark of evalMarks) expect(plain, `${platform}: ${mark}`).not.toContain(mark);
         // The same marks are there when the app does start a pool and read the reference.
         const both = await bundle("import { createPool, reference } from 'xentropy';\nconsole.log(reference, await createPool());\n", platform);
         for (const mark of poolMarks) expect(both, `${platform}: ${mark}`).toContain(mark);
@@ -222,8 +233,10 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
   const expected: Record<string, number> = {
     'dist/node.js': 2, 'dist/browser.js': 2, 'dist/cjs/node.js': 1, 'dist/pool/worker.js': 1,
     'dist/index.js': 2, 'dist/worker.js': 2, 'dist/workerd.js': 2, 'dist/edge_light.js': 2,
-    'bin/xentropy.js': 4,
+    'bin/xentropy.js': 5,
     'dist/esbuild.js': 1,
+    // xentropy/eval: its own module and the chunk it shares with the command line (array readers, report).
+    'dist/eval.js': 2,
   };
 
   it('cover every exports target, the bin and the pool\'s worker script, each loading what it should', () => {
@@ -234,20 +247,35 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
       expect(graph, entry).toHaveLength(count);
       for (const file of graph) expect(packed.has(file), `${entry} loads ${file}, which is not packed`).toBe(true);
     }
-    expect(moduleGraph('bin/xentropy.js')).toEqual(['bin/xentropy.js', 'dist/cli/cli.js', 'dist/node.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/)]);
+    expect(moduleGraph('bin/xentropy.js')).toEqual([
+      'bin/xentropy.js', 'dist/cli/cli.js', expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/), 'dist/node.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/),
+    ]);
   });
 
   it('ship no script that no entry point loads, and none of tsc\'s per-module output', () => {
     const loaded = new Set(Object.keys(expected).flatMap((entry) => moduleGraph(entry)));
     expect(scripts.filter((f) => !loaded.has(f))).toEqual([]);
-    expect(scripts.filter((f) => /^dist\/(api|engine|ops|reference|load)\b|^dist\/pool\/pool\.js$|^dist\/cli\/(npy|calibration)/.test(f))).toEqual([]);
+    expect(scripts.filter((f) => /^dist\/(api|engine|ops|reference|load|arrays|eval|report)\b\/|^dist\/pool\/pool\.js$|^dist\/cli\/(npy|arrays|calibration)/.test(f))).toEqual([]);
   });
 
   it('keep the command line and its file readers out of the library', () => {
     for (const entry of ['dist/node.js', 'dist/browser.js', 'dist/index.js', 'dist/worker.js', 'dist/workerd.js', 'dist/edge_light.js', 'dist/cjs/node.js']) {
       const code = moduleGraph(entry).map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
-      for (const cliName of ['NpyFormatError', 'readNpyHeader', 'reliabilitySvg', 'CliError']) expect(code, `${entry}: ${cliName}`).not.toContain(cliName);
+      for (const cliName of ['NpyFormatError', 'readNpyHeader', 'reliabilitySvg', 'CliError', 'renderReport', 'openArrayIn', 'DecompressionStream', 'scoreArrays']) {
+        expect(code, `${entry}: ${cliName}`).not.toContain(cliName);
+      }
     }
+  });
+
+  it('keep xentropy/eval runnable anywhere: no node: import, nothing of the library, the command line or import.meta', () => {
+    const graph = moduleGraph('dist/eval.js');
+    for (const file of graph) {
+      const code = readFileSync(join(root, file), 'utf8');
+      expect(code, file).not.toMatch(/\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(/);
+      expect(code, file).not.toMatch(/\bimport\.meta\b|\bprocess\.|\bBuffer\b/);
+      for (const name of ['CliError', 'readNpyHeader', 'createInit', 'XentropyPool', 'zlib']) expect(code, `${file}: ${name}`).not.toContain(name);
+    }
+    expect(readFileSync(join(root, graph[1]), 'utf8')).toContain('DecompressionStream');
   });
 
   it('resolve their relative URLs next to the file: the .wasm builds, the pool\'s worker script', () => {
@@ -260,7 +288,7 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
       }
     }
     // The pool finds its worker script beside the file it was bundled into: the ESM entries' chunk, the CommonJS build.
-    for (const file of ['dist/cjs/node.js', ...scripts.filter((f) => /^dist\/chunk-/.test(f))]) {
+    for (const file of ['dist/cjs/node.js', ...scripts.filter((f) => /^dist\/chunk-\w+\.js$/.test(f))]) {
       expect(readFileSync(join(root, file), 'utf8'), file).toMatch(/new URL\(\s*["']\.\/pool\/worker\.js["']/);
     }
   });
@@ -333,6 +361,30 @@ describe('the types', () => {
     const runtime = Object.keys(createRequire(import.meta.url)(join(root, 'dist/cjs/node.js')) as object).sort();
     expect(values).toEqual(runtime);
     expect(values).toEqual(expect.arrayContaining(['init', 'initSync', 'createPool', 'reference', 'Scorer', 'Xentropy']));
+  });
+
+  it('resolve xentropy/eval, for a browser project without Node\'s types', () => {
+    const source = `import { init } from 'xentropy';
+      import { listArrays, openArray, readArray, renderReport, scoreArrays, scoreJson, scoreReportHtml, NpyFormatError,
+        type ArrayInfo, type ScoreReport, type ElementType } from 'xentropy/eval';
+      async function run(file: File): Promise<string> {
+        const arrays: ArrayInfo[] = await listArrays(file);
+        const xe = await init();
+        const report: ScoreReport = await scoreArrays(xe, { logits: await openArray(file, { name: arrays[0].name }), labels: await openArray(new Uint8Array(8)) },
+          { onProgress: async (done: number, total: number) => { void [done, total]; } });
+        const type: ElementType = (await readArray(file)).type;
+        void [type, scoreJson(report), renderReport({ multiclass: { count: 1 } as never }), new NpyFormatError('x', 'y').path];
+        return scoreReportHtml(report);
+      }
+      export { run };`;
+    const resolutions: [string, ts.CompilerOptions][] = [
+      ['browser', { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, customConditions: ['browser'] }],
+      ['node16', node16],
+    ];
+    for (const [condition, options] of resolutions) {
+      const r = check(`eval-${condition}.mts`, source, options);
+      expect(r.errors, condition).toEqual([]);
+    }
   });
 
   it.each([
@@ -442,9 +494,25 @@ describe('the packed tarball, installed', () => {
     expect((JSON.parse(r.stdout) as string[]).map((f) => relative(installed, f)).filter((f) => !f.startsWith('..'))).toEqual(['dist/cjs/node.js']);
   });
 
-  it('loads the command line as bin/xentropy.js, dist/cli/cli.js and the node entry', () => {
-    expect(modulesLoaded([join(installed, pkg.bin.xentropy), '--help']))
-      .toEqual(['bin/xentropy.js', 'dist/cli/cli.js', 'dist/node.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/)]);
+  it('loads the command line as bin/xentropy.js, dist/cli/cli.js, the chunk it shares with xentropy/eval and the node entry', () => {
+    expect(modulesLoaded([join(installed, pkg.bin.xentropy), '--help'])).toEqual([
+      'bin/xentropy.js', 'dist/cli/cli.js', expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/), 'dist/node.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/),
+    ]);
+  });
+
+  it('loads xentropy/eval as dist/eval.js and its chunk, and scores the arrays it reads with the library', () => {
+    const logits = readFileSync(join(root, 'data/sample-logits.npy')).toString('base64');
+    const labels = readFileSync(join(root, 'data/sample-labels.npy')).toString('base64');
+    writeFileSync(join(dir, 'eval-only.mjs'), "import { listArrays } from 'xentropy/eval';\n"
+      + `console.log(JSON.stringify(await listArrays(new Blob([Buffer.from('${logits}', 'base64')]))));\n`);
+    expect(modulesLoaded(['eval-only.mjs'])).toEqual(['dist/eval.js', expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/)]);
+    writeFileSync(join(dir, 'eval-score.mjs'), "import { init } from 'xentropy';\nimport { openArray, scoreArrays, scoreJson } from 'xentropy/eval';\n"
+      + `const logits = await openArray(Buffer.from('${logits}', 'base64'));\nconst labels = await openArray(Buffer.from('${labels}', 'base64'));\n`
+      + 'console.log(JSON.stringify(scoreJson(await scoreArrays(await init(), { logits, labels }))));\n');
+    const r = spawnSync(process.execPath, ['eval-score.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const cli = spawnSync(process.execPath, [join(installed, pkg.bin.xentropy), 'score', '--json', '--logits', join(root, 'data/sample-logits.npy'), '--labels', join(root, 'data/sample-labels.npy')], { encoding: 'utf8' });
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(cli.stdout));
   });
 
   it("refuses `xentropy score` without files, the sample not being installed", () => {
