@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { CHUNK_BYTES, SAMPLE_LABELS, SAMPLE_LOGITS, USAGE, main, scoreNpy, type CliIO } from '../src/cli/cli.js';
 import { init, reference } from '../src/index.js';
 import { encodeNpy, readNpy, writeNpy, type NpyDtype } from '../src/cli/npy.js';
+import { zip } from './array-files.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -355,6 +356,22 @@ describe('the installed command', () => {
     expect(JSON.parse(without.stdout)).toEqual(JSON.parse(plain.stdout));
     // The bundle reads each built-in through getBuiltinModule when there is one (scripts/finish-dist.mjs).
     expect(readFileSync(join(ROOT, 'dist', 'cli', 'cli.js'), 'utf8')).not.toMatch(/from\s*"node:/);
+  }, 30_000);
+
+  it('loads node:zlib only for a deflated member, not to score .npy files', () => {
+    const flags = process.execArgv.filter((flag) => flag.startsWith('--experimental-wasm'));
+    // A preload that prints, at exit, the built-ins the process loaded.
+    const preload = join(dir, 'modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, JSON.stringify(process.moduleLoadList)));\n");
+    const loaded = (args: string[]) => {
+      const child = spawnSync(process.execPath, [...flags, '-r', preload, bin, 'score', ...args], { encoding: 'utf8' });
+      expect(child.status, child.stderr).toBe(0);
+      return JSON.parse(child.stderr) as string[];
+    };
+    expect(loaded(['--json'])).not.toContain('NativeModule zlib');
+    const npz = join(dir, 'deflated.npz');
+    writeFileSync(npz, zip([{ name: 'logits.npy', data: encodeNpy('<f4', [2, 3], [0, 1, 2, 3, 4, 5]), method: 8 }]));
+    expect(loaded(['--json', '--logits', npz, '--labels', write('<i4', [2], [0, 2])])).toContain('NativeModule zlib');
   }, 30_000);
 
   it('exits with status 2 on a usage error', () => {

@@ -9,8 +9,8 @@
 // files (a ByteSource over a descriptor), standard input and node:zlib's inflater.
 
 import { closeSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
+import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
 import {
   ArrayFileError, ByteStream, type ArrayReader as AnyArrayReader, type ArraySpec, type ByteSource, type Inflater,
   type ReadOptions, openArrayIn, openNpyStream,
@@ -45,10 +45,19 @@ export function parseArraySpec(arg: string, exists: (path: string) => boolean): 
 /** Where main reads '-' from. */
 export type StdinSource = AsyncIterable<Uint8Array> & Partial<Pick<Readable, 'destroy'>>;
 
+// node:zlib and node:stream are loaded when a deflated member is read, not with the command line:
+// together they are a few ms of every run's start.
+// (Built-ins resolve the same from any folder: this module's is as good as any.)
+const load = createRequire(new URL('./', import.meta.url));
+type Zlib = typeof import('node:zlib') & { crc32?: (data: Uint8Array, value?: number) => number };
+let zlibModule: Zlib | undefined;
+const zlib = (): Zlib => (zlibModule ??= load('node:zlib') as Zlib);
+
 /** Raw deflate through node:zlib (with Node's own CRC-32 where it has one: Node >= 20.15). */
 const zlibInflater: Inflater = (chunks) => {
-  const compressed = Readable.from(chunks, { objectMode: false });
-  const inflate = zlib.createInflateRaw();
+  const { Readable: ReadableClass } = load('node:stream') as typeof import('node:stream');
+  const compressed = ReadableClass.from(chunks, { objectMode: false });
+  const inflate = zlib().createInflateRaw();
   compressed.on('error', (e) => inflate.destroy(e));
   compressed.pipe(inflate);
   return {
@@ -62,7 +71,10 @@ const zlibInflater: Inflater = (chunks) => {
 
 const NODE_READ: ReadOptions = {
   inflateRaw: zlibInflater,
-  crc32: (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32,
+  // Read by the reader only for a deflated member (src/arrays/reader.ts).
+  get crc32() {
+    return zlib().crc32;
+  },
 };
 
 /** A regular file opened by openNpyFile, read with positioned reads; close closes the descriptor once. */
