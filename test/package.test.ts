@@ -169,14 +169,15 @@ describe('the package', () => {
   });
 
   it('has in the shared build (a subset, assembly/shared.ts) every kernel the worker pool calls', () => {
-    // The kernels a pool job may name (SumKernel in src/engine/blocks.ts), plus the soft cap and the trap test's.
+    // The kernels a pool job may name (SumKernel in src/engine/blocks.ts), plus the soft cap, the trap
+    // test's and the scorer's (src/engine/score_groups.ts).
     const source = readFileSync(join(root, 'src/engine/blocks.ts'), 'utf8');
     const union = /type SumKernel =([^;]+);/.exec(source)?.[1] ?? '';
     const used = [...union.matchAll(/'(\w+)'/g)].map((m) => m[1]);
     expect(used.length).toBeGreaterThanOrEqual(9);
     const exported = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(root, 'dist/xentropy.shared.wasm'))))
       .map((e) => e.name);
-    expect(used.concat('softcapForward', 'softcapBackward', 'logSumExp', 'heapBase', 'buildFeatures').filter((k) => !exported.includes(k))).toEqual([]);
+    expect(used.concat('softcapForward', 'softcapBackward', 'logSumExp', 'heapBase', 'buildFeatures', 'scoreRows', 'widen').filter((k) => !exported.includes(k))).toEqual([]);
   });
 
   it('runs no install scripts for its users', () => {
