@@ -6,9 +6,11 @@
 import {
   type BigIntStats, closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, statSync, writeSync,
 } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
-import { init, type Xentropy } from '../node.js';
+import { createPool, init, type PoolScorer, type Resident, type Scorer, type Xentropy, type XentropyPool } from '../node.js';
+import { bestBuild } from '../engine/builds.js';
 import { renderReport } from '../report/html.js';
 import type { CalibrationBin, ScoreResult, ScorerInput, ScorerOptions } from '../ops/scorer.js';
 import {
@@ -29,6 +31,14 @@ export const MAX_CLASSES = 2 ** 28;
 const DEFAULT_TOP_K = [1, 5];
 /** Most values in --top-k: each one is counted for every row. */
 export const MAX_TOP_K = 100;
+/** Most --threads: the pool's limit. */
+export const MAX_THREADS = 256;
+/**
+ * Logits elements from which `score` starts a pool of workers (when --threads is above 1): the pool's
+ * default inlineBelow, below which its scorer runs on the calling thread anyway. The bundled sample
+ * (2000 x 10) stays far below, so it never pays for starting a worker.
+ */
+export const POOL_FROM_ELEMENTS = 2 ** 18;
 
 /** Exit statuses of main (see USAGE). */
 export const EXIT = {
@@ -52,7 +62,8 @@ export const SAMPLE_LABELS = fileURLToPath(new URL('../../data/sample-labels.npy
 /** The help text printed by `xentropy --help`. */
 export const USAGE = `Usage:
   xentropy score [--logits LOGITS --labels LABELS [--mask MASK]] [--shift] [--json [--per-sequence]]
-                 [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--plot FILE.svg] [--report FILE.html]
+                 [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--threads N]
+                 [--plot FILE.svg] [--report FILE.html]
   xentropy --help | --version
 
 Scores a classifier or a language model: mean cross-entropy of the logits against the labels,
@@ -72,6 +83,9 @@ perplexity, accuracy, top-k accuracy, Brier score and calibration errors (ECE, M
   --ignore-index N   rows labelled N are skipped (not counted)
   --probs            the logits file holds probabilities (softmax outputs), not logits
   --log-probs        the logits file holds log-probabilities (log-softmax outputs)
+  --threads N        threads that score (default: the available parallelism); 1 scores on this
+                     thread alone. Inputs of ${POOL_FROM_ELEMENTS} elements or more are scored by a pool of N
+                     workers, with results identical to one thread's, bit for bit
   --plot FILE        write a reliability diagram (accuracy vs confidence per bin) as SVG
   --report FILE      write a self-contained HTML report (summary, reliability diagram; no script)
   -h, --help         print this help
@@ -113,6 +127,8 @@ export interface CliIO {
   stderrIsTTY?: boolean;
   /** Clock in ms for the progress bar. Default: performance.now. */
   now?: () => number;
+  /** Called when a pool of workers is started, with its number of threads (for tests). */
+  onPool?: (threads: number) => void;
 }
 
 /** A progress bar appears only on a terminal, and only once a run has taken this long (ms). */
@@ -167,6 +183,14 @@ export interface ScoreNpyOptions {
   from?: ScorerInput;
   /** Called after each chunk with the rows done so far and N. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Threads that score (default 1: this thread). Above 1, logits of at least POOL_FROM_ELEMENTS
+   * elements are scored by a pool of that many workers (createPool), closed before this returns; the
+   * results are the same bits.
+   */
+  threads?: number;
+  /** Called when a pool is started, with its number of threads. */
+  onPool?: (threads: number) => void;
 }
 
 /** Per-sequence results, one value per sequence in file order. */
@@ -201,6 +225,8 @@ export interface ScoreReport extends Score {
   chunks: number;
   /** With from 'logits': every row lies in [0, 1] and sums to 1 within 1e-3. */
   looksLikeProbabilities: boolean;
+  /** Threads that scored: 1 (the calling thread), or the workers of the pool that was started. */
+  threads: number;
   /** The scorer's per-class figures, for --report (not part of --json). */
   classMetrics: Pick<ScoreResult, 'perClass' | 'macro' | 'micro' | 'weighted' | 'balancedAccuracy' | 'rmsce'>;
 }
@@ -305,6 +331,30 @@ export async function scoreNpy(
 }
 
 async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions): Promise<ScoreReport> {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new RangeError(`threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+  }
+  // Started as soon as the shape shows the logits are large enough, so that the workers start while
+  // the labels are read; closed (its workers terminated) however the scoring ends.
+  let starting: Promise<XentropyPool> | undefined;
+  const startPool = (): Promise<XentropyPool> => {
+    options.onPool?.(threads);
+    starting = createPool({ threads, inlineBelow: POOL_FROM_ELEMENTS });
+    // Awaited below unless an error comes first; then the finally block closes it.
+    starting.catch(() => undefined);
+    return starting;
+  };
+  try {
+    return await scoreWith(xe, inputs, options, threads > 1 ? startPool : null);
+  } finally {
+    if (starting) await (await starting.catch(() => undefined))?.close();
+  }
+}
+
+async function scoreWith(
+  xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions, startPool: (() => Promise<XentropyPool>) | null,
+): Promise<ScoreReport> {
   const { logits, labels, mask } = inputs;
   const logitsName = shown(logits.label);
   if (!isFloat(logits.type)) {
@@ -346,6 +396,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
     );
   }
   const positions = dims.slice(0, -1);
+  const starting = startPool && n * classes >= POOL_FROM_ELEMENTS ? startPool() : null;
   const y = await readIndices(labels, 'labels', logits, positions);
   const m = mask === undefined ? undefined : await readIndices(mask, 'mask', logits, positions);
   if (n === 0) throw new CliError(`logits file ${logitsName} has no rows to score`);
@@ -366,7 +417,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   const units = sequences ? dims[0] : n;
   const per = chooseChunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type]);
   const chunkElements = per * T * classes;
-  const bytes = allocate(`a chunk of ${per * T} logits rows of ${classes} classes`, () => new Uint8Array(chunkElements * ELEMENT_SIZE[logits.type]));
+  const size = ELEMENT_SIZE[logits.type];
   // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
   const scorerOptions: Record<string, unknown> = {
     classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
@@ -375,48 +426,103 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
   const bySequence = shift || m !== undefined || perSequence;
   if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
-  const scorer = xe.scorer(scorerOptions as unknown as ScorerOptions);
-  let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
-  let chunks = 0;
-  for (let u0 = 0; u0 < units; u0 += per) {
-    const u1 = Math.min(units, u0 + per);
-    const r0 = u0 * T, r1 = u1 * T;
-    const count = (r1 - r0) * classes;
-    const raw = floatView(await logits.read(count, bytes.subarray(0, count * ELEMENT_SIZE[logits.type])), logits.type);
-    if (looksLikeProbabilities) looksLikeProbabilities = rowsLookLikeProbabilities(raw, logits.type, classes);
-    const chunkDims = sequences ? [u1 - u0, T, classes] : [r1 - r0, classes];
-    const z = floatInput(raw, chunkDims, logits.type);
-    try {
-      if (bySequence) {
-        const b = u1 - u0;
-        scorer.update(
-          z, { data: y.subarray(r0, r1), dims: [b, T] },
-          m === undefined ? undefined : { attentionMask: { data: m.subarray(r0, r1), dims: [b, T] } },
-        );
-      } else {
-        scorer.update(z, y.subarray(r0, r1));
-      }
-    } catch (e) {
-      // Probabilities out of range: name the file and the row in it rather than in the chunk.
-      const match = e instanceof RangeError ? /^logits\[(\d+)\] = (\S+) (.*)$/.exec(e.message) : null;
-      if (!match) throw e;
-      const i = r0 * classes + Number(match[1]);
-      throw new CliError(`logits file ${logitsName}: value ${match[2]} at row ${Math.floor(i / classes)}, class ${i % classes} ${match[3]}`);
+  const pool = starting ? await starting : null;
+  const scorer: Scorer | PoolScorer = pool
+    ? pool.scorer(scorerOptions as unknown as ScorerOptions) : xe.scorer(scorerOptions as unknown as ScorerOptions);
+  // With a pool, chunk k + 1 is read while the workers score chunk k, into the other of two buffers:
+  // resident buffers of the pool when it can hold the file's type (the workers read the rows where
+  // they lie), else plain ones (the pool copies them).
+  const residentType = logits.type === 'float32' || logits.type === 'float16' || logits.type === 'bfloat16' ? logits.type : null;
+  const buffers: (Uint8Array | Resident<'float32' | 'float16' | 'bfloat16'>)[] = [];
+  const what = `a chunk of ${per * T} logits rows of ${classes} classes`;
+  try {
+    for (let i = 0; i < (pool ? 2 : 1); i++) {
+      buffers.push(pool && residentType
+        ? allocate(what, () => pool.alloc(chunkElements, { dtype: residentType }))
+        : allocate(what, () => new Uint8Array(chunkElements * size)));
     }
-    chunks++;
-    options.onProgress?.(r1, n);
+    let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
+    let chunks = 0;
+    /** The update in flight and its first row; the pool's scorer takes one at a time. */
+    let pending: { done: Promise<unknown>; r0: number; r1: number } | null = null;
+    const settle = async (): Promise<void> => {
+      if (!pending) return;
+      const { done, r0, r1 } = pending;
+      pending = null;
+      try {
+        await done;
+      } catch (e) {
+        // Probabilities out of range: name the file and the row in it rather than in the chunk.
+        const match = e instanceof RangeError ? /^logits\[(\d+)\] = (\S+) (.*)$/.exec(e.message) : null;
+        if (!match) throw e;
+        const i = r0 * classes + Number(match[1]);
+        throw new CliError(`logits file ${logitsName}: value ${match[2]} at row ${Math.floor(i / classes)}, class ${i % classes} ${match[3]}`);
+      }
+      chunks++;
+      options.onProgress?.(r1, n);
+    };
+    for (let u0 = 0, k = 0; u0 < units; u0 += per, k++) {
+      const u1 = Math.min(units, u0 + per);
+      const r0 = u0 * T, r1 = u1 * T;
+      const count = (r1 - r0) * classes;
+      const buffer = buffers[k % buffers.length];
+      let into: Uint8Array;
+      if (buffer instanceof Uint8Array) into = buffer.subarray(0, count * size);
+      else {
+        const a = buffer.array;
+        into = new Uint8Array(a.buffer, a.byteOffset, count * size);
+      }
+      const raw = floatView(await logits.read(count, into), logits.type);
+      if (looksLikeProbabilities) looksLikeProbabilities = rowsLookLikeProbabilities(raw, logits.type, classes);
+      const chunkDims = sequences ? [u1 - u0, T, classes] : [r1 - r0, classes];
+      // A whole resident buffer is passed as it is (the labels' dims give T); a shorter last chunk as a view.
+      const z = !(buffer instanceof Uint8Array) && count === chunkElements ? buffer : floatInput(raw, chunkDims, logits.type);
+      await settle();
+      let done: Promise<unknown>;
+      try {
+        const b = u1 - u0;
+        const labelsOf = bySequence ? { data: y.subarray(r0, r1), dims: [b, T] } : y.subarray(r0, r1);
+        const third = bySequence && m !== undefined ? { attentionMask: { data: m.subarray(r0, r1), dims: [b, T] } } : undefined;
+        done = Promise.resolve(scorer.update(z as never, labelsOf, third));
+      } catch (e) {
+        done = Promise.reject(e);
+      }
+      // Handled by settle; until then the next chunk is read.
+      done.catch(() => undefined);
+      pending = { done, r0, r1 };
+    }
+    await settle();
+    await logits.finish();
+    return reportOf(scorer, {
+      n, classes, dims, sequences, perSequence, shift, logits, labels, mask, chunks, looksLikeProbabilities,
+      threads: pool ? pool.threads : 1,
+    });
+  } finally {
+    // Every update has settled here (an error leaves none in flight): the buffers are free.
+    for (const buffer of buffers) if (!(buffer instanceof Uint8Array)) buffer.free();
   }
-  await logits.finish();
+}
+
+/** The report of a scorer that has read every chunk. */
+function reportOf(
+  scorer: Scorer | PoolScorer,
+  c: {
+    n: number; classes: number; dims: number[]; sequences: boolean; perSequence: boolean; shift: boolean;
+    logits: ArrayReader; labels: ArrayReader; mask: ArrayReader | undefined; chunks: number; looksLikeProbabilities: boolean;
+    threads: number;
+  },
+): ScoreReport {
+  const { n, classes, dims, sequences, perSequence, shift, logits, labels, mask, chunks, looksLikeProbabilities } = c;
   const r = scorer.result();
   const report: ScoreReport = {
     n, classes, lossNats: r.lossNats, lossBits: r.lossBits, perplexity: r.perplexity,
     accuracy: r.accuracy, count: r.count, topK: r.topK, brier: r.brier, ece: r.ece, mce: r.mce, bins: r.bins,
     logitsDtype: logits.type, labelsDtype: labels.type, maskDtype: mask?.type, shape: dims, shifted: shift,
     names: { logits: logits.label, labels: labels.label, mask: mask?.label },
-    correct: scorer.state().correct, chunks, looksLikeProbabilities,
+    correct: scorer.state().correct, chunks, looksLikeProbabilities, threads: c.threads,
     classMetrics: { perClass: r.perClass, macro: r.macro, micro: r.micro, weighted: r.weighted, balancedAccuracy: r.balancedAccuracy, rmsce: r.rmsce },
   };
-  if (sequences) Object.assign(report, { sequences: dims[0], sequenceLength: T });
+  if (sequences) Object.assign(report, { sequences: dims[0], sequenceLength: dims[1] });
   if (perSequence) {
     const p = r.perSequence;
     if (p === undefined) throw new Error('the scorer gave no perSequence results');
@@ -500,6 +606,8 @@ interface ScoreArgs {
   mask?: string;
   shift: boolean;
   perSequence: boolean;
+  /** --threads N. */
+  threads?: number;
 }
 
 /** Flags without a value, and the ScoreArgs key each sets. */
@@ -508,7 +616,7 @@ const SWITCHES = { '--json': 'json', '--shift': 'shift', '--per-sequence': 'perS
 /** Flags that take a value, and the ScoreArgs key each fills. */
 const VALUE_FLAGS = {
   '--logits': 'logits', '--labels': 'labels', '--top-k': 'topK', '--bins': 'bins',
-  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--report': 'report', '--mask': 'mask',
+  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--report': 'report', '--mask': 'mask', '--threads': 'threads',
 } as const;
 type ValueFlag = keyof typeof VALUE_FLAGS;
 
@@ -538,6 +646,11 @@ function parseFlagValue(flag: ValueFlag, value: string): string | number | numbe
       const b = Number(value);
       if (!INTEGER.test(value) || !(b >= 1 && b <= 1_000_000)) bad('a positive integer of at most 1000000 (like 15)');
       return b;
+    }
+    case '--threads': {
+      const t = Number(value);
+      if (!INTEGER.test(value) || !(t >= 1 && t <= MAX_THREADS)) bad(`an integer in [1, ${MAX_THREADS}] (like 2; 1 scores on one thread)`);
+      return t;
     }
     case '--ignore-index': {
       const i = Number(value);
@@ -642,6 +755,11 @@ function formatReport(report: ScoreReport, sample: boolean): string {
   return lines.join('\n') + '\n';
 }
 
+/** --threads without the flag: the available parallelism (at most MAX_THREADS). */
+function defaultThreads(): number {
+  return Math.min(MAX_THREADS, Math.max(1, availableParallelism()));
+}
+
 /** The package's version, from its package.json (two levels up from src/cli/ and dist/cli/). */
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
@@ -694,7 +812,9 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     }
     const logitsPath = args.logits ?? SAMPLE_LOGITS;
     const labelsPath = args.labels ?? SAMPLE_LABELS;
-    const xe = await init();
+    // The SIMD build, which the pool's workers run, rather than the best one (relaxed SIMD where the
+    // runtime has it, whose last bits differ): --threads never changes the output.
+    const xe = await init({ build: bestBuild() === 'scalar' ? 'scalar' : 'simd' });
     const arrays = { logits: logitsPath, labels: labelsPath, mask: args.mask };
     const { report, inputs } = await withInputs(arrays, () => io.stdin ?? process.stdin, async (opened) => {
       const inputs = [opened.logits, opened.labels, ...(opened.mask ? [opened.mask] : [])];
@@ -706,6 +826,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
         const report = await scoreInputs(xe, opened, {
           chunkRows: io.chunkRows, topK: args.topK, bins: args.bins, ignoreIndex: args.ignoreIndex, from: args.from,
           shift: args.shift, perSequence: args.perSequence, onProgress: progress.update,
+          threads: args.threads ?? defaultThreads(), onPool: io.onPool,
         });
         return { report, inputs };
       } finally {

@@ -125,11 +125,11 @@ export function runScoreGroups(
     const partial = job.partials + 8 * g * length;
     zeroPartial(f64(partial, length), topK);
     const end = Math.min(rows, (g + 1) * group);
-    // Float32 rows are scored in one call per group; others are widened a chunk at a time (kept in
-    // cache for the kernel). Either way the rows fold in order into the partial.
-    const step = w ? per : group;
-    for (let r0 = g * group; r0 < end; r0 += step) {
-      const n = Math.min(step, end - r0);
+    // A chunk per call, as one thread scores them: another element type is widened a chunk at a time
+    // (kept in cache for the kernel), and a fresh worker's engine moves the kernel to optimised code
+    // between calls (WebAssembly has no on-stack replacement). The rows fold in order into the partial.
+    for (let r0 = g * group; r0 < end; r0 += per) {
+      const n = Math.min(per, end - r0);
       if (w) k.widen(w.src + r0 * C * w.bytes, job.input + r0 * C * 4, n * C, w.code);
       counted += k.scoreRows(
         job.input + r0 * C * 4, job.labels + r0 * 4, n, C, job.ignoreIndex, job.from, job.epsilon, partial, topK.length,
