@@ -712,7 +712,8 @@ export class XentropyPool {
     const group = groupRows(C), groups = Math.ceil(rows / group);
     const K = s.topK.length, slots = slotsOf(s), length = stateLength(K, slots);
     const countsLength = s.classCounts ? s.classCounts.length : 0, cellsLength = s.confusion ? s.confusion.length : 0;
-    const workers = this.threads;
+    // Workers that take part: no more than there are groups (each needs count areas of its own).
+    const workers = Math.min(this.threads, groups);
     const staging = this.#staging();
     try {
       const size = rows * C;
@@ -734,7 +735,7 @@ export class XentropyPool {
         widen: kind === 'f32' ? null : { src: hPtr, bytes: eb, code: WIDEN_CODE[kind] },
       };
       const input = inRes ? null : u.input;
-      await this.#spreadGroups(job, groups, input ? 4 : 1, (g0, g1) => {
+      await this.#spreadGroups(job, groups, workers, input ? 4 : 1, (g0, g1) => {
         const r0 = g0 * group, r1 = Math.min(rows, g1 * group);
         if (input) rawAt(d, kind === 'f32' ? zPtr : hPtr, kind, r0 * C, r1 * C).set(input.subarray(r0 * C, r1 * C) as never);
         stageLabels(d.i32(yPtr + r0 * 4, r1 - r0), u.labels, r0);
@@ -775,13 +776,16 @@ export class XentropyPool {
   /**
    * Runs a scorer job's groups on the workers, as #spread runs blocks: in runs per worker staged just
    * before they are sent (`stage(g0, g1)`), or, with nothing to copy (`runs` 1), everything staged
-   * first and each worker taking groups from a counter in shared memory. Each worker folds its counts
-   * into the areas of its own slot. Settles once every run sent has, then throws the first failure.
+   * first and each worker taking groups from a counter in shared memory. Workers 0 .. workers - 1 take
+   * part, each folding its counts into the areas of its own slot. Settles once every run sent has,
+   * then throws the first failure.
    */
-  async #spreadGroups(job: ScoreJob, groups: number, runs: number, stage: (g0: number, g1: number) => void): Promise<void> {
+  async #spreadGroups(
+    job: ScoreJob, groups: number, workers: number, runs: number, stage: (g0: number, g1: number) => void,
+  ): Promise<void> {
     if (groups === 0) return;
     const steal = runs === 1 ? this.#driver.alloc(4) : 0;
-    const n = Math.min(this.threads * runs, groups);
+    const n = Math.min(workers * runs, groups);
     let next = 0;
     let failure: { error: unknown } | null = null;
     const lane = async (worker: number): Promise<void> => {
@@ -812,7 +816,7 @@ export class XentropyPool {
         stage(0, groups);
       }
       // Stealing needs one lane per worker; runs keep two queued per worker (a worker's lanes share its slot).
-      for (let l = 0; l < (steal ? n : 2 * this.threads); l++) lanes.push(lane(l % this.threads));
+      for (let l = 0; l < (steal ? workers : 2 * workers); l++) lanes.push(lane(l % workers));
       await Promise.all(lanes);
     } finally {
       if (--this.#active === 0) this.#keepAlive?.unref();
