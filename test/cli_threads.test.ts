@@ -1,6 +1,7 @@
 // `xentropy score --threads N` (issue 26): a pool of workers scores inputs of POOL_FROM_ELEMENTS
-// elements or more, with output identical to one thread's; the bundled sample never starts one
-// (issue 27: cold start); the process exits promptly; bad values are usage errors.
+// elements or more (lowered here through the poolFrom knob, to keep the files small), with output
+// identical to one thread's; the bundled sample never starts one (issue 27: cold start); the process
+// exits promptly; bad values are usage errors.
 //
 // The pool's workers load dist/pool/worker.js, so this suite runs the CLI from dist/ (`npm run build`).
 
@@ -15,7 +16,7 @@ import type * as Npy from '../src/cli/npy.js';
 import { labels, normal } from './helpers.js';
 
 // dist/ holds no declarations for the command line: its types are src/'s.
-const { main, POOL_FROM_ELEMENTS, USAGE } = await import(new URL('../dist/cli/cli.js', import.meta.url).href) as typeof Cli;
+const { main, USAGE } = await import(new URL('../dist/cli/cli.js', import.meta.url).href) as typeof Cli;
 const { writeNpy } = await import(new URL('../dist/cli/npy.js', import.meta.url).href) as typeof Npy;
 type CliIO = Cli.CliIO;
 
@@ -54,8 +55,8 @@ describe('xentropy score --threads', () => {
   });
 
   it('gives the same --json with 1 and 2 threads, starting a pool only for 2', async () => {
-    const C = 300, N = 1200;
-    expect(N * C).toBeGreaterThanOrEqual(POOL_FROM_ELEMENTS);
+    // 1.2 million elements: two fold groups (2^20 elements each, at most), so two workers.
+    const C = 300, N = 4000, poolFrom = 2 ** 18;
     const z = normal(N * C, 3, 1), y = labels(N, C, 2);
     const logits = join(dir, 'logits.npy'), halfLogits = join(dir, 'half.npy'), wideLogits = join(dir, 'wide.npy'), labelsPath = join(dir, 'labels.npy');
     writeNpy(logits, '<f4', [N, C], z);
@@ -64,19 +65,21 @@ describe('xentropy score --threads', () => {
     writeNpy(labelsPath, '<i4', [N], y);
     for (const file of [logits, halfLogits, wideLogits]) {
       const args = ['score', '--json', '--logits', file, '--labels', labelsPath, '--top-k', '1,3', '--bins', '10'];
-      const one = await run([...args, '--threads', '1']);
+      const one = await run([...args, '--threads', '1'], { poolFrom });
       expect(one.code, one.err).toBe(0);
       expect(one.pools).toEqual([]);
-      // One chunk (on the workers), and chunks of 900 and 300 rows (the second below the pool's threshold).
+      // Without the knob, 1.2 million elements are scored on this thread.
+      expect(await run([...args, '--threads', '2'])).toEqual(one);
+      // One chunk (on the workers), and chunks of 900 rows and a last one of 400 (below the pool's inlineBelow).
       for (const chunkRows of [undefined, 900]) {
-        const two = await run([...args, '--threads', '2'], { chunkRows });
+        const two = await run([...args, '--threads', '2'], { chunkRows, poolFrom });
         expect(two.code, two.err).toBe(0);
         expect(two.pools).toEqual([2]);
         expect(two.out, `${file}, chunkRows ${chunkRows}`).toBe(one.out);
       }
     }
     // Sequences: [B, T, V] with --shift, --mask and --per-sequence.
-    const B = 20, T = 60, V = 250;
+    const B = 80, T = 60, V = 250;
     const zs = normal(B * T * V, 3, 3), ys = labels(B * T, V, 4);
     const mask = Uint8Array.from({ length: B * T }, (_, i) => (i % T < T - (i % 9) ? 1 : 0));
     const seqLogits = join(dir, 'seq.npy'), seqLabels = join(dir, 'seq-labels.npy'), seqMask = join(dir, 'seq-mask.npy');
@@ -84,19 +87,24 @@ describe('xentropy score --threads', () => {
     writeNpy(seqLabels, '<i8', [B, T], Array.from(ys, BigInt));
     writeNpy(seqMask, '|u1', [B, T], mask);
     const args = ['score', '--json', '--per-sequence', '--shift', '--logits', seqLogits, '--labels', seqLabels, '--mask', seqMask];
-    const one = await run([...args, '--threads', '1']);
-    const three = await run([...args, '--threads', '3'], { chunkRows: 7 });
+    const one = await run([...args, '--threads', '1'], { poolFrom });
+    // Two fold groups: no more than two workers, however many threads are asked for.
+    const three = await run([...args, '--threads', '3'], { chunkRows: 20, poolFrom });
     expect(one.code, one.err).toBe(0);
-    expect(three.pools).toEqual([3]);
+    expect(three.pools).toEqual([2]);
     expect(three.out).toBe(one.out);
     expect(JSON.parse(one.out).perSequence.tokens.length).toBe(B);
   }, 60_000);
 
   it('exits promptly after scoring with workers (the pool is closed)', () => {
-    const bin = join(ROOT, 'bin/xentropy.js');
-    const args = ['--logits', join(dir, 'logits.npy'), '--labels', join(dir, 'labels.npy'), '--json'];
-    const one = spawnSync(process.execPath, [bin, 'score', ...args, '--threads', '1'], { encoding: 'utf8', timeout: 30_000 });
-    const two = spawnSync(process.execPath, [bin, 'score', ...args, '--threads', '2'], { encoding: 'utf8', timeout: 30_000 });
+    // As bin/xentropy.js runs main, with the pool's threshold lowered (the knob is main's).
+    const script = (threads: string) => `import { main } from ${JSON.stringify(new URL('../dist/cli/cli.js', import.meta.url).href)};
+      process.exitCode = await main(['score', '--json', '--logits', ${JSON.stringify(join(dir, 'logits.npy'))},
+        '--labels', ${JSON.stringify(join(dir, 'labels.npy'))}, '--threads', '${threads}'], { poolFrom: 2 ** 18, onPool: () => console.error('pool') });`;
+    const spawn = (threads: string) => spawnSync(process.execPath, ['--input-type=module', '-e', script(threads)], { encoding: 'utf8', timeout: 30_000 });
+    const one = spawn('1'), two = spawn('2');
+    expect(one.stderr).toBe('');
+    expect(two.stderr).toBe('pool\n');
     expect(one.status, one.stderr).toBe(0);
     expect(two.status, two.stderr).toBe(0);
     expect(two.signal).toBeNull();

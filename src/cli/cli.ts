@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
 import { createPool, init, type PoolScorer, type Resident, type Scorer, type Xentropy, type XentropyPool } from '../node.js';
 import { bestBuild } from '../engine/builds.js';
+import { GROUP_ELEMENTS } from '../engine/score_groups.js';
 import { renderReport } from '../report/html.js';
 import type { CalibrationBin, ScoreResult, ScorerInput, ScorerOptions } from '../ops/scorer.js';
 import {
@@ -34,11 +35,14 @@ export const MAX_TOP_K = 100;
 /** Most --threads: the pool's limit. */
 export const MAX_THREADS = 256;
 /**
- * Logits elements from which `score` starts a pool of workers (when --threads is above 1): the pool's
- * default inlineBelow, below which its scorer runs on the calling thread anyway. The bundled sample
- * (2000 x 10) stays far below, so it never pays for starting a worker.
+ * Logits elements (2^25, 128 MiB of float32) from which `score` starts a pool of workers when --threads
+ * is above 1. Starting the pool in a fresh process (module, workers) costs about 40-60 ms of wall time
+ * on the bench's 2 vCPUs, which two workers win back only from about 32-50 million elements
+ * (docs/performance.md): below, one thread finishes first. The bundled sample (2000 x 10) never starts one.
  */
-export const POOL_FROM_ELEMENTS = 2 ** 18;
+export const POOL_FROM_ELEMENTS = 2 ** 25;
+/** Most bytes of a chunk when a pool scores: chunks grow with the workers (two fold groups each), to this. */
+const MAX_POOL_CHUNK_BYTES = 256 * 1024 * 1024;
 
 /** Exit statuses of main (see USAGE). */
 export const EXIT = {
@@ -84,7 +88,7 @@ perplexity, accuracy, top-k accuracy, Brier score and calibration errors (ECE, M
   --probs            the logits file holds probabilities (softmax outputs), not logits
   --log-probs        the logits file holds log-probabilities (log-softmax outputs)
   --threads N        threads that score (default: the available parallelism); 1 scores on this
-                     thread alone. Inputs of ${POOL_FROM_ELEMENTS} elements or more are scored by a pool of N
+                     thread alone. Logits of 2^25 elements or more are scored by a pool of up to N
                      workers, with results identical to one thread's, bit for bit
   --plot FILE        write a reliability diagram (accuracy vs confidence per bin) as SVG
   --report FILE      write a self-contained HTML report (summary, reliability diagram; no script)
@@ -129,6 +133,8 @@ export interface CliIO {
   now?: () => number;
   /** Called when a pool of workers is started, with its number of threads (for tests). */
   onPool?: (threads: number) => void;
+  /** Logits elements from which a pool is started (for tests). Default POOL_FROM_ELEMENTS. */
+  poolFrom?: number;
 }
 
 /** A progress bar appears only on a terminal, and only once a run has taken this long (ms). */
@@ -184,11 +190,13 @@ export interface ScoreNpyOptions {
   /** Called after each chunk with the rows done so far and N. */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Threads that score (default 1: this thread). Above 1, logits of at least POOL_FROM_ELEMENTS
-   * elements are scored by a pool of that many workers (createPool), closed before this returns; the
-   * results are the same bits.
+   * Threads that score (default 1: this thread). Above 1, logits of at least `poolFrom` elements are
+   * scored by a pool of up to that many workers (createPool; no more than the file has fold groups of
+   * about 2^20 elements), closed before this returns; the results are the same bits.
    */
   threads?: number;
+  /** Logits elements from which a pool is started. Default POOL_FROM_ELEMENTS. */
+  poolFrom?: number;
   /** Called when a pool is started, with its number of threads. */
   onPool?: (threads: number) => void;
 }
@@ -338,9 +346,9 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   // Started as soon as the shape shows the logits are large enough, so that the workers start while
   // the labels are read; closed (its workers terminated) however the scoring ends.
   let starting: Promise<XentropyPool> | undefined;
-  const startPool = (): Promise<XentropyPool> => {
-    options.onPool?.(threads);
-    starting = createPool({ threads, inlineBelow: POOL_FROM_ELEMENTS });
+  const startPool = (workers: number): Promise<XentropyPool> => {
+    options.onPool?.(workers);
+    starting = createPool({ threads: workers });
     // Awaited below unless an error comes first; then the finally block closes it.
     starting.catch(() => undefined);
     return starting;
@@ -353,7 +361,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
 }
 
 async function scoreWith(
-  xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions, startPool: (() => Promise<XentropyPool>) | null,
+  xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions, startPool: ((workers: number) => Promise<XentropyPool>) | null,
 ): Promise<ScoreReport> {
   const { logits, labels, mask } = inputs;
   const logitsName = shown(logits.label);
@@ -396,7 +404,9 @@ async function scoreWith(
     );
   }
   const positions = dims.slice(0, -1);
-  const starting = startPool && n * classes >= POOL_FROM_ELEMENTS ? startPool() : null;
+  // No more workers than the file has fold groups (engine/score_groups.ts): each takes whole groups.
+  const workers = Math.min(options.threads ?? 1, Math.ceil((n * classes) / GROUP_ELEMENTS));
+  const starting = startPool && workers > 1 && n * classes >= (options.poolFrom ?? POOL_FROM_ELEMENTS) ? startPool(workers) : null;
   const y = await readIndices(labels, 'labels', logits, positions);
   const m = mask === undefined ? undefined : await readIndices(mask, 'mask', logits, positions);
   if (n === 0) throw new CliError(`logits file ${logitsName} has no rows to score`);
@@ -415,7 +425,11 @@ async function scoreWith(
 
   // A chunk holds whole sequences (units of T rows): the scorer shifts within a sequence.
   const units = sequences ? dims[0] : n;
-  const per = chooseChunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type]);
+  // With a pool, a chunk holds two fold groups per worker (at least CHUNK_BYTES), so that every worker
+  // has groups to take from each update.
+  const chunkBytes = starting
+    ? Math.min(MAX_POOL_CHUNK_BYTES, Math.max(CHUNK_BYTES, 2 * workers * GROUP_ELEMENTS * ELEMENT_SIZE[logits.type])) : CHUNK_BYTES;
+  const per = chooseChunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type], chunkBytes);
   const chunkElements = per * T * classes;
   const size = ELEMENT_SIZE[logits.type];
   // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
@@ -581,15 +595,15 @@ async function allocateAsync<T>(what: string, make: () => Promise<T>): Promise<T
   }
 }
 
-/** Units (rows, or sequences of `unitBytes`) per chunk: chunkRows given, else CHUNK_BYTES of the file. */
-function chooseChunkUnits(chunkRows: number | undefined, units: number, unitBytes: number): number {
+/** Units (rows, or sequences of `unitBytes`) per chunk: chunkRows given, else `chunkBytes` of the file. */
+function chooseChunkUnits(chunkRows: number | undefined, units: number, unitBytes: number, chunkBytes: number): number {
   if (chunkRows !== undefined) {
     if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
     }
     return Math.min(chunkRows, Math.max(1, units));
   }
-  return Math.max(1, Math.min(units, Math.floor(CHUNK_BYTES / unitBytes)));
+  return Math.max(1, Math.min(units, Math.floor(chunkBytes / unitBytes)));
 }
 
 interface ScoreArgs {
@@ -826,7 +840,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
         const report = await scoreInputs(xe, opened, {
           chunkRows: io.chunkRows, topK: args.topK, bins: args.bins, ignoreIndex: args.ignoreIndex, from: args.from,
           shift: args.shift, perSequence: args.perSequence, onProgress: progress.update,
-          threads: args.threads ?? defaultThreads(), onPool: io.onPool,
+          threads: args.threads ?? defaultThreads(), onPool: io.onPool, poolFrom: io.poolFrom,
         });
         return { report, inputs };
       } finally {
