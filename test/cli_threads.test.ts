@@ -7,9 +7,10 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type * as Cli from '../src/cli/cli.js';
 import type * as Npy from '../src/cli/npy.js';
@@ -95,6 +96,23 @@ describe('xentropy score --threads', () => {
     expect(three.out).toBe(one.out);
     expect(JSON.parse(one.out).perSequence.tokens.length).toBe(B);
   }, 60_000);
+
+  it('reports logits that end early while the workers score the chunk before', async () => {
+    // Read from standard input, whose length is known only at its end: chunks of 1000 rows (300,000
+    // elements, so on the workers), and the data stops 500 rows short.
+    const C = 300;
+    const whole = readFileSync(join(dir, 'logits.npy'));
+    const cut = whole.subarray(0, whole.length - 500 * C * 4);
+    const stdin = Readable.from((function* () {
+      for (let i = 0; i < cut.length; i += 1 << 16) yield cut.subarray(i, Math.min(cut.length, i + (1 << 16)));
+    })());
+    const { code, err, pools } = await run(
+      ['score', '--json', '--logits', '-', '--labels', join(dir, 'labels.npy'), '--threads', '2'], { chunkRows: 1000, poolFrom: 2 ** 18, stdin },
+    );
+    expect(pools).toEqual([2]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/^xentropy: <standard input>: truncated data: expected 1200000 bytes at offset \d+ of the data stream, it ended after 600000\n$/);
+  });
 
   it('exits promptly after scoring with workers (the pool is closed)', () => {
     // As bin/xentropy.js runs main, with the pool's threshold lowered (the knob is main's).

@@ -440,7 +440,8 @@ async function scoreWith(
   // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
   const bySequence = shift || m !== undefined || perSequence;
   if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
-  const pool = starting ? await starting : null;
+  // A runtime that cannot start workers (no shared memory, no worker_threads) scores on this thread.
+  const pool = starting ? await starting.catch(() => null) : null;
   const scorer: Scorer | PoolScorer = pool
     ? pool.scorer(scorerOptions as unknown as ScorerOptions) : xe.scorer(scorerOptions as unknown as ScorerOptions);
   // With a pool, chunk k + 1 is read while the workers score chunk k, into the other of two buffers:
@@ -449,6 +450,8 @@ async function scoreWith(
   const residentType = logits.type === 'float32' || logits.type === 'float16' || logits.type === 'bfloat16' ? logits.type : null;
   const buffers: (Uint8Array | Resident<'float32' | 'float16' | 'bfloat16'>)[] = [];
   const what = `a chunk of ${per * T} logits rows of ${classes} classes`;
+  /** The update in flight and its rows; the pool's scorer takes one at a time. */
+  let pending: { done: Promise<unknown>; r0: number; r1: number } | null = null;
   try {
     for (let i = 0; i < (pool ? 2 : 1); i++) {
       buffers.push(pool && residentType
@@ -457,8 +460,6 @@ async function scoreWith(
     }
     let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
     let chunks = 0;
-    /** The update in flight and its first row; the pool's scorer takes one at a time. */
-    let pending: { done: Promise<unknown>; r0: number; r1: number } | null = null;
     const settle = async (): Promise<void> => {
       if (!pending) return;
       const { done, r0, r1 } = pending;
@@ -512,7 +513,8 @@ async function scoreWith(
       threads: pool ? pool.threads : 1,
     });
   } finally {
-    // Every update has settled here (an error leaves none in flight): the buffers are free.
+    // An error while reading may leave an update in flight: its workers read the buffers until it settles.
+    if (pending) await (pending as { done: Promise<unknown> }).done.catch(() => undefined);
     for (const buffer of buffers) if (!(buffer instanceof Uint8Array)) buffer.free();
   }
 }
