@@ -5,7 +5,8 @@
 // chunks, about GROUP_ELEMENTS elements), fixed by (rows, classes) alone. Each group's rows fold in row
 // order (the kernel scoreRows, assembly/score.ts) into a zeroed partial in the kernel's state layout;
 // the partials then merge into the running state in group order (mergePartial), as the scorer's merge
-// adds two states. One thread merges each group as it ends; the pool's workers fold groups into one
+// adds two states. An update of one group (or none) has nothing to split: its rows fold straight into
+// the running state, which spares small updates the partial's cost (O(bins)). One thread merges each group as it ends; the pool's workers fold groups into one
 // partial slot each, whichever worker runs them, and the main thread merges the slots in group order
 // afterwards: the same operations on the same numbers in the same order. The per-class and confusion
 // counts, exact integers in f64 whose sum does not depend on its order, accumulate in place (one
@@ -105,6 +106,8 @@ export interface ScoreJob {
   cellsLength: number;
   /** An input of another element type, staged raw at src (`bytes` an element), widened (kind `code`) into `input`. */
   widen: { src: number; bytes: number; code: number } | null;
+  /** One group only: its slot holds the running state (written by the main thread), folded into as it is. */
+  direct: boolean;
 }
 
 /**
@@ -123,7 +126,7 @@ export function runScoreGroups(
   let counted = 0;
   for (let g = g0; g < g1; g++) {
     const partial = job.partials + 8 * g * length;
-    zeroPartial(f64(partial, length), topK);
+    if (!job.direct) zeroPartial(f64(partial, length), topK);
     const end = Math.min(rows, (g + 1) * group);
     // A chunk per call, as one thread scores them: another element type is widened a chunk at a time
     // (kept in cache for the kernel), and a fresh worker's engine moves the kernel to optimised code

@@ -1126,7 +1126,7 @@ export function addBytes(s: ScorerData, u: ScorerUpdate, counted: number): void 
  * @internal
  * Folds a checked update into s on this thread: fold groups (engine/score_groups.ts) of staging
  * chunks, each chunk staged into scratch memory and scored into its group's partial, each partial
- * merged into the state as its group ends.
+ * merged into the state as its group ends (one group: scored into the state itself).
  */
 export function foldUpdate(d: Driver, s: ScorerData, u: ScorerUpdate): void {
   const { classes } = s;
@@ -1148,17 +1148,19 @@ export function foldUpdate(d: Driver, s: ScorerData, u: ScorerUpdate): void {
   if (s.classCounts) d.f64(countsPtr, countsLength).set(s.classCounts);
   if (s.confusion) d.f64(cellsPtr, cellsLength).set(s.confusion);
   const from = FROM_CODE[s.from];
+  // One group: the rows fold straight into the state (engine/score_groups.ts).
+  const oneGroup = u.rows <= group, target = oneGroup ? statePtr : partialPtr;
   let counted = 0;
   for (let g0 = 0; g0 < u.rows; g0 += group) {
     const g1 = Math.min(u.rows, g0 + group);
-    zeroPartial(d.f64(partialPtr, length), s.topK);
+    if (!oneGroup) zeroPartial(d.f64(partialPtr, length), s.topK);
     for (let r0 = g0; r0 < g1; r0 += per) {
       const n = Math.min(per, g1 - r0);
       const zPtr = stageFloats(d, zBuf, raw, input, kind, inRes, r0 * classes, (r0 + n) * classes);
       const y = d.i32(yPtr, n);
       y.set(u.labels.subarray(r0, r0 + n));
       counted += d.kernels.scoreRows(
-        zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, partialPtr, K, slots, seqLoss ? lossPtr : 0,
+        zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, target, K, slots, seqLoss ? lossPtr : 0,
         s.classCounts ? countsPtr : 0, s.confusion ? cellsPtr : 0,
       );
       if (seqLoss) {
@@ -1172,7 +1174,7 @@ export function foldUpdate(d: Driver, s: ScorerData, u: ScorerUpdate): void {
         }
       }
     }
-    mergePartial(d.f64(statePtr, length), d.f64(partialPtr, length), K, slots);
+    if (!oneGroup) mergePartial(d.f64(statePtr, length), d.f64(partialPtr, length), K, slots);
   }
   readState(s, d.f64(statePtr, length));
   if (s.classCounts) s.classCounts.set(d.f64(countsPtr, countsLength));

@@ -732,8 +732,10 @@ export class XentropyPool {
         rows, classes: C, group, per: chunkRows(C), input: zPtr, labels: yPtr, ignoreIndex: s.ignoreIndex,
         from: FROM_CODE[s.from], epsilon: s.epsilon, topK: s.topK.slice(), slots, partials: pPtr, losses: lPtr,
         counts: cPtr, countsLength, cells: ePtr, cellsLength,
-        widen: kind === 'f32' ? null : { src: hPtr, bytes: eb, code: WIDEN_CODE[kind] },
+        widen: kind === 'f32' ? null : { src: hPtr, bytes: eb, code: WIDEN_CODE[kind] }, direct: groups === 1,
       };
+      // One group: its slot starts as the running state, and becomes the new one (as one thread folds).
+      if (job.direct) writeState(s, d.f64(pPtr, length));
       const input = inRes ? null : u.input;
       await this.#spreadGroups(job, groups, workers, input ? 4 : 1, (g0, g1) => {
         const r0 = g0 * group, r1 = Math.min(rows, g1 * group);
@@ -745,7 +747,11 @@ export class XentropyPool {
       writeState(s, m);
       const partials = d.f64(pPtr, groups * length);
       let counted = 0;
-      for (let g = 0; g < groups; g++) {
+      if (job.direct) {
+        counted = partials[0] - m[0];
+        m.set(partials.subarray(0, length));
+      }
+      for (let g = 0; g < groups && !job.direct; g++) {
         const p = partials.subarray(g * length, (g + 1) * length);
         counted += p[0];
         mergePartial(m, p, K, slots);
