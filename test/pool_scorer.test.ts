@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
-import { createPool, init, PoolScorer, type ScorerOptions, type ScorerState, type XentropyPool, type Xentropy } from '../dist/index.js';
+import { createPool, init, PoolBinaryScorer, PoolMultilabelScorer, PoolScorer, type ScorerOptions, type ScorerState, type XentropyPool, type Xentropy } from '../dist/index.js';
 import { failNext } from '../dist/pool/pool.js';
 import { labels, normal, probabilities, rng } from './helpers.js';
 
@@ -318,6 +318,89 @@ describe('pool.scorer: errors change nothing', () => {
       // From inlineBelow elements on, the update goes to the workers, which fail as armed.
       await expect(scorer.update(z, y)).rejects.toThrow(/^xentropy pool worker [01] failed: injected failure \(test\)$/);
       expect(json(scorer.state())).toBe(json(one.state()));
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('pool.binaryScorer and pool.multilabelScorer: the one-thread state, bit for bit', () => {
+  const u = rng(60);
+  const N = 200_000;
+  const logits = Float32Array.from({ length: N }, () => 6 * (u() - 0.5));
+  const probs = Float32Array.from({ length: N }, () => u());
+  const hard = Float32Array.from({ length: N }, () => (u() < 0.3 ? 1 : 0));
+  const soft = Float32Array.from({ length: N }, () => u());
+  const weights = Float32Array.from({ length: N }, () => 2 * u());
+  const binaryCases: [string, Record<string, unknown>, Float32Array, Float32Array, Float32Array | undefined][] = [
+    ['exact thresholds, hard targets', {}, logits, hard, undefined],
+    ['exact thresholds, quantile bins, weights', { binning: 'quantile', bins: 12 }, logits, hard, weights],
+    ['1000 thresholds, soft targets, weights', { thresholds: 1000, threshold: 0.3 }, logits, soft, weights],
+    ["from 'probs', 64 thresholds", { from: 'probs', thresholds: 64, bins: 20 }, probs, hard, undefined],
+  ];
+  for (const [name, options, scores, targets, sampleWeight] of binaryCases) {
+    it(`binary: ${name}`, async () => {
+      const third = sampleWeight && { sampleWeight };
+      const one = xe.binaryScorer(options).update(scores, targets, third).update(scores.subarray(0, 5000), targets.subarray(0, 5000));
+      for (const [pool, p] of pools) {
+        const scorer = await p.binaryScorer(options).update(scores, targets, third);
+        await scorer.update(scores.subarray(0, 5000), targets.subarray(0, 5000));
+        expect(JSON.stringify(scorer.state()), pool).toBe(JSON.stringify(one.state()));
+        expect(scorer.count).toBe(N + 5000);
+      }
+    });
+  }
+
+  it('multilabel: 7 labels, weights, binned and exact', async () => {
+    const L = 7, rows = 25_000;
+    for (const options of [{ labels: L }, { labels: L, thresholds: 200 }]) {
+      const s = logits.subarray(0, rows * L), t = hard.subarray(0, rows * L), sampleWeight = weights.subarray(0, rows);
+      const one = xe.multilabelScorer(options).update(s, t, { sampleWeight }).update(s.subarray(0, 70), t.subarray(0, 70));
+      for (const [pool, p] of pools) {
+        const scorer = await p.multilabelScorer(options).update(s, t, { sampleWeight });
+        await scorer.update(s.subarray(0, 70), t.subarray(0, 70));
+        expect(JSON.stringify(scorer.state()), pool).toBe(JSON.stringify(one.state()));
+        expect(scorer.labels).toBe(L);
+        expect(scorer.count).toBe(rows + 10);
+        expect(JSON.stringify(scorer.result())).toBe(JSON.stringify(one.result()));
+      }
+    }
+  });
+
+  it('refuses bad updates before anything changes, and a failing worker changes nothing', async () => {
+    const pool = await createPool({ threads: 2, inlineBelow: 0 });
+    try {
+      const scorer = await pool.binaryScorer({ thresholds: 100 }).update(logits, hard);
+      const multi = await pool.multilabelScorer({ labels: 4 }).update(logits, hard);
+      const before = JSON.stringify(scorer.state()), multiBefore = JSON.stringify(multi.state());
+      await pool[failNext](0, 'throw');
+      await pool[failNext](1, 'throw');
+      const bad = hard.slice();
+      bad[9] = 2;
+      expect(() => xe.binaryScorer().update(logits, bad)).toThrow(new RangeError('labels[9] = 2 is not a target in [0, 1]'));
+      await expect(scorer.update(logits, bad)).rejects.toThrow(new RangeError('labels[9] = 2 is not a target in [0, 1]'));
+      await expect(scorer.update(logits, hard, { sampleWeight: weights.subarray(1) })).rejects.toThrow(RangeError);
+      await expect(multi.update(logits.subarray(1), hard.subarray(1))).rejects.toThrow(RangeError);
+      expect(JSON.stringify(scorer.state())).toBe(before);
+      // The armed failures are still there: the next good updates reach the workers, fail, and change nothing.
+      await expect(scorer.update(logits, hard)).rejects.toThrow(/^xentropy pool worker [01] failed: injected failure \(test\)$/);
+      await pool[failNext](1, 'trap');
+      await expect(multi.update(logits, hard)).rejects.toThrow(/^xentropy pool worker 1 failed: /);
+      expect(JSON.stringify(scorer.state())).toBe(before);
+      expect(JSON.stringify(multi.state())).toBe(multiBefore);
+      await scorer.update(logits, hard);
+      expect(JSON.stringify(scorer.state())).toBe(JSON.stringify(xe.binaryScorer({ thresholds: 100 }).update(logits, hard).update(logits, hard).state()));
+      // One update at a time; merge, reset and fromState as the one-thread scorers.
+      const first = scorer.update(logits, hard);
+      await expect(scorer.update(logits, hard)).rejects.toThrow(/still running an update: await it before calling update/);
+      expect(() => scorer.reset()).toThrow(/still running an update/);
+      await first;
+      const restored = PoolBinaryScorer.fromState(pool, JSON.parse(JSON.stringify(scorer.state())));
+      expect(JSON.stringify(restored.merge(scorer).state()))
+        .toBe(JSON.stringify(xe.binaryScorerFromState(scorer.state()).merge(scorer.state()).state()));
+      expect(scorer.reset().count).toBe(0);
+      const m2 = PoolMultilabelScorer.fromState(pool, multi.state()).merge(multi);
+      expect(m2.count).toBe(2 * multi.count);
     } finally {
       await pool.close();
     }

@@ -14,7 +14,7 @@ import type { CrossEntropyGradOptions } from '../src/ops/cross_entropy.js';
 import {
   reference,
   type CrossEntropyOptions, type DivergenceReduction, type EntropyReduction, type LossAndGrad, type Reduction,
-  type PoolScorer, type Resident, type ScoreResult, type Scorer, type ScorerState, type Xentropy, type XentropyPool,
+  type PoolBinaryScorer, type PoolMultilabelScorer, type PoolScorer, type Resident, type ScoreResult, type Scorer, type ScorerState, type Xentropy, type XentropyPool,
 } from '../src/index.js';
 
 declare const xe: Xentropy;
@@ -159,6 +159,13 @@ describe('PoolScorer: an async update, the rest as Scorer', () => {
     expectTypeOf(xe.scorer({ classes: 3 }).update(z, labels)).toEqualTypeOf<Scorer>();
     // @ts-expect-error: options as xe.scorer's
     pool.scorer({ classes: 3, bogus: true });
+  });
+
+  test('the binary and multilabel pool scorers', () => {
+    expectTypeOf(pool.binaryScorer().update(z, bytes)).toEqualTypeOf<Promise<PoolBinaryScorer>>();
+    expectTypeOf(pool.binaryScorer({ thresholds: 10 }).result().rocAuc).toEqualTypeOf<number>();
+    expectTypeOf(pool.multilabelScorer({ labels: 2 }).update(z, bytes)).toEqualTypeOf<Promise<PoolMultilabelScorer>>();
+    expectTypeOf(pool.multilabelScorer({ labels: 2 }).labels).toEqualTypeOf<number>();
   });
 });
 

@@ -3,6 +3,7 @@
 
 import type { BlockJob } from '../engine/blocks.js';
 import type { ScoreJob } from '../engine/score_groups.js';
+import type { BinaryScoreJob } from '../ops/binary_scorer.js';
 
 /** Test-only: how a test makes a worker fail on its next job. */
 export type FailMode = 'throw' | 'trap' | 'crash' | 'exit';
@@ -17,6 +18,11 @@ export type ToWorker =
    * rows counted as its one sum.
    */
   | { type: 'score'; id: number; job: ScoreJob; g0: number; g1: number; steal: number; slot: number }
+  /**
+   * A binary or multilabel scorer's update: fold groups taken from the counter at `steal` until none is
+   * left. Answered by 'done' with each group's index and partials (ops/binary_scorer.ts, foldBinaryJob).
+   */
+  | { type: 'binary-score'; id: number; job: BinaryScoreJob; steal: number }
   | { type: 'fail'; how: FailMode };
 
 /** @internal Plain-data error sent back by a worker. */

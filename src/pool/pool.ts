@@ -37,13 +37,19 @@ import {
   type ScorerUpdate,
 } from '../ops/scorer.js';
 import { groupRows, mergePartial, stateLength, type ScoreJob } from '../engine/score_groups.js';
-import { PoolScorer, type ScorerHost } from './pool_scorer.js';
+import { PoolBinaryScorer, PoolMultilabelScorer, PoolScorer, type ScorerHost } from './pool_scorer.js';
+import {
+  BinaryScorer, binaryGroupRows, mergeGroup, MultilabelScorer, partialLength, readPartial, reserveUpdate,
+  type BinaryData, type BinaryScoreJob, type BinaryScorerOptions, type BinaryScorerState, type BinaryUpdate,
+  type MultilabelScorerOptions, type MultilabelScorerState,
+} from '../ops/binary_scorer.js';
 import { revive, type FailMode, type FromWorker, type ToWorker } from './messages.js';
 
 /** A job message to a worker, without the id #send gives it. */
 type JobBody =
   | Omit<Extract<ToWorker, { type: 'run' }>, 'id'>
-  | Omit<Extract<ToWorker, { type: 'score' }>, 'id'>;
+  | Omit<Extract<ToWorker, { type: 'score' }>, 'id'>
+  | Omit<Extract<ToWorker, { type: 'binary-score' }>, 'id'>;
 
 /** Options of `createPool`. */
 export interface PoolOptions {
@@ -695,8 +701,98 @@ export class XentropyPool {
   get #scorerHost(): ScorerHost {
     return {
       driver: this.#driver, inlineBelow: this.inlineBelow, checkOpen: () => this.#checkOpen(),
-      score: (s, u) => this.#scoreUpdate(s, u),
+      score: (s, u) => this.#scoreUpdate(s, u), scoreBinary: (states, u) => this.#binaryUpdate(states, u),
     };
+  }
+
+  /**
+   * A binary scorer whose updates run on the workers: `xe.binaryScorer`'s options, checks, metrics and
+   * state, and after the same updates the same `state()` bit for bit. See PoolBinaryScorer.
+   * @throws as xe.binaryScorer; Error when the pool is closed
+   */
+  binaryScorer(options?: BinaryScorerOptions): PoolBinaryScorer {
+    this.#checkOpen();
+    return new PoolBinaryScorer(BinaryScorer.create(options), this.#scorerHost);
+  }
+
+  /** Rebuilds a pool binary scorer from `state()`, as `xe.binaryScorerFromState`. @throws as that; Error when the pool is closed */
+  binaryScorerFromState(state: BinaryScorerState): PoolBinaryScorer {
+    this.#checkOpen();
+    return new PoolBinaryScorer(BinaryScorer.fromState(state), this.#scorerHost);
+  }
+
+  /** A multilabel scorer whose updates run on the workers, as `xe.multilabelScorer`. See PoolMultilabelScorer. */
+  multilabelScorer(options: MultilabelScorerOptions): PoolMultilabelScorer {
+    this.#checkOpen();
+    return new PoolMultilabelScorer(MultilabelScorer.create(options), this.#scorerHost);
+  }
+
+  /** Rebuilds a pool multilabel scorer from `state()`, as `xe.multilabelScorerFromState`. */
+  multilabelScorerFromState(state: MultilabelScorerState): PoolMultilabelScorer {
+    this.#checkOpen();
+    return new PoolMultilabelScorer(MultilabelScorer.fromState(state), this.#scorerHost);
+  }
+
+  /**
+   * Folds a checked binary or multilabel update into its states on the workers: scores, targets and
+   * weights are staged into shared memory, each worker folds fold groups (ops/binary_scorer.ts) taken
+   * from a shared counter and sends back their partials, and once all are done this thread merges them
+   * in group order, as one thread does (foldUpdate). The states change only then.
+   */
+  async #binaryUpdate(states: BinaryData[], u: BinaryUpdate): Promise<void> {
+    const d = this.#driver;
+    const L = states.length, config = states[0].config, rows = u.rows, n = rows * L;
+    const group = binaryGroupRows(config, L), groups = Math.ceil(rows / group);
+    const workers = Math.min(this.threads, groups);
+    const taken = new Array<Float64Array | null>(groups).fill(null);
+    const offsets = new Int32Array(groups);
+    const staging = this.#staging();
+    try {
+      if (groups > 0) {
+        const sPtr = staging.alloc(n * 4), tPtr = staging.alloc(n * 4), wPtr = u.weights ? staging.alloc(rows * 4) : 0;
+        const steal = staging.alloc(4);
+        d.f32(sPtr, n).set(u.scores);
+        d.f32(tPtr, n).set(u.targets);
+        if (u.weights) d.f32(wPtr, rows).set(u.weights);
+        d.i32(steal, 1)[0] = 0;
+        const job: BinaryScoreJob = { config, width: L, rows, group, scores: sPtr, targets: tPtr, weights: wPtr };
+        const each = 1 + L * partialLength(config);
+        let failure: { error: unknown } | null = null;
+        const lane = async (worker: number): Promise<void> => {
+          try {
+            const out = await this.#send(worker, { type: 'binary-score', job, steal });
+            for (let at = 0; at < out.length; at += each) {
+              taken[out[at]] = out;
+              offsets[out[at]] = at + 1;
+            }
+          } catch (error) {
+            failure ??= { error };
+          }
+        };
+        if (this.#active++ === 0) this.#keepAlive?.ref();
+        try {
+          const lanes: Promise<void>[] = [];
+          for (let w = 0; w < workers; w++) lanes.push(lane(w));
+          await Promise.all(lanes);
+        } finally {
+          if (--this.#active === 0) this.#keepAlive?.unref();
+        }
+        if (failure) throw (failure as { error: unknown }).error;
+      }
+      const missing = taken.indexOf(null);
+      if (missing >= 0) throw new Error(`xentropy pool: fold group ${missing} of ${groups} was not folded by any worker`);
+      // Every worker succeeded: now, and only now, the states change.
+      reserveUpdate(states, rows);
+      const P = partialLength(config);
+      for (let g = 0; g < groups; g++) {
+        const out = taken[g]!;
+        const partials: BinaryData[] = [];
+        for (let l = 0; l < L; l++) partials.push(readPartial(config, out, offsets[g] + l * P));
+        mergeGroup(states, partials, u, g * group, Math.min(rows, (g + 1) * group));
+      }
+    } finally {
+      staging.release();
+    }
   }
 
   /**

@@ -5,6 +5,11 @@
 // one-thread Scorer's, which this class holds.
 
 import type { Driver } from '../engine/driver.js';
+import {
+  binaryDataOf, binaryGroupRows, foldUpdate as foldBinaryUpdate, multilabelDataOf, readBinaryUpdate, type BinaryData, type BinaryLabels,
+  type BinaryScorer, type BinaryScoreResult, type BinaryScorerState, type BinaryUpdate, type BinaryUpdateOptions,
+  type MultilabelScoreResult, type MultilabelScorer, type MultilabelScorerState,
+} from '../ops/binary_scorer.js';
 import type { IndexTarget, FloatValues, TensorLike } from '../ops/common.js';
 import {
   checkUpdateOf, dataOf, foldUpdate, resetData, type Scorer, type ScoreResult, type ScorerData, type ScorerState, type ScorerUpdate,
@@ -19,6 +24,15 @@ export interface ScorerHost {
   checkOpen(): void;
   /** Folds a checked update into s on the workers; s is changed only once every worker has succeeded. */
   score(s: ScorerData, u: ScorerUpdate): Promise<void>;
+  /** The same for a binary (one state) or multilabel (one per label) scorer's update. */
+  scoreBinary(states: BinaryData[], u: BinaryUpdate): Promise<void>;
+}
+
+/** The message of an update, merge or reset refused while an update is in flight. */
+function busyError(what: string): Error {
+  return new Error(
+    `this pool scorer is still running an update: await it before calling ${what} (the updates of one scorer run one at a time)`,
+  );
 }
 
 /**
@@ -115,10 +129,161 @@ export class PoolScorer {
   }
 
   #checkIdle(what: string): void {
-    if (this.#busy) {
-      throw new Error(
-        `this pool scorer is still running an update: await it before calling ${what} (the updates of one scorer run one at a time)`,
-      );
-    }
+    if (this.#busy) throw busyError(what);
+  }
+}
+
+/**
+ * A binary or multilabel update on a pool: checked as the one-thread scorer checks it (before anything
+ * changes), then folded on this thread below inlineBelow elements, else on the workers.
+ */
+async function binaryUpdate(
+  host: ScorerHost, states: BinaryData[], scores: unknown, labels: unknown, options: unknown, busy: (on: boolean) => void,
+): Promise<void> {
+  const L = states.length;
+  const u = readBinaryUpdate(states[0].config, L, scores, labels, options);
+  if (!Number.isSafeInteger(states[0].count + u.rows * L)) throw new RangeError(`scores would make the count pass 2^53 - 1`);
+  // An update of one fold group (binaryGroupRows) has nothing to share: it runs here too.
+  if (u.rows * L < host.inlineBelow || u.rows <= binaryGroupRows(states[0].config, L)) {
+    foldBinaryUpdate(states, u);
+    return;
+  }
+  busy(true);
+  try {
+    await host.scoreBinary(states, u);
+  } finally {
+    busy(false);
+  }
+}
+
+/**
+ * A binary scorer whose updates run on a pool's workers (`pool.binaryScorer(options)`): `xe.binaryScorer`'s
+ * options, checks, metrics and state, and after the same updates the same `state()` bit for bit. `update`
+ * returns a Promise; one update at a time, as PoolScorer.
+ */
+export class PoolBinaryScorer {
+  readonly #scorer: BinaryScorer;
+  readonly #host: ScorerHost;
+  #busy = false;
+
+  /** @internal Use `pool.binaryScorer(options)` or `pool.binaryScorerFromState(state)`. */
+  constructor(scorer: BinaryScorer, host: ScorerHost) {
+    this.#scorer = scorer;
+    this.#host = host;
+  }
+
+  /** Rebuilds a pool binary scorer from `state()`; same as `pool.binaryScorerFromState(state)`. */
+  static fromState(pool: { binaryScorerFromState(state: BinaryScorerState): PoolBinaryScorer }, state: BinaryScorerState): PoolBinaryScorer {
+    return pool.binaryScorerFromState(state);
+  }
+
+  /** Rows counted so far. */
+  get count(): number {
+    return this.#scorer.count;
+  }
+
+  /**
+   * Adds rows, as `BinaryScorer.update` (same arguments, checks and errors), folded on the pool's workers
+   * (on the calling thread below the pool's inlineBelow elements).
+   * @throws (rejects with) as BinaryScorer.update, and Error while another update of this scorer is in
+   *   flight, before anything is changed; Error when a worker fails or the pool is closed, leaving the
+   *   state as it was
+   */
+  async update(scores: Float32Array, labels: BinaryLabels, options?: BinaryUpdateOptions): Promise<this> {
+    this.#host.checkOpen();
+    if (this.#busy) throw busyError('update');
+    await binaryUpdate(this.#host, binaryDataOf(this.#scorer), scores, labels, options, (on) => { this.#busy = on; });
+    return this;
+  }
+
+  /** The metrics of every row added (and merged) so far. */
+  result(): BinaryScoreResult {
+    return this.#scorer.result();
+  }
+
+  /** A plain, versioned, JSON-serialisable copy of the state, as `BinaryScorer.state`. */
+  state(): BinaryScorerState {
+    return this.#scorer.state();
+  }
+
+  /** Adds another scorer's rows (a PoolBinaryScorer, a BinaryScorer or a state). @throws as BinaryScorer.merge; Error during an update */
+  merge(other: PoolBinaryScorer | BinaryScorer | BinaryScorerState): this {
+    if (this.#busy) throw busyError('merge');
+    const isPool = typeof other === 'object' && other !== null && #scorer in other;
+    this.#scorer.merge(isPool ? (other as PoolBinaryScorer).#scorer : other as BinaryScorer | BinaryScorerState);
+    return this;
+  }
+
+  /** Forgets every row (the options stay). @throws Error during an update */
+  reset(): this {
+    if (this.#busy) throw busyError('reset');
+    this.#scorer.reset();
+    return this;
+  }
+}
+
+/**
+ * A multilabel scorer whose updates run on a pool's workers (`pool.multilabelScorer(options)`), as
+ * PoolBinaryScorer is to the binary one.
+ */
+export class PoolMultilabelScorer {
+  readonly #scorer: MultilabelScorer;
+  readonly #host: ScorerHost;
+  #busy = false;
+
+  /** @internal Use `pool.multilabelScorer(options)` or `pool.multilabelScorerFromState(state)`. */
+  constructor(scorer: MultilabelScorer, host: ScorerHost) {
+    this.#scorer = scorer;
+    this.#host = host;
+  }
+
+  /** Rebuilds a pool multilabel scorer from `state()`; same as `pool.multilabelScorerFromState(state)`. */
+  static fromState(
+    pool: { multilabelScorerFromState(state: MultilabelScorerState): PoolMultilabelScorer }, state: MultilabelScorerState,
+  ): PoolMultilabelScorer {
+    return pool.multilabelScorerFromState(state);
+  }
+
+  /** The number of labels L. */
+  get labels(): number {
+    return this.#scorer.labels;
+  }
+
+  /** Rows counted so far. */
+  get count(): number {
+    return this.#scorer.count;
+  }
+
+  /** Adds rows, as `MultilabelScorer.update`, on the pool's workers. @throws as PoolBinaryScorer.update */
+  async update(scores: Float32Array, labels: BinaryLabels, options?: BinaryUpdateOptions): Promise<this> {
+    this.#host.checkOpen();
+    if (this.#busy) throw busyError('update');
+    await binaryUpdate(this.#host, multilabelDataOf(this.#scorer), scores, labels, options, (on) => { this.#busy = on; });
+    return this;
+  }
+
+  /** Per-label metrics and their averages. */
+  result(): MultilabelScoreResult {
+    return this.#scorer.result();
+  }
+
+  /** A plain, versioned, JSON-serialisable copy of the state, as `MultilabelScorer.state`. */
+  state(): MultilabelScorerState {
+    return this.#scorer.state();
+  }
+
+  /** Adds another multilabel scorer's rows (pool or not), or a state's. @throws as MultilabelScorer.merge; Error during an update */
+  merge(other: PoolMultilabelScorer | MultilabelScorer | MultilabelScorerState): this {
+    if (this.#busy) throw busyError('merge');
+    const isPool = typeof other === 'object' && other !== null && #scorer in other;
+    this.#scorer.merge(isPool ? (other as PoolMultilabelScorer).#scorer : other as MultilabelScorer | MultilabelScorerState);
+    return this;
+  }
+
+  /** Forgets every row. @throws Error during an update */
+  reset(): this {
+    if (this.#busy) throw busyError('reset');
+    this.#scorer.reset();
+    return this;
   }
 }

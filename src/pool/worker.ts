@@ -7,6 +7,7 @@
 import { runBlocks } from '../engine/blocks.js';
 import { loadSharedDriver } from '../engine/driver.js';
 import { runScoreGroups } from '../engine/score_groups.js';
+import { foldBinaryJob } from '../ops/binary_scorer.js';
 import type { Kernels } from '../engine/kernels.js';
 import { toPlain, type FailMode, type ToWorker } from './messages.js';
 
@@ -74,7 +75,7 @@ function main(): void {
       );
     } else if (message.type === 'fail') {
       armed = message.how;
-    } else if (message.type === 'run' || message.type === 'score') {
+    } else if (message.type === 'run' || message.type === 'score' || message.type === 'binary-score') {
       const how = armed;
       armed = null;
       if (how === 'exit') port.exit();
@@ -85,7 +86,8 @@ function main(): void {
         if (how === 'throw') throw new Error('injected failure (test)');
         // An address past the end of memory: the kernel traps (a WebAssembly.RuntimeError).
         if (how === 'trap') kernels.logSumExp(0xfffffff0, 0, 1, 4);
-        const sums = message.type === 'score' ? score(kernels, message)
+        const sums = message.type === 'binary-score' ? foldBinaryJob(memory!.buffer, message.job, message.steal)
+          : message.type === 'score' ? score(kernels, message)
           : message.steal ? steal(kernels, message) : runBlocks(kernels, message.job, message.b0, message.b1);
         port.post({ type: 'done', id: message.id, sums }, [sums.buffer]);
       } catch (error) {
