@@ -64,6 +64,26 @@ for (let r = 0; r < ROUNDS; r++) {
   one.push(a.ms); plain.push(b.ms); res.push(c.ms); upPlain.push(a.ms / b.ms); upRes.push(a.ms / c.ms);
 }
 resident.free();
+
+// The binary scorer (float64 JavaScript per row): 4 million logits, hard targets.
+const BN = 4_000_000;
+const binaryLogits = logits.subarray(0, BN), binaryTargets = Float32Array.from({ length: BN }, () => (random() < 0.3 ? 1 : 0));
+const binary = {};
+for (const [name, options] of [['exact thresholds', {}], ['1000 thresholds', { thresholds: 1000 }]]) {
+  const timeB = async (owner) => {
+    const t = performance.now();
+    const s = await owner.binaryScorer(options).update(binaryLogits, binaryTargets);
+    return { ms: performance.now() - t, state: JSON.stringify(s.state()) };
+  };
+  for (let i = 0; i < 2; i++) { await timeB(xe); await timeB(pool); }
+  const a = [], b = [], up = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const [x, y] = r % 2 === 0 ? [await timeB(xe), await timeB(pool)] : [await timeB(pool), await timeB(xe)].reverse();
+    if (x.state !== y.state) throw new Error('the pool binary scorer\'s state differs from one thread\'s');
+    a.push(x.ms); b.push(y.ms); up.push(x.ms / y.ms);
+  }
+  binary[name] = { one: median(a), pool: median(b), up: median(up) };
+}
 await pool.close();
 say(`## Library: one update of ${N} x ${C} (${ROUNDS} rounds, order alternated; states identical bit for bit)\n`);
 say('| scorer | median ms | G elements/s | speed-up (median of rounds) |');
@@ -71,6 +91,11 @@ say('|---|---|---|---|');
 say(`| xe.scorer (one thread) | ${median(one).toFixed(0)} | ${G(median(one)).toFixed(3)} | 1× |`);
 say(`| pool.scorer, 2 workers, Float32Array | ${median(plain).toFixed(0)} | ${G(median(plain)).toFixed(3)} | ${median(upPlain).toFixed(2)}× |`);
 say(`| pool.scorer, 2 workers, resident | ${median(res).toFixed(0)} | ${G(median(res)).toFixed(3)} | ${median(upRes).toFixed(2)}× |`);
+
+say(`\n## Binary scorer: one update of ${BN} logits, hard targets (${ROUNDS} rounds, order alternated; states identical)\n`);
+say('| options | xe.binaryScorer ms | pool.binaryScorer ms | speed-up |');
+say('|---|---|---|---|');
+for (const [name, m] of Object.entries(binary)) say(`| ${name} | ${m.one.toFixed(0)} | ${m.pool.toFixed(0)} | ${m.up.toFixed(2)}× |`);
 
 // Part 2: the command line.
 const dir = mkdtempSync(join(tmpdir(), 'xentropy-pool-scorer-'));
