@@ -12,6 +12,11 @@
 // instead, on its own instance of the same build (runBlocks, engine/blocks.ts): for them a worker's
 // round trip costs more than the work.
 //
+// The scorers (pool.scorer, pool.binaryScorer, pool.multilabelScorer; pool_scorer.ts) send 'score'
+// and 'binary-score' jobs instead: the workers fold an update's fold groups into partials, and the
+// main thread merges them in group order (engine/score_groups.ts, ops/binary_scorer.ts), which gives
+// the one-thread state bit for bit.
+//
 // Memory: each call allocates its staging space in the resident region (driver.alloc) and releases
 // it when every worker is done with it, so calls may overlap and pool.alloc may run meanwhile. Shared
 // memory never detaches its views when it grows, but views are still taken from the driver afresh.
