@@ -20,7 +20,9 @@
 // Each row is then folded into the state here rather than in JavaScript: a command line's cold run
 // would otherwise spend most of its scoring in a per-row JavaScript loop not yet compiled. The fold
 // is the one the JavaScript did, operation for operation in f64 (Neumaier's compensated sums, counts
-// as exact f64 integers), so states are the same bits either way.
+// as exact f64 integers), so states are the same bits either way. The scorer passes the zeroed
+// partial of a fold group as `state` (src/engine/score_groups.ts), and merges it into its running
+// state when the group ends; the pool's workers fold groups the same way, each into its own partial.
 
 import { rowStatsPlain, rowShift, rowSum } from './row';
 import { expNeg4, expNeg } from './exp';

@@ -25,10 +25,10 @@
 //    of it, and it shares no code with the library (the scorer is handed in). dist/cli/cli.js: its
 //    own modules, importing that chunk and the library from ../node.js (the same instance as the
 //    package's, and no second copy of it in the package).
-// 4. The CommonJS build (the `require` condition): dist/node.js's graph in one CommonJS file,
-//    dist/cjs/node.js, under a package.json that says "commonjs". import.meta does not exist in
-//    CommonJS: import.meta.url becomes the URL of dist/node.js, the file's ESM twin, derived from its
-//    own __dirname, so every relative URL resolves as it does from the ESM file.
+// 4. No CommonJS copy of the library: `require('xentropy')` loads dist/node.js itself, which every
+//    runtime the package supports can require (Node 20.19 and 22.12 on, Bun, Deno: require(esm); the
+//    modules have no top-level await). A copy would double every part of the library in the packed
+//    tarball, whose budget test/package.test.ts checks.
 // 5. The CommonJS declarations: one file, dist/cjs/node.d.ts, that re-declares each export of
 //    dist/node.d.ts through a type-only import of it. TypeScript reads it as CommonJS (the package.json
 //    above), so `require('xentropy')` type-checks under moduleResolution node16, without a second copy
@@ -67,14 +67,13 @@ const EVAL = 'eval.js';
 const EVAL_CHUNK = /^chunk-eval-\w+\.js$/;
 const CLI = 'cli/cli.js';
 /** The CommonJS build: dist/node.js's graph, with import.meta.url standing for dist/node.js. */
-const REQUIRE_ENTRY = './dist/cjs/node.js';
-const CJS_TWIN = 'node.js';
+const REQUIRE_ENTRY = './dist/node.js';
 
 /** The first line of every bundle (and how this script recognises one). */
 const BANNER = '// xentropy: bundled by scripts/finish-dist.mjs from tsc\'s output (src/ is the source).';
 
 if (pkg.exports['.'].require?.default !== REQUIRE_ENTRY) {
-  throw new Error(`finish-dist: package.json exports["."].require.default is not ${REQUIRE_ENTRY}, which this script builds`);
+  throw new Error(`finish-dist: package.json exports["."].require.default is not ${REQUIRE_ENTRY}, the module require() loads (see 4. above)`);
 }
 for (const file of [...ESM_ENTRIES, POOL_WORKER, EVAL, CLI]) {
   if (!isFile(join(dist, file))) throw new Error(`finish-dist: dist/${file} is missing; run tsc first (npm run build:ts)`);
@@ -225,7 +224,7 @@ const builtinsByGetter = {
  * (relative specifiers, node: built-ins).
  * @param pure keep the pure annotations of module-level calls (see pureAnnotated)
  */
-async function bundle(entries, outdir, { format = 'esm', pure = false, splitting = false, chunkNames = 'chunk-[hash]', plugins = [], define, urlsFrom } = {}) {
+async function bundle(entries, outdir, { pure = false, splitting = false, chunkNames = 'chunk-[hash]', plugins = [], urlsFrom } = {}) {
   const into = join(dist, outdir);
   const relocated = new Map();
   const build = (minifyWhitespace, counts) => esbuild.build({
@@ -234,11 +233,11 @@ async function bundle(entries, outdir, { format = 'esm', pure = false, splitting
     bundle: true,
     write: false,
     metafile: true,
-    format,
+    format: 'esm',
     splitting,
     chunkNames,
-    platform: format === 'cjs' ? 'node' : 'neutral',
-    target: format === 'cjs' ? 'node20' : 'es2022',
+    platform: 'neutral',
+    target: 'es2022',
     external: ['node:*'],
     absWorkingDir: root,
     charset: 'ascii', // non-ASCII text would make the whole file a two-byte string to V8: slower to decode and scan
@@ -246,10 +245,8 @@ async function bundle(entries, outdir, { format = 'esm', pure = false, splitting
     minifySyntax: true,
     minifyWhitespace,
     logLevel: 'silent',
-    define,
-    // format cjs: import.meta is replaced (define) in the twin's folder, dist/.
     // urlsFrom: the folder a module's output lands in, when entries of several folders are bundled together.
-    plugins: [relocateUrls(format === 'cjs' ? dist : urlsFrom ?? into, counts), ...plugins],
+    plugins: [relocateUrls(urlsFrom ?? into, counts), ...plugins],
   });
   const [result, annotated] = await Promise.all([build(true, relocated), pure ? build(false, new Map()) : null]);
   if (result.warnings.length > 0) {
@@ -303,14 +300,6 @@ const outputs = [
     urlsFrom: (path) => (dirname(path) === join(dist, 'cli') ? join(dist, 'cli') : dist),
   }),
 ];
-const [cjs] = await bundle([CJS_TWIN], 'cjs', { format: 'cjs', define: { 'import.meta.url': '__xentropyUrl' } });
-// Any other use of import.meta (import.meta.resolve, ...) would be compiled to an empty object.
-if (/\bimport\.meta\b|\bimport_meta\b/.test(cjs.text)) throw new Error('finish-dist: the CommonJS build uses import.meta beyond import.meta.url');
-const twinUrl = `const __xentropyUrl=require("node:url").pathToFileURL(require("node:path").join(__dirname,${JSON.stringify(relative(cjsDir, join(dist, CJS_TWIN)))})).href;`;
-// ESM is strict mode; the CommonJS copy must be too (esbuild says so first, from ESM input).
-const [banner, body] = [cjs.text.slice(0, cjs.text.indexOf('\n') + 1), cjs.text.slice(cjs.text.indexOf('\n') + 1).replace(/^"use strict";/, '')];
-cjs.text = `${banner}"use strict";${/\b__xentropyUrl\b/.test(body) ? twinUrl : ''}${body}`;
-outputs.push(cjs);
 
 for (const out of outputs) {
   const name = relative(dist, out.path);
@@ -327,21 +316,21 @@ for (const out of outputs) {
   }
 }
 
-// tsc's output of the command line's own modules stays (see the header), but not a second CommonJS tree.
+// tsc's output of the command line's own modules stays (see the header); dist/cjs/ holds only the CommonJS declarations.
 rmSync(cjsDir, { recursive: true, force: true });
 for (const name of readdirSync(dist)) if (/^chunk-\w+\.js$/.test(name) || EVAL_CHUNK.test(name)) rmSync(join(dist, name));
 for (const out of outputs) {
   mkdirSync(dirname(out.path), { recursive: true });
   writeFileSync(out.path, out.text);
 }
+mkdirSync(cjsDir, { recursive: true });
 writeFileSync(join(cjsDir, 'package.json'), '{ "type": "commonjs" }\n');
 
 // Every URL of every bundle names a file or folder that exists, from the file (or its ESM twin).
 for (const out of outputs) {
-  const isCjs = out === cjs;
-  const meta = isCjs ? '__xentropyUrl' : 'import.meta.url';
-  const base = isCjs ? dist : dirname(out.path);
-  const uses = out.text.split(meta).length - 1 - (isCjs && out.text.includes(twinUrl) ? 1 : 0);
+  const meta = 'import.meta.url';
+  const base = dirname(out.path);
+  const uses = out.text.split(meta).length - 1;
   const literal = new RegExp(String.raw`new URL\(\s*(["'\x60])([^"'\x60$]*)(?:\$\{[^}]*\}[^"'\x60]*)?\1\s*,\s*${meta.replace('.', '\\.')}\s*\)`, 'g');
   const urls = [...out.text.matchAll(literal)].map((m) => m[2]);
   if (out.text.includes('${', 0) && [...out.text.matchAll(literal)].some((m) => m[0].includes('${'))) {

@@ -12,6 +12,7 @@ import {
 import type * as ReferenceModule from './reference/index.js';
 
 export { Xentropy, XentropyPool };
+export { PoolBinaryScorer, PoolMultilabelScorer, PoolScorer } from './pool/pool_scorer.js';
 
 // An object marked pure rather than `export * as reference`: the package's entry points are single files
 // (scripts/finish-dist.mjs), in which esbuild builds a namespace with a call that bundlers keep, and the

@@ -230,7 +230,7 @@ describe('scoreArrays', () => {
     const path = file(zip([{ name: 'logits.npy', data: encodeNpy('<f4', [300, 9], logits), method: 8 }, { name: 'labels.npy', data: encodeNpy('<i8', [300], labels) }]), 'cls.npz');
     const want = await cli(['--logits', `${path}:logits`, '--labels', `${path}:labels`, '--top-k', '1,3', '--bins', '10']);
     const blob = new Blob([readFileSync(path)]);
-    const xe = await init();
+    const xe = await init({ build: 'simd' }); // the build xentropy score runs (src/cli/cli.ts), for the same bits
     const inputs = { logits: await openArray(blob, { label: path, name: 'logits' }), labels: await openArray(blob, { label: path, name: 'labels' }) };
     const progress: number[] = [];
     const report = await scoreArrays(xe, inputs, { topK: [1, 3], bins: 10, confusion: true, onProgress: (done, total) => { progress.push(done / total); } });
@@ -251,7 +251,7 @@ describe('scoreArrays', () => {
     const want = await cli(['--logits', `${path}:logits`, '--labels', `${path}:input_ids`, '--mask', `${path}:attention_mask`, '--shift', '--per-sequence']);
     const bytes = new Uint8Array(readFileSync(path));
     const open = (name: string) => openArray(bytes, { label: path, name });
-    const report = await scoreArrays(await init(), { logits: await open('logits'), labels: await open('input_ids'), mask: await open('attention_mask') }, { shift: true, perSequence: true, confusion: true });
+    const report = await scoreArrays(await init({ build: 'simd' }), { logits: await open('logits'), labels: await open('input_ids'), mask: await open('attention_mask') }, { shift: true, perSequence: true, confusion: true });
     expect(JSON.parse(JSON.stringify(scoreJson(report)))).toEqual(want.json);
     expect(scoreReportHtml(report)).toBe(want.html);
     expect(report).toMatchObject({ logitsDtype: 'float16', labelsDtype: 'int64', maskDtype: 'int64', shifted: true, sequences: 4, sequenceLength: 16 });

@@ -41,7 +41,7 @@ const allExamples = files.flatMap((f) => examples(f, texts.get(f)!));
 let workDir = '';
 
 beforeAll(() => {
-  for (const f of ['dist/index.js', 'dist/node.js', 'dist/cjs/node.js', 'dist/xentropy.wasm']) {
+  for (const f of ['dist/index.js', 'dist/node.js', 'dist/xentropy.wasm']) {
     if (!existsSync(join(root, f))) throw new Error(`${f} is missing: build the package first (npm run build)`);
   }
   mkdirSync(join(root, 'tmp'), { recursive: true });

@@ -180,14 +180,15 @@ describe('the package', () => {
   });
 
   it('has in the shared build (a subset, assembly/shared.ts) every kernel the worker pool calls', () => {
-    // The kernels a pool job may name (SumKernel in src/engine/blocks.ts), plus the soft cap and the trap test's.
+    // The kernels a pool job may name (SumKernel in src/engine/blocks.ts), plus the soft cap, the trap
+    // test's and the scorer's (src/engine/score_groups.ts).
     const source = readFileSync(join(root, 'src/engine/blocks.ts'), 'utf8');
     const union = /type SumKernel =([^;]+);/.exec(source)?.[1] ?? '';
     const used = [...union.matchAll(/'(\w+)'/g)].map((m) => m[1]);
     expect(used.length).toBeGreaterThanOrEqual(9);
     const exported = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(root, 'dist/xentropy.shared.wasm'))))
       .map((e) => e.name);
-    expect(used.concat('softcapForward', 'softcapBackward', 'logSumExp', 'heapBase', 'buildFeatures').filter((k) => !exported.includes(k))).toEqual([]);
+    expect(used.concat('softcapForward', 'softcapBackward', 'logSumExp', 'heapBase', 'buildFeatures', 'scoreRows', 'widen').filter((k) => !exported.includes(k))).toEqual([]);
   });
 
   it('runs no install scripts for its users', () => {
@@ -226,12 +227,13 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
   const scripts = [...packed].filter((f) => /\.c?js$/.test(f));
 
   /**
-   * What each entry point loads. CommonJS and the pool's workers load one file; every ESM entry point
-   * loads its own small module and the one chunk of the library they share (a copy each would not fit
-   * the package's size budget); the command line loads its own file and the node entry.
+   * What each entry point loads. The pool's workers load one file; every ESM entry point loads its own
+   * small module and the one chunk of the library they share (a copy each would not fit the package's
+   * size budget), require() included (it loads dist/node.js); the command line loads its own file and
+   * the node entry.
    */
   const expected: Record<string, number> = {
-    'dist/node.js': 2, 'dist/browser.js': 2, 'dist/cjs/node.js': 1, 'dist/pool/worker.js': 1,
+    'dist/node.js': 2, 'dist/browser.js': 2, 'dist/pool/worker.js': 1,
     'dist/index.js': 2, 'dist/worker.js': 2, 'dist/workerd.js': 2, 'dist/edge_light.js': 2,
     'bin/xentropy.js': 5,
     'dist/esbuild.js': 1,
@@ -259,7 +261,7 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
   });
 
   it('keep the command line and its file readers out of the library', () => {
-    for (const entry of ['dist/node.js', 'dist/browser.js', 'dist/index.js', 'dist/worker.js', 'dist/workerd.js', 'dist/edge_light.js', 'dist/cjs/node.js']) {
+    for (const entry of ['dist/node.js', 'dist/browser.js', 'dist/index.js', 'dist/worker.js', 'dist/workerd.js', 'dist/edge_light.js']) {
       const code = moduleGraph(entry).map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
       for (const cliName of ['NpyFormatError', 'readNpyHeader', 'reliabilitySvg', 'CliError', 'renderReport', 'openArrayIn', 'DecompressionStream', 'scoreArrays']) {
         expect(code, `${entry}: ${cliName}`).not.toContain(cliName);
@@ -281,14 +283,13 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
   it('resolve their relative URLs next to the file: the .wasm builds, the pool\'s worker script', () => {
     for (const file of scripts) {
       const code = readFileSync(join(root, file), 'utf8');
-      const base = file.startsWith('dist/cjs/') ? 'dist/node.js' : file; // CommonJS: its ESM twin's URL
       for (const [, url] of code.matchAll(/new URL\(\s*["'`](\.{1,2}\/[^"'`$]*)/g)) {
-        const target = join(dirname(base), url);
+        const target = join(dirname(file), url);
         if (!target.startsWith('data/')) expect(url.endsWith('/') || packed.has(target), `${file}: new URL('${url}') names ${target}`).toBe(true);
       }
     }
-    // The pool finds its worker script beside the file it was bundled into: the ESM entries' chunk, the CommonJS build.
-    for (const file of ['dist/cjs/node.js', ...scripts.filter((f) => /^dist\/chunk-\w+\.js$/.test(f))]) {
+    // The pool finds its worker script beside the file it was bundled into: the ESM entries' chunk.
+    for (const file of scripts.filter((f) => /^dist\/chunk-\w+\.js$/.test(f))) {
       expect(readFileSync(join(root, file), 'utf8'), file).toMatch(/new URL\(\s*["']\.\/pool\/worker\.js["']/);
     }
   });
@@ -341,7 +342,7 @@ describe('the types', () => {
     expect(r.resolved).toMatch(/\/dist\/cjs\/node\.d\.ts$/);
   });
 
-  it('for require declare what the CommonJS build exports, and what the ESM declarations do', () => {
+  it('for require declare what require() returns (dist/node.js itself), and what the ESM declarations do', () => {
     // dist/cjs/node.d.ts is generated (scripts/finish-dist.mjs): it must stay CommonJS to TypeScript,
     // check without errors, name every export of dist/node.d.ts, and declare as values exactly the
     // properties that require() returns.
@@ -358,7 +359,7 @@ describe('the types', () => {
     const names = (symbols: ts.Symbol[]) => symbols.map((s) => s.name).sort();
     expect(names(exported(cjsTypes))).toEqual(names(exported(esmTypes)));
     const values = names(exported(cjsTypes).filter((s) => resolve(s).flags & ts.SymbolFlags.Value));
-    const runtime = Object.keys(createRequire(import.meta.url)(join(root, 'dist/cjs/node.js')) as object).sort();
+    const runtime = Object.keys(createRequire(import.meta.url)(join(root, 'dist/node.js')) as object).sort();
     expect(values).toEqual(runtime);
     expect(values).toEqual(expect.arrayContaining(['init', 'initSync', 'createPool', 'reference', 'Scorer', 'Xentropy']));
   });
@@ -487,11 +488,16 @@ describe('the packed tarball, installed', () => {
   it('loads the node entry and the library\'s chunk for `import { init } from \'xentropy\'; await init()`: no command-line file', () => {
     writeFileSync(join(dir, 'plain.mjs'), "import { init } from 'xentropy';\nconst xe = await init();\nconsole.log(xe.features.build);\n");
     expect(modulesLoaded(['plain.mjs'])).toEqual(['dist/node.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/)]);
-    // CommonJS: require() does not pass the ESM hooks; its cache lists what it loaded.
-    writeFileSync(join(dir, 'plain.cjs'), "require('xentropy');\nconsole.log(JSON.stringify(Object.keys(require.cache)));\n");
+    // CommonJS: require() loads the same ES module (require(esm): no CommonJS copy); its cache lists it
+    // (the chunk it imports is the ES loader's, which the cache does not list).
+    writeFileSync(join(dir, 'plain.cjs'), "const { init } = require('xentropy');\n"
+      + 'init().then((xe) => console.log(JSON.stringify({ build: xe.features.build, cache: Object.keys(require.cache) })));\n');
     const r = spawnSync(process.execPath, ['plain.cjs'], { cwd: dir, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect((JSON.parse(r.stdout) as string[]).map((f) => relative(installed, f)).filter((f) => !f.startsWith('..'))).toEqual(['dist/cjs/node.js']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const { build, cache } = JSON.parse(r.stdout) as { build: string; cache: string[] };
+    expect(build).toMatch(/simd/);
+    expect(cache.map((f) => relative(installed, f)).filter((f) => !f.startsWith('..'))).toEqual(['dist/node.js']);
   });
 
   it('loads the command line as bin/xentropy.js, dist/cli/cli.js, the chunk it shares with xentropy/eval and the node entry', () => {

@@ -14,7 +14,7 @@ import type { CrossEntropyGradOptions } from '../src/ops/cross_entropy.js';
 import {
   reference,
   type CrossEntropyOptions, type DivergenceReduction, type EntropyReduction, type LossAndGrad, type Reduction,
-  type Resident, type Xentropy, type XentropyPool,
+  type PoolBinaryScorer, type PoolMultilabelScorer, type PoolScorer, type Resident, type ScoreResult, type Scorer, type ScorerState, type Xentropy, type XentropyPool,
 } from '../src/index.js';
 
 declare const xe: Xentropy;
@@ -140,6 +140,32 @@ describe('XentropyPool: promises of the same', () => {
     expectTypeOf(pool.binaryCrossEntropy(z, bytes, { reduction: sumOrNone })).toEqualTypeOf<Promise<number | Float32Array>>();
     expectTypeOf(pool.binaryCrossEntropyWithGrad(z, bytes, { reduction: 'sum' })).toEqualTypeOf<Promise<Grad>>();
     expectTypeOf(pool.binaryCrossEntropyWithGrad(z, bytes, { reduction: 'none' })).toEqualTypeOf<Promise<GradRows>>();
+  });
+});
+
+describe('PoolScorer: an async update, the rest as Scorer', () => {
+  test('update returns a promise of the scorer; result, state, merge and reset are synchronous', () => {
+    const scorer = pool.scorer({ classes: 3 });
+    expectTypeOf(scorer).toEqualTypeOf<PoolScorer>();
+    expectTypeOf(scorer.update(z, labels)).toEqualTypeOf<Promise<PoolScorer>>();
+    expectTypeOf(scorer.update(z, labels, { bytes: 10 })).toEqualTypeOf<Promise<PoolScorer>>();
+    expectTypeOf(scorer.result()).toEqualTypeOf<ScoreResult>();
+    expectTypeOf(scorer.state()).toEqualTypeOf<ScorerState>();
+    expectTypeOf(scorer.merge(xe.scorer({ classes: 3 }))).toEqualTypeOf<PoolScorer>();
+    expectTypeOf(scorer.merge(scorer.state())).toEqualTypeOf<PoolScorer>();
+    expectTypeOf(scorer.reset()).toEqualTypeOf<PoolScorer>();
+    expectTypeOf(scorer.count).toEqualTypeOf<number>();
+    expectTypeOf(pool.scorerFromState(scorer.state())).toEqualTypeOf<PoolScorer>();
+    expectTypeOf(xe.scorer({ classes: 3 }).update(z, labels)).toEqualTypeOf<Scorer>();
+    // @ts-expect-error: options as xe.scorer's
+    pool.scorer({ classes: 3, bogus: true });
+  });
+
+  test('the binary and multilabel pool scorers', () => {
+    expectTypeOf(pool.binaryScorer().update(z, bytes)).toEqualTypeOf<Promise<PoolBinaryScorer>>();
+    expectTypeOf(pool.binaryScorer({ thresholds: 10 }).result().rocAuc).toEqualTypeOf<number>();
+    expectTypeOf(pool.multilabelScorer({ labels: 2 }).update(z, bytes)).toEqualTypeOf<Promise<PoolMultilabelScorer>>();
+    expectTypeOf(pool.multilabelScorer({ labels: 2 }).labels).toEqualTypeOf<number>();
   });
 });
 

@@ -6,9 +6,12 @@
 import {
   type BigIntStats, closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, statSync, writeSync,
 } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
-import { MAX_CONFUSION_CLASSES, init, type Xentropy } from '../node.js';
+import { MAX_CONFUSION_CLASSES, createPool, init, type PoolScorer, type Resident, type Scorer, type Xentropy, type XentropyPool } from '../node.js';
+import { bestBuild } from '../engine/builds.js';
+import { GROUP_ELEMENTS } from '../engine/score_groups.js';
 import { renderReport } from '../report/html.js';
 import type { BinaryScoreResult, MultilabelScoreResult } from '../ops/binary_scorer.js';
 import type { CalibrationBin, ScoreResult, ScorerInput, ScorerOptions } from '../ops/scorer.js';
@@ -31,6 +34,17 @@ export const MAX_CLASSES = 2 ** 28;
 const DEFAULT_TOP_K = [1, 5];
 /** Most values in --top-k: each one is counted for every row. */
 export const MAX_TOP_K = 100;
+/** Most --threads: the pool's limit. */
+export const MAX_THREADS = 256;
+/**
+ * Logits elements (2^25, 128 MiB of float32) from which `score` starts a pool of workers when --threads
+ * is above 1. Starting the pool in a fresh process (module, workers) costs about 40-60 ms of wall time
+ * on the bench's 2 vCPUs, which two workers win back only from about 32-50 million elements
+ * (docs/performance.md): below, one thread finishes first. The bundled sample (2000 x 10) never starts one.
+ */
+export const POOL_FROM_ELEMENTS = 2 ** 25;
+/** Most bytes of a chunk when a pool scores: chunks grow with the workers (two fold groups each), to this. */
+const MAX_POOL_CHUNK_BYTES = 256 * 1024 * 1024;
 
 /** Exit statuses of main (see USAGE). */
 export const EXIT = {
@@ -54,7 +68,8 @@ export const SAMPLE_LABELS = fileURLToPath(new URL('../../data/sample-labels.npy
 /** The help text printed by `xentropy --help`. */
 export const USAGE = `Usage:
   xentropy score [--logits LOGITS --labels LABELS [--mask MASK]] [--shift] [--json [--per-sequence]]
-                 [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--plot FILE.svg] [--report FILE.html]
+                 [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--threads N]
+                 [--plot FILE.svg] [--report FILE.html]
   xentropy score --logits LOGITS --labels LABELS [--threshold 0.5] [--probs] [--bins 15] [--json] [--plot ...] [--report ...]
   xentropy --help | --version
 
@@ -83,6 +98,9 @@ precision-recall curves.
   --threshold T      binary and multilabel: a row is predicted positive when p >= T (default 0.5)
   --probs            the logits file holds probabilities (softmax outputs), not logits
   --log-probs        the logits file holds log-probabilities (log-softmax outputs)
+  --threads N        threads that score (default: the available parallelism); 1 scores on this
+                     thread alone. Logits of 2^25 elements or more are scored by a pool of up to N
+                     workers, with results identical to one thread's, bit for bit
   --plot FILE        write a reliability diagram (accuracy vs confidence per bin) as SVG
   --report FILE      write a self-contained HTML report (summary, reliability diagram, per-class table;
                      ROC and precision-recall curves for binary and multilabel models; no script)
@@ -125,6 +143,10 @@ export interface CliIO {
   stderrIsTTY?: boolean;
   /** Clock in ms for the progress bar. Default: performance.now. */
   now?: () => number;
+  /** Called when a pool of workers is started, with its number of threads (for tests). */
+  onPool?: (threads: number) => void;
+  /** Logits elements from which a pool is started (for tests). Default POOL_FROM_ELEMENTS. */
+  poolFrom?: number;
 }
 
 /** A progress bar appears only on a terminal, and only once a run has taken this long (ms). */
@@ -181,6 +203,16 @@ export interface ScoreNpyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Also count the confusion matrix (for --report), when C is at most MAX_CONFUSION_CLASSES. */
   confusion?: boolean;
+  /**
+   * Threads that score (default 1: this thread). Above 1, logits of at least `poolFrom` elements are
+   * scored by a pool of up to that many workers (createPool; no more than the file has fold groups of
+   * about 2^20 elements), closed before this returns; the results are the same bits.
+   */
+  threads?: number;
+  /** Logits elements from which a pool is started. Default POOL_FROM_ELEMENTS. */
+  poolFrom?: number;
+  /** Called when a pool is started, with its number of threads. */
+  onPool?: (threads: number) => void;
 }
 
 /** Per-sequence results, one value per sequence in file order. */
@@ -215,6 +247,8 @@ export interface ScoreReport extends Score {
   chunks: number;
   /** With from 'logits': every row lies in [0, 1] and sums to 1 within 1e-3. */
   looksLikeProbabilities: boolean;
+  /** Threads that scored: 1 (the calling thread), or the workers of the pool that was started. */
+  threads: number;
   /** The scorer's per-class figures, for --report (not part of --json). */
   classMetrics: Pick<ScoreResult, 'perClass' | 'macro' | 'micro' | 'weighted' | 'balancedAccuracy' | 'rmsce' | 'confusion'>;
 }
@@ -319,6 +353,30 @@ export async function scoreNpy(
 }
 
 async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions): Promise<ScoreReport> {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new RangeError(`threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
+  }
+  // Started as soon as the shape shows the logits are large enough, so that the workers start while
+  // the labels are read; closed (its workers terminated) however the scoring ends.
+  let starting: Promise<XentropyPool> | undefined;
+  const startPool = (workers: number): Promise<XentropyPool> => {
+    options.onPool?.(workers);
+    starting = createPool({ threads: workers });
+    // Awaited below unless an error comes first; then the finally block closes it.
+    starting.catch(() => undefined);
+    return starting;
+  };
+  try {
+    return await scoreWith(xe, inputs, options, threads > 1 ? startPool : null);
+  } finally {
+    if (starting) await (await starting.catch(() => undefined))?.close();
+  }
+}
+
+async function scoreWith(
+  xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions, startPool: ((workers: number) => Promise<XentropyPool>) | null,
+): Promise<ScoreReport> {
   const { logits, labels, mask } = inputs;
   const logitsName = shown(logits.label);
   if (!isFloat(logits.type)) {
@@ -360,6 +418,9 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
     );
   }
   const positions = dims.slice(0, -1);
+  // No more workers than the file has fold groups (engine/score_groups.ts): each takes whole groups.
+  const workers = Math.min(options.threads ?? 1, Math.ceil((n * classes) / GROUP_ELEMENTS));
+  const starting = startPool && workers > 1 && n * classes >= (options.poolFrom ?? POOL_FROM_ELEMENTS) ? startPool(workers) : null;
   const y = await readIndices(labels, 'labels', logits, positions);
   const m = mask === undefined ? undefined : await readIndices(mask, 'mask', logits, positions);
   if (n === 0) throw new CliError(`logits file ${logitsName} has no rows to score`);
@@ -378,9 +439,13 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
 
   // A chunk holds whole sequences (units of T rows): the scorer shifts within a sequence.
   const units = sequences ? dims[0] : n;
-  const per = chooseChunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type]);
+  // With a pool, a chunk holds two fold groups per worker (at least CHUNK_BYTES), so that every worker
+  // has groups to take from each update.
+  const chunkBytes = starting
+    ? Math.min(MAX_POOL_CHUNK_BYTES, Math.max(CHUNK_BYTES, 2 * workers * GROUP_ELEMENTS * ELEMENT_SIZE[logits.type])) : CHUNK_BYTES;
+  const per = chooseChunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type], chunkBytes);
   const chunkElements = per * T * classes;
-  const bytes = allocate(`a chunk of ${per * T} logits rows of ${classes} classes`, () => new Uint8Array(chunkElements * ELEMENT_SIZE[logits.type]));
+  const size = ELEMENT_SIZE[logits.type];
   // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
   const scorerOptions: Record<string, unknown> = {
     classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
@@ -391,51 +456,108 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
   const bySequence = shift || m !== undefined || perSequence;
   if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
-  const scorer = xe.scorer(scorerOptions as unknown as ScorerOptions);
-  let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
-  let chunks = 0;
-  for (let u0 = 0; u0 < units; u0 += per) {
-    const u1 = Math.min(units, u0 + per);
-    const r0 = u0 * T, r1 = u1 * T;
-    const count = (r1 - r0) * classes;
-    const raw = floatView(await logits.read(count, bytes.subarray(0, count * ELEMENT_SIZE[logits.type])), logits.type);
-    if (looksLikeProbabilities) looksLikeProbabilities = rowsLookLikeProbabilities(raw, logits.type, classes);
-    const chunkDims = sequences ? [u1 - u0, T, classes] : [r1 - r0, classes];
-    const z = floatInput(raw, chunkDims, logits.type);
-    try {
-      if (bySequence) {
-        const b = u1 - u0;
-        scorer.update(
-          z, { data: y.subarray(r0, r1), dims: [b, T] },
-          m === undefined ? undefined : { attentionMask: { data: m.subarray(r0, r1), dims: [b, T] } },
-        );
-      } else {
-        scorer.update(z, y.subarray(r0, r1));
-      }
-    } catch (e) {
-      // Probabilities out of range: name the file and the row in it rather than in the chunk.
-      const match = e instanceof RangeError ? /^logits\[(\d+)\] = (\S+) (.*)$/.exec(e.message) : null;
-      if (!match) throw e;
-      const i = r0 * classes + Number(match[1]);
-      throw new CliError(`logits file ${logitsName}: value ${match[2]} at row ${Math.floor(i / classes)}, class ${i % classes} ${match[3]}`);
+  // A runtime that cannot start workers (no shared memory, no worker_threads) scores on this thread.
+  const pool = starting ? await starting.catch(() => null) : null;
+  const scorer: Scorer | PoolScorer = pool
+    ? pool.scorer(scorerOptions as unknown as ScorerOptions) : xe.scorer(scorerOptions as unknown as ScorerOptions);
+  // With a pool, chunk k + 1 is read while the workers score chunk k, into the other of two buffers:
+  // resident buffers of the pool when it can hold the file's type (the workers read the rows where
+  // they lie), else plain ones (the pool copies them).
+  const residentType = logits.type === 'float32' || logits.type === 'float16' || logits.type === 'bfloat16' ? logits.type : null;
+  const buffers: (Uint8Array | Resident<'float32' | 'float16' | 'bfloat16'>)[] = [];
+  const what = `a chunk of ${per * T} logits rows of ${classes} classes`;
+  /** The update in flight and its rows; the pool's scorer takes one at a time. */
+  let pending: { done: Promise<unknown>; r0: number; r1: number } | null = null;
+  try {
+    for (let i = 0; i < (pool ? 2 : 1); i++) {
+      buffers.push(pool && residentType
+        ? allocate(what, () => pool.alloc(chunkElements, { dtype: residentType }))
+        : allocate(what, () => new Uint8Array(chunkElements * size)));
     }
-    chunks++;
-    options.onProgress?.(r1, n);
+    let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
+    let chunks = 0;
+    const settle = async (): Promise<void> => {
+      if (!pending) return;
+      const { done, r0, r1 } = pending;
+      pending = null;
+      try {
+        await done;
+      } catch (e) {
+        // Probabilities out of range: name the file and the row in it rather than in the chunk.
+        const match = e instanceof RangeError ? /^logits\[(\d+)\] = (\S+) (.*)$/.exec(e.message) : null;
+        if (!match) throw e;
+        const i = r0 * classes + Number(match[1]);
+        throw new CliError(`logits file ${logitsName}: value ${match[2]} at row ${Math.floor(i / classes)}, class ${i % classes} ${match[3]}`);
+      }
+      chunks++;
+      options.onProgress?.(r1, n);
+    };
+    for (let u0 = 0, k = 0; u0 < units; u0 += per, k++) {
+      const u1 = Math.min(units, u0 + per);
+      const r0 = u0 * T, r1 = u1 * T;
+      const count = (r1 - r0) * classes;
+      const buffer = buffers[k % buffers.length];
+      let into: Uint8Array;
+      if (buffer instanceof Uint8Array) into = buffer.subarray(0, count * size);
+      else {
+        const a = buffer.array;
+        into = new Uint8Array(a.buffer, a.byteOffset, count * size);
+      }
+      const raw = floatView(await logits.read(count, into), logits.type);
+      if (looksLikeProbabilities) looksLikeProbabilities = rowsLookLikeProbabilities(raw, logits.type, classes);
+      const chunkDims = sequences ? [u1 - u0, T, classes] : [r1 - r0, classes];
+      // A whole resident buffer is passed as it is (the labels' dims give T); a shorter last chunk as a view.
+      const z = !(buffer instanceof Uint8Array) && count === chunkElements ? buffer : floatInput(raw, chunkDims, logits.type);
+      await settle();
+      let done: Promise<unknown>;
+      try {
+        const b = u1 - u0;
+        const labelsOf = bySequence ? { data: y.subarray(r0, r1), dims: [b, T] } : y.subarray(r0, r1);
+        const third = bySequence && m !== undefined ? { attentionMask: { data: m.subarray(r0, r1), dims: [b, T] } } : undefined;
+        done = Promise.resolve(scorer.update(z as never, labelsOf, third));
+      } catch (e) {
+        done = Promise.reject(e);
+      }
+      // Handled by settle; until then the next chunk is read.
+      done.catch(() => undefined);
+      pending = { done, r0, r1 };
+    }
+    await settle();
+    await logits.finish();
+    return reportOf(scorer, {
+      n, classes, dims, sequences, perSequence, shift, logits, labels, mask, chunks, looksLikeProbabilities,
+      threads: pool ? pool.threads : 1,
+    });
+  } finally {
+    // An error while reading may leave an update in flight: its workers read the buffers until it settles.
+    if (pending) await (pending as { done: Promise<unknown> }).done.catch(() => undefined);
+    for (const buffer of buffers) if (!(buffer instanceof Uint8Array)) buffer.free();
   }
-  await logits.finish();
+}
+
+/** The report of a scorer that has read every chunk. */
+function reportOf(
+  scorer: Scorer | PoolScorer,
+  c: {
+    n: number; classes: number; dims: number[]; sequences: boolean; perSequence: boolean; shift: boolean;
+    logits: ArrayReader; labels: ArrayReader; mask: ArrayReader | undefined; chunks: number; looksLikeProbabilities: boolean;
+    threads: number;
+  },
+): ScoreReport {
+  const { n, classes, dims, sequences, perSequence, shift, logits, labels, mask, chunks, looksLikeProbabilities } = c;
   const r = scorer.result();
   const report: ScoreReport = {
     n, classes, lossNats: r.lossNats, lossBits: r.lossBits, perplexity: r.perplexity,
     accuracy: r.accuracy, count: r.count, topK: r.topK, brier: r.brier, ece: r.ece, mce: r.mce, bins: r.bins,
     logitsDtype: logits.type, labelsDtype: labels.type, maskDtype: mask?.type, shape: dims, shifted: shift,
     names: { logits: logits.label, labels: labels.label, mask: mask?.label },
-    correct: scorer.state().correct, chunks, looksLikeProbabilities,
+    correct: scorer.state().correct, chunks, looksLikeProbabilities, threads: c.threads,
     classMetrics: {
       perClass: r.perClass, macro: r.macro, micro: r.micro, weighted: r.weighted, balancedAccuracy: r.balancedAccuracy, rmsce: r.rmsce,
       confusion: r.confusion,
     },
   };
-  if (sequences) Object.assign(report, { sequences: dims[0], sequenceLength: T });
+  if (sequences) Object.assign(report, { sequences: dims[0], sequenceLength: dims[1] });
   if (perSequence) {
     const p = r.perSequence;
     if (p === undefined) throw new Error('the scorer gave no perSequence results');
@@ -494,15 +616,15 @@ async function allocateAsync<T>(what: string, make: () => Promise<T>): Promise<T
   }
 }
 
-/** Units (rows, or sequences of `unitBytes`) per chunk: chunkRows given, else CHUNK_BYTES of the file. */
-function chooseChunkUnits(chunkRows: number | undefined, units: number, unitBytes: number): number {
+/** Units (rows, or sequences of `unitBytes`) per chunk: chunkRows given, else `chunkBytes` of the file. */
+function chooseChunkUnits(chunkRows: number | undefined, units: number, unitBytes: number, chunkBytes: number): number {
   if (chunkRows !== undefined) {
     if (!Number.isSafeInteger(chunkRows) || chunkRows < 1) {
       throw new RangeError(`chunkRows must be a positive integer, got ${chunkRows}`);
     }
     return Math.min(chunkRows, Math.max(1, units));
   }
-  return Math.max(1, Math.min(units, Math.floor(CHUNK_BYTES / unitBytes)));
+  return Math.max(1, Math.min(units, Math.floor(chunkBytes / unitBytes)));
 }
 
 interface ScoreArgs {
@@ -521,6 +643,8 @@ interface ScoreArgs {
   perSequence: boolean;
   /** --threshold T: binary and multilabel models' decision threshold. */
   threshold?: number;
+  /** --threads N. */
+  threads?: number;
 }
 
 /** Flags without a value, and the ScoreArgs key each sets. */
@@ -529,7 +653,7 @@ const SWITCHES = { '--json': 'json', '--shift': 'shift', '--per-sequence': 'perS
 /** Flags that take a value, and the ScoreArgs key each fills. */
 const VALUE_FLAGS = {
   '--logits': 'logits', '--labels': 'labels', '--top-k': 'topK', '--bins': 'bins',
-  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--report': 'report', '--mask': 'mask', '--threshold': 'threshold',
+  '--ignore-index': 'ignoreIndex', '--plot': 'plot', '--report': 'report', '--mask': 'mask', '--threshold': 'threshold', '--threads': 'threads',
 } as const;
 type ValueFlag = keyof typeof VALUE_FLAGS;
 
@@ -563,6 +687,11 @@ function parseFlagValue(flag: ValueFlag, value: string): string | number | numbe
     case '--threshold': {
       const t = Number(value);
       if (value.trim() === '' || !(t >= 0 && t <= 1)) bad('a probability in [0, 1] (like 0.5)');
+      return t;
+    }
+    case '--threads': {
+      const t = Number(value);
+      if (!INTEGER.test(value) || !(t >= 1 && t <= MAX_THREADS)) bad(`an integer in [1, ${MAX_THREADS}] (like 2; 1 scores on one thread)`);
       return t;
     }
     case '--ignore-index': {
@@ -759,6 +888,11 @@ async function writeBinaryRun(
   await out(lines.join('\n') + '\n');
 }
 
+/** --threads without the flag: the available parallelism (at most MAX_THREADS). */
+function defaultThreads(): number {
+  return Math.min(MAX_THREADS, Math.max(1, availableParallelism()));
+}
+
 /** The package's version, from its package.json (two levels up from src/cli/ and dist/cli/). */
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
@@ -811,7 +945,9 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     }
     const logitsPath = args.logits ?? SAMPLE_LOGITS;
     const labelsPath = args.labels ?? SAMPLE_LABELS;
-    const xe = await init();
+    // The SIMD build, which the pool's workers run, rather than the best one (relaxed SIMD where the
+    // runtime has it, whose last bits differ): --threads never changes the output.
+    const xe = await init({ build: bestBuild() === 'scalar' ? 'scalar' : 'simd' });
     const arrays = { logits: logitsPath, labels: labelsPath, mask: args.mask };
     const { report, binaryRun, inputs } = await withInputs(arrays, () => io.stdin ?? process.stdin, async (opened) => {
       const inputs = [opened.logits, opened.labels, ...(opened.mask ? [opened.mask] : [])];
@@ -838,6 +974,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
         const report = await scoreInputs(xe, opened, {
           chunkRows: io.chunkRows, topK: args.topK, bins: args.bins, ignoreIndex: args.ignoreIndex, from: args.from,
           shift: args.shift, perSequence: args.perSequence, onProgress: progress.update, confusion: args.report !== undefined,
+          threads: args.threads ?? defaultThreads(), onPool: io.onPool, poolFrom: io.poolFrom,
         });
         return { report, binaryRun: undefined, inputs };
       } finally {

@@ -474,8 +474,11 @@ function reserveRows(s: BinaryData, more: number): void {
   }
 }
 
-/** @internal Folds one checked row (raw score x, target t, weight w) into a state. */
-export function foldBinary(s: BinaryData, x: number, t: number, w: number): void {
+/**
+ * @internal Folds one checked row (raw score x, target t, weight w) into a state; with `keep` false
+ * (a fold group's partial), an exact state's rows are not stored (the caller appends them).
+ */
+export function foldBinary(s: BinaryData, x: number, t: number, w: number, keep = true): void {
   const c = s.config;
   let p: number, loss: number;
   if (c.from === 'logits') {
@@ -506,6 +509,10 @@ export function foldBinary(s: BinaryData, x: number, t: number, w: number): void
   add(s.bin, 6 * b + 2, w * p);
   add(s.bin, 6 * b + 4, wt);
   if (c.thresholds === 'exact') {
+    if (!keep) {
+      s.count++;
+      return;
+    }
     s.scores[s.count] = x;
     s.targets[s.count] = t;
     s.weights[s.count] = w;
@@ -517,13 +524,174 @@ export function foldBinary(s: BinaryData, x: number, t: number, w: number): void
   s.count++;
 }
 
-/** @internal Folds a checked update into one state (binary) or one per label (multilabel, width L). */
-export function foldUpdate(states: BinaryData[], u: BinaryUpdate): void {
+/**
+ * Elements (rows x labels) per fold group: the partials' merges (O(bins + thresholds) a label) then
+ * cost little next to the group's rows, and a pool's workers get tens of groups from 10^7 elements.
+ */
+export const BINARY_GROUP_ELEMENTS = 1 << 16;
+
+/**
+ * @internal
+ * Rows per fold group of an update of `width` labels: about BINARY_GROUP_ELEMENTS elements, and at least
+ * 16 rows per f64 of a label's partial (so that merging it stays cheap with many thresholds or bins).
+ * Fixed by the configuration and width alone.
+ */
+export function binaryGroupRows(config: BinaryScorerConfig, width: number): number {
+  return Math.max(Math.ceil(BINARY_GROUP_ELEMENTS / width), 16 * partialLength(config));
+}
+
+/** @internal f64s of a serialised partial: count, sums, bin counts, bin pairs, histogram pairs. */
+export function partialLength(config: BinaryScorerConfig): number {
+  return 1 + SUMS + 7 * config.bins + (config.thresholds === 'exact' ? 0 : 4 * config.thresholds);
+}
+
+/**
+ * @internal
+ * Folds rows [r0, r1) of an update (scores and targets row-major [rows, width], weights per row or
+ * null) into one fresh partial per label, rows in order; an exact partial keeps no rows.
+ */
+export function foldGroup(
+  config: BinaryScorerConfig, width: number, scores: Float32Array, targets: Float32Array, weights: Float32Array | null,
+  r0: number, r1: number,
+): BinaryData[] {
+  const partials: BinaryData[] = [];
+  for (let l = 0; l < width; l++) partials.push(emptyPartial(config));
+  for (let r = r0; r < r1; r++) {
+    const w = weights ? weights[r] : 1;
+    for (let l = 0; l < width; l++) foldBinary(partials[l], scores[r * width + l], targets[r * width + l], w, false);
+  }
+  return partials;
+}
+
+/** An empty partial: emptyBinary without room for rows. */
+function emptyPartial(config: BinaryScorerConfig): BinaryData {
+  const empty = new Float32Array(0);
+  return {
+    config, count: 0, sums: new Float64Array(SUMS), binCount: new Float64Array(config.bins), bin: new Float64Array(config.bins * 6),
+    hist: new Float64Array(config.thresholds === 'exact' ? 0 : (config.thresholds as number) * 4), scores: empty, targets: empty, weights: empty,
+  };
+}
+
+/** @internal Writes a partial into out at `at` (partialLength f64s). */
+export function writePartial(p: BinaryData, out: Float64Array, at: number): void {
+  out[at] = p.count;
+  out.set(p.sums, at + 1);
+  out.set(p.binCount, at + 1 + SUMS);
+  out.set(p.bin, at + 1 + SUMS + p.binCount.length);
+  out.set(p.hist, at + 1 + SUMS + 7 * p.binCount.length);
+}
+
+/** @internal A partial read back from writePartial's layout (views of `from`). */
+export function readPartial(config: BinaryScorerConfig, from: Float64Array, at: number): BinaryData {
+  const B = config.bins, H = config.thresholds === 'exact' ? 0 : 4 * config.thresholds, o = at + 1 + SUMS;
+  const empty = new Float32Array(0);
+  return {
+    config, count: from[at], sums: from.subarray(at + 1, o), binCount: from.subarray(o, o + B), bin: from.subarray(o + B, o + 7 * B),
+    hist: from.subarray(o + 7 * B, o + 7 * B + H), scores: empty, targets: empty, weights: empty,
+  };
+}
+
+/**
+ * @internal
+ * Merges fold group [r0, r1)'s partials into the states, label by label: an exact state first takes
+ * the group's rows (in order, from the update), then the partial's counts and sums as mergeBinary adds
+ * them. The states must have room for the rows (reserveUpdate).
+ */
+export function mergeGroup(
+  states: BinaryData[], partials: readonly BinaryData[], u: BinaryUpdate, r0: number, r1: number,
+): void {
   const L = states.length;
-  for (const s of states) reserveRows(s, u.rows);
-  for (let r = 0; r < u.rows; r++) {
-    const w = u.weights ? u.weights[r] : 1;
-    for (let l = 0; l < L; l++) foldBinary(states[l], u.scores[r * L + l], u.targets[r * L + l], w);
+  for (let l = 0; l < L; l++) {
+    const a = states[l], b = partials[l];
+    if (a.config.thresholds === 'exact' && L === 1) {
+      a.scores.set(u.scores.subarray(r0, r1), a.count);
+      a.targets.set(u.targets.subarray(r0, r1), a.count);
+      if (u.weights) a.weights.set(u.weights.subarray(r0, r1), a.count);
+      else a.weights.fill(1, a.count, a.count + r1 - r0);
+    } else if (a.config.thresholds === 'exact') {
+      for (let r = r0, i = a.count; r < r1; r++, i++) {
+        a.scores[i] = u.scores[r * L + l];
+        a.targets[i] = u.targets[r * L + l];
+        a.weights[i] = u.weights ? u.weights[r] : 1;
+      }
+    }
+    for (let i = 0; i < SUMS; i += 2) addPairOf(a.sums, i, b.sums, i);
+    for (let i = 0; i < a.binCount.length; i++) a.binCount[i] += b.binCount[i];
+    for (let i = 0; i < a.bin.length; i += 2) addPairOf(a.bin, i, b.bin, i);
+    for (let i = 0; i < a.hist.length; i += 2) addPairOf(a.hist, i, b.hist, i);
+    a.count += b.count;
+  }
+}
+
+/**
+ * @internal
+ * A binary or multilabel update as the pool's workers fold it: scores and targets (float32, row-major
+ * [rows, width]) and weights (float32 per row; 0 for none) staged in shared memory by the main thread.
+ */
+export interface BinaryScoreJob {
+  config: BinaryScorerConfig;
+  width: number;
+  rows: number;
+  /** Rows per fold group (binaryGroupRows). */
+  group: number;
+  scores: number;
+  targets: number;
+  weights: number;
+}
+
+/**
+ * @internal
+ * A worker's part of a BinaryScoreJob: fold groups taken one at a time from the Int32 counter at
+ * `steal` in `buffer` until none is left. Returns, for each group taken, its index and then its
+ * width partials (writePartial's layout).
+ */
+export function foldBinaryJob(buffer: ArrayBufferLike, job: BinaryScoreJob, steal: number): Float64Array {
+  const { config, width, rows, group } = job;
+  const n = rows * width;
+  const scores = new Float32Array(buffer, job.scores, n), targets = new Float32Array(buffer, job.targets, n);
+  const weights = job.weights ? new Float32Array(buffer, job.weights, rows) : null;
+  const counter = new Int32Array(buffer, steal, 1);
+  const groups = Math.ceil(rows / group), P = partialLength(config), each = 1 + width * P;
+  const taken: BinaryData[][] = [], index: number[] = [];
+  for (let g = Atomics.add(counter, 0, 1); g < groups; g = Atomics.add(counter, 0, 1)) {
+    index.push(g);
+    taken.push(foldGroup(config, width, scores, targets, weights, g * group, Math.min(rows, (g + 1) * group)));
+  }
+  const out = new Float64Array(taken.length * each);
+  for (let i = 0; i < taken.length; i++) {
+    out[i * each] = index[i];
+    for (let l = 0; l < width; l++) writePartial(taken[i][l], out, i * each + 1 + l * P);
+  }
+  return out;
+}
+
+/** @internal Room for an update's rows in every state (exact thresholds keep them). */
+export function reserveUpdate(states: BinaryData[], rows: number): void {
+  for (const s of states) reserveRows(s, rows);
+}
+
+/**
+ * @internal
+ * Folds a checked update into one state (binary) or one per label (multilabel, width L): fold groups
+ * of binaryGroupRows rows, each folded into fresh partials and merged in order (mergeGroup), which is
+ * what the pool's workers reproduce group by group. An update of one group folds straight into the
+ * states (the pool runs it on the calling thread).
+ */
+export function foldUpdate(states: BinaryData[], u: BinaryUpdate): void {
+  const L = states.length, config = states[0].config;
+  reserveUpdate(states, u.rows);
+  const group = binaryGroupRows(config, L);
+  if (u.rows <= group) {
+    // One group: nothing to split, so the rows fold straight into the states (no partials to merge).
+    for (let r = 0; r < u.rows; r++) {
+      const w = u.weights ? u.weights[r] : 1;
+      for (let l = 0; l < L; l++) foldBinary(states[l], u.scores[r * L + l], u.targets[r * L + l], w);
+    }
+    return;
+  }
+  for (let r0 = 0; r0 < u.rows; r0 += group) {
+    const r1 = Math.min(u.rows, r0 + group);
+    mergeGroup(states, foldGroup(config, L, u.scores, u.targets, u.weights, r0, r1), u, r0, r1);
   }
 }
 
@@ -991,6 +1159,11 @@ export function checkMultilabelState(value: unknown, name = 'state'): BinaryData
 // ---------------------------------------------------------------------------------------------------
 // The scorers
 
+/** @internal The state of a BinaryScorer, as a one-label list (for the pool's scorer, which folds elsewhere). */
+export let binaryDataOf: (scorer: BinaryScorer) => BinaryData[];
+/** @internal The states of a MultilabelScorer, one per label. */
+export let multilabelDataOf: (scorer: MultilabelScorer) => BinaryData[];
+
 /** A fresh state handed to a constructor by this module only (callers' states are checked). */
 class Fresh<T> {
   readonly #data: T;
@@ -1011,6 +1184,10 @@ class Fresh<T> {
  */
 export class BinaryScorer {
   #s: BinaryData;
+
+  static {
+    binaryDataOf = (scorer) => [scorer.#s];
+  }
 
   /** @internal Use `xe.binaryScorer(options)` or `xe.binaryScorerFromState(state)`. */
   constructor(state: unknown) {
@@ -1089,6 +1266,10 @@ export class BinaryScorer {
  */
 export class MultilabelScorer {
   #s: BinaryData[];
+
+  static {
+    multilabelDataOf = (scorer) => scorer.#s;
+  }
 
   /** @internal Use `xe.multilabelScorer(options)` or `xe.multilabelScorerFromState(state)`. */
   constructor(state: unknown) {

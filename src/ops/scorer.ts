@@ -6,7 +6,9 @@
 // which this file copies into WebAssembly memory before an update and back after (O(classes + bins + k)).
 // Floating sums are kept as Neumaier (compensated) pairs, so the result hardly depends on how the
 // rows were split into updates and shards: merging scorers fed disjoint shards gives the result of
-// one scorer fed everything to within a few units in the last place.
+// one scorer fed everything to within a few units in the last place. Within an update, rows fold into
+// fixed groups (engine/score_groups.ts) whose partial sums merge in order, which is what lets the
+// pool's scorer (pool/pool_scorer.ts) fold the groups on several threads and still give these bits.
 //
 // Language models: with shift, row t of each sequence of T rows is scored against token t + 1 (the last
 // row against nothing), and an attention mask drops the rows whose (predicted) token it masks. Both
@@ -19,6 +21,7 @@
 // what no scorer can hold.
 
 import { ownResident, type Driver, type Resident, type ResidentDtype } from '../engine/driver.js';
+import { groupRows, mergePartial, stateLength, zeroPartial } from '../engine/score_groups.js';
 import { chunkRows, rawBytes, stageFloats, type FloatData, type FloatKind } from '../engine/staging.js';
 import {
   DEFAULT_EPSILON, checkChoice, checkClasses, checkClippableProbabilities, checkDtype, checkInt32,
@@ -636,8 +639,8 @@ function emptyState(c: ScorerConfig): ScorerData {
   };
 }
 
-/** Lays out a state's counts and sums for the kernel (scoreRows in assembly/score.ts). */
-function writeState(s: ScorerData, m: Float64Array): void {
+/** @internal Lays out a state's counts and sums for the kernel (scoreRows in assembly/score.ts). */
+export function writeState(s: ScorerData, m: Float64Array): void {
   const K = s.topK.length, B = slotsOf(s);
   m[0] = s.count;
   m[1] = s.correct;
@@ -658,8 +661,8 @@ function writeState(s: ScorerData, m: Float64Array): void {
   }
 }
 
-/** Reads back what the kernel folded into the layout of writeState. */
-function readState(s: ScorerData, m: Float64Array): void {
+/** @internal Reads back what the kernel folded into the layout of writeState. */
+export function readState(s: ScorerData, m: Float64Array): void {
   const K = s.topK.length, B = slotsOf(s);
   s.count = m[0];
   s.correct = m[1];
@@ -1077,7 +1080,111 @@ function copyOf(s: ScorerData): ScorerData {
   };
 }
 
-const FROM_CODE: Record<ScorerInput, number> = { logits: 0, probs: 1, logProbs: 2 };
+/** @internal scoreRows' code for what the input holds. */
+export const FROM_CODE: Record<ScorerInput, number> = { logits: 0, probs: 1, logProbs: 2 };
+
+/**
+ * @internal
+ * Checks one update of state s (scorer.update's checks, the resident's owner among them, with `hint`
+ * in its message): nothing is changed yet.
+ */
+export function checkUpdateOf(
+  driver: Driver, s: ScorerData, logits: unknown, labels: unknown, bytesOrOptions: unknown, hint = '',
+): ScorerUpdate {
+  const u = checkScorerUpdate({ ...s, perSequence: s.sequences !== null, confusion: s.confusion !== null }, logits, labels, bytesOrOptions);
+  u.inputResident = ownResident(driver, 'logits', u.inputResident, hint);
+  if (u.bytes !== undefined && !(s.bytes + u.bytes < Infinity)) {
+    throw new RangeError(`bytes = ${u.bytes} would make the total bytes ${s.bytes + u.bytes}, not a finite number`);
+  }
+  return u;
+}
+
+/** @internal What an update adds besides the folded rows: its bytes, or its counted rows without. */
+export function addBytes(s: ScorerData, u: ScorerUpdate, counted: number): void {
+  if (u.bytes !== undefined) s.bytes += u.bytes;
+  else s.rowsWithoutBytes += counted;
+}
+
+/**
+ * @internal
+ * Folds a checked update into s on this thread: fold groups (engine/score_groups.ts) of staging
+ * chunks, each chunk staged into scratch memory and scored into its group's partial, each partial
+ * merged into the state as its group ends (one group: scored into the state itself).
+ */
+export function foldUpdate(d: Driver, s: ScorerData, u: ScorerUpdate): void {
+  const { classes } = s;
+  const inRes = u.inputResident;
+  const T = u.sequenceLength;
+  const seqLoss = s.sequences ? new Float64Array(u.rows / T) : null;
+  const seqTokens = s.sequences ? new Int32Array(u.rows / T) : null;
+  const per = Math.min(chunkRows(classes), Math.max(1, u.rows)), group = groupRows(classes);
+  const K = s.topK.length, slots = slotsOf(s), length = stateLength(K, slots);
+  const kind = u.inputKind, direct = inRes !== null && kind === 'f32';
+  const countsLength = s.classCounts ? s.classCounts.length : 0, cellsLength = s.confusion ? s.confusion.length : 0;
+  const [zBuf, yPtr, statePtr, partialPtr, lossPtr, raw, countsPtr, cellsPtr] = d.reserve(
+    direct ? 0 : per * classes * 4, per * 4, length * 8, length * 8, seqLoss ? per * 8 : 0,
+    rawBytes(kind, inRes !== null, per * classes), countsLength * 8, cellsLength * 8,
+  );
+  const input = inRes ? inRes.array : u.input;
+  // The kernel folds rows into the partial where it lies in WebAssembly memory (assembly/score.ts).
+  writeState(s, d.f64(statePtr, length));
+  if (s.classCounts) d.f64(countsPtr, countsLength).set(s.classCounts);
+  if (s.confusion) d.f64(cellsPtr, cellsLength).set(s.confusion);
+  const from = FROM_CODE[s.from];
+  // One group: the rows fold straight into the state (engine/score_groups.ts).
+  const oneGroup = u.rows <= group, target = oneGroup ? statePtr : partialPtr;
+  let counted = 0;
+  for (let g0 = 0; g0 < u.rows; g0 += group) {
+    const g1 = Math.min(u.rows, g0 + group);
+    if (!oneGroup) zeroPartial(d.f64(partialPtr, length), s.topK);
+    for (let r0 = g0; r0 < g1; r0 += per) {
+      const n = Math.min(per, g1 - r0);
+      const zPtr = stageFloats(d, zBuf, raw, input, kind, inRes, r0 * classes, (r0 + n) * classes);
+      const y = d.i32(yPtr, n);
+      y.set(u.labels.subarray(r0, r0 + n));
+      counted += d.kernels.scoreRows(
+        zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, target, K, slots, seqLoss ? lossPtr : 0,
+        s.classCounts ? countsPtr : 0, s.confusion ? cellsPtr : 0,
+      );
+      if (seqLoss) {
+        const losses = d.f64(lossPtr, n);
+        for (let i = 0; i < n; i++) {
+          if (y[i] === s.ignoreIndex) continue;
+          // Row order within each sequence, in float64: as xe.perplexity sums its tokens.
+          const b = Math.floor((r0 + i) / T);
+          seqLoss[b] += losses[i];
+          seqTokens![b]++;
+        }
+      }
+    }
+    if (!oneGroup) mergePartial(d.f64(statePtr, length), d.f64(partialPtr, length), K, slots);
+  }
+  readState(s, d.f64(statePtr, length));
+  if (s.classCounts) s.classCounts.set(d.f64(countsPtr, countsLength));
+  if (s.confusion) s.confusion.set(d.f64(cellsPtr, cellsLength));
+  if (seqLoss) addSequences(s, seqLoss, seqTokens!);
+  addBytes(s, u, counted);
+}
+
+/** @internal Appends an update's per-sequence loss sums and tokens to s. */
+export function addSequences(s: ScorerData, seqLoss: Float64Array, seqTokens: Int32Array): void {
+  for (let b = 0; b < seqLoss.length; b++) {
+    s.sequences!.loss.push(seqLoss[b]);
+    s.sequences!.tokens.push(seqTokens[b]);
+  }
+}
+
+/** @internal Empties s, keeping its options (a scorer restored from a version 1 or 2 state gains per-class counts). */
+export function resetData(s: ScorerData): void {
+  Object.assign(s, emptyState({
+    classes: s.classes, bins: s.bins, binning: s.binning, topK: s.topK, ignoreIndex: s.ignoreIndex, from: s.from,
+    epsilon: s.epsilon, unit: s.unit, shift: s.shift, sequenceLength: s.sequenceLength, perSequence: s.sequences !== null,
+    confusion: s.confusion !== null,
+  }));
+}
+
+/** @internal The state a Scorer holds (for the pool's scorer, which folds its rows elsewhere). */
+export let dataOf: (scorer: Scorer) => ScorerData;
 /** What lets Scorer.create skip checking the state it has just built. */
 const FRESH = Symbol('fresh scorer');
 
@@ -1089,6 +1196,10 @@ const FRESH = Symbol('fresh scorer');
 export class Scorer {
   readonly #driver: Driver;
   #s: ScorerData;
+
+  static {
+    dataOf = (scorer) => scorer.#s;
+  }
 
   /**
    * @internal Use `xe.scorer(options)` or `Scorer.fromState(xe, state)`.
@@ -1140,63 +1251,7 @@ export class Scorer {
   update(
     logits: FloatValues | TensorLike, labels: IndexTarget | TensorLike, bytesOrOptions?: number | ScorerUpdateOptions,
   ): this {
-    const s = this.#s;
-    const u = checkScorerUpdate({ ...s, perSequence: s.sequences !== null, confusion: s.confusion !== null }, logits, labels, bytesOrOptions);
-    const { classes } = s;
-    const d = this.#driver;
-    const inRes = ownResident(d, 'logits', u.inputResident);
-    if (u.bytes !== undefined && !(s.bytes + u.bytes < Infinity)) {
-      throw new RangeError(`bytes = ${u.bytes} would make the total bytes ${s.bytes + u.bytes}, not a finite number`);
-    }
-    const T = u.sequenceLength;
-    const seqLoss = s.sequences ? new Float64Array(u.rows / T) : null;
-    const seqTokens = s.sequences ? new Int32Array(u.rows / T) : null;
-    const per = Math.min(chunkRows(classes), Math.max(1, u.rows));
-    const K = s.topK.length, slots = slotsOf(s), stateLength = 6 + 2 * K + 4 * slots;
-    const kind = u.inputKind, direct = inRes !== null && kind === 'f32';
-    const countsLength = s.classCounts ? s.classCounts.length : 0, cellsLength = s.confusion ? s.confusion.length : 0;
-    const [zBuf, yPtr, statePtr, lossPtr, raw, countsPtr, cellsPtr] = d.reserve(
-      direct ? 0 : per * classes * 4, per * 4, stateLength * 8, seqLoss ? per * 8 : 0, rawBytes(kind, inRes !== null, per * classes),
-      countsLength * 8, cellsLength * 8,
-    );
-    const input = inRes ? inRes.array : u.input;
-    // The kernel folds rows into the state where it lies in WebAssembly memory (assembly/score.ts).
-    writeState(s, d.f64(statePtr, stateLength));
-    if (s.classCounts) d.f64(countsPtr, countsLength).set(s.classCounts);
-    if (s.confusion) d.f64(cellsPtr, cellsLength).set(s.confusion);
-    const from = FROM_CODE[s.from];
-    let counted = 0;
-    for (let r0 = 0; r0 < u.rows; r0 += per) {
-      const n = Math.min(per, u.rows - r0);
-      const zPtr = stageFloats(d, zBuf, raw, input, kind, inRes, r0 * classes, (r0 + n) * classes);
-      const y = d.i32(yPtr, n);
-      y.set(u.labels.subarray(r0, r0 + n));
-      counted += d.kernels.scoreRows(
-        zPtr, yPtr, n, classes, s.ignoreIndex, from, s.epsilon, statePtr, K, slots, seqLoss ? lossPtr : 0,
-        s.classCounts ? countsPtr : 0, s.confusion ? cellsPtr : 0,
-      );
-      if (seqLoss) {
-        const losses = d.f64(lossPtr, n);
-        for (let i = 0; i < n; i++) {
-          if (y[i] === s.ignoreIndex) continue;
-          // Row order within each sequence, in float64: as xe.perplexity sums its tokens.
-          const b = Math.floor((r0 + i) / T);
-          seqLoss[b] += losses[i];
-          seqTokens![b]++;
-        }
-      }
-    }
-    readState(s, d.f64(statePtr, stateLength));
-    if (s.classCounts) s.classCounts.set(d.f64(countsPtr, countsLength));
-    if (s.confusion) s.confusion.set(d.f64(cellsPtr, cellsLength));
-    if (seqLoss) {
-      for (let b = 0; b < seqLoss.length; b++) {
-        s.sequences!.loss.push(seqLoss[b]);
-        s.sequences!.tokens.push(seqTokens![b]);
-      }
-    }
-    if (u.bytes !== undefined) s.bytes += u.bytes;
-    else s.rowsWithoutBytes += counted;
+    foldUpdate(this.#driver, this.#s, checkUpdateOf(this.#driver, this.#s, logits, labels, bytesOrOptions));
     return this;
   }
 

@@ -2,6 +2,8 @@
 // (Error objects lose their class in a structured clone on some runtimes).
 
 import type { BlockJob } from '../engine/blocks.js';
+import type { ScoreJob } from '../engine/score_groups.js';
+import type { BinaryScoreJob } from '../ops/binary_scorer.js';
 
 /** Test-only: how a test makes a worker fail on its next job. */
 export type FailMode = 'throw' | 'trap' | 'crash' | 'exit';
@@ -10,6 +12,17 @@ export type FailMode = 'throw' | 'trap' | 'crash' | 'exit';
 export type ToWorker =
   | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory }
   | { type: 'run'; id: number; job: BlockJob; b0: number; b1: number; steal: number }
+  /**
+   * Fold groups [g0, g1) of a scorer update (or, with `steal` != 0, groups taken one at a time from the
+   * counter there until g1), with the count areas of worker slot `slot`. Answered by 'done' with the
+   * rows counted as its one sum.
+   */
+  | { type: 'score'; id: number; job: ScoreJob; g0: number; g1: number; steal: number; slot: number }
+  /**
+   * A binary or multilabel scorer's update: fold groups taken from the counter at `steal` until none is
+   * left. Answered by 'done' with each group's index and partials (ops/binary_scorer.ts, foldBinaryJob).
+   */
+  | { type: 'binary-score'; id: number; job: BinaryScoreJob; steal: number }
   | { type: 'fail'; how: FailMode };
 
 /** @internal Plain-data error sent back by a worker. */

@@ -12,6 +12,11 @@
 // instead, on its own instance of the same build (runBlocks, engine/blocks.ts): for them a worker's
 // round trip costs more than the work.
 //
+// The scorers (pool.scorer, pool.binaryScorer, pool.multilabelScorer; pool_scorer.ts) send 'score'
+// and 'binary-score' jobs instead: the workers fold an update's fold groups into partials, and the
+// main thread merges them in group order (engine/score_groups.ts, ops/binary_scorer.ts), which gives
+// the one-thread state bit for bit.
+//
 // Memory: each call allocates its staging space in the resident region (driver.alloc) and releases
 // it when every worker is done with it, so calls may overlap and pool.alloc may run meanwhile. Shared
 // memory never detaches its views when it grows, but views are still taken from the driver afresh.
@@ -32,7 +37,24 @@ import {
   crossEntropyCall, crossEntropyRoute, planCrossEntropy, reduceCrossEntropy, type CrossEntropyGradOptions,
   type CrossEntropyOptions,
 } from '../ops/cross_entropy.js';
+import {
+  addBytes, addSequences, FROM_CODE, readState, Scorer, slotsOf, writeState, type ScorerData, type ScorerOptions, type ScorerState,
+  type ScorerUpdate,
+} from '../ops/scorer.js';
+import { groupRows, mergePartial, stateLength, type ScoreJob } from '../engine/score_groups.js';
+import { PoolBinaryScorer, PoolMultilabelScorer, PoolScorer, type ScorerHost } from './pool_scorer.js';
+import {
+  BinaryScorer, binaryGroupRows, mergeGroup, MultilabelScorer, partialLength, readPartial, reserveUpdate,
+  type BinaryData, type BinaryScoreJob, type BinaryScorerOptions, type BinaryScorerState, type BinaryUpdate,
+  type MultilabelScorerOptions, type MultilabelScorerState,
+} from '../ops/binary_scorer.js';
 import { revive, type FailMode, type FromWorker, type ToWorker } from './messages.js';
+
+/** A job message to a worker, without the id #send gives it. */
+type JobBody =
+  | Omit<Extract<ToWorker, { type: 'run' }>, 'id'>
+  | Omit<Extract<ToWorker, { type: 'score' }>, 'id'>
+  | Omit<Extract<ToWorker, { type: 'binary-score' }>, 'id'>;
 
 /** Options of `createPool`. */
 export interface PoolOptions {
@@ -318,6 +340,11 @@ export class XentropyPool {
    * job at once (synchronously), so that it computes while the caller stages the next rows.
    */
   #run(i: number, job: BlockJob, b0: number, b1: number, steal = 0): Promise<Float64Array> {
+    return this.#send(i, { type: 'run', job, b0, b1, steal });
+  }
+
+  /** Sends a job message (all but its id) to worker i; resolves to the sums it answers with. */
+  #send(i: number, body: JobBody): Promise<Float64Array> {
     let live = this.#slots[i];
     if (!live) {
       try {
@@ -332,7 +359,7 @@ export class XentropyPool {
       const id = this.#nextId++;
       return new Promise<Float64Array>((resolve, reject) => {
         ready.pending.set(id, { resolve, reject });
-        ready.handle.post({ type: 'run', id, job, b0, b1, steal });
+        ready.handle.post({ ...body, id } as ToWorker);
       });
     };
     if (live.initialised) {
@@ -656,6 +683,256 @@ export class XentropyPool {
   }
 
   /**
+   * A scorer whose updates run on the workers: `xe.scorer`'s options, checks, metrics and state, and
+   * after the same updates the same `state()` bit for bit as a one-thread scorer of the SIMD build.
+   * `update` returns a Promise (one update of a scorer at a time); see PoolScorer.
+   * @throws TypeError / RangeError for bad options, as xe.scorer; Error when the pool is closed
+   */
+  scorer(options: ScorerOptions): PoolScorer {
+    this.#checkOpen();
+    return new PoolScorer(Scorer.create(this.#driver, options), this.#scorerHost);
+  }
+
+  /**
+   * Rebuilds a pool scorer from `state()` of a Scorer or PoolScorer (possibly through JSON), as
+   * `xe.scorerFromState`. Same as `PoolScorer.fromState(pool, state)`.
+   * @throws TypeError / RangeError for a malformed or inconsistent state; Error when the pool is closed
+   */
+  scorerFromState(state: ScorerState): PoolScorer {
+    this.#checkOpen();
+    return new PoolScorer(Scorer.restore(this.#driver, state), this.#scorerHost);
+  }
+
+  get #scorerHost(): ScorerHost {
+    return {
+      driver: this.#driver, inlineBelow: this.inlineBelow, checkOpen: () => this.#checkOpen(),
+      score: (s, u) => this.#scoreUpdate(s, u), scoreBinary: (states, u) => this.#binaryUpdate(states, u),
+    };
+  }
+
+  /**
+   * A binary scorer whose updates run on the workers: `xe.binaryScorer`'s options, checks, metrics and
+   * state, and after the same updates the same `state()` bit for bit. See PoolBinaryScorer.
+   * @throws as xe.binaryScorer; Error when the pool is closed
+   */
+  binaryScorer(options?: BinaryScorerOptions): PoolBinaryScorer {
+    this.#checkOpen();
+    return new PoolBinaryScorer(BinaryScorer.create(options), this.#scorerHost);
+  }
+
+  /** Rebuilds a pool binary scorer from `state()`, as `xe.binaryScorerFromState`. @throws as that; Error when the pool is closed */
+  binaryScorerFromState(state: BinaryScorerState): PoolBinaryScorer {
+    this.#checkOpen();
+    return new PoolBinaryScorer(BinaryScorer.fromState(state), this.#scorerHost);
+  }
+
+  /** A multilabel scorer whose updates run on the workers, as `xe.multilabelScorer`. See PoolMultilabelScorer. */
+  multilabelScorer(options: MultilabelScorerOptions): PoolMultilabelScorer {
+    this.#checkOpen();
+    return new PoolMultilabelScorer(MultilabelScorer.create(options), this.#scorerHost);
+  }
+
+  /** Rebuilds a pool multilabel scorer from `state()`, as `xe.multilabelScorerFromState`. */
+  multilabelScorerFromState(state: MultilabelScorerState): PoolMultilabelScorer {
+    this.#checkOpen();
+    return new PoolMultilabelScorer(MultilabelScorer.fromState(state), this.#scorerHost);
+  }
+
+  /**
+   * Folds a checked binary or multilabel update into its states on the workers: scores, targets and
+   * weights are staged into shared memory, each worker folds fold groups (ops/binary_scorer.ts) taken
+   * from a shared counter and sends back their partials, and once all are done this thread merges them
+   * in group order, as one thread does (foldUpdate). The states change only then.
+   */
+  async #binaryUpdate(states: BinaryData[], u: BinaryUpdate): Promise<void> {
+    const d = this.#driver;
+    const L = states.length, config = states[0].config, rows = u.rows, n = rows * L;
+    const group = binaryGroupRows(config, L), groups = Math.ceil(rows / group);
+    const workers = Math.min(this.threads, groups);
+    const taken = new Array<Float64Array | null>(groups).fill(null);
+    const offsets = new Int32Array(groups);
+    const staging = this.#staging();
+    try {
+      if (groups > 0) {
+        const sPtr = staging.alloc(n * 4), tPtr = staging.alloc(n * 4), wPtr = u.weights ? staging.alloc(rows * 4) : 0;
+        const steal = staging.alloc(4);
+        d.f32(sPtr, n).set(u.scores);
+        d.f32(tPtr, n).set(u.targets);
+        if (u.weights) d.f32(wPtr, rows).set(u.weights);
+        d.i32(steal, 1)[0] = 0;
+        const job: BinaryScoreJob = { config, width: L, rows, group, scores: sPtr, targets: tPtr, weights: wPtr };
+        const each = 1 + L * partialLength(config);
+        let failure: { error: unknown } | null = null;
+        const lane = async (worker: number): Promise<void> => {
+          try {
+            const out = await this.#send(worker, { type: 'binary-score', job, steal });
+            for (let at = 0; at < out.length; at += each) {
+              taken[out[at]] = out;
+              offsets[out[at]] = at + 1;
+            }
+          } catch (error) {
+            failure ??= { error };
+          }
+        };
+        if (this.#active++ === 0) this.#keepAlive?.ref();
+        try {
+          const lanes: Promise<void>[] = [];
+          for (let w = 0; w < workers; w++) lanes.push(lane(w));
+          await Promise.all(lanes);
+        } finally {
+          if (--this.#active === 0) this.#keepAlive?.unref();
+        }
+        if (failure) throw (failure as { error: unknown }).error;
+      }
+      const missing = taken.indexOf(null);
+      if (missing >= 0) throw new Error(`xentropy pool: fold group ${missing} of ${groups} was not folded by any worker`);
+      // Every worker succeeded: now, and only now, the states change.
+      reserveUpdate(states, rows);
+      const P = partialLength(config);
+      for (let g = 0; g < groups; g++) {
+        const out = taken[g]!;
+        const partials: BinaryData[] = [];
+        for (let l = 0; l < L; l++) partials.push(readPartial(config, out, offsets[g] + l * P));
+        mergeGroup(states, partials, u, g * group, Math.min(rows, (g + 1) * group));
+      }
+    } finally {
+      staging.release();
+    }
+  }
+
+  /**
+   * Folds a checked scorer update into s on the workers (engine/score_groups.ts): the rows and labels
+   * are staged into shared memory (resident input is read where it lies), each worker folds fold
+   * groups into their partial slots and counts into its own areas, and once every worker is done this
+   * thread merges the partials in group order, adds the counts and sums the per-row losses of each
+   * sequence in row order, as one thread does. s is changed only then.
+   */
+  async #scoreUpdate(s: ScorerData, u: ScorerUpdate): Promise<void> {
+    const d = this.#driver;
+    const C = s.classes, rows = u.rows, inRes = u.inputResident, kind = u.inputKind, eb = ELEMENT_BYTES[kind];
+    const group = groupRows(C), groups = Math.ceil(rows / group);
+    const K = s.topK.length, slots = slotsOf(s), length = stateLength(K, slots);
+    const countsLength = s.classCounts ? s.classCounts.length : 0, cellsLength = s.confusion ? s.confusion.length : 0;
+    // Workers that take part: no more than there are groups (each needs count areas of its own).
+    const workers = Math.min(this.threads, groups);
+    const staging = this.#staging();
+    try {
+      const size = rows * C;
+      const zPtr = inRes && kind === 'f32' ? inRes.ptr : staging.alloc(size * 4);
+      // Another element type is staged raw (a resident one is read where it lies) and widened chunk by
+      // chunk into zPtr by the worker that folds the group.
+      const hPtr = kind === 'f32' ? 0 : inRes ? inRes.ptr : staging.alloc(size * eb);
+      const yPtr = staging.alloc(rows * 4);
+      const pPtr = staging.alloc(groups * length * 8);
+      const lPtr = s.sequences ? staging.alloc(rows * 8) : 0;
+      const cPtr = countsLength ? staging.alloc(workers * countsLength * 8) : 0;
+      const ePtr = cellsLength ? staging.alloc(workers * cellsLength * 8) : 0;
+      if (cPtr) d.f64(cPtr, workers * countsLength).fill(0);
+      if (ePtr) d.f64(ePtr, workers * cellsLength).fill(0);
+      const job: ScoreJob = {
+        rows, classes: C, group, per: chunkRows(C), input: zPtr, labels: yPtr, ignoreIndex: s.ignoreIndex,
+        from: FROM_CODE[s.from], epsilon: s.epsilon, topK: s.topK.slice(), slots, partials: pPtr, losses: lPtr,
+        counts: cPtr, countsLength, cells: ePtr, cellsLength,
+        widen: kind === 'f32' ? null : { src: hPtr, bytes: eb, code: WIDEN_CODE[kind] }, direct: groups === 1,
+      };
+      // One group: its slot starts as the running state, and becomes the new one (as one thread folds).
+      if (job.direct) writeState(s, d.f64(pPtr, length));
+      const input = inRes ? null : u.input;
+      await this.#spreadGroups(job, groups, workers, input ? 4 : 1, (g0, g1) => {
+        const r0 = g0 * group, r1 = Math.min(rows, g1 * group);
+        if (input) rawAt(d, kind === 'f32' ? zPtr : hPtr, kind, r0 * C, r1 * C).set(input.subarray(r0 * C, r1 * C) as never);
+        stageLabels(d.i32(yPtr + r0 * 4, r1 - r0), u.labels, r0);
+      });
+      // Every worker succeeded: now, and only now, the state changes (synchronously).
+      const m = new Float64Array(length);
+      writeState(s, m);
+      const partials = d.f64(pPtr, groups * length);
+      let counted = 0;
+      if (job.direct) {
+        counted = partials[0] - m[0];
+        m.set(partials.subarray(0, length));
+      }
+      for (let g = 0; g < groups && !job.direct; g++) {
+        const p = partials.subarray(g * length, (g + 1) * length);
+        counted += p[0];
+        mergePartial(m, p, K, slots);
+      }
+      let seqLoss: Float64Array | null = null, seqTokens: Int32Array | null = null;
+      if (s.sequences) {
+        const T = u.sequenceLength, losses = d.f64(lPtr, rows);
+        seqLoss = new Float64Array(rows / T);
+        seqTokens = new Int32Array(rows / T);
+        for (let r = 0; r < rows; r++) {
+          if (u.labels[r] === s.ignoreIndex) continue;
+          // Row order within each sequence, in float64, as one thread sums them.
+          const b = Math.floor(r / T);
+          seqLoss[b] += losses[r];
+          seqTokens[b]++;
+        }
+      }
+      readState(s, m);
+      addCounts(s.classCounts, cPtr ? d.f64(cPtr, workers * countsLength) : null);
+      addCounts(s.confusion, ePtr ? d.f64(ePtr, workers * cellsLength) : null);
+      if (seqLoss) addSequences(s, seqLoss, seqTokens!);
+      addBytes(s, u, counted);
+    } finally {
+      staging.release();
+    }
+  }
+
+  /**
+   * Runs a scorer job's groups on the workers, as #spread runs blocks: in runs per worker staged just
+   * before they are sent (`stage(g0, g1)`), or, with nothing to copy (`runs` 1), everything staged
+   * first and each worker taking groups from a counter in shared memory. Workers 0 .. workers - 1 take
+   * part, each folding its counts into the areas of its own slot. Settles once every run sent has,
+   * then throws the first failure.
+   */
+  async #spreadGroups(
+    job: ScoreJob, groups: number, workers: number, runs: number, stage: (g0: number, g1: number) => void,
+  ): Promise<void> {
+    if (groups === 0) return;
+    const steal = runs === 1 ? this.#driver.alloc(4) : 0;
+    const n = Math.min(workers * runs, groups);
+    let next = 0;
+    let failure: { error: unknown } | null = null;
+    const lane = async (worker: number): Promise<void> => {
+      if (steal) {
+        try {
+          await this.#send(worker, { type: 'score', job, g0: 0, g1: groups, steal, slot: worker });
+        } catch (error) {
+          failure ??= { error };
+        }
+        return;
+      }
+      while (next < n && !failure) {
+        const c = next++;
+        const g0 = Math.floor((c * groups) / n), g1 = Math.floor(((c + 1) * groups) / n);
+        try {
+          stage(g0, g1);
+          await this.#send(worker, { type: 'score', job, g0, g1, steal: 0, slot: worker });
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    const lanes: Promise<void>[] = [];
+    if (this.#active++ === 0) this.#keepAlive?.ref();
+    try {
+      if (steal) {
+        this.#driver.i32(steal, 1)[0] = 0;
+        stage(0, groups);
+      }
+      // Stealing needs one lane per worker; runs keep two queued per worker (a worker's lanes share its slot).
+      for (let l = 0; l < (steal ? workers : 2 * workers); l++) lanes.push(lane(l % workers));
+      await Promise.all(lanes);
+    } finally {
+      if (--this.#active === 0) this.#keepAlive?.unref();
+      if (steal) this.#driver.release(steal, 4);
+    }
+    if (failure) throw (failure as { error: unknown }).error;
+  }
+
+  /**
    * A resident buffer of `length` float32 zeros in the pool's shared memory, read and written by the
    * workers without copying (see `xe.alloc`). Call `free()` when done.
    * @throws TypeError for a non-number; RangeError for a length that is not an integer in [0, 2^30]
@@ -713,6 +990,14 @@ export class XentropyPool {
 function rawAt(d: Driver, ptr: number, kind: keyof typeof ELEMENT_BYTES, a: number, b: number): FloatData {
   const at = ptr + a * ELEMENT_BYTES[kind];
   return kind === 'f32' ? d.f32(at, b - a) : kind === 'f64' ? d.f64(at, b - a) : d.u16(at, b - a);
+}
+
+/** Adds the per-worker count areas (each target.length f64s, one after the other) into target: exact integers. */
+function addCounts(target: Float64Array | null, areas: Float64Array | null): void {
+  if (!target || !areas) return;
+  for (let w = 0; w < areas.length; w += target.length) {
+    for (let i = 0; i < target.length; i++) target[i] += areas[w + i];
+  }
 }
 
 function workerError(i: number, cause: Error): Error {

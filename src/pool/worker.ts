@@ -6,6 +6,8 @@
 
 import { runBlocks } from '../engine/blocks.js';
 import { loadSharedDriver } from '../engine/driver.js';
+import { runScoreGroups } from '../engine/score_groups.js';
+import { foldBinaryJob } from '../ops/binary_scorer.js';
 import type { Kernels } from '../engine/kernels.js';
 import { toPlain, type FailMode, type ToWorker } from './messages.js';
 
@@ -73,7 +75,7 @@ function main(): void {
       );
     } else if (message.type === 'fail') {
       armed = message.how;
-    } else if (message.type === 'run') {
+    } else if (message.type === 'run' || message.type === 'score' || message.type === 'binary-score') {
       const how = armed;
       armed = null;
       if (how === 'exit') port.exit();
@@ -84,7 +86,9 @@ function main(): void {
         if (how === 'throw') throw new Error('injected failure (test)');
         // An address past the end of memory: the kernel traps (a WebAssembly.RuntimeError).
         if (how === 'trap') kernels.logSumExp(0xfffffff0, 0, 1, 4);
-        const sums = message.steal ? steal(kernels, message) : runBlocks(kernels, message.job, message.b0, message.b1);
+        const sums = message.type === 'binary-score' ? foldBinaryJob(memory!.buffer, message.job, message.steal)
+          : message.type === 'score' ? score(kernels, message)
+          : message.steal ? steal(kernels, message) : runBlocks(kernels, message.job, message.b0, message.b1);
         port.post({ type: 'done', id: message.id, sums }, [sums.buffer]);
       } catch (error) {
         port.post({ type: 'error', id: message.id, error: toPlain(error) });
@@ -108,6 +112,28 @@ function steal(kernels: Kernels, message: Extract<ToWorker, { type: 'run' }>): F
   }
   taken.push(outside);
   return Float64Array.from(taken);
+}
+
+/** A view of the shared memory (its buffer is taken afresh: memory may have grown). */
+function f64(ptr: number, length: number): Float64Array {
+  return new Float64Array(memory!.buffer, ptr, length);
+}
+
+/**
+ * Folds the groups of a scorer job: [g0, g1), or with `steal` groups taken one at a time from the
+ * shared counter there until none is left. Returns the rows counted.
+ */
+function score(kernels: Kernels, message: Extract<ToWorker, { type: 'score' }>): Float64Array {
+  const { job, slot } = message;
+  let counted = 0;
+  if (!message.steal) counted = runScoreGroups(kernels, f64, job, message.g0, message.g1, slot);
+  else {
+    const counter = new Int32Array(memory!.buffer, message.steal, 1);
+    for (let g = Atomics.add(counter, 0, 1); g < message.g1; g = Atomics.add(counter, 0, 1)) {
+      counted += runScoreGroups(kernels, f64, job, g, g + 1, slot);
+    }
+  }
+  return Float64Array.of(counted);
 }
 
 main();
