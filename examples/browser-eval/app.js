@@ -4,7 +4,7 @@
 // (scoreReportHtml) and the numbers `xentropy score --json` prints (scoreJson). No bundler: index.html's
 // import map resolves 'xentropy' and 'xentropy/eval' to the package's dist/ files.
 
-import { init } from 'xentropy';
+import { createPool, init } from 'xentropy';
 import { listArrays, openArray, scoreArrays, scoreJson, scoreReportHtml } from 'xentropy/eval';
 
 const ROLES = ['logits', 'labels', 'mask'];
@@ -26,9 +26,14 @@ let downloadUrl;
 // ?build=relaxed (or scalar, or auto) picks another.
 const build = new URLSearchParams(location.search).get('build') ?? 'simd';
 const ready = init({ build });
-// Seam for the worker pool: a cross-origin isolated page (serve.mjs sends COOP and COEP) could score on
-// every core with `crossOriginIsolated ? await createPool() : xe` once the pool has a scorer; one thread for now.
-const scorerSource = ready;
+// A cross-origin isolated page (serve.mjs sends COOP and COEP) scores on every core: pool.scorer gives
+// the bits of the SIMD build on one thread. Elsewhere, or if the pool cannot start, one thread scores.
+const pool = globalThis.crossOriginIsolated && build === 'simd'
+  ? ready.then(() => createPool()).catch((error) => {
+    console.warn(`xentropy: scoring on one thread; the pool did not start: ${error.message}`);
+    return null;
+  })
+  : Promise.resolve(null);
 
 function showError(error) {
   const box = $('error');
@@ -155,7 +160,8 @@ async function score(event) {
   $('progress-text').textContent = 'reading…';
   const readers = [];
   try {
-    const xe = await scorerSource;
+    const xe = await ready;
+    const workers = await pool;
     const open = async (role) => {
       const c = chosen[role];
       const reader = await openArray(c.file, c.name === undefined ? {} : { name: c.name });
@@ -165,14 +171,15 @@ async function score(event) {
     const inputs = { logits: await open('logits'), labels: await open('labels') };
     if (chosen.mask) inputs.mask = await open('mask');
     // confusion: the report's heat map, as `xentropy score --report` keeps it.
-    const report = await scoreArrays(xe, inputs, { ...readOptions(), confusion: true, onProgress: progress });
+    const report = await scoreArrays(workers ?? xe, inputs, { ...readOptions(), confusion: true, onProgress: progress });
+    document.body.dataset.scorer = workers ? `pool of ${workers.threads}` : 'one thread';
     const html = scoreReportHtml(report);
     $('report').srcdoc = html;
     if (downloadUrl) URL.revokeObjectURL(downloadUrl);
     downloadUrl = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
     downloadLink().href = downloadUrl;
     $('json').textContent = JSON.stringify(scoreJson(report), null, 2);
-    $('build-info').textContent = `(${xe.features.build} build, ${report.chunks} chunk${report.chunks === 1 ? '' : 's'}${report.looksLikeProbabilities
+    $('build-info').textContent = `(${xe.features.build} build, ${workers ? `${workers.threads} workers` : 'one thread'}, ${report.chunks} chunk${report.chunks === 1 ? '' : 's'}${report.looksLikeProbabilities
       ? '; every row lies in [0, 1] and sums to 1: these look like probabilities, not logits — if they are, choose "probabilities"' : ''})`;
     $('result').hidden = false;
     $('progress-text').textContent = `${report.count.toLocaleString('en')} ${report.sequences === undefined ? 'rows' : 'tokens'} counted`;

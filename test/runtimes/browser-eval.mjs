@@ -199,6 +199,7 @@ async function scoreInPage(page) {
       srcdoc: document.getElementById('report').srcdoc,
       downloaded: download.startsWith('blob:') ? await (await fetch(download)).text() : `(not a Blob URL: ${download})`,
       isolated: globalThis.crossOriginIsolated,
+      scorer: document.body.dataset.scorer,
     };
   });
 }
@@ -316,6 +317,8 @@ async function main() {
           if (got.srcdoc !== want.html) seen.push(`the report is not the one xentropy score --report writes (${got.srcdoc.length} and ${want.html.length} characters)`);
           if (got.downloaded !== got.srcdoc) seen.push('the download link is not the report shown');
           if (!got.isolated) seen.push('the page is not cross-origin isolated');
+          // Cross-origin isolated, it scores with the pool's scorer, to the command line's bits.
+          if (!/^pool of \d+$/.test(got.scorer ?? '')) seen.push(`the page scored with ${got.scorer}, not the pool`);
           seen.push(...(await reportProblems(page)));
           console.error(`browser-eval.mjs: ${c.name}: ${Object.keys(want.json).length} fields equal to the command line's (lossNats ${want.json.lossNats}, count ${want.json.count})`);
         }
