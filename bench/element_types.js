@@ -4,7 +4,8 @@
 // bytes, narrowed). All contenders run interleaved in one process, each sample a batch of calls;
 // prints (writes nothing) the median G elements/s of each and the median of the per-round ratios
 // that issue 25's targets name, after the widen kernel's own rate. Half data are the float32 logits
-// truncated to half bits.
+// truncated to half bits. Last, the causal shift on a resident [B, T, V] against the same rows
+// without it (labels shifted by hand, each sequence's last position ignored).
 //
 //   npm run build && node bench/element_types.js      (about 2 minutes; ROUNDS=N, default 15; ONLY=W1,W3)
 
@@ -110,4 +111,40 @@ for (const w of WORKLOADS.filter((x) => x.kind === 'softmax' && (!only || only.i
   r32.free();
   r16.free();
   rb16.free();
+}
+
+// The causal shift moves the labels, not the logits: a resident [B, T, V] is read in place, so the
+// shifted call should cost what the same rows cost with the labels shifted by hand.
+if (!only || only.includes('shift')) {
+  const w = WORKLOADS.find((x) => x.name === 'W2');
+  const { logits, labels } = makeInputs(w);
+  const V = w.classes, T = 128, B = labels.length / T;
+  const byHand = Int32Array.from(labels, (_, i) => (i % T === T - 1 ? -100 : labels[i + 1]));
+  const r32 = xe.tensor(logits);
+  const contenders = [
+    ['labels shifted by hand', () => xe.crossEntropy(r32, byHand, { classes: V })],
+    ['shift: true', () => xe.crossEntropy(r32, labels, { classes: V, shift: true, sequenceLength: T })],
+  ];
+  const calls = Math.max(1, Math.round(SAMPLE_ELEMENTS / logits.length));
+  const times = contenders.map(() => []);
+  const losses = contenders.map(([, run]) => run());
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const k = (i + round) % contenders.length;
+      const t0 = performance.now();
+      for (let c = 0; c < calls; c++) contenders[k][1]();
+      times[k].push((performance.now() - t0) / calls);
+    }
+  }
+  console.log(`## shift: resident [B, T, V] = [${B}, ${T}, ${V}] (${calls} calls a sample)`);
+  console.log('| contender | ms | G elements/s | loss |');
+  console.log('| --- | ---: | ---: | ---: |');
+  contenders.forEach(([name], k) => {
+    const ms = median(times[k]);
+    console.log(`| ${name} | ${ms.toFixed(3)} | ${(logits.length / ms / 1e6).toFixed(2)} | ${losses[k].toFixed(7)} |`);
+  });
+  const ratio = median(times[1].map((t, i) => times[0][i] / t));
+  console.log(`\n| ratio (speed) | median | target | met |\n| --- | ---: | ---: | --- |\n| shift / by hand | ${ratio.toFixed(3)} | 0.95 | ${ratio >= 0.95 ? 'yes' : 'no'} |`);
+  if (losses[0] !== losses[1]) console.log(`(the losses differ: ${losses[0]} and ${losses[1]})`);
+  r32.free();
 }
