@@ -269,6 +269,16 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
     }
   });
 
+  it('keep the pool\'s worker script to what workers run: no scorer classes, results or state readers', () => {
+    // The workers fold rows (binary ones in JavaScript); a class with a static block, or a helper that
+    // names one, would pull the whole scorer module in (43 kB instead of 10 when it happened).
+    const code = readFileSync(join(root, 'dist/pool/worker.js'), 'utf8');
+    for (const name of ['class BinaryScorer', 'class MultilabelScorer', 'class Scorer', 'binaryResult', 'checkBinaryState', 'renderReport']) {
+      expect(code, name).not.toContain(name);
+    }
+    expect(code).toContain('foldBinaryJob');
+  });
+
   it('keep xentropy/eval runnable anywhere: no node: import, nothing of the library, the command line or import.meta', () => {
     const graph = moduleGraph('dist/eval.js');
     for (const file of graph) {

@@ -1159,10 +1159,19 @@ export function checkMultilabelState(value: unknown, name = 'state'): BinaryData
 // ---------------------------------------------------------------------------------------------------
 // The scorers
 
-/** @internal The state of a BinaryScorer, as a one-label list (for the pool's scorer, which folds elsewhere). */
-export let binaryDataOf: (scorer: BinaryScorer) => BinaryData[];
+// The pool's scorer folds rows elsewhere and reaches a scorer's state through these. Static methods, not
+// a `static {}` block that exports a closure: a static block runs when the module loads, so bundlers
+// (and the pool's worker script) would keep both classes wherever this module is imported.
+
+/** @internal The state of a BinaryScorer, as a one-label list (for the pool's scorer). */
+export function binaryDataOf(scorer: BinaryScorer): BinaryData[] {
+  return BinaryScorer.dataOf(scorer);
+}
+
 /** @internal The states of a MultilabelScorer, one per label. */
-export let multilabelDataOf: (scorer: MultilabelScorer) => BinaryData[];
+export function multilabelDataOf(scorer: MultilabelScorer): BinaryData[] {
+  return MultilabelScorer.dataOf(scorer);
+}
 
 /** A fresh state handed to a constructor by this module only (callers' states are checked). */
 class Fresh<T> {
@@ -1185,8 +1194,9 @@ class Fresh<T> {
 export class BinaryScorer {
   #s: BinaryData;
 
-  static {
-    binaryDataOf = (scorer) => [scorer.#s];
+  /** @internal See binaryDataOf. */
+  static dataOf(scorer: BinaryScorer): BinaryData[] {
+    return [scorer.#s];
   }
 
   /** @internal Use `xe.binaryScorer(options)` or `xe.binaryScorerFromState(state)`. */
@@ -1267,8 +1277,9 @@ export class BinaryScorer {
 export class MultilabelScorer {
   #s: BinaryData[];
 
-  static {
-    multilabelDataOf = (scorer) => scorer.#s;
+  /** @internal See multilabelDataOf. */
+  static dataOf(scorer: MultilabelScorer): BinaryData[] {
+    return scorer.#s;
   }
 
   /** @internal Use `xe.multilabelScorer(options)` or `xe.multilabelScorerFromState(state)`. */

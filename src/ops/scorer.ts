@@ -1183,8 +1183,13 @@ export function resetData(s: ScorerData): void {
   }));
 }
 
-/** @internal The state a Scorer holds (for the pool's scorer, which folds its rows elsewhere). */
-export let dataOf: (scorer: Scorer) => ScorerData;
+/**
+ * @internal The state a Scorer holds (for the pool's scorer, which folds its rows elsewhere). A static
+ * method rather than a `static {}` block, which would keep the class wherever this module is bundled.
+ */
+export function dataOf(scorer: Scorer): ScorerData {
+  return Scorer.dataOf(scorer);
+}
 /** What lets Scorer.create skip checking the state it has just built. */
 const FRESH = Symbol('fresh scorer');
 
@@ -1197,8 +1202,9 @@ export class Scorer {
   readonly #driver: Driver;
   #s: ScorerData;
 
-  static {
-    dataOf = (scorer) => scorer.#s;
+  /** @internal See dataOf. */
+  static dataOf(scorer: Scorer): ScorerData {
+    return scorer.#s;
   }
 
   /**
