@@ -235,7 +235,8 @@ export function scoreRows(
     addCompensated(state + 16, state + 24, loss);
     addCompensated(state + 32, state + 40, rowBrier);
     // Equal-width bins of [0, 1]; a NaN confidence goes to bin 0, where it makes the ECE NaN.
-    const b = <usize>(conf > 0 ? min(bins - 1, <i32>Math.floor(conf * <f64>bins)) : 0) << 3;
+    const bin: i32 = conf > 0 ? min(bins - 1, <i32>Math.floor(conf * <f64>bins)) : 0;
+    const b = <usize>bin << 3;
     store<f64>(binCount + b, load<f64>(binCount + b) + 1);
     if (correct) store<f64>(binCorrect + b, load<f64>(binCorrect + b) + 1);
     addCompensated(binConf + b, binConfComp + b, conf);
