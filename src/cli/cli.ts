@@ -81,7 +81,7 @@ one positive class (p = sigmoid(logit)); logits [N, L] with labels [N, L] score 
 own. Labels are 0/1 (integer or bool) or soft targets in [0, 1] (float). They report log loss, Brier
 score, accuracy, precision, recall and F1 at --threshold, ROC AUC, average precision and calibration
 errors (per label, and their macro, weighted and micro averages); --report adds the ROC and
-precision-recall curves.
+precision-recall curves. They are scored on this thread (--threads is for multiclass logits).
 
   --logits ARRAY     [N, C]: one row of raw scores per example; or [B, T, V]: B sequences of T
                      positions over a vocabulary of V. float32, float64, float16 or bfloat16
