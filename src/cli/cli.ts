@@ -14,13 +14,14 @@ import { bestBuild } from '../engine/builds.js';
 import { GROUP_ELEMENTS } from '../engine/score_groups.js';
 import { renderReport } from '../report/html.js';
 import type { BinaryScoreResult, MultilabelScoreResult } from '../ops/binary_scorer.js';
-import type { CalibrationBin, ScoreResult, ScorerInput, ScorerOptions } from '../ops/scorer.js';
+import type { ScorerInput, ScorerOptions } from '../ops/scorer.js';
 import {
-  type ArrayReader, ELEMENT_SIZE, type FloatData, type StdinSource, elementCount, floatAt, floatInput, floatView,
+  type ArrayReader, ELEMENT_SIZE, type StdinSource, elementCount, floatInput, floatView,
   intData, isFloat, openArray, parseArraySpec, shapeText,
 } from './arrays.js';
 import { reliabilitySvg } from './calibration_svg.js';
 import { type BinaryRun, binaryFigures, scoreBinaryInputs, taskOf } from './score_binary.js';
+import { type ScoreReport as ArraysReport, rowsLookLikeProbabilities, scoreJson, scoreReportHtml } from '../eval/score.js';
 import { MAX_PATH_SHOWN, NpyFormatError, type OpenedFile, printable, quoted } from './npy.js';
 
 /** Bytes of the logits file read per chunk when no chunkRows is given. */
@@ -152,33 +153,6 @@ export interface CliIO {
 /** A progress bar appears only on a terminal, and only once a run has taken this long (ms). */
 export const PROGRESS_AFTER_MS = 500;
 
-/** Scores of one logits/labels pair. */
-export interface Score {
-  /** Rows N. */
-  n: number;
-  /** Classes C. */
-  classes: number;
-  /** Mean cross-entropy per row in nats. */
-  lossNats: number;
-  /** The same in bits: lossNats / ln 2. */
-  lossBits: number;
-  /** exp(lossNats). */
-  perplexity: number;
-  /** Fraction of rows whose arg-max logit (first on ties) is the label. */
-  accuracy: number;
-  /** Rows counted: N less the rows labelled --ignore-index. Means are over these. */
-  count: number;
-  /** Top-k accuracy by k: fewer than k classes score strictly above the label. */
-  topK: Record<string, number>;
-  /** Mean over rows of sum_c (p_c - [c = y])^2. */
-  brier: number;
-  /** Expected and maximum calibration error of the top-label confidence. */
-  ece: number;
-  mce: number;
-  /** The calibration bins. */
-  bins: CalibrationBin[];
-}
-
 /** Options of scoreNpy. */
 export interface ScoreNpyOptions {
   /** Logits rows (sequences for [B, T, V] logits) per chunk (default: CHUNK_BYTES of the file). */
@@ -215,42 +189,10 @@ export interface ScoreNpyOptions {
   onPool?: (threads: number) => void;
 }
 
-/** Per-sequence results, one value per sequence in file order. */
-export interface PerSequence {
-  /** Mean loss of the sequence's counted tokens, in nats (NaN with none). */
-  lossNats: ArrayLike<number>;
-  /** exp(lossNats). */
-  perplexity: ArrayLike<number>;
-  /** Tokens counted. */
-  tokens: ArrayLike<number>;
-}
-
-/** A Score with what was read, for messages and tests. */
-export interface ScoreReport extends Score {
-  logitsDtype: string;
-  labelsDtype: string;
-  maskDtype?: string;
-  /** Shape of the logits: [N, C] or [B, T, V]. */
-  shape: number[];
-  /** [B, T, V] logits: B and T. */
-  sequences?: number;
-  sequenceLength?: number;
-  /** With perSequence: per-sequence results (plain arrays). */
-  perSequence?: { lossNats: number[]; perplexity: number[]; tokens: number[] };
-  /** The arrays read, as named in messages (path, and :NAME for a member). */
-  names: { logits: string; labels: string; mask?: string };
-  /** Whether --shift was applied. */
-  shifted: boolean;
-  /** Rows the arg-max picked the label for. */
-  correct: number;
-  /** Chunks the logits were read in. */
-  chunks: number;
-  /** With from 'logits': every row lies in [0, 1] and sums to 1 within 1e-3. */
-  looksLikeProbabilities: boolean;
+/** What scoreNpy reports: xentropy/eval's report of the same arrays (scoreArrays), and the threads that scored. */
+export interface ScoreReport extends ArraysReport {
   /** Threads that scored: 1 (the calling thread), or the workers of the pool that was started. */
   threads: number;
-  /** The scorer's per-class figures, for --report (not part of --json). */
-  classMetrics: Pick<ScoreResult, 'perClass' | 'macro' | 'micro' | 'weighted' | 'balancedAccuracy' | 'rmsce' | 'confusion'>;
 }
 
 /**
@@ -564,23 +506,6 @@ function reportOf(
     report.perSequence = { lossNats: Array.from(p.lossNats), perplexity: Array.from(p.perplexity), tokens: Array.from(p.tokens) };
   }
   return report;
-}
-
-/** Tolerance of the probability check: softmax outputs in float32 sum to 1 within far less. */
-const PROBABILITY_SUM_TOLERANCE = 1e-3;
-
-/** Whether every row lies in [0, 1] and sums to 1 within PROBABILITY_SUM_TOLERANCE (stops at the first that does not). */
-function rowsLookLikeProbabilities(data: FloatData, type: ArrayReader['type'], classes: number): boolean {
-  for (let start = 0; start < data.length; start += classes) {
-    let sum = 0;
-    for (let i = start; i < start + classes; i++) {
-      const v = floatAt(data, type, i);
-      if (!(v >= 0 && v <= 1)) return false;
-      sum += v;
-    }
-    if (!(Math.abs(sum - 1) <= PROBABILITY_SUM_TOLERANCE)) return false;
-  }
-  return true;
 }
 
 /**
@@ -996,13 +921,10 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
       const { count, ece, mce, bins } = report;
       writeOutput('--plot', args.plot, reliabilitySvg({ count, ece, mce, bins }), inputs);
     }
-    if (args.report !== undefined) writeOutput('--report', args.report, htmlReport(report), inputs);
+    // The JSON and the report are xentropy/eval's (a page that scores the same files gives the same bytes).
+    if (args.report !== undefined) writeOutput('--report', args.report, scoreReportHtml(report), inputs);
     if (args.json) {
-      const { n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins } = report;
-      const json: Record<string, unknown> = { n, classes, lossNats, lossBits, perplexity, accuracy, count, topK, brier, ece, mce, bins };
-      if (report.sequences !== undefined) Object.assign(json, { sequences: report.sequences, sequenceLength: report.sequenceLength });
-      if (report.perSequence !== undefined) json.perSequence = report.perSequence;
-      await out(JSON.stringify(json) + '\n');
+      await out(JSON.stringify(scoreJson(report)) + '\n');
     } else {
       await out(formatReport(report, sample) + (args.plot !== undefined ? `plot          ${shown(args.plot)}\n` : '')
         + (args.report !== undefined ? `report        ${shown(args.report)}\n` : ''));
@@ -1024,22 +946,6 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     stderr(`xentropy: internal error: ${text.split('\n').map((line) => printable(line, 2 * MAX_PATH_SHOWN)).join('\n')}\n`);
     return EXIT.failure;
   }
-}
-
-/** The --report page of a run: what the scorer reported, with the arrays read and their shapes. */
-function htmlReport(report: ScoreReport): string {
-  const { count, lossNats, lossBits, perplexity, accuracy, topK, brier, ece, mce, bins, classes } = report;
-  const details: [string, string][] = [
-    ['logits', `${report.names.logits} (${report.logitsDtype} [${report.shape.join(', ')}])`],
-    ['labels', `${report.names.labels} (${report.labelsDtype})`],
-  ];
-  if (report.names.mask !== undefined) details.push(['mask', `${report.names.mask} (${report.maskDtype})`]);
-  if (report.shifted) details.push(['shift', 'position t predicts token t + 1']);
-  return renderReport({
-    title: 'xentropy score',
-    details,
-    multiclass: { count, lossNats, lossBits, perplexity, accuracy, topK, brier, ece, mce, bins, classes, ...report.classMetrics },
-  });
 }
 
 /** stat of a path that may not exist yet (bigint: inode numbers may exceed 2^53). */

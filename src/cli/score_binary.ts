@@ -128,7 +128,9 @@ async function readTargets(
   const bytes = await input.read(count);
   await input.finish();
   if (isFloat(input.type)) {
-    const soft = float32Of(floatView(bytes, input.type), input.type).slice();
+    // A float32 file's view lies in the reader's buffer: copied; other types are converted into a new array.
+    const view = floatView(bytes, input.type);
+    const soft = input.type === 'float32' ? (view as Float32Array).slice() : float32Of(view, input.type);
     const bad = soft.findIndex((t) => !(t >= 0 && t <= 1));
     if (bad >= 0) fail(`labels file ${name(input)}: value ${soft[bad]} at index ${bad} is not a target in [0, 1]`);
     return soft;

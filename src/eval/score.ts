@@ -293,8 +293,11 @@ export function scoreReportHtml(report: ScoreReport, title = 'xentropy score'): 
   });
 }
 
-/** Whether every row lies in [0, 1] and sums to 1 within PROBABILITY_SUM_TOLERANCE (stops at the first that does not). */
-function rowsLookLikeProbabilities(data: FloatData, type: ElementType, classes: number): boolean {
+/**
+ * @internal Whether every row lies in [0, 1] and sums to 1 within PROBABILITY_SUM_TOLERANCE (stops at
+ * the first that does not); the command line's check too.
+ */
+export function rowsLookLikeProbabilities(data: FloatData, type: ElementType, classes: number): boolean {
   for (let start = 0; start < data.length; start += classes) {
     let sum = 0;
     for (let i = start; i < start + classes; i++) {
