@@ -17,14 +17,18 @@
 //    (pureAnnotated), which esbuild drops when it minifies whitespace and which let a bundler drop what
 //    an app does not use (an entry point's `own = createInit(...)`, `reference`).
 // 2. The pool's worker script, dist/pool/worker.js, one file (engine and protocol only).
-// 3. xentropy/eval (the array readers, scoring arrays, the HTML report) and the command line, which
-//    reads the same formats and draws the same report: bundled together, they share that code through
-//    a chunk of their own, dist/chunk-eval-<hash>.js, rather than the package holding two copies of
-//    it (~17 kB of the packed tarball). dist/eval.js is a small module that re-exports it, and the pair
-//    imports nothing else: it is not the ESM entries' chunk, so a plain `import 'xentropy'` loads none
-//    of it, and it shares no code with the library (the scorer is handed in). dist/cli/cli.js: its
-//    own modules, importing that chunk and the library from ../node.js (the same instance as the
-//    package's, and no second copy of it in the package).
+// 3. xentropy/eval (the array readers, scoring arrays, the HTML report) and the command line's drawing
+//    code (dist/cli/report.js: the report and the reliability diagram, which the command line imports
+//    only for --report and --plot) share that code through a chunk of their own,
+//    dist/chunk-eval-<hash>.js. The pair imports nothing else: it is not the ESM entries' chunk, so a
+//    plain `import 'xentropy'` loads none of it, and it shares no code with the library (the scorer is
+//    handed in). The command line itself is one CommonJS file, dist/cli/cli.cjs (bin/xentropy.js is
+//    CommonJS too: bin/package.json): its own modules, the readers, the scorers and the driver, without
+//    the Xentropy facade (src/cli/cli.ts, ownScorers). A run that loads no ES module never starts
+//    Node's ES module loader, and a CommonJS require() of a built-in builds no namespace (an ES import
+//    of node:fs loads all of streams): several ms of every run. It is the package's second copy of
+//    those parts (~40 kB of the packed tarball), which the budget holds; import() of ./report.js and
+//    of ../node.js (the library, for a pool of workers) stay imports of the shipped ES modules.
 // 4. No CommonJS copy of the library: `require('xentropy')` loads dist/node.js itself, which every
 //    runtime the package supports can require (Node 20.19 and 22.12 on, Bun, Deno: require(esm); the
 //    modules have no top-level await). A copy would double every part of the library in the packed
@@ -65,9 +69,16 @@ const POOL_WORKER = 'pool/worker.js';
 const EVAL = 'eval.js';
 /** The chunk of xentropy/eval and the command line (a name the library's chunk pattern, chunk-\w+, does not match). */
 const EVAL_CHUNK = /^chunk-eval-\w+\.js$/;
+/** The command line as tsc writes it (ESM, not shipped), and its CommonJS bundle (see 3.). */
 const CLI = 'cli/cli.js';
+const CLI_BUNDLE = 'cli/cli.cjs';
+/** The command line's drawing code (--plot, --report), which it imports only when asked for one. */
+const CLI_REPORT = 'cli/report.js';
 /** The CommonJS build: dist/node.js's graph, with import.meta.url standing for dist/node.js. */
 const REQUIRE_ENTRY = './dist/node.js';
+
+/** What stands for import.meta.url in a CommonJS bundle. */
+const META_URL_CJS = '__moduleUrl';
 
 /** The first line of every bundle (and how this script recognises one). */
 const BANNER = '// xentropy: bundled by scripts/finish-dist.mjs from tsc\'s output (src/ is the source).';
@@ -75,7 +86,7 @@ const BANNER = '// xentropy: bundled by scripts/finish-dist.mjs from tsc\'s outp
 if (pkg.exports['.'].require?.default !== REQUIRE_ENTRY) {
   throw new Error(`finish-dist: package.json exports["."].require.default is not ${REQUIRE_ENTRY}, the module require() loads (see 4. above)`);
 }
-for (const file of [...ESM_ENTRIES, POOL_WORKER, EVAL, CLI]) {
+for (const file of [...ESM_ENTRIES, POOL_WORKER, EVAL, CLI, CLI_REPORT]) {
   if (!isFile(join(dist, file))) throw new Error(`finish-dist: dist/${file} is missing; run tsc first (npm run build:ts)`);
   if (readFileSync(join(dist, file), 'utf8').startsWith(BANNER)) {
     throw new Error(`finish-dist: dist/${file} is already a bundle; run tsc first (npm run build:ts), which rewrites it`);
@@ -185,35 +196,17 @@ const wasmExternal = {
   },
 };
 
-/** esbuild plugin: the command line imports the library as ../node.js, the bundled node entry. */
-const cliLibraryExternal = {
-  name: 'cli-library-external',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/node\.js$/ }, (args) => (dirname(args.importer) === join(dist, 'cli') ? { path: args.path, external: true } : undefined));
-  },
-};
-
 /**
- * esbuild plugin: the command line reads Node's built-ins through process.getBuiltinModule. An ES import
- * of a built-in builds its whole namespace, which runs every lazy getter (node:fs loads all of streams):
- * several ms of a CLI run. Each name the CLI imports becomes a pure read of the module object, so unused
- * ones drop out; Node before 20.16 (and any runtime without getBuiltinModule) imports it as before.
+ * esbuild plugin: what the command line's bundle imports only when it needs it stays an import of the
+ * shipped ES module: ../node.js (the library, for a pool) and ./report.js (the drawing code).
  */
-const builtinsByGetter = {
-  name: 'builtins-by-getter',
+const cliLazyImports = {
+  name: 'cli-lazy-imports',
   setup(build) {
-    // The shim's own fallback import stays the real built-in.
-    build.onResolve({ filter: /^node:/ }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
-    build.onLoad({ filter: /.*/, namespace: 'builtin' }, async (args) => {
-      const spec = JSON.stringify(args.path);
-      const names = Object.keys(await import(args.path)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
-      const lines = [
-        `const m = globalThis.process?.getBuiltinModule?.(${spec}) ?? await import(${spec});`,
-        'const pick = (k) => m[k];',
-        'export default m;',
-        ...names.map((k) => `export const ${k} = /* @__PURE__ */ pick(${JSON.stringify(k)});`),
-      ];
-      return { contents: lines.join('\n'), loader: 'js' };
+    build.onResolve({ filter: /^(\.\.\/node|\.\/report)\.js$/ }, (args) => {
+      if (dirname(args.importer) !== join(dist, 'cli')) return undefined;
+      if (args.kind !== 'dynamic-import') throw new Error(`finish-dist: ${relative(root, args.importer)} imports ${args.path} statically; the command line loads it only with import()`);
+      return { path: args.path, external: true };
     });
   },
 };
@@ -224,7 +217,7 @@ const builtinsByGetter = {
  * (relative specifiers, node: built-ins).
  * @param pure keep the pure annotations of module-level calls (see pureAnnotated)
  */
-async function bundle(entries, outdir, { pure = false, splitting = false, chunkNames = 'chunk-[hash]', plugins = [], urlsFrom } = {}) {
+async function bundle(entries, outdir, { pure = false, splitting = false, chunkNames = 'chunk-[hash]', plugins = [], urlsFrom, commonJs = false } = {}) {
   const into = join(dist, outdir);
   const relocated = new Map();
   const build = (minifyWhitespace, counts) => esbuild.build({
@@ -233,7 +226,14 @@ async function bundle(entries, outdir, { pure = false, splitting = false, chunkN
     bundle: true,
     write: false,
     metafile: true,
-    format: 'esm',
+    format: commonJs ? 'cjs' : 'esm',
+    ...(commonJs && {
+      outExtension: { '.js': '.cjs' },
+      // CommonJS has no import.meta: the file's own URL stands in for it (see the URL check below).
+      define: { 'import.meta.url': META_URL_CJS },
+      // 'use strict' first: the banner's declaration would otherwise end the directive prologue.
+      banner: { js: `'use strict';\nconst ${META_URL_CJS} = require('node:url').pathToFileURL(__filename).href;` },
+    }),
     splitting,
     chunkNames,
     platform: 'neutral',
@@ -264,7 +264,7 @@ async function bundle(entries, outdir, { pure = false, splitting = false, chunkN
       if (twins.length !== 1) throw new Error(`finish-dist: ${twins.length} outputs match ${relative(dist, file.path)} in the annotated build`);
       text = pureAnnotated(text, twins[0].text, relative(dist, file.path));
     }
-    return { path: file.path, text: `${BANNER}\n${text}`, imports, relocated };
+    return { path: file.path, text: `${BANNER}\n${text}`, imports, relocated, meta: commonJs ? META_URL_CJS : 'import.meta.url' };
   });
 }
 
@@ -294,11 +294,13 @@ function pureAnnotated(minified, annotated, name) {
 const outputs = [
   ...await bundle(ESM_ENTRIES, '.', { pure: true, splitting: true, plugins: [wasmExternal] }),
   ...await bundle([POOL_WORKER], 'pool'),
-  // The command line's own modules (src/cli/) land in dist/cli/cli.js, the rest in dist/eval.js or the chunk.
-  ...await bundle([EVAL, CLI], '.', {
-    pure: true, splitting: true, chunkNames: 'chunk-eval-[hash]', plugins: [cliLibraryExternal, builtinsByGetter],
+  // xentropy/eval and the command line's drawing code share the chunk of the readers and the report.
+  ...await bundle([EVAL, CLI_REPORT], '.', {
+    pure: true, splitting: true, chunkNames: 'chunk-eval-[hash]',
     urlsFrom: (path) => (dirname(path) === join(dist, 'cli') ? join(dist, 'cli') : dist),
   }),
+  // The command line: one CommonJS file with the part of the library it runs (see 3.).
+  ...await bundle([CLI], 'cli', { commonJs: true, plugins: [cliLazyImports] }),
 ];
 
 for (const out of outputs) {
@@ -307,11 +309,12 @@ for (const out of outputs) {
     const local = ['./xentropy.wasm', './xentropy.relaxed.wasm', './xentropy.scalar.wasm', './xentropy.wasm?module', './xentropy.scalar.wasm?module'];
     const chunk = /^\.\/chunk-\w+\.js$/.test(spec) && (ESM_ENTRIES.includes(name) || /^chunk-\w+\.js$/.test(name));
     // xentropy/eval and its chunk import only that chunk (no node: built-in: they run in any runtime); the command line may too.
-    const evalChunk = /^\.{1,2}\/chunk-eval-\w+\.js$/.test(spec) && (name === EVAL || name === CLI);
+    const evalChunk = /^\.{1,2}\/chunk-eval-\w+\.js$/.test(spec) && (name === EVAL || name === CLI_REPORT);
     if ((name === EVAL || EVAL_CHUNK.test(name)) && !evalChunk) {
       throw new Error(`finish-dist: the bundle dist/${name} imports ${spec}; xentropy/eval may import only its chunk (it runs in any runtime, unbundled)`);
     }
-    const allowed = spec.startsWith('node:') || chunk || evalChunk || (ESM_ENTRIES.includes(name) && local.includes(spec)) || (name === CLI && spec === '../node.js');
+    const lazy = name === CLI_BUNDLE && (spec === '../node.js' || spec === './report.js');
+    const allowed = spec.startsWith('node:') || chunk || evalChunk || lazy || (ESM_ENTRIES.includes(name) && local.includes(spec));
     if (!allowed) throw new Error(`finish-dist: the bundle dist/${name} imports ${spec}, which is neither a node: built-in nor what it may import`);
   }
 }
@@ -328,9 +331,10 @@ writeFileSync(join(cjsDir, 'package.json'), '{ "type": "commonjs" }\n');
 
 // Every URL of every bundle names a file or folder that exists, from the file (or its ESM twin).
 for (const out of outputs) {
-  const meta = 'import.meta.url';
+  const { meta } = out;
   const base = dirname(out.path);
-  const uses = out.text.split(meta).length - 1;
+  // A CommonJS bundle declares its stand-in once, in the banner.
+  const uses = out.text.split(meta).length - 1 - (meta === META_URL_CJS ? 1 : 0);
   const literal = new RegExp(String.raw`new URL\(\s*(["'\x60])([^"'\x60$]*)(?:\$\{[^}]*\}[^"'\x60]*)?\1\s*,\s*${meta.replace('.', '\\.')}\s*\)`, 'g');
   const urls = [...out.text.matchAll(literal)].map((m) => m[2]);
   if (out.text.includes('${', 0) && [...out.text.matchAll(literal)].some((m) => m[0].includes('${'))) {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHUNK_BYTES, SAMPLE_LABELS, SAMPLE_LOGITS, USAGE, main, scoreNpy, type CliIO } from '../src/cli/cli.js';
+import { CHUNK_BYTES, SAMPLE_LABELS, SAMPLE_LOGITS, USAGE, fdWriter, main, scoreNpy, type CliIO, type FdWrite } from '../src/cli/cli.js';
 import { init, reference } from '../src/index.js';
 import { encodeNpy, readNpy, writeNpy, type NpyDtype } from '../src/cli/npy.js';
 import { zip } from './array-files.js';
@@ -330,11 +330,71 @@ describe('errors', () => {
   });
 });
 
+describe('writing to a file descriptor (fdWriter)', () => {
+  /** A stream that records what it is handed. */
+  const recorder = () => {
+    const chunks: Buffer[] = [];
+    const stream = { write: (b: Uint8Array, done: (e?: Error | null) => void) => { chunks.push(Buffer.from(b)); done(); }, on: () => stream };
+    return { stream: stream as unknown as NodeJS.WritableStream, text: () => Buffer.concat(chunks).toString('utf8'), count: () => chunks.length };
+  };
+  const errno = (code: string) => Object.assign(new Error(code), { code });
+
+  it('finishes a partial write, and hands the rest of an EAGAIN write and every later one to the stream, in order', async () => {
+    const written: Buffer[] = [];
+    let calls = 0;
+    // Three bytes a call (mid-character for the euro sign), then EAGAIN from the third call on.
+    const write: FdWrite = (fd, bytes, offset, length) => {
+      expect(fd).toBe(1);
+      if (++calls >= 3) throw errno('EAGAIN');
+      const n = Math.min(3, length);
+      written.push(Buffer.from(bytes.subarray(offset, offset + n)));
+      return n;
+    };
+    const { stream, text, count } = recorder();
+    const out = fdWriter(1, () => stream, write);
+    await out('a€bcdef');
+    expect(Buffer.concat(written).toString('utf8')).toBe('a€bc');
+    expect(text()).toBe('def');
+    await out('next line\n');
+    expect(calls).toBe(3);
+    expect(Buffer.concat(written).toString('utf8') + text()).toBe('a€bcdefnext line\n');
+    expect(count()).toBe(2);
+  });
+
+  it('rejects with the system error (EPIPE, ENOSPC) and writes nothing to the stream', async () => {
+    for (const code of ['EPIPE', 'ENOSPC']) {
+      const { stream, count } = recorder();
+      const out = fdWriter(1, () => stream, () => {
+        throw errno(code);
+      });
+      await expect(out('x')).rejects.toMatchObject({ code });
+      expect(count()).toBe(0);
+    }
+  });
+
+  it('writes whole texts with Node\'s writeSync to a real descriptor', async () => {
+    const path = join(dir, 'fd-writer.txt');
+    writeFileSync(path, '');
+    const { openSync, closeSync } = await import('node:fs');
+    const fd = openSync(path, 'w');
+    try {
+      const out = fdWriter(fd, () => {
+        throw new Error('no stream needed');
+      });
+      await out('π '.repeat(10_000));
+      await out('end\n');
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(path, 'utf8')).toBe(`${'π '.repeat(10_000)}end\n`);
+  });
+});
+
 describe('the installed command', () => {
   const bin = join(ROOT, 'bin', 'xentropy.js');
 
   it('bin/xentropy.js score --json prints the same JSON as main (needs `npm run build`)', async () => {
-    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.js')), 'dist/cli/cli.js is missing: run `npm run build`').toBe(true);
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.cjs')), 'dist/cli/cli.cjs is missing: run `npm run build`').toBe(true);
     // The same wasm features as this process (vitest enables relaxed SIMD), so both load the same build.
     const flags = process.execArgv.filter((flag) => flag.startsWith('--experimental-wasm'));
     const child = spawnSync(process.execPath, [...flags, bin, 'score', '--json'], { cwd: tmpdir(), encoding: 'utf8' });
@@ -345,17 +405,23 @@ describe('the installed command', () => {
     expect(result).toEqual(JSON.parse((await run(['score', '--json'])).out));
   }, 30_000);
 
-  it('reads Node\'s built-ins without process.getBuiltinModule too (Node before 20.16), to the same JSON', () => {
+  it('starts as CommonJS and prints through writeSync: no ES module loader, no stream, no clock beyond `node -e 0`', () => {
     const flags = process.execArgv.filter((flag) => flag.startsWith('--experimental-wasm'));
-    const args = [...flags, bin, 'score', '--json', '--logits', SAMPLE_LOGITS, '--labels', SAMPLE_LABELS];
-    const plain = spawnSync(process.execPath, args, { encoding: 'utf8' });
-    const without = spawnSync(process.execPath, ['--import', 'data:text/javascript,delete process.getBuiltinModule', ...args], { encoding: 'utf8' });
-    expect(without.stderr).toBe('');
-    expect(without.status).toBe(0);
-    expect(plain.status).toBe(0);
-    expect(JSON.parse(without.stdout)).toEqual(JSON.parse(plain.stdout));
-    // The bundle reads each built-in through getBuiltinModule when there is one (scripts/finish-dist.mjs).
-    expect(readFileSync(join(ROOT, 'dist', 'cli', 'cli.js'), 'utf8')).not.toMatch(/from\s*"node:/);
+    // A preload that prints, at exit, the built-ins the process loaded.
+    const preload = join(dir, 'module-list.cjs');
+    writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, JSON.stringify(process.moduleLoadList)));\n");
+    const loaded = (args: string[]) => {
+      const child = spawnSync(process.execPath, [...flags, '-r', preload, ...args], { encoding: 'utf8' });
+      expect(child.status, child.stderr).toBe(0);
+      return { out: child.stdout, modules: JSON.parse(child.stderr) as string[] };
+    };
+    const empty = new Set(loaded(['-e', '0']).modules);
+    for (const args of [['score', '--json'], ['score'], ['--help']]) {
+      const { out, modules } = loaded([bin, ...args]);
+      expect(out.length, args.join(' ')).toBeGreaterThan(100);
+      const more = modules.filter((m) => !empty.has(m));
+      expect(more.filter((m) => /stream|esm\/translators|perf|tty|\bnet\b|zlib/.test(m)), args.join(' ')).toEqual([]);
+    }
   }, 30_000);
 
   it('loads node:zlib only for a deflated member, not to score .npy files', () => {

@@ -335,7 +335,7 @@ describe('standard input', () => {
   });
 
   it('the installed command reads a shell pipe', () => {
-    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.js')), 'dist/cli/cli.js is missing: run `npm run build`').toBe(true);
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.cjs')), 'dist/cli/cli.cjs is missing: run `npm run build`').toBe(true);
     const piped = spawnSync('sh', ['-c', `cat "$1" | "${process.execPath}" ${NODE_FLAGS.join(' ')} "${BIN}" score --logits - --labels "$2" --json`, 'sh', lp, yp], { encoding: 'utf8', timeout: 20_000 });
     const direct = spawnSync(process.execPath, [...NODE_FLAGS, BIN, 'score', '--logits', lp, '--labels', yp, '--json'], { encoding: 'utf8', timeout: 20_000 });
     expect(piped.stderr).toBe('');

@@ -117,7 +117,7 @@ function mkfifo(name: string): string {
 
 /** Runs bin/xentropy.js (dist/, built by `npm run build:ts`). */
 function runBin(args: string[], options: Parameters<typeof spawnSync>[2] = {}) {
-  expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.js')), 'dist/cli/cli.js is missing: run `npm run build`').toBe(true);
+  expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.cjs')), 'dist/cli/cli.cjs is missing: run `npm run build`').toBe(true);
   const child = spawnSync(process.execPath, [...NODE_FLAGS, BIN, ...args], { encoding: 'utf8', timeout: 20_000, ...options });
   return { code: child.status, signal: child.signal, out: String(child.stdout ?? ''), err: String(child.stderr ?? '') };
 }
@@ -145,7 +145,7 @@ describe('1. inputs that are not regular files are refused, without blocking', (
   }, 30_000);
 
   it('/dev/stdin fed by a shell pipe is a FIFO, not "an empty file"', () => {
-    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.js')), 'dist/cli/cli.js is missing: run `npm run build`').toBe(true);
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.cjs')), 'dist/cli/cli.cjs is missing: run `npm run build`').toBe(true);
     // sh -c 'cat LOGITS | node bin/xentropy.js score --logits /dev/stdin --labels LABELS'
     const child = spawnSync('/bin/sh', ['-c', 'cat "$0" | "$@"', lp, process.execPath, ...NODE_FLAGS, BIN,
       'score', '--logits', '/dev/stdin', '--labels', yp], { encoding: 'utf8', timeout: 20_000 });
@@ -300,7 +300,7 @@ describe('4. write errors are reported cleanly', () => {
   });
 
   it('the installed command: stdout closed early exits 141 quietly', async () => {
-    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.js')), 'dist/cli/cli.js is missing: run `npm run build`').toBe(true);
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'cli.cjs')), 'dist/cli/cli.cjs is missing: run `npm run build`').toBe(true);
     for (const args of [['score', '--logits', lp, '--labels', yp], ['--help']]) {
       const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.destroy(); // The reader goes away before anything is written: the write fails with EPIPE.

@@ -3,12 +3,14 @@
 // identical to one thread's; the bundled sample never starts one (issue 27: cold start); the process
 // exits promptly; bad values are usage errors.
 //
-// The pool's workers load dist/pool/worker.js, so this suite runs the CLI from dist/ (`npm run build`).
+// The pool's workers load dist/pool/worker.js, so this suite runs the CLI from dist/ (`npm run build`):
+// the shipped CommonJS bundle, which imports the library's ES module for the pool.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +19,8 @@ import type * as Npy from '../src/cli/npy.js';
 import { labels, normal } from './helpers.js';
 
 // dist/ holds no declarations for the command line: its types are src/'s.
-const { main, USAGE } = await import(new URL('../dist/cli/cli.js', import.meta.url).href) as typeof Cli;
+const CLI_BUNDLE = fileURLToPath(new URL('../dist/cli/cli.cjs', import.meta.url));
+const { main, USAGE } = createRequire(import.meta.url)(CLI_BUNDLE) as typeof Cli;
 const { writeNpy } = await import(new URL('../dist/cli/npy.js', import.meta.url).href) as typeof Npy;
 type CliIO = Cli.CliIO;
 
@@ -25,9 +28,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 let dir: string;
 beforeAll(() => {
-  for (const name of ['cli/cli', 'pool/pool', 'pool/pool_scorer', 'engine/score_groups']) {
-    const src = statSync(join(ROOT, `src/${name}.ts`)).mtimeMs, dist = statSync(join(ROOT, `dist/${name}.js`)).mtimeMs;
-    expect(dist >= src, `dist/${name}.js is older than src/${name}.ts: run \`npm run build:ts\``).toBe(true);
+  for (const [name, built] of [['cli/cli', 'cli/cli.cjs'], ['pool/pool', 'pool/pool.js'], ['pool/pool_scorer', 'pool/pool_scorer.js'], ['engine/score_groups', 'engine/score_groups.js']]) {
+    const src = statSync(join(ROOT, `src/${name}.ts`)).mtimeMs, dist = statSync(join(ROOT, `dist/${built}`)).mtimeMs;
+    expect(dist >= src, `dist/${built} is older than src/${name}.ts: run \`npm run build:ts\``).toBe(true);
   }
   dir = mkdtempSync(join(tmpdir(), 'xentropy-threads-'));
 });
@@ -116,10 +119,10 @@ describe('xentropy score --threads', () => {
 
   it('exits promptly after scoring with workers (the pool is closed)', () => {
     // As bin/xentropy.js runs main, with the pool's threshold lowered (the knob is main's).
-    const script = (threads: string) => `import { main } from ${JSON.stringify(new URL('../dist/cli/cli.js', import.meta.url).href)};
-      process.exitCode = await main(['score', '--json', '--logits', ${JSON.stringify(join(dir, 'logits.npy'))},
-        '--labels', ${JSON.stringify(join(dir, 'labels.npy'))}, '--threads', '${threads}'], { poolFrom: 2 ** 18, onPool: () => console.error('pool') });`;
-    const spawn = (threads: string) => spawnSync(process.execPath, ['--input-type=module', '-e', script(threads)], { encoding: 'utf8', timeout: 30_000 });
+    const script = (threads: string) => `require(${JSON.stringify(CLI_BUNDLE)}).main(['score', '--json', '--logits', ${JSON.stringify(join(dir, 'logits.npy'))},
+        '--labels', ${JSON.stringify(join(dir, 'labels.npy'))}, '--threads', '${threads}'], { poolFrom: 2 ** 18, onPool: () => console.error('pool') })
+        .then((status) => { process.exitCode = status; });`;
+    const spawn = (threads: string) => spawnSync(process.execPath, ['-e', script(threads)], { encoding: 'utf8', timeout: 30_000 });
     const one = spawn('1'), two = spawn('2');
     expect(one.stderr).toBe('');
     expect(two.stderr).toBe('pool\n');

@@ -200,20 +200,24 @@ describe('the package', () => {
  * The relative specifiers a shipped script imports: static and dynamic imports, re-exports and
  * require() calls (not the `new URL('./x', import.meta.url)` of the .wasm builds and the pool's worker).
  */
-function relativeImports(file: string): string[] {
+function relativeImports(file: string, dynamic = true): string[] {
   const code = readFileSync(join(root, file), 'utf8');
-  return [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]);
+  return [...code.matchAll(/(?:\bfrom\s*|\bimport\s*(\()?\s*|\brequire\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)]
+    .filter((m) => dynamic || m[1] === undefined).map((m) => m[2]);
 }
 
-/** The scripts a runtime loads for `file` (a path from the package root), `file` first. */
-function moduleGraph(file: string): string[] {
+/**
+ * The scripts a runtime loads for `file` (a path from the package root), `file` first; with `dynamic`
+ * false, only what it loads before it runs (not what an import() loads on demand).
+ */
+function moduleGraph(file: string, dynamic = true): string[] {
   const seen: string[] = [];
   const queue = [file];
   while (queue.length > 0) {
     const next = queue.shift()!;
     if (seen.includes(next)) continue;
     seen.push(next);
-    for (const spec of relativeImports(next)) {
+    for (const spec of relativeImports(next, dynamic)) {
       // The .wasm imports of the worker and edge-light entries are WebAssembly modules, not scripts.
       if (!/\.wasm(\?module)?$/.test(spec)) queue.push(join(dirname(next), spec));
     }
@@ -229,13 +233,14 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
   /**
    * What each entry point loads. The pool's workers load one file; every ESM entry point loads its own
    * small module and the one chunk of the library they share (a copy each would not fit the package's
-   * size budget), require() included (it loads dist/node.js); the command line loads its own file and
-   * the node entry.
+   * size budget), require() included (it loads dist/node.js); the command line loads its own CommonJS
+   * bundle, and imports the drawing code (with xentropy/eval's chunk) or the node entry (for a pool)
+   * only when a run needs them.
    */
   const expected: Record<string, number> = {
     'dist/node.js': 2, 'dist/browser.js': 2, 'dist/pool/worker.js': 1,
     'dist/index.js': 2, 'dist/worker.js': 2, 'dist/workerd.js': 2, 'dist/edge_light.js': 2,
-    'bin/xentropy.js': 5,
+    'bin/xentropy.js': 2,
     'dist/esbuild.js': 1,
     // xentropy/eval: its own module and the chunk it shares with the command line (array readers, report).
     'dist/eval.js': 2,
@@ -245,12 +250,14 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
     const targets = exportTargets(pkg.exports).map(([, file]) => file.replace(/^\.\//, '')).filter((f) => f.endsWith('.js'));
     expect(Object.keys(expected)).toEqual(expect.arrayContaining([...targets, pkg.bin.xentropy.replace(/^\.\//, '')]));
     for (const [entry, count] of Object.entries(expected)) {
-      const graph = moduleGraph(entry);
+      const graph = moduleGraph(entry, false);
       expect(graph, entry).toHaveLength(count);
       for (const file of graph) expect(packed.has(file), `${entry} loads ${file}, which is not packed`).toBe(true);
     }
+    expect(moduleGraph('bin/xentropy.js', false)).toEqual(['bin/xentropy.js', 'dist/cli/cli.cjs']);
     expect(moduleGraph('bin/xentropy.js')).toEqual([
-      'bin/xentropy.js', 'dist/cli/cli.js', expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/), 'dist/node.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/),
+      'bin/xentropy.js', 'dist/cli/cli.cjs', 'dist/node.js', 'dist/cli/report.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/),
+      expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/),
     ]);
   });
 
@@ -510,10 +517,40 @@ describe('the packed tarball, installed', () => {
     expect(cache.map((f) => relative(installed, f)).filter((f) => !f.startsWith('..'))).toEqual(['dist/node.js']);
   });
 
-  it('loads the command line as bin/xentropy.js, dist/cli/cli.js, the chunk it shares with xentropy/eval and the node entry', () => {
-    expect(modulesLoaded([join(installed, pkg.bin.xentropy), '--help'])).toEqual([
-      'bin/xentropy.js', 'dist/cli/cli.js', expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/), 'dist/node.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/),
-    ]);
+  /**
+   * What a run of the command line (`args` after the bin) loads of the package: `required`, the
+   * CommonJS files (require.cache at exit), and `imported`, the ES modules (through an ESM load hook).
+   */
+  function commandLineLoads(args: string[]): { required: string[]; imported: string[] } {
+    const log = join(dir, 'loaded.txt'), cache = join(dir, 'required.txt');
+    writeFileSync(log, '');
+    writeFileSync(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\n"
+      + 'export async function load(url, context, next) {\n'
+      + "  const loaded = await next(url, context);\n"
+      + "  if (url.startsWith('file:') && loaded.format === 'module') appendFileSync(process.env.XENTROPY_LOADED, `${url}\\n`);\n"
+      + '  return loaded;\n}\n');
+    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+    writeFileSync(join(dir, 'required.cjs'), "process.on('exit', () => require('node:fs').writeFileSync(process.env.XENTROPY_REQUIRED, Object.keys(require.cache).join('\\n')));\n");
+    const r = spawnSync(process.execPath, ['--import', './register.mjs', '-r', './required.cjs', join(installed, pkg.bin.xentropy), ...args], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, XENTROPY_LOADED: log, XENTROPY_REQUIRED: cache },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const ours = (paths: string[]) => paths.map((p) => relative(installed, p)).filter((p) => !p.startsWith('..'));
+    return {
+      required: ours(readFileSync(cache, 'utf8').split('\n').filter(Boolean)),
+      imported: ours(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((url) => fileURLToPath(url))),
+    };
+  }
+
+  it('runs the command line from bin/xentropy.js and dist/cli/cli.cjs alone (no ES module), importing the drawing code for --report', () => {
+    const sample = ['--logits', join(root, 'data/sample-logits.npy'), '--labels', join(root, 'data/sample-labels.npy')];
+    for (const args of [['--help'], ['score', '--json', ...sample]]) {
+      expect(commandLineLoads(args), args.join(' ')).toEqual({ required: ['bin/xentropy.js', 'dist/cli/cli.cjs'], imported: [] });
+    }
+    expect(commandLineLoads(['score', ...sample, '--report', join(dir, 'report.html')])).toEqual({
+      required: ['bin/xentropy.js', 'dist/cli/cli.cjs'], imported: ['dist/cli/report.js', expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/)],
+    });
   });
 
   it('loads xentropy/eval as dist/eval.js and its chunk, and scores the arrays it reads with the library', () => {

@@ -48,7 +48,8 @@ export type StdinSource = AsyncIterable<Uint8Array> & Partial<Pick<Readable, 'de
 // node:zlib and node:stream are loaded when a deflated member is read, not with the command line:
 // together they are a few ms of every run's start.
 // (Built-ins resolve the same from any folder: this module's is as good as any.)
-const load = createRequire(new URL('./', import.meta.url));
+let requireHere: NodeJS.Require | undefined;
+const load = (id: string): unknown => (requireHere ??= createRequire(new URL('./', import.meta.url)))(id);
 type Zlib = typeof import('node:zlib') & { crc32?: (data: Uint8Array, value?: number) => number };
 let zlibModule: Zlib | undefined;
 const zlib = (): Zlib => (zlibModule ??= load('node:zlib') as Zlib);

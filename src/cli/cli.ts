@@ -9,19 +9,19 @@ import {
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
-import { MAX_CONFUSION_CLASSES, createPool, init, type PoolScorer, type Resident, type Scorer, type Xentropy, type XentropyPool } from '../node.js';
-import { bestBuild } from '../engine/builds.js';
+import type { PoolScorer, Resident, Xentropy, XentropyPool } from '../node.js';
+import { type Build, bestBuild } from '../engine/builds.js';
+import { loadDriverSync } from '../engine/driver.js';
 import { GROUP_ELEMENTS } from '../engine/score_groups.js';
-import { renderReport } from '../report/html.js';
-import type { BinaryScoreResult, MultilabelScoreResult } from '../ops/binary_scorer.js';
-import type { ScorerInput, ScorerOptions } from '../ops/scorer.js';
+import { ownBuildUrl } from '../load/init.js';
+import { BinaryScorer, type BinaryScoreResult, MultilabelScorer, type MultilabelScoreResult } from '../ops/binary_scorer.js';
+import { MAX_CONFUSION_CLASSES, Scorer, type ScorerInput, type ScorerOptions } from '../ops/scorer.js';
 import {
   type ArrayReader, ELEMENT_SIZE, type StdinSource, elementCount, floatInput, floatView,
   intData, isFloat, openArray, parseArraySpec, shapeText,
 } from './arrays.js';
-import { reliabilitySvg } from './calibration_svg.js';
 import { type BinaryRun, binaryFigures, scoreBinaryInputs, taskOf } from './score_binary.js';
-import { type ScoreReport as ArraysReport, rowsLookLikeProbabilities, scoreJson, scoreReportHtml } from '../eval/score.js';
+import { type ScoreReport as ArraysReport, rowsLookLikeProbabilities, scoreJson } from '../eval/score.js';
 import { MAX_PATH_SHOWN, NpyFormatError, type OpenedFile, printable, quoted } from './npy.js';
 
 /** Bytes of the logits file read per chunk when no chunkRows is given. */
@@ -131,10 +131,10 @@ Exit status:
 export interface CliIO {
   /**
    * Receives standard output text; may throw (or reject) with Node's write error (EPIPE, ENOSPC...).
-   * Default: process.stdout, each write awaited so that its error is reported.
+   * Default: file descriptor 1 (fdWriter), each write finished so that its error is reported.
    */
   stdout?: (text: string) => void | Promise<void>;
-  /** Receives error text. Default: process.stderr. */
+  /** Receives error text. Default: file descriptor 2 (fdWriter), its errors ignored. */
   stderr?: (text: string) => void;
   /** Logits rows (sequences for [B, T, V]) per chunk. Default: as many as fit in CHUNK_BYTES of the file (at least 1). */
   chunkRows?: number;
@@ -142,7 +142,7 @@ export interface CliIO {
   stdin?: StdinSource;
   /** Whether stderr is a terminal (a progress bar is drawn only then). Default: process.stderr.isTTY. */
   stderrIsTTY?: boolean;
-  /** Clock in ms for the progress bar. Default: performance.now. */
+  /** Clock in ms for the progress bar. Default: Date.now (performance.now would load perf_hooks). */
   now?: () => number;
   /** Called when a pool of workers is started, with its number of threads (for tests). */
   onPool?: (threads: number) => void;
@@ -278,23 +278,42 @@ function allocate<T>(what: string, make: () => T): T {
 }
 
 /**
+ * What the command line scores with: an instance's scorers (an Xentropy has them, as does ownScorers).
+ * The binary ones are plain JavaScript; `scorer` runs on the instance's kernels.
+ */
+export type Scorers = Pick<Xentropy, 'scorer' | 'binaryScorer' | 'multilabelScorer'>;
+
+/**
+ * The scorers over the package's own build, read from disk: without the Xentropy facade, whose every
+ * operation a fresh process would otherwise compile on each start of the command line.
+ */
+function ownScorers(build: Build): Scorers {
+  const driver = loadDriverSync(readFileSync(ownBuildUrl(build)));
+  return {
+    scorer: (options) => Scorer.create(driver, options),
+    binaryScorer: (options) => BinaryScorer.create(options),
+    multilabelScorer: (options) => MultilabelScorer.create(options),
+  };
+}
+
+/**
  * Scores logits against labels, streaming the logits in chunks (of rows, or of whole sequences for
  * [B, T, V] logits). Arrays are FILE (.npy, or a .npz / .safetensors holding one array), FILE:NAME, or
  * '-' for a .npy on `options.stdin`.
- * @param xe an initialised instance (from `init`)
+ * @param xe an initialised instance (from `init`), or its scorers
  * @throws CliError for shapes, dtypes or labels that do not fit, sizes beyond MAX_ROWS / MAX_CLASSES,
  *   and (status 1) memory that cannot be allocated; NpyFormatError (ArrayFileError) for a malformed file
  *   or one that is not a regular file (a FIFO, device, directory...); Node's system errors for an
  *   unreadable one
  */
 export async function scoreNpy(
-  xe: Xentropy, logitsPath: string, labelsPath: string, options: ScoreNpyOptions = {},
+  xe: Scorers, logitsPath: string, labelsPath: string, options: ScoreNpyOptions = {},
 ): Promise<ScoreReport> {
   const stdin = () => options.stdin ?? process.stdin;
   return withInputs({ logits: logitsPath, labels: labelsPath, mask: options.mask }, stdin, (inputs) => scoreInputs(xe, inputs, options));
 }
 
-async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions): Promise<ScoreReport> {
+async function scoreInputs(xe: Scorers, inputs: Inputs, options: ScoreNpyOptions): Promise<ScoreReport> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new RangeError(`threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
@@ -304,7 +323,8 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
   let starting: Promise<XentropyPool> | undefined;
   const startPool = (workers: number): Promise<XentropyPool> => {
     options.onPool?.(workers);
-    starting = createPool({ threads: workers });
+    // The library's module, loaded only here: the pool is for inputs that take seconds to score.
+    starting = import('../node.js').then(({ createPool }) => createPool({ threads: workers }));
     // Awaited below unless an error comes first; then the finally block closes it.
     starting.catch(() => undefined);
     return starting;
@@ -317,7 +337,7 @@ async function scoreInputs(xe: Xentropy, inputs: Inputs, options: ScoreNpyOption
 }
 
 async function scoreWith(
-  xe: Xentropy, inputs: Inputs, options: ScoreNpyOptions, startPool: ((workers: number) => Promise<XentropyPool>) | null,
+  xe: Scorers, inputs: Inputs, options: ScoreNpyOptions, startPool: ((workers: number) => Promise<XentropyPool>) | null,
 ): Promise<ScoreReport> {
   const { logits, labels, mask } = inputs;
   const logitsName = shown(logits.label);
@@ -752,6 +772,7 @@ async function writeBinaryRun(
         + 'if they are, score them with --probs\n',
     );
   }
+  const { reliabilitySvg, renderReport } = args.plot !== undefined || args.report !== undefined ? await drawing() : {} as Drawing;
   if (args.plot !== undefined) {
     const { count, ece, mce, bins } = pooled;
     writeOutput('--plot', args.plot, reliabilitySvg({ count, ece, mce, bins }, run.task === 'binary' ? 'Reliability diagram' : 'Reliability diagram (every label pooled)'), inputs);
@@ -832,9 +853,8 @@ function packageVersion(): string {
  *   not be written or an internal error, 141 standard output closed early (nothing printed)
  */
 export async function main(argv: string[], io: CliIO = {}): Promise<number> {
-  const stdout = io.stdout ?? streamWriter(process.stdout);
-  const stderr = io.stderr ?? ((text: string) => void process.stderr.write(text));
-  if (io.stderr === undefined) ignoreStreamErrors(process.stderr);
+  const stdout = io.stdout ?? fdWriter(1, () => process.stdout);
+  const stderr = io.stderr ?? quiet(fdWriter(2, () => process.stderr));
   /** Writes to standard output; a failed write becomes BrokenPipe or a CliError naming the output. */
   const out = async (text: string): Promise<void> => {
     try {
@@ -872,7 +892,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     const labelsPath = args.labels ?? SAMPLE_LABELS;
     // The SIMD build, which the pool's workers run, rather than the best one (relaxed SIMD where the
     // runtime has it, whose last bits differ): --threads never changes the output.
-    const xe = await init({ build: bestBuild() === 'scalar' ? 'scalar' : 'simd' });
+    const xe = ownScorers(bestBuild() === 'scalar' ? 'scalar' : 'simd');
     const arrays = { logits: logitsPath, labels: labelsPath, mask: args.mask };
     const { report, binaryRun, inputs } = await withInputs(arrays, () => io.stdin ?? process.stdin, async (opened) => {
       const inputs = [opened.logits, opened.labels, ...(opened.mask ? [opened.mask] : [])];
@@ -881,7 +901,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
       if (args.report !== undefined) checkNotInput('--report', args.report, statIfAny(args.report), inputs);
       const task = taskOf(opened.logits.shape, opened.labels.shape);
       checkTaskFlags(args, task, opened.logits);
-      const progress = progressBar(stderr, io.stderrIsTTY ?? process.stderr.isTTY === true, io.now ?? (() => performance.now()));
+      const progress = progressBar(stderr, () => io.stderrIsTTY ?? process.stderr.isTTY === true, io.now ?? Date.now);
       if (task !== 'multiclass') {
         try {
           const run = await scoreBinaryInputs(xe, task, opened.logits, opened.labels, {
@@ -917,6 +937,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
           + 'these look like probabilities, not logits; if they are, score them with --probs\n',
       );
     }
+    const { reliabilitySvg, scoreReportHtml } = args.plot !== undefined || args.report !== undefined ? await drawing() : {} as Drawing;
     if (args.plot !== undefined) {
       const { count, ece, mce, bins } = report;
       writeOutput('--plot', args.plot, reliabilitySvg({ count, ece, mce, bins }), inputs);
@@ -1032,28 +1053,73 @@ function ignoreStreamErrors(stream: NodeJS.WritableStream): void {
   stream.on('error', () => {});
 }
 
-/** Writes to a stream, resolving once the text is handed to the system and rejecting with its error. */
-function streamWriter(stream: NodeJS.WritableStream): (text: string) => Promise<void> {
+/** Writes to a stream, resolving once the bytes are handed to the system and rejecting with its error. */
+function streamWrite(stream: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> {
   ignoreStreamErrors(stream);
-  return (text) => new Promise((resolve, reject) => {
-    stream.write(text, (e) => (e ? reject(e) : resolve()));
+  return new Promise((resolve, reject) => {
+    stream.write(bytes, (e) => (e ? reject(e) : resolve()));
   });
+}
+
+/** A write to a file descriptor as fs.writeSync makes it: the bytes written, or Node's error thrown. */
+export type FdWrite = (fd: number, bytes: Uint8Array, offset: number, length: number) => number;
+
+/**
+ * Writes text to this process's file descriptor `fd` (1 or 2) with writeSync: process.stdout and
+ * process.stderr, on first use, load Node's streams, a few ms of a run that prints a few lines. A
+ * descriptor that is non-blocking (EAGAIN: a pipe another process set so) hands what is left, and
+ * every later write, to the stream, which waits until it can write. Errors (EPIPE, ENOSPC...) reject.
+ */
+export function fdWriter(fd: number, stream: () => NodeJS.WritableStream, write: FdWrite = writeSync): (text: string) => Promise<void> {
+  let viaStream = false;
+  return async (text) => {
+    let bytes = Buffer.from(text, 'utf8');
+    if (!viaStream) {
+      let done = 0;
+      try {
+        // In pieces of at most 1 GiB: Node refuses single writes of 2^31 bytes and more.
+        while (done < bytes.length) done += write(fd, bytes, done, Math.min(bytes.length - done, 2 ** 30));
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException | null)?.code !== 'EAGAIN') throw e;
+        viaStream = true;
+        bytes = bytes.subarray(done);
+      }
+    }
+    await streamWrite(stream(), bytes);
+  };
+}
+
+/** A writer whose errors are dropped: stderr's cannot be reported anywhere. */
+function quiet(write: (text: string) => Promise<void>): (text: string) => void {
+  return (text) => void write(text).catch(() => undefined);
+}
+
+/** The drawing code (--plot, --report), loaded only when one is asked for: src/cli/report.ts. */
+type Drawing = typeof import('./report.js');
+
+/** Loads the drawing code: in the package, an ES module of its own beside the command line's bundle. */
+function drawing(): Promise<Drawing> {
+  return import('./report.js');
 }
 
 /**
  * A progress bar on stderr, drawn only on a terminal and only once the run has taken PROGRESS_AFTER_MS,
  * redrawn at most every 100 ms, and erased when done (so stderr ends as it began).
  */
-function progressBar(write: (text: string) => void, tty: boolean, now: () => number) {
-  // The clock only for a terminal: Node loads perf_hooks on the first performance.now().
-  const start = tty ? now() : 0;
+function progressBar(write: (text: string) => void, isTTY: () => boolean, now: () => number) {
+  const start = now();
+  // Asked only once the run has taken PROGRESS_AFTER_MS: process.stderr.isTTY builds the stream.
+  let tty: boolean | undefined;
   let drawn = false;
   let last = -Infinity;
   return {
     update: (done: number, total: number): void => {
-      if (!tty) return;
+      if (tty === false) return;
       const t = now();
       if (t - start < PROGRESS_AFTER_MS || (t - last < 100 && done < total)) return;
+      tty ??= isTTY();
+      if (!tty) return;
       last = t;
       const width = 30;
       const filled = Math.round((done / total) * width);

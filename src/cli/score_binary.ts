@@ -64,7 +64,7 @@ export function binaryFigures(r: BinaryScoreResult): Record<string, unknown> {
  * labels whole. `fail` reports a problem with the input (the command line's exit status 2).
  */
 export async function scoreBinaryInputs(
-  xe: Xentropy, task: 'binary' | 'multilabel', logits: ArrayReader, labels: ArrayReader, options: BinaryRunOptions,
+  xe: Pick<Xentropy, 'binaryScorer' | 'multilabelScorer'>, task: 'binary' | 'multilabel', logits: ArrayReader, labels: ArrayReader, options: BinaryRunOptions,
   name: (reader: ArrayReader) => string, fail: (message: string) => never,
 ): Promise<BinaryRun> {
   const dims = logits.shape;
