@@ -258,6 +258,28 @@ describe.each(wasmBackends)('scorer (%s)', (_name, xe: Xentropy) => {
     expect(merged.result().bins.map((b) => b.count)).toEqual(whole.bins.map((b) => b.count));
   });
 
+  it('resets to a new scorer of its options, then counts again as one fed only what follows', () => {
+    const classes = 11, rows = 300;
+    const z = normal(rows * classes, 3, 93);
+    const y = randomLabels(rows, classes, 94);
+    const opts: ScorerOptions = { classes, topK: [1, 3], bins: 10, confusion: true, perSequence: true, sequenceLength: 30 };
+    const fresh = xe.scorer(opts);
+    const s = xe.scorer(opts).update(z, y);
+    expect(s.count).toBe(rows);
+    expect(s.reset()).toBe(s);
+    expect(JSON.stringify(s.state())).toBe(JSON.stringify(fresh.state()));
+    const half = rows / 2;
+    s.update(z.subarray(0, half * classes), y.subarray(0, half));
+    fresh.update(z.subarray(0, half * classes), y.subarray(0, half));
+    expect(JSON.stringify(s.state())).toBe(JSON.stringify(fresh.state()));
+    // A scorer restored from a version 1 state (no per-class counts) gains them on reset.
+    const v1 = { ...JSON.parse(JSON.stringify(xe.scorer({ classes }).update(z, y).state())), version: 1 };
+    for (const key of ['classSupport', 'classPredicted', 'classCorrect', 'confusion', 'binning', 'shift', 'sequenceLength', 'sequences']) delete v1[key];
+    const old = Scorer.fromState(xe, v1);
+    expect('classSupport' in old.state()).toBe(false);
+    expect(old.reset().state()).toEqual(xe.scorer({ classes }).state());
+  });
+
   it('round-trips its state through JSON, and keeps counting after', () => {
     const classes = 7;
     const z = normal(300 * classes, 2, 5);

@@ -1301,6 +1301,15 @@ export class Scorer {
   }
 
   /**
+   * Empties the scorer, keeping its options: afterwards it reads as a new `xe.scorer(options)`, and a
+   * scorer restored from a version 1 or 2 state gains the per-class counts such a state lacks.
+   */
+  reset(): this {
+    resetData(this.#s);
+    return this;
+  }
+
+  /**
    * Adds another scorer's rows (or a state from `state()`), exactly as if they had been given to
    * this one: counts add, float sums add with compensation. Only a genuine Scorer is merged as one;
    * anything else (a Proxy of a scorer included) is read and checked as a state.

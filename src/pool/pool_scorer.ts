@@ -12,7 +12,7 @@ import {
 } from '../ops/binary_scorer.js';
 import type { IndexTarget, FloatValues, TensorLike } from '../ops/common.js';
 import {
-  checkUpdateOf, dataOf, foldUpdate, resetData, type Scorer, type ScoreResult, type ScorerData, type ScorerState, type ScorerUpdate,
+  checkUpdateOf, dataOf, foldUpdate, type Scorer, type ScoreResult, type ScorerData, type ScorerState, type ScorerUpdate,
   type ScorerUpdateOptions,
 } from '../ops/scorer.js';
 
@@ -124,7 +124,7 @@ export class PoolScorer {
    */
   reset(): this {
     this.#checkIdle('reset');
-    resetData(dataOf(this.#scorer));
+    this.#scorer.reset();
     return this;
   }
 
