@@ -177,13 +177,16 @@ let blockCoefSum: f64 = 0;
 /** Of eight i16 lanes, as i32: the largest signed (mode 0), the largest unsigned (1), the least signed (2). */
 // @ts-ignore: decorator
 @inline function lanes16(v: v128, mode: i32): i32 {
-  let m = mode == 1 ? i16x8.extract_lane_u(v, 0) : i16x8.extract_lane_s(v, 0);
-  for (let k = 1; k < 8; k++) {
-    v = i8x16.shuffle(v, v, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1);
-    const x = mode == 1 ? i16x8.extract_lane_u(v, 0) : i16x8.extract_lane_s(v, 0);
-    m = mode == 2 ? min(m, x) : max(m, x);
-  }
-  return m;
+  // Halved three times: each lane against the one 8, 4, then 2 bytes on.
+  v = reduce16(v, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), mode);
+  v = reduce16(v, i8x16.shuffle(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3), mode);
+  v = reduce16(v, i8x16.shuffle(v, v, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1), mode);
+  return mode == 1 ? i16x8.extract_lane_u(v, 0) : i16x8.extract_lane_s(v, 0);
+}
+
+// @ts-ignore: decorator
+@inline function reduce16(a: v128, b: v128, mode: i32): v128 {
+  return mode == 0 ? i16x8.max_s(a, b) : mode == 1 ? i16x8.max_u(a, b) : i16x8.min_s(a, b);
 }
 
 /**
@@ -382,12 +385,17 @@ function exactDotHalf(p: usize, n: i32, shift: f32, hasW: bool, w: usize, kind: 
     // must be 0 for -inf (expNeg4k), and x is compared: comparing z measured slower there.
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
-      // F16_FINITE reads eight halves at once: finite4 shares the work on 16-bit lanes.
-      const h = kind == F16_FINITE ? v128.load(p + (<usize>i << 1)) : zero;
+      // Halves are read eight at once: bfloat16 interleaved with zeros (as widen.ts), and finite4
+      // shares its work on 16-bit lanes.
+      const h = kind == F16_FINITE || kind == BF16 ? v128.load(p + (<usize>i << 1)) : zero;
       const z0 = kind == F32 ? v128.load(p + o)
-        : kind == F16_FINITE ? finite4(h, false, hm, hs) : halves4(p, i, false, kind, hm, hs);
+        : kind == F16_FINITE ? finite4(h, false, hm, hs)
+        : kind == BF16 ? i8x16.shuffle(zero, h, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)
+        : halves4(p, i, false, kind, hm, hs);
       const z1 = kind == F32 ? v128.load(p + o, 16)
-        : kind == F16_FINITE ? finite4(h, true, hm, hs) : halves4(p, i, true, kind, hm, hs);
+        : kind == F16_FINITE ? finite4(h, true, hm, hs)
+        : kind == BF16 ? i8x16.shuffle(zero, h, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
+        : halves4(p, i, true, kind, hm, hs);
       const x0 = f32x4.sub(z0, sh);
       const x1 = f32x4.sub(z1, sh);
       const at0 = keep ? f32x4.eq(x0, zero) : f32x4.eq(z0, sh);
