@@ -1,5 +1,5 @@
 import {
-  rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine, maxWeight,
+  rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine, maxWeight, F32,
 } from './row';
 
 /**
@@ -32,8 +32,8 @@ export function crossEntropySoft(
     // With a gradient to write, the row's exponentials are kept in it (see rowStatsStore).
     let stored = false;
     if (!gradOut) {
-      if (hasW) rowStats(p, cols, true, true, true, weight, t, lambda, mu);
-      else rowStats(p, cols, true, false, true, 0, t, lambda, mu);
+      if (hasW) rowStats(p, cols, true, true, true, weight, t, lambda, mu, F32);
+      else rowStats(p, cols, true, false, true, 0, t, lambda, mu, F32);
     } else if (hasW) stored = rowStatsStore(p, cols, true, true, true, weight, t, lambda, mu, q, wMax);
     else stored = rowStatsStore(p, cols, true, false, true, 0, t, lambda, mu, q, wMax);
     const m = rowShift, s = rowSum, u = rowCoefSum, l = Math.log(s);

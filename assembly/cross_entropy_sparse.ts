@@ -1,5 +1,6 @@
 import {
   rowStats, rowStatsStore, rowShift, rowSum, rowDot, rowCoefSum, rowExpAffine, rowScaleAffine, maxWeight,
+  loadElem, F32, F16, BF16,
 } from './row';
 
 /**
@@ -16,36 +17,71 @@ import {
  * When lossOut != 0 it receives each row's loss (f32). When gradOut != 0 it receives
  * gradScale * dloss/dz = gradScale s_r ((S + 2 zLoss lse) softmax(z) - a), with
  * a_c = (1 - eps) w_y [c = y] + (eps/cols) w_c and S = sum_c a_c; gradOut may equal logits. Returns the sum of the rows' losses in f64.
+ *
+ * `kind` says what logits holds (widen.ts's codes): 0 float32; 1 float16 or 2 bfloat16 bits, read
+ * without a widening pass (row.ts), for the loss only: gradOut must then be 0. The results are
+ * those of the widened float32 logits, bit for bit.
  */
 export function crossEntropySparse(
   logits: usize, labels: usize, rows: i32, cols: i32,
   weight: usize, ignoreIndex: i32, smoothing: f32, sampleWeight: usize, zLoss: f64,
-  lossOut: usize, gradOut: usize, gradScale: f64
+  lossOut: usize, gradOut: usize, gradScale: f64, kind: i32
+): f64 {
+  // Each kind in a function of its own: the half loops inlined here made V8 compile the float32
+  // loops slower.
+  if (kind == F16) return sparseF16(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight, zLoss, lossOut);
+  if (kind == BF16) return sparseBF16(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight, zLoss, lossOut);
+  return sparseRows(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight, zLoss, lossOut, gradOut, gradScale, F32);
+}
+
+/** The loss of float16 logits (no gradient). */
+function sparseF16(
+  logits: usize, labels: usize, rows: i32, cols: i32,
+  weight: usize, ignoreIndex: i32, smoothing: f32, sampleWeight: usize, zLoss: f64, lossOut: usize
+): f64 {
+  return sparseRows(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight, zLoss, lossOut, 0, 0, F16);
+}
+
+/** The loss of bfloat16 logits (no gradient). */
+function sparseBF16(
+  logits: usize, labels: usize, rows: i32, cols: i32,
+  weight: usize, ignoreIndex: i32, smoothing: f32, sampleWeight: usize, zLoss: f64, lossOut: usize
+): f64 {
+  return sparseRows(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight, zLoss, lossOut, 0, 0, BF16);
+}
+
+/** crossEntropySparse over logits of one kind, a constant: each kind compiles to its own loops. */
+// @ts-ignore: decorator
+@inline function sparseRows(
+  logits: usize, labels: usize, rows: i32, cols: i32,
+  weight: usize, ignoreIndex: i32, smoothing: f32, sampleWeight: usize, zLoss: f64,
+  lossOut: usize, gradOut: usize, gradScale: f64, kind: i32
 ): f64 {
   const stride = <usize>cols << 2;
+  const inStride = kind == F32 ? stride : <usize>cols << 1;
   const hasW = weight != 0;
-  const wMax = hasW ? maxWeight(weight, cols) : 1;
+  const wMax = hasW && kind == F32 ? maxWeight(weight, cols) : 1;
   const smooth = smoothing != 0;
   const beta = <f64>smoothing / <f64>cols;
   let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
-    const p = logits + <usize>r * stride;
+    const p = logits + <usize>r * inStride;
     const y = load<i32>(labels + (<usize>r << 2));
     if (y == ignoreIndex) {
       if (lossOut) store<f32>(lossOut + (<usize>r << 2), 0);
-      if (gradOut) memory.fill(gradOut + <usize>r * stride, 0, stride);
+      if (kind == F32 && gradOut) memory.fill(gradOut + <usize>r * stride, 0, stride);
       continue;
     }
-    const zy = <f64>load<f32>(p + (<usize>y << 2));
+    const zy = <f64>loadElem(p, y, kind);
     const wy: f64 = hasW ? <f64>load<f32>(weight + (<usize>y << 2)) : 1;
     const alpha = (1 - <f64>smoothing) * wy;
     const q = gradOut + <usize>r * stride;
     // With a gradient to write, the row's exponentials are kept in it (see rowStatsStore).
     let stored = false;
-    if (!gradOut) {
-      if (!smooth) rowStats(p, cols, false, false, false, 0, 0, 0, 0);
-      else if (hasW) rowStats(p, cols, true, true, false, weight, 0, 0, 0);
-      else rowStats(p, cols, true, false, false, 0, 0, 0, 0);
+    if (kind != F32 || !gradOut) {
+      if (!smooth) rowStats(p, cols, false, false, false, 0, 0, 0, 0, kind);
+      else if (hasW) rowStats(p, cols, true, true, false, weight, 0, 0, 0, kind);
+      else rowStats(p, cols, true, false, false, 0, 0, 0, 0, kind);
     } else if (!smooth) stored = rowStatsStore(p, cols, false, false, false, 0, 0, 0, 0, q, wMax);
     else if (hasW) stored = rowStatsStore(p, cols, true, true, false, weight, 0, 0, 0, q, wMax);
     else stored = rowStatsStore(p, cols, true, false, false, 0, 0, 0, 0, q, wMax);
@@ -58,7 +94,7 @@ export function crossEntropySparse(
     loss *= sr;
     total += loss;
     if (lossOut) store<f32>(lossOut + (<usize>r << 2), <f32>loss);
-    if (gradOut) {
+    if (kind == F32 && gradOut) {
       const scale = gradScale * sr;
       // d(zLoss lse^2)/dz = 2 zLoss lse softmax(z): it adds to the softmax coefficient.
       const total_a = alpha + (smooth ? beta * rowCoefSum : 0) + (zLoss != 0 ? 2 * zLoss * lse : 0);
@@ -77,3 +113,4 @@ export function crossEntropySparse(
   }
   return total;
 }
+

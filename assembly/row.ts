@@ -21,12 +21,84 @@
 // torch.logsumexp: NaN anywhere gives NaN, else +inf anywhere gives +inf, else all -inf gives -inf.
 // Callers then see rowShift = lse and rowSum = 1, which makes exp(z - shift) / sum reproduce
 // PyTorch's softmax of such rows (NaN where inf - inf occurs).
+//
+// The sparse cross-entropy loss also reads float16 and bfloat16 logits here, without a widening pass:
+// a block's maximum comes from the raw bits (halfBlockMax), and the sum sweep widens each vector in
+// registers to the float32 that widen.ts would have written, in the same lanes, so every sum and
+// every loss is the float32 path's, bit for bit. float16 blocks without infinities and NaNs (nearly
+// all) take a cheaper widening than widen.ts's (finite4); the others, and any block whose maximum the
+// bits cannot tell, take the exact one.
 
 import { expK, expNeg4, expNeg4k, expNeg4Sumk, expNegInline } from './exp';
+import { half1, TWO_112 } from './widen';
 
 /** Floats per block: 8 KiB, so the second sweep over a block hits L1. A multiple of 16. */
 // @ts-ignore: decorator
 @inline export const BLOCK: i32 = 2048;
+
+// What a sweep reads: float32, or float16 / bfloat16 bit patterns (u16, widen.ts's codes) widened in
+// registers to the float32 that widen.ts would have written, so that every sum is the float32 path's.
+// The kind is a constant at each call site, as the flags are: each kind compiles to its own loop.
+// @ts-ignore: decorator
+@inline export const F32: i32 = 0;
+// @ts-ignore: decorator
+@inline export const F16: i32 = 1;
+// @ts-ignore: decorator
+@inline export const BF16: i32 = 2;
+/** float16 in a block that holds no infinity or NaN (halfBlockMax said so): a cheaper widening. */
+// @ts-ignore: decorator
+@inline const F16_FINITE: i32 = 3;
+
+/** F16_FINITE's constants, loaded before a loop (see exp.ts on constants in loops): a mask, 2^112. */
+// @ts-ignore: decorator
+@lazy const HALF_K = memory.data<u32>([0x8FFF8FFF, 0x77800000], 4);
+
+/** log2 of the bytes of one element of `kind`. */
+// @ts-ignore: decorator
+@inline function elemShift(kind: i32): usize {
+  return kind == F32 ? 2 : 1;
+}
+
+/** Element i of p as float32 (a half widened exactly, as widen.ts does). */
+// @ts-ignore: decorator
+@inline export function loadElem(p: usize, i: i32, kind: i32): f32 {
+  if (kind == F32) return load<f32>(p + (<usize>i << 2));
+  const h = <u32>load<u16>(p + (<usize>i << 1));
+  return reinterpret<f32>(kind == BF16 ? h << 16 : half1(h));
+}
+
+/**
+ * float16 lanes 0-3 (4-7 when hi) of h, which holds no infinity or NaN, as float32: the bits
+ * sign | em << 13 times 2^112, half1 without its infinity/NaN case. The upper and lower 16 bits of
+ * each 32-bit lane are formed on eight 16-bit lanes at once (the half shifted right by 3 with the
+ * sign's copies masked off, and its low three bits shifted up by 13) and interleaved. mask and scale
+ * are HALF_K's.
+ */
+// @ts-ignore: decorator
+@inline function finite4(h: v128, hi: bool, mask: v128, scale: v128): v128 {
+  const up = v128.and(i16x8.shr_s(h, 3), mask);
+  const dn = i16x8.shl(h, 13);
+  return f32x4.mul(hi
+    ? i8x16.shuffle(dn, up, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
+    : i8x16.shuffle(dn, up, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), scale);
+}
+
+/**
+ * Four elements of p from element i (from i + 4 when hi) as float32 lanes, for a kind other than
+ * float32; mask and scale are HALF_K's, loaded before the loop (F16_FINITE only).
+ */
+// @ts-ignore: decorator
+@inline function halves4(p: usize, i: i32, hi: bool, kind: i32, mask: v128, scale: v128): v128 {
+  const q = p + (<usize>i << 1);
+  if (kind == BF16) return i32x4.shl(hi ? v128.load16x4_u(q, 8) : v128.load16x4_u(q), 16);
+  if (kind == F16_FINITE) return finite4(hi ? v128.load64_zero(q, 8) : v128.load64_zero(q), false, mask, scale);
+  // widen.ts's float16 vector form on four lanes: every pattern, infinities and NaNs included.
+  const h = hi ? v128.load64_zero(q, 8) : v128.load64_zero(q);
+  const em = v128.and(h, i16x8.splat(0x7fff));
+  const up = v128.or(v128.xor(h, em), v128.and(i16x8.gt_s(em, i16x8.splat(0x7bff)), i16x8.splat(0x3800)));
+  const lo = f32x4.mul(i32x4.shl(i32x4.extend_low_i16x8_u(em), 13), f32x4.splat(TWO_112));
+  return i32x4.add(lo, i32x4.shl(i32x4.extend_low_i16x8_u(up), 16));
+}
 
 /** Shift m of the last row: its maximum, or its log-sum-exp for a non-finite row. */
 export let rowShift: f32 = 0;
@@ -68,6 +140,109 @@ let blockCoefSum: f64 = 0;
     if (v > m) m = v;
   }
   return m;
+}
+
+/**
+ * blockMax of n halves of `kind` (F16 or BF16) at p, each widened exactly into the lane and the
+ * accumulator its float32 would fill, so that even the sign of a zero maximum is blockMax's.
+ */
+// @ts-ignore: decorator
+@inline function blockMaxHalf(p: usize, n: i32, kind: i32): f32 {
+  let m: f32 = -Infinity;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
+    const none = f32x4.splat(0);
+    for (; i + 16 <= n; i += 16) {
+      m0 = f32x4.pmax(m0, halves4(p, i, false, kind, none, none));
+      m1 = f32x4.pmax(m1, halves4(p, i, true, kind, none, none));
+      m2 = f32x4.pmax(m2, halves4(p, i + 8, false, kind, none, none));
+      m3 = f32x4.pmax(m3, halves4(p, i + 8, true, kind, none, none));
+    }
+    for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, halves4(p, i, false, kind, none, none));
+    m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
+    m = f32x4.extract_lane(m0, 0);
+    const a = f32x4.extract_lane(m0, 1), b = f32x4.extract_lane(m0, 2), c = f32x4.extract_lane(m0, 3);
+    if (a > m) m = a;
+    if (b > m) m = b;
+    if (c > m) m = c;
+  }
+  for (; i < n; i++) {
+    const v = loadElem(p, i, kind);
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+/** Of eight i16 lanes, as i32: the largest signed (mode 0), the largest unsigned (1), the least signed (2). */
+// @ts-ignore: decorator
+@inline function lanes16(v: v128, mode: i32): i32 {
+  // Halved three times: each lane against the one 8, 4, then 2 bytes on.
+  v = reduce16(v, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), mode);
+  v = reduce16(v, i8x16.shuffle(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3), mode);
+  v = reduce16(v, i8x16.shuffle(v, v, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1), mode);
+  return mode == 1 ? i16x8.extract_lane_u(v, 0) : i16x8.extract_lane_s(v, 0);
+}
+
+// @ts-ignore: decorator
+@inline function reduce16(a: v128, b: v128, mode: i32): v128 {
+  return mode == 0 ? i16x8.max_s(a, b) : mode == 1 ? i16x8.max_u(a, b) : i16x8.min_s(a, b);
+}
+
+/**
+ * blockMax of n halves at p read from their bits, without widening them: the largest bit pattern as
+ * a signed i16 is the largest value when any is non-negative, else the smallest is. Returns NaN,
+ * which blockMax never does, when the bits cannot tell: a positive NaN (which blockMax skips), a
+ * largest value of +0 (a -0 before it would be blockMax's pick), a bfloat16 block of negative NaNs
+ * only, or for float16 an infinity or NaN anywhere (F16_FINITE cannot widen it); the caller then
+ * widens the block exactly (blockMaxHalf). One i16 max covers eight elements where a pmax covers four.
+ */
+// @ts-ignore: decorator
+@inline function halfBlockMax(p: usize, n: i32, kind: i32): f32 {
+  // +infinity: every pattern above it is a NaN, and with the sign set, every one above -infinity.
+  const top: i32 = kind == F16 ? 0x7c00 : 0x7f80;
+  let hiS: i32 = -32768, hiU: i32 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let s0 = i16x8.splat(-32768), s1 = s0, u0 = i16x8.splat(0), u1 = u0;
+    for (; i + 16 <= n; i += 16) {
+      const q = p + (<usize>i << 1);
+      const a = v128.load(q), b = v128.load(q, 16);
+      s0 = i16x8.max_s(s0, a);
+      s1 = i16x8.max_s(s1, b);
+      if (kind == F16) {
+        u0 = i16x8.max_u(u0, a);
+        u1 = i16x8.max_u(u1, b);
+      }
+    }
+    for (; i + 8 <= n; i += 8) {
+      const a = v128.load(p + (<usize>i << 1));
+      s0 = i16x8.max_s(s0, a);
+      if (kind == F16) u0 = i16x8.max_u(u0, a);
+    }
+    hiS = lanes16(i16x8.max_s(s0, s1), 0);
+    if (kind == F16) hiU = lanes16(i16x8.max_u(u0, u1), 1);
+  }
+  for (; i < n; i++) {
+    const h = <i32>load<u16>(p + (<usize>i << 1));
+    hiS = max(hiS, <i32><i16>h);
+    if (kind == F16) hiU = max(hiU, h);
+  }
+  if (kind == F16 ? hiS >= top || hiU >= (top | 0x8000) : hiS > top) return NaN;
+  if (hiS > 0) return kind == F16 ? reinterpret<f32>(half1(hiS)) : reinterpret<f32>(hiS << 16);
+  if (hiS == 0) return NaN;
+  // Every element is negative: the largest has the least magnitude, the least bits.
+  let loS: i32 = 32767;
+  i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let s0 = i16x8.splat(32767);
+    for (; i + 8 <= n; i += 8) s0 = i16x8.min_s(s0, v128.load(p + (<usize>i << 1)));
+    loS = lanes16(s0, 2);
+  }
+  for (; i < n; i++) loS = min(loS, <i32><i16>load<u16>(p + (<usize>i << 1)));
+  // A NaN for bfloat16 when every element is one.
+  const h = <u32>loS & 0xffff;
+  return kind == F16 ? reinterpret<f32>(half1(h)) : reinterpret<f32>(h << 16);
 }
 
 /**
@@ -140,12 +315,13 @@ export function maxWeight(w: usize, n: i32): f64 {
 }
 
 /**
- * D = sum_c u_c (shift - z_c) over n floats in plain f64: for a non-finite row, where blocks cannot be
- * rescaled, and for a row whose f32 terms or lanes overflowed (blockSweep; cross_entropy_probs.ts
- * too, with shift 0).
+ * D = sum_c u_c (shift - z_c) over n elements of `kind` in plain f64: for a non-finite row, where
+ * blocks cannot be rescaled, and for a row whose f32 terms or lanes overflowed (blockSweep;
+ * cross_entropy_probs.ts too, with shift 0).
  */
-export function exactDot(
-  p: usize, n: i32, shift: f32, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+// @ts-ignore: decorator
+@inline function exactDotOf(
+  p: usize, n: i32, shift: f32, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, kind: i32
 ): f64 {
   let d: f64 = 0;
   for (let i = 0; i < n; i++) {
@@ -153,13 +329,27 @@ export function exactDot(
     let c: f32 = 1;
     if (hasT) c = load<f32>(t + o) * lambda + mu;
     if (hasW) c *= load<f32>(w + o);
-    d += <f64>c * (<f64>shift - <f64>load<f32>(p + o));
+    d += <f64>c * (<f64>shift - <f64>loadElem(p, i, kind));
   }
   return d;
 }
 
+/** exactDotOf over float32. */
+export function exactDot(
+  p: usize, n: i32, shift: f32, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+): f64 {
+  return exactDotOf(p, n, shift, hasW, hasT, w, t, lambda, mu, F32);
+}
+
+/** exactDotOf over halves (kind F16 or BF16, not constant here: a row that needs it is rare). */
+function exactDotHalf(p: usize, n: i32, shift: f32, hasW: bool, w: usize, kind: i32): f64 {
+  return kind == F16
+    ? exactDotOf(p, n, shift, hasW, false, w, 0, 0, 1, F16)
+    : exactDotOf(p, n, shift, hasW, false, w, 0, 0, 1, BF16);
+}
+
 /**
- * sum exp(z - shift) over n floats at p, and when withCoef, blockDot = sum u (shift - z) and
+ * sum exp(z - shift) over n elements of `kind` at p, and when withCoef, blockDot = sum u (shift - z) and
  * blockCoefSum = sum u with u = (w or 1) * (lambda t + mu or 1). w and t point at the block's
  * coefficients. When keep, exp(z - shift) is also written to dst (which may equal p). The flags are
  * constant at every call site, so each use compiles to its own loop.
@@ -168,7 +358,7 @@ export function exactDot(
 @inline function blockSweep(
   p: usize, n: i32, shift: f32,
   withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32,
-  keep: bool, dst: usize
+  keep: bool, dst: usize, kind: i32
 ): f64 {
   let sum: f64 = 0, dot: f64 = 0, coefSum: f64 = 0;
   let i = 0;
@@ -176,6 +366,8 @@ export function exactDot(
     const sh = f32x4.splat(shift);
     const lam = f32x4.splat(lambda), mu4 = f32x4.splat(mu);
     const zero = f32x4.splat(0);
+    const hm = kind == F16_FINITE ? v128.load32_splat(HALF_K) : zero;
+    const hs = kind == F16_FINITE ? v128.load32_splat(HALF_K + 4) : zero;
     // The exponential's constants as locals (see exp.ts).
     const k0 = expK(0), k1 = expK(1), k2 = expK(2), k3 = expK(3), k4 = expK(4);
     const k5 = expK(5), k6 = expK(6), k7 = expK(7), k8 = expK(8), k9 = expK(9);
@@ -193,7 +385,17 @@ export function exactDot(
     // must be 0 for -inf (expNeg4k), and x is compared: comparing z measured slower there.
     for (; i + 8 <= n; i += 8) {
       const o = <usize>i << 2;
-      const z0 = v128.load(p + o), z1 = v128.load(p + o, 16);
+      // Halves are read eight at once: bfloat16 interleaved with zeros (as widen.ts), and finite4
+      // shares its work on 16-bit lanes.
+      const h = kind == F16_FINITE || kind == BF16 ? v128.load(p + (<usize>i << 1)) : zero;
+      const z0 = kind == F32 ? v128.load(p + o)
+        : kind == F16_FINITE ? finite4(h, false, hm, hs)
+        : kind == BF16 ? i8x16.shuffle(zero, h, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)
+        : halves4(p, i, false, kind, hm, hs);
+      const z1 = kind == F32 ? v128.load(p + o, 16)
+        : kind == F16_FINITE ? finite4(h, true, hm, hs)
+        : kind == BF16 ? i8x16.shuffle(zero, h, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
+        : halves4(p, i, true, kind, hm, hs);
       const x0 = f32x4.sub(z0, sh);
       const x1 = f32x4.sub(z1, sh);
       const at0 = keep ? f32x4.eq(x0, zero) : f32x4.eq(z0, sh);
@@ -230,7 +432,7 @@ export function exactDot(
     }
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
-      const z0 = v128.load(p + o);
+      const z0 = kind == F32 ? v128.load(p + o) : halves4(p, i, false, kind, hm, hs);
       const x0 = f32x4.sub(z0, sh);
       const at0 = keep ? f32x4.eq(x0, zero) : f32x4.eq(z0, sh);
       const e0 = keep
@@ -264,7 +466,7 @@ export function exactDot(
   // The scalar build sums in f64 directly, so it needs no count.
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const x = load<f32>(p + o) - shift;
+    const x = loadElem(p, i, kind) - shift;
     const e = expNegInline(x);
     if (keep) store<f32>(dst + o, e);
     sum += x == 0 ? 1 : <f64>e;
@@ -281,37 +483,76 @@ export function exactDot(
   return sum;
 }
 
-/** torch.logsumexp of a row whose maximum is not finite: NaN, +inf or -inf. */
-function nonFiniteLse(p: usize, n: i32): f32 {
+/** The maximum of the block f16ExactBlock swept. */
+let exactMax: f32 = 0;
+
+/**
+ * blockMax and blockSweep (without targets) of a float16 block whose maximum halfBlockMax could not
+ * tell, widened exactly: its sum, its maximum in exactMax. A call with the flags as arguments, not an
+ * inlined loop per flag: such blocks are rare, and distinct loops keep Binaryen from folding this
+ * path and the F16_FINITE one into one loop that tests the kind per element.
+ */
+function f16ExactBlock(p: usize, n: i32, withCoef: bool, hasW: bool, w: usize): f64 {
+  const bm = blockMaxHalf(p, n, F16);
+  exactMax = bm;
+  return blockSweep(p, n, bm == -Infinity ? 0 : bm, withCoef, hasW, false, w, 0, 0, 1, false, 0, F16);
+}
+
+/** blockMax of a bfloat16 block whose maximum halfBlockMax could not tell (rare: a call). */
+function bf16ExactMax(p: usize, n: i32): f32 {
+  return blockMaxHalf(p, n, BF16);
+}
+
+/** torch.logsumexp of a row of n elements whose maximum is not finite: NaN, +inf or -inf. */
+// @ts-ignore: decorator
+@inline function nonFiniteLseOf(p: usize, n: i32, kind: i32): f32 {
   let posInf = false;
   for (let i = 0; i < n; i++) {
-    const v = load<f32>(p + (<usize>i << 2));
+    const v = loadElem(p, i, kind);
     if (v != v) return NaN;
     if (v == Infinity) posInf = true;
   }
   return posInf ? Infinity : -Infinity;
 }
 
+/** nonFiniteLseOf over float32. */
+function nonFiniteLse(p: usize, n: i32): f32 {
+  return nonFiniteLseOf(p, n, F32);
+}
+
+/** nonFiniteLseOf over halves (kind F16 or BF16). */
+function nonFiniteLseHalf(p: usize, n: i32, kind: i32): f32 {
+  return kind == F16 ? nonFiniteLseOf(p, n, F16) : nonFiniteLseOf(p, n, BF16);
+}
+
 /**
- * Statistics of the row of n floats at p into rowShift / rowSum (and rowDot / rowCoefSum when
- * withCoef; w and t then point at the row's coefficient vectors, see blockSweep).
+ * Statistics of the row of n elements of `kind` at p into rowShift / rowSum (and rowDot / rowCoefSum
+ * when withCoef; w and t then point at the row's coefficient vectors, see blockSweep). Halves come
+ * without targets (hasT false): only the sparse cross-entropy loss reads them.
  */
 // @ts-ignore: decorator
 @inline export function rowStats(
   p: usize, n: i32,
-  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32
+  withCoef: bool, hasW: bool, hasT: bool, w: usize, t: usize, lambda: f32, mu: f32, kind: i32
 ): void {
   let m: f32 = -Infinity;
   let s: f64 = 0, d: f64 = 0, u: f64 = 0;
   for (let off = 0; off < n; off += BLOCK) {
     const len = min(BLOCK, n - off);
     const o = <usize>off << 2;
-    const q = p + o;
-    const bm = blockMax(q, len);
-    // A block of only -inf and NaN is swept with shift 0: it adds NaN, or terms of about 2^-126
-    // (expNeg4Sumk's clamp) that any finite block's count of 1 absorbs, or that nonFiniteLse replaces.
-    const shift: f32 = bm == -Infinity ? 0 : bm;
-    let bs = blockSweep(q, len, shift, withCoef, hasW, hasT, w + o, t + o, lambda, mu, false, 0);
+    const q = p + (<usize>off << elemShift(kind));
+    let bm = kind == F32 ? blockMax(q, len) : halfBlockMax(q, len, kind);
+    let bs: f64;
+    if (kind == F16 && bm != bm) {
+      bs = f16ExactBlock(q, len, withCoef, hasW, w + o);
+      bm = exactMax;
+    } else {
+      if (kind == BF16 && bm != bm) bm = bf16ExactMax(q, len);
+      // A block of only -inf and NaN is swept with shift 0: it adds NaN, or terms of about 2^-126
+      // (expNeg4Sumk's clamp) that any finite block's count of 1 absorbs, or that nonFiniteLse replaces.
+      const shift: f32 = bm == -Infinity ? 0 : bm;
+      bs = blockSweep(q, len, shift, withCoef, hasW, hasT, w + o, t + o, lambda, mu, false, 0, kind == F16 ? F16_FINITE : kind);
+    }
     let bd = blockDot, bu = blockCoefSum;
     if (bm > m) {
       if (m != -Infinity) {
@@ -329,13 +570,15 @@ function nonFiniteLse(p: usize, n: i32): f32 {
   }
   const finite = m != Infinity && m != -Infinity;
   if (!finite) {
-    m = nonFiniteLse(p, n);
+    m = kind == F32 ? nonFiniteLse(p, n) : nonFiniteLseHalf(p, n, kind);
     s = 1;
   }
   // blockSweep's D terms and lanes are f32 (shift - z, u (shift - z) and their sums): they overflow
   // with logits far beyond 1e30 where an f64 sum need not. Inf or NaN is rare enough to redo the row
   // in f64; the true NaN (0 * inf) and inf cases stay as they are.
-  if (withCoef && (!finite || !isFinite(d))) d = exactDot(p, n, m, hasW, hasT, w, t, lambda, mu);
+  if (withCoef && (!finite || !isFinite(d))) {
+    d = kind == F32 ? exactDot(p, n, m, hasW, hasT, w, t, lambda, mu) : exactDotHalf(p, n, m, hasW, w, kind);
+  }
   rowShift = m;
   rowSum = s;
   rowDot = d;
@@ -349,7 +592,7 @@ function nonFiniteLse(p: usize, n: i32): f32 {
  * operation (a), keeps its own inlined copy all the same.
  */
 export function rowStatsPlain(p: usize, n: i32): void {
-  rowStats(p, n, false, false, false, 0, 0, 0, 0);
+  rowStats(p, n, false, false, false, 0, 0, 0, 0, F32);
 }
 
 /**
@@ -372,14 +615,14 @@ export function rowStatsPlain(p: usize, n: i32): void {
     ? inPlaceMax(p, n, hasT, t, hasT ? lambda : 0, hasT ? mu : 1, coefBound)
     : blockMax(p, n);
   if (!(m > -Infinity && m < Infinity)) {
-    rowStats(p, n, withCoef, hasW, hasT, w, t, lambda, mu);
+    rowStats(p, n, withCoef, hasW, hasT, w, t, lambda, mu, F32);
     return false;
   }
   let s: f64 = 0, d: f64 = 0, u: f64 = 0;
   // Blocks keep the f32 lane sums short (see blockSweep); they all share the row's shift.
   for (let off = 0; off < n; off += BLOCK) {
     const o = <usize>off << 2;
-    s += blockSweep(p + o, min(BLOCK, n - off), m, withCoef, hasW, hasT, w + o, t + o, lambda, mu, true, dst + o);
+    s += blockSweep(p + o, min(BLOCK, n - off), m, withCoef, hasW, hasT, w + o, t + o, lambda, mu, true, dst + o, F32);
     d += blockDot;
     u += blockCoefSum;
   }

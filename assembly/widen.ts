@@ -2,6 +2,7 @@
 // patterns (held as u16) widened exactly, float64 narrowed with round-to-nearest-even (as Math.fround).
 // The runners copy the raw elements into scratch memory (or read a resident half buffer where it lies)
 // and call this once per window; the kernels then read the float32 window as they read any other.
+// The sparse cross-entropy loss instead reads halves itself, widening in registers (row.ts).
 //
 // float16 -> float32, for every one of the 65536 patterns: the exponent and mantissa bits moved up by
 // 13 are the float32 whose value is the half's times 2^-112, so one multiplication by 2^112 (exact:
@@ -14,11 +15,11 @@
 const enum WidenKind { F16 = 1, BF16 = 2, F64 = 3 }
 
 // @ts-ignore: decorator
-@inline const TWO_112: f32 = reinterpret<f32>(0x77800000); // 2^112
+@inline export const TWO_112: f32 = reinterpret<f32>(0x77800000); // 2^112
 
 /** The float32 bits of float16 bits h (the scalar twin of widen's float16 vector loop). */
 // @ts-ignore: decorator
-@inline function half1(h: u32): u32 {
+@inline export function half1(h: u32): u32 {
   const em = h & 0x7fff;
   const bits = em << 13;
   const value = em >= 0x7c00 ? bits | 0x7f800000 : reinterpret<u32>(reinterpret<f32>(bits) * TWO_112);

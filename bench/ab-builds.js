@@ -63,14 +63,14 @@ for (const name of names) {
     const smoothing = op.endsWith('s') ? 0.1 : 0;
     const withGrad = op.startsWith('b');
     // crossEntropySparse(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight,
-    // zLoss, lossOut, gradOut, gradScale) and binaryCrossEntropyLogits(input, target, n, cols, weight,
+    // zLoss, lossOut, gradOut, gradScale, kind = 0: float32; builds before the kind ignore it) and binaryCrossEntropyLogits(input, target, n, cols, weight,
     // posWeight, smoothing, lossOut, lossScale, gradOut, gradScale, scratch): the mean loss is the
     // sum / rows (rows = n for W4).
     const run = kind === 'binary'
       ? (i) => builds[i].exports.binaryCrossEntropyLogits(staged[i].pLogits, staged[i].pTargets, rows, 1, 0, 0,
         smoothing, 0, 0, withGrad ? staged[i].pGrad : 0, 1 / rows, staged[i].pScratch) / rows
       : (i) => builds[i].exports.crossEntropySparse(staged[i].pLogits, staged[i].pTargets, rows, classes,
-        0, -100, smoothing, 0, 0, 0, withGrad ? staged[i].pGrad : 0, 1 / rows) / rows;
+        0, -100, smoothing, 0, 0, 0, withGrad ? staged[i].pGrad : 0, 1 / rows, 0) / rows;
     const losses = builds.map((_, i) => run(i));
     for (let k = 0; k < 3; k++) builds.forEach((_, i) => run(i));
     const ms = builds.map(() => []), ratios = builds.map(() => []);

@@ -84,7 +84,7 @@ function pipeline(blocks) {
     const t1 = performance.now();
     for (let r = 0; r < n; r += per) {
       const z = zBuf + r * C * 4;
-      k.crossEntropySparse(z, yBuf + (w0 + r) * 4, Math.min(per, n - r), C, 0, -100, 0, 0, 0, 0, z, 1 / N);
+      k.crossEntropySparse(z, yBuf + (w0 + r) * 4, Math.min(per, n - r), C, 0, -100, 0, 0, 0, 0, z, 1 / N, 0);
     }
     const t2 = performance.now();
     grad.set(d.f32(zBuf, n * C), w0 * C);

@@ -1,9 +1,10 @@
 // Element types on the sparse cross-entropy loss (W1–W3, reduction 'mean'): float32 resident against
-// float16 / bfloat16 resident (widened window by window where they lie), float32 copying against
-// float16 / bfloat16 copying (half the bytes copied, then widened) and float64 copying (twice the
-// bytes, narrowed). All contenders run interleaved in one process, each sample a batch of calls;
-// prints (writes nothing) the median G elements/s of each and the median of the per-round ratios
-// that issue 25's targets name, after the widen kernel's own rate. Half data are the float32 logits
+// float16 / bfloat16 resident (read by the kernel where they lie, widened in its sweeps), float32
+// copying against float16 / bfloat16 copying (half the bytes copied, read the same way) and float64
+// copying (twice the bytes, narrowed by the widen kernel). All contenders run interleaved in one
+// process, each sample a batch of calls; prints (writes nothing) the median G elements/s of each and
+// the median of the per-round ratios that issue 25's targets name, after the widen kernel's own rate
+// (what the other kernels' half inputs still pay per element). Half data are the float32 logits
 // truncated to half bits. Last, the causal shift on a resident [B, T, V] against the same rows
 // without it (labels shifted by hand, each sequence's last position ignored).
 //

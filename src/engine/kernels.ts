@@ -13,6 +13,8 @@ export interface Kernels {
     logits: number, labels: number, rows: number, cols: number,
     weight: number, ignoreIndex: number, smoothing: number, sampleWeight: number, zLoss: number,
     lossOut: number, gradOut: number, gradScale: number,
+    /** What logits holds: 0 float32, 1 float16 or 2 bfloat16 bits (then gradOut must be 0). */
+    kind: number,
   ): number;
   crossEntropySoft(
     logits: number, target: number, rows: number, cols: number,

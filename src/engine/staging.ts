@@ -95,8 +95,9 @@ export function stageInput(
 
 /**
  * What a float input's elements are: float32, float16 or bfloat16 bits (u16 each), or float64. The
- * kernels read float32 only; the others are widened (narrowed) into float32 windows by the `widen`
- * kernel as they are staged (assembly/widen.ts).
+ * kernels read float32; the others are widened (narrowed) into float32 windows by the `widen` kernel
+ * as they are staged (assembly/widen.ts), but for the sparse cross-entropy loss, which reads halves
+ * itself (ops/cross_entropy.ts crossEntropyRoute).
  */
 export type FloatKind = 'f32' | 'f16' | 'bf16' | 'f64';
 
@@ -127,23 +128,35 @@ function rawView(driver: Driver, ptr: number, kind: FloatKind, length: number): 
 
 /**
  * @internal
+ * Address of rows r0 .. r0 + n of an input of a kind other than float32 as its raw elements
+ * [n, classes] (gatherRows' layout for spatial > 1): where a resident buffer lies when spatial is 1,
+ * else copied into `raw` (rawBytes), which holds them until the next copy into it.
+ */
+export function stageRaw(
+  driver: Driver, raw: number, values: FloatData, kind: FloatKind, resident: Resident<ResidentDtype> | null,
+  r0: number, n: number, classes: number, spatial: number,
+): number {
+  if (resident && spatial === 1) return resident.ptr + r0 * classes * ELEMENT_BYTES[kind];
+  gatherRows(rawView(driver, raw, kind, n * classes), values, r0, classes, spatial);
+  return raw;
+}
+
+/**
+ * @internal
  * Stages rows r0 .. r0 + n of a float input as float32 [n, classes] at `window` (gatherRows' layout
- * for spatial > 1). float32 is copied; other kinds are copied raw into `raw` (rawBytes) and widened
- * from there, or, for a resident half buffer with spatial 1, widened from where it lies. `values` is the
- * input's view (a resident's taken after the runner's reserve).
+ * for spatial > 1). float32 is copied; other kinds are staged raw (stageRaw) and widened from there.
+ * `values` is the input's view (a resident's taken after the runner's reserve).
  */
 export function stageRows(
   driver: Driver, window: number, raw: number, values: FloatData, kind: FloatKind, resident: Resident<ResidentDtype> | null,
   r0: number, n: number, classes: number, spatial: number,
 ): void {
-  const a = r0 * classes, count = n * classes;
+  const count = n * classes;
   if (kind === 'f32') {
     gatherRows(driver.f32(window, count), values as Float32Array, r0, classes, spatial);
     return;
   }
-  let src = raw;
-  if (resident && spatial === 1) src = resident.ptr + a * ELEMENT_BYTES[kind];
-  else gatherRows(rawView(driver, raw, kind, count), values, r0, classes, spatial);
+  const src = stageRaw(driver, raw, values, kind, resident, r0, n, classes, spatial);
   driver.kernels.widen(src, window, count, WIDEN_CODE[kind]);
 }
 

@@ -5,7 +5,7 @@
 import { callRows, type KernelCall } from '../engine/blocks.js';
 import { ownResident, type Driver, type Resident } from '../engine/driver.js';
 import { startScan, type ElementCheck } from '../engine/element_checks.js';
-import { chunkRows, gatherRows, rawBytes, scatterRows, stageLabels, stageRows, windowRows } from '../engine/staging.js';
+import { chunkRows, gatherRows, rawBytes, scatterRows, stageLabels, stageRaw, stageRows, WIDEN_CODE, windowRows } from '../engine/staging.js';
 import {
   isResident, checkChoice, checkDtype, floatInputReader, widenValues, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
   checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
@@ -414,9 +414,10 @@ export interface CrossEntropyAddresses {
  * @internal
  * The kernel that serves a plan, its arguments and each pointer's stride per row: the one place that
  * knows the cross-entropy kernels' argument orders (assembly/index.ts). The one-thread runner calls it
- * block by block (callRows); the pool sends it to its workers.
+ * block by block (callRows); the pool sends it to its workers. With `halves` (crossEntropyRoute),
+ * at.input holds the input's half bits, which the kernel reads itself; else float32 rows.
  */
-export function crossEntropyCall(plan: CrossEntropyPlan, at: CrossEntropyAddresses): KernelCall {
+export function crossEntropyCall(plan: CrossEntropyPlan, at: CrossEntropyAddresses, halves = false): KernelCall {
   const { classes, focal, smoothing, ignoreIndex, gradScale } = plan;
   const { input: z, target: t, weight: w, sampleWeight: s, losses: l, grad: g } = at;
   const row = classes * 4, tRow = plan.soft ? row : 4;
@@ -453,8 +454,8 @@ export function crossEntropyCall(plan: CrossEntropyPlan, at: CrossEntropyAddress
   if (plan.from === 'logits') {
     return {
       kernel: 'crossEntropySparse', count: 2,
-      args: [z, t, 0, classes, w, ignoreIndex, smoothing, s, plan.zLoss, l, g, gradScale],
-      strides: [row, tRow, 0, 0, 0, 0, 0, sRow, 0, lRow, gRow, 0],
+      args: [z, t, 0, classes, w, ignoreIndex, smoothing, s, plan.zLoss, l, g, gradScale, halves ? WIDEN_CODE[plan.inputKind] : 0],
+      strides: [halves ? classes * 2 : row, tRow, 0, 0, 0, 0, 0, sRow, 0, lRow, gRow, 0, 0],
     };
   }
   return {
@@ -469,17 +470,20 @@ export function crossEntropyCall(plan: CrossEntropyPlan, at: CrossEntropyAddress
  * Where a call's input is read and its gradient written, for every runner: a resident input where it
  * lies unless the soft cap must rewrite it or the layout needs a gather; a resident gradient where it
  * lies unless the layout needs a scatter; else the gradient over the staged input, when that is a
- * private copy no longer needed.
+ * private copy no longer needed. `halves`: the kernel reads a float16 / bfloat16 input's bits itself,
+ * where a resident one lies or as staged raw, with no float32 window.
  */
 export function crossEntropyRoute(
   plan: CrossEntropyPlan, inRes: Resident<ResidentDtype> | null, gradRes: Resident | null, withGrad: boolean,
-): { directIn: boolean; directGrad: boolean; gradInPlace: boolean } {
-  // A half resident input is widened window by window into scratch, as a copied one: the kernels read
-  // float32 (widening inside their sweeps would add a code path to every kernel for no measured gain).
+): { directIn: boolean; directGrad: boolean; gradInPlace: boolean; halves: boolean } {
+  // Only the sparse loss of logits reads halves in its row sweeps (crossEntropySparse), where
+  // widening float16 first was the larger part of the cost; every other kernel reads float32 windows.
+  const halves = (plan.inputKind === 'f16' || plan.inputKind === 'bf16') && !withGrad && plan.from === 'logits'
+    && plan.soft === null && plan.focal === null && !plan.softcap;
   const directIn = inRes !== null && plan.inputKind === 'f32' && plan.spatial === 1 && !plan.softcap;
   const directGrad = withGrad && gradRes !== null && plan.spatial === 1;
   const gradInPlace = withGrad && !directGrad && !directIn && !plan.softcap;
-  return { directIn, directGrad, gradInPlace };
+  return { directIn, directGrad, gradInPlace, halves };
 }
 
 /** @internal The reduced loss from the sum of row losses (in nats), or the row losses for 'none'. */
@@ -502,10 +506,10 @@ export function runCrossEntropy(d: Driver, plan: CrossEntropyPlan, withGrad: boo
   const losses = none ? new Float32Array(rows) : null;
   const cap = plan.softcap;
   const inRes = ownResident(d, 'input', plan.inputResident), gradRes = ownResident(d, 'options.gradOut', plan.gradOutResident);
-  const { directIn, directGrad, gradInPlace } = crossEntropyRoute(plan, inRes, gradRes, withGrad);
+  const { directIn, directGrad, gradInPlace, halves } = crossEntropyRoute(plan, inRes, gradRes, withGrad);
   const window = span * classes * 4, kind = plan.inputKind;
   const [zBuf, tBuf, wPtr, lPtr, sPtr, gBuf, raw] = d.reserve(
-    directIn ? 0 : window,
+    directIn || halves ? 0 : window,
     soft ? window : span * 4,
     weight ? classes * 4 : 0,
     none ? span * 4 : 0,
@@ -528,8 +532,10 @@ export function runCrossEntropy(d: Driver, plan: CrossEntropyPlan, withGrad: boo
   for (let w0 = 0; w0 < rows; w0 += span) {
     const n = Math.min(span, rows - w0);
     const a = w0 * classes, b = (w0 + n) * classes;
-    const zBase = directIn ? inRes!.ptr + a * 4 : zBuf;
-    if (!directIn) stageRows(d, zBuf, raw, input, kind, inRes, w0, n, classes, spatial);
+    const zBase = directIn ? inRes!.ptr + a * 4
+      : halves ? stageRaw(d, raw, input, kind, inRes, w0, n, classes, spatial) : zBuf;
+    if (!directIn && !halves) stageRows(d, zBuf, raw, input, kind, inRes, w0, n, classes, spatial);
+    // Logits owe no element check, so nothing scans a window of halves, which is not float32.
     scan(a, b, [zBase]);
     if (cap) k.softcapForward(zBuf, zBuf, b - a, cap);
     const gBase = !withGrad ? 0 : directGrad ? gradRes!.ptr + a * 4 : gradInPlace ? zBuf : gBuf;
@@ -539,7 +545,7 @@ export function runCrossEntropy(d: Driver, plan: CrossEntropyPlan, withGrad: boo
     const call = crossEntropyCall(plan, {
       input: zBase, target: tBuf, weight: weight ? wPtr : 0, sampleWeight: sampleWeight ? sPtr : 0,
       losses: none ? lPtr : 0, grad: gBase,
-    });
+    }, halves);
     for (let r = 0; r < n; r += per) total += callRows(k, call, r, Math.min(per, n - r));
     if (losses) losses.set(d.f32(lPtr, n), w0);
     if (withGrad && cap) k.softcapBackward(zBuf, gBase, b - a, cap);

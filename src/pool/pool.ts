@@ -521,7 +521,7 @@ export class XentropyPool {
     const cap = plan.softcap;
     const none = plan.reduction === 'none';
     const inRes = this.#own('input', plan.inputResident), gradRes = this.#own('options.gradOut', plan.gradOutResident);
-    const { directIn, directGrad, gradInPlace } = crossEntropyRoute(plan, inRes, gradRes, withGrad);
+    const { directIn, directGrad, gradInPlace, halves } = crossEntropyRoute(plan, inRes, gradRes, withGrad);
     const d = this.#driver;
     const size = rows * classes;
     const staging = this.#staging();
@@ -530,9 +530,10 @@ export class XentropyPool {
       const losses = none ? new Float32Array(rows) : null;
       const grad = !withGrad ? null : gradRes ? gradRes.array : plan.gradOut ?? new Float32Array(size);
       if (rows > 0) {
-        const zPtr = directIn ? inRes!.ptr : staging.alloc(size * 4);
+        const zPtr = directIn ? inRes!.ptr : halves ? 0 : staging.alloc(size * 4);
         // Another element type is staged raw (a half resident with spatial 1 is read where it lies) and
-        // widened block by block by whichever thread runs the block, into zPtr.
+        // widened block by block by whichever thread runs the block, into zPtr; or, with `halves`, read
+        // by the kernel as it is.
         const kind = plan.inputKind, bytes = ELEMENT_BYTES[kind];
         const halfInPlace = kind !== 'f32' && inRes !== null && spatial === 1;
         const hPtr = kind === 'f32' ? 0 : halfInPlace ? inRes!.ptr : staging.alloc(size * bytes);
@@ -542,11 +543,11 @@ export class XentropyPool {
         const lPtr = none ? staging.alloc(rows * 4) : 0;
         const gPtr = !withGrad ? 0 : directGrad ? gradRes!.ptr : gradInPlace ? zPtr : staging.alloc(size * 4);
         if (weight) d.f32(wPtr, classes).set(weight);
-        const call = crossEntropyCall(plan, { input: zPtr, target: tPtr, weight: wPtr, sampleWeight: sPtr, losses: lPtr, grad: gPtr });
+        const call = crossEntropyCall(plan, { input: halves ? hPtr : zPtr, target: tPtr, weight: wPtr, sampleWeight: sPtr, losses: lPtr, grad: gPtr }, halves);
         // Copies in and out go run by run (see #execute), overlapping the workers.
         const copies = !directIn || soft !== null || (withGrad && !directGrad) || spatial > 1;
         const input = directIn || halfInPlace ? null : inRes ? inRes.array : plan.input;
-        const widen = kind === 'f32' ? null : { src: hPtr, dst: zPtr, width: classes, bytes, code: WIDEN_CODE[kind] };
+        const widen = kind === 'f32' || halves ? null : { src: hPtr, dst: zPtr, width: classes, bytes, code: WIDEN_CODE[kind] };
         ({ total } = await this.#execute(
           {
             ...call, rows, per: chunkRows(classes),
