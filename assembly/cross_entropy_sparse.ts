@@ -19,8 +19,9 @@ import {
  * a_c = (1 - eps) w_y [c = y] + (eps/cols) w_c and S = sum_c a_c; gradOut may equal logits. Returns the sum of the rows' losses in f64.
  *
  * `kind` says what logits holds (widen.ts's codes): 0 float32; 1 float16 or 2 bfloat16 bits, read
- * without a widening pass (row.ts), for the loss only: gradOut must then be 0. The results are
- * those of the widened float32 logits, bit for bit.
+ * without a widening pass (row.ts), for the loss without label smoothing only: gradOut and smoothing
+ * must then be 0 (else the result is NaN). The results are those of the widened float32 logits, bit
+ * for bit.
  */
 export function crossEntropySparse(
   logits: usize, labels: usize, rows: i32, cols: i32,
@@ -29,6 +30,7 @@ export function crossEntropySparse(
 ): f64 {
   // Each kind in a function of its own: the half loops inlined here made V8 compile the float32
   // loops slower.
+  if (kind != F32 && (gradOut != 0 || smoothing != 0)) return NaN;
   if (kind == F16) return sparseF16(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight, zLoss, lossOut);
   if (kind == BF16) return sparseBF16(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight, zLoss, lossOut);
   return sparseRows(logits, labels, rows, cols, weight, ignoreIndex, smoothing, sampleWeight, zLoss, lossOut, gradOut, gradScale, F32);
@@ -78,7 +80,9 @@ function sparseBF16(
     const q = gradOut + <usize>r * stride;
     // With a gradient to write, the row's exponentials are kept in it (see rowStatsStore).
     let stored = false;
-    if (kind != F32 || !gradOut) {
+    // Halves come without smoothing (crossEntropyRoute): one sweep of theirs per kind, for code size.
+    if (kind != F32) rowStats(p, cols, false, false, false, 0, 0, 0, 0, kind);
+    else if (!gradOut) {
       if (!smooth) rowStats(p, cols, false, false, false, 0, 0, 0, 0, kind);
       else if (hasW) rowStats(p, cols, true, true, false, weight, 0, 0, 0, kind);
       else rowStats(p, cols, true, false, false, 0, 0, 0, 0, kind);

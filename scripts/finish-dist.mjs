@@ -23,12 +23,13 @@
 //    dist/chunk-eval-<hash>.js. The pair imports nothing else: it is not the ESM entries' chunk, so a
 //    plain `import 'xentropy'` loads none of it, and it shares no code with the library (the scorer is
 //    handed in). The command line itself is one CommonJS file, dist/cli/cli.cjs (bin/xentropy.js is
-//    CommonJS too: bin/package.json): its own modules, the readers, the scorers and the driver, without
-//    the Xentropy facade (src/cli/cli.ts, ownScorers). A run that loads no ES module never starts
+//    CommonJS too: bin/package.json): its own modules, the readers, the scorer and the driver, without
+//    the Xentropy facade (src/cli/cli.ts, ownScorer). A run that loads no ES module never starts
 //    Node's ES module loader, and a CommonJS require() of a built-in builds no namespace (an ES import
 //    of node:fs loads all of streams): several ms of every run. It is the package's second copy of
-//    those parts (~40 kB of the packed tarball), which the budget holds; import() of ./report.js and
-//    of ../node.js (the library, for a pool of workers) stay imports of the shipped ES modules.
+//    those parts (~35 kB of the packed tarball), which the budget holds; import() of ./report.js and
+//    of ../node.js (the library: for a pool of workers, and the binary and multilabel scorers) stay
+//    imports of the shipped ES modules.
 // 4. No CommonJS copy of the library: `require('xentropy')` loads dist/node.js itself, which every
 //    runtime the package supports can require (Node 20.19 and 22.12 on, Bun, Deno: require(esm); the
 //    modules have no top-level await). A copy would double every part of the library in the packed

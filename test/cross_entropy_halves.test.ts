@@ -5,7 +5,7 @@
 // every build, copied and resident. The inputs aim at what the sweeps decide from the bits: every
 // pattern, infinities and NaNs in one block of a long row, a maximum of +0 or -0 in any lane,
 // rows of negatives only, subnormals, rows of 1 to 17 classes, and logits whose smoothing terms
-// overflow float32.
+// overflow float32. Label smoothing takes the widening path (crossEntropyRoute), to the same bits.
 
 import { describe, expect, it } from 'vitest';
 import { crossEntropyRoute, planCrossEntropy } from '../src/ops/cross_entropy.js';
@@ -200,22 +200,26 @@ describe('the half sweeps themselves', () => {
       d.f32(z, bits.length).set(decode(bits, dtype));
       d.i32(t, rows).set(labels(rows, classes, 3));
       const k = d.kernels;
-      const sumHalves = k.crossEntropySparse(h, t, rows, classes, 0, -100, 0.1, 0, 0, l, 0, 0, kind);
+      const sumHalves = k.crossEntropySparse(h, t, rows, classes, 0, -100, 0, 0, 1e-3, l, 0, 0, kind);
       const lossHalves = d.f32(l, rows).slice();
-      const sumFloats = k.crossEntropySparse(z, t, rows, classes, 0, -100, 0.1, 0, 0, l, 0, 0, 0);
+      const sumFloats = k.crossEntropySparse(z, t, rows, classes, 0, -100, 0, 0, 1e-3, l, 0, 0, 0);
       expect(Object.is(sumHalves, sumFloats), `${dtype}: ${sumHalves} vs ${sumFloats}`).toBe(true);
       expectSameBits(lossHalves, d.f32(l, rows).slice(), `${dtype} row losses`);
+      // Halves have no sweep with smoothing or a gradient: a call that asks for one is NaN, not a guess.
+      expect(k.crossEntropySparse(h, t, rows, classes, 0, -100, 0.1, 0, 0, l, 0, 0, kind)).toBeNaN();
+      expect(k.crossEntropySparse(h, t, rows, classes, 0, -100, 0, 0, 0, l, z, 1, kind)).toBeNaN();
     }
   });
 
-  it('only the sparse loss of logits reads halves; a gradient, soft targets, focal terms or a soft cap widen', () => {
+  it('only the sparse loss of logits reads halves; a gradient, smoothing, soft targets, focal terms or a soft cap widen', () => {
     const classes = 4, bits = encode([1, 2, 3, 4, 4, 3, 2, 1], 'float16'), y = [0, 3];
     const route = (options: Record<string, unknown>, withGrad = false, target: unknown = y) => {
       const plan = planCrossEntropy('crossEntropy', bits, target as number[], { classes, dtype: 'float16', ...options }, withGrad);
       return crossEntropyRoute(plan, null, null, withGrad).halves;
     };
     expect(route({})).toBe(true);
-    expect(route({ labelSmoothing: 0.1, zLoss: 1e-4, reduction: 'none' })).toBe(true);
+    expect(route({ zLoss: 1e-4, reduction: 'none', weight: Float32Array.of(1, 2, 3, 4) })).toBe(true);
+    expect(route({ labelSmoothing: 0.1 })).toBe(false);
     expect(route({}, true)).toBe(false);
     expect(route({ focal: {} })).toBe(false);
     expect(route({ softcap: 5 })).toBe(false);

@@ -14,7 +14,7 @@ import { type Build, bestBuild } from '../engine/builds.js';
 import { loadDriverSync } from '../engine/driver.js';
 import { GROUP_ELEMENTS } from '../engine/score_groups.js';
 import { ownBuildUrl } from '../load/init.js';
-import { BinaryScorer, type BinaryScoreResult, MultilabelScorer, type MultilabelScoreResult } from '../ops/binary_scorer.js';
+import type { BinaryScoreResult, MultilabelScoreResult } from '../ops/binary_scorer.js';
 import { MAX_CONFUSION_CLASSES, Scorer, type ScorerInput, type ScorerOptions } from '../ops/scorer.js';
 import {
   type ArrayReader, ELEMENT_SIZE, type StdinSource, elementCount, floatInput, floatView,
@@ -277,23 +277,25 @@ function allocate<T>(what: string, make: () => T): T {
   }
 }
 
-/**
- * What the command line scores with: an instance's scorers (an Xentropy has them, as does ownScorers).
- * The binary ones are plain JavaScript; `scorer` runs on the instance's kernels.
- */
-export type Scorers = Pick<Xentropy, 'scorer' | 'binaryScorer' | 'multilabelScorer'>;
+/** What the command line scores multiclass logits with: an instance's scorer (an Xentropy's, or ownScorer's). */
+export type Scorers = Pick<Xentropy, 'scorer'>;
 
 /**
- * The scorers over the package's own build, read from disk: without the Xentropy facade, whose every
+ * The scorer over the package's own build, read from disk: without the Xentropy facade, whose every
  * operation a fresh process would otherwise compile on each start of the command line.
  */
-function ownScorers(build: Build): Scorers {
+function ownScorer(build: Build): Scorers {
   const driver = loadDriverSync(readFileSync(ownBuildUrl(build)));
-  return {
-    scorer: (options) => Scorer.create(driver, options),
-    binaryScorer: (options) => BinaryScorer.create(options),
-    multilabelScorer: (options) => MultilabelScorer.create(options),
-  };
+  return { scorer: (options) => Scorer.create(driver, options) };
+}
+
+/**
+ * The binary and multilabel scorers (plain JavaScript, no kernels): the library's, imported only for
+ * such a model, so that the command line's bundle does not carry a second copy of them.
+ */
+async function binaryScorers(): Promise<Pick<Xentropy, 'binaryScorer' | 'multilabelScorer'>> {
+  const { BinaryScorer, MultilabelScorer } = await import('../node.js');
+  return { binaryScorer: (options) => BinaryScorer.create(options), multilabelScorer: (options) => MultilabelScorer.create(options) };
 }
 
 /**
@@ -890,9 +892,6 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     }
     const logitsPath = args.logits ?? SAMPLE_LOGITS;
     const labelsPath = args.labels ?? SAMPLE_LABELS;
-    // The SIMD build, which the pool's workers run, rather than the best one (relaxed SIMD where the
-    // runtime has it, whose last bits differ): --threads never changes the output.
-    const xe = ownScorers(bestBuild() === 'scalar' ? 'scalar' : 'simd');
     const arrays = { logits: logitsPath, labels: labelsPath, mask: args.mask };
     const { report, binaryRun, inputs } = await withInputs(arrays, () => io.stdin ?? process.stdin, async (opened) => {
       const inputs = [opened.logits, opened.labels, ...(opened.mask ? [opened.mask] : [])];
@@ -904,7 +903,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
       const progress = progressBar(stderr, () => io.stderrIsTTY ?? process.stderr.isTTY === true, io.now ?? Date.now);
       if (task !== 'multiclass') {
         try {
-          const run = await scoreBinaryInputs(xe, task, opened.logits, opened.labels, {
+          const run = await scoreBinaryInputs(await binaryScorers(), task, opened.logits, opened.labels, {
             from: args.from === 'probs' ? 'probs' : 'logits', threshold: args.threshold, bins: args.bins,
             chunkRows: io.chunkRows, chunkBytes: CHUNK_BYTES, onProgress: progress.update,
           }, (reader) => shown(reader.label), (message) => {
@@ -916,6 +915,9 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
         }
       }
       try {
+        // The SIMD build, which the pool's workers run, rather than the best one (relaxed SIMD where the
+        // runtime has it, whose last bits differ): --threads never changes the output.
+        const xe = ownScorer(bestBuild() === 'scalar' ? 'scalar' : 'simd');
         const report = await scoreInputs(xe, opened, {
           chunkRows: io.chunkRows, topK: args.topK, bins: args.bins, ignoreIndex: args.ignoreIndex, from: args.from,
           shift: args.shift, perSequence: args.perSequence, onProgress: progress.update, confusion: args.report !== undefined,

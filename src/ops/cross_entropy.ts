@@ -478,8 +478,9 @@ export function crossEntropyRoute(
 ): { directIn: boolean; directGrad: boolean; gradInPlace: boolean; halves: boolean } {
   // Only the sparse loss of logits reads halves in its row sweeps (crossEntropySparse), where
   // widening float16 first was the larger part of the cost; every other kernel reads float32 windows.
+  // Without label smoothing: its sweeps for halves would cost each build its bytes (the size budget).
   const halves = (plan.inputKind === 'f16' || plan.inputKind === 'bf16') && !withGrad && plan.from === 'logits'
-    && plan.soft === null && plan.focal === null && !plan.softcap;
+    && plan.soft === null && plan.focal === null && !plan.softcap && plan.smoothing === 0;
   const directIn = inRes !== null && plan.inputKind === 'f32' && plan.spatial === 1 && !plan.softcap;
   const directGrad = withGrad && gradRes !== null && plan.spatial === 1;
   const gradInPlace = withGrad && !directGrad && !directIn && !plan.softcap;
