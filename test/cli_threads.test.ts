@@ -100,6 +100,46 @@ describe('xentropy score --threads', () => {
     expect(JSON.parse(one.out).perSequence.tokens.length).toBe(B);
   }, 60_000);
 
+  it('scores binary and multilabel models on a pool too, to the same --json, and names a bad value the same', async () => {
+    const poolFrom = 2 ** 18;
+    // 1.5 million binary rows and 300,000 x 4 multilabel ones: more than one fold group of 2^20 elements.
+    const N = 1_500_000, M = 300_000, L = 4;
+    const binaryLogits = join(dir, 'binary.npy'), binaryLabels = join(dir, 'binary-labels.npy');
+    writeNpy(binaryLogits, '<f4', [N], normal(N, 2, 5));
+    writeNpy(binaryLabels, '|u1', [N], Uint8Array.from(labels(N, 2, 6)));
+    const multiLogits = join(dir, 'multi.npy'), multiLabels = join(dir, 'multi-labels.npy');
+    writeNpy(multiLogits, '<f2', [M, L], normal(M * L, 2, 7));
+    writeNpy(multiLabels, '<f4', [M, L], Float32Array.from(labels(M * L, 5, 8), (v) => v / 4));
+    const cases = [
+      ['--logits', binaryLogits, '--labels', binaryLabels, '--threshold', '0.3'],
+      ['--logits', multiLogits, '--labels', multiLabels, '--bins', '7'],
+    ];
+    for (const files of cases) {
+      const args = ['score', '--json', ...files];
+      const one = await run([...args, '--threads', '1'], { poolFrom });
+      expect(one.code, one.err).toBe(0);
+      expect(one.pools).toEqual([]);
+      for (const chunkRows of [undefined, 200_000]) {
+        const two = await run([...args, '--threads', '2'], { chunkRows, poolFrom });
+        expect(two.code, two.err).toBe(0);
+        expect(two.pools).toEqual([2]);
+        expect(two.out, `${files[1]}, chunkRows ${chunkRows}`).toBe(one.out);
+      }
+    }
+    // Probabilities with one out of [0, 1], in the second chunk: the same message either way.
+    const probs = Float32Array.from({ length: N }, (_, i) => (i % 7) / 7);
+    probs[1_234_567] = 1.5;
+    const probsPath = join(dir, 'probs.npy');
+    writeNpy(probsPath, '<f4', [N], probs);
+    const args = ['score', '--probs', '--logits', probsPath, '--labels', binaryLabels];
+    const one = await run([...args, '--threads', '1'], { poolFrom, chunkRows: 1_000_000 });
+    const two = await run([...args, '--threads', '2'], { poolFrom, chunkRows: 1_000_000 });
+    expect(two.pools).toEqual([2]);
+    expect([one.code, two.code]).toEqual([2, 2]);
+    expect(two.err).toBe(one.err);
+    expect(one.err).toContain('value 1.5 at row 1234567');
+  }, 60_000);
+
   it('reports logits that end early while the workers score the chunk before', async () => {
     // Read from standard input, whose length is known only at its end: chunks of 1000 rows (300,000
     // elements, so on the workers), and the data stops 500 rows short.

@@ -20,7 +20,7 @@ import {
   type ArrayReader, ELEMENT_SIZE, type StdinSource, elementCount, floatInput, floatView,
   intData, isFloat, openArray, parseArraySpec, shapeText,
 } from './arrays.js';
-import { type BinaryRun, binaryFigures, scoreBinaryInputs, taskOf } from './score_binary.js';
+import { type BinaryRun, type BinaryScorers, binaryFigures, scoreBinaryInputs, taskOf } from './score_binary.js';
 import { type ScoreReport as ArraysReport, rowsLookLikeProbabilities, scoreJson } from '../eval/score.js';
 import { MAX_PATH_SHOWN, NpyFormatError, type OpenedFile, printable, quoted } from './npy.js';
 
@@ -71,7 +71,8 @@ export const USAGE = `Usage:
   xentropy score [--logits LOGITS --labels LABELS [--mask MASK]] [--shift] [--json [--per-sequence]]
                  [--top-k 1,5] [--bins 15] [--ignore-index N] [--probs | --log-probs] [--threads N]
                  [--plot FILE.svg] [--report FILE.html]
-  xentropy score --logits LOGITS --labels LABELS [--threshold 0.5] [--probs] [--bins 15] [--json] [--plot ...] [--report ...]
+  xentropy score --logits LOGITS --labels LABELS [--threshold 0.5] [--probs] [--bins 15] [--json]
+                 [--threads N] [--plot ...] [--report ...]
   xentropy --help | --version
 
 Scores a classifier or a language model: mean cross-entropy of the logits against the labels,
@@ -82,7 +83,7 @@ one positive class (p = sigmoid(logit)); logits [N, L] with labels [N, L] score 
 own. Labels are 0/1 (integer or bool) or soft targets in [0, 1] (float). They report log loss, Brier
 score, accuracy, precision, recall and F1 at --threshold, ROC AUC, average precision and calibration
 errors (per label, and their macro, weighted and micro averages); --report adds the ROC and
-precision-recall curves. They are scored on this thread (--threads is for multiclass logits).
+precision-recall curves.
 
   --logits ARRAY     [N, C]: one row of raw scores per example; or [B, T, V]: B sequences of T
                      positions over a vocabulary of V. float32, float64, float16 or bfloat16
@@ -293,9 +294,19 @@ function ownScorer(build: Build): Scorers {
  * The binary and multilabel scorers (plain JavaScript, no kernels): the library's, imported only for
  * such a model, so that the command line's bundle does not carry a second copy of them.
  */
-async function binaryScorers(): Promise<Pick<Xentropy, 'binaryScorer' | 'multilabelScorer'>> {
+async function binaryScorers(): Promise<BinaryScorers> {
   const { BinaryScorer, MultilabelScorer } = await import('../node.js');
   return { binaryScorer: (options) => BinaryScorer.create(options), multilabelScorer: (options) => MultilabelScorer.create(options) };
+}
+
+/**
+ * A pool of `workers` for a binary or multilabel model, as scoreInputs starts one for multiclass logits;
+ * null where the runtime cannot start workers (no shared memory, no worker_threads): it scores on this thread.
+ */
+async function binaryPool(workers: number, onPool: ((threads: number) => void) | undefined): Promise<XentropyPool | null> {
+  onPool?.(workers);
+  const { createPool } = await import('../node.js');
+  return createPool({ threads: workers }).catch(() => null);
 }
 
 /**
@@ -902,8 +913,12 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
       checkTaskFlags(args, task, opened.logits);
       const progress = progressBar(stderr, () => io.stderrIsTTY ?? process.stderr.isTTY === true, io.now ?? Date.now);
       if (task !== 'multiclass') {
+        // A pool from POOL_FROM_ELEMENTS logits, as for multiclass ones; its scorers give the same state, bit for bit.
+        const elements = elementCount(opened.logits.shape);
+        const workers = Math.min(args.threads ?? defaultThreads(), Math.ceil(elements / GROUP_ELEMENTS));
+        const pool = workers > 1 && elements >= (io.poolFrom ?? POOL_FROM_ELEMENTS) ? await binaryPool(workers, io.onPool) : null;
         try {
-          const run = await scoreBinaryInputs(await binaryScorers(), task, opened.logits, opened.labels, {
+          const run = await scoreBinaryInputs(pool ?? await binaryScorers(), task, opened.logits, opened.labels, {
             from: args.from === 'probs' ? 'probs' : 'logits', threshold: args.threshold, bins: args.bins,
             chunkRows: io.chunkRows, chunkBytes: CHUNK_BYTES, onProgress: progress.update,
           }, (reader) => shown(reader.label), (message) => {
@@ -912,6 +927,7 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
           return { report: undefined, binaryRun: run, inputs };
         } finally {
           progress.done();
+          await pool?.close();
         }
       }
       try {

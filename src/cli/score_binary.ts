@@ -4,8 +4,7 @@
 // targets in [0, 1] (a float type). The binary scorers are JavaScript over N (x L) scores, so half and
 // float64 scores are turned into float32 here, one chunk at a time.
 
-import type { Xentropy } from '../node.js';
-import type { BinaryScoreResult, BinaryScorerOptions, MultilabelScoreResult } from '../ops/binary_scorer.js';
+import type { BinaryScoreResult, BinaryScorerOptions, MultilabelScoreResult, MultilabelScorerOptions } from '../ops/binary_scorer.js';
 import { type ArrayReader, ELEMENT_SIZE, type FloatData, elementCount, floatAt, floatView, intData, isFloat, shapeText } from './arrays.js';
 
 /** What the shapes of the logits and labels describe. */
@@ -37,6 +36,18 @@ export interface BinaryRunOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** A binary or multilabel scorer as a run uses it: a pool's update returns a promise, an instance's does not. */
+interface RunScorer<R> {
+  update(scores: Float32Array, targets: Int32Array | Float32Array): unknown;
+  result(): R;
+}
+
+/** What scores a binary or multilabel model: the library's scorers, or a pool's (xentropy.createPool). */
+export interface BinaryScorers {
+  binaryScorer(options: BinaryScorerOptions): RunScorer<BinaryScoreResult>;
+  multilabelScorer(options: MultilabelScorerOptions): RunScorer<MultilabelScoreResult>;
+}
+
 /** What a binary or multilabel run found. */
 export interface BinaryRun {
   task: 'binary' | 'multilabel';
@@ -64,7 +75,7 @@ export function binaryFigures(r: BinaryScoreResult): Record<string, unknown> {
  * labels whole. `fail` reports a problem with the input (the command line's exit status 2).
  */
 export async function scoreBinaryInputs(
-  xe: Pick<Xentropy, 'binaryScorer' | 'multilabelScorer'>, task: 'binary' | 'multilabel', logits: ArrayReader, labels: ArrayReader, options: BinaryRunOptions,
+  xe: BinaryScorers, task: 'binary' | 'multilabel', logits: ArrayReader, labels: ArrayReader, options: BinaryRunOptions,
   name: (reader: ArrayReader) => string, fail: (message: string) => never,
 ): Promise<BinaryRun> {
   const dims = logits.shape;
@@ -93,7 +104,7 @@ export async function scoreBinaryInputs(
     const scores = float32Of(raw, logits.type);
     if (looksLikeProbabilities) looksLikeProbabilities = scores.every((x) => x >= 0 && x <= 1);
     try {
-      scorer.update(scores, targets.subarray(r0 * L, r1 * L));
+      await scorer.update(scores, targets.subarray(r0 * L, r1 * L));
     } catch (e) {
       // A score the scorer refuses: name the file and the row in it rather than in the chunk.
       const match = e instanceof RangeError ? /^scores\[(\d+)\] = (\S+) (.*)$/.exec(e.message) : null;
