@@ -214,6 +214,44 @@ describe('binary scorer states and merges', () => {
     }
   });
 
+  it('ranks the same rows in any order to the same curves, bit for bit, for ties of 1 to 200 rows', () => {
+    const u = rng(29);
+    // Tie sizes on both sides of the insertion sort's limit (32 rows), with soft targets and weights
+    // that differ inside a tie (the order within one decides the sums' rounding).
+    const sizes = [1, 2, 3, 5, 8, 31, 32, 33, 64, 200];
+    const scores: number[] = [], soft: number[] = [], weights: number[] = [];
+    sizes.forEach((size, g) => {
+      for (let k = 0; k < size; k++) {
+        scores.push(g % 2 ? g / 3 : -g / 7);
+        soft.push(u() < 0.3 ? Math.fround(u()) : u() < 0.5 ? 1 : 0);
+        // 2^53 beside weights near 1: float64 sums of a tie then round differently in another order.
+        const w = u();
+        weights.push(w < 0.1 ? 0 : w < 0.3 ? 2 ** 53 : Math.fround(0.5 + u() * 3));
+      }
+    });
+    const n = scores.length;
+    const run = (perm: number[]) => xe.binaryScorer().update(
+      Float32Array.from(perm, (i) => scores[i]), Float32Array.from(perm, (i) => soft[i]),
+      { sampleWeight: Float32Array.from(perm, (i) => weights[i]) },
+    ).result();
+    const identity = Array.from({ length: n }, (_, i) => i);
+    const want = run(identity);
+    for (let trial = 0; trial < 4; trial++) {
+      const perm = identity.slice();
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(u() * (i + 1));
+        [perm[i], perm[j]] = [perm[j], perm[i]];
+      }
+      const got = run(trial === 0 ? identity.slice().reverse() : perm);
+      for (const key of ['fpr', 'tpr', 'thresholds'] as const) expect(Array.from(got.roc[key]), `roc.${key}`).toEqual(Array.from(want.roc[key]));
+      for (const key of ['precision', 'recall', 'thresholds'] as const) expect(Array.from(got.pr[key]), `pr.${key}`).toEqual(Array.from(want.pr[key]));
+      expect(Object.is(got.rocAuc, want.rocAuc) && Object.is(got.averagePrecision, want.averagePrecision)).toBe(true);
+    }
+    const ref = reference.binaryScore(Float32Array.from(scores), Float32Array.from(soft), { sampleWeight: Float32Array.from(weights) });
+    expect(want.rocAuc).toBeCloseTo(ref.rocAuc, 6);
+    expect(want.averagePrecision).toBeCloseTo(ref.averagePrecision, 6);
+  });
+
   it('state() survives JSON exactly, infinite logits and losses included', () => {
     const s = xe.binaryScorer().update(new Float32Array([Infinity, -Infinity, 3, -Infinity]), [0, 1, 1, 0], { sampleWeight: new Float32Array([1, 2, 0.5, 1]) });
     const r = s.result();

@@ -738,29 +738,39 @@ interface Ranking {
 function exactRanking(s: BinaryData): Ranking {
   const { scores, targets, weights } = s;
   // Rows of weight 0 are not on the curves (as sklearn drops them).
-  const rows: number[] = [];
-  for (let i = 0; i < s.count; i++) if (weights[i] > 0) rows.push(i);
-  const m = rows.length;
-  // Each score as a uint32 whose order is the score's, decreasing (-0 read as 0: one score), sorted by
-  // a stable radix sort in two 16-bit passes: no comparator is called for distinct scores.
-  const f = new Float32Array(m), bits = new Uint32Array(f.buffer), key = new Uint32Array(m);
-  for (let k = 0; k < m; k++) {
-    f[k] = scores[rows[k]] || 0;
-    const b = bits[k];
+  let m = 0;
+  for (let i = 0; i < s.count; i++) if (weights[i] > 0) m++;
+  // Each kept row's score as a uint32 whose order is the score's, decreasing (-0 read as 0: one score),
+  // with the row's score, target and weight beside it. A stable radix sort over the key's four bytes
+  // moves all four together: each pass reads them in order and writes to 256 places, and nothing after
+  // it looks a row up by its index (in arrays of millions nearly every such read missed the cache).
+  let key = new Uint32Array(m), score = new Float32Array(m), target = new Float32Array(m), weight = new Float32Array(m);
+  const f = new Float32Array(1), bits = new Uint32Array(f.buffer);
+  for (let i = 0, k = 0; i < s.count; i++) {
+    if (!(weights[i] > 0)) continue;
+    f[0] = scores[i] || 0;
+    const b = bits[0];
     key[k] = ~(b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+    score[k] = scores[i];
+    target[k] = targets[i];
+    weight[k++] = weights[i];
   }
-  let order = new Uint32Array(m), next = new Uint32Array(m);
-  for (let k = 0; k < m; k++) order[k] = k;
-  const count = new Uint32Array(65537);
-  for (const shift of [0, 16]) {
+  let key2 = new Uint32Array(m), score2 = new Float32Array(m), target2 = new Float32Array(m), weight2 = new Float32Array(m);
+  const count = new Uint32Array(257);
+  for (let shift = 0; shift < 32 && m > 0; shift += 8) {
     count.fill(0);
-    for (let k = 0; k < m; k++) count[((key[k] >>> shift) & 0xffff) + 1]++;
-    for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
+    for (let k = 0; k < m; k++) count[((key[k] >>> shift) & 0xff) + 1]++;
+    // Every key has this byte: the pass would move nothing.
+    if (count[((key[0] >>> shift) & 0xff) + 1] === m) continue;
+    for (let d = 0; d < 256; d++) count[d + 1] += count[d];
     for (let k = 0; k < m; k++) {
-      const o = order[k];
-      next[count[(key[o] >>> shift) & 0xffff]++] = o;
+      const at = count[(key[k] >>> shift) & 0xff]++;
+      key2[at] = key[k];
+      score2[at] = score[k];
+      target2[at] = target[k];
+      weight2[at] = weight[k];
     }
-    [order, next] = [next, order];
+    [key, key2, score, score2, target, target2, weight, weight2] = [key2, key, score2, score, target2, target, weight2, weight];
   }
   // From the highest score down, one group per distinct score; within a tie, rows in order of target
   // then weight, so that every sum depends only on the multiset of rows.
@@ -768,22 +778,51 @@ function exactRanking(s: BinaryData): Ranking {
   let G = 0;
   for (let a = 0; a < m;) {
     let b = a + 1;
-    while (b < m && key[order[b]] === key[order[a]]) b++;
-    for (let k = a; k < b; k++) order[k] = rows[order[k]];
-    if (b - a > 1) order.subarray(a, b).sort((i, j) => (targets[j] - targets[i]) || (weights[j] - weights[i]));
+    while (b < m && key[b] === key[a]) b++;
+    if (b - a > 1) sortTie(a, b, score, target, weight);
     let pos = 0, neg = 0;
     for (let k = a; k < b; k++) {
-      const i = order[k];
-      const wt = weights[i] * targets[i];
+      const wt = weight[k] * target[k];
       pos += wt;
-      neg += weights[i] - wt;
+      neg += weight[k] - wt;
     }
-    thresholds[G] = probabilityOf(s.config, scores[order[a]]);
+    thresholds[G] = probabilityOf(s.config, score[a]);
     positive[G] = pos;
     negative[G++] = neg;
     a = b;
   }
   return { thresholds: thresholds.subarray(0, G), positive: positive.subarray(0, G), negative: negative.subarray(0, G) };
+}
+
+/**
+ * Sorts the rows [a, b) of one tied score by target, then weight, both decreasing, and stably (rows
+ * equal in both keep their order, and add the same terms whatever it is): by insertion for the few
+ * rows a tie usually has, else through a sorted permutation.
+ */
+function sortTie(a: number, b: number, score: Float32Array, target: Float32Array, weight: Float32Array): void {
+  if (b - a <= 32) {
+    for (let k = a + 1; k < b; k++) {
+      const sk = score[k], tk = target[k], wk = weight[k];
+      let h = k - 1;
+      // Row k goes before each row it sorts ahead of: a larger target, or the same target and a larger weight.
+      for (; h >= a && (tk > target[h] || (tk === target[h] && wk > weight[h])); h--) {
+        score[h + 1] = score[h];
+        target[h + 1] = target[h];
+        weight[h + 1] = weight[h];
+      }
+      score[h + 1] = sk;
+      target[h + 1] = tk;
+      weight[h + 1] = wk;
+    }
+    return;
+  }
+  const s0 = score.slice(a, b), t0 = target.slice(a, b), w0 = weight.slice(a, b);
+  const order = Array.from({ length: b - a }, (_, i) => i).sort((i, j) => (t0[j] - t0[i]) || (w0[j] - w0[i]));
+  for (let k = 0; k < order.length; k++) {
+    score[a + k] = s0[order[k]];
+    target[a + k] = t0[order[k]];
+    weight[a + k] = w0[order[k]];
+  }
 }
 
 /** The histogram's ranking: each non-empty bin one threshold (its lower edge), from the top bin down. */
