@@ -15,13 +15,13 @@ import { loadDriverSync } from '../engine/driver.js';
 import { GROUP_ELEMENTS } from '../engine/score_groups.js';
 import { ownBuildUrl } from '../load/init.js';
 import type { BinaryScoreResult, MultilabelScoreResult } from '../ops/binary_scorer.js';
-import { MAX_CONFUSION_CLASSES, Scorer, type ScorerInput, type ScorerOptions } from '../ops/scorer.js';
+import { Scorer, type ScorerInput } from '../ops/scorer.js';
 import {
   type ArrayReader, ELEMENT_SIZE, type StdinSource, elementCount, floatInput, floatView,
   intData, isFloat, openArray, parseArraySpec, shapeText,
 } from './arrays.js';
 import { type BinaryRun, type BinaryScorers, binaryFigures, scoreBinaryInputs, taskOf } from './score_binary.js';
-import { type ScoreReport as ArraysReport, rowsLookLikeProbabilities, scoreJson } from '../eval/score.js';
+import { type ScoreReport as ArraysReport, arrayScorerOptions, rowsLookLikeProbabilities, scoreJson } from '../eval/score.js';
 import { MAX_PATH_SHOWN, NpyFormatError, type OpenedFile, printable, quoted } from './npy.js';
 
 /** Bytes of the logits file read per chunk when no chunkRows is given. */
@@ -31,8 +31,6 @@ export const CHUNK_BYTES = 16 * 1024 * 1024;
 export const MAX_ROWS = 2 ** 31 - 1;
 /** Most classes: the scorer's limit (a row must fit in wasm32 memory). */
 export const MAX_CLASSES = 2 ** 28;
-/** The top-k accuracies reported without --top-k (those below the number of classes). */
-const DEFAULT_TOP_K = [1, 5];
 /** Most values in --top-k: each one is counted for every row. */
 export const MAX_TOP_K = 100;
 /** Most --threads: the pool's limit. */
@@ -421,20 +419,12 @@ async function scoreWith(
   const per = chooseChunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type], chunkBytes);
   const chunkElements = per * T * classes;
   const size = ELEMENT_SIZE[logits.type];
-  // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
-  const scorerOptions: Record<string, unknown> = {
-    classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
-    ignoreIndex: options.ignoreIndex ?? -100,
-    // The report's heat map; beyond MAX_CONFUSION_CLASSES its C x C counts are not kept.
-    ...(options.confusion === true && classes <= MAX_CONFUSION_CLASSES && { confusion: true }),
-  };
-  // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
-  const bySequence = shift || m !== undefined || perSequence;
-  if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
+  // xentropy/eval's options for the same arrays: the same figures as a page that scores them.
+  const { scorerOptions, bySequence } = arrayScorerOptions(classes, T, options, m !== undefined);
   // A runtime that cannot start workers (no shared memory, no worker_threads) scores on this thread.
   const pool = starting ? await starting.catch(() => null) : null;
   const scorer: Scorer | PoolScorer = pool
-    ? pool.scorer(scorerOptions as unknown as ScorerOptions) : xe.scorer(scorerOptions as unknown as ScorerOptions);
+    ? pool.scorer(scorerOptions) : xe.scorer(scorerOptions);
   // With a pool, chunk k + 1 is read while the workers score chunk k, into the other of two buffers:
   // resident buffers of the pool when it can hold the file's type (the workers read the rows where
   // they lie), else plain ones (the pool copies them).

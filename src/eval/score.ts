@@ -122,6 +122,29 @@ function shown(label: string): string {
 }
 
 /**
+ * @internal The scorer's options for logits of `classes` classes in sequences of T positions (1 for
+ * [N, C]), as scoreArrays and the command line give them, and whether updates go by sequence (with
+ * shift, a mask or per-sequence results; [B, T, V] without them is T rows per sequence). `options`
+ * are read as scoreArrays takes them; labels are checked against classes before, so the scorer's
+ * default ignoreIndex (-100, which must be an int32) cannot collide with one.
+ */
+export function arrayScorerOptions(
+  classes: number, T: number,
+  options: Pick<ScoreArraysOptions, 'topK' | 'bins' | 'from' | 'ignoreIndex' | 'confusion' | 'shift' | 'perSequence'>, masked: boolean,
+): { scorerOptions: ScorerOptions; bySequence: boolean } {
+  const shift = options.shift === true, perSequence = options.perSequence === true;
+  const scorerOptions: Record<string, unknown> = {
+    classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
+    ignoreIndex: options.ignoreIndex ?? -100,
+    // The report's heat map; beyond MAX_CONFUSION_CLASSES its C x C counts are not kept.
+    ...(options.confusion === true && classes <= MAX_CONFUSION_CLASSES && { confusion: true }),
+  };
+  const bySequence = shift || masked || perSequence;
+  if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
+  return { scorerOptions: scorerOptions as unknown as ScorerOptions, bySequence };
+}
+
+/**
  * Scores logits against labels as `xentropy score` does, reading the logits a chunk at a time (of rows,
  * or of whole sequences for [B, T, V] logits) and the labels and mask whole. Does not close the readers.
  * @param xe an initialised instance (`await init()`), or anything with its `scorer(options)`
@@ -198,16 +221,8 @@ export async function scoreArrays(xe: ScorerFactory, inputs: ScoreInputs, option
   // A chunk holds whole sequences (units of T rows): the scorer shifts within a sequence.
   const chunkElements = per * T * classes;
   const bytes = new Uint8Array(chunkElements * ELEMENT_SIZE[logits.type]);
-  // The scorer's own ignoreIndex must be an int32; labels were checked above, so -100 cannot collide.
-  const scorerOptions: Record<string, unknown> = {
-    classes, topK: options.topK ?? DEFAULT_TOP_K.filter((k) => k < classes), bins: options.bins, from: options.from,
-    ignoreIndex: options.ignoreIndex ?? -100,
-    ...(options.confusion === true && classes <= MAX_CONFUSION_CLASSES && { confusion: true }),
-  };
-  // Sequence options only when asked for: [B, T, V] without them is T rows per sequence.
-  const bySequence = shift || m !== undefined || perSequence;
-  if (bySequence) Object.assign(scorerOptions, { sequenceLength: T, ...(shift && { shift }), ...(perSequence && { perSequence }) });
-  const scorer = xe.scorer(scorerOptions as unknown as ScorerOptions);
+  const { scorerOptions, bySequence } = arrayScorerOptions(classes, T, options, m !== undefined);
+  const scorer = xe.scorer(scorerOptions);
   let looksLikeProbabilities = (options.from ?? 'logits') === 'logits';
   let chunks = 0;
   for (let u0 = 0; u0 < units; u0 += per) {
