@@ -30,6 +30,7 @@
 // bits cannot tell, take the exact one.
 
 import { expK, expNeg4, expNeg4k, expNeg4Sumk, expNegInline } from './exp';
+import { madd4 } from './vector';
 import { half1, TWO_112 } from './widen';
 
 /** Floats per block: 8 KiB, so the second sweep over a block hits L1. A multiple of 16. */
@@ -76,11 +77,28 @@ import { half1, TWO_112 } from './widen';
  */
 // @ts-ignore: decorator
 @inline function finite4(h: v128, hi: bool, mask: v128, scale: v128): v128 {
+  return f32x4.mul(finiteBits4(h, hi, mask), scale);
+}
+
+/** finite4 before its multiplication by 2^112: the float32 bits sign | em << 13. */
+// @ts-ignore: decorator
+@inline function finiteBits4(h: v128, hi: bool, mask: v128): v128 {
   const up = v128.and(i16x8.shr_s(h, 3), mask);
   const dn = i16x8.shl(h, 13);
-  return f32x4.mul(hi
+  return hi
     ? i8x16.shuffle(dn, up, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
-    : i8x16.shuffle(dn, up, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23), scale);
+    : i8x16.shuffle(dn, up, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+}
+
+/**
+ * z - shift for four F16_FINITE lanes in a relaxed build, z = finiteBits4 * 2^112, negShift = -shift.
+ * The product is exact (a power of two times a float32, in range), so a fused and an unfused
+ * multiply-add both round only the difference: relaxed_madd gives sub(finite4, shift)'s bits on
+ * every engine, one instruction less (madd4 is that in a relaxed build; only relaxed builds call this).
+ */
+// @ts-ignore: decorator
+@inline function finiteMinus4(h: v128, hi: bool, mask: v128, scale: v128, negShift: v128): v128 {
+  return madd4(finiteBits4(h, hi, mask), scale, negShift);
 }
 
 /**
@@ -368,6 +386,7 @@ function exactDotHalf(p: usize, n: i32, shift: f32, hasW: bool, w: usize, kind: 
     const zero = f32x4.splat(0);
     const hm = kind == F16_FINITE ? v128.load32_splat(HALF_K) : zero;
     const hs = kind == F16_FINITE ? v128.load32_splat(HALF_K + 4) : zero;
+    const nsh = kind == F16_FINITE && ASC_FEATURE_RELAXED_SIMD ? f32x4.neg(sh) : zero;
     // The exponential's constants as locals (see exp.ts).
     const k0 = expK(0), k1 = expK(1), k2 = expK(2), k3 = expK(3), k4 = expK(4);
     const k5 = expK(5), k6 = expK(6), k7 = expK(7), k8 = expK(8), k9 = expK(9);
@@ -388,18 +407,22 @@ function exactDotHalf(p: usize, n: i32, shift: f32, hasW: bool, w: usize, kind: 
       // Halves are read eight at once: bfloat16 interleaved with zeros (as widen.ts), and finite4
       // shares its work on 16-bit lanes.
       const h = kind == F16_FINITE || kind == BF16 ? v128.load(p + (<usize>i << 1)) : zero;
+      // Relaxed builds never form a float16 z (finiteMinus4), so they compare x, which is exact: x == 0 iff z == shift.
+      const fused = kind == F16_FINITE && ASC_FEATURE_RELAXED_SIMD;
       const z0 = kind == F32 ? v128.load(p + o)
+        : fused ? zero
         : kind == F16_FINITE ? finite4(h, false, hm, hs)
         : kind == BF16 ? i8x16.shuffle(zero, h, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)
         : halves4(p, i, false, kind, hm, hs);
       const z1 = kind == F32 ? v128.load(p + o, 16)
+        : fused ? zero
         : kind == F16_FINITE ? finite4(h, true, hm, hs)
         : kind == BF16 ? i8x16.shuffle(zero, h, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
         : halves4(p, i, true, kind, hm, hs);
-      const x0 = f32x4.sub(z0, sh);
-      const x1 = f32x4.sub(z1, sh);
-      const at0 = keep ? f32x4.eq(x0, zero) : f32x4.eq(z0, sh);
-      const at1 = keep ? f32x4.eq(x1, zero) : f32x4.eq(z1, sh);
+      const x0 = fused ? finiteMinus4(h, false, hm, hs, nsh) : f32x4.sub(z0, sh);
+      const x1 = fused ? finiteMinus4(h, true, hm, hs, nsh) : f32x4.sub(z1, sh);
+      const at0 = keep || fused ? f32x4.eq(x0, zero) : f32x4.eq(z0, sh);
+      const at1 = keep || fused ? f32x4.eq(x1, zero) : f32x4.eq(z1, sh);
       const e0 = keep
         ? expNeg4k(x0, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9)
         : expNeg4Sumk(x0, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9);

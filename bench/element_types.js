@@ -8,7 +8,8 @@
 // truncated to half bits. Last, the causal shift on a resident [B, T, V] against the same rows
 // without it (labels shifted by hand, each sequence's last position ignored).
 //
-//   npm run build && node bench/element_types.js      (about 2 minutes; ROUNDS=N, default 15; ONLY=W1,W3)
+//   npm run build && node bench/element_types.js      (about 2 minutes; ROUNDS=N, default 15; ONLY=W1,W3;
+//                                                      BUILD=relaxed-simd for that build, default simd)
 
 import { cpus } from 'node:os';
 import { init } from '../dist/index.js';
@@ -29,7 +30,7 @@ function toHalf(values) {
   return out;
 }
 
-const xe = await init({ build: 'simd' });
+const xe = await init({ build: process.env.BUILD ?? 'simd' });
 console.log(`# element types, ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} logical cores), Node ${process.version}, build ${xe.features.build}`);
 console.log(`crossEntropy (class indices, 'mean'), ${ROUNDS} interleaved rounds; G elements/s (median), ratios: median of per-round ratios\n`);
 
