@@ -484,6 +484,22 @@ describe('the packed tarball, installed', () => {
     }
   });
 
+  it('in Bun (a global Bun with file(), as the package sees it), init() reads through Bun.file and never gets node:fs', () => {
+    // Getting node:fs costs a fresh Bun process ~2 ms (src/node.ts): the stub logs what the package asks for.
+    writeFileSync(join(dir, 'bun-like.mjs'), [
+      "import { readFileSync } from 'node:fs';",
+      'globalThis.asked = [];',
+      'const get = process.getBuiltinModule;',
+      'process.getBuiltinModule = (id) => { globalThis.asked.push(id); return get(id); };',
+      "globalThis.Bun = { file: (url) => ({ arrayBuffer: async () => { globalThis.asked.push('Bun.file'); const b = readFileSync(url); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); } }) };",
+      '',
+    ].join('\n'));
+    writeFileSync(join(dir, 'bun.mjs'), "import { init } from 'xentropy';\nconst xe = await init();\nconsole.log(JSON.stringify({ asked: globalThis.asked, build: xe.features.build }));\n");
+    const r = spawnSync(process.execPath, ['--import', './bun-like.mjs', 'bun.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ asked: ['Bun.file'], build: 'simd' });
+  });
+
   /** The package's files a fresh Node process loads as modules (through an ESM load hook) to run `args`. */
   function modulesLoaded(args: string[]): string[] {
     const log = join(dir, 'loaded.txt');
