@@ -1,11 +1,12 @@
 // Cold start (issue 27): what importing xentropy, its first init() and the command line cost a fresh
-// process, as differences from the runtime's own empty start, in Node, Deno, Bun and workerd.
+// process, as differences from the runtime's own empty start, in Node, Deno, Bun and workerd; Node 22
+// and 24 also with Node's compile cache turned on.
 //
-//   npm run build:ts && npm --prefix test/runtimes install     (Deno, Bun, Node 22 and miniflare come from there)
+//   npm run build:ts && npm --prefix test/runtimes install     (Deno, Bun, Node 22 and 24 and miniflare come from there)
 //   node bench/cold-start.js                                   writes bench/results/cold-start.md
 //   node bench/cold-start.js --runs=40 --against=/tmp/old       also times another build, in the same rounds
 //
-// Flags: --runs=N rounds (default 30); --only=node,cli,deno,bun,workerd a subset (prints only, unless
+// Flags: --runs=N rounds (default 30); --only=node,node-22,node-24,cli,deno,bun,workerd a subset (prints only, unless
 // --out); --against=DIR a package directory with another build (dist/, bin/, data/, package.json), e.g.
 // a clone of an older commit after `npm ci`, and --against-label=TEXT what to call it in the file;
 // --out=FILE.md where to write (default bench/results/cold-start.md, full runs only).
@@ -49,6 +50,11 @@ const AGAINST = args.against ? resolve(String(args.against)) : null;
 const ONLY = args.only ? String(args.only).split(',') : null;
 const TARGETS = { nodeInitMs: 6, cliMs: 25 };
 
+/** The environment of every case but the compile cache's: Node's compile cache off, as it is by default. */
+const PLAIN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_COMPILE_CACHE'));
+/** Node's compile cache for the cases that turn it on: a folder of its own, emptied first, filled by the untimed rounds. */
+const COMPILE_CACHE = join(WORK, 'compile-cache');
+
 /** The trees timed: this repository, and --against. Each is imported by a package name of its own. */
 const TREES = [{ name: 'this build', pkg: 'xentropy', dir: REPO }, ...(AGAINST ? [{ name: 'against', pkg: 'xentropy-against', dir: AGAINST }] : [])];
 
@@ -87,9 +93,9 @@ function setUpWork() {
 }
 
 /** Runs `command args` once; returns wall ms, and the ready ms, CPU ms and note the script printed. */
-function runOnce(command, commandArgs, cwd = WORK) {
+function runOnce(command, commandArgs, cwd = WORK, env = PLAIN_ENV) {
   const start = performance.now();
-  const child = spawnSync(command, commandArgs, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnSync(command, commandArgs, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const wall = performance.now() - start;
   if (child.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${child.status}): ${child.stderr.trim().slice(0, 2000)}`);
   const [ready, cpu, ...rest] = child.stdout.split('\n')[0].trim().split(/\s+/);
@@ -131,12 +137,15 @@ function timeCases(label, cases) {
 }
 
 /** The import and init cases of one runtime: [command, args before the script]. */
-function moduleCases(command, before = []) {
-  const cases = { 'empty ES module': [command, [...before, 'empty.mjs']], 'import of an empty package': [command, [...before, 'empty-package.mjs']] };
+function moduleCases(command, before = [], env = PLAIN_ENV) {
+  const cases = {
+    'empty ES module': [command, [...before, 'empty.mjs'], WORK, env],
+    'import of an empty package': [command, [...before, 'empty-package.mjs'], WORK, env],
+  };
   for (const tree of TREES) {
     const suffix = TREES.length > 1 ? ` (${tree.name})` : '';
-    cases[`import${suffix}`] = [command, [...before, `import-${tree.pkg}.mjs`]];
-    cases[`import + init()${suffix}`] = [command, [...before, `init-${tree.pkg}.mjs`]];
+    cases[`import${suffix}`] = [command, [...before, `import-${tree.pkg}.mjs`], WORK, env];
+    cases[`import + init()${suffix}`] = [command, [...before, `init-${tree.pkg}.mjs`], WORK, env];
   }
   return cases;
 }
@@ -234,6 +243,24 @@ if (want('node')) {
   const ms = r[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`].wallDiff;
   targets.push(`- Node: import + init() ${fmt(ms)} ms above an empty ES module (target ≤ ${TARGETS.nodeInitMs} ms): ${ms <= TARGETS.nodeInitMs ? '**met**' : '**not met**'}; `
     + `importing an empty package costs ${fmt(r['import of an empty package'].wallDiff)} ms of it`);
+}
+
+// Node 22 and 24 (from test/runtimes), as they start by default and with Node's compile cache
+// (NODE_COMPILE_CACHE, Node >= 22.1), which keeps V8's code for every module on disk, as Deno does by
+// default: what an app gets that turns it on (docs/runtimes.md, cold starts). Each with a baseline of
+// its own, the empty ES module under the same setting.
+for (const dir of ['node', 'node24']) {
+  const command = join(RUNTIMES_DIR, 'node_modules', dir, 'bin', 'node');
+  if (!want(`node-${dir === 'node' ? '22' : '24'}`) || !existsSync(command)) continue;
+  const version = versionOf(command).replace(/^v/, '');
+  const initName = `import + init()${TREES.length > 1 ? ' (this build)' : ''}`;
+  const plain = timeCases(`node ${version}`, moduleCases(command));
+  section(`Node ${version}`, `as it starts by default; build picked by init(): ${plain[initName].note}`, plain);
+  rmSync(COMPILE_CACHE, { recursive: true, force: true });
+  const cached = timeCases(`node ${version}, compile cache`, moduleCases(command, [], { ...PLAIN_ENV, NODE_COMPILE_CACHE: COMPILE_CACHE }));
+  section(`Node ${version} with its compile cache`, `NODE_COMPILE_CACHE set for every case, the baseline included (the untimed rounds fill the cache); build picked by init(): ${cached[initName].note}`, cached);
+  targets.push(`- Node ${version}: import + init() ${fmt(plain[initName].wallDiff)} ms above an empty ES module; `
+    + `${fmt(cached[initName].wallDiff)} ms with Node's compile cache (target ≤ ${TARGETS.nodeInitMs} ms: ${cached[initName].wallDiff <= TARGETS.nodeInitMs ? 'met' : 'not met'} with it)`);
 }
 
 if (want('cli')) {
