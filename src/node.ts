@@ -13,7 +13,8 @@ const own = /* @__PURE__ */ createInit({
   load: async (build) => {
     const url = ownBuildUrl(build);
     // Node < 20.16 has no process.getBuiltinModule, through which fileReader finds node:fs. Bun first:
-    // fetchModule reads there with Bun.file, and getting node:fs costs a fresh Bun process ~2 ms.
+    // fetchModule reads there with Bun.file, and getting node:fs is a start-up cost of its own
+    // (docs/performance.md, start-up).
     if (!('Bun' in globalThis) && !fileReader()) return new WebAssembly.Module((await import('node:fs')).readFileSync(url));
     return fetchModule(url);
   },
