@@ -485,7 +485,7 @@ describe('the packed tarball, installed', () => {
   });
 
   it('in Bun (a global Bun with file(), as the package sees it), init() reads through Bun.file and never gets node:fs', () => {
-    // Getting node:fs costs a fresh Bun process ~2 ms (src/node.ts): the stub logs what the package asks for.
+    // Getting node:fs is a start-up cost of its own in Bun (src/node.ts): the stub logs what the package asks for.
     writeFileSync(join(dir, 'bun-like.mjs'), [
       "import { readFileSync } from 'node:fs';",
       'globalThis.asked = [];',
