@@ -285,4 +285,49 @@ describe('scoreArrays', () => {
     await expect(scoreArrays(xe, { logits: await z(), labels: bad })).rejects.toThrow(new RangeError('labels b.npy: label 7 at index 2 is not a class in [0, 3)'));
     await expect(scoreArrays(xe, { logits: await z(), labels: await y() }, { bins: 0 })).rejects.toThrow(/bins/);
   });
+
+  it('refuses the arrays xentropy score refuses, with its message worded for arrays and options', async () => {
+    // One check for both (src/eval/score.ts, checkArrayShape and readArrayLabels): each case's message
+    // from the command line, with its files and flags named as scoreArrays names arrays and options.
+    const xe = await init();
+    const f4 = (shape: number[], values: number[]) => encodeNpy('<f4', shape, values);
+    const i4 = (shape: number[], values: number[]) => encodeNpy('<i4', shape, values);
+    const zeros = (n: number) => new Array<number>(n).fill(0);
+    const cases: { what: string; logits: Uint8Array; labels: Uint8Array; mask?: Uint8Array; flags?: string[]; options?: Record<string, unknown>; error: string }[] = [
+      { what: 'integer logits', logits: i4([2, 3], zeros(6)), labels: i4([2], [0, 1]), error: 'TypeError' },
+      { what: '4-D logits', logits: f4([1, 1, 2, 3], zeros(6)), labels: i4([1, 1, 2], zeros(2)), error: 'TypeError' },
+      { what: 'a mask with [N, C]', logits: f4([2, 3], zeros(6)), labels: i4([2], [0, 1]), mask: i4([2], [1, 1]), error: 'TypeError' },
+      { what: 'per-sequence with [N, C]', logits: f4([2, 3], zeros(6)), labels: i4([2], [0, 1]), flags: ['--per-sequence', '--json'], options: { perSequence: true }, error: 'TypeError' },
+      { what: 'no classes', logits: f4([2, 0], []), labels: i4([2], [0, 0]), error: 'RangeError' },
+      // Each says its own way out (the command line scores [N] or [N, 1] logits as a binary model): the text before it is compared.
+      { what: 'one class', logits: f4([1, 2, 1], [0, 0]), labels: i4([1, 2], [0, 0]), error: 'RangeError' },
+      { what: 'a top-k of every class', logits: f4([2, 3], zeros(6)), labels: i4([2], [0, 1]), flags: ['--top-k', '1,3'], options: { topK: [1, 3] }, error: 'RangeError' },
+      { what: 'no rows', logits: f4([0, 3], []), labels: i4([0], []), error: 'RangeError' },
+      { what: 'float labels', logits: f4([2, 3], zeros(6)), labels: f4([2], [0, 1]), error: 'TypeError' },
+      { what: 'a float mask', logits: f4([1, 2, 3], zeros(6)), labels: i4([1, 2], [0, 1]), mask: f4([1, 2], [1, 1]), error: 'TypeError' },
+      { what: 'labels of another shape', logits: f4([2, 3], zeros(6)), labels: i4([3], [0, 1, 2]), error: 'RangeError' },
+      { what: 'a label that is not a class', logits: f4([2, 3], zeros(6)), labels: i4([2], [0, 3]), error: 'RangeError' },
+      { what: 'a negative label, ignored elsewhere', logits: f4([2, 3], zeros(6)), labels: i4([2], [-1, 1]), flags: ['--ignore-index', '-2'], options: { ignoreIndex: -2 }, error: 'RangeError' },
+    ];
+    const toArrays = (message: string) => message
+      .replace(/\b(logits|labels|mask) file /g, '$1 ')
+      .replace('--per-sequence', 'options.perSequence').replace('--top-k', 'options.topK').replace('--mask', 'inputs.mask');
+    for (const c of cases) {
+      const names = { logits: file(c.logits, 'z.npy'), labels: file(c.labels, 'y.npy'), mask: c.mask ? file(c.mask, 'm.npy') : undefined };
+      let err = '';
+      const argv = ['score', '--logits', names.logits, '--labels', names.labels, ...(names.mask ? ['--mask', names.mask] : []), ...(c.flags ?? [])];
+      const code = await main(argv, { stdout: () => undefined, stderr: (t) => { err += t; } });
+      expect(code, c.what).toBe(2);
+      const cliMessage = /^xentropy: (.*)$/m.exec(err)?.[1];
+      expect(cliMessage, `${c.what}: ${err}`).toBeDefined();
+      const inputs = {
+        logits: await openArray(c.logits, { label: names.logits }), labels: await openArray(c.labels, { label: names.labels }),
+        ...(c.mask ? { mask: await openArray(c.mask, { label: names.mask }) } : {}),
+      };
+      const thrown = await scoreArrays(xe, inputs, c.options).then(() => null, (e: unknown) => e as Error);
+      expect(thrown?.name, c.what).toBe(c.error);
+      const ownWayOut = c.what === 'one class' ? (m: string) => m.split('; ')[0] : (m: string) => m;
+      expect(ownWayOut(thrown?.message ?? ''), c.what).toBe(ownWayOut(toArrays(cliMessage!)));
+    }
+  });
 });

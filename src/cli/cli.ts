@@ -18,19 +18,18 @@ import type { BinaryScoreResult, MultilabelScoreResult } from '../ops/binary_sco
 import { Scorer, type ScorerInput } from '../ops/scorer.js';
 import {
   type ArrayReader, ELEMENT_SIZE, type StdinSource, elementCount, floatInput, floatView,
-  intData, isFloat, openArray, parseArraySpec, shapeText,
+  openArray, parseArraySpec, shapeText,
 } from './arrays.js';
 import { type BinaryRun, type BinaryScorers, binaryFigures, scoreBinaryInputs, taskOf } from './score_binary.js';
-import { type ScoreReport as ArraysReport, arrayScorerOptions, rowsLookLikeProbabilities, scoreJson } from '../eval/score.js';
+import {
+  type ArrayWording, type ScoreReport as ArraysReport, arrayScorerOptions, CHUNK_BYTES, checkArrayShape, MAX_CLASSES, MAX_ROWS,
+  readArrayLabels, rowsLookLikeProbabilities, scoreJson,
+} from '../eval/score.js';
 import { MAX_PATH_SHOWN, NpyFormatError, type OpenedFile, printable, quoted } from './npy.js';
 
-/** Bytes of the logits file read per chunk when no chunkRows is given. */
-export const CHUNK_BYTES = 16 * 1024 * 1024;
+// The chunk size and the limits of scored arrays are xentropy/eval's, whose checks these runs share.
+export { CHUNK_BYTES };
 
-/** Most rows scored: the labels are held in memory whole, as int32 (4 bytes a row). */
-export const MAX_ROWS = 2 ** 31 - 1;
-/** Most classes: the scorer's limit (a row must fit in wasm32 memory). */
-export const MAX_CLASSES = 2 ** 28;
 /** Most values in --top-k: each one is counted for every row. */
 export const MAX_TOP_K = 100;
 /** Most --threads: the pool's limit. */
@@ -220,6 +219,18 @@ function shown(path: string): string {
   return printable(path, MAX_PATH_SHOWN);
 }
 
+/** How xentropy/eval's checks of scored arrays word them here: files and flags, and CliError (exit status 2). */
+const FILES: ArrayWording = {
+  shown,
+  noun: (what) => `${what} file`,
+  setting: (which) => ({ shift: '--shift', mask: '--mask', perSequence: '--per-sequence', topK: '--top-k' })[which],
+  error: (_kind, message, usage) => new CliError(message, usage),
+  oneClass: (inputs) => "a binary model's logits [N] or [N, 1] with labels [N] are scored as one "
+    + `(labels file ${shown(inputs.labels.label)} has shape ${shapeText(inputs.labels.shape)})`,
+  // Labels and masks are read whole: an allocation that fails says which.
+  readWhole: (input, count, what) => allocateAsync(`the ${count} ${what} of ${shown(input.label)}`, () => input.read(count)),
+};
+
 /** The arrays of one run, opened. */
 interface Inputs {
   logits: ArrayReader;
@@ -352,66 +363,16 @@ async function scoreWith(
 ): Promise<ScoreReport> {
   const { logits, labels, mask } = inputs;
   const logitsName = shown(logits.label);
-  if (!isFloat(logits.type)) {
-    throw new CliError(`logits file ${logitsName} has dtype ${logits.type}; expected float32, float64, float16 or bfloat16`);
-  }
   const dims = logits.shape;
-  if (dims.length !== 2 && dims.length !== 3) {
-    throw new CliError(`logits file ${logitsName} has shape ${shapeText(dims)}; expected 2 dimensions [N, C], or 3 [B, T, V] for sequences`);
-  }
-  const sequences = dims.length === 3;
-  const perSequence = options.perSequence === true;
-  const shift = options.shift === true;
-  if (!sequences && (shift || mask !== undefined || perSequence)) {
-    const flag = shift ? '--shift' : mask !== undefined ? '--mask' : '--per-sequence';
-    throw new CliError(`${flag} needs logits of shape [B, T, V]; logits file ${logitsName} has shape ${shapeText(dims)}`);
-  }
-  const classes = dims[dims.length - 1];
-  if (classes < 1) throw new CliError(`logits file ${logitsName} has shape ${shapeText(dims)}; C must be at least 1`);
-  if (classes === 1) {
-    throw new CliError(
-      `logits file ${logitsName} has shape ${shapeText(dims)}: a softmax over one class is always 1, so there is nothing to score; `
-        + `a binary model's logits [N] or [N, 1] with labels [N] are scored as one (labels file ${shown(inputs.labels.label)} has shape ${shapeText(inputs.labels.shape)})`,
-    );
-  }
-  // Every row would be a top-k hit: a k the user asked for is refused (the default list drops such k).
-  const tooLarge = options.topK?.find((k) => k >= classes);
-  if (tooLarge !== undefined) {
-    throw new CliError(`--top-k ${tooLarge} is not below the ${classes} classes of logits file ${logitsName}: every row would be a top-${tooLarge} hit`, true);
-  }
-  // Refused before anything is allocated: beyond these the labels or a row cannot be held in memory.
-  if (classes > MAX_CLASSES) {
-    throw new CliError(`logits file ${logitsName} has ${classes} classes; at most ${MAX_CLASSES} (2^28) are supported`);
-  }
-  const T = sequences ? dims[1] : 1;
-  const n = sequences ? dims[0] * T : dims[0];
-  if (n > MAX_ROWS) {
-    throw new CliError(
-      `logits file ${logitsName} has ${n} rows; at most ${MAX_ROWS} (2^31 - 1) can be scored, as the labels are held in memory`,
-    );
-  }
-  const positions = dims.slice(0, -1);
+  const shift = options.shift === true, perSequence = options.perSequence === true;
+  const shape = checkArrayShape(inputs, { shift, perSequence, topK: options.topK }, FILES);
+  const { classes, T, n, units, sequences } = shape;
   // No more workers than the file has fold groups (engine/score_groups.ts): each takes whole groups.
   const workers = Math.min(options.threads ?? 1, Math.ceil((n * classes) / GROUP_ELEMENTS));
   const starting = startPool && workers > 1 && n * classes >= (options.poolFrom ?? POOL_FROM_ELEMENTS) ? startPool(workers) : null;
-  const y = await readIndices(labels, 'labels', logits, positions);
-  const m = mask === undefined ? undefined : await readIndices(mask, 'mask', logits, positions);
-  if (n === 0) throw new CliError(`logits file ${logitsName} has no rows to score`);
-  // Without --ignore-index no label is ignored: -2^31 - 1 is no int32.
-  const ignoreIndex = options.ignoreIndex ?? -(2 ** 31) - 1;
-  for (let r = 0; r < n; r++) {
-    // Only positions that are scored: with --shift the first of each sequence is no target, and a
-    // masked position's id may be padding.
-    if ((shift && r % T === 0) || (m !== undefined && m[r] === 0)) continue;
-    // Checked here rather than left to the scorer so the message names the file, and so that a
-    // label equal to the library's ignoreIndex (-100) is an error instead of a silently skipped row.
-    if ((y[r] < 0 || y[r] >= classes) && y[r] !== ignoreIndex) {
-      throw new CliError(`labels file ${shown(labels.label)}: label ${y[r]} at index ${r} is not a class in [0, ${classes})`);
-    }
-  }
+  const { labels: y, mask: m } = await readArrayLabels(inputs, shape, { shift, ignoreIndex: options.ignoreIndex }, FILES);
 
   // A chunk holds whole sequences (units of T rows): the scorer shifts within a sequence.
-  const units = sequences ? dims[0] : n;
   // With a pool, a chunk holds two fold groups per worker (at least CHUNK_BYTES), so that every worker
   // has groups to take from each update.
   const chunkBytes = starting
@@ -529,29 +490,6 @@ function reportOf(
     report.perSequence = { lossNats: Array.from(p.lossNats), perplexity: Array.from(p.perplexity), tokens: Array.from(p.tokens) };
   }
   return report;
-}
-
-/**
- * Reads labels or a mask whole: they are small next to the logits (one integer per position). The
- * type and shape are checked first, so a mismatched file is refused before its data is read.
- */
-async function readIndices(input: ArrayReader, what: 'labels' | 'mask', logits: ArrayReader, want: readonly number[]): Promise<Int32Array> {
-  const name = shown(input.label);
-  if (isFloat(input.type)) {
-    const expected = what === 'labels' ? 'an integer type (int8 to int64, uint8 to uint64)' : 'an integer or bool type';
-    throw new CliError(`${what} file ${name} has dtype ${input.type}; expected ${expected}`);
-  }
-  const shape = input.shape;
-  if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
-    throw new CliError(
-      `shape mismatch: ${what} file ${name} has shape ${shapeText(shape)}, logits file ${shown(logits.label)} has shape ${shapeText(logits.shape)}; expected ${what} of shape ${shapeText(want)}`,
-    );
-  }
-  const count = elementCount(want);
-  const bytes = await allocateAsync(`the ${count} ${what} of ${name}`, () => input.read(count));
-  const data = intData(bytes, input.type, input.label, 0, what === 'mask');
-  await input.finish();
-  return data;
 }
 
 async function allocateAsync<T>(what: string, make: () => Promise<T>): Promise<T> {

@@ -17,10 +17,10 @@ import { renderReport } from '../report/html.js';
 export const CHUNK_BYTES = 16 * 1024 * 1024;
 /** The top-k accuracies reported without options.topK (those below the number of classes). */
 const DEFAULT_TOP_K = [1, 5];
-/** Most rows scored: the labels are held in memory whole, as int32. */
-const MAX_ROWS = 2 ** 31 - 1;
-/** Most classes: the scorer's limit. */
-const MAX_CLASSES = 2 ** 28;
+/** @internal Most rows scored: the labels are held in memory whole, as int32 (4 bytes a row). */
+export const MAX_ROWS = 2 ** 31 - 1;
+/** @internal Most classes: the scorer's limit (a row must fit in wasm32 memory). */
+export const MAX_CLASSES = 2 ** 28;
 /** The scorer's limit for confusion counts (ops/scorer.ts MAX_CONFUSION_CLASSES; a type-only import cannot give the value). */
 const MAX_CONFUSION_CLASSES = 1024;
 /** Tolerance of the probability check: softmax outputs in float32 sum to 1 within far less. */
@@ -145,6 +145,120 @@ export function arrayScorerOptions(
 }
 
 /**
+ * @internal How the checks of scored arrays name things and fail: scoreArrays names arrays and options
+ * (`logits x.npy`, `options.shift`) and throws TypeError / RangeError; the command line names files
+ * and flags (`logits file x.npy`, `--shift`) and throws its own error, which sets its exit status.
+ */
+export interface ArrayWording {
+  /** An array's label as a message shows it (control characters escaped, length bounded). */
+  shown(label: string): string;
+  /** What precedes an array's label: 'logits' or 'logits file' (likewise labels and mask). */
+  noun(what: 'logits' | 'labels' | 'mask'): string;
+  /** A setting's name: 'options.shift' or '--shift', and so on. */
+  setting(which: 'shift' | 'mask' | 'perSequence' | 'topK'): string;
+  /** The error to throw; `usage` marks a mistake in the settings rather than in the arrays. */
+  error(kind: 'type' | 'range', message: string, usage?: boolean): Error;
+  /** What to tell a caller whose logits have one class. */
+  oneClass(inputs: ScoreInputs): string;
+  /** Reads `count` elements of a labels or mask array whole. */
+  readWhole(input: ArrayReader, count: number, what: 'labels' | 'mask'): Promise<Uint8Array>;
+}
+
+/** scoreArrays' wording. */
+const ARRAYS: ArrayWording = {
+  shown,
+  noun: (what) => what,
+  setting: (which) => (which === 'mask' ? 'inputs.mask' : `options.${which}`),
+  error: (kind, message) => (kind === 'type' ? new TypeError(message) : new RangeError(message)),
+  oneClass: () => "save a binary classifier's logit z as the two columns [0, z] (their softmax is [1 - sigmoid(z), sigmoid(z)])",
+  readWhole: (input, count) => input.read(count),
+};
+
+/** @internal What checkArrayShape finds in the logits' shape. */
+export interface ArrayShape {
+  /** C, the last dimension. */
+  classes: number;
+  /** Positions per sequence: T of [B, T, V], 1 for [N, C]. */
+  T: number;
+  /** Rows: N, or B * T. */
+  n: number;
+  /** Units a chunk holds whole: sequences for [B, T, V], else rows. */
+  units: number;
+  /** Whether the logits are [B, T, V]. */
+  sequences: boolean;
+  /** The shape of the labels (and the mask): the logits' without its last dimension. */
+  positions: number[];
+}
+
+/**
+ * @internal The checks of scored logits before anything is read: a float type, [N, C] or [B, T, V]
+ * (the latter for shift, a mask or per-sequence results), C in [2, 2^28], every requested top-k
+ * below C, at most 2^31 - 1 rows. Shared by scoreArrays and the command line.
+ */
+export function checkArrayShape(
+  inputs: ScoreInputs, options: { shift: boolean; perSequence: boolean; topK?: unknown }, wording: ArrayWording,
+): ArrayShape {
+  const { logits, mask } = inputs;
+  const w = wording, named = `${w.noun('logits')} ${w.shown(logits.label)}`;
+  if (!isFloat(logits.type)) {
+    throw w.error('type', `${named} has dtype ${logits.type}; expected float32, float64, float16 or bfloat16`);
+  }
+  const dims = logits.shape;
+  if (dims.length !== 2 && dims.length !== 3) {
+    throw w.error('type', `${named} has shape ${shapeText(dims)}; expected 2 dimensions [N, C], or 3 [B, T, V] for sequences`);
+  }
+  const sequences = dims.length === 3;
+  const { shift } = options;
+  if (!sequences && (shift || mask !== undefined || options.perSequence)) {
+    const what = w.setting(shift ? 'shift' : mask !== undefined ? 'mask' : 'perSequence');
+    throw w.error('type', `${what} needs logits of shape [B, T, V]; ${named} has shape ${shapeText(dims)}`);
+  }
+  const classes = dims[dims.length - 1];
+  if (classes < 1) throw w.error('range', `${named} has shape ${shapeText(dims)}; C must be at least 1`);
+  if (classes === 1) {
+    throw w.error('range', `${named} has shape ${shapeText(dims)}: a softmax over one class is always 1, so there is nothing to score; ${w.oneClass(inputs)}`);
+  }
+  // Every row would be a top-k hit: a k asked for is refused (the default list drops such k).
+  const tooLarge = Array.isArray(options.topK) ? options.topK.find((k) => typeof k === 'number' && k >= classes) : undefined;
+  if (tooLarge !== undefined) {
+    throw w.error('range', `${w.setting('topK')} ${tooLarge} is not below the ${classes} classes of ${named}: every row would be a top-${tooLarge} hit`, true);
+  }
+  // Refused before anything is allocated: beyond these the labels or a row cannot be held in memory.
+  if (classes > MAX_CLASSES) throw w.error('range', `${named} has ${classes} classes; at most ${MAX_CLASSES} (2^28) are supported`);
+  const T = sequences ? dims[1] : 1;
+  const n = sequences ? dims[0] * T : dims[0];
+  if (n > MAX_ROWS) throw w.error('range', `${named} has ${n} rows; at most ${MAX_ROWS} (2^31 - 1) can be scored, as the labels are held in memory`);
+  return { classes, T, n, units: sequences ? dims[0] : n, sequences, positions: dims.slice(0, -1) };
+}
+
+/**
+ * @internal The labels and the mask, read whole after their type and shape are checked, and every
+ * label that is scored checked to be a class: with shift the first position of each sequence is no
+ * target, and a masked position's id may be padding. Checked here rather than left to the scorer so
+ * that the message names the array, and so that a label equal to the scorer's default ignoreIndex
+ * (-100) is an error instead of a silently skipped row. Without ignoreIndex no label is ignored.
+ */
+export async function readArrayLabels(
+  inputs: ScoreInputs, shape: ArrayShape, options: { shift: boolean; ignoreIndex?: number }, wording: ArrayWording,
+): Promise<{ labels: Int32Array; mask: Int32Array | undefined }> {
+  const { logits, labels, mask } = inputs;
+  const y = await readIndices(labels, 'labels', logits, shape.positions, wording);
+  const m = mask === undefined ? undefined : await readIndices(mask, 'mask', logits, shape.positions, wording);
+  const { n, T, classes } = shape;
+  if (n === 0) throw wording.error('range', `${wording.noun('logits')} ${wording.shown(logits.label)} has no rows to score`);
+  // -2^31 - 1 is no int32.
+  const ignoreIndex = options.ignoreIndex ?? -(2 ** 31) - 1;
+  const { shift } = options;
+  for (let r = 0; r < n; r++) {
+    if ((shift && r % T === 0) || (m !== undefined && m[r] === 0)) continue;
+    if ((y[r] < 0 || y[r] >= classes) && y[r] !== ignoreIndex) {
+      throw wording.error('range', `${wording.noun('labels')} ${wording.shown(labels.label)}: label ${y[r]} at index ${r} is not a class in [0, ${classes})`);
+    }
+  }
+  return { labels: y, mask: m };
+}
+
+/**
  * Scores logits against labels as `xentropy score` does, reading the logits a chunk at a time (of rows,
  * or of whole sequences for [B, T, V] logits) and the labels and mask whole. Does not close the readers.
  * @param xe an initialised instance (`await init()`), or anything with its `scorer(options)`
@@ -168,55 +282,12 @@ export async function scoreArrays(xe: ScorerFactory, inputs: ScoreInputs, option
   if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describeValue(options)}`);
   const { logits, labels, mask } = inputs;
   const logitsName = shown(logits.label);
-  if (!isFloat(logits.type)) {
-    throw new TypeError(`logits ${logitsName} has dtype ${logits.type}; expected float32, float64, float16 or bfloat16`);
-  }
   const dims = logits.shape;
-  if (dims.length !== 2 && dims.length !== 3) {
-    throw new TypeError(`logits ${logitsName} has shape ${shapeText(dims)}; expected 2 dimensions [N, C], or 3 [B, T, V] for sequences`);
-  }
-  const sequences = dims.length === 3;
-  const perSequence = options.perSequence === true;
-  const shift = options.shift === true;
-  if (!sequences && (shift || mask !== undefined || perSequence)) {
-    const what = shift ? 'options.shift' : mask !== undefined ? 'inputs.mask' : 'options.perSequence';
-    throw new TypeError(`${what} needs logits of shape [B, T, V]; logits ${logitsName} has shape ${shapeText(dims)}`);
-  }
-  const classes = dims[dims.length - 1];
-  if (classes < 1) throw new RangeError(`logits ${logitsName} has shape ${shapeText(dims)}; C must be at least 1`);
-  if (classes === 1) {
-    throw new RangeError(
-      `logits ${logitsName} has shape ${shapeText(dims)}: a softmax over one class is always 1, so there is nothing to score; `
-        + "save a binary classifier's logit z as the two columns [0, z] (their softmax is [1 - sigmoid(z), sigmoid(z)])",
-    );
-  }
-  const tooLarge = Array.isArray(options.topK) ? options.topK.find((k) => typeof k === 'number' && k >= classes) : undefined;
-  if (tooLarge !== undefined) {
-    throw new RangeError(`options.topK ${tooLarge} is not below the ${classes} classes of logits ${logitsName}: every row would be a top-${tooLarge} hit`);
-  }
-  if (classes > MAX_CLASSES) throw new RangeError(`logits ${logitsName} has ${classes} classes; at most ${MAX_CLASSES} (2^28) are supported`);
-  const T = sequences ? dims[1] : 1;
-  const n = sequences ? dims[0] * T : dims[0];
-  if (n > MAX_ROWS) throw new RangeError(`logits ${logitsName} has ${n} rows; at most ${MAX_ROWS} (2^31 - 1) can be scored, as the labels are held in memory`);
-  const units = sequences ? dims[0] : n;
+  const shift = options.shift === true, perSequence = options.perSequence === true;
+  const shape = checkArrayShape(inputs, { shift, perSequence, topK: options.topK }, ARRAYS);
+  const { classes, T, n, units, sequences } = shape;
   const per = chunkUnits(options.chunkRows, units, T * classes * ELEMENT_SIZE[logits.type]);
-
-  const positions = dims.slice(0, -1);
-  const y = await readIndices(labels, 'labels', logits, positions);
-  const m = mask === undefined ? undefined : await readIndices(mask, 'mask', logits, positions);
-  if (n === 0) throw new RangeError(`logits ${logitsName} has no rows to score`);
-  // Without ignoreIndex no label is ignored: -2^31 - 1 is no int32.
-  const ignoreIndex = options.ignoreIndex ?? -(2 ** 31) - 1;
-  for (let r = 0; r < n; r++) {
-    // Only positions that are scored: with shift the first of each sequence is no target, and a masked
-    // position's id may be padding.
-    if ((shift && r % T === 0) || (m !== undefined && m[r] === 0)) continue;
-    // Checked here so the message names the array, and so that a label equal to the scorer's default
-    // ignoreIndex (-100) is an error instead of a silently skipped row.
-    if ((y[r] < 0 || y[r] >= classes) && y[r] !== ignoreIndex) {
-      throw new RangeError(`labels ${shown(labels.label)}: label ${y[r]} at index ${r} is not a class in [0, ${classes})`);
-    }
-  }
+  const { labels: y, mask: m } = await readArrayLabels(inputs, shape, { shift, ignoreIndex: options.ignoreIndex }, ARRAYS);
 
   // A chunk holds whole sequences (units of T rows): the scorer shifts within a sequence.
   const chunkElements = per * T * classes;
@@ -326,20 +397,22 @@ export function rowsLookLikeProbabilities(data: FloatData, type: ElementType, cl
 }
 
 /** Reads labels or a mask whole, after checking their type and shape against the logits'. */
-async function readIndices(input: ArrayReader, what: 'labels' | 'mask', logits: ArrayReader, want: readonly number[]): Promise<Int32Array> {
-  const name = shown(input.label);
+async function readIndices(
+  input: ArrayReader, what: 'labels' | 'mask', logits: ArrayReader, want: readonly number[], w: ArrayWording,
+): Promise<Int32Array> {
+  const named = `${w.noun(what)} ${w.shown(input.label)}`;
   if (isFloat(input.type)) {
     const expected = what === 'labels' ? 'an integer type (int8 to int64, uint8 to uint64)' : 'an integer or bool type';
-    throw new TypeError(`${what} ${name} has dtype ${input.type}; expected ${expected}`);
+    throw w.error('type', `${named} has dtype ${input.type}; expected ${expected}`);
   }
   const shape = input.shape;
   if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
-    throw new RangeError(
-      `shape mismatch: ${what} ${name} has shape ${shapeText(shape)}, logits ${shown(logits.label)} has shape ${shapeText(logits.shape)}; expected ${what} of shape ${shapeText(want)}`,
+    throw w.error('range',
+      `shape mismatch: ${named} has shape ${shapeText(shape)}, ${w.noun('logits')} ${w.shown(logits.label)} has shape ${shapeText(logits.shape)}; expected ${what} of shape ${shapeText(want)}`,
     );
   }
   const count = elementCount(want);
-  const data = intData(await input.read(count), input.type, input.label, 0, what === 'mask');
+  const data = intData(await w.readWhole(input, count, what), input.type, input.label, 0, what === 'mask');
   await input.finish();
   return data;
 }
