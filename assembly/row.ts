@@ -134,50 +134,31 @@ let blockCoefSum: f64 = 0;
 /** Largest finite-or-infinite value of n floats at p; NaN is skipped (pmax keeps its first operand). */
 // @ts-ignore: decorator
 @inline function blockMax(p: usize, n: i32): f32 {
-  let m: f32 = -Infinity;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
-    for (; i + 16 <= n; i += 16) {
-      const q = p + (<usize>i << 2);
-      m0 = f32x4.pmax(m0, v128.load(q));
-      m1 = f32x4.pmax(m1, v128.load(q, 16));
-      m2 = f32x4.pmax(m2, v128.load(q, 32));
-      m3 = f32x4.pmax(m3, v128.load(q, 48));
-    }
-    for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(p + (<usize>i << 2)));
-    m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
-    m = f32x4.extract_lane(m0, 0);
-    const a = f32x4.extract_lane(m0, 1), b = f32x4.extract_lane(m0, 2), c = f32x4.extract_lane(m0, 3);
-    if (a > m) m = a;
-    if (b > m) m = b;
-    if (c > m) m = c;
-  }
-  for (; i < n; i++) {
-    const v = load<f32>(p + (<usize>i << 2));
-    if (v > m) m = v;
-  }
-  return m;
+  return blockMaxOf(p, n, F32);
 }
 
 /**
- * blockMax of n halves of `kind` (F16 or BF16) at p, each widened exactly into the lane and the
- * accumulator its float32 would fill, so that even the sign of a zero maximum is blockMax's.
+ * blockMax of n elements of `kind` at p: float32, or halves (F16, BF16) each widened exactly into the
+ * lane and the accumulator its float32 would fill, so that even the sign of a zero maximum is the
+ * float32 sweep's. The kind is a constant at each call site: each compiles to its own loop.
  */
 // @ts-ignore: decorator
-@inline function blockMaxHalf(p: usize, n: i32, kind: i32): f32 {
+@inline function blockMaxOf(p: usize, n: i32, kind: i32): f32 {
   let m: f32 = -Infinity;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     let m0 = f32x4.splat(-Infinity), m1 = m0, m2 = m0, m3 = m0;
     const none = f32x4.splat(0);
     for (; i + 16 <= n; i += 16) {
-      m0 = f32x4.pmax(m0, halves4(p, i, false, kind, none, none));
-      m1 = f32x4.pmax(m1, halves4(p, i, true, kind, none, none));
-      m2 = f32x4.pmax(m2, halves4(p, i + 8, false, kind, none, none));
-      m3 = f32x4.pmax(m3, halves4(p, i + 8, true, kind, none, none));
+      const q = p + (<usize>i << 2);
+      m0 = f32x4.pmax(m0, kind == F32 ? v128.load(q) : halves4(p, i, false, kind, none, none));
+      m1 = f32x4.pmax(m1, kind == F32 ? v128.load(q, 16) : halves4(p, i, true, kind, none, none));
+      m2 = f32x4.pmax(m2, kind == F32 ? v128.load(q, 32) : halves4(p, i + 8, false, kind, none, none));
+      m3 = f32x4.pmax(m3, kind == F32 ? v128.load(q, 48) : halves4(p, i + 8, true, kind, none, none));
     }
-    for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, halves4(p, i, false, kind, none, none));
+    for (; i + 4 <= n; i += 4) {
+      m0 = f32x4.pmax(m0, kind == F32 ? v128.load(p + (<usize>i << 2)) : halves4(p, i, false, kind, none, none));
+    }
     m0 = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
     m = f32x4.extract_lane(m0, 0);
     const a = f32x4.extract_lane(m0, 1), b = f32x4.extract_lane(m0, 2), c = f32x4.extract_lane(m0, 3);
@@ -213,7 +194,7 @@ let blockCoefSum: f64 = 0;
  * which blockMax never does, when the bits cannot tell: a positive NaN (which blockMax skips), a
  * largest value of +0 (a -0 before it would be blockMax's pick), a bfloat16 block of negative NaNs
  * only, or for float16 an infinity or NaN anywhere (F16_FINITE cannot widen it); the caller then
- * widens the block exactly (blockMaxHalf). One i16 max covers eight elements where a pmax covers four.
+ * widens the block exactly (blockMaxOf). One i16 max covers eight elements where a pmax covers four.
  */
 // @ts-ignore: decorator
 @inline function halfBlockMax(p: usize, n: i32, kind: i32): f32 {
@@ -516,14 +497,14 @@ let exactMax: f32 = 0;
  * path and the F16_FINITE one into one loop that tests the kind per element.
  */
 function f16ExactBlock(p: usize, n: i32, withCoef: bool, hasW: bool, w: usize): f64 {
-  const bm = blockMaxHalf(p, n, F16);
+  const bm = blockMaxOf(p, n, F16);
   exactMax = bm;
   return blockSweep(p, n, bm == -Infinity ? 0 : bm, withCoef, hasW, false, w, 0, 0, 1, false, 0, F16);
 }
 
 /** blockMax of a bfloat16 block whose maximum halfBlockMax could not tell (rare: a call). */
 function bf16ExactMax(p: usize, n: i32): f32 {
-  return blockMaxHalf(p, n, BF16);
+  return blockMaxOf(p, n, BF16);
 }
 
 /** torch.logsumexp of a row of n elements whose maximum is not finite: NaN, +inf or -inf. */
