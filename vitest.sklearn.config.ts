@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { RELAXED_SIMD_FLAGS } from './scripts/relaxed-simd.mjs';
 
 // The agreement suite against scikit-learn (test/sklearn/, issue 26): `npm run test:sklearn`. Kept out of
 // `npm test` (vitest.config.ts includes test/**/*.test.ts only) because it needs Debian's python3-sklearn;
@@ -10,7 +11,8 @@ export default defineConfig({
     testTimeout: 240_000,
     hookTimeout: 240_000,
     pool: 'forks',
-    // Lets Node 20 load the relaxed-SIMD build, so the multiclass cases run on every build (test/helpers.ts).
-    execArgv: ['--experimental-wasm-relaxed-simd'],
+    // Lets Node 20 load the relaxed-SIMD build, so the multiclass cases run on every build (test/helpers.ts);
+    // none on Node 22 and later, which refuse the flag.
+    execArgv: RELAXED_SIMD_FLAGS,
   },
 });

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { RELAXED_SIMD_FLAGS } from './scripts/relaxed-simd.mjs';
 
 // The differential suite against PyTorch (test/torch/, issue 24): `npm run test:torch`. Kept out of
 // `npm test` (vitest.config.ts includes test/**/*.test.ts only) because it needs Debian's python3-torch
@@ -10,7 +11,8 @@ export default defineConfig({
     testTimeout: 240_000,
     hookTimeout: 240_000,
     pool: 'forks',
-    // Lets Node 20 load the relaxed-SIMD build, so the suite runs against every build (test/helpers.ts).
-    execArgv: ['--experimental-wasm-relaxed-simd'],
+    // Lets Node 20 load the relaxed-SIMD build, so the suite runs against every build (test/helpers.ts);
+    // none on Node 22 and later, which refuse the flag.
+    execArgv: RELAXED_SIMD_FLAGS,
   },
 });

@@ -1,12 +1,16 @@
 // The three builds (asconfig.json targets release, relaxed, scalar): what each reports, how init
 // chooses between them, and that they agree with each other on the same inputs.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { init, initSync } from '../src/index.js';
 import { bestBuild, BUILD_FILES } from '../src/engine/builds.js';
 import { labels, normal, wasm, wasmBackends, wasmScalar, wasmRelaxed } from './helpers.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const file = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url));
 
 describe('builds', () => {
@@ -24,6 +28,15 @@ describe('builds', () => {
     expect(initSync({ build: 'scalar' }).features.build).toBe('scalar');
     // The test runner enables relaxed SIMD on Node 20 (vitest.config.ts), so every build is covered.
     expect(relaxedValid).toBe(true);
+  });
+
+  it('load relaxed SIMD in a Node started through scripts/relaxed-simd.mjs, whichever Node (npm run bench)', () => {
+    // Node 20 needs V8's flag; Node 22 and later validate relaxed SIMD by default and refuse the flag.
+    const probe = `console.log(WebAssembly.validate(require('fs').readFileSync(${JSON.stringify(BUILD_FILES['relaxed-simd'])})))`;
+    const run = spawnSync(process.execPath, ['scripts/relaxed-simd.mjs', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect([run.status, run.stdout]).toEqual([0, 'true\n']);
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.bench).toContain('node scripts/relaxed-simd.mjs bench/run.js');
   });
 
   it('refuse an unknown build name, and a build combined with a module', async () => {

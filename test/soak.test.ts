@@ -1,9 +1,12 @@
-// The soak test, shortened for CI: scripts/soak.mjs in a child process (it needs --expose-gc and a
-// process of its own, so that RSS measures xentropy and not the test runner). `npm run soak` runs the
+// The soak test, shortened for CI: scripts/soak.mjs in a child process (it needs --expose-gc, a young
+// generation of a fixed size and a process of its own, so that RSS measures xentropy and not the test
+// runner or V8's sizing of its heap). `npm run soak` runs the
 // full million calls. Runs the built package (dist/), as CI builds it through `prepare`.
 
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -12,10 +15,14 @@ const CI_CALLS = 250_000;
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
-/** Runs node --expose-gc scripts/soak.mjs with the given arguments and environment. */
-function soak(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/** The Node flags of package.json's `soak` script, which runs the full soak. */
+const SOAK_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.soak as string)
+  .split(' ').filter((word) => word.startsWith('--'));
+
+/** Runs scripts/soak.mjs with the Node flags `npm run soak` gives it, and the given arguments and environment. */
+function soak(args: string[], env: Record<string, string> = {}, flags = SOAK_FLAGS): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', 'scripts/soak.mjs', ...args], {
+    const child = spawn(process.execPath, [...flags, 'scripts/soak.mjs', ...args], {
       cwd: ROOT, env: { ...process.env, ...env },
     });
     let stdout = '', stderr = '';
@@ -72,6 +79,14 @@ describe('soak (scripts/soak.mjs, shortened)', () => {
     expect(run.stdout).toMatch(/^soak: FAILED$/m);
     expect(run.stderr).toMatch(/^FAIL: the live JS heap grew by \d+ KiB from the baseline, limit 1024 KiB$/m);
   }, 120_000);
+
+  it('refuses to run without a forced gc or with a young generation V8 sizes (exit status 2)', async () => {
+    for (const flags of [[], ['--expose-gc'], SOAK_FLAGS.filter((f) => f !== '--expose-gc')]) {
+      const run = await soak(['100000'], {}, flags);
+      expect(run.status, flags.join(' ')).toBe(2);
+      expect(run.stderr, flags.join(' ')).toContain('run with node --expose-gc --max-semi-space-size=16 (npm run soak does)');
+    }
+  }, 30_000);
 
   it('refuses a call count too small to measure past the warm-up (exit status 2)', async () => {
     const run = await soak(['5000']);
