@@ -194,6 +194,24 @@ describe('the package', () => {
   it('runs no install scripts for its users', () => {
     for (const hook of ['preinstall', 'install', 'postinstall']) expect(pkg.scripts[hook], hook).toBeUndefined();
   });
+
+  it('approves in allowScripts every install script of the installs CI runs them in (npm 12 skips the others)', () => {
+    // examples/beam is installed with --ignore-scripts (.ci/run), so its scripts never run.
+    for (const dir of ['.', 'test/runtimes', 'test/components']) {
+      const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
+      const lock = JSON.parse(readFileSync(join(root, dir, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { name?: string; hasInstallScript?: boolean }>;
+      };
+      // An alias (node24: npm:node@24) is its real package's name in the lockfile.
+      const scripted = Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript)
+        .map(([path, entry]) => entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+      expect(scripted.length, dir).toBeGreaterThan(0);
+      // Keys are names or pinned names (pkg@1.2.3, @scope/pkg@1.2.3).
+      const approved = Object.entries(manifest.allowScripts ?? {}).filter(([, allow]) => allow === true)
+        .map(([key]) => key.replace(/(?<=.)@.*$/, ''));
+      expect(scripted.filter((name) => !approved.includes(name)), dir).toEqual([]);
+    }
+  });
 });
 
 /**
