@@ -525,15 +525,28 @@ describe('the packed tarball, installed', () => {
     expect(JSON.parse(r.stdout)).toEqual({ asked: ['Bun.file'], build: PLAIN_BUILD });
   });
 
-  /** The package's files a fresh Node process loads as modules (through an ESM load hook) to run `args`. */
+  /**
+   * Writes register.mjs, which a process started with `--import ./register.mjs` runs first: a load hook
+   * that appends the file: URL of every ES module the process loads to $XENTROPY_LOADED. Through
+   * module.registerHooks where Node has it (22.15 and later): Node 26 deprecates module.register(),
+   * whose warning on stderr the tests would read as the package's.
+   */
+  function writeLoadHook(): void {
+    writeFileSync(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\n"
+      + 'export function logged(url, loaded) {\n'
+      + "  if (url.startsWith('file:') && loaded.format === 'module') appendFileSync(process.env.XENTROPY_LOADED, `${url}\\n`);\n"
+      + '  return loaded;\n}\n'
+      + 'export async function load(url, context, next) {\n  return logged(url, await next(url, context));\n}\n');
+    writeFileSync(join(dir, 'register.mjs'), "import module from 'node:module';\nimport { logged } from './hooks.mjs';\n"
+      + 'if (module.registerHooks) module.registerHooks({ load: (url, context, next) => logged(url, next(url, context)) });\n'
+      + "else module.register('./hooks.mjs', import.meta.url);\n");
+  }
+
+  /** The package's files a fresh Node process loads as ES modules (through a load hook) to run `args`. */
   function modulesLoaded(args: string[]): string[] {
     const log = join(dir, 'loaded.txt');
     writeFileSync(log, '');
-    writeFileSync(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\n"
-      + 'export async function load(url, context, next) {\n'
-      + "  if (url.startsWith('file:')) appendFileSync(process.env.XENTROPY_LOADED, `${url}\\n`);\n"
-      + '  return next(url, context);\n}\n');
-    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+    writeLoadHook();
     const r = spawnSync(process.execPath, ['--import', './register.mjs', ...args], {
       cwd: dir, encoding: 'utf8', env: { ...process.env, XENTROPY_LOADED: log },
     });
@@ -560,17 +573,12 @@ describe('the packed tarball, installed', () => {
 
   /**
    * What a run of the command line (`args` after the bin) loads of the package: `required`, the
-   * CommonJS files (require.cache at exit), and `imported`, the ES modules (through an ESM load hook).
+   * CommonJS files (require.cache at exit), and `imported`, the ES modules (through a load hook).
    */
   function commandLineLoads(args: string[]): { required: string[]; imported: string[] } {
     const log = join(dir, 'loaded.txt'), cache = join(dir, 'required.txt');
     writeFileSync(log, '');
-    writeFileSync(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\n"
-      + 'export async function load(url, context, next) {\n'
-      + "  const loaded = await next(url, context);\n"
-      + "  if (url.startsWith('file:') && loaded.format === 'module') appendFileSync(process.env.XENTROPY_LOADED, `${url}\\n`);\n"
-      + '  return loaded;\n}\n');
-    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+    writeLoadHook();
     writeFileSync(join(dir, 'required.cjs'), "process.on('exit', () => require('node:fs').writeFileSync(process.env.XENTROPY_REQUIRED, Object.keys(require.cache).join('\\n')));\n");
     const r = spawnSync(process.execPath, ['--import', './register.mjs', '-r', './required.cjs', join(installed, pkg.bin.xentropy), ...args], {
       cwd: dir, encoding: 'utf8', env: { ...process.env, XENTROPY_LOADED: log, XENTROPY_REQUIRED: cache },
