@@ -43,7 +43,7 @@ const WARM_MIN = 50_000;
 const calls = process.argv[2] === undefined ? 1_000_000 : Number(process.argv[2]);
 if (!Number.isInteger(calls) || calls < 2 * WARM_MIN) {
   // Fewer calls would measure the warm-up itself.
-  console.error(`usage: node --expose-gc scripts/soak.mjs [calls, an integer >= ${2 * WARM_MIN}], got ${process.argv[2]}`);
+  console.error(`usage: node --expose-gc --max-semi-space-size=16 scripts/soak.mjs [calls, an integer >= ${2 * WARM_MIN}], got ${process.argv[2]}`);
   process.exit(2);
 }
 const SEMI_SPACE = '--max-semi-space-size=16';

@@ -92,6 +92,6 @@ describe('soak (scripts/soak.mjs, shortened)', () => {
   it('refuses a call count too small to measure past the warm-up (exit status 2)', async () => {
     const run = await soak(['5000']);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('an integer >= 100000], got 5000');
+    expect(run.stderr).toContain('usage: node --expose-gc --max-semi-space-size=16 scripts/soak.mjs [calls, an integer >= 100000], got 5000');
   }, 30_000);
 });
