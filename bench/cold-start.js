@@ -289,7 +289,8 @@ for (const [name, command, before] of [['deno', join(BIN, 'deno'), ['run', '--al
 }
 
 if (want('workerd')) {
-  const node22 = join(BIN, 'node');
+  // Node 22 by its package's folder: .bin/node is whichever Node npm linked last (test/runtimes/run.mjs).
+  const node22 = join(RUNTIMES_DIR, 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(node22)) {
     sections.push('### workerd\n\nNot installed: `npm --prefix test/runtimes install`.\n');
   } else {

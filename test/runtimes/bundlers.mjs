@@ -59,7 +59,8 @@ function sh(line, cwd) {
   return new Promise((ok, fail) => {
     execFile('bash', ['-eo', 'pipefail', '-c', command], {
       cwd, timeout: TIMEOUT_MS, maxBuffer: 16 << 20,
-      env: { ...process.env, PATH: `${join(HERE, 'node_modules', '.bin')}:${process.env.PATH}`, NO_COLOR: '1' },
+      // Node 22 (the npm package `node`) first: .bin/node is whichever Node npm linked last (run.mjs).
+      env: { ...process.env, PATH: `${join(HERE, 'node_modules', 'node', 'bin')}:${join(HERE, 'node_modules', '.bin')}:${process.env.PATH}`, NO_COLOR: '1' },
     }, (error, stdout, stderr) => (error ? fail(new Error(`\`${line}\` failed: ${error.message}\n${stdout}${stderr}`.trim())) : ok(stdout)));
   });
 }

@@ -19,21 +19,26 @@ import { fileURLToPath } from 'node:url';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const BIN = join(HERE, 'node_modules', '.bin');
+/**
+ * Node 22, the npm package `node`, by its own folder: node_modules/.bin/node links to whichever package
+ * with a `node` bin npm links last (node24 is one too), so it is not named through .bin.
+ */
+const NODE22 = join(HERE, 'node_modules', 'node', 'bin', 'node');
 /** Longest a runner may take, in seconds (a hung runtime must not hold CI). */
 const TIMEOUT_S = 180;
 
 const RUNNERS = [
   { name: `node ${process.versions.node}`, command: process.execPath, args: ['direct.mjs'] },
-  { name: 'node 22 (npm)', command: join(BIN, 'node'), args: ['direct.mjs'] },
+  { name: 'node 22 (npm)', command: NODE22, args: ['direct.mjs'], major: 22 },
   // Node 24, the active LTS (V8 13.6, Turboshaft's wasm pipeline), from npm as `node24` (its bin is
   // also named node, so it is run from its own folder).
-  { name: 'node 24 (npm)', command: join(HERE, 'node_modules', 'node24', 'bin', 'node'), args: ['direct.mjs'] },
+  { name: 'node 24 (npm)', command: join(HERE, 'node_modules', 'node24', 'bin', 'node'), args: ['direct.mjs'], major: 24 },
   { name: 'deno', command: join(BIN, 'deno'), args: ['run', `--allow-read=${ROOT}`, 'direct.mjs'] },
   { name: 'bun', command: join(BIN, 'bun'), args: ['direct.mjs'] },
   // Bun's `import x from './x.wasm'` gives a file path, not a Module: the worker entry must cope.
   { name: 'bun, worker condition', command: join(BIN, 'bun'), args: ['--conditions=worker', 'direct.mjs', 'worker'] },
   // miniflare 4 needs Node 22.
-  { name: 'workerd (miniflare)', command: join(BIN, 'node'), args: ['workerd.mjs'] },
+  { name: 'workerd (miniflare)', command: NODE22, args: ['workerd.mjs'] },
   { name: 'vercel edge (@edge-runtime/vm)', command: process.execPath, args: ['edge.mjs'] },
   { name: 'chromium (browser.mjs)', command: process.execPath, args: ['browser.mjs'], file: 'browser.mjs' },
   // The recipes of docs/runtimes.md "Bundlers": Vite, webpack, Rollup and esbuild pages in Chromium, and a Node bundle.
@@ -101,6 +106,7 @@ for (const runner of RUNNERS) {
   }
   if (hashes.length === 0) rows.push({ runtime: runner.name, version: '-', auto: '-', entry: '-', hash: 'FAILED', seconds: r.seconds });
   for (const [, runtime, version, hash] of hashes) {
+    if (runner.major && !version.startsWith(`${runner.major}.`)) failures.push(`${runner.name}: ran Node ${version}, not Node ${runner.major}`);
     rows.push({ runtime, version, auto: autos.get(runtime) ?? '-', entry: entries.get(runtime) ?? '-', hash, seconds: r.seconds });
   }
 }

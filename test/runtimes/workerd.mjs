@@ -2,7 +2,7 @@
 // (workers/cloudflare.mjs) is bundled as wrangler bundles one: export conditions workerd, worker and
 // browser, and every imported .wasm uploaded beside the script as a CompiledWasm module. workerd
 // refuses to compile WebAssembly from bytes at run time, so only this path can work.
-//   test/runtimes/node_modules/.bin/node test/runtimes/workerd.mjs
+//   test/runtimes/node_modules/node/bin/node test/runtimes/workerd.mjs
 
 import { createRequire } from 'node:module';
 import { Miniflare } from 'miniflare';
