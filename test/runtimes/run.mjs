@@ -7,8 +7,8 @@
 // optionally `AUTO <runtime> <build>` (what init() picks there) and `ENTRY <runtime> <file> [notes]`
 // (which file of the package that runtime loaded); anything else is passed through.
 //
-// Node 20 is the machine's (the Node that runs this script); the other runtimes, Node 22 and 24 among
-// them, come from npm (this folder's package.json) and Chromium from Debian (/usr/bin/chromium,
+// Node 20 is the machine's (the Node that runs this script); the other runtimes, Node 22, 24 and 26
+// among them, come from npm (this folder's package.json) and Chromium from Debian (/usr/bin/chromium,
 // browser.mjs).
 
 import { spawn } from 'node:child_process';
@@ -33,6 +33,8 @@ const RUNNERS = [
   // Node 24, the active LTS (V8 13.6, Turboshaft's wasm pipeline), from npm as `node24` (its bin is
   // also named node, so it is run from its own folder).
   { name: 'node 24 (npm)', command: join(HERE, 'node_modules', 'node24', 'bin', 'node'), args: ['direct.mjs'], major: 24 },
+  // Node 26, the newest release line on npm, as `node26` in the same way.
+  { name: 'node 26 (npm)', command: join(HERE, 'node_modules', 'node26', 'bin', 'node'), args: ['direct.mjs'], major: 26 },
   { name: 'deno', command: join(BIN, 'deno'), args: ['run', `--allow-read=${ROOT}`, 'direct.mjs'] },
   { name: 'bun', command: join(BIN, 'bun'), args: ['direct.mjs'] },
   // Bun's `import x from './x.wasm'` gives a file path, not a Module: the worker entry must cope.
