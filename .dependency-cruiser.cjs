@@ -1,6 +1,8 @@
 // dependency-cruiser: the layers of src/ (`npm run lint` runs `depcruise src`).
 //
-//   entries  src/{index,node,browser,worker,edge_light}.ts   the package's entry points
+//   entries  src/{index,node,browser,worker,workerd,edge_light}.ts   the package's entry points, and what
+//            they share: src/library.ts (the library's exports), src/parts.ts (the scorers, the pool,
+//            the reference: node.ts loads them on first use), src/full.ts (the library with its parts)
 //   api      src/api.ts                                      the Xentropy facade
 //   load     src/load/       finding, compiling and instantiating builds
 //   engine   src/engine/     WebAssembly: driver, kernels, builds, staging; knows nothing of losses
@@ -17,7 +19,7 @@
 // other import (tsPreCompilationDeps), since they tie the layers together just the same.
 
 /** The entry points, as a path pattern. */
-const ENTRIES = '^src/(index|node|browser|worker|workerd|edge_light|eval)\\.ts$';
+const ENTRIES = '^src/(index|node|browser|worker|workerd|edge_light|eval|library|parts|full)\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

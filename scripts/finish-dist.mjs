@@ -3,14 +3,17 @@
 // fresh process loads one module instead of the ~30 of tsc's output (issue 27: in Node 20, each module
 // costs ~0.5 ms to resolve, read and link, which made `import` take 20 ms):
 //
-// 1. The ESM entry points, bundled from tsc's output of the same name: dist/node.js (Node, Deno and
-//    Bun), browser.js (browsers, also unbundled), worker.js (worker), workerd.js (workerd), edge_light.js
-//    and index.js (import, default) are each a small module of what differs between runtimes (how the
-//    .wasm is found and read), and share the library through one chunk, dist/chunk-<hash>.js: each copy
-//    of the library is ~40 kB of the packed tarball, whose budget test/package.test.ts checks, and one
-//    more module costs a fresh Node process less than a copy per entry costs the package. The chunk holds
-//    the whole library (the float64 reference included: `import { reference }` must work, and an ES
-//    module cannot load code both lazily and synchronously) and none of the command line.
+// 1. The ESM entry points, bundled from tsc's output of the same name: dist/node.js (Node and Bun),
+//    browser.js (browsers, also unbundled), worker.js (worker), workerd.js (workerd), edge_light.js and
+//    index.js (deno, a bundler's module, import, default) are each a small module of what differs
+//    between runtimes (how the .wasm is found and read), and share the library through chunks
+//    (dist/chunk-<hash>.js): each copy of the library is ~40 kB of the packed tarball, whose budget
+//    test/package.test.ts checks. dist/parts.js is the scorers, the pool and the float64 reference
+//    (src/parts.ts): the other entry points import them with the rest, and dist/node.js loads them with
+//    require() on first use (its require() is kept literal: literalRequire below). So Node loads two
+//    modules for `import` and `init()`, node.js and the library's chunk, and the others three, with the
+//    parts' chunk. Chunks that esbuild writes without code go (withoutEmptyChunks). None of it holds the
+//    command line.
 //
 //    Every bundle is syntax- and whitespace-minified, names kept (they are what a stack trace shows; the
 //    documentation is in the .d.ts files). The ESM entry points get their pure annotations back
@@ -28,8 +31,8 @@
 //    Node's ES module loader, and a CommonJS require() of a built-in builds no namespace (an ES import
 //    of node:fs loads all of streams): several ms of every run. It is the package's second copy of
 //    those parts (~35 kB of the packed tarball), which the budget holds; import() of ./report.js and
-//    of ../node.js (the library: for a pool of workers, and the binary and multilabel scorers) stay
-//    imports of the shipped ES modules.
+//    of ../parts.js (the library's pool of workers and binary and multilabel scorers) stay imports of
+//    the shipped ES modules.
 // 4. No CommonJS copy of the library: `require('xentropy')` loads dist/node.js itself, which every
 //    runtime the package supports can require (Node 20.19 and 22.12 on, Bun, Deno: require(esm); the
 //    modules have no top-level await). A copy would double every part of the library in the packed
@@ -64,7 +67,11 @@ const cjsDir = join(dist, 'cjs');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** The ESM entry points (in dist/): they share the library through one chunk (dist/chunk-<hash>.js). */
-const ESM_ENTRIES = ['node.js', 'browser.js', 'index.js', 'worker.js', 'workerd.js', 'edge_light.js'];
+const ESM_ENTRIES = ['node.js', 'browser.js', 'index.js', 'worker.js', 'workerd.js', 'edge_light.js', 'parts.js'];
+/** What the node entry loads on first use, with require() (src/node.ts; 1. below). */
+const PARTS = './parts.js';
+/** What stands for `require` while the ESM entry points are bundled, so that esbuild leaves node.js's require() as written. */
+const REQUIRE_STANDIN = '__xentropyRequire';
 const POOL_WORKER = 'pool/worker.js';
 /** xentropy/eval: runs in any runtime; it imports only its chunk, shared with the command line. */
 const EVAL = 'eval.js';
@@ -199,12 +206,12 @@ const wasmExternal = {
 
 /**
  * esbuild plugin: what the command line's bundle imports only when it needs it stays an import of the
- * shipped ES module: ../node.js (the library, for a pool) and ./report.js (the drawing code).
+ * shipped ES module: ../parts.js (the library's pool and binary scorers) and ./report.js (the drawing code).
  */
 const cliLazyImports = {
   name: 'cli-lazy-imports',
   setup(build) {
-    build.onResolve({ filter: /^(\.\.\/node|\.\/report)\.js$/ }, (args) => {
+    build.onResolve({ filter: /^(\.\.\/parts|\.\/report)\.js$/ }, (args) => {
       if (dirname(args.importer) !== join(dist, 'cli')) return undefined;
       if (args.kind !== 'dynamic-import') throw new Error(`finish-dist: ${relative(root, args.importer)} imports ${args.path} statically; the command line loads it only with import()`);
       return { path: args.path, external: true };
@@ -218,7 +225,7 @@ const cliLazyImports = {
  * (relative specifiers, node: built-ins).
  * @param pure keep the pure annotations of module-level calls (see pureAnnotated)
  */
-async function bundle(entries, outdir, { pure = false, splitting = false, chunkNames = 'chunk-[hash]', plugins = [], urlsFrom, commonJs = false } = {}) {
+async function bundle(entries, outdir, { pure = false, splitting = false, chunkNames = 'chunk-[hash]', plugins = [], urlsFrom, commonJs = false, define } = {}) {
   const into = join(dist, outdir);
   const relocated = new Map();
   const build = (minifyWhitespace, counts) => esbuild.build({
@@ -228,6 +235,7 @@ async function bundle(entries, outdir, { pure = false, splitting = false, chunkN
     write: false,
     metafile: true,
     format: commonJs ? 'cjs' : 'esm',
+    ...(define && { define }),
     ...(commonJs && {
       outExtension: { '.js': '.cjs' },
       // CommonJS has no import.meta: the file's own URL stands in for it (see the URL check below).
@@ -260,8 +268,9 @@ async function bundle(entries, outdir, { pure = false, splitting = false, chunkN
     const imports = output.imports.map((i) => (i.external ? i.path : specifier(relative(dirname(file.path), join(root, i.path)))));
     let text = file.text;
     if (annotated) {
-      // The same output of the build that kept the layout: the same entry point, or the chunk.
-      const twins = annotated.outputFiles.filter((f) => meta(annotated, f).entryPoint === output.entryPoint);
+      // The same output of the build that kept the layout: the same entry point, or the chunk of the same modules.
+      const key = (o) => o.entryPoint ?? Object.keys(o.inputs).sort().join();
+      const twins = annotated.outputFiles.filter((f) => key(meta(annotated, f)) === key(output));
       if (twins.length !== 1) throw new Error(`finish-dist: ${twins.length} outputs match ${relative(dist, file.path)} in the annotated build`);
       text = pureAnnotated(text, twins[0].text, relative(dist, file.path));
     }
@@ -291,9 +300,49 @@ function pureAnnotated(minified, annotated, name) {
   return text;
 }
 
+/**
+ * The ESM bundles with node.js's require() of the parts put back as written: `typeof require` and
+ * `require('./parts.js')`, where a bundler that bundles the app recognises it (esbuild would otherwise
+ * have turned it into a call of its own shim, which throws in an ES module). Only node.js may use it.
+ */
+function literalRequire(outputs) {
+  for (const out of outputs) {
+    const name = relative(dist, out.path);
+    const uses = out.text.split(REQUIRE_STANDIN).length - 1;
+    if (name !== 'node.js' && uses > 0) throw new Error(`finish-dist: dist/${name} uses require; only the node entry may (src/node.ts)`);
+    if (name !== 'node.js') continue;
+    const call = `${REQUIRE_STANDIN}(${JSON.stringify(PARTS)})`;
+    if (uses !== 2 || !out.text.includes(`typeof ${REQUIRE_STANDIN}`) || !out.text.includes(call)) {
+      throw new Error(`finish-dist: dist/node.js should test typeof require and call require(${JSON.stringify(PARTS)}), once each; it names require ${uses} times`);
+    }
+    out.text = out.text.replaceAll(REQUIRE_STANDIN, 'require');
+  }
+  return outputs;
+}
+
+/**
+ * The bundles without the chunks that hold no code: esbuild writes one for a module of re-exports that
+ * another set of entry points reaches than the code around it (src/library.ts, src/full.ts), and the
+ * entry points import it for nothing. Each such chunk and every `import"./<chunk>";` of it go.
+ */
+function withoutEmptyChunks(outputs) {
+  const empty = new Set(outputs.filter((o) => /^chunk-\w+\.js$/.test(relative(dist, o.path)) && o.text === `${BANNER}\n`)
+    .map((o) => `./${relative(dist, o.path)}`));
+  const kept = outputs.filter((o) => !empty.has(`./${relative(dist, o.path)}`));
+  for (const out of kept) {
+    for (const spec of out.imports.filter((i) => empty.has(i))) {
+      const statement = `import${JSON.stringify(spec)};`;
+      if (out.text.split(statement).length !== 2) throw new Error(`finish-dist: dist/${relative(dist, out.path)} imports the empty ${spec} other than as \`${statement}\``);
+      out.text = out.text.replace(statement, '');
+    }
+    out.imports = out.imports.filter((i) => !empty.has(i));
+  }
+  return kept;
+}
+
 // 1.-4. The bundles, in memory first: each reads tsc's output, which they then replace.
 const outputs = [
-  ...await bundle(ESM_ENTRIES, '.', { pure: true, splitting: true, plugins: [wasmExternal] }),
+  ...withoutEmptyChunks(literalRequire(await bundle(ESM_ENTRIES, '.', { pure: true, splitting: true, plugins: [wasmExternal], define: { require: REQUIRE_STANDIN } }))),
   ...await bundle([POOL_WORKER], 'pool'),
   // xentropy/eval and the command line's drawing code share the chunk of the readers and the report.
   ...await bundle([EVAL, CLI_REPORT], '.', {
@@ -314,7 +363,7 @@ for (const out of outputs) {
     if ((name === EVAL || EVAL_CHUNK.test(name)) && !evalChunk) {
       throw new Error(`finish-dist: the bundle dist/${name} imports ${spec}; xentropy/eval may import only its chunk (it runs in any runtime, unbundled)`);
     }
-    const lazy = name === CLI_BUNDLE && (spec === '../node.js' || spec === './report.js');
+    const lazy = name === CLI_BUNDLE && (spec === '../parts.js' || spec === './report.js');
     const allowed = spec.startsWith('node:') || chunk || evalChunk || lazy || (ESM_ENTRIES.includes(name) && local.includes(spec));
     if (!allowed) throw new Error(`finish-dist: the bundle dist/${name} imports ${spec}, which is neither a node: built-in nor what it may import`);
   }

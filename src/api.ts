@@ -22,10 +22,9 @@ import {
   type DivergenceReduction, type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions,
 } from './ops/kl_divergence.js';
 import { planRows, runLogSumExp, runRows, type RowOptions } from './ops/row_ops.js';
-import { Scorer, type ScorerOptions, type ScorerState } from './ops/scorer.js';
-import {
-  BinaryScorer, MultilabelScorer, type BinaryScorerOptions, type BinaryScorerState, type MultilabelScorerOptions,
-  type MultilabelScorerState,
+import type { Scorer, ScorerOptions, ScorerState } from './ops/scorer.js';
+import type {
+  BinaryScorer, MultilabelScorer, BinaryScorerOptions, BinaryScorerState, MultilabelScorerOptions, MultilabelScorerState,
 } from './ops/binary_scorer.js';
 
 export type { LossAndGrad };
@@ -35,17 +34,31 @@ export type { LossAndGrad };
 // a Float32Array for 'none', a number otherwise, their union for a union. The implementation signature
 // below it is not visible to callers. Loss-only methods take options without gradOut.
 
+/**
+ * @internal The scorer classes an instance creates: each entry point hands them to its instances,
+ * loaded with the rest of the library, or on first use where a runtime can load code synchronously
+ * later (src/node.ts).
+ */
+export interface ScorerClasses {
+  readonly Scorer: typeof Scorer;
+  readonly BinaryScorer: typeof BinaryScorer;
+  readonly MultilabelScorer: typeof MultilabelScorer;
+}
+
 /** An initialised xentropy instance: every function computes in WebAssembly. */
 export class Xentropy {
   /** @internal */
   readonly driver: Driver;
 
+  readonly #scorers: () => ScorerClasses;
+
   /** The build these kernels were compiled as, and the instruction sets it uses. */
   readonly features: Readonly<Features>;
 
   /** @internal Use `init` or `initSync`. */
-  constructor(driver: Driver) {
+  constructor(driver: Driver, scorers: () => ScorerClasses) {
     this.driver = driver;
+    this.#scorers = scorers;
     this.features = Object.freeze(featuresOf(driver.kernels.buildFeatures()));
   }
 
@@ -351,7 +364,7 @@ export class Xentropy {
    *   or an unknown option value
    */
   scorer(options: ScorerOptions): Scorer {
-    return Scorer.create(this.driver, options);
+    return this.#scorers().Scorer.create(this.driver, options);
   }
 
   /**
@@ -360,7 +373,7 @@ export class Xentropy {
    * @throws TypeError / RangeError for a malformed state, naming the field and value
    */
   scorerFromState(state: ScorerState): Scorer {
-    return Scorer.restore(this.driver, state);
+    return this.#scorers().Scorer.restore(this.driver, state);
   }
   /**
    * A one-pass, mergeable evaluator of a binary classifier (docs/evaluation.md, "Binary and multilabel
@@ -375,12 +388,12 @@ export class Xentropy {
    * @throws TypeError / RangeError for a wrong option type or value, naming it
    */
   binaryScorer(options?: BinaryScorerOptions): BinaryScorer {
-    return BinaryScorer.create(options);
+    return this.#scorers().BinaryScorer.create(options);
   }
 
   /** Rebuilds a binary scorer from `state()`. @throws TypeError / RangeError for a malformed or inconsistent state */
   binaryScorerFromState(state: BinaryScorerState): BinaryScorer {
-    return BinaryScorer.fromState(state);
+    return this.#scorers().BinaryScorer.fromState(state);
   }
 
   /**
@@ -390,11 +403,11 @@ export class Xentropy {
    * @param options labels (required), and the binary scorer's options
    */
   multilabelScorer(options: MultilabelScorerOptions): MultilabelScorer {
-    return MultilabelScorer.create(options);
+    return this.#scorers().MultilabelScorer.create(options);
   }
 
   /** Rebuilds a multilabel scorer from `state()`. @throws as binaryScorerFromState */
   multilabelScorerFromState(state: MultilabelScorerState): MultilabelScorer {
-    return MultilabelScorer.fromState(state);
+    return this.#scorers().MultilabelScorer.fromState(state);
   }
 }

@@ -6,10 +6,11 @@
 
 import { createInit, fetchModule, ownBuildUrl, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
+import { staticScorers } from './parts.js';
 
-export * from './index.js';
+export * from './full.js';
 
-const own = /* @__PURE__ */ createInit({ load: (build) => fetchModule(ownBuildUrl(build)) });
+const own = /* @__PURE__ */ createInit({ scorers: staticScorers, load: (build) => fetchModule(ownBuildUrl(build)) });
 
 /**
  * Loads the kernels and returns a new xentropy instance with its own memory. Without `module`, the

@@ -10,10 +10,11 @@ import simd from './xentropy.wasm?module';
 import scalar from './xentropy.scalar.wasm?module';
 import { importedInit, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
+import { staticScorers } from './parts.js';
 
-export * from './index.js';
+export * from './full.js';
 
-const own = /* @__PURE__ */ importedInit({ simd, scalar });
+const own = /* @__PURE__ */ importedInit({ simd, scalar }, staticScorers);
 
 /**
  * Loads the kernels and returns a new xentropy instance with its own memory. Without `module`, the

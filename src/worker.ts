@@ -9,10 +9,11 @@ import relaxed from './xentropy.relaxed.wasm';
 import scalar from './xentropy.scalar.wasm';
 import { importedInit, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
+import { staticScorers } from './parts.js';
 
-export * from './index.js';
+export * from './full.js';
 
-const own = /* @__PURE__ */ importedInit({ 'relaxed-simd': relaxed, simd, scalar });
+const own = /* @__PURE__ */ importedInit({ 'relaxed-simd': relaxed, simd, scalar }, staticScorers);
 
 /**
  * Loads the kernels and returns a new xentropy instance with its own memory. Without `module`, the

@@ -10,10 +10,11 @@
 import relaxed from './xentropy.relaxed.wasm';
 import { importedInit, type InitOptions, type InitSyncOptions } from './load/init.js';
 import type { Xentropy } from './api.js';
+import { staticScorers } from './parts.js';
 
-export * from './index.js';
+export * from './full.js';
 
-const own = /* @__PURE__ */ importedInit({ 'relaxed-simd': relaxed });
+const own = /* @__PURE__ */ importedInit({ 'relaxed-simd': relaxed }, staticScorers);
 
 /**
  * Loads the kernels and returns a new xentropy instance with its own memory. Without `module`, the

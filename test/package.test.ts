@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -217,11 +217,13 @@ describe('the package', () => {
 /**
  * The relative specifiers a shipped script imports: static and dynamic imports, re-exports and
  * require() calls (not the `new URL('./x', import.meta.url)` of the .wasm builds and the pool's worker).
+ * A require() in an ES module (the node entry's, of its parts) runs on demand, like import().
  */
 function relativeImports(file: string, dynamic = true): string[] {
   const code = readFileSync(join(root, file), 'utf8');
-  return [...code.matchAll(/(?:\bfrom\s*|\bimport\s*(\()?\s*|\brequire\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)]
-    .filter((m) => dynamic || m[1] === undefined).map((m) => m[2]);
+  const esm = !file.endsWith('.cjs') && !file.startsWith('bin/');
+  return [...code.matchAll(/(?:\bfrom\s*|\bimport\s*(\()?\s*|\b(require)\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)]
+    .filter((m) => dynamic || (m[1] === undefined && !(m[2] && esm))).map((m) => m[3]);
 }
 
 /**
@@ -250,14 +252,15 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
 
   /**
    * What each entry point loads. The pool's workers load one file; every ESM entry point loads its own
-   * small module and the one chunk of the library they share (a copy each would not fit the package's
-   * size budget), require() included (it loads dist/node.js); the command line loads its own CommonJS
-   * bundle, and imports the drawing code (with xentropy/eval's chunk) or the node entry (for a pool)
-   * only when a run needs them.
+   * small module and the chunks of the library they share (a copy each would not fit the package's
+   * size budget): the node entry (require() included: it loads dist/node.js) the library's chunk alone,
+   * and dist/parts.js with the parts' chunk on first use; the others both chunks. The command line
+   * loads its own CommonJS bundle, and imports the drawing code (with xentropy/eval's chunk) or the
+   * parts (for a pool, or a binary model) only when a run needs them.
    */
   const expected: Record<string, number> = {
-    'dist/node.js': 2, 'dist/browser.js': 2, 'dist/pool/worker.js': 1,
-    'dist/index.js': 2, 'dist/worker.js': 2, 'dist/workerd.js': 2, 'dist/edge_light.js': 2,
+    'dist/node.js': 2, 'dist/parts.js': 3, 'dist/browser.js': 3, 'dist/pool/worker.js': 1,
+    'dist/index.js': 3, 'dist/worker.js': 3, 'dist/workerd.js': 3, 'dist/edge_light.js': 3,
     'bin/xentropy.js': 2,
     'dist/esbuild.js': 1,
     // xentropy/eval: its own module and the chunk it shares with the command line (array readers, report).
@@ -274,8 +277,14 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
     }
     expect(moduleGraph('bin/xentropy.js', false)).toEqual(['bin/xentropy.js', 'dist/cli/cli.cjs']);
     expect(moduleGraph('bin/xentropy.js')).toEqual([
-      'bin/xentropy.js', 'dist/cli/cli.cjs', 'dist/node.js', 'dist/cli/report.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/),
-      expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/),
+      'bin/xentropy.js', 'dist/cli/cli.cjs', 'dist/parts.js', 'dist/cli/report.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/),
+      expect.stringMatching(/^dist\/chunk-\w+\.js$/), expect.stringMatching(/^dist\/chunk-eval-\w+\.js$/),
+    ]);
+    // The node entry's parts, which it loads with require() (src/node.ts): dist/parts.js and the parts' chunk.
+    const nodeEntry = readFileSync(join(root, 'dist/node.js'), 'utf8');
+    expect(nodeEntry.match(/\brequire\("\.\/parts\.js"\)|\("\.\/parts\.js"\)/g)).toHaveLength(2);
+    expect(moduleGraph('dist/parts.js').filter((f) => !moduleGraph('dist/node.js', false).includes(f))).toEqual([
+      'dist/parts.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/),
     ]);
   });
 
@@ -323,10 +332,10 @@ describe('the bundles (issue 27: each entry point loads as one module, or as few
         if (!target.startsWith('data/')) expect(url.endsWith('/') || packed.has(target), `${file}: new URL('${url}') names ${target}`).toBe(true);
       }
     }
-    // The pool finds its worker script beside the file it was bundled into: the ESM entries' chunk.
-    for (const file of scripts.filter((f) => /^dist\/chunk-\w+\.js$/.test(f))) {
-      expect(readFileSync(join(root, file), 'utf8'), file).toMatch(/new URL\(\s*["']\.\/pool\/worker\.js["']/);
-    }
+    // The pool finds its worker script beside the file it was bundled into: the parts' chunk.
+    const pools = scripts.filter((f) => /^dist\/chunk-\w+\.js$/.test(f) && readFileSync(join(root, f), 'utf8').includes('XentropyPool=class'));
+    expect(pools).toHaveLength(1);
+    expect(readFileSync(join(root, pools[0]), 'utf8')).toMatch(/new URL\(\s*["']\.\/pool\/worker\.js["']/);
   });
 });
 
@@ -569,6 +578,60 @@ describe('the packed tarball, installed', () => {
     const { build, cache } = JSON.parse(r.stdout) as { build: string; cache: string[] };
     expect(build).toMatch(/simd/);
     expect(cache.map((f) => relative(installed, f)).filter((f) => !f.startsWith('..'))).toEqual(['dist/node.js']);
+  });
+
+  it('leaves the scorers, the pool and the float64 reference out of the node entry\'s import and init(), and loads them on first use', () => {
+    // What the parts' code holds (src/parts.ts), and the node entry's graph does not.
+    const nodeCode = ['dist/node.js', ...relativeImports('dist/node.js', false).map((s) => join('dist', s))]
+      .map((f) => readFileSync(join(root, f), 'utf8')).join('\n');
+    for (const marker of ['fresh scorer', 'XentropyPool=class', 'function binaryScore(', 'function multilabelScore(', 'MultilabelScorer=class']) {
+      expect(nodeCode, marker).not.toContain(marker);
+    }
+    writeFileSync(join(dir, 'first-use.mjs'), "import { init } from 'xentropy';\nconst xe = await init();\n"
+      + "xe.crossEntropy(new Float32Array([1, 2, 0, 0]), [1, 0], { classes: 2 });\nconsole.log(xe.scorer({ classes: 2 }).count);\n");
+    const loaded = modulesLoaded(['first-use.mjs']);
+    expect(loaded.slice(0, 2)).toEqual(['dist/node.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/)]);
+    // The load hook sees what require() loads only through module.registerHooks (Node 22.15 on: the
+    // suite's Node 22 and 24 runs); on Node 20 it sees that nothing more was imported.
+    if (typeof (createRequire(import.meta.url)('node:module') as { registerHooks?: unknown }).registerHooks === 'function') {
+      expect(loaded.slice(2)).toEqual(['dist/parts.js', expect.stringMatching(/^dist\/chunk-\w+\.js$/)]);
+      expect(loaded[3]).not.toBe(loaded[1]);
+    } else {
+      expect(loaded).toHaveLength(2);
+    }
+  });
+
+  it('gives the node entry\'s scorers, pool classes and reference as stand-ins that act as the real ones', () => {
+    const out: unknown = run('stand-ins.mjs', `import * as x from 'xentropy';
+      const all = await import(${JSON.stringify(pathToFileURL(join(installed, 'dist/index.js')).href)});
+      const xe = await x.init();
+      const z = new Float32Array([1, 2, 0.5, 0, 3, -1]), y = [1, 0];
+      const s = xe.scorer({ classes: 3 }).update(z, y);
+      const restored = x.Scorer.fromState(xe, JSON.parse(JSON.stringify(s.state())));
+      class Mine extends x.BinaryScorer {}
+      const pool = await x.createPool({ threads: 1, inlineBelow: 0 });
+      const names = (o) => Object.getOwnPropertyNames(o).sort();
+      const classes = ['Scorer', 'BinaryScorer', 'MultilabelScorer', 'XentropyPool', 'PoolScorer', 'PoolBinaryScorer', 'PoolMultilabelScorer'];
+      console.log(JSON.stringify({
+        instances: [s instanceof x.Scorer, s instanceof all.Scorer, restored instanceof x.Scorer, pool instanceof x.XentropyPool,
+          xe.binaryScorer() instanceof x.BinaryScorer, xe.multilabelScorer({ labels: 2 }) instanceof x.MultilabelScorer,
+          pool.scorer({ classes: 3 }) instanceof x.PoolScorer, !({} instanceof x.Scorer)],
+        restored: restored.result().loss === s.result().loss,
+        classes: classes.map((c) => [typeof x[c], x[c].prototype === all[c].prototype, x[c].name === all[c].name,
+          names(x[c]).join() === names(all[c]).join(), x[c] !== all[c]]),
+        subclass: Object.getPrototypeOf(Mine.prototype) === all.BinaryScorer.prototype,
+        reference: [Object.keys(x.reference).sort().join() === Object.keys(all.reference).sort().join(), Object.isFrozen(x.reference),
+          Object.entries(x.reference).every(([k, f]) => f.name === k),
+          x.reference.crossEntropy(z, y, { classes: 3 }) === all.reference.crossEntropy(z, y, { classes: 3 })],
+      }));
+      await pool.close();`);
+    expect(out).toEqual({
+      instances: [true, true, true, true, true, true, true, true],
+      restored: true,
+      classes: Array.from({ length: 7 }, () => ['function', true, true, true, true]),
+      subclass: true,
+      reference: [true, true, true, true],
+    });
   });
 
   /**

@@ -304,7 +304,7 @@ function ownScorer(build: Build): Scorers {
  * such a model, so that the command line's bundle does not carry a second copy of them.
  */
 async function binaryScorers(): Promise<BinaryScorers> {
-  const { BinaryScorer, MultilabelScorer } = await import('../node.js');
+  const { BinaryScorer, MultilabelScorer } = await import('../parts.js');
   return { binaryScorer: (options) => BinaryScorer.create(options), multilabelScorer: (options) => MultilabelScorer.create(options) };
 }
 
@@ -314,7 +314,7 @@ async function binaryScorers(): Promise<BinaryScorers> {
  */
 async function binaryPool(workers: number, onPool: ((threads: number) => void) | undefined): Promise<XentropyPool | null> {
   onPool?.(workers);
-  const { createPool } = await import('../node.js');
+  const { createPool } = await import('../parts.js');
   return createPool({ threads: workers }).catch(() => null);
 }
 
@@ -346,7 +346,7 @@ async function scoreInputs(xe: Scorers, inputs: Inputs, options: ScoreNpyOptions
   const startPool = (workers: number): Promise<XentropyPool> => {
     options.onPool?.(workers);
     // The library's module, loaded only here: the pool is for inputs that take seconds to score.
-    starting = import('../node.js').then(({ createPool }) => createPool({ threads: workers }));
+    starting = import('../parts.js').then(({ createPool }) => createPool({ threads: workers }));
     // Awaited below unless an error comes first; then the finally block closes it.
     starting.catch(() => undefined);
     return starting;

@@ -4,7 +4,7 @@
 // disk, fetched next to the script, or imported as a module where the runtime compiles nothing itself
 // (importedInit).
 
-import { Xentropy } from '../api.js';
+import { Xentropy, type ScorerClasses } from '../api.js';
 import { BUILDS, bestBuild, type Build } from '../engine/builds.js';
 import { loadDriver, loadDriverSync, type ModuleSource } from '../engine/driver.js';
 import { describe, ownProps } from '../ops/common.js';
@@ -40,6 +40,8 @@ export interface OwnModules {
   loadSync?(build: Build): WebAssembly.Module | BufferSource;
   /** The builds this entry point has (default: all); 'auto' picks the best of them the runtime validates. */
   builds?: readonly Build[];
+  /** The scorer classes its instances create (api.ts, ScorerClasses), called on each scorer's creation. */
+  scorers(): ScorerClasses;
 }
 
 /** @internal The `init` and `initSync` of one entry point. */
@@ -93,7 +95,7 @@ export function createInit(own: OwnModules): Initializers {
         `options.module must be a WebAssembly.Module, bytes, a Response, a URL or a file path, got ${describe(source)}`,
       );
     }
-    return new Xentropy(await loadDriver(source as ModuleSource));
+    return new Xentropy(await loadDriver(source as ModuleSource), own.scorers);
   }
 
   function initSync(options: InitSyncOptions = {}): Xentropy {
@@ -114,7 +116,7 @@ export function createInit(own: OwnModules): Initializers {
     } else if (!(isModule(source) || ArrayBuffer.isView(source) || source instanceof ArrayBuffer)) {
       throw new TypeError(`options.module must be a WebAssembly.Module or bytes, got ${describe(source)}`);
     }
-    return new Xentropy(loadDriverSync(source as WebAssembly.Module | BufferSource));
+    return new Xentropy(loadDriverSync(source as WebAssembly.Module | BufferSource), own.scorers);
   }
 
   return { init, initSync };
@@ -127,8 +129,11 @@ export function createInit(own: OwnModules): Initializers {
  * with the others: scripts/finish-dist.mjs.)
  * @internal
  */
-export function importedInit(imported: Readonly<Partial<Record<Build, WebAssembly.Module | string>>>): Initializers {
+export function importedInit(
+  imported: Readonly<Partial<Record<Build, WebAssembly.Module | string>>>, scorers: () => ScorerClasses,
+): Initializers {
   return createInit({
+    scorers,
     builds: (Object.keys(imported) as Build[]),
     load: async (build) => {
       const module = imported[build]!;
@@ -187,6 +192,18 @@ export function ownBuildUrl(build: Build): URL {
 /** @internal URL of the pool's build (apart from ownBuildUrl, so that an app without a pool never names it). */
 export function ownSharedBuildUrl(): URL {
   return new URL('../../dist/xentropy.shared.wasm', import.meta.url);
+}
+
+/** The pool's build, compiled once per process. */
+let sharedModule: Promise<WebAssembly.Module> | undefined;
+
+/** @internal The pool's build (SIMD, shared memory), compiled once per process; a failed load is not cached, so a later call can retry. */
+export function ownSharedModule(): Promise<WebAssembly.Module> {
+  sharedModule ??= fetchModule(ownSharedBuildUrl()).catch((error: unknown) => {
+    sharedModule = undefined;
+    throw error;
+  });
+  return sharedModule;
 }
 
 interface NodeLikeProcess {

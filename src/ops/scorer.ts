@@ -28,7 +28,7 @@ import {
   checkOpenInterval, checkPositiveInt, classesOf, describe, onSharedMemory, ownElements, ownOptions, ownProps, plainView,
   readMask, resolveFloatInput, rowsOf, takeFloatInput, typedArrayKind, unwrapTensor, widenValues,
   type FloatValues, type HalfDtype, type IndexTarget, type TensorLike, type Unit,
-  decodeStateNumber, encodeStateNumber, type StateNumber,
+  decodeStateNumber, encodeStateNumber, type StateNumber, MAX_CONFUSION_CLASSES, QUANTILE_SLOTS,
 } from './common.js';
 
 /** What a scorer's input rows hold. */
@@ -74,11 +74,8 @@ export interface ScorerOptions {
 /** How calibration bins are cut. */
 export type Binning = 'uniform' | 'quantile';
 
-/** Slots per bin of the fine histogram behind `binning: 'quantile'`. */
-export const QUANTILE_SLOTS = 256;
-
-/** The most classes `confusion: true` takes: its state holds classes² counts. */
-export const MAX_CONFUSION_CLASSES = 1024;
+// In ops/common.ts, so that the entry points export them without loading the scorer (src/library.ts).
+export { MAX_CONFUSION_CLASSES, QUANTILE_SLOTS } from './common.js';
 
 /** The options object `scorer.update` takes as its third argument (or just the bytes, as a number). */
 export interface ScorerUpdateOptions {

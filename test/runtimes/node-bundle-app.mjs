@@ -19,4 +19,4 @@ try {
   await pool.close();
 }
 for (const line of reportLines(runtime, process.versions.node, result)) console.log(line);
-console.log(`ENTRY ${runtime} dist/node.js (bundled by esbuild --platform=node)`);
+console.log(`ENTRY ${runtime} dist/index.js (the node condition's module entry, bundled by esbuild --platform=node)`);
