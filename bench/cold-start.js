@@ -323,7 +323,7 @@ the parent sees it; **ready**: \`performance.now()\` once the script has importe
 of (case − the baseline of the same round); the baseline is the runtime's empty start: an empty ES module
 (importing needs the module loader), and \`node -e 0\` for the command line. The scripts import
 \`xentropy\` by name from a project whose node_modules/xentropy is the repository, so each runtime takes its
-own exports condition (Node, Deno and Bun: dist/node.js).
+own exports condition (Node and Bun: dist/node.js; Deno: dist/index.js).
 
 ## Targets (issue 27)
 
