@@ -301,8 +301,8 @@ function pureAnnotated(minified, annotated, name) {
 }
 
 /**
- * The ESM bundles with node.js's require() of the parts put back as written: `typeof require` and
- * `require('./parts.js')`, where a bundler that bundles the app recognises it (esbuild would otherwise
+ * The ESM bundles with node.js's require() of the parts put back as written (`typeof require`,
+ * `require('./parts.js')`), where a bundler that bundles the app recognises it (esbuild would otherwise
  * have turned it into a call of its own shim, which throws in an ES module). Only node.js may use it.
  */
 function literalRequire(outputs) {
@@ -312,8 +312,9 @@ function literalRequire(outputs) {
     if (name !== 'node.js' && uses > 0) throw new Error(`finish-dist: dist/${name} uses require; only the node entry may (src/node.ts)`);
     if (name !== 'node.js') continue;
     const call = `${REQUIRE_STANDIN}(${JSON.stringify(PARTS)})`;
-    if (uses !== 2 || !out.text.includes(`typeof ${REQUIRE_STANDIN}`) || !out.text.includes(call)) {
-      throw new Error(`finish-dist: dist/node.js should test typeof require and call require(${JSON.stringify(PARTS)}), once each; it names require ${uses} times`);
+    // typeof require, require !== globalThis.require (the REPL's), require('./parts.js'): src/node.ts.
+    if (uses !== 3 || !out.text.includes(`typeof ${REQUIRE_STANDIN}`) || !out.text.includes(call) || !out.text.includes('globalThis.require')) {
+      throw new Error(`finish-dist: dist/node.js should test require as src/node.ts does and call require(${JSON.stringify(PARTS)}); it names require ${uses} times`);
     }
     out.text = out.text.replaceAll(REQUIRE_STANDIN, 'require');
   }

@@ -26,10 +26,11 @@ let parts: typeof Parts | undefined;
 
 /** src/parts.ts, loaded on first use. */
 function loadParts(): typeof Parts {
-  // An ES module has no `require` in Node: the second branch loads dist/parts.js there (Node ≥ 20.19
-  // and 22.12 require ES modules). Bun has one. A bundler that takes this file rather than the `module`
+  // An ES module has no `require` of its own in Node: the second branch loads dist/parts.js there
+  // (Node ≥ 20.19 and 22.12 require ES modules), also where a global one exists (the REPL's, which
+  // resolves from elsewhere). Bun has one. A bundler that takes this file rather than the `module`
   // condition's sees a literal require and bundles the parts in (scripts/finish-dist.mjs keeps it so).
-  parts ??= (typeof require === 'function'
+  parts ??= (typeof require === 'function' && require !== (globalThis as { require?: unknown }).require
     ? require('./parts.js')
     : (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(new URL('./', import.meta.url))('./parts.js')) as typeof Parts;
   return parts;

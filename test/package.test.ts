@@ -601,6 +601,17 @@ describe('the packed tarball, installed', () => {
     }
   });
 
+  it('loads the node entry\'s parts where a global require resolves from elsewhere (the REPL\'s)', () => {
+    // As in `node -i`: a global require of another folder, which must not load the parts.
+    writeFileSync(join(dir, 'global-require.mjs'), "import { createRequire } from 'node:module';\n"
+      + "globalThis.require = createRequire('/nonexistent-folder/');\n");
+    writeFileSync(join(dir, 'repl-like.mjs'), "import * as x from 'xentropy';\nconst xe = await x.init();\n"
+      + "console.log(JSON.stringify([xe.scorer({ classes: 2 }).count, x.reference.logSumExp(new Float32Array([0, 0]), 2)[0]]));\n");
+    const r = spawnSync(process.execPath, ['--import', './global-require.mjs', 'repl-like.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([0, Math.LN2]);
+  });
+
   it('gives the node entry\'s scorers, pool classes and reference as stand-ins that act as the real ones', () => {
     const out: unknown = run('stand-ins.mjs', `import * as x from 'xentropy';
       const all = await import(${JSON.stringify(pathToFileURL(join(installed, 'dist/index.js')).href)});
