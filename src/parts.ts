@@ -5,6 +5,9 @@
 // require() bundles this module into the app, which then loads it with everything else.
 
 import type { ScorerClasses } from './api.js';
+// createPool lives here with the pool, and through it load/ and api.ts are reached from every entry
+// point, this one included: esbuild then puts them in the library's chunk, not a third one that the
+// node entry would load as well (test/package.test.ts counts its modules).
 import { ownSharedModule } from './load/init.js';
 import { BinaryScorer, MultilabelScorer } from './ops/binary_scorer.js';
 import { Scorer } from './ops/scorer.js';
@@ -19,10 +22,9 @@ export { Scorer, BinaryScorer, MultilabelScorer };
 export { XentropyPool } from './pool/pool.js';
 export { PoolBinaryScorer, PoolMultilabelScorer, PoolScorer } from './pool/pool_scorer.js';
 
-/** @internal The scorer classes, for the `scorers` of an entry point's createInit (api.ts, ScorerClasses). */
 const SCORERS: ScorerClasses = { Scorer, BinaryScorer, MultilabelScorer };
 
-/** @internal */
+/** @internal The scorer classes, as the `scorers` of an entry point's createInit (api.ts, ScorerClasses). */
 export function staticScorers(): ScorerClasses {
   return SCORERS;
 }
