@@ -32,8 +32,18 @@ function loadParts(): typeof Parts {
   // condition's sees a literal require and bundles the parts in (scripts/finish-dist.mjs keeps it so).
   parts ??= (typeof require === 'function' && require !== (globalThis as { require?: unknown }).require
     ? require('./parts.js')
-    : (process.getBuiltinModule('node:module') as typeof import('node:module')).createRequire(new URL('./', import.meta.url))('./parts.js')) as typeof Parts;
+    : nodeModule().createRequire(new URL('./', import.meta.url))('./parts.js')) as typeof Parts;
   return parts;
+}
+
+/** node:module, found without an import statement (Node ≥ 20.16). */
+function nodeModule(): typeof import('node:module') {
+  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  if (typeof get !== 'function') {
+    throw new Error('xentropy loads its scorers, pool and float64 reference with require() on first use, which needs '
+      + 'Node ≥ 20.19 or 22.12 (the versions package.json\'s engines names): upgrade Node');
+  }
+  return get('node:module') as typeof import('node:module');
 }
 
 const own = /* @__PURE__ */ createInit({

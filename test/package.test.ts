@@ -495,7 +495,7 @@ describe('the packed tarball, installed', () => {
     expect(cjs.loss).toBe(esm.loss);
   });
 
-  it('on Node 20.0-20.15 (no process.getBuiltinModule): init() works, initSync() says what to do, then works after init()', () => {
+  it('on Node 20.0-20.15 (no process.getBuiltinModule): init() works, initSync() says what to do, then works after init(); the scorers say which Node they need', () => {
     // Node < 20.16 as far as the package can tell: the stub removes process.getBuiltinModule first.
     writeFileSync(join(dir, 'old-node.mjs'), 'delete process.getBuiltinModule;\nif (process.getBuiltinModule) throw new Error("not removed");\n');
     const source = (kind: string) => `
@@ -503,7 +503,8 @@ describe('the packed tarball, installed', () => {
       const bytes = x.initSync({ module: require_('fs').readFileSync(require_.resolve('xentropy/xentropy.wasm')) }).features.build;
       const xe = await x.init();
       const after = x.initSync().features.build;
-      console.log(JSON.stringify({ kind: ${JSON.stringify(kind)}, before, bytes, build: xe.features.build, after }));
+      const parts = (() => { try { xe.scorer({ classes: 2 }); return 'no error'; } catch (e) { return { name: e.name, message: e.message }; } })();
+      console.log(JSON.stringify({ kind: ${JSON.stringify(kind)}, before, bytes, build: xe.features.build, after, parts }));
     `;
     const esm = "import * as x from 'xentropy';\nimport { createRequire } from 'node:module';\nconst require_ = createRequire(import.meta.url);\n";
     const cjs = "const x = require('xentropy');\nconst require_ = require;\n";
@@ -515,6 +516,9 @@ describe('the packed tarball, installed', () => {
       expect(out.before.name, file).toBe('TypeError');
       for (const fix of ['Node ≥ 20.16', 'options.module', 'await init()']) expect(out.before.message, file).toContain(fix);
       expect([out.bytes, out.build, out.after], file).toEqual(['simd', PLAIN_BUILD, PLAIN_BUILD]);
+      // The scorers load with require() (Node ≥ 20.19 and 22.12): an Error that says so.
+      expect(out.parts.name, file).toBe('Error');
+      for (const fix of ['Node ≥ 20.19 or 22.12', 'upgrade Node']) expect(out.parts.message, file).toContain(fix);
     }
   });
 
