@@ -8,7 +8,9 @@
 // imported here: each of those exports is a stand-in that loads src/parts.ts with require() on first
 // use, so a fresh process compiles none of it for `import` and `init()` (docs/performance.md, start-up).
 
-import { createInit, fetchModule, fileReader, ownBuildUrl, type InitOptions, type InitSyncOptions } from './load/init.js';
+import {
+  createInit, fetchModule, fileReader, nodeBuiltin, ownBuildUrl, type InitOptions, type InitSyncOptions,
+} from './load/init.js';
 import { lazyClass, lazyFunctions } from './load/lazy.js';
 import type { Xentropy } from './api.js';
 import type * as Parts from './parts.js';
@@ -38,12 +40,12 @@ function loadParts(): typeof Parts {
 
 /** node:module, found without an import statement (Node ≥ 20.16). */
 function nodeModule(): typeof import('node:module') {
-  const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  if (typeof get !== 'function') {
-    throw new Error('xentropy loads its scorers, pool and float64 reference with require() on first use, which needs '
-      + 'Node ≥ 20.19 or 22.12 (the versions package.json\'s engines names): upgrade Node');
+  const found = nodeBuiltin('node:module') as typeof import('node:module') | undefined;
+  if (!found) {
+    throw new Error(`xentropy loads its scorers, pool and float64 reference with require() on first use, which needs `
+      + `Node ≥ 20.19 or 22.12 (the versions package.json's engines names), not ${process.version}: upgrade Node`);
   }
-  return get('node:module') as typeof import('node:module');
+  return found;
 }
 
 const own = /* @__PURE__ */ createInit({

@@ -21,7 +21,7 @@ const DEFAULT_TOP_K = [1, 5];
 export const MAX_ROWS = 2 ** 31 - 1;
 /** @internal Most classes: the scorer's limit (a row must fit in wasm32 memory). */
 export const MAX_CLASSES = 2 ** 28;
-/** The scorer's limit for confusion counts (ops/scorer.ts MAX_CONFUSION_CLASSES; a type-only import cannot give the value). */
+/** The scorer's limit for confusion counts (ops/common.ts MAX_CONFUSION_CLASSES; a type-only import cannot give the value). */
 const MAX_CONFUSION_CLASSES = 1024;
 /** Tolerance of the probability check: softmax outputs in float32 sum to 1 within far less. */
 const PROBABILITY_SUM_TOLERANCE = 1e-3;

@@ -230,8 +230,16 @@ interface BunLike {
 export function fileReader(): FileReader | undefined {
   const deno = (globalThis as { Deno?: Partial<FileReader> }).Deno;
   if (typeof deno?.readFileSync === 'function') return deno as FileReader;
-  const p = (globalThis as { process?: NodeLikeProcess }).process;
-  return p?.getBuiltinModule?.('node:fs') as FileReader | undefined;
+  return nodeBuiltin('node:fs') as FileReader | undefined;
+}
+
+/**
+ * A Node built-in module through process.getBuiltinModule (Node ≥ 20.16, Bun), without an import
+ * statement; undefined where the runtime has none.
+ * @internal
+ */
+export function nodeBuiltin(id: string): unknown {
+  return (globalThis as { process?: NodeLikeProcess }).process?.getBuiltinModule?.(id);
 }
 
 /**

@@ -938,7 +938,7 @@ export function decodeStateNumber(name: string, x: unknown): number {
   throw new TypeError(`${name} must be a number or one of "Infinity", "-Infinity", "NaN", got ${describe(x)}`);
 }
 
-/** Slots per bin of the fine histogram behind the scorer's `binning: 'quantile'` (ops/scorer.ts). */
+/** Slots per bin of the fine histogram behind the scorer's `binning: 'quantile'` (ops/scorer.ts). Here, so that the entry points export it without loading the scorer. */
 export const QUANTILE_SLOTS = 256;
 
 /** The most classes the scorer's `confusion: true` takes: its state holds classes² counts. */

@@ -74,9 +74,6 @@ export interface ScorerOptions {
 /** How calibration bins are cut. */
 export type Binning = 'uniform' | 'quantile';
 
-// In ops/common.ts, so that the entry points export them without loading the scorer (src/library.ts).
-export { MAX_CONFUSION_CLASSES, QUANTILE_SLOTS } from './common.js';
-
 /** The options object `scorer.update` takes as its third argument (or just the bytes, as a number). */
 export interface ScorerUpdateOptions {
   /** Bytes the rows encode, for `bitsPerByte`. */
