@@ -193,7 +193,8 @@ export function machineInfo(repoUrl) {
   } catch { /* not Linux */ }
   let commit = 'unknown';
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: fileURLToPath(repoUrl), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    // '-dirty' when the tree timed has changes that no commit holds yet.
+    commit = execFileSync('git', ['describe', '--always', '--abbrev=7', '--dirty'], { cwd: fileURLToPath(repoUrl), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch { /* not a git checkout */ }
   return {
     cpu,

@@ -18,7 +18,9 @@
 //    Every bundle is syntax- and whitespace-minified, names kept (they are what a stack trace shows; the
 //    documentation is in the .d.ts files). The ESM entry points get their pure annotations back
 //    (pureAnnotated), which esbuild drops when it minifies whitespace and which let a bundler drop what
-//    an app does not use (an entry point's `own = createInit(...)`, `reference`).
+//    an app does not use (an entry point's `own = createInit(...)`, `reference`). Then terser shortens
+//    the names that no stack trace, export or `.name` shows: parameters and local variables that do not
+//    hold a function (shortLocals). A fresh process compiles less text for it (docs/performance.md).
 // 2. The pool's worker script, dist/pool/worker.js, one file (engine and protocol only).
 // 3. xentropy/eval (the array readers, scoring arrays, the HTML report) and the command line's drawing
 //    code (dist/cli/report.js: the report and the reliability diagram, which the command line imports
@@ -59,6 +61,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import esbuild from 'esbuild';
+import { minify } from 'terser';
 import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -322,6 +325,50 @@ function literalRequire(outputs) {
 }
 
 /**
+ * A binding that holds a function, in esbuild's minified output: `name=(a,b)=>`, `name=async x=>`,
+ * `name=function(`. Its name is the function's `.name` and its frame in a stack trace.
+ */
+const FUNCTION_BINDING = /(?<![\w$.])([\w$]+)=(?:async ?)?(?:\((?:[^()]|\([^()]*\))*\)|[\w$]+)=>|(?<![\w$.])([\w$]+)=(?:async )?function\b/g;
+/** Declared names that keep_fnames / keep_classnames keep: `function name(`, `class name`. */
+const DECLARED_NAME = /(?<![\w$.])(?:function\*?|class) ?([\w$]+)[({ ]/g;
+
+/** The names `pattern` captures in `text`, sorted (a multiset). */
+function namesOf(text, pattern) {
+  return [...text.matchAll(pattern)].map((m) => m[1] ?? m[2]).sort();
+}
+
+/**
+ * Each bundle with its local names shortened by terser: parameters and variables inside functions.
+ * Kept: every top-level name (exports, imports, the functions and classes a stack trace names, the
+ * CommonJS bundle's stand-in for import.meta.url), the names of declared functions and classes, the
+ * variables that hold a function (FUNCTION_BINDING: an arrow's `.name` is its variable's), properties,
+ * the pure annotations and the banner; ASCII only, as esbuild writes it. Checked after: the same
+ * declared names and function bindings as before.
+ */
+async function shortLocals(outputs) {
+  for (const out of outputs) {
+    const name = relative(dist, out.path);
+    const bindings = namesOf(out.text, FUNCTION_BINDING);
+    const { code } = await minify(out.text, {
+      parse: { module: out.meta !== META_URL_CJS },
+      compress: false,
+      mangle: { module: false, toplevel: false, keep_fnames: true, keep_classnames: true, reserved: [...new Set(bindings)] },
+      format: { ascii_only: true, comments: (_, comment) => comment.value.startsWith(' xentropy:'), preserve_annotations: true },
+    });
+    if (!code.startsWith(`${BANNER}\n`)) throw new Error(`finish-dist: dist/${name} lost its first line to terser`);
+    for (const pattern of [FUNCTION_BINDING, DECLARED_NAME]) {
+      const before = namesOf(out.text, pattern), after = namesOf(code, pattern);
+      if (before.join() !== after.join()) {
+        const lost = before.filter((n) => !after.includes(n));
+        throw new Error(`finish-dist: terser renamed functions or classes of dist/${name}: ${lost.join(', ') || '(counts differ)'}`);
+      }
+    }
+    out.text = code;
+  }
+  return outputs;
+}
+
+/**
  * The bundles without the chunks that hold no code: esbuild writes one for a module of re-exports that
  * another set of entry points reaches than the code around it (src/library.ts, src/full.ts), and the
  * entry points import it for nothing. Each such chunk and every `import"./<chunk>";` of it go.
@@ -342,7 +389,7 @@ function withoutEmptyChunks(outputs) {
 }
 
 // 1.-4. The bundles, in memory first: each reads tsc's output, which they then replace.
-const outputs = [
+const outputs = await shortLocals([
   ...withoutEmptyChunks(literalRequire(await bundle(ESM_ENTRIES, '.', { pure: true, splitting: true, plugins: [wasmExternal], define: { require: REQUIRE_STANDIN } }))),
   ...await bundle([POOL_WORKER], 'pool'),
   // xentropy/eval and the command line's drawing code share the chunk of the readers and the report.
@@ -352,7 +399,7 @@ const outputs = [
   }),
   // The command line: one CommonJS file with the part of the library it runs (see 3.).
   ...await bundle([CLI], 'cli', { commonJs: true, plugins: [cliLazyImports] }),
-];
+]);
 
 for (const out of outputs) {
   const name = relative(dist, out.path);

@@ -605,6 +605,32 @@ describe('the packed tarball, installed', () => {
     }
   });
 
+  it('names the library\'s own functions in a stack trace (the build shortens local names only)', () => {
+    // Errors from the library's chunk, an arrow held by a local (refuseDtype), the parts' chunk and the reference.
+    writeFileSync(join(dir, 'stacks.mjs'), `import * as x from 'xentropy';
+      const xe = await x.init();
+      const z = new Float32Array(6);
+      const stacks = [];
+      for (const f of [() => xe.crossEntropy(z, [0, 1], { classes: 4 }), () => xe.crossEntropy(z, [0, 1], { classes: 3, dtype: 'float16' }),
+        () => xe.scorer({ classes: 1 }), () => x.reference.softmax(z, 0)]) {
+        try { f(); stacks.push('no error'); } catch (e) { stacks.push(e.stack); }
+      }
+      console.log(JSON.stringify(stacks));
+    `);
+    const r = spawnSync(process.execPath, ['stacks.mjs'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const stacks = JSON.parse(r.stdout) as string[];
+    const frames = stacks.map((stack) => stack.split('\n').filter((line) => line.includes('/node_modules/xentropy/dist/'))
+      .map((line) => /^\s+at (?:new )?([\w$.<>]+) \(/.exec(line)?.[1] ?? '(anonymous)'));
+    for (const [i, names] of frames.entries()) {
+      expect(names.length, stacks[i]).toBeGreaterThan(0);
+      // A shortened name is one or two characters; each frame names a function of src/.
+      expect(names.filter((n) => n.split('.').some((part) => part.length < 3)), stacks[i]).toEqual([]);
+    }
+    expect(frames[0]).toContain('Xentropy.crossEntropy');
+    expect(frames[1][0]).toBe('refuseDtype');
+  });
+
   it('loads the node entry\'s parts where a global require resolves from elsewhere (the REPL\'s)', () => {
     // As in `node -i`: a global require of another folder, which must not load the parts.
     writeFileSync(join(dir, 'global-require.mjs'), "import { createRequire } from 'node:module';\n"
