@@ -403,6 +403,9 @@ const outputs = await shortLocals([
 
 for (const out of outputs) {
   const name = relative(dist, out.path);
+  // esbuild writes a class that names itself in its own body as `var C = class _C`: `_C` would be its name.
+  const renamed = /(?<![\w$.])([\w$]+)=class (?!extends )(?!\1[{ ])([\w$]+)/.exec(out.text);
+  if (renamed) throw new Error(`finish-dist: dist/${name} names the class ${renamed[1]} '${renamed[2]}'; build it outside its own body (src/ops/binary_scorer.ts, newBinaryScorer)`);
   for (const spec of out.imports) {
     const local = ['./xentropy.wasm', './xentropy.relaxed.wasm', './xentropy.scalar.wasm', './xentropy.wasm?module', './xentropy.scalar.wasm?module'];
     const chunk = /^\.\/chunk-\w+\.js$/.test(spec) && (ESM_ENTRIES.includes(name) || /^chunk-\w+\.js$/.test(name));

@@ -642,7 +642,7 @@ describe('the packed tarball, installed', () => {
     expect(JSON.parse(r.stdout)).toEqual([0, Math.LN2]);
   });
 
-  it('gives the node entry\'s scorers, pool classes and reference as stand-ins that act as the real ones', () => {
+  it('gives the node entry\'s scorers, pool classes and reference as stand-ins that act as the real ones, under their own names', () => {
     const out: unknown = run('stand-ins.mjs', `import * as x from 'xentropy';
       const all = await import(${JSON.stringify(pathToFileURL(join(installed, 'dist/index.js')).href)});
       const xe = await x.init();
@@ -658,6 +658,10 @@ describe('the packed tarball, installed', () => {
           xe.binaryScorer() instanceof x.BinaryScorer, xe.multilabelScorer({ labels: 2 }) instanceof x.MultilabelScorer,
           pool.scorer({ classes: 3 }) instanceof x.PoolScorer, !({} instanceof x.Scorer)],
         restored: restored.result().loss === s.result().loss,
+        // The names users see (console.log, constructor.name): each class's own, on both entries.
+        names: [...classes, 'Xentropy', 'Resident'].filter((c) => x[c].name !== c || all[c].name !== c),
+        constructors: [s, restored, xe.binaryScorer(), xe.multilabelScorer({ labels: 2 }), pool, pool.scorer({ classes: 3 }), xe]
+          .map((o) => o.constructor.name),
         classes: classes.map((c) => [typeof x[c], x[c].prototype === all[c].prototype, x[c].name === all[c].name,
           names(x[c]).join() === names(all[c]).join(), x[c] !== all[c]]),
         subclass: Object.getPrototypeOf(Mine.prototype) === all.BinaryScorer.prototype,
@@ -669,6 +673,8 @@ describe('the packed tarball, installed', () => {
     expect(out).toEqual({
       instances: [true, true, true, true, true, true, true, true],
       restored: true,
+      names: [],
+      constructors: ['Scorer', 'Scorer', 'BinaryScorer', 'MultilabelScorer', 'XentropyPool', 'PoolScorer', 'Xentropy'],
       classes: Array.from({ length: 7 }, () => ['function', true, true, true, true]),
       subclass: true,
       reference: [true, true, true, true],

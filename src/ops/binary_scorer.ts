@@ -1212,6 +1212,16 @@ export function multilabelDataOf(scorer: MultilabelScorer): BinaryData[] {
   return MultilabelScorer.dataOf(scorer);
 }
 
+// The classes below are built through these, never by name in their own bodies: esbuild bundles a class
+// that names itself as `var C = class _C`, and users would see `_C` as its name (scripts/finish-dist.mjs
+// refuses such a bundle).
+function newBinaryScorer(state: unknown): BinaryScorer {
+  return new BinaryScorer(state);
+}
+function newMultilabelScorer(state: unknown): MultilabelScorer {
+  return new MultilabelScorer(state);
+}
+
 /** A fresh state handed to a constructor by this module only (callers' states are checked). */
 class Fresh<T> {
   readonly #data: T;
@@ -1245,7 +1255,7 @@ export class BinaryScorer {
 
   /** @internal */
   static create(options: unknown): BinaryScorer {
-    return new BinaryScorer(new Fresh(emptyBinary(readBinaryOptions(options).config)));
+    return newBinaryScorer(new Fresh(emptyBinary(readBinaryOptions(options).config)));
   }
 
   /**
@@ -1253,7 +1263,7 @@ export class BinaryScorer {
    * @throws TypeError / RangeError for a malformed or inconsistent state, naming the field and value
    */
   static fromState(state: BinaryScorerState): BinaryScorer {
-    return new BinaryScorer(state);
+    return newBinaryScorer(state);
   }
 
   /** Rows counted so far. */
@@ -1329,12 +1339,12 @@ export class MultilabelScorer {
   /** @internal */
   static create(options: unknown): MultilabelScorer {
     const { config, labels } = readMultilabelOptions(options);
-    return new MultilabelScorer(new Fresh(Array.from({ length: labels }, () => emptyBinary(config))));
+    return newMultilabelScorer(new Fresh(Array.from({ length: labels }, () => emptyBinary(config))));
   }
 
   /** Rebuilds a scorer from `state()`. @throws as BinaryScorer.fromState */
   static fromState(state: MultilabelScorerState): MultilabelScorer {
-    return new MultilabelScorer(state);
+    return newMultilabelScorer(state);
   }
 
   /** The number of labels L. */

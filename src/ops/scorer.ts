@@ -1187,6 +1187,11 @@ export function dataOf(scorer: Scorer): ScorerData {
 /** What lets Scorer.create skip checking the state it has just built. */
 const FRESH = Symbol('fresh scorer');
 
+/** A Scorer, built here rather than by name in its own body (see newBinaryScorer in binary_scorer.ts). */
+function newScorer(driver: Driver, state: unknown, token?: symbol): Scorer {
+  return new Scorer(driver, state, token);
+}
+
 /**
  * A one-pass, mergeable evaluation of a classifier: loss, perplexity, accuracy, top-k accuracy, Brier
  * score and calibration errors. Create one with `xe.scorer(options)`; feed it with `update`; read
@@ -1213,7 +1218,7 @@ export class Scorer {
 
   /** @internal */
   static create(driver: Driver, options: unknown): Scorer {
-    return new Scorer(driver, emptyState(checkScorerOptions(options)), FRESH);
+    return newScorer(driver, emptyState(checkScorerOptions(options)), FRESH);
   }
 
   /**
@@ -1226,7 +1231,7 @@ export class Scorer {
 
   /** @internal `xe.scorerFromState`: the checked state, bound to the instance's driver. */
   static restore(driver: Driver, state: unknown): Scorer {
-    return new Scorer(driver, state);
+    return newScorer(driver, state);
   }
 
   /** Rows counted so far. */
