@@ -29,6 +29,31 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/**
+ * A distribution-free confidence interval of the median: the order statistics x(k) and x(n + 1 - k)
+ * (1-based) with k the largest rank such that P(X < k) <= (1 - confidence) / 2 for X ~ Binomial(n, 1/2),
+ * which cover the true median with probability at least `confidence` for any continuous distribution
+ * (Conover, Practical Nonparametric Statistics, 3rd ed., section 3.2). [-Infinity, Infinity] when n is
+ * too small for any such k (n < 6 at 95 %).
+ * @param {number[]} values
+ * @param {number} [confidence]
+ * @returns {[number, number]}
+ */
+export function medianInterval(values, confidence = 0.95) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const tail = (1 - confidence) / 2;
+  // P(X <= i) summed up from P(X = 0) = 2^-n, each term from the one before.
+  let pmf = 2 ** -n, below = 0, k = 0;
+  for (let i = 0; i < n; i++) {
+    below += pmf; // P(X <= i) = P(X < i + 1)
+    if (below > tail) break;
+    k = i + 1;
+    pmf *= (n - i) / (i + 1);
+  }
+  return k === 0 ? [-Infinity, Infinity] : [sorted[k - 1], sorted[n - k]];
+}
+
 /** Milliseconds with about three significant digits. */
 function ms(value) {
   if (value >= 100) return value.toFixed(0);
