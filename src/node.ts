@@ -32,9 +32,10 @@ function loadParts(): typeof Parts {
   // (Node ≥ 20.19 and 22.12 require ES modules), also where a global one exists (the REPL's, which
   // resolves from elsewhere). Bun has one. A bundler that takes this file rather than the `module`
   // condition's sees a literal require and bundles the parts in (scripts/finish-dist.mjs keeps it so).
+  // createRequire is given this file, not its folder: Jest's resolves from the parent of a folder.
   parts ??= (typeof require === 'function' && require !== (globalThis as { require?: unknown }).require
     ? require('./parts.js')
-    : nodeModule().createRequire(new URL('./', import.meta.url))('./parts.js')) as typeof Parts;
+    : nodeModule().createRequire(new URL('./node.js', import.meta.url))('./parts.js')) as typeof Parts;
   return parts;
 }
 
