@@ -189,6 +189,18 @@ describe('resident buffers', () => {
     expect(xe.crossEntropy(z, y, { classes: 4 })).toBe(expected);
   });
 
+  it('of another copy of the library (a module system that loaded it twice) are refused as that, naming where to look', async () => {
+    // The bundled package is a second copy beside src/: its Resident is another class.
+    const copy = (await import(new URL('../dist/index.js', import.meta.url).href)) as typeof import('../src/index.js');
+    const xe = await init();
+    const theirs = (await copy.init()).tensor(normal(12, 1, 7));
+    const message = /^input must be a Float32Array.*, got a Resident of another copy of xentropy \(.*"Test runners" in docs\/runtimes\.md\)$/;
+    expect(() => xe.crossEntropy(theirs as never, [0, 1, 2], { classes: 4 })).toThrow(message);
+    expect(() => xe.scorer({ classes: 4 }).update(theirs as never, [0, 1, 2])).toThrow(/got a Resident of another copy of xentropy/);
+    // A look-alike with another name says what it is, as before.
+    expect(() => xe.crossEntropy(new (class Tensorish {})() as never, [0], { classes: 4 })).toThrow(/got a Tensorish$/);
+  });
+
   it('are read by the float64 reference too', async () => {
     const xe = await init();
     const z = normal(20, 1, 8);

@@ -107,6 +107,9 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return `Array(${value.length})`;
   const name = (value as object).constructor?.name;
   if (name && name !== 'Object' && looksTyped(value)) return `a ${name} that is not one (a Proxy, or an object with its prototype)`;
+  // A resident buffer that fails the brand check: most likely another copy of this library's, from a
+  // module system that loaded the package twice (a test runner's VM modules: docs/runtimes.md).
+  if (name === 'Resident' && !isAnyResident(value)) return 'a Resident of another copy of xentropy (the package loaded twice, as test runners\' VM modules do: see "Test runners" in docs/runtimes.md)';
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 

@@ -1,4 +1,4 @@
-// Runner for Jest 30 (docs/runtimes.md, "Jest"): the smoke suite inside a Jest test, in Jest's module
+// Runner for Jest 30 (docs/runtimes.md, "Test runners"): the smoke suite inside a Jest test, in Jest's module
 // system (its own loader and resolver, its `require` and `createRequire`), with Node's VM modules, as
 // Jest runs ES modules. One variant per run:
 //   require  a CommonJS test that requires xentropy (Jest does require(esm) from Node 24.9)

@@ -43,11 +43,13 @@ const RUNNERS = [
   { name: 'workerd (miniflare)', command: NODE22, args: ['workerd.mjs'] },
   { name: 'vercel edge (@edge-runtime/vm)', command: process.execPath, args: ['edge.mjs'] },
   { name: 'chromium (browser.mjs)', command: process.execPath, args: ['browser.mjs'], file: 'browser.mjs' },
-  // Jest 30 (docs/runtimes.md "Jest"), whose module system loads the package in place of Node's: a CommonJS test
+  // Jest 30 (docs/runtimes.md "Test runners"), whose module system loads the package in place of Node's: a CommonJS test
   // that requires it and an ES module test on Node 24, and on Node 22 with the `module` condition.
   { name: 'jest, node 24, require', command: join(HERE, 'node_modules', 'node24', 'bin', 'node'), args: ['jest.mjs', 'require'], major: 24 },
   { name: 'jest, node 24, import', command: join(HERE, 'node_modules', 'node24', 'bin', 'node'), args: ['jest.mjs', 'import'], major: 24 },
   { name: 'jest, node 22, module condition', command: NODE22, args: ['jest.mjs', 'module'], major: 22 },
+  // Vitest's vmThreads pool, with the configuration docs/runtimes.md gives for VM pools.
+  { name: 'vitest, vmThreads pool', command: process.execPath, args: ['vitest.mjs'] },
   // The recipes of docs/runtimes.md "Bundlers": Vite, webpack, Rollup and esbuild pages in Chromium, and a Node bundle.
   { name: 'bundlers (bundlers.mjs)', command: process.execPath, args: ['bundlers.mjs'], file: 'bundlers.mjs' },
 ];
