@@ -125,8 +125,8 @@ export const PoolMultilabelScorer = /* @__PURE__ */ lazyClass<typeof PoolMultila
 export type PoolMultilabelScorer = PoolMultilabelScorerClass;
 
 /** The float64 reference: the same functions as the WebAssembly API, in plain JavaScript. */
-export const reference: typeof ReferenceModule = /* @__PURE__ */ lazyFunctions([
-  'binaryCrossEntropy', 'binaryCrossEntropyWithGrad', 'binaryScore', 'crossEntropy', 'crossEntropyWithGrad', 'entropy',
-  'jsDivergence', 'klDivergence', 'klDivergenceWithGrad', 'logSoftmax', 'logSumExp', 'multilabelScore', 'perplexity',
-  'score', 'softmax',
-], () => loadParts().reference);
+export const reference: typeof ReferenceModule = /* @__PURE__ */ lazyFunctions({
+  binaryCrossEntropy: 3, binaryCrossEntropyWithGrad: 3, binaryScore: 3, crossEntropy: 3, crossEntropyWithGrad: 3, entropy: 3,
+  jsDivergence: 4, klDivergence: 4, klDivergenceWithGrad: 4, logSoftmax: 4, logSumExp: 4, multilabelScore: 3, perplexity: 3,
+  score: 3, softmax: 4,
+}, () => loadParts().reference);

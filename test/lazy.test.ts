@@ -89,13 +89,14 @@ describe('lazyFunctions', () => {
 
   it('calls load() only when one of its functions is called, then that function with the arguments and this', () => {
     let loads = 0;
-    const lazy = lazyFunctions<typeof module>(['twice', 'self'], () => {
+    const lazy = lazyFunctions<typeof module>({ twice: 1, self: 0 }, () => {
       loads++;
       return module;
     });
     expect(loads).toBe(0);
     expect(Object.keys(lazy)).toEqual(['twice', 'self']);
     expect([lazy.twice.name, lazy.self.name]).toEqual(['twice', 'self']);
+    expect([lazy.twice.length, lazy.self.length]).toEqual([1, 0]);
     expect(Object.isFrozen(lazy)).toBe(true);
     expect(loads).toBe(0);
     expect(lazy.twice(21)).toBe(42);

@@ -667,7 +667,7 @@ describe('the packed tarball, installed', () => {
           names(x[c]).join() === names(all[c]).join(), x[c] !== all[c]]),
         subclass: Object.getPrototypeOf(Mine.prototype) === all.BinaryScorer.prototype,
         reference: [Object.keys(x.reference).sort().join() === Object.keys(all.reference).sort().join(), Object.isFrozen(x.reference),
-          Object.entries(x.reference).every(([k, f]) => f.name === k),
+          Object.entries(x.reference).every(([k, f]) => f.name === k && f.length === all.reference[k].length),
           x.reference.crossEntropy(z, y, { classes: 3 }) === all.reference.crossEntropy(z, y, { classes: 3 })],
       }));
       await pool.close();`);

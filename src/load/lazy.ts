@@ -35,17 +35,18 @@ export function lazyClass<C extends abstract new (...args: never[]) => unknown>(
 }
 
 /**
- * A stand-in for a module of functions (`typeof M`): a frozen object with a function for each of
- * `names`, which calls the function of that name of `load()`, loaded on first use.
+ * A stand-in for a module of functions (`typeof M`): a frozen object with a function for each name of
+ * `arities`, which calls the function of that name of `load()`, loaded on first use, and reports that
+ * function's `name` and `length` (its arity, given here: it is not known until the module loads).
  * @internal
  */
-export function lazyFunctions<M extends Record<string, unknown>>(names: readonly (keyof M & string)[], load: () => M): M {
+export function lazyFunctions<M extends Record<string, unknown>>(arities: Readonly<Record<keyof M & string, number>>, load: () => M): M {
   const object: Record<string, unknown> = {};
-  for (const name of names) {
+  for (const [name, length] of Object.entries(arities) as [keyof M & string, number][]) {
     const call = function (this: unknown, ...args: unknown[]): unknown {
       return Reflect.apply(load()[name] as (...a: unknown[]) => unknown, this, args);
     };
-    object[name] = Object.defineProperty(call, 'name', { value: name });
+    object[name] = Object.defineProperties(call, { name: { value: name }, length: { value: length } });
   }
   return Object.freeze(object) as M;
 }
