@@ -1,6 +1,6 @@
-// Runner for Jest 30 (docs/runtimes.md, "Test runners"): the smoke suite inside a Jest test, in Jest's module
-// system (its own loader and resolver, its `require` and `createRequire`), with Node's VM modules, as
-// Jest runs ES modules. One variant per run:
+// Runner for Jest 30 (docs/runtimes.md, "Test runners"): the smoke suite inside a Jest test, in Jest's
+// module system (its own loader and resolver, its `require` and `createRequire`), with Node's VM
+// modules, as Jest runs ES modules. One variant per run:
 //   require  a CommonJS test that requires xentropy (Jest does require(esm) from Node 24.9)
 //   import   an ES module test that imports it
 //   module   the same with the `module` export condition, which Jest before Node 24.9 needs (the node
@@ -8,12 +8,9 @@
 //            point that imports them)
 //   <node 24> test/runtimes/jest.mjs require
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reportLines } from './smoke.mjs';
+import { reportSmokeTest } from './test-runner.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const variant = process.argv[2];
@@ -24,20 +21,6 @@ const configs = {
 };
 if (!configs[variant]) throw new Error(`jest.mjs: name a variant: ${Object.keys(configs).join(', ')}`);
 
-const scratch = mkdtempSync(join(tmpdir(), 'xentropy-jest-'));
-try {
-  const out = join(scratch, 'result.json');
-  const config = { rootDir: HERE, cacheDirectory: join(scratch, 'cache'), ...configs[variant] };
-  const jest = spawnSync(process.execPath, ['--experimental-vm-modules', join(HERE, 'node_modules', 'jest', 'bin', 'jest.js'),
-    '--ci', '--config', JSON.stringify(config)], { cwd: HERE, encoding: 'utf8', env: { ...process.env, XENTROPY_JEST_OUT: out } });
-  if (jest.status !== 0) {
-    process.stderr.write(jest.stdout + jest.stderr);
-    throw new Error(`jest.mjs: Jest exited with ${jest.status}`);
-  }
-  const { result, entry } = JSON.parse(readFileSync(out, 'utf8'));
-  const runtime = `jest-node${process.versions.node.split('.')[0]}-${variant}`;
-  for (const line of reportLines(runtime, process.versions.node, result)) console.log(line);
-  console.log(`ENTRY ${runtime} ${entry.replace(/^.*\/(dist\/)/, '$1')}`);
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
-}
+const config = { rootDir: HERE, cacheDirectory: '{scratch}/cache', ...configs[variant] };
+reportSmokeTest(`jest-node${process.versions.node.split('.')[0]}-${variant}`, HERE,
+  ['--experimental-vm-modules', join(HERE, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--config', JSON.stringify(config)]);

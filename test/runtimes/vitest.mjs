@@ -3,30 +3,10 @@
 // the docs give (vitest/vitest.config.mjs). Vitest is the repository's own (its devDependencies).
 //   node test/runtimes/vitest.mjs
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reportLines } from './smoke.mjs';
+import { reportSmokeTest } from './test-runner.mjs';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
-const VITEST = join(HERE, '..', '..', 'node_modules', 'vitest', 'vitest.mjs');
-const scratch = mkdtempSync(join(tmpdir(), 'xentropy-vitest-'));
-try {
-  const out = join(scratch, 'result.json');
-  const dir = join(HERE, 'vitest');
-  const vitest = spawnSync(process.execPath, [VITEST, 'run', '--root', dir, '--config', join(dir, 'vitest.config.mjs')], {
-    cwd: dir, encoding: 'utf8', env: { ...process.env, XENTROPY_VITEST_OUT: out },
-  });
-  if (vitest.status !== 0) {
-    process.stderr.write(vitest.stdout + vitest.stderr);
-    throw new Error(`vitest.mjs: Vitest exited with ${vitest.status}`);
-  }
-  const { result, entry } = JSON.parse(readFileSync(out, 'utf8'));
-  const runtime = `vitest-vmthreads-node${process.versions.node.split('.')[0]}`;
-  for (const line of reportLines(runtime, process.versions.node, result)) console.log(line);
-  console.log(`ENTRY ${runtime} ${entry.replace(/^.*\/(dist\/)/, '$1')}`);
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
-}
+const DIR = fileURLToPath(new URL('vitest/', import.meta.url));
+reportSmokeTest(`vitest-vmthreads-node${process.versions.node.split('.')[0]}`, DIR,
+  [join(DIR, '..', '..', '..', 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--root', DIR, '--config', join(DIR, 'vitest.config.mjs')]);

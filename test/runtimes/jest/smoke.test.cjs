@@ -5,5 +5,5 @@ const { smoke } = require('../smoke.mjs');
 
 test('the smoke suite', async () => {
   const result = await smoke(xentropy);
-  writeFileSync(process.env.XENTROPY_JEST_OUT, JSON.stringify({ result, entry: require.resolve('xentropy') }));
+  writeFileSync(process.env.XENTROPY_SMOKE_OUT, JSON.stringify({ result, entry: require.resolve('xentropy') }));
 });

@@ -6,5 +6,5 @@ import { smoke } from '../smoke.mjs';
 
 test('the smoke suite', async () => {
   const result = await smoke(xentropy);
-  writeFileSync(process.env.XENTROPY_VITEST_OUT, JSON.stringify({ result, entry: import.meta.resolve?.('xentropy') ?? '' }));
+  writeFileSync(process.env.XENTROPY_SMOKE_OUT, JSON.stringify({ result, entry: import.meta.resolve?.('xentropy') ?? '' }));
 });
