@@ -249,8 +249,9 @@ const versions = { node: process.versions.node };
 if (want('node')) {
   const r = timeCases('node', moduleCases(process.execPath));
   section('Node', `Node ${process.versions.node} (V8 ${process.versions.v8}); build picked by init(): ${r['import + init()' + (TREES.length > 1 ? ' (this build)' : '')].note}`, r);
-  targets.push(`- Node: import + init() ${withInterval(r[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`])} above an empty ES module `
-    + `(target ≤ ${TARGETS.nodeInitMs} ms): **${verdict(r[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`], TARGETS.nodeInitMs)}**; `
+  const init = r[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`];
+  targets.push(`- Node: import + init() ${withInterval(init)} above an empty ES module (target ≤ ${TARGETS.nodeInitMs} ms): `
+    + `**${verdict(init, TARGETS.nodeInitMs)}**; `
     + `importing an empty package costs ${fmt(r['import of an empty package'].wallDiff)} ms of it`);
 }
 
