@@ -19,7 +19,7 @@ const configs = {
   import: { testMatch: ['**/jest/smoke.test.mjs'] },
   module: { testMatch: ['**/jest/smoke.test.mjs'], testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', 'module'] } },
 };
-if (!configs[variant]) throw new Error(`jest.mjs: name a variant: ${Object.keys(configs).join(', ')}`);
+if (!configs[variant]) throw new Error(`jest.mjs: the variant must be one of ${Object.keys(configs).join(', ')}, got ${JSON.stringify(variant)}`);
 
 const config = { rootDir: HERE, cacheDirectory: '{scratch}/cache', ...configs[variant] };
 reportSmokeTest(`jest-node${process.versions.node.split('.')[0]}-${variant}`, HERE,
