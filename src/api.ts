@@ -71,7 +71,9 @@ export class Xentropy {
    * @returns out, or a new Float32Array
    * @throws TypeError for an input that is not a float array; RangeError for a bad classes, length or out
    */
-  logSoftmax(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
+  logSoftmax(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array;
+  logSoftmax(logits: TensorLike, classes?: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array;
+  logSoftmax(logits: FloatValues | TensorLike, classes?: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
     return runRows(this.driver, 'logSoftmax', planRows(logits, classes, out, false, false, options, 'logSoftmax'));
   }
 
@@ -79,7 +81,9 @@ export class Xentropy {
    * softmax over the last axis: out[r, c] = exp(z[r, c]) / sum_k exp(z[r, k]), max-shifted.
    * Shapes, `out` and errors as logSoftmax.
    */
-  softmax(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
+  softmax(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array;
+  softmax(logits: TensorLike, classes?: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array;
+  softmax(logits: FloatValues | TensorLike, classes?: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
     return runRows(this.driver, 'softmax', planRows(logits, classes, out, false, false, options, 'softmax'));
   }
 
@@ -88,7 +92,9 @@ export class Xentropy {
    * @param out optional Float32Array of N = logits.length / classes
    * @returns out, or a new Float32Array of N values
    */
-  logSumExp(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
+  logSumExp(logits: FloatValues, classes: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array;
+  logSumExp(logits: TensorLike, classes?: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array;
+  logSumExp(logits: FloatValues | TensorLike, classes?: number, out?: Float32Array | Resident, options?: RowOptions): Float32Array {
     return runLogSumExp(this.driver, planRows(logits, classes, out, true, false, options, 'logSumExp'));
   }
 
@@ -237,8 +243,8 @@ export class Xentropy {
    *   posWeight, before any output is written (the element ranges are scanned in WebAssembly, the
    *   error raised by the same JavaScript check as the reference's)
    */
-  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  binaryCrossEntropy(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): number | Float32Array {
+  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  binaryCrossEntropy(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyOptions): number | Float32Array {
     const plan = planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true);
     return runBinaryCrossEntropy(this.driver, plan, false).loss;
   }
@@ -251,8 +257,8 @@ export class Xentropy {
    * bits. options.gradOut (a Float32Array or resident buffer) receives the gradient when given and may
    * be `input` itself (in place). Arguments, loss and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
-  binaryCrossEntropyWithGrad(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
+  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  binaryCrossEntropyWithGrad(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true);
     return runBinaryCrossEntropy(this.driver, plan, true);
   }
@@ -273,7 +279,8 @@ export class Xentropy {
    *   bad classes or length, an unknown option value, or (from 'probs') p[i] outside [0, 1] or NaN
    */
   entropy<R extends EntropyReduction = 'none'>(p: FloatValues, classes: number, options?: EntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  entropy(p: FloatValues, classes: number, options?: EntropyOptions): number | Float32Array {
+  entropy<R extends EntropyReduction = 'none'>(p: TensorLike, classes?: number, options?: EntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  entropy(p: FloatValues | TensorLike, classes?: number, options?: EntropyOptions): number | Float32Array {
     return runEntropy(this.driver, planEntropy(p, classes, options, true));
   }
 
@@ -299,7 +306,9 @@ export class Xentropy {
    *   (or q[i] with from 'probs') outside [0, 1] or NaN, log p[i] above 0 or NaN with logTarget
    */
   klDivergence<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: FloatValues, classes: number, options?: KlDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  klDivergence(p: FloatValues, q: FloatValues, classes: number, options?: KlDivergenceOptions): number | Float32Array {
+  klDivergence<R extends DivergenceReduction = 'batchmean'>(p: TensorLike, q: FloatValues | TensorLike, classes?: number, options?: KlDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  klDivergence<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: TensorLike, classes?: number, options?: KlDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  klDivergence(p: FloatValues | TensorLike, q: FloatValues | TensorLike, classes?: number, options?: KlDivergenceOptions): number | Float32Array {
     return runKlDivergence(this.driver, planKlDivergence('klDivergence', p, q, classes, options, false, true), false).loss;
   }
 
@@ -313,7 +322,9 @@ export class Xentropy {
    * given and may be q itself (in place), but not overlap p. Arguments, loss and errors as klDivergence.
    */
   klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: FloatValues, classes: number, options?: KlDivergenceGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
-  klDivergenceWithGrad(p: FloatValues, q: FloatValues, classes: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
+  klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(p: TensorLike, q: FloatValues | TensorLike, classes?: number, options?: KlDivergenceGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: TensorLike, classes?: number, options?: KlDivergenceGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  klDivergenceWithGrad(p: FloatValues | TensorLike, q: FloatValues | TensorLike, classes?: number, options?: KlDivergenceGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true, true);
     return runKlDivergence(this.driver, plan, true);
   }
@@ -332,7 +343,9 @@ export class Xentropy {
    * @throws TypeError / RangeError as klDivergence (p[i] or q[i] outside [0, 1] with from 'probs')
    */
   jsDivergence<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: FloatValues, classes: number, options?: JsDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  jsDivergence(p: FloatValues, q: FloatValues, classes: number, options?: JsDivergenceOptions): number | Float32Array {
+  jsDivergence<R extends DivergenceReduction = 'batchmean'>(p: TensorLike, q: FloatValues | TensorLike, classes?: number, options?: JsDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  jsDivergence<R extends DivergenceReduction = 'batchmean'>(p: FloatValues, q: TensorLike, classes?: number, options?: JsDivergenceOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  jsDivergence(p: FloatValues | TensorLike, q: FloatValues | TensorLike, classes?: number, options?: JsDivergenceOptions): number | Float32Array {
     return runJsDivergence(this.driver, planJsDivergence(p, q, classes, options, true));
   }
 

@@ -147,7 +147,7 @@ const cases: Case[] = [
   ['focal with zLoss', (xe) => xe.crossEntropy(z, y, { classes: C, focal: {}, zLoss: 1e-4 }), RangeError, /options\.focal and options\.zLoss = 0\.0001 cannot be combined/],
   // binary cross-entropy
   ['binary input with a dtype it does not take', (xe) => xe.binaryCrossEntropy(z, soft, { dtype: 'float16' }), TypeError, /options\.dtype = 'float16' applies to a Uint16Array of half bits, but input is a Float32Array/],
-  ['binary target as Int32Array', (xe) => xe.binaryCrossEntropy(z, new Int32Array(15) as never), TypeError, /target must be a Float32Array of probabilities in \[0, 1\], a Uint8Array of 0\/1 or a resident buffer, got Int32Array\(15\)/],
+  ['binary target as Int32Array', (xe) => xe.binaryCrossEntropy(z, new Int32Array(15) as never), TypeError, /target must be a Float32Array of probabilities in \[0, 1\], a Uint8Array of 0\/1, a tensor of either \(a bool tensor too\) or a resident buffer, got Int32Array\(15\)/],
   ['binary target of the wrong length', (xe) => xe.binaryCrossEntropy(z, new Float32Array(14)), RangeError, /target\.length must equal input\.length = 15, got 14/],
   ['binary target above 1', (xe) => xe.binaryCrossEntropy(z, soft.map((v, i) => (i === 7 ? 1.5 : v))), RangeError, /target\[7\] = 1\.5 is not in \[0, 1\]/],
   ['binary target NaN', (xe) => xe.binaryCrossEntropy(z, soft.map((v, i) => (i === 2 ? NaN : v))), RangeError, /target\[2\] = NaN is not in \[0, 1\]/],

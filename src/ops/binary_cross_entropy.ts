@@ -8,7 +8,7 @@ import { chunkRows, rawBytes, stageFloats, windowRows } from '../engine/staging.
 import type { ResidentDtype } from '../engine/driver.js';
 import {
   isResident, checkChoice, checkClasses, checkDtype, checkFloat32OrResident, floatInputReader, widenValues, checkFocal, checkNumberIn, checkOut, checkUnit, checkWeight,
-  describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, type FloatData, type FloatKind, type HalfDtype,
+  describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, unwrapTensor, checkDims, type FloatData, type FloatKind, type HalfDtype,
   type LossAndGrad, type Reduction, type Unit,
 } from './common.js';
 
@@ -116,7 +116,7 @@ export function planBinaryCrossEntropy(
   }
   const o = ownOptions(`${fn} options`, options, withGrad ? BCE_GRAD_OPTIONS : BCE_OPTIONS);
   const { data: x, kind: inputKind, resident: inputResident } = reader.finish(checkDtype('options.dtype', o.dtype));
-  const classes = o.classes === undefined ? 1 : checkClasses(o.classes, 'options.classes');
+  const classes = binaryClassesOf(o.classes, reader.dims);
   rowsOf('input', x, classes);
   const n = x.length;
   const from = checkChoice<BinaryInputForm>('options.from', o.from, ['logits', 'probs'], 'logits');
@@ -162,15 +162,18 @@ export function planBinaryCrossEntropy(
 
   let targetResident: Resident | null = null;
   let t: BinaryTarget;
-  if (isResident(target)) {
-    ({ array: t, resident: targetResident } = checkFloat32OrResident('target', target));
-  } else if (typedArrayKind(target) === 'Float32Array') {
-    t = plainView('target', target as Float32Array, Float32Array);
-  } else if (typedArrayKind(target) === 'Uint8Array') {
-    t = plainView('target', target as Uint8Array, Uint8Array);
+  // A tensor of targets (float32 probabilities, or a bool / uint8 tensor of 0/1) has the input's dims.
+  const { data: targetData, dims: targetDims } = unwrapTensor('target', target);
+  checkDims('target', targetDims, "the input's", reader.dims, reader.dims);
+  if (isResident(targetData)) {
+    ({ array: t, resident: targetResident } = checkFloat32OrResident('target', targetData));
+  } else if (typedArrayKind(targetData) === 'Float32Array') {
+    t = plainView('target', targetData as Float32Array, Float32Array);
+  } else if (typedArrayKind(targetData) === 'Uint8Array') {
+    t = plainView('target', targetData as Uint8Array, Uint8Array);
   } else {
     throw new TypeError(
-      `target must be a Float32Array of probabilities in [0, 1], a Uint8Array of 0/1 or a resident buffer, got ${describe(target)}`,
+      `target must be a Float32Array of probabilities in [0, 1], a Uint8Array of 0/1, a tensor of either (a bool tensor too) or a resident buffer, got ${describe(targetData)}`,
     );
   }
   if (t.length !== n) throw new RangeError(`target.length must equal input.length = ${n}, got ${t.length}`);
@@ -193,6 +196,24 @@ export function planBinaryCrossEntropy(
   };
   if (!deferElementChecks) checkBinaryElements(widenValues(x, inputKind), t, from);
   return plan;
+}
+
+/**
+ * options.classes of a binary input: the labels per row that weight and posWeight index. A tensor's
+ * last dimension when it has two or more (a 1-D tensor is one label per row); a given value that
+ * disagrees with the tensor is a RangeError.
+ */
+function binaryClassesOf(given: unknown, dims: number[] | null): number {
+  if (!dims) return given === undefined ? 1 : checkClasses(given, 'options.classes');
+  const fromDims = dims.length >= 2 ? dims[dims.length - 1] : 1;
+  if (given === undefined) return checkClasses(fromDims, "the input's last dimension");
+  const classes = checkClasses(given, 'options.classes');
+  if (classes !== fromDims) {
+    throw new RangeError(
+      `options.classes = ${classes} disagrees with the input's dims [${dims.join(', ')}] (a binary input's classes is its last dimension, 1 for a 1-D input)`,
+    );
+  }
+  return classes;
 }
 
 /**

@@ -12,9 +12,10 @@
 
 import {
   DEFAULT_EPSILON, checkChoice, checkFloat32OrResident, checkOptions, checkPositiveInt, checkWeight, describe,
-  ownProps, plainView, typedArrayKind, type Unit,
-  decodeStateNumber, encodeStateNumber, type StateNumber,
+  ownProps, plainView, typedArrayKind, unwrapTensor, checkDims, type Unit,
+  decodeStateNumber, encodeStateNumber, type StateNumber, type TensorLike,
 } from './common.js';
+import type { Resident } from '../engine/driver.js';
 
 /** What a binary scorer's scores are: logits (default; p = sigmoid(x)) or probabilities of the positive class. */
 export type BinaryScorerInput = 'logits' | 'probs';
@@ -57,7 +58,7 @@ export interface BinaryUpdateOptions {
 }
 
 /** Targets: 0/1 (Uint8Array, Int32Array, number[]) or soft labels in [0, 1] (Float32Array, number[]). */
-export type BinaryLabels = Float32Array | Uint8Array | Int32Array | readonly number[];
+export type BinaryLabels = Float32Array | Uint8Array | Int32Array | readonly number[] | TensorLike;
 
 /** One calibration bin of `result().bins`. */
 export interface BinaryCalibrationBin {
@@ -334,7 +335,7 @@ export interface BinaryUpdate {
   weights: Float32Array | null;
 }
 
-const LABEL_TYPES = 'a Float32Array of targets in [0, 1], a Uint8Array or Int32Array of 0/1, or an array of numbers';
+const LABEL_TYPES = 'a Float32Array of targets in [0, 1], a Uint8Array or Int32Array of 0/1, an array of numbers, or a tensor of them (a bool tensor too)';
 
 /** The targets, each element read once into a private Float32Array (checked afterwards). */
 function readTargets(value: unknown, length: number): Float32Array {
@@ -378,10 +379,18 @@ function readTargets(value: unknown, length: number): Float32Array {
  * then checked. TypeError for a wrong type, RangeError for a wrong length or value, naming both.
  */
 export function readBinaryUpdate(config: BinaryScorerConfig, width: number, scores: unknown, labels: unknown, options: unknown): BinaryUpdate {
-  const z = new Float32Array(checkFloat32OrResident('scores', scores).array);
+  const read = checkFloat32OrResident('scores', scores);
+  const z = new Float32Array(read.array);
   if (z.length % width !== 0) throw new RangeError(`scores.length = ${z.length} is not a multiple of labels = ${width}`);
+  const dims = read.dims;
+  // A scores tensor is [N] or [N, 1] for a binary scorer, [N, L] for a multilabel one.
+  if (dims && (dims.length >= 2 ? dims[dims.length - 1] : 1) !== width) {
+    throw new RangeError(`scores has dims [${dims.join(', ')}], but the scorer scores ${width} label${width === 1 ? '' : 's'} per row`);
+  }
   const rows = z.length / width;
-  const t = readTargets(labels, z.length);
+  const { data: labelData, dims: labelDims } = unwrapTensor('labels', labels);
+  checkDims('labels', labelDims, "the scores'", dims, dims);
+  const t = readTargets(labelData, z.length);
   const o = options === undefined ? {} : optionsObject('update', options, ['sampleWeight'], '');
   const w = checkWeight('options.sampleWeight', o.sampleWeight, rows, 'the number of rows');
   for (let i = 0; i < z.length; i++) {
@@ -1280,7 +1289,7 @@ export class BinaryScorer {
    * @throws TypeError / RangeError before anything is added: a wrong type or length, a target outside
    *   [0, 1] or NaN, a NaN score, a probability outside [0, 1], a negative or non-finite weight
    */
-  update(scores: Float32Array, labels: BinaryLabels, options?: BinaryUpdateOptions): this {
+  update(scores: Float32Array | Resident | TensorLike, labels: BinaryLabels, options?: BinaryUpdateOptions): this {
     const u = readBinaryUpdate(this.#s.config, 1, scores, labels, options);
     if (!Number.isSafeInteger(this.#s.count + u.rows)) throw new RangeError(`scores would make the count pass 2^53 - 1`);
     foldUpdate([this.#s], u);
@@ -1361,7 +1370,7 @@ export class MultilabelScorer {
    * Adds rows: scores and labels row-major [N, L], sampleWeight N. Arguments and errors as
    * BinaryScorer.update (scores.length must be a multiple of L).
    */
-  update(scores: Float32Array, labels: BinaryLabels, options?: BinaryUpdateOptions): this {
+  update(scores: Float32Array | Resident | TensorLike, labels: BinaryLabels, options?: BinaryUpdateOptions): this {
     const u = readBinaryUpdate(this.#s[0].config, this.#s.length, scores, labels, options);
     if (!Number.isSafeInteger(this.#s[0].count + u.rows * this.#s.length)) throw new RangeError(`scores would make the count pass 2^53 - 1`);
     foldUpdate(this.#s, u);

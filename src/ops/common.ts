@@ -282,6 +282,12 @@ export function resolveFloatInput(
     throw new TypeError(`${name} is a tensor of type ${describe(type)}; xentropy reads float32, float64, float16 and bfloat16 tensors here`);
   }
   const kind = typedArrayKind(data);
+  if (tensorKind !== undefined) {
+    // A tensor's type must describe its data (ORT's and transformers.js's float16 data may be either).
+    const holds = kind === 'Float32Array' ? 'f32' : kind === 'Float64Array' ? 'f64' : kind === 'Float16Array' ? 'f16'
+      : kind === 'Uint16Array' && (tensorKind === 'f16' || tensorKind === 'bf16') ? tensorKind : undefined;
+    if (holds !== tensorKind) throw new TypeError(`${name} is a tensor of type '${type as string}' whose data is ${describe(data)}`);
+  }
   switch (kind) {
     case 'Float32Array':
       refuseDtype('a Float32Array');
@@ -448,6 +454,35 @@ export function classesOf(name: string, given: unknown, dims: number[] | null): 
   return classes;
 }
 
+/**
+ * @internal
+ * Checks the dims of a second tensor of a call (a target, ids, a mask, q) against the dims that the
+ * first one's call for, when both are tensors: a RangeError naming both (a [T, B] for a [B, T], say).
+ * A 1-D tensor of as many elements is taken as those dims flattened; a size that differs is left to
+ * the caller's length check.
+ */
+export function checkDims(name: string, dims: number[] | null, whose: string, inputDims: number[] | null, expected: number[] | null): void {
+  if (!dims || !inputDims || !expected) return;
+  const size = expected.reduce((a, b) => a * b, 1);
+  // A size that differs is the length check's to name; a 1-D tensor of as many elements is flattened.
+  if (dims.reduce((a, b) => a * b, 1) !== size || dims.length === 1) return;
+  if (dims.length === expected.length && dims.every((d, i) => d === expected[i])) return;
+  throw new RangeError(`${name} has dims [${dims.join(', ')}], but ${whose} dims [${inputDims.join(', ')}] call for [${expected.join(', ')}]`);
+}
+
+/** @internal The dims a mask must have: the ids' [B, T], from the logits' [B, T, V] or the ids' own (null when neither is a tensor). */
+export function maskDimsOf(dims: number[] | null, labelDims: number[] | null): ExpectedDims | null {
+  if (dims) return { whose: "the logits'", dims, want: dims.slice(0, -1) };
+  return labelDims ? { whose: "the ids'", dims: labelDims, want: labelDims } : null;
+}
+
+/** @internal The dims a tensor must have, and whose dims call for them (checkDims). */
+export interface ExpectedDims {
+  whose: string;
+  dims: number[];
+  want: number[];
+}
+
 /** Integer typed arrays (and bool tensors' Uint8Array) a mask may be, by kind. */
 const MASK_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<unknown>> = {
   Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array,
@@ -456,10 +491,13 @@ const MASK_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: numbe
 /**
  * @internal
  * A mask of `length` entries read once into 0/1 bytes: any integer typed array, a bool or integer
- * tensor, or an array of numbers or booleans; an entry counts when it is not 0 (or false).
+ * tensor, or an array of numbers or booleans, each entry 0 or 1 (false or true), as attention masks
+ * hold; anything else is a RangeError naming the entry. A mask tensor's dims must be `expected` (the
+ * [B, T] of the call's tensors, when it has them).
  */
-export function readMask(name: string, value: unknown, length: number): Uint8Array {
-  const { data } = unwrapTensor(name, value);
+export function readMask(name: string, value: unknown, length: number, expected: ExpectedDims | null = null): Uint8Array {
+  const { data, dims } = unwrapTensor(name, value);
+  if (expected) checkDims(name, dims, expected.whose, expected.dims, expected.want);
   const kind = typedArrayKind(data);
   let source: ArrayLike<unknown>;
   if (kind !== undefined) {
@@ -477,8 +515,8 @@ export function readMask(name: string, value: unknown, length: number): Uint8Arr
   for (let i = 0; i < length; i++) {
     const v = source[i];
     if (typeof v === 'boolean') mask[i] = v ? 1 : 0;
-    else if (typeof v === 'number') mask[i] = v === 0 ? 0 : 1;
-    else if (typeof v === 'bigint') mask[i] = v === 0n ? 0 : 1;
+    else if (v === 0 || v === 1 || v === 0n || v === 1n) mask[i] = v === 1 || v === 1n ? 1 : 0;
+    else if (typeof v === 'number' || typeof v === 'bigint') throw new RangeError(`${name}[${i}] = ${describe(v)} is not 0 or 1`);
     else throw new TypeError(`${name}[${i}] must be a number or boolean, got ${describe(v)}`);
   }
   return mask;

@@ -9,7 +9,7 @@ import { chunkRows, gatherRows, rawBytes, scatterRows, stageLabels, stageRaw, st
 import {
   isResident, checkChoice, checkDtype, floatInputReader, widenValues, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
   checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
-  ownProps, plainView, clippableProbabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON,
+  ownProps, plainView, clippableProbabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON, checkDims, maskDimsOf,
   type FloatData, type FloatKind, type FocalOptions, type HalfDtype, type IndexTarget, type LossAndGrad, type Reduction,
   type Unit,
 } from './common.js';
@@ -174,12 +174,14 @@ function checkSequence(
   if (!shift && o.attentionMask === undefined) return { shift, mask: null, length: T ?? rows };
   const what = shift ? 'options.shift' : 'options.attentionMask';
   if (spatial !== 1) throw new RangeError(`${what} needs the class axis last (options.spatial 1), got spatial ${spatial}`);
-  if (T === undefined) {
+  // Without shift a mask marks rows, as labels equal to ignoreIndex would: T is not needed.
+  if (shift && T === undefined) {
     throw new RangeError(`${what} needs the sequence length: pass options.sequenceLength, or [B, T, V] logits as a tensor`);
   }
-  if (rows % T !== 0) throw new RangeError(`the input's ${rows} rows are not whole sequences of ${T} positions`);
-  const mask = o.attentionMask === undefined ? null : readMask('options.attentionMask', o.attentionMask, rows);
-  return { shift, mask, length: T };
+  if (T !== undefined && rows % T !== 0) throw new RangeError(`the input's ${rows} rows are not whole sequences of ${T} positions`);
+  const mask = o.attentionMask === undefined ? null
+    : readMask('options.attentionMask', o.attentionMask, rows, maskDimsOf(dims, targetDims));
+  return { shift, mask, length: T ?? rows };
 }
 
 /**
@@ -203,6 +205,10 @@ export function planCrossEntropy(
   const rows = rowsOf('input', logits, classes * spatial, spatial > 1 ? 'classes * spatial' : 'classes') * spatial;
   const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
   const { data: targetData, dims: targetDims } = unwrapTensor('target', target);
+  // Class indices have the input's dims without the class axis, probabilities the input's own.
+  if (spatial === 1) {
+    checkDims('target', targetDims, "the input's", dims, typedArrayKind(targetData) === 'Float32Array' ? dims : dims?.slice(0, -1) ?? null);
+  }
   const sequence = checkSequence(o, rows, spatial, dims, targetDims);
   const weight = checkWeight('options.weight', o.weight, classes);
   const ignoreIndex = checkInt32('options.ignoreIndex', o.ignoreIndex, -100);

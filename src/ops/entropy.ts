@@ -5,7 +5,7 @@ import { startScan, type ElementCheck } from '../engine/element_checks.js';
 import type { ResidentDtype } from '../engine/driver.js';
 import { chunkRows, rawBytes, stageFloats } from '../engine/staging.js';
 import {
-  checkClasses, checkChoice, checkDtype, checkOptions, checkOrDefer, checkUnit, floatInputReader, probabilityCheck,
+  classesOf, checkChoice, checkDtype, checkOptions, checkOrDefer, checkUnit, floatInputReader, probabilityCheck,
   reduceRows, rowsOf, widenValues, type DistributionForm, type FloatData, type FloatKind, type HalfDtype, type Unit,
 } from './common.js';
 
@@ -51,7 +51,7 @@ export interface EntropyPlan {
  */
 export function planEntropy(p: unknown, classes: unknown, options: unknown, deferElementChecks = false): EntropyPlan {
   const reader = floatInputReader('p', p);
-  const c = checkClasses(classes);
+  const c = classesOf('classes', classes, reader.dims);
   const rows = rowsOf('p', reader, c);
   const o = checkOptions('entropy', options, ENTROPY_OPTIONS);
   const { data: input, kind: inputKind, resident: inputResident } = reader.finish(checkDtype('options.dtype', o.dtype));

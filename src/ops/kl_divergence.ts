@@ -6,7 +6,7 @@ import { startScan, type ElementCheck } from '../engine/element_checks.js';
 import type { ResidentDtype } from '../engine/driver.js';
 import { chunkRows, rawBytes, stageFloats, windowRows } from '../engine/staging.js';
 import {
-  isResident, checkChoice, checkClasses, checkDtype, checkNumberIn, checkOptions, checkOrDefer, checkOut, checkUnit,
+  isResident, checkChoice, classesOf, checkDims, checkDtype, checkNumberIn, checkOptions, checkOrDefer, checkOut, checkUnit,
   describe, floatInputReader, logProbabilityCheck, overlaps, probabilityCheck, reduceRows, rowsOf, widenValues,
   type DistributionForm, type FloatData, type FloatKind, type HalfDtype, type LossAndGrad, type Unit,
 } from './common.js';
@@ -113,7 +113,8 @@ export interface JsPlan {
 /** p and q of the same [N, classes] shape. */
 function checkPair(p: unknown, q: unknown, classes: unknown) {
   const pr = floatInputReader('p', p), qr = floatInputReader('q', q);
-  const c = checkClasses(classes);
+  const c = classesOf('classes', classes, pr.dims ?? qr.dims);
+  checkDims('q', qr.dims, "p's", pr.dims, pr.dims);
   const rows = rowsOf('p', pr, c);
   if (qr.length !== pr.length) throw new RangeError(`q.length must equal p.length = ${pr.length}, got ${qr.length}`);
   return { pr, qr, classes: c, rows };

@@ -5,7 +5,7 @@
 import { ownResident, type Driver, type Resident, type ResidentDtype } from '../engine/driver.js';
 import { chunkRows, rawBytes, stageFloats, windowRows } from '../engine/staging.js';
 import {
-  checkClasses, checkDtype, checkOptions, checkOut, floatInputReader, isResident, rowsOf,
+  classesOf, checkDtype, checkOptions, checkOut, floatInputReader, isResident, rowsOf,
   type FloatData, type FloatKind, type HalfDtype,
 } from './common.js';
 
@@ -40,7 +40,7 @@ export function planRows(
   logits: unknown, classes: unknown, out: unknown, perRow: boolean, float64Allowed = false, options?: unknown, fn = 'softmax',
 ): RowsPlan {
   const reader = floatInputReader('logits', logits);
-  const c = checkClasses(classes);
+  const c = classesOf('classes', classes, reader.dims);
   const rows = rowsOf('logits', reader, c);
   const o = checkOptions(fn, options, ['dtype']);
   const { data: input, kind: inputKind, resident: inputResident } = reader.finish(checkDtype('options.dtype', o.dtype));

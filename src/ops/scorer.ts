@@ -26,7 +26,7 @@ import { chunkRows, rawBytes, stageFloats, type FloatData, type FloatKind } from
 import {
   DEFAULT_EPSILON, checkChoice, checkClasses, checkClippableProbabilities, checkDtype, checkInt32,
   checkOpenInterval, checkPositiveInt, classesOf, describe, onSharedMemory, ownElements, ownOptions, ownProps, plainView,
-  readMask, resolveFloatInput, rowsOf, takeFloatInput, typedArrayKind, unwrapTensor, widenValues,
+  readMask, resolveFloatInput, rowsOf, takeFloatInput, typedArrayKind, unwrapTensor, widenValues, checkDims, maskDimsOf,
   type FloatValues, type HalfDtype, type IndexTarget, type TensorLike, type Unit,
   decodeStateNumber, encodeStateNumber, type StateNumber, MAX_CONFUSION_CLASSES, QUANTILE_SLOTS,
 } from './common.js';
@@ -415,7 +415,7 @@ function sequencesOf(
     if (T === 0) throw new RangeError(`the scorer's ${what} needs the sequence length: create it with sequenceLength, or pass [B, T, V] logits as a tensor`);
     if (rows % T !== 0) throw new RangeError(`logits hold ${rows} rows, not whole sequences of ${T} (the scorer's ${what} needs them)`);
   }
-  return { length: T, readMask: () => (mask === undefined ? null : readMask('attentionMask', mask, rows)) };
+  return { length: T, readMask: () => (mask === undefined ? null : readMask('attentionMask', mask, rows, maskDimsOf(dims, labelDims))) };
 }
 
 /** A validated update: the input, its rows, and labels as checked integers. */
@@ -453,6 +453,7 @@ export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: 
     if (!(bytes >= 0 && bytes < Infinity)) throw new RangeError(`bytes must be a finite number >= 0, got ${describe(bytes)}`);
   }
   const { data: labelData, dims: labelDims } = unwrapTensor('labels', labels);
+  checkDims('labels', labelDims, "the logits'", dims, dims?.slice(0, -1) ?? null);
   const seq = sequencesOf(config, rows, dims, labelDims, attentionMask);
   // The steps that can run the caller's code (accessor elements, Proxy traps)...
   const mask = seq.readMask();

@@ -31,7 +31,7 @@ import {
 } from '../ops/binary_cross_entropy.js';
 import {
   allocResident, describe, ownOptions, residentFrom, widenValues, type FloatValues, type ResidentOptions, type IndexTarget, type LossAndGrad, type ReducedLoss,
-  type Reduction,
+  type Reduction, type TensorLike,
 } from '../ops/common.js';
 import {
   crossEntropyCall, crossEntropyRoute, planCrossEntropy, reduceCrossEntropy, type CrossEntropyGradOptions,
@@ -585,8 +585,8 @@ export class XentropyPool {
    * copied into the shared memory.
    * @returns a Promise of a number, or of a Float32Array of element losses for reduction 'none'
    */
-  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
-  async binaryCrossEntropy(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
+  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
+  async binaryCrossEntropy(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
     this.#checkOpen();
     return (await this.#binary(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true), false)).loss;
   }
@@ -596,8 +596,8 @@ export class XentropyPool {
    * options.gradOut may be a resident buffer of this pool (written where it lies) or a Float32Array.
    * Arguments, results and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
-  async binaryCrossEntropyWithGrad(input: FloatValues, target: BinaryTarget | Resident, options?: BinaryCrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
+  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
+  async binaryCrossEntropyWithGrad(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
     this.#checkOpen();
     return this.#binary(planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true), true);
   }

@@ -4,7 +4,7 @@
 // the pool's (pool.ts, #scoreUpdate). Everything else (options, checks, state, results, merge) is the
 // one-thread Scorer's, which this class holds.
 
-import type { Driver } from '../engine/driver.js';
+import type { Driver, Resident } from '../engine/driver.js';
 import {
   binaryDataOf, binaryGroupRows, foldUpdate as foldBinaryUpdate, multilabelDataOf, readBinaryUpdate, type BinaryData, type BinaryLabels,
   type BinaryScorer, type BinaryScoreResult, type BinaryScorerState, type BinaryUpdate, type BinaryUpdateOptions,
@@ -189,7 +189,7 @@ export class PoolBinaryScorer {
    *   flight, before anything is changed; Error when a worker fails or the pool is closed, leaving the
    *   state as it was
    */
-  async update(scores: Float32Array, labels: BinaryLabels, options?: BinaryUpdateOptions): Promise<this> {
+  async update(scores: Float32Array | Resident | TensorLike, labels: BinaryLabels, options?: BinaryUpdateOptions): Promise<this> {
     this.#host.checkOpen();
     if (this.#busy) throw busyError('update');
     await binaryUpdate(this.#host, binaryDataOf(this.#scorer), scores, labels, options, (on) => { this.#busy = on; });
@@ -255,7 +255,7 @@ export class PoolMultilabelScorer {
   }
 
   /** Adds rows, as `MultilabelScorer.update`, on the pool's workers. @throws as PoolBinaryScorer.update */
-  async update(scores: Float32Array, labels: BinaryLabels, options?: BinaryUpdateOptions): Promise<this> {
+  async update(scores: Float32Array | Resident | TensorLike, labels: BinaryLabels, options?: BinaryUpdateOptions): Promise<this> {
     this.#host.checkOpen();
     if (this.#busy) throw busyError('update');
     await binaryUpdate(this.#host, multilabelDataOf(this.#scorer), scores, labels, options, (on) => { this.#busy = on; });

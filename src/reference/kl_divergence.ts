@@ -111,18 +111,19 @@ export function jsDivergence<R extends DivergenceReduction = 'batchmean'>(
 ): ReducedLoss<R, Float64Array>;
 export function jsDivergence(p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: JsDivergenceOptions): number | Float64Array {
   const plan = widened(planJsDivergence(p, q, classes, options));
+  const cols = plan.classes;
   const perRow = new Float64Array(plan.rows);
   let total = 0;
   for (let r = 0; r < plan.rows; r++) {
-    const a = r * classes;
-    let x: ArrayLike<number> = plan.p.subarray(a, a + classes);
-    let y: ArrayLike<number> = plan.q.subarray(a, a + classes);
+    const a = r * cols;
+    let x: ArrayLike<number> = plan.p.subarray(a, a + cols);
+    let y: ArrayLike<number> = plan.q.subarray(a, a + cols);
     if (plan.fromLogits) {
       x = softmaxRow(x);
       y = softmaxRow(y);
     }
     let js = 0;
-    for (let c = 0; c < classes; c++) {
+    for (let c = 0; c < cols; c++) {
       // The two halves are added first, so that swapping p and q gives the same value bit for bit.
       js += half(x[c], y[c]) + half(y[c], x[c]);
     }

@@ -44,8 +44,9 @@ export function logSumExp(
 ): Float32Array | Float64Array {
   const plan = planRows(logits, classes, out, true, true, options, 'logSumExp');
   // Other element types widened in JavaScript, exactly as the kernels' widen does.
-  const input = widenValues(plan.input, plan.inputKind), rows = plan.rows;
+  // The plan's classes: a tensor's last dimension when the argument is left out.
+  const input = widenValues(plan.input, plan.inputKind), rows = plan.rows, cols = plan.classes;
   const result = out ?? new Float64Array(rows);
-  for (let r = 0; r < rows; r++) result[r] = logSumExpRow(input.subarray(r * classes, (r + 1) * classes));
+  for (let r = 0; r < rows; r++) result[r] = logSumExpRow(input.subarray(r * cols, (r + 1) * cols));
   return result;
 }

@@ -8,12 +8,13 @@ export function softmax(
 ): Float32Array | Float64Array {
   const plan = planRows(logits, classes, out, false, true, options, 'softmax');
   // Other element types widened in JavaScript, exactly as the kernels' widen does.
-  const input = widenValues(plan.input, plan.inputKind), rows = plan.rows;
+  // The plan's classes: a tensor's last dimension when the argument is left out.
+  const input = widenValues(plan.input, plan.inputKind), rows = plan.rows, cols = plan.classes;
   const result = out ?? new Float64Array(input.length);
   for (let r = 0; r < rows; r++) {
-    const row = input.subarray(r * classes, (r + 1) * classes);
+    const row = input.subarray(r * cols, (r + 1) * cols);
     const lp = logSoftmaxRow(row);
-    for (let c = 0; c < classes; c++) result[r * classes + c] = Math.exp(lp[c]);
+    for (let c = 0; c < cols; c++) result[r * cols + c] = Math.exp(lp[c]);
   }
   return result;
 }

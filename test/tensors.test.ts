@@ -1,0 +1,193 @@
+// Tensor objects wherever a function takes an array (issue 25): the functions that take `classes` as an
+// argument, binary cross-entropy's targets, the binary and multilabel scorers' labels; every tensor's
+// dims checked against the input's; masks of 0 and 1 only; a tensor's type describing its data.
+
+import { describe, expect, it } from 'vitest';
+import { backends, bits, expectSameBits, labels as drawLabels, normal, probabilities, wasmBackends } from './helpers.js';
+
+const N = 6, C = 5;
+const logits = normal(N * C, 2, 31);
+const p = probabilities(N, C, 32);
+const q = probabilities(N, C, 33);
+const other = normal(N * C, 2, 41);
+const binaryLogits = normal(N * C, 2, 34);
+const binaryTargets = Float32Array.from(bits(N * C, 35));
+
+/** The tensor forms runtimes hand over: onnxruntime's / transformers.js's, { data, shape }, TensorFlow.js's. */
+class TfTensor {
+  constructor(readonly values: ArrayLike<number>, readonly shape: number[]) {}
+  dataSync() { return this.values; }
+}
+const FORMS: [string, (data: Float32Array | Uint8Array, dims: number[]) => unknown][] = [
+  ['{ data, dims, type }', (data, dims) => ({ type: data instanceof Uint8Array ? 'bool' : 'float32', data, dims })],
+  ['{ data, shape }', (data, shape) => ({ data, shape })],
+  ['a TensorFlow.js tensor', (data, shape) => new TfTensor(data, shape)],
+];
+
+/** Every backend's functions, called with what a user may pass (the tests check the types' promises at run time). */
+type Api = Record<string, (...args: unknown[]) => unknown>;
+
+describe.each(backends)('the functions that take classes as an argument take tensors (%s)', (_name, backend) => {
+  const xe = backend as unknown as Api;
+  const calls: [string, (x: unknown, classes?: number) => unknown][] = [
+    ['softmax', (x, c) => xe.softmax(x, c)],
+    ['logSoftmax', (x, c) => xe.logSoftmax(x, c)],
+    ['logSumExp', (x, c) => xe.logSumExp(x, c)],
+    ['entropy', (x, c) => xe.entropy(x, c, { from: 'logits' })],
+    ['klDivergence', (x, c) => xe.klDivergence(p, x, c, { from: 'logits', reduction: 'none' })],
+    ['klDivergenceWithGrad', (x, c) => (xe.klDivergenceWithGrad(p, x, c, { from: 'logits' }) as { grad: unknown }).grad],
+    ['jsDivergence', (x, c) => xe.jsDivergence(x, other, c, { from: 'logits', reduction: 'none' })],
+  ];
+  for (const [name, call] of calls) {
+    it(`${name}: classes defaults to the last dimension, gives the flat call's bits, and must agree with it`, () => {
+      const flat = call(logits, C);
+      for (const [form, make] of FORMS) {
+        expectSameBits(call(make(logits, [N, C])), flat, `${name}, ${form}`);
+        expectSameBits(call(make(logits, [2, 3, C]), C), flat, `${name}, ${form}, 3-D`);
+        expect(() => call(make(logits, [N, C]), 2 * C), `${name}, ${form}`).toThrow(
+          new RangeError(`classes = ${2 * C} disagrees with the input's last dimension ${C} (dims [${N}, ${C}])`),
+        );
+      }
+      // A flat array still needs classes.
+      expect(() => call(logits)).toThrow(TypeError);
+    });
+  }
+
+  it("klDivergence and jsDivergence: q's dims must be p's; classes from either tensor", () => {
+    const flat = xe.klDivergence(p, q, C, { reduction: 'none' });
+    expectSameBits(xe.klDivergence({ data: p, dims: [N, C] }, { data: q, dims: [N, C] }, undefined, { reduction: 'none' }), flat);
+    expectSameBits(xe.klDivergence(p, { data: q, dims: [N, C] }, undefined, { reduction: 'none' }), flat);
+    // A 1-D tensor of as many elements is the same values flattened.
+    expectSameBits(xe.klDivergence({ data: p, dims: [N, C] }, { data: q, dims: [N * C] }, undefined, { reduction: 'none' }), flat);
+    expect(() => xe.klDivergence({ data: p, dims: [N, C] }, { data: q, dims: [C, N] })).toThrow(
+      new RangeError(`q has dims [${C}, ${N}], but p's dims [${N}, ${C}] call for [${N}, ${C}]`),
+    );
+    expect(() => xe.jsDivergence({ data: p, dims: [N, C] }, { data: q, dims: [2, N * C / 2] })).toThrow(/q has dims \[2, 15\]/);
+  });
+});
+
+describe.each(backends)('binary cross-entropy takes tensors of targets (%s)', (_name, backend) => {
+  const xe = backend as unknown as Api;
+  for (const withGrad of [false, true]) {
+    const fn = withGrad ? 'binaryCrossEntropyWithGrad' : 'binaryCrossEntropy';
+    // The loss per element, and the gradient after it.
+    const call = (x: unknown, t: unknown, o?: object): Float64Array => {
+      const r = xe[fn](x, t, { reduction: 'none', ...o });
+      if (!withGrad) return Float64Array.from(r as ArrayLike<number>);
+      const { loss, grad } = r as { loss: ArrayLike<number>; grad: ArrayLike<number> };
+      return Float64Array.from([...Array.from(loss), ...Array.from(grad)]);
+    };
+    it(`${fn}: float32, bool and uint8 tensors of targets give the flat call's bits`, () => {
+      const flat = call(binaryLogits, binaryTargets);
+      const u8 = Uint8Array.from(binaryTargets);
+      for (const [form, make] of FORMS) {
+        expectSameBits(call(make(binaryLogits, [N * C]), make(binaryTargets, [N * C])), flat, form);
+        expectSameBits(call(binaryLogits, make(u8, [N * C])), flat, `${form}, 0/1 bytes`);
+      }
+    });
+
+    it(`${fn}: an [N, C] input's classes is C (weight and posWeight per column); dims must agree`, () => {
+      const posWeight = Float32Array.from({ length: C }, (_, i) => 1 + i / 2);
+      const flat = call(binaryLogits, binaryTargets, { classes: C, posWeight });
+      expectSameBits(call({ data: binaryLogits, dims: [N, C] }, { data: binaryTargets, dims: [N, C] }, { posWeight }), flat);
+      expectSameBits(call({ data: binaryLogits, dims: [N, C] }, binaryTargets, { classes: C, posWeight }), flat);
+      expect(() => call({ data: binaryLogits, dims: [N, C] }, binaryTargets, { classes: 1 })).toThrow(
+        new RangeError(`options.classes = 1 disagrees with the input's dims [${N}, ${C}] (a binary input's classes is its last dimension, 1 for a 1-D input)`),
+      );
+      expect(() => call({ data: binaryLogits, dims: [N * C] }, binaryTargets, { classes: C })).toThrow(/options\.classes = 5 disagrees with the input's dims \[30\]/);
+      expect(() => call({ data: binaryLogits, dims: [N, C] }, { data: binaryTargets, dims: [C, N] })).toThrow(
+        new RangeError(`target has dims [${C}, ${N}], but the input's dims [${N}, ${C}] call for [${N}, ${C}]`),
+      );
+      expect(() => call(binaryLogits, { type: 'int64', data: new BigInt64Array(N * C), dims: [N * C] })).toThrow(TypeError);
+    });
+  }
+});
+
+describe.each(wasmBackends)('the binary and multilabel scorers take tensors (%s)', (_name, xe) => {
+  it("labels as tensors give the flat update's result; scores' and labels' dims must fit", () => {
+    const flat = xe.binaryScorer().update(binaryLogits, binaryTargets).result();
+    for (const [form, make] of FORMS) {
+      expect(xe.binaryScorer().update(make(binaryLogits, [N * C]) as Float32Array, make(binaryTargets, [N * C]) as Float32Array).result(), form).toEqual(flat);
+      expect(xe.binaryScorer().update(binaryLogits, make(Uint8Array.from(binaryTargets), [N * C, 1]) as Float32Array).result(), form).toEqual(flat);
+    }
+    const multi = xe.multilabelScorer({ labels: C }).update(binaryLogits, binaryTargets).result();
+    expect(xe.multilabelScorer({ labels: C }).update({ data: binaryLogits, dims: [N, C] }, { type: 'bool', data: Uint8Array.from(binaryTargets), dims: [N, C] }).result()).toEqual(multi);
+    expect(() => xe.multilabelScorer({ labels: C }).update({ data: binaryLogits, dims: [C, N] }, binaryTargets)).toThrow(
+      new RangeError(`scores has dims [${C}, ${N}], but the scorer scores ${C} labels per row`),
+    );
+    expect(() => xe.multilabelScorer({ labels: C }).update({ data: binaryLogits, dims: [N, C] }, { data: binaryTargets, dims: [3, 10] })).toThrow(
+      new RangeError(`labels has dims [3, 10], but the scores' dims [${N}, ${C}] call for [${N}, ${C}]`),
+    );
+    expect(() => xe.binaryScorer().update({ data: binaryLogits, dims: [N, C] }, binaryTargets)).toThrow(/scores has dims \[6, 5\], but the scorer scores 1 label per row/);
+  });
+});
+
+describe.each(backends)('the dims of ids and masks must fit the logits (%s)', (_name, backend) => {
+  const xe = backend as unknown as Api;
+  const B = 2, T = 3;
+  const lm = normal(B * T * C, 2, 36);
+  const ids = drawLabels(B * T, C, 37);
+  const mask = Uint8Array.from([1, 1, 0, 1, 0, 0]);
+  it('a transposed [T, B] is refused, a flat 1-D tensor of as many elements is taken', () => {
+    const logitsTensor = { type: 'float32', data: lm, dims: [B, T, C] };
+    const flat = xe.crossEntropy(lm, ids, { classes: C, shift: true, sequenceLength: T, attentionMask: mask });
+    expectSameBits(xe.crossEntropy(logitsTensor, { data: ids, dims: [B * T] }, { shift: true, attentionMask: { data: mask, dims: [B * T] } }), flat);
+    expect(() => xe.crossEntropy(logitsTensor, { data: ids, dims: [T, B] }, { shift: true })).toThrow(
+      new RangeError(`target has dims [${T}, ${B}], but the input's dims [${B}, ${T}, ${C}] call for [${B}, ${T}]`),
+    );
+    expect(() => xe.crossEntropy(logitsTensor, ids, { shift: true, attentionMask: { type: 'bool', data: mask, dims: [T, B] } })).toThrow(
+      new RangeError(`options.attentionMask has dims [${T}, ${B}], but the logits' dims [${B}, ${T}, ${C}] call for [${B}, ${T}]`),
+    );
+    // With flat logits the ids' dims decide.
+    expect(() => xe.crossEntropy(lm, { data: ids, dims: [B, T] }, { classes: C, attentionMask: { data: mask, dims: [T, B] } })).toThrow(
+      /options\.attentionMask has dims \[3, 2\], but the ids' dims \[2, 3\] call for \[2, 3\]/,
+    );
+    // Probabilities as the target have the input's own dims.
+    const soft = probabilities(B * T, C, 38);
+    expectSameBits(xe.crossEntropy(logitsTensor, { data: soft, dims: [B, T, C] }), xe.crossEntropy(lm, soft, { classes: C }));
+    expect(() => xe.crossEntropy(logitsTensor, { data: soft, dims: [B, C, T] })).toThrow(/target has dims \[2, 5, 3\]/);
+  });
+
+  it('without shift, a mask marks rows and needs no sequence length (as labels of ignoreIndex would)', () => {
+    const ignored = Int32Array.from(ids, (y, i) => (mask[i] ? y : -100));
+    const want = xe.crossEntropy(lm, ignored, { classes: C });
+    expectSameBits(xe.crossEntropy(lm, ids, { classes: C, attentionMask: mask }), want);
+    expect(() => xe.crossEntropy(lm, ids, { classes: C, shift: true, attentionMask: mask })).toThrow(/needs the sequence length/);
+  });
+
+  it('a mask holds 0 and 1 (or booleans): anything else is a RangeError naming the entry', () => {
+    for (const bad of [Uint8Array.from([1, 2, 0, 1, 0, 0]), Int32Array.from([1, 1, -1, 0, 0, 0]), BigInt64Array.from([1n, 1n, 0n, 5n, 0n, 0n]), [1, 0.5, 0, 1, 0, 0]]) {
+      expect(() => xe.crossEntropy(lm, ids, { classes: C, attentionMask: bad })).toThrow(/^options\.attentionMask\[\d\] = -?[\d.]+n? is not 0 or 1$/);
+    }
+    expectSameBits(
+      xe.crossEntropy(lm, ids, { classes: C, attentionMask: [true, true, false, true, false, false] }),
+      xe.crossEntropy(lm, ids, { classes: C, attentionMask: mask }),
+    );
+  });
+
+  it("a float tensor's type must describe its data", () => {
+    expect(() => xe.crossEntropy({ type: 'float16', data: lm, dims: [B * T, C] }, ids)).toThrow(
+      new TypeError(`input is a tensor of type 'float16' whose data is Float32Array(${B * T * C})`),
+    );
+    expect(() => xe.softmax({ type: 'float64', data: lm, dims: [B * T, C] })).toThrow(/logits is a tensor of type 'float64' whose data is Float32Array/);
+    expect(() => xe.softmax({ type: 'float32', data: new Uint16Array(B * T * C), dims: [B * T, C] })).toThrow(/type 'float32' whose data is Uint16Array/);
+    expectSameBits(xe.softmax({ type: 'float64', data: Float64Array.from(lm), dims: [B * T, C] }), xe.softmax(Float64Array.from(lm), C));
+  });
+});
+
+describe.each(wasmBackends)("the scorer's labels and mask dims (%s)", (_name, xe) => {
+  it('labels and masks that do not fit [B, T] are refused before anything is added', () => {
+    const B = 2, T = 3;
+    const lm = normal(B * T * C, 2, 39);
+    const ids = drawLabels(B * T, C, 40);
+    const s = xe.scorer({ classes: C });
+    expect(() => s.update({ data: lm, dims: [B, T, C] }, { data: ids, dims: [T, B] })).toThrow(
+      new RangeError(`labels has dims [${T}, ${B}], but the logits' dims [${B}, ${T}, ${C}] call for [${B}, ${T}]`),
+    );
+    expect(() => s.update({ data: lm, dims: [B, T, C] }, ids, { attentionMask: { data: new Uint8Array(B * T), dims: [T, B] } })).toThrow(/attentionMask has dims \[3, 2\]/);
+    expect(() => s.update(lm, ids, { attentionMask: Uint8Array.from([1, 3, 1, 1, 1, 1]) })).toThrow(new RangeError('attentionMask[1] = 3 is not 0 or 1'));
+    expect(s.count).toBe(0);
+    s.update({ data: lm, dims: [B, T, C] }, { data: ids, dims: [B * T] });
+    expect(s.count).toBe(B * T);
+  });
+});
