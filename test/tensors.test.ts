@@ -173,6 +173,15 @@ describe.each(backends)('the dims of ids and masks must fit the logits (%s)', (_
     expect(() => xe.softmax({ type: 'float32', data: new Uint16Array(B * T * C), dims: [B * T, C] })).toThrow(/type 'float32' whose data is Uint16Array/);
     expectSameBits(xe.softmax({ type: 'float64', data: Float64Array.from(lm), dims: [B * T, C] }), xe.softmax(Float64Array.from(lm), C));
   });
+
+  it('a float16 (bfloat16, float64) tensor where class indices go is a TypeError, not indices', () => {
+    const logitsTensor = { type: 'float32', data: lm, dims: [B * T, C] };
+    // onnxruntime's float16 tensors hold a Uint16Array, which would otherwise read as class indices.
+    expect(() => xe.crossEntropy(logitsTensor, { type: 'float16', data: new Uint16Array(B * T * C), dims: [B * T, C] })).toThrow(
+      new TypeError('target is a float16 tensor, but it takes class indices (an integer tensor) or probabilities as float32'),
+    );
+    expect(() => xe.crossEntropy(logitsTensor, { type: 'bfloat16', data: new Uint16Array(B * T), dims: [B * T] })).toThrow(/target is a bfloat16 tensor/);
+  });
 });
 
 describe.each(wasmBackends)("the scorer's labels and mask dims (%s)", (_name, xe) => {
@@ -186,6 +195,10 @@ describe.each(wasmBackends)("the scorer's labels and mask dims (%s)", (_name, xe
     );
     expect(() => s.update({ data: lm, dims: [B, T, C] }, ids, { attentionMask: { data: new Uint8Array(B * T), dims: [T, B] } })).toThrow(/attentionMask has dims \[3, 2\]/);
     expect(() => s.update(lm, ids, { attentionMask: Uint8Array.from([1, 3, 1, 1, 1, 1]) })).toThrow(new RangeError('attentionMask[1] = 3 is not 0 or 1'));
+    expect(() => s.update(lm, { type: 'float16', data: new Uint16Array(B * T), dims: [B * T] })).toThrow(
+      new TypeError('labels is a float16 tensor, but it takes class indices (an integer tensor)'),
+    );
+    expect(() => s.update(lm, { type: 'float32', data: new Float32Array(B * T), dims: [B * T] })).toThrow(/labels is a float32 tensor/);
     expect(s.count).toBe(0);
     s.update({ data: lm, dims: [B, T, C] }, { data: ids, dims: [B * T] });
     expect(s.count).toBe(B * T);

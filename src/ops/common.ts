@@ -476,6 +476,18 @@ export function maskDimsOf(dims: number[] | null, labelDims: number[] | null): E
   return labelDims ? { whose: "the ids'", dims: labelDims, want: labelDims } : null;
 }
 
+/**
+ * @internal
+ * Refuses a float tensor of `type` where class indices go (float16 bits in a Uint16Array would pass
+ * for indices); `probabilities`: a float32 tensor is a call's probabilities, not refused.
+ */
+export function refuseFloatTensor(name: string, type: unknown, probabilities: boolean): void {
+  if (type !== 'float16' && type !== 'bfloat16' && type !== 'float64' && (probabilities || type !== 'float32')) return;
+  throw new TypeError(
+    `${name} is a ${type} tensor, but it takes class indices (an integer tensor)${probabilities ? ' or probabilities as float32' : ''}`,
+  );
+}
+
 /** @internal The dims a tensor must have, and whose dims call for them (checkDims). */
 export interface ExpectedDims {
   whose: string;

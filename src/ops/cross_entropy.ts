@@ -9,7 +9,7 @@ import { chunkRows, gatherRows, rawBytes, scatterRows, stageLabels, stageRaw, st
 import {
   isResident, checkChoice, checkDtype, floatInputReader, widenValues, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
   checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
-  ownProps, plainView, clippableProbabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON, checkDims, maskDimsOf,
+  ownProps, plainView, clippableProbabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON, checkDims, maskDimsOf, refuseFloatTensor,
   type FloatData, type FloatKind, type FocalOptions, type HalfDtype, type IndexTarget, type LossAndGrad, type Reduction,
   type Unit,
 } from './common.js';
@@ -204,7 +204,8 @@ export function planCrossEntropy(
   const spatial = checkPositiveInt('options.spatial', o.spatial, 1);
   const rows = rowsOf('input', logits, classes * spatial, spatial > 1 ? 'classes * spatial' : 'classes') * spatial;
   const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
-  const { data: targetData, dims: targetDims } = unwrapTensor('target', target);
+  const { data: targetData, dims: targetDims, type: targetType } = unwrapTensor('target', target);
+  refuseFloatTensor('target', targetType, true);
   // Class indices have the input's dims without the class axis, probabilities the input's own.
   if (spatial === 1) {
     checkDims('target', targetDims, "the input's", dims, typedArrayKind(targetData) === 'Float32Array' ? dims : dims?.slice(0, -1) ?? null);

@@ -26,7 +26,7 @@ import { chunkRows, rawBytes, stageFloats, type FloatData, type FloatKind } from
 import {
   DEFAULT_EPSILON, checkChoice, checkClasses, checkClippableProbabilities, checkDtype, checkInt32,
   checkOpenInterval, checkPositiveInt, classesOf, describe, onSharedMemory, ownElements, ownOptions, ownProps, plainView,
-  readMask, resolveFloatInput, rowsOf, takeFloatInput, typedArrayKind, unwrapTensor, widenValues, checkDims, maskDimsOf,
+  readMask, resolveFloatInput, rowsOf, takeFloatInput, typedArrayKind, unwrapTensor, widenValues, checkDims, maskDimsOf, refuseFloatTensor,
   type FloatValues, type HalfDtype, type IndexTarget, type TensorLike, type Unit,
   decodeStateNumber, encodeStateNumber, type StateNumber, MAX_CONFUSION_CLASSES, QUANTILE_SLOTS,
 } from './common.js';
@@ -452,7 +452,8 @@ export function checkScorerUpdate(config: ScorerConfig, input: unknown, labels: 
     if (typeof bytes !== 'number') throw new TypeError(`bytes must be a number, got ${describe(bytes)}`);
     if (!(bytes >= 0 && bytes < Infinity)) throw new RangeError(`bytes must be a finite number >= 0, got ${describe(bytes)}`);
   }
-  const { data: labelData, dims: labelDims } = unwrapTensor('labels', labels);
+  const { data: labelData, dims: labelDims, type: labelType } = unwrapTensor('labels', labels);
+  refuseFloatTensor('labels', labelType, false);
   checkDims('labels', labelDims, "the logits'", dims, dims?.slice(0, -1) ?? null);
   const seq = sequencesOf(config, rows, dims, labelDims, attentionMask);
   // The steps that can run the caller's code (accessor elements, Proxy traps)...
