@@ -20,12 +20,13 @@
 // The empty start is an empty ES module for import and init (importing needs the runtime's module
 // loader, which `node -e 0` does not start), and `node -e 0` for the command line, as issue 27 states.
 //
-// workerd runs through miniflare (Node 22, from test/runtimes): each run is a fresh workerd process,
-// timed from `new Miniflare()` to the first response's body, against an empty Worker. The Worker is
-// bundled as wrangler bundles one (test/runtimes/bundle.mjs), its .wasm uploaded as CompiledWasm modules,
-// which workerd compiles as it loads the Worker.
+// workerd (from test/runtimes) starts each Worker two ways in the same rounds, a fresh workerd process
+// each time, against an empty Worker: the binary itself on a configuration file, timed from spawning
+// it to the first response's body, and through miniflare (Node 22), from `new Miniflare()` to that
+// body. The Worker is bundled as wrangler bundles one (test/runtimes/bundle.mjs), its .wasm as
+// CompiledWasm modules, which workerd compiles as it loads the Worker.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -49,6 +50,8 @@ const LOAD_AT_START = os.loadavg();
 const AGAINST = args.against ? resolve(String(args.against)) : null;
 const ONLY = args.only ? String(args.only).split(',') : null;
 const TARGETS = { nodeInitMs: 6, cliMs: 25 };
+/** The compatibility date of every Worker timed. */
+const WORKERD_DATE = '2025-09-01';
 
 /** The environment of every case but the compile cache's: Node's compile cache off, as it is by default. */
 const PLAIN_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_COMPILE_CACHE'));
@@ -151,14 +154,21 @@ function moduleCases(command, before = [], env = PLAIN_ENV) {
   return cases;
 }
 
-/** workerd through miniflare, in this process (Node 22): RUNS rounds of an empty Worker and each case. */
+/**
+ * workerd, in this process (Node 22): RUNS rounds of an empty Worker and each case, each Worker started
+ * two ways in the same rounds. Through miniflare, as `wrangler dev` does: miniflare serializes the
+ * Worker's modules into workerd's configuration in this process, at a cost per byte of module that is
+ * part of its figure. And workerd itself, as a deployed Worker starts: the workerd binary given a
+ * configuration file that embeds the same modules, timed from spawning it to the first response's body.
+ */
 async function workerdRuns() {
   const require = createRequire(join(RUNTIMES_DIR, 'package.json'));
   const { Miniflare } = await import(require.resolve('miniflare'));
   const { bundle } = await import(new URL('../test/runtimes/bundle.mjs', import.meta.url).href);
   const workers = { 'empty Worker': { modules: [{ type: 'ESModule', path: 'worker.mjs', contents: "export default { fetch() { return new Response('ok'); } };\n" }] } };
-  /** How many .wasm modules each tree's Worker uploads. */
+  /** How many .wasm modules each tree's Worker uploads, and the bytes of its JavaScript. */
   const wasmCounts = {};
+  const jsBytes = {};
   for (const tree of TREES) {
     const suffix = TREES.length > 1 ? ` (${tree.name})` : '';
     const sources = {
@@ -170,6 +180,7 @@ async function workerdRuns() {
       writeFileSync(file, source);
       const { code, wasm } = await bundle(file, { conditions: ['workerd', 'worker', 'browser'], format: 'esm', wasmImport: () => null });
       wasmCounts[tree.name] = wasm.length;
+      jsBytes[name] = Buffer.byteLength(code);
       workers[name] = {
         modules: [
           { type: 'ESModule', path: 'worker.mjs', contents: code },
@@ -179,34 +190,97 @@ async function workerdRuns() {
     }
   }
   const names = Object.keys(workers);
-  const samples = Object.fromEntries(names.map((n) => [n, []]));
-  let note = {};
-  for (let round = -2; round < RUNS; round++) {
-    const order = names.map((_, i) => names[(i + round + names.length * 2) % names.length]);
-    if (round % 2) order.reverse();
-    const times = {};
-    for (const name of order) {
+  const configs = Object.fromEntries(names.map((name, i) => [name, writeWorkerdConfig(join(WORK, 'workerd', String(i)), workers[name].modules)]));
+  const workerdBin = require.resolve('workerd/bin/workerd');
+  const ways = {
+    miniflare: async (name) => {
       const start = performance.now();
-      const mf = new Miniflare({ compatibilityDate: '2025-09-01', modules: workers[name].modules });
+      const mf = new Miniflare({ compatibilityDate: WORKERD_DATE, modules: workers[name].modules });
       const response = await mf.dispatchFetch('http://localhost/');
       const body = await response.text();
-      times[name] = performance.now() - start;
+      const ms = performance.now() - start;
       await mf.dispose();
-      if (!response.ok) throw new Error(`${name}: the Worker answered ${response.status}: ${body}`);
+      return { ms, status: response.status, body };
+    },
+    workerd: (name) => workerdFirstResponse(workerdBin, configs[name]),
+  };
+  const samples = Object.fromEntries(Object.keys(ways).map((way) => [way, Object.fromEntries(names.map((n) => [n, []]))]));
+  const runs = Object.keys(ways).flatMap((way) => names.map((name) => [way, name]));
+  let note = {};
+  for (let round = -2; round < RUNS; round++) {
+    const order = runs.map((_, i) => runs[(i + round + runs.length * 2) % runs.length]);
+    if (round % 2) order.reverse();
+    const times = { miniflare: {}, workerd: {} };
+    for (const [way, name] of order) {
+      const { ms, status, body } = await ways[way](name);
+      if (status !== 200) throw new Error(`${name} (${way}): the Worker answered ${status}: ${body}`);
+      times[way][name] = ms;
       note = { ...note, [name]: body };
     }
-    if (round >= 0) for (const name of names) samples[name].push(times[name]);
+    if (round >= 0) for (const [way, name] of runs) samples[way][name].push(times[way][name]);
     process.stderr.write(`\rworkerd: round ${round + 1}/${RUNS}   `);
   }
   process.stderr.write('\n');
-  const base = samples[names[0]];
-  const result = Object.fromEntries(names.map((name) => [name, {
-    wall: median(samples[name]),
-    wallDiff: median(samples[name].map((x, i) => x - base[i])),
-    wallDiffInterval: medianInterval(samples[name].map((x, i) => x - base[i])),
-    note: note[name],
-  }]));
-  return { result, wasmCounts, workerd: require('workerd/package.json').version, miniflare: require('miniflare/package.json').version };
+  const result = Object.fromEntries(Object.keys(ways).map((way) => {
+    const base = samples[way][names[0]];
+    return [way, Object.fromEntries(names.map((name) => [name, {
+      wall: median(samples[way][name]),
+      wallDiff: median(samples[way][name].map((x, i) => x - base[i])),
+      wallDiffInterval: medianInterval(samples[way][name].map((x, i) => x - base[i])),
+      note: note[name],
+    }]))];
+  }));
+  return { result, wasmCounts, jsBytes, workerd: require('workerd/package.json').version, miniflare: require('miniflare/package.json').version };
+}
+
+/** Writes a workerd configuration serving `modules` (miniflare's module list) on a free port; returns its path. */
+function writeWorkerdConfig(dir, modules) {
+  mkdirSync(dir, { recursive: true });
+  const entries = modules.map((m) => {
+    writeFileSync(join(dir, m.path), m.contents);
+    return `(name = ${JSON.stringify(m.path)}, ${m.type === 'ESModule' ? 'esModule' : 'wasm'} = embed ${JSON.stringify(m.path)})`;
+  });
+  const config = join(dir, 'config.capnp');
+  writeFileSync(config, `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [${entries.join(', ')}],
+  compatibilityDate = "${WORKERD_DATE}",
+);
+`);
+  return config;
+}
+
+/**
+ * Starts workerd on `config` and fetches / once it listens (its control descriptor reports the port);
+ * returns the ms from spawning it to the response's body, then kills it.
+ */
+function workerdFirstResponse(workerdBin, config) {
+  return new Promise((resolvePromise, reject) => {
+    const start = performance.now();
+    const child = spawn(workerdBin, ['serve', config, '--control-fd=3'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let control = '';
+    let answered = false;
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdio[3].on('data', (d) => {
+      control += d;
+      if (answered || !control.includes('\n')) return;
+      answered = true;
+      const { port } = JSON.parse(control.split('\n')[0]);
+      fetch(`http://127.0.0.1:${port}/`).then(async (response) => {
+        const body = await response.text();
+        const ms = performance.now() - start;
+        child.once('exit', () => resolvePromise({ ms, status: response.status, body }));
+        child.kill('SIGKILL');
+      }, (error) => { child.kill('SIGKILL'); reject(error); });
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => { if (!answered) reject(new Error(`workerd exited (${code}) before it listened: ${stderr.slice(0, 2000)}`)); });
+  });
 }
 
 /** A runtime's version, from its --version output. */
@@ -308,13 +382,16 @@ if (want('workerd')) {
       encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
     });
     if (child.status !== 0) throw new Error(`the workerd runs failed (${child.status})`);
-    const { result, wasmCounts, workerd, miniflare } = JSON.parse(child.stdout);
+    const { result, wasmCounts, jsBytes, workerd, miniflare } = JSON.parse(child.stdout);
+    const initName = `import + init()${TREES.length > 1 ? ' (this build)' : ''}`;
     // JSON writes an unbounded interval (too few rounds) as nulls.
-    for (const c of Object.values(result)) c.wallDiffInterval = c.wallDiffInterval.map((x, i) => x ?? (i ? Infinity : -Infinity));
+    for (const way of Object.values(result)) for (const c of Object.values(way)) c.wallDiffInterval = c.wallDiffInterval.map((x, i) => x ?? (i ? Infinity : -Infinity));
     const uploaded = Object.entries(wasmCounts).map(([tree, n]) => `${n}${TREES.length > 1 ? ` (${tree})` : ''}`).join(', ');
+    const bundled = `the xentropy Workers bundled with the workerd condition (${(jsBytes[initName] / 1000).toFixed(1)} kB of JavaScript for import + init()), their .wasm builds as CompiledWasm modules (${uploaded}), which workerd compiles as it loads the Worker; build picked by init(): ${result.workerd[initName].note}`;
     versions.workerd = `${workerd} (miniflare ${miniflare}, Node ${versionOf(node22)})`;
-    section('workerd', `workerd ${versions.workerd}: from \`new Miniflare()\` to the first response's body, a fresh workerd process each time; the xentropy Workers bundled with the workerd condition, their .wasm builds uploaded as CompiledWasm modules (${uploaded}) (compiled by workerd as it loads the Worker); build picked by init(): ${result[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`].note}`, result, { ready: false });
-    targets.push(`- workerd: import + init() ${withInterval(result[`import + init()${TREES.length > 1 ? ' (this build)' : ''}`])} above an empty Worker (first response)`);
+    section('workerd', `workerd ${workerd}, the binary started directly on a configuration file that embeds the Worker's modules, as a deployed Worker starts: from spawning it to the first response's body, a fresh process each time; ${bundled}`, result.workerd);
+    section('workerd through miniflare', `miniflare ${miniflare} (Node ${versionOf(node22)}), as \`wrangler dev\` starts a Worker: from \`new Miniflare()\` to the first response's body, in the same rounds. Miniflare serializes each module into workerd's configuration in its own process, at a cost per byte that the difference includes.`, result.miniflare);
+    targets.push(`- workerd: import + init() ${withInterval(result.workerd[initName])} above an empty Worker (first response); through miniflare ${withInterval(result.miniflare[initName])}`);
   }
 }
 
