@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, unknown>; files: string[]; scripts: Record<string, string>; bin: Record<string, string>;
+  main: string; module: string; types: string;
 };
 
 /** The packed size budget, in bytes of the .tgz (npm's kB are 1000 bytes). */
@@ -156,6 +157,15 @@ describe('the package', () => {
     for (const [conditions, file] of targets) {
       expect(existsSync(join(root, file)), `${conditions}: ${file} does not exist (npm run build)`).toBe(true);
       expect(packed.has(file.replace(/^\.\//, '')), `${conditions}: ${file} is not in the packed files`).toBe(true);
+    }
+    // What tools that predate exports maps read (eslint-plugin-import's and old Jest's resolver): main
+    // the file require() gets through the exports map, module the default entry, types its declarations.
+    const dot = pkg.exports['.'] as { require: { default: string }; default: { default: string; types: string } };
+    expect({ main: pkg.main, module: pkg.module, types: pkg.types }).toEqual({
+      main: dot.require.default, module: dot.default.default, types: dot.default.types,
+    });
+    for (const field of [pkg.main, pkg.module, pkg.types, ...Object.values(pkg.bin)]) {
+      expect(packed.has(field.replace(/^\.\//, '')), `${field} is not in the packed files`).toBe(true);
     }
     // Each condition with code names its types first, so TypeScript resolves the same file bundlers do.
     const dotExports = pkg.exports['.'] as Record<string, unknown>;
