@@ -64,8 +64,8 @@ export class Xentropy {
 
   /**
    * log-softmax over the last axis: out[r, c] = z[r, c] - log sum_k exp(z[r, k]).
-   * @param logits row-major [N, classes] Float32Array
-   * @param classes C, a positive integer dividing logits.length
+   * @param logits row-major [N, classes] Float32Array (or any float input, a tensor, a resident buffer)
+   * @param classes C, a positive integer dividing logits.length; a tensor's last dimension when left out
    * @param out optional Float32Array of logits.length (may be logits itself, for in place, when float32)
    * @param options dtype: what a Uint16Array of logits holds ('float16' or 'bfloat16' bits)
    * @returns out, or a new Float32Array
@@ -271,7 +271,7 @@ export class Xentropy {
    *
    * @param p row-major [N, classes] Float32Array (or resident buffer): probabilities in [0, 1] (rows
    *   are not required to sum to 1), or logits with from 'logits'
-   * @param classes C, a positive integer dividing p.length
+   * @param classes C, a positive integer dividing p.length; a tensor's last dimension when left out
    * @param options from ('probs' | 'logits', default 'probs'), reduction ('none' | 'mean' | 'sum',
    *   default 'none'; 'mean' is over rows, NaN when N = 0), unit ('nats' | 'bits', default 'nats')
    * @returns a Float32Array of N entropies for 'none', else a number
@@ -297,7 +297,7 @@ export class Xentropy {
    *   of log-probabilities in [-inf, 0] with logTarget
    * @param q Float32Array (or resident buffer) of p.length: probabilities in [0, 1], logits or
    *   log-probabilities
-   * @param classes C, a positive integer dividing p.length
+   * @param classes C, a positive integer dividing p.length; a tensor's last dimension when left out
    * @param options from, logTarget (false), epsilon (0, from 'probs' only, in [0, 1]),
    *   reduction ('batchmean'), unit ('nats' | 'bits')
    * @returns a number, or a Float32Array of N divergences for reduction 'none'
@@ -336,7 +336,7 @@ export class Xentropy {
    * @param p row-major [N, classes] Float32Array (or resident buffer) of probabilities in [0, 1], or
    *   logits with from 'logits'
    * @param q Float32Array (or resident buffer) of p.length, in the same form as p
-   * @param classes C, a positive integer dividing p.length
+   * @param classes C, a positive integer dividing p.length; a tensor's last dimension when left out
    * @param options from ('probs' | 'logits', default 'probs', for both), reduction ('batchmean' default,
    *   'sum', 'mean', 'none' as klDivergence), unit ('nats' | 'bits')
    * @returns a number, or a Float32Array of N divergences for reduction 'none'

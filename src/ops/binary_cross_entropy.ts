@@ -23,7 +23,7 @@ export type BinaryTarget = Float32Array | Uint8Array;
  * and gradOut).
  */
 export interface BinaryCrossEntropyOptions {
-  /** C: the input is row-major [N, C]; weight and posWeight have C entries. Default 1. */
+  /** C: the input is row-major [N, C]; weight and posWeight have C entries. Default 1, or a tensor input's last dimension (1 for a 1-D one). */
   classes?: number;
   /** 'logits' (default, PyTorch's binary_cross_entropy_with_logits) or 'probs' (binary_cross_entropy). */
   from?: BinaryInputForm;
