@@ -211,7 +211,7 @@ describe.each(wasmBackends)('binaryCrossEntropy on %s against the float64 refere
     const soft = unaligned(uniform(n, n + 2)), hard = bits(n, n + 3);
     for (const classes of [1, n]) {
       const weight = uniform(classes, n + 4, 0.5, 2), posWeight = uniform(classes, n + 5, 0.5, 3);
-      const optionSets: BinaryCrossEntropyOptions[] = [
+      const optionSets: (BinaryCrossEntropyOptions & { weight?: Float32Array; posWeight?: Float32Array })[] = [
         { classes },
         { classes, weight, posWeight, labelSmoothing: 0.1, unit: 'bits' },
         { classes, weight: unaligned(weight) },

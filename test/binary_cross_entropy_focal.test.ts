@@ -141,7 +141,7 @@ describe.each(wasmBackends)('binary focal loss on %s against the float64 referen
     const soft = unaligned(uniform(n, n + 2)), hard = bits(n, n + 3);
     for (const classes of [1, n]) {
       const weight = uniform(classes, n + 4, 0.5, 2);
-      const optionSets: BinaryCrossEntropyOptions[] = [
+      const optionSets: (BinaryCrossEntropyOptions & { weight?: Float32Array })[] = [
         { classes, focal: {} },
         { classes, focal: { gamma: 0.5, alpha: 1 }, weight: unaligned(weight), labelSmoothing: 0.1, unit: 'bits' },
         { classes, focal: { gamma: 0, alpha: 0.25 }, weight },

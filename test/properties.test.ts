@@ -249,11 +249,14 @@ function expectLoss(
 
 const unitOf = (unit: 'nats' | 'bits' | undefined) => (unit === 'bits' ? 1 / Math.LN2 : 1);
 
+/** Options whose weights are plain arrays, as these properties draw them. */
+type PlainOptions = Omit<CrossEntropyOptions, 'weight' | 'sampleWeight'> & { weight?: Float32Array; sampleWeight?: Float32Array };
+
 /**
  * Each row's target mass Σ_c a_c, with a_c the cross-entropy target as the README defines it
  * ("Options": weights, smoothing and the sample weight included); 0 for an ignored row.
  */
-function targetMass(C: number, rows: number, target: Int32Array | Float32Array, o: CrossEntropyOptions): Float64Array {
+function targetMass(C: number, rows: number, target: Int32Array | Float32Array, o: PlainOptions): Float64Array {
   const eps = o.labelSmoothing ?? 0, ignore = o.ignoreIndex ?? -100;
   const w = (c: number) => (o.weight ? o.weight[c] : 1);
   const mass = new Float64Array(rows);
@@ -269,7 +272,7 @@ function targetMass(C: number, rows: number, target: Int32Array | Float32Array, 
 }
 
 /** The denominator of 'mean' (README "Reductions"). */
-function meanDenominator(rows: number, target: Int32Array | Float32Array, o: CrossEntropyOptions): number {
+function meanDenominator(rows: number, target: Int32Array | Float32Array, o: PlainOptions): number {
   const ignore = o.ignoreIndex ?? -100;
   let d = 0;
   for (let r = 0; r < rows; r++) {
@@ -284,7 +287,7 @@ function meanDenominator(rows: number, target: Int32Array | Float32Array, o: Cro
  * A 'mean' whose denominator is in (0, 2^-126) is refused with a RangeError by both backends (the
  * float32 kernels cannot multiply by its reciprocal). Checks that and returns true for such a call.
  */
-function refusedMean(xe: Xentropy, rows: number, target: Int32Array | Float32Array, o: CrossEntropyOptions, input: Float32Array): boolean {
+function refusedMean(xe: Xentropy, rows: number, target: Int32Array | Float32Array, o: PlainOptions, input: Float32Array): boolean {
   const d = meanDenominator(rows, target, o);
   if ((o.reduction ?? 'mean') !== 'mean' || !(d > 0 && d < MIN_NORMAL)) return false;
   expect(() => xe.crossEntropy(input, target, o)).toThrow(/denominator/);
@@ -294,7 +297,7 @@ function refusedMean(xe: Xentropy, rows: number, target: Int32Array | Float32Arr
 }
 
 /** 1 / the denominator of 'mean' (README "Reductions"); 0 when it is 0 (the loss is then NaN or 0). */
-function meanScale(rows: number, target: Int32Array | Float32Array, o: CrossEntropyOptions): number {
+function meanScale(rows: number, target: Int32Array | Float32Array, o: PlainOptions): number {
   const d = meanDenominator(rows, target, o);
   return d > 0 ? 1 / d : 0;
 }
@@ -345,7 +348,7 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
   type CeCase = typeof ceLogitsArb extends fc.Arbitrary<infer T> ? T : never;
 
   /** The case's target (label -1 stands for the ignored row, whatever ignoreIndex is) and options. */
-  function ceCall(v: CeCase): { target: Int32Array | Float32Array; o: CrossEntropyOptions } {
+  function ceCall(v: CeCase): { target: Int32Array | Float32Array; o: PlainOptions } {
     const ignore = v.ignoreIndex ?? -100;
     const target = v.soft ? v.target : Int32Array.from(v.labels, (l) => (l === -1 ? ignore : l));
     return {
@@ -394,7 +397,7 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
       const { rows, C, z } = v;
       const { target, o } = ceCall(v);
       const reduction = v.reduction === 'sum' ? 'sum' : 'mean';
-      const whole: CrossEntropyOptions = { ...o, reduction };
+      const whole: PlainOptions = { ...o, reduction };
       if (refusedMean(xe, rows, target, whole, z)) return;
       const bounds = [0, ...[...cuts].sort((a, b) => a - b), rows];
       const batches = bounds.slice(1).map((end, k) => {
@@ -436,7 +439,7 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
         for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let s = 0; s < S; s++) out[(n * S + s) * C + c] = x[(n * C + c) * S + s];
         return out;
       };
-      const o: CrossEntropyOptions = {
+      const o: PlainOptions = {
         classes: C, reduction: v.reduction, weight: v.weight, sampleWeight: v.sampleWeight, labelSmoothing: v.labelSmoothing,
         ...(v.extra === 'zLoss' ? { zLoss: 1e-3 } : v.extra === 'softcap' ? { softcap: 5 } : v.extra === 'focal' ? { focal: { gamma: 2, alpha: 0.25 } } : {}),
       };
@@ -483,7 +486,7 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
       const probs = v.from === 'probs';
       const input = probs ? v.probs : v.logProbs;
       const target = v.soft ? v.target : Int32Array.from(v.labels);
-      const o: CrossEntropyOptions = {
+      const o: PlainOptions = {
         classes: C, from: v.from, reduction: v.reduction, weight: v.weight, sampleWeight: v.sampleWeight,
         labelSmoothing: v.labelSmoothing, unit: v.unit, onAllIgnored: v.onAllIgnored,
         ...(probs ? { epsilon: v.epsilon } : {}),
@@ -544,7 +547,7 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
     check('crossEntropy softcap/focal/zLoss', 1600, arb, (v, xe) => {
       const { rows, C, z } = v;
       const target = v.soft ? v.target : Int32Array.from(v.labels);
-      const o: CrossEntropyOptions = { classes: C, reduction: v.reduction, labelSmoothing: v.labelSmoothing, weight: v.weight, sampleWeight: v.sampleWeight };
+      const o: PlainOptions = { classes: C, reduction: v.reduction, labelSmoothing: v.labelSmoothing, weight: v.weight, sampleWeight: v.sampleWeight };
       if (v.extra.includes('softcap')) o.softcap = v.softcap;
       if (v.extra.includes('focal')) o.focal = { gamma: v.gamma, alpha: v.alpha };
       if (v.extra.includes('zLoss')) o.zLoss = v.zLoss;
@@ -595,7 +598,7 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
       const logits = v.from === 'logits';
       const x = logits ? v.z : v.p;
       // posWeight and focal cannot be combined (RangeError): focal wins.
-      const o: BinaryCrossEntropyOptions = {
+      const o: BinaryCrossEntropyOptions & { weight?: Float32Array; posWeight?: Float32Array } = {
         classes: C, from: v.from, weight: v.weight, labelSmoothing: v.labelSmoothing, reduction: v.reduction, unit: v.unit, focal: v.focal,
         ...(logits ? { posWeight: v.focal ? undefined : v.posWeight } : { epsilon: v.epsilon }),
       };
@@ -784,7 +787,7 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
       expectAllClose('logSoftmax', xe.logSoftmax(z, C), lpRef, () => ({ rel: REL, abs: 2.5e-6 }));
       expectAllClose('softmax', xe.softmax(z, C), reference.softmax(z, C), (i) => ({ rel: REL + ULP * Math.abs(lpRef[i]), abs: MIN_NORMAL }));
       expectAllClose('logSumExp', xe.logSumExp(z, C), reference.logSumExp(z, C), () => ({ rel: 4 * ULP, abs: BASE }));
-      const o: CrossEntropyOptions = { classes: C, labelSmoothing: 0.1, reduction: 'none' };
+      const o: PlainOptions = { classes: C, labelSmoothing: 0.1, reduction: 'none' };
       const target = soft ? t : y;
       const got = xe.crossEntropyWithGrad(z, target, o), want = reference.crossEntropyWithGrad(z, target, o);
       expectAllClose('loss', got.loss, want.loss, () => ({ rel: REL_SUM, abs: BASE }));
@@ -846,7 +849,7 @@ describe(`properties (fast-check, seed ${SEED}${PATH ? `, path ${PATH}` : ''})`,
     check('grad rows sum to 0', 1600, ceLogitsArb.chain((v) => fc.record({ v: fc.constant(v), focal: fc.boolean() })), ({ v, focal }, xe) => {
       const { rows, C, z } = v;
       const { target, o } = ceCall(v);
-      const opts: CrossEntropyOptions = { ...o, reduction: 'mean', unit: undefined, onAllIgnored: 'zero', ...(focal ? { focal: { gamma: 2, alpha: 0.25 } } : {}) };
+      const opts: PlainOptions = { ...o, reduction: 'mean', unit: undefined, onAllIgnored: 'zero', ...(focal ? { focal: { gamma: 2, alpha: 0.25 } } : {}) };
       if (refusedMean(xe, rows, target, opts, z)) return;
       const { grad } = xe.crossEntropyWithGrad(z, target, opts);
       const mass = targetMass(C, rows, target, opts);

@@ -3,6 +3,7 @@
 // dims checked against the input's; masks of 0 and 1 only; a tensor's type describing its data.
 
 import { describe, expect, it } from 'vitest';
+import { reference, type Xentropy, type XentropyPool } from '../src/index.js';
 import { backends, bits, expectSameBits, labels as drawLabels, normal, probabilities, wasmBackends } from './helpers.js';
 
 const N = 6, C = 5;
@@ -29,27 +30,29 @@ type Api = Record<string, (...args: unknown[]) => unknown>;
 
 describe.each(backends)('the functions that take classes as an argument take tensors (%s)', (_name, backend) => {
   const xe = backend as unknown as Api;
-  const calls: [string, (x: unknown, classes?: number) => unknown][] = [
-    ['softmax', (x, c) => xe.softmax(x, c)],
-    ['logSoftmax', (x, c) => xe.logSoftmax(x, c)],
-    ['logSumExp', (x, c) => xe.logSumExp(x, c)],
-    ['entropy', (x, c) => xe.entropy(x, c, { from: 'logits' })],
-    ['klDivergence', (x, c) => xe.klDivergence(p, x, c, { from: 'logits', reduction: 'none' })],
-    ['klDivergenceWithGrad', (x, c) => (xe.klDivergenceWithGrad(p, x, c, { from: 'logits' }) as { grad: unknown }).grad],
-    ['jsDivergence', (x, c) => xe.jsDivergence(x, other, c, { from: 'logits', reduction: 'none' })],
+  // Each call with the tensor it is given, and whose dims give classes in its messages.
+  const calls: [string, (x: unknown, classes?: number) => unknown, string][] = [
+    ['softmax', (x, c) => xe.softmax(x, c), "the input's"],
+    ['logSoftmax', (x, c) => xe.logSoftmax(x, c), "the input's"],
+    ['logSumExp', (x, c) => xe.logSumExp(x, c), "the input's"],
+    ['entropy', (x, c) => xe.entropy(x, c, { from: 'logits' }), "the input's"],
+    ['klDivergence', (x, c) => xe.klDivergence(p, x, c, { from: 'logits', reduction: 'none' }), "q's"],
+    ['klDivergenceWithGrad', (x, c) => (xe.klDivergenceWithGrad(p, x, c, { from: 'logits' }) as { grad: unknown }).grad, "q's"],
+    ['jsDivergence', (x, c) => xe.jsDivergence(x, other, c, { from: 'logits', reduction: 'none' }), "p's"],
   ];
-  for (const [name, call] of calls) {
+  for (const [name, call, whose] of calls) {
     it(`${name}: classes defaults to the last dimension, gives the flat call's bits, and must agree with it`, () => {
       const flat = call(logits, C);
       for (const [form, make] of FORMS) {
         expectSameBits(call(make(logits, [N, C])), flat, `${name}, ${form}`);
         expectSameBits(call(make(logits, [2, 3, C]), C), flat, `${name}, ${form}, 3-D`);
         expect(() => call(make(logits, [N, C]), 2 * C), `${name}, ${form}`).toThrow(
-          new RangeError(`classes = ${2 * C} disagrees with the input's last dimension ${C} (dims [${N}, ${C}])`),
+          new RangeError(`classes = ${2 * C} disagrees with ${whose} last dimension ${C} (dims [${N}, ${C}])`),
         );
       }
-      // A flat array still needs classes.
+      // A flat array still needs classes, and a 0-D tensor has no class axis.
       expect(() => call(logits)).toThrow(TypeError);
+      expect(() => call({ data: logits.subarray(0, 1), dims: [] })).toThrow(`classes cannot come from ${whose} dims []: a 0-D tensor has no class axis`);
     });
   }
 
@@ -202,5 +205,91 @@ describe.each(wasmBackends)("the scorer's labels and mask dims (%s)", (_name, xe
     expect(s.count).toBe(0);
     s.update({ data: lm, dims: [B, T, C] }, { data: ids, dims: [B * T] });
     expect(s.count).toBe(B * T);
+  });
+});
+
+describe.each(wasmBackends)('tensors of every kind of argument (%s)', (_name, xe) => {
+  const B = 2, T = 3;
+  const lm = normal(B * T * C, 2, 42);
+  const ids = drawLabels(B * T, C, 43);
+  const logitsTensor = { type: 'float32', data: lm, dims: [B, T, C] };
+
+  it("crossEntropyOver: classes left out comes from the first batch's tensor and binds the others", () => {
+    const other = { type: 'float32', data: normal(B * 2, 2, 44), dims: [B, 2] };
+    const first = { input: { data: lm, dims: [B * T, C] }, target: ids };
+    expect(xe.crossEntropyOver([first, first], {})).toBe(xe.crossEntropy(lm, ids, { classes: C }));
+    expect(() => xe.crossEntropyOver([first, { input: other, target: [0, 1] }], { reduction: 'sum' })).toThrow(
+      new RangeError(`batches[1]: options.classes = ${C} disagrees with the input's last dimension 2 (dims [${B}, 2])`),
+    );
+  });
+
+  it("an integer, bool or float tensor's type must describe its data, wherever it goes", () => {
+    expect(() => xe.crossEntropy(logitsTensor, { type: 'float32', data: ids, dims: [B, T] })).toThrow(
+      new TypeError(`target is a tensor of type 'float32' whose data is Int32Array(${B * T})`),
+    );
+    expect(() => xe.crossEntropy(logitsTensor, { type: 'int64', data: ids, dims: [B, T] })).toThrow(/target is a tensor of type 'int64' whose data is Int32Array/);
+    expect(() => xe.crossEntropy(logitsTensor, ids, { attentionMask: { type: 'float32', data: new Uint8Array(B * T), dims: [B, T] } })).toThrow(
+      /options\.attentionMask is a tensor of type 'float32' whose data is Uint8Array/,
+    );
+    expect(() => xe.binaryCrossEntropy(binaryLogits, { type: 'float16', data: new Uint8Array(N * C), dims: [N * C] })).toThrow(/target is a tensor of type 'float16' whose data is Uint8Array/);
+    expect(() => xe.binaryScorer().update({ type: 'float16', data: new Float32Array(4), dims: [4] } as never, new Uint8Array(4))).toThrow(/scores is a tensor of type 'float16' whose data is Float32Array/);
+    // Types of other runtimes' own, and tensors without one, are read by their data.
+    expectSameBits(xe.crossEntropy({ type: 'tfjs-float', data: lm, dims: [B * T, C] }, ids), xe.crossEntropy(lm, ids, { classes: C }));
+  });
+
+  it('a tensor with both dims and shape: they must agree', () => {
+    expectSameBits(xe.softmax({ data: lm, dims: [B * T, C], shape: [B * T, C] }), xe.softmax(lm, C));
+    expect(() => xe.softmax({ data: lm, dims: [B * T, C], shape: [C, B * T] })).toThrow(
+      new RangeError(`logits has dims [${B * T}, ${C}] and shape [${C}, ${B * T}], which disagree`),
+    );
+  });
+
+  it("weights as tensors: class weights are [C], sample weights the logits' [B, T]", () => {
+    const weight = Float32Array.from({ length: C }, (_, c) => 1 + c);
+    const sampleWeight = Float32Array.from({ length: B * T }, (_, r) => (r % 3) + 0.5);
+    const want = xe.crossEntropy(lm, ids, { classes: C, weight, sampleWeight });
+    expectSameBits(xe.crossEntropy(logitsTensor, ids, { weight: { data: weight, dims: [C] }, sampleWeight: { data: sampleWeight, dims: [B, T] } }), want);
+    expect(() => xe.crossEntropy(logitsTensor, ids, { sampleWeight: { data: sampleWeight, dims: [T, B] } })).toThrow(
+      new RangeError(`options.sampleWeight has dims [${T}, ${B}], but the input's dims [${B}, ${T}, ${C}] call for [${B}, ${T}]`),
+    );
+    expect(() => xe.crossEntropy(logitsTensor, ids, { weight: { data: weight, dims: [1, C] } })).toThrow(/options\.weight has dims \[1, 5\], but the input's dims \[2, 3, 5\] call for \[5\]/);
+    expect(() => xe.binaryCrossEntropy({ data: binaryLogits, dims: [N, C] }, binaryTargets, { posWeight: { data: weight, dims: [C, 1] } })).toThrow(/options\.posWeight has dims \[5, 1\]/);
+  });
+});
+
+/** onnxruntime's Tensor as its declarations describe it: a class with readonly fields. */
+class OrtTensor<T extends Float32Array | Uint8Array | BigInt64Array> {
+  constructor(readonly type: string, readonly data: T, readonly dims: readonly number[]) {}
+}
+
+/**
+ * What a TypeScript user writes with onnxruntime's tensors, without a cast: the declarations must take
+ * it (vitest type-checks this file) on the instance, the reference and the pool.
+ */
+function typedCalls(xe: Xentropy, pool: XentropyPool, logits: OrtTensor<Float32Array>, ids: OrtTensor<BigInt64Array>, targets: OrtTensor<Uint8Array>) {
+  const weights = new OrtTensor('float32', new Float32Array(C), [C]);
+  return [
+    xe.softmax(logits), xe.logSumExp(logits), xe.entropy(logits, undefined, { from: 'logits' }),
+    xe.klDivergence(logits, logits, undefined, { from: 'logits' }), xe.jsDivergence(logits, logits.data, C),
+    xe.binaryCrossEntropy(logits, targets, { posWeight: weights }), xe.crossEntropy(logits, ids, { weight: weights }),
+    xe.crossEntropyOver([{ input: logits, target: ids, sampleWeight: new OrtTensor('float32', new Float32Array(N), [N]) }], {}),
+    xe.binaryScorer().update(logits, targets), xe.multilabelScorer({ labels: C }).update(logits, targets),
+    reference.softmax(logits), reference.entropy(logits), reference.klDivergence(logits, logits), reference.jsDivergence(logits.data, logits),
+    reference.binaryCrossEntropy(logits, targets), reference.crossEntropy(logits, ids), reference.perplexity(logits, ids),
+    reference.binaryScore(logits, targets), reference.multilabelScore(logits, targets, { labels: C }),
+    pool.crossEntropy(logits, ids), pool.crossEntropyWithGrad(logits, ids), pool.binaryCrossEntropy(logits, targets),
+  ];
+}
+
+describe.each(wasmBackends)("onnxruntime's Tensor class, as TypeScript sees it (%s)", (_name, xe) => {
+  it('gives the results of plain arrays, on the instance and the reference', () => {
+    const t = new OrtTensor('float32', logits, [N, C]);
+    const ids = new OrtTensor('int64', BigInt64Array.from(drawLabels(N, C, 45), BigInt), [N]);
+    const bools = new OrtTensor('bool', Uint8Array.from(binaryTargets), [N, C]);
+    expectSameBits(xe.softmax(t), xe.softmax(logits, C));
+    expectSameBits(reference.softmax(t), reference.softmax(logits, C));
+    expectSameBits(xe.crossEntropy(t, ids), xe.crossEntropy(logits, ids.data, { classes: C }));
+    expectSameBits(reference.binaryCrossEntropy(t, bools), reference.binaryCrossEntropy(logits, Uint8Array.from(binaryTargets), { classes: C }));
+    expect(typeof typedCalls).toBe('function');
   });
 });

@@ -9,7 +9,7 @@ import type { ResidentDtype } from '../engine/driver.js';
 import {
   isResident, checkChoice, checkClasses, checkDtype, checkFloat32OrResident, floatInputReader, widenValues, checkFocal, checkNumberIn, checkOut, checkUnit, checkWeight,
   describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, unwrapTensor, checkDims, type FloatData, type FloatKind, type HalfDtype,
-  type LossAndGrad, type Reduction, type Unit,
+  type LossAndGrad, type Reduction, type TensorLike, type Unit,
 } from './common.js';
 
 /** What the input of binaryCrossEntropy holds. */
@@ -28,9 +28,9 @@ export interface BinaryCrossEntropyOptions {
   /** 'logits' (default, PyTorch's binary_cross_entropy_with_logits) or 'probs' (binary_cross_entropy). */
   from?: BinaryInputForm;
   /** Float32Array(C) of finite, non-negative weights, broadcast over rows (PyTorch `weight`). */
-  weight?: Float32Array;
+  weight?: Float32Array | TensorLike;
   /** 'logits' only: Float32Array(C) of finite, non-negative positive-class weights (PyTorch `pos_weight`). */
-  posWeight?: Float32Array;
+  posWeight?: Float32Array | TensorLike;
   /** eps in [0, 1]: targets become t (1 - eps) + eps / 2 (Keras). Default 0. */
   labelSmoothing?: number;
   /** 'probs' only: inputs are clipped to [epsilon, 1 - epsilon], epsilon in (0, 0.5). Default 1e-7 (Keras). */
@@ -122,7 +122,7 @@ export function planBinaryCrossEntropy(
   const from = checkChoice<BinaryInputForm>('options.from', o.from, ['logits', 'probs'], 'logits');
   const reduction = checkChoice<Reduction>('options.reduction', o.reduction, ['mean', 'sum', 'none'], 'mean');
   const unitScale = checkUnit('options.unit', o.unit);
-  const weight = checkWeight('options.weight', o.weight, classes);
+  const weight = checkWeight('options.weight', o.weight, classes, 'classes', reader.dims && { whose: "the input's", dims: reader.dims, want: [classes] });
   const smoothing = checkNumberIn('options.labelSmoothing', o.labelSmoothing, 0, 1, 0);
 
   // Each form's own option is refused by the other rather than silently ignored.
@@ -132,7 +132,7 @@ export function planBinaryCrossEntropy(
     if (o.epsilon !== undefined) {
       throw new TypeError(`options.epsilon applies only to from 'probs' (the clip of probabilities); logits are not clipped`);
     }
-    posWeight = checkWeight('options.posWeight', o.posWeight, classes);
+    posWeight = checkWeight('options.posWeight', o.posWeight, classes, 'classes', reader.dims && { whose: "the input's", dims: reader.dims, want: [classes] });
   } else {
     if (o.posWeight !== undefined) {
       throw new TypeError(

@@ -54,7 +54,7 @@ export interface MultilabelScorerOptions extends BinaryScorerOptions {
 /** Options of `update`. */
 export interface BinaryUpdateOptions {
   /** One finite, non-negative weight per row (Float32Array of N). Default: every row weighs 1. */
-  sampleWeight?: Float32Array;
+  sampleWeight?: Float32Array | TensorLike;
 }
 
 /** Targets: 0/1 (Uint8Array, Int32Array, number[]) or soft labels in [0, 1] (Float32Array, number[]). */

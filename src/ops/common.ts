@@ -282,12 +282,6 @@ export function resolveFloatInput(
     throw new TypeError(`${name} is a tensor of type ${describe(type)}; xentropy reads float32, float64, float16 and bfloat16 tensors here`);
   }
   const kind = typedArrayKind(data);
-  if (tensorKind !== undefined) {
-    // A tensor's type must describe its data (ORT's and transformers.js's float16 data may be either).
-    const holds = kind === 'Float32Array' ? 'f32' : kind === 'Float64Array' ? 'f64' : kind === 'Float16Array' ? 'f16'
-      : kind === 'Uint16Array' && (tensorKind === 'f16' || tensorKind === 'bf16') ? tensorKind : undefined;
-    if (holds !== tensorKind) throw new TypeError(`${name} is a tensor of type '${type as string}' whose data is ${describe(data)}`);
-  }
   switch (kind) {
     case 'Float32Array':
       refuseDtype('a Float32Array');
@@ -398,6 +392,18 @@ export interface TensorLike {
 export type TensorOptions<O> = Omit<O, 'classes'> & { classes?: number };
 
 /**
+ * What the data of a tensor of each onnxruntime / transformers.js type is: float16 as a Uint16Array of
+ * bits (or a Float16Array where the runtime has one), bool as bytes, and arrays of numbers or booleans
+ * as any tensor's data may be given by hand.
+ */
+const TENSOR_DATA: Record<string, readonly string[]> = {
+  float32: ['Float32Array', 'Array'], float64: ['Float64Array', 'Array'], float16: ['Uint16Array', 'Float16Array'], bfloat16: ['Uint16Array'],
+  int8: ['Int8Array', 'Array'], uint8: ['Uint8Array', 'Array'], int16: ['Int16Array', 'Array'], uint16: ['Uint16Array', 'Array'],
+  int32: ['Int32Array', 'Array'], uint32: ['Uint32Array', 'Array'], int64: ['BigInt64Array', 'Array'], uint64: ['BigUint64Array', 'Array'],
+  bool: ['Uint8Array', 'Array'],
+};
+
+/**
  * @internal
  * An argument that may be a tensor object, read once: its values and its dims (null for a plain
  * array, a resident buffer or anything that is not a tensor, which the caller then refuses by type).
@@ -410,8 +416,12 @@ export function unwrapTensor(name: string, value: unknown): { data: unknown; dim
   }
   const t = value as TensorLike;
   const dataSync = t.dataSync;
-  const shapeOrDims = t.dims ?? t.shape;
+  const dimsRead = t.dims, shapeRead = t.shape;
+  const shapeOrDims = dimsRead ?? shapeRead;
   if (shapeOrDims === undefined) return { data: value, dims: null };
+  if (dimsRead !== undefined && shapeRead !== undefined && !sameSizes(dimsRead, shapeRead)) {
+    throw new RangeError(`${name} has dims ${describeSizes(dimsRead)} and shape ${describeSizes(shapeRead)}, which disagree`);
+  }
   let data: unknown;
   if (typeof dataSync === 'function' && dataSync !== (Object.prototype as TensorLike).dataSync) {
     data = Reflect.apply(dataSync, t, []);
@@ -420,6 +430,11 @@ export function unwrapTensor(name: string, value: unknown): { data: unknown; dim
     if (data === undefined) return { data: value, dims: null };
   }
   const type = t.type;
+  // A type that onnxruntime and transformers.js name must describe the data (types of their own pass).
+  const holds = typeof type === 'string' && Object.prototype.hasOwnProperty.call(TENSOR_DATA, type) ? TENSOR_DATA[type] : undefined;
+  if (holds && !holds.includes(typedArrayKind(data) ?? (Array.isArray(data) ? 'Array' : ''))) {
+    throw new TypeError(`${name} is a tensor of type '${type as string}' whose data is ${describe(data)}`);
+  }
   if (!Array.isArray(shapeOrDims)) throw new TypeError(`${name}'s dims must be an array of sizes, got ${describe(shapeOrDims)}`);
   const dims: number[] = [];
   for (let i = 0; i < shapeOrDims.length; i++) {
@@ -440,16 +455,28 @@ export function unwrapTensor(name: string, value: unknown): { data: unknown; dim
   return { data, dims, type };
 }
 
+/** Whether two tensors' size lists (numbers or ORT's bigints) are the same. */
+function sameSizes(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((x, i) => Number(x) === Number(b[i]));
+}
+
+/** A size list for a message: [2, 3], else what it is. */
+function describeSizes(value: unknown): string {
+  return Array.isArray(value) && value.length <= 8 ? `[${value.map((x) => (typeof x === 'bigint' ? `${x}n` : describe(x))).join(', ')}]` : describe(value);
+}
+
 /**
  * @internal
  * The number of classes: `given` when set, else the last of the input tensor's dims; a RangeError
  * when both are set and disagree, or when neither is.
  */
-export function classesOf(name: string, given: unknown, dims: number[] | null): number {
+export function classesOf(name: string, given: unknown, dims: number[] | null, whose = "the input's"): number {
   if (given === undefined && dims && dims.length > 0) return checkClasses(dims[dims.length - 1], name);
+  if (given === undefined && dims) throw new RangeError(`${name} cannot come from ${whose} dims []: a 0-D tensor has no class axis`);
   const classes = checkClasses(given, name);
   if (dims && dims.length > 0 && dims[dims.length - 1] !== classes) {
-    throw new RangeError(`${name} = ${classes} disagrees with the input's last dimension ${dims[dims.length - 1]} (dims [${dims.join(', ')}])`);
+    throw new RangeError(`${name} = ${classes} disagrees with ${whose} last dimension ${dims[dims.length - 1]} (dims [${dims.join(', ')}])`);
   }
   return classes;
 }
@@ -488,7 +515,7 @@ export function refuseFloatTensor(name: string, type: unknown, probabilities: bo
   );
 }
 
-/** @internal The dims a tensor must have, and whose dims call for them (checkDims). */
+/** The dims a tensor must have, and whose dims call for them (checkDims). */
 export interface ExpectedDims {
   whose: string;
   dims: number[];
@@ -787,11 +814,17 @@ export function checkInt32(name: string, value: unknown, fallback: number): numb
  * length is, for the message: 'classes' by default).
  */
 export function checkWeight(
-  name: string, value: unknown, length: number, lengthName = 'classes',
+  name: string, value: unknown, length: number, lengthName = 'classes', expected: ExpectedDims | null = null,
 ): Float32Array | null {
   if (value === undefined) return null;
+  // A tensor of weights has the dims its call expects (a 1-D one of as many is flat).
+  const { data, dims, type } = unwrapTensor(name, value);
+  if (type === 'float16' || type === 'bfloat16') {
+    throw new TypeError(`${name} is a ${type} tensor; ${name} is read as float32 only (convert it to a float32 tensor)`);
+  }
+  if (expected) checkDims(name, dims, expected.whose, expected.dims, expected.want);
   // A copy: what is checked here is what the kernels read, whoever shares the caller's buffer.
-  const weight = checkFloat32(name, value).slice();
+  const weight = checkFloat32(name, data).slice();
   if (weight.length !== length) {
     throw new RangeError(`${name}.length must equal ${lengthName} = ${length}, got ${weight.length}`);
   }

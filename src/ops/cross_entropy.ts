@@ -10,7 +10,7 @@ import {
   isResident, checkChoice, checkDtype, floatInputReader, widenValues, checkFocal, checkInt32, checkNumberIn, checkOpenInterval, checkOrDefer,
   checkOut, checkPositiveInt, checkUnit, checkWeight, classesOf, describe, logProbabilityCheck, overlaps, ownOptions,
   ownProps, plainView, clippableProbabilityCheck, readMask, rowsOf, typedArrayKind, unwrapTensor, DEFAULT_EPSILON, checkDims, maskDimsOf, refuseFloatTensor,
-  type FloatData, type FloatKind, type FocalOptions, type HalfDtype, type IndexTarget, type LossAndGrad, type Reduction,
+  type FloatData, type FloatKind, type FocalOptions, type HalfDtype, type IndexTarget, type LossAndGrad, type Reduction, type TensorLike,
   type Unit,
 } from './common.js';
 import type { ResidentDtype } from '../engine/driver.js';
@@ -22,7 +22,7 @@ export interface CrossEntropyOptions {
   /** 'mean' (default): weighted mean over counted rows; 'sum'; 'none': one loss per row. */
   reduction?: Reduction;
   /** One non-negative weight per class (PyTorch `weight`). */
-  weight?: Float32Array;
+  weight?: Float32Array | TensorLike;
   /** Rows whose label equals this give loss 0 and gradient 0 and are not counted. Default -100. */
   ignoreIndex?: number;
   /** Label smoothing eps in [0, 1]: targets become (1 - eps) y + eps / C. Default 0. */
@@ -41,7 +41,7 @@ export interface CrossEntropyOptions {
    */
   spatial?: number;
   /** One finite, non-negative weight per row (N * spatial); 'mean' divides by their sum (Keras). */
-  sampleWeight?: Float32Array;
+  sampleWeight?: Float32Array | TensorLike;
   /** PaLM z-loss: adds zLoss * lse^2 to each row's loss (logits only). Default 0. */
   zLoss?: number;
   /** Logit soft-capping (Gemma 2): logits become softcap * tanh(x / softcap) first. Default off. */
@@ -211,7 +211,7 @@ export function planCrossEntropy(
     checkDims('target', targetDims, "the input's", dims, typedArrayKind(targetData) === 'Float32Array' ? dims : dims?.slice(0, -1) ?? null);
   }
   const sequence = checkSequence(o, rows, spatial, dims, targetDims);
-  const weight = checkWeight('options.weight', o.weight, classes);
+  const weight = checkWeight('options.weight', o.weight, classes, 'classes', dims && { whose: "the input's", dims, want: [classes] });
   const ignoreIndex = checkInt32('options.ignoreIndex', o.ignoreIndex, -100);
   const smoothing = checkNumberIn('options.labelSmoothing', o.labelSmoothing, 0, 1, 0);
   const from = checkChoice<CrossEntropyInput>('options.from', o.from, ['logits', 'probs', 'logProbs'], 'logits');
@@ -223,7 +223,9 @@ export function planCrossEntropy(
   }
   const unitScale = checkUnit('options.unit', o.unit);
   const onAllIgnored = checkChoice('options.onAllIgnored', o.onAllIgnored, ['nan', 'zero'], 'nan');
-  const sampleWeight = checkWeight('options.sampleWeight', o.sampleWeight, rows, 'the number of rows');
+  const sampleWeight = checkWeight(
+    'options.sampleWeight', o.sampleWeight, rows, 'the number of rows', spatial === 1 && dims ? { whose: "the input's", dims, want: dims.slice(0, -1) } : null,
+  );
   const zLoss = checkNumberIn('options.zLoss', o.zLoss, 0, Number.MAX_VALUE, 0);
   if (zLoss !== 0 && from !== 'logits') {
     throw new RangeError(`options.zLoss needs logits (it penalises log-sum-exp), got from: '${from}'`);
@@ -570,28 +572,32 @@ export function runCrossEntropy(d: Driver, plan: CrossEntropyPlan, withGrad: boo
 export function crossEntropyOver(d: Driver, options: unknown): BatchAccumulator {
   return new BatchAccumulator(options, (batch, o) => {
     const plan = planCrossEntropy('crossEntropyOver', batch.input, batch.target, o, false, true);
-    return { sum: runCrossEntropy(d, plan, false).loss as number, denominator: plan.denominator };
+    return { sum: runCrossEntropy(d, plan, false).loss as number, denominator: plan.denominator, classes: plan.classes };
   });
 }
 
 /** One batch of rows for crossEntropyOver: its logits (or probabilities) and targets. */
 export interface CrossEntropyBatch {
-  /** Row-major [n, classes] logits or probabilities of any element type crossEntropy takes, or a resident buffer. */
-  input: Float32Array | Float64Array | Uint16Array | Resident<ResidentDtype>;
-  /** n class indices or n * classes probabilities, as crossEntropy's target. */
-  target: IndexTarget | Float32Array;
+  /** Row-major [n, classes] logits or probabilities of any element type crossEntropy takes, a tensor, or a resident buffer. */
+  input: Float32Array | Float64Array | Uint16Array | Resident<ResidentDtype> | TensorLike;
+  /** n class indices or n * classes probabilities, as crossEntropy's target (or a tensor of them). */
+  target: IndexTarget | Float32Array | TensorLike;
   /** n per-row weights, as crossEntropy's options.sampleWeight. */
-  sampleWeight?: Float32Array;
+  sampleWeight?: Float32Array | TensorLike;
 }
 
-/** Options of crossEntropyOver: crossEntropy's, less the per-batch and per-row ones. */
-export type CrossEntropyOverOptions = Omit<CrossEntropyOptions, 'reduction' | 'sampleWeight' | 'gradOut'> & {
+/**
+ * Options of crossEntropyOver: crossEntropy's, less the per-batch and per-row ones; classes may be left
+ * out when the first batch's input is a tensor (its last dimension, which then binds every batch).
+ */
+export type CrossEntropyOverOptions = Omit<CrossEntropyOptions, 'reduction' | 'sampleWeight' | 'gradOut' | 'classes'> & {
+  classes?: number;
   /** 'mean' (default): the sum over all batches divided by their total denominator; or 'sum'. */
   reduction?: 'mean' | 'sum';
 };
 
 /** A batch's loss sum and its share of the 'mean' denominator. */
-export type BatchSum = (batch: CrossEntropyBatch, options: CrossEntropyOptions) => { sum: number; denominator: number };
+export type BatchSum = (batch: CrossEntropyBatch, options: CrossEntropyOptions) => { sum: number; denominator: number; classes: number };
 
 /** Neumaier-compensated running sum: batches can number in the millions. */
 class Sum {
@@ -618,7 +624,7 @@ export class BatchAccumulator {
   private readonly denominator = new Sum();
   private readonly reduction: 'mean' | 'sum';
   private readonly onAllIgnored: 'nan' | 'zero';
-  private readonly perBatch: CrossEntropyOptions;
+  private perBatch: CrossEntropyOptions;
   private index = 0;
 
   constructor(options: unknown, private readonly batchSum: BatchSum) {
@@ -654,6 +660,8 @@ export class BatchAccumulator {
     }
     this.sum.add(result.sum);
     this.denominator.add(result.denominator);
+    // Batches of one dataset: classes left out comes from the first batch's tensor, and binds the rest.
+    if (this.perBatch.classes === undefined) this.perBatch = { ...this.perBatch, classes: result.classes };
   }
 
   /** The reduced loss over every batch added. */

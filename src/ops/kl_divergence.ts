@@ -113,7 +113,7 @@ export interface JsPlan {
 /** p and q of the same [N, classes] shape. */
 function checkPair(p: unknown, q: unknown, classes: unknown) {
   const pr = floatInputReader('p', p), qr = floatInputReader('q', q);
-  const c = classesOf('classes', classes, pr.dims ?? qr.dims);
+  const c = pr.dims ? classesOf('classes', classes, pr.dims, "p's") : classesOf('classes', classes, qr.dims, "q's");
   checkDims('q', qr.dims, "p's", pr.dims, pr.dims);
   const rows = rowsOf('p', pr, c);
   if (qr.length !== pr.length) throw new RangeError(`q.length must equal p.length = ${pr.length}, got ${qr.length}`);

@@ -31,7 +31,7 @@ import {
 } from '../ops/binary_cross_entropy.js';
 import {
   allocResident, describe, ownOptions, residentFrom, widenValues, type FloatValues, type ResidentOptions, type IndexTarget, type LossAndGrad, type ReducedLoss,
-  type Reduction, type TensorLike,
+  type Reduction, type TensorLike, type TensorOptions,
 } from '../ops/common.js';
 import {
   crossEntropyCall, crossEntropyRoute, planCrossEntropy, reduceCrossEntropy, type CrossEntropyGradOptions,
@@ -499,8 +499,9 @@ export class XentropyPool {
    * @throws (rejects with) TypeError / RangeError for a bad argument, before any worker is involved;
    *   Error when a worker fails (naming the worker, with the cause) or the pool is closed
    */
-  crossEntropy<R extends Reduction = 'mean'>(input: FloatValues, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
-  async crossEntropy(input: FloatValues, target: IndexTarget | Float32Array, options: CrossEntropyOptions): Promise<number | Float32Array> {
+  crossEntropy<R extends Reduction = 'mean'>(input: FloatValues, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
+  crossEntropy<R extends Reduction = 'mean'>(input: TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions> & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
+  async crossEntropy(input: FloatValues | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions>): Promise<number | Float32Array> {
     this.#checkOpen();
     return (await this.#crossEntropy(planCrossEntropy('crossEntropy', input, target, options, false), false)).loss;
   }
@@ -510,8 +511,9 @@ export class XentropyPool {
    * options.gradOut may be a resident buffer of this pool (written where it lies) or a Float32Array.
    * Arguments, results and errors as crossEntropy.
    */
-  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
-  async crossEntropyWithGrad(input: FloatValues, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
+  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
+  crossEntropyWithGrad<R extends Reduction = 'mean'>(input: TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions> & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
+  async crossEntropyWithGrad(input: FloatValues | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions>): Promise<LossAndGrad<number | Float32Array>> {
     this.#checkOpen();
     return this.#crossEntropy(planCrossEntropy('crossEntropyWithGrad', input, target, options, true), true);
   }

@@ -3,6 +3,7 @@ import {
   type BinaryScorerConfig, type BinaryScorerOptions, type BinaryCalibrationBin, type MultilabelScoreResult,
   type MultilabelScorerOptions,
 } from '../ops/binary_scorer.js';
+import type { TensorLike } from '../ops/common.js';
 
 /**
  * Reference evaluation of a binary classifier in float64, all rows at once: what
@@ -11,7 +12,7 @@ import {
  * stable sort and cumulative sums, its area by the trapezoid rule, AP as sum (R_k - R_{k-1}) P_k.
  */
 export function binaryScore(
-  scores: Float32Array, labels: BinaryLabels, options?: BinaryScorerOptions & { sampleWeight?: Float32Array },
+  scores: Float32Array | TensorLike, labels: BinaryLabels, options?: BinaryScorerOptions & { sampleWeight?: Float32Array },
 ): BinaryScoreResult {
   const { config, extras } = readBinaryOptions(options, ['sampleWeight']);
   const u = readBinaryUpdate(config, 1, scores, labels, extras.sampleWeight === undefined ? undefined : { sampleWeight: extras.sampleWeight });
@@ -23,7 +24,7 @@ export function binaryScore(
  * support-weighted means, and (micro) `binaryScore` of every (row, label) pair together.
  */
 export function multilabelScore(
-  scores: Float32Array, labels: BinaryLabels, options: MultilabelScorerOptions & { sampleWeight?: Float32Array },
+  scores: Float32Array | TensorLike, labels: BinaryLabels, options: MultilabelScorerOptions & { sampleWeight?: Float32Array },
 ): MultilabelScoreResult {
   const { config, labels: L, extras } = readMultilabelOptions(options, ['sampleWeight']);
   const u = readBinaryUpdate(config, L, scores, labels, extras.sampleWeight === undefined ? undefined : { sampleWeight: extras.sampleWeight });

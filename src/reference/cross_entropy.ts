@@ -1,4 +1,4 @@
-import { widenValues, type FloatArrayInput, type IndexTarget, type ReducedLoss, type Reduction } from '../ops/common.js';
+import { widenValues, type FloatArrayInput, type IndexTarget, type ReducedLoss, type Reduction, type TensorLike, type TensorOptions } from '../ops/common.js';
 import {
   perplexityOf, planCrossEntropy, planPerplexity, type CrossEntropyGradOptions, type CrossEntropyOptions,
   type CrossEntropyPlan, type PerplexityOptions, type PerplexityResult,
@@ -132,10 +132,13 @@ function reduce(plan: CrossEntropyPlan, losses: Float64Array, total: number): nu
  * 'none' returns a Float64Array.
  */
 export function crossEntropy<R extends Reduction = 'mean'>(
-  input: FloatArrayInput, target: IndexTarget | Float32Array, options: CrossEntropyOptions & { reduction?: R },
+  input: FloatArrayInput, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
+export function crossEntropy<R extends Reduction = 'mean'>(
+  input: TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions> & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
 export function crossEntropy(
-  input: FloatArrayInput, target: IndexTarget | Float32Array, options: CrossEntropyOptions,
+  input: FloatArrayInput | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyOptions>,
 ): number | Float64Array {
   const plan = classLast(planCrossEntropy('crossEntropy', input, target, options, false));
   const { losses, total } = run(plan, null);
@@ -146,7 +149,7 @@ export function crossEntropy(
  * Reference perplexity: each counted token's float64 -log softmax, summed per sequence and over the
  * corpus (see Xentropy.perplexity).
  */
-export function perplexity(logits: FloatArrayInput, ids: IndexTarget, options?: PerplexityOptions): PerplexityResult {
+export function perplexity(logits: FloatArrayInput | TensorLike, ids: IndexTarget | TensorLike, options?: PerplexityOptions): PerplexityResult {
   const plan = classLast(planPerplexity(logits, ids, options));
   return perplexityOf(plan, run(plan, null).losses);
 }
@@ -182,10 +185,13 @@ function classLast(plan: CrossEntropyPlan): CrossEntropyPlan {
  * ln 2 for bits. The gradient is a Float64Array unless options.gradOut is given.
  */
 export function crossEntropyWithGrad<R extends Reduction = 'mean'>(
-  input: FloatArrayInput, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions & { reduction?: R },
+  input: FloatArrayInput, target: IndexTarget | Float32Array | TensorLike, options: CrossEntropyGradOptions & { reduction?: R },
+): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
+export function crossEntropyWithGrad<R extends Reduction = 'mean'>(
+  input: TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions> & { reduction?: R },
 ): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function crossEntropyWithGrad(
-  input: FloatArrayInput, target: IndexTarget | Float32Array, options: CrossEntropyGradOptions,
+  input: FloatArrayInput | TensorLike, target: IndexTarget | Float32Array | TensorLike, options?: TensorOptions<CrossEntropyGradOptions>,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
   const given = planCrossEntropy('crossEntropyWithGrad', input, target, options, true);
   const plan = classLast(given);

@@ -1,4 +1,4 @@
-import { reduceRows, widenValues, type FloatArrayInput, type ReducedLoss } from '../ops/common.js';
+import { reduceRows, widenValues, type FloatArrayInput, type ReducedLoss, type TensorLike } from '../ops/common.js';
 import { planEntropy, type EntropyOptions, type EntropyReduction } from '../ops/entropy.js';
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
@@ -10,7 +10,10 @@ import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 export function entropy<R extends EntropyReduction = 'none'>(
   p: FloatArrayInput, classes: number, options?: EntropyOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
-export function entropy(p: FloatArrayInput, classes: number, options?: EntropyOptions): number | Float64Array {
+export function entropy<R extends EntropyReduction = 'none'>(
+  p: TensorLike, classes?: number, options?: EntropyOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
+export function entropy(p: FloatArrayInput | TensorLike, classes?: number, options?: EntropyOptions): number | Float64Array {
   const plan = planEntropy(p, classes, options);
   const rows = plan.rows;
   // Other element types widened in JavaScript, exactly as the kernels' widen does.

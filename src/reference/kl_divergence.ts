@@ -2,7 +2,7 @@ import {
   planJsDivergence, planKlDivergence, type DivergenceReduction,
   type JsDivergenceOptions, type KlDivergenceGradOptions, type KlDivergenceOptions, type KlPlan,
 } from '../ops/kl_divergence.js';
-import { reduceRows, widenValues, type FloatArrayInput, type FloatData, type FloatKind, type ReducedLoss } from '../ops/common.js';
+import { reduceRows, widenValues, type FloatArrayInput, type FloatData, type FloatKind, type ReducedLoss, type TensorLike } from '../ops/common.js';
 
 import { logSoftmaxRow, logSumExpRow } from './log_sum_exp.js';
 
@@ -62,7 +62,13 @@ function runKl(plan: KlPlan, grad: Float32Array | Float64Array | null) {
 export function klDivergence<R extends DivergenceReduction = 'batchmean'>(
   p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: KlDivergenceOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
-export function klDivergence(p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: KlDivergenceOptions): number | Float64Array {
+export function klDivergence<R extends DivergenceReduction = 'batchmean'>(
+  p: TensorLike, q: FloatArrayInput | TensorLike, classes?: number, options?: KlDivergenceOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
+export function klDivergence<R extends DivergenceReduction = 'batchmean'>(
+  p: FloatArrayInput, q: TensorLike, classes?: number, options?: KlDivergenceOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
+export function klDivergence(p: FloatArrayInput | TensorLike, q: FloatArrayInput | TensorLike, classes?: number, options?: KlDivergenceOptions): number | Float64Array {
   const plan = widened(planKlDivergence('klDivergence', p, q, classes, options, false));
   const { perRow, total } = runKl(plan, null);
   return reduceRows(plan.reduction, perRow, total, plan.unitScale, plan.denominator);
@@ -76,8 +82,14 @@ export function klDivergence(p: FloatArrayInput, q: FloatArrayInput, classes: nu
 export function klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(
   p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: KlDivergenceGradOptions & { reduction?: R },
 ): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
+export function klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(
+  p: TensorLike, q: FloatArrayInput | TensorLike, classes?: number, options?: KlDivergenceGradOptions & { reduction?: R },
+): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
+export function klDivergenceWithGrad<R extends DivergenceReduction = 'batchmean'>(
+  p: FloatArrayInput, q: TensorLike, classes?: number, options?: KlDivergenceGradOptions & { reduction?: R },
+): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function klDivergenceWithGrad(
-  p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: KlDivergenceGradOptions,
+  p: FloatArrayInput | TensorLike, q: FloatArrayInput | TensorLike, classes?: number, options?: KlDivergenceGradOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
   const plan = widened(planKlDivergence('klDivergenceWithGrad', p, q, classes, options, true));
   const grad = plan.gradOut ?? new Float64Array(plan.q.length);
@@ -109,7 +121,13 @@ function softmaxRow(row: ArrayLike<number>): number[] {
 export function jsDivergence<R extends DivergenceReduction = 'batchmean'>(
   p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: JsDivergenceOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
-export function jsDivergence(p: FloatArrayInput, q: FloatArrayInput, classes: number, options?: JsDivergenceOptions): number | Float64Array {
+export function jsDivergence<R extends DivergenceReduction = 'batchmean'>(
+  p: TensorLike, q: FloatArrayInput | TensorLike, classes?: number, options?: JsDivergenceOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
+export function jsDivergence<R extends DivergenceReduction = 'batchmean'>(
+  p: FloatArrayInput, q: TensorLike, classes?: number, options?: JsDivergenceOptions & { reduction?: R },
+): ReducedLoss<R, Float64Array>;
+export function jsDivergence(p: FloatArrayInput | TensorLike, q: FloatArrayInput | TensorLike, classes?: number, options?: JsDivergenceOptions): number | Float64Array {
   const plan = widened(planJsDivergence(p, q, classes, options));
   const cols = plan.classes;
   const perRow = new Float64Array(plan.rows);

@@ -1,10 +1,12 @@
-import { widenValues, type FloatArrayInput } from '../ops/common.js';
+import { widenValues, type FloatArrayInput, type TensorLike } from '../ops/common.js';
 import { planRows, type RowOptions } from '../ops/row_ops.js';
 import { logSoftmaxRow } from './log_sum_exp.js';
 
 /** Reference logSoftmax: z_c - logsumexp(z) per row, in float64 (computed as in logSoftmaxRow). */
+export function logSoftmax(logits: FloatArrayInput, classes: number, out?: Float32Array | Float64Array, options?: RowOptions): Float32Array | Float64Array;
+export function logSoftmax(logits: TensorLike, classes?: number, out?: Float32Array | Float64Array, options?: RowOptions): Float32Array | Float64Array;
 export function logSoftmax(
-  logits: FloatArrayInput, classes: number, out?: Float32Array | Float64Array, options?: RowOptions,
+  logits: FloatArrayInput | TensorLike, classes?: number, out?: Float32Array | Float64Array, options?: RowOptions,
 ): Float32Array | Float64Array {
   const plan = planRows(logits, classes, out, false, true, options, 'logSoftmax');
   // Other element types widened in JavaScript, exactly as the kernels' widen does.

@@ -1,4 +1,4 @@
-import { widenValues, type FloatArrayInput } from '../ops/common.js';
+import { widenValues, type FloatArrayInput, type TensorLike } from '../ops/common.js';
 import { planRows, type RowOptions } from '../ops/row_ops.js';
 
 /**
@@ -39,8 +39,10 @@ export function logSoftmaxRow(row: ArrayLike<number>): Float64Array {
 }
 
 /** Reference logSumExp: one float64 value per row of the row-major [N, classes] logits. */
+export function logSumExp(logits: FloatArrayInput, classes: number, out?: Float32Array | Float64Array, options?: RowOptions): Float32Array | Float64Array;
+export function logSumExp(logits: TensorLike, classes?: number, out?: Float32Array | Float64Array, options?: RowOptions): Float32Array | Float64Array;
 export function logSumExp(
-  logits: FloatArrayInput, classes: number, out?: Float32Array | Float64Array, options?: RowOptions,
+  logits: FloatArrayInput | TensorLike, classes?: number, out?: Float32Array | Float64Array, options?: RowOptions,
 ): Float32Array | Float64Array {
   const plan = planRows(logits, classes, out, true, true, options, 'logSumExp');
   // Other element types widened in JavaScript, exactly as the kernels' widen does.

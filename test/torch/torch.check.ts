@@ -308,8 +308,9 @@ function checkCe(xe: Backend, c: Case, P: Precision, f: Failures): void {
   const C = o.classes, S = o.spatial ?? 1;
   const R = input.length / C; // rows of C classes, N * S
   const eps = o.labelSmoothing ?? 0, ignore = o.ignoreIndex ?? -100;
-  const w = (k: number) => (o.weight ? o.weight[k] : 1);
-  const s = (r: number) => (o.sampleWeight ? o.sampleWeight[r] : 1);
+  // The cases' weights are plain arrays (options() builds them).
+  const w = (k: number) => (o.weight ? (o.weight as Float32Array)[k] : 1);
+  const s = (r: number) => (o.sampleWeight ? (o.sampleWeight as Float32Array)[r] : 1);
   // Class k of row r (r = n S + d) in the input's layout: [N, C, S] when spatial, else [N, C].
   const at = (r: number, k: number) => (Math.floor(r / S) * C + k) * S + (r % S);
   const soft = target instanceof Float32Array;
@@ -366,8 +367,8 @@ function checkBce(xe: Backend, c: Case, P: Precision, f: Failures): void {
   const unit = unitOf(o);
   const logits = (o.from ?? 'logits') === 'logits';
   const lo = Math.fround(o.epsilon ?? 1e-7), hi = Math.fround(1 - (o.epsilon ?? 1e-7));
-  const w = (i: number) => (o.weight ? o.weight[i % C] : 1);
-  const pw = (i: number) => (o.posWeight ? o.posWeight[i % C] : 1);
+  const w = (i: number) => (o.weight ? (o.weight as Float32Array)[i % C] : 1);
+  const pw = (i: number) => (o.posWeight ? (o.posWeight as Float32Array)[i % C] : 1);
   // Per element: w (1 + pw) units of log-likelihood, each within `base` nats, and UNDER per float32
   // product below 2^-126 times the log-likelihood's size (|x| + 1, or -log lo when clipped).
   const elemAbs = (i: number) => unit * (w(i) * (1 + pw(i)) * P.base
