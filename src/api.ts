@@ -9,7 +9,7 @@ import {
 } from './ops/common.js';
 import {
   planBinaryCrossEntropy, runBinaryCrossEntropy,
-  type BinaryCrossEntropyGradOptions, type BinaryCrossEntropyOptions, type BinaryTarget,
+  type BinaryCrossEntropyGradOptions, type BinaryCrossEntropyOptions, type BinaryTargetInput,
 } from './ops/binary_cross_entropy.js';
 import {
   crossEntropyOver, perplexityOf, planCrossEntropy, planPerplexity, runCrossEntropy,
@@ -243,8 +243,8 @@ export class Xentropy {
    *   posWeight, before any output is written (the element ranges are scanned in WebAssembly, the
    *   error raised by the same JavaScript check as the reference's)
    */
-  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
-  binaryCrossEntropy(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyOptions): number | Float32Array {
+  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTargetInput | Resident | TensorLike, options?: BinaryCrossEntropyOptions & { reduction?: R }): ReducedLoss<R, Float32Array>;
+  binaryCrossEntropy(input: FloatValues | TensorLike, target: BinaryTargetInput | Resident | TensorLike, options?: BinaryCrossEntropyOptions): number | Float32Array {
     const plan = planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true);
     return runBinaryCrossEntropy(this.driver, plan, false).loss;
   }
@@ -257,8 +257,8 @@ export class Xentropy {
    * bits. options.gradOut (a Float32Array or resident buffer) receives the gradient when given and may
    * be `input` itself (in place). Arguments, loss and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
-  binaryCrossEntropyWithGrad(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
+  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTargetInput | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): LossAndGrad<ReducedLoss<R, Float32Array>>;
+  binaryCrossEntropyWithGrad(input: FloatValues | TensorLike, target: BinaryTargetInput | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions): LossAndGrad<number | Float32Array> {
     const plan = planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true);
     return runBinaryCrossEntropy(this.driver, plan, true);
   }

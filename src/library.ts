@@ -20,7 +20,7 @@ export type {
   PerplexityOptions, PerplexityResult,
 } from './ops/cross_entropy.js';
 export type {
-  BinaryCrossEntropyGradOptions, BinaryCrossEntropyOptions, BinaryInputForm, BinaryTarget,
+  BinaryCrossEntropyGradOptions, BinaryCrossEntropyOptions, BinaryInputForm, BinaryTarget, BinaryTargetInput,
 } from './ops/binary_cross_entropy.js';
 export type { EntropyOptions, EntropyReduction } from './ops/entropy.js';
 export type {

@@ -147,7 +147,8 @@ const cases: Case[] = [
   ['focal with zLoss', (xe) => xe.crossEntropy(z, y, { classes: C, focal: {}, zLoss: 1e-4 }), RangeError, /options\.focal and options\.zLoss = 0\.0001 cannot be combined/],
   // binary cross-entropy
   ['binary input with a dtype it does not take', (xe) => xe.binaryCrossEntropy(z, soft, { dtype: 'float16' }), TypeError, /options\.dtype = 'float16' applies to a Uint16Array of half bits, but input is a Float32Array/],
-  ['binary target as Int32Array', (xe) => xe.binaryCrossEntropy(z, new Int32Array(15) as never), TypeError, /target must be a Float32Array of probabilities in \[0, 1\], a Uint8Array of 0\/1, a tensor of either \(a bool tensor too\) or a resident buffer, got Int32Array\(15\)/],
+  ['binary target as Float64Array', (xe) => xe.binaryCrossEntropy(z, new Float64Array(15) as never), TypeError, /target must be a Float32Array of probabilities in \[0, 1\], a Uint8Array or other integer array of 0\/1, a tensor of them \(a bool tensor too\) or a resident buffer, got Float64Array\(15\)/],
+  ['binary target as Int32Array of a 2', (xe) => xe.binaryCrossEntropy(z, Int32Array.from({ length: 15 }, (_, i) => (i === 4 ? 2 : 0))), RangeError, /^target\[4\] = 2 is not 0 or 1 \(integer targets are labels\)$/],
   ['binary target of the wrong length', (xe) => xe.binaryCrossEntropy(z, new Float32Array(14)), RangeError, /target\.length must equal input\.length = 15, got 14/],
   ['binary target above 1', (xe) => xe.binaryCrossEntropy(z, soft.map((v, i) => (i === 7 ? 1.5 : v))), RangeError, /target\[7\] = 1\.5 is not in \[0, 1\]/],
   ['binary target NaN', (xe) => xe.binaryCrossEntropy(z, soft.map((v, i) => (i === 2 ? NaN : v))), RangeError, /target\[2\] = NaN is not in \[0, 1\]/],

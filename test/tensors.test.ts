@@ -89,6 +89,17 @@ describe.each(backends)('binary cross-entropy takes tensors of targets (%s)', (_
       }
     });
 
+    it(`${fn}: integer labels of 0 and 1 (int64 as ONNX gives them) are targets; other integers are refused`, () => {
+      const flat = call(binaryLogits, Uint8Array.from(binaryTargets));
+      for (const View of [Int8Array, Int16Array, Int32Array, Uint16Array, Uint32Array]) expectSameBits(call(binaryLogits, View.from(binaryTargets)), flat, View.name);
+      expectSameBits(call(binaryLogits, { type: 'int64', data: BigInt64Array.from(binaryTargets, BigInt), dims: [N * C] }), flat);
+      expectSameBits(call(binaryLogits, BigUint64Array.from(binaryTargets, BigInt)), flat);
+      const bad = Int32Array.from(binaryTargets);
+      bad[3] = 2;
+      expect(() => call(binaryLogits, bad)).toThrow(new RangeError('target[3] = 2 is not 0 or 1 (integer targets are labels)'));
+      expect(() => call(binaryLogits, BigInt64Array.from(bad, BigInt))).toThrow(new RangeError('target[3] = 2n is not 0 or 1 (integer targets are labels)'));
+    });
+
     it(`${fn}: an [N, C] input's classes is C (weight and posWeight per column); dims must agree`, () => {
       const posWeight = Float32Array.from({ length: C }, (_, i) => 1 + i / 2);
       const flat = call(binaryLogits, binaryTargets, { classes: C, posWeight });
@@ -101,7 +112,7 @@ describe.each(backends)('binary cross-entropy takes tensors of targets (%s)', (_
       expect(() => call({ data: binaryLogits, dims: [N, C] }, { data: binaryTargets, dims: [C, N] })).toThrow(
         new RangeError(`target has dims [${C}, ${N}], but the input's dims [${N}, ${C}] call for [${N}, ${C}]`),
       );
-      expect(() => call(binaryLogits, { type: 'int64', data: new BigInt64Array(N * C), dims: [N * C] })).toThrow(TypeError);
+      expect(() => call(binaryLogits, { type: 'float64', data: new Float64Array(N * C), dims: [N * C] })).toThrow(TypeError);
     });
   }
 });
@@ -113,6 +124,10 @@ describe.each(wasmBackends)('the binary and multilabel scorers take tensors (%s)
       expect(xe.binaryScorer().update(make(binaryLogits, [N * C]) as Float32Array, make(binaryTargets, [N * C]) as Float32Array).result(), form).toEqual(flat);
       expect(xe.binaryScorer().update(binaryLogits, make(Uint8Array.from(binaryTargets), [N * C, 1]) as Float32Array).result(), form).toEqual(flat);
     }
+    expect(xe.binaryScorer().update(binaryLogits, { type: 'int64', data: BigInt64Array.from(binaryTargets, BigInt), dims: [N * C] } as never).result()).toEqual(flat);
+    expect(() => xe.binaryScorer().update(binaryLogits, BigInt64Array.from([...binaryTargets.subarray(0, 29), 3].map(BigInt)))).toThrow(
+      new RangeError('labels[29] = 3n is not a target in [0, 1]'),
+    );
     const multi = xe.multilabelScorer({ labels: C }).update(binaryLogits, binaryTargets).result();
     expect(xe.multilabelScorer({ labels: C }).update({ data: binaryLogits, dims: [N, C] }, { type: 'bool', data: Uint8Array.from(binaryTargets), dims: [N, C] }).result()).toEqual(multi);
     expect(() => xe.multilabelScorer({ labels: C }).update({ data: binaryLogits, dims: [C, N] }, binaryTargets)).toThrow(

@@ -269,8 +269,11 @@ describe('calls that do not compile', () => {
     xe.crossEntropy(new Int32Array(3), labels, { classes: 3 });
     // @ts-expect-error the pool's
     void pool.crossEntropy(z, new Float64Array(3), { classes: 3 });
-    // @ts-expect-error an Int32Array target of binary cross-entropy (Float32Array or Uint8Array)
+    // @ts-expect-error a Float64Array target of binary cross-entropy (Float32Array, or integer labels of 0 and 1)
+    xe.binaryCrossEntropy(z, new Float64Array(3));
+    // Integer labels, int64 ones included, are binary targets.
     xe.binaryCrossEntropy(z, labels);
+    xe.binaryCrossEntropy(z, new BigInt64Array(3));
     // @ts-expect-error a Float64Array gradOut
     xe.crossEntropyWithGrad(z, labels, { classes: 3, gradOut: new Float64Array(3) });
     // @ts-expect-error a Float64Array class weight

@@ -18,6 +18,14 @@ export type BinaryInputForm = 'logits' | 'probs';
 /** Targets of binaryCrossEntropy: probabilities in [0, 1] (soft) or 0/1 bytes. */
 export type BinaryTarget = Float32Array | Uint8Array;
 
+/** Targets as they may be given: BinaryTarget, or integer labels of 0 and 1 (int64 included, as ONNX labels are). */
+export type BinaryTargetInput = BinaryTarget | Int8Array | Int16Array | Int32Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
+
+/** Integer typed arrays whose 0/1 labels become BinaryTarget bytes, by kind. */
+const INTEGER_TARGETS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>> = {
+  Int8Array, Int16Array, Int32Array, Uint16Array, Uint32Array, BigInt64Array, BigUint64Array,
+};
+
 /**
  * Options of binaryCrossEntropy (binaryCrossEntropyWithGrad's are BinaryCrossEntropyGradOptions: these
  * and gradOut).
@@ -171,9 +179,18 @@ export function planBinaryCrossEntropy(
     t = plainView('target', targetData as Float32Array, Float32Array);
   } else if (typedArrayKind(targetData) === 'Uint8Array') {
     t = plainView('target', targetData as Uint8Array, Uint8Array);
+  } else if (INTEGER_TARGETS[typedArrayKind(targetData) ?? '']) {
+    // Integer labels: copied into the bytes the kernels read, each 0 or 1.
+    const view = plainView('target', targetData as ArrayBufferView, INTEGER_TARGETS[typedArrayKind(targetData)!]);
+    t = new Uint8Array(view.length);
+    for (let i = 0; i < view.length; i++) {
+      const v = view[i];
+      if (v !== 0 && v !== 1 && v !== 0n && v !== 1n) throw new RangeError(`target[${i}] = ${describe(v)} is not 0 or 1 (integer targets are labels)`);
+      t[i] = Number(v);
+    }
   } else {
     throw new TypeError(
-      `target must be a Float32Array of probabilities in [0, 1], a Uint8Array of 0/1, a tensor of either (a bool tensor too) or a resident buffer, got ${describe(targetData)}`,
+      `target must be a Float32Array of probabilities in [0, 1], a Uint8Array or other integer array of 0/1, a tensor of them (a bool tensor too) or a resident buffer, got ${describe(targetData)}`,
     );
   }
   if (t.length !== n) throw new RangeError(`target.length must equal input.length = ${n}, got ${t.length}`);

@@ -58,7 +58,7 @@ export interface BinaryUpdateOptions {
 }
 
 /** Targets: 0/1 (Uint8Array, Int32Array, number[]) or soft labels in [0, 1] (Float32Array, number[]). */
-export type BinaryLabels = Float32Array | Uint8Array | Int32Array | readonly number[] | TensorLike;
+export type BinaryLabels = Float32Array | Uint8Array | Int8Array | Int16Array | Int32Array | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array | readonly number[] | TensorLike;
 
 /** One calibration bin of `result().bins`. */
 export interface BinaryCalibrationBin {
@@ -335,20 +335,32 @@ export interface BinaryUpdate {
   weights: Float32Array | null;
 }
 
-const LABEL_TYPES = 'a Float32Array of targets in [0, 1], a Uint8Array or Int32Array of 0/1, an array of numbers, or a tensor of them (a bool tensor too)';
+const LABEL_TYPES = 'a Float32Array of targets in [0, 1], a Uint8Array or other integer array of 0/1 (int64 too), an array of numbers, or a tensor of them (a bool tensor too)';
 
 /** The targets, each element read once into a private Float32Array (checked afterwards). */
+/** Typed arrays of labels, by kind: soft targets (Float32Array) or integers of 0 and 1. */
+const TARGET_VIEWS: Record<string, new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number | bigint>> = {
+  Float32Array, Uint8Array, Int8Array, Int16Array, Int32Array, Uint16Array, Uint32Array, BigInt64Array, BigUint64Array,
+};
+
 function readTargets(value: unknown, length: number): Float32Array {
   const kind = typedArrayKind(value);
   let copy: Float32Array;
-  if (kind === 'Float32Array' || kind === 'Uint8Array' || kind === 'Int32Array') {
-    const view: ArrayLike<number> = kind === 'Float32Array' ? plainView('labels', value as ArrayBufferView, Float32Array)
-      : kind === 'Uint8Array' ? plainView('labels', value as ArrayBufferView, Uint8Array)
-      : plainView('labels', value as ArrayBufferView, Int32Array);
+  if (kind !== undefined && TARGET_VIEWS[kind]) {
+    const view = plainView('labels', value as ArrayBufferView, TARGET_VIEWS[kind]);
     if (view.length !== length) throw new RangeError(`labels.length must be ${length} (the scores' length), got ${view.length}`);
     copy = new Float32Array(length);
-    // Int32 0/1 convert exactly; any other integer still fails the range check below (2^31 - 1 rounds to 2^31).
-    copy.set(view);
+    if (kind === 'BigInt64Array' || kind === 'BigUint64Array') {
+      // int64 labels (ONNX's): each 0 or 1.
+      for (let i = 0; i < length; i++) {
+        const v = view[i];
+        if (v !== 0n && v !== 1n) throw new RangeError(`labels[${i}] = ${describe(v)} is not a target in [0, 1]`);
+        copy[i] = Number(v);
+      }
+    } else {
+      // Integers of 0/1 convert exactly; any other integer still fails the range check below (2^31 - 1 rounds to 2^31).
+      copy.set(view as ArrayLike<number>);
+    }
   } else if (Array.isArray(value)) {
     const n: unknown = value.length;
     if (n !== length) throw new RangeError(`labels.length must be ${length} (the scores' length), got ${describe(n)}`);
@@ -367,7 +379,7 @@ function readTargets(value: unknown, length: number): Float32Array {
   for (let i = 0; i < length; i++) {
     const t = copy[i];
     if (!(t >= 0 && t <= 1)) {
-      throw new RangeError(`labels[${i}] = ${describe(kind === 'Int32Array' ? (value as Int32Array)[i] : t)} is not a target in [0, 1]`);
+      throw new RangeError(`labels[${i}] = ${describe(kind !== undefined && kind !== 'Float32Array' ? (value as ArrayLike<number>)[i] : t)} is not a target in [0, 1]`);
     }
   }
   return copy;

@@ -27,7 +27,7 @@ import { createSharedMemory, loadSharedDriver, ownResident, type Driver, type Re
 import { chunkRows, ELEMENT_BYTES, gatherRows, scatterRows, stageLabels, WIDEN_CODE, type FloatData } from '../engine/staging.js';
 import {
   binaryCall, planBinaryCrossEntropy, reduceBinary, refuseBinaryElements,
-  type BinaryCrossEntropyGradOptions, type BinaryCrossEntropyOptions, type BinaryTarget,
+  type BinaryCrossEntropyGradOptions, type BinaryCrossEntropyOptions, type BinaryTargetInput,
 } from '../ops/binary_cross_entropy.js';
 import {
   allocResident, describe, ownOptions, residentFrom, widenValues, type FloatValues, type ResidentOptions, type IndexTarget, type LossAndGrad, type ReducedLoss,
@@ -587,8 +587,8 @@ export class XentropyPool {
    * copied into the shared memory.
    * @returns a Promise of a number, or of a Float32Array of element losses for reduction 'none'
    */
-  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
-  async binaryCrossEntropy(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
+  binaryCrossEntropy<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTargetInput | Resident | TensorLike, options?: BinaryCrossEntropyOptions & { reduction?: R }): Promise<ReducedLoss<R, Float32Array>>;
+  async binaryCrossEntropy(input: FloatValues | TensorLike, target: BinaryTargetInput | Resident | TensorLike, options?: BinaryCrossEntropyOptions): Promise<number | Float32Array> {
     this.#checkOpen();
     return (await this.#binary(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false, true), false)).loss;
   }
@@ -598,8 +598,8 @@ export class XentropyPool {
    * options.gradOut may be a resident buffer of this pool (written where it lies) or a Float32Array.
    * Arguments, results and errors as binaryCrossEntropy.
    */
-  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
-  async binaryCrossEntropyWithGrad(input: FloatValues | TensorLike, target: BinaryTarget | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
+  binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(input: FloatValues | TensorLike, target: BinaryTargetInput | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions & { reduction?: R }): Promise<LossAndGrad<ReducedLoss<R, Float32Array>>>;
+  async binaryCrossEntropyWithGrad(input: FloatValues | TensorLike, target: BinaryTargetInput | Resident | TensorLike, options?: BinaryCrossEntropyGradOptions): Promise<LossAndGrad<number | Float32Array>> {
     this.#checkOpen();
     return this.#binary(planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true, true), true);
   }

@@ -1,6 +1,6 @@
 import {
   planBinaryCrossEntropy, reduceBinary, type BinaryCrossEntropyGradOptions,
-  type BinaryCrossEntropyOptions, type BinaryCrossEntropyPlan, type BinaryTarget,
+  type BinaryCrossEntropyOptions, type BinaryCrossEntropyPlan, type BinaryTargetInput,
 } from '../ops/binary_cross_entropy.js';
 import { widenValues, type FloatArrayInput, type ReducedLoss, type Reduction, type TensorLike } from '../ops/common.js';
 
@@ -93,10 +93,10 @@ function run(plan: BinaryCrossEntropyPlan, grad: Float32Array | Float64Array | n
  * over all elements. 'none' returns a Float64Array of input.length.
  */
 export function binaryCrossEntropy<R extends Reduction = 'mean'>(
-  input: FloatArrayInput | TensorLike, target: BinaryTarget | TensorLike, options?: BinaryCrossEntropyOptions & { reduction?: R },
+  input: FloatArrayInput | TensorLike, target: BinaryTargetInput | TensorLike, options?: BinaryCrossEntropyOptions & { reduction?: R },
 ): ReducedLoss<R, Float64Array>;
 export function binaryCrossEntropy(
-  input: FloatArrayInput | TensorLike, target: BinaryTarget | TensorLike, options?: BinaryCrossEntropyOptions,
+  input: FloatArrayInput | TensorLike, target: BinaryTargetInput | TensorLike, options?: BinaryCrossEntropyOptions,
 ): number | Float64Array {
   return run(widened(planBinaryCrossEntropy('binaryCrossEntropy', input, target, options, false)), null);
 }
@@ -108,10 +108,10 @@ export function binaryCrossEntropy(
  * options.gradOut is given.
  */
 export function binaryCrossEntropyWithGrad<R extends Reduction = 'mean'>(
-  input: FloatArrayInput | TensorLike, target: BinaryTarget | TensorLike, options?: BinaryCrossEntropyGradOptions & { reduction?: R },
+  input: FloatArrayInput | TensorLike, target: BinaryTargetInput | TensorLike, options?: BinaryCrossEntropyGradOptions & { reduction?: R },
 ): { loss: ReducedLoss<R, Float64Array>; grad: Float32Array | Float64Array };
 export function binaryCrossEntropyWithGrad(
-  input: FloatArrayInput | TensorLike, target: BinaryTarget | TensorLike, options?: BinaryCrossEntropyGradOptions,
+  input: FloatArrayInput | TensorLike, target: BinaryTargetInput | TensorLike, options?: BinaryCrossEntropyGradOptions,
 ): { loss: number | Float64Array; grad: Float32Array | Float64Array } {
   const plan = widened(planBinaryCrossEntropy('binaryCrossEntropyWithGrad', input, target, options, true));
   const grad = plan.gradOut ?? new Float64Array(plan.n);
