@@ -154,11 +154,11 @@ describe.each(backends)('the dims of ids and masks must fit the logits (%s)', (_
       new RangeError(`target has dims [${T}, ${B}], but the input's dims [${B}, ${T}, ${C}] call for [${B}, ${T}]`),
     );
     expect(() => xe.crossEntropy(logitsTensor, ids, { shift: true, attentionMask: { type: 'bool', data: mask, dims: [T, B] } })).toThrow(
-      new RangeError(`options.attentionMask has dims [${T}, ${B}], but the logits' dims [${B}, ${T}, ${C}] call for [${B}, ${T}]`),
+      new RangeError(`options.attentionMask has dims [${T}, ${B}], but the input's dims [${B}, ${T}, ${C}] call for [${B}, ${T}]`),
     );
     // With flat logits the ids' dims decide.
     expect(() => xe.crossEntropy(lm, { data: ids, dims: [B, T] }, { classes: C, attentionMask: { data: mask, dims: [T, B] } })).toThrow(
-      /options\.attentionMask has dims \[3, 2\], but the ids' dims \[2, 3\] call for \[2, 3\]/,
+      /options\.attentionMask has dims \[3, 2\], but the target's dims \[2, 3\] call for \[2, 3\]/,
     );
     // Probabilities as the target have the input's own dims.
     const soft = probabilities(B * T, C, 38);

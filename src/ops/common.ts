@@ -497,10 +497,14 @@ export function checkDims(name: string, dims: number[] | null, whose: string, in
   throw new RangeError(`${name} has dims [${dims.join(', ')}], but ${whose} dims [${inputDims.join(', ')}] call for [${expected.join(', ')}]`);
 }
 
-/** @internal The dims a mask must have: the ids' [B, T], from the logits' [B, T, V] or the ids' own (null when neither is a tensor). */
-export function maskDimsOf(dims: number[] | null, labelDims: number[] | null): ExpectedDims | null {
-  if (dims) return { whose: "the logits'", dims, want: dims.slice(0, -1) };
-  return labelDims ? { whose: "the ids'", dims: labelDims, want: labelDims } : null;
+/**
+ * @internal
+ * The dims a mask must have: the ids' [B, T], from the logits' [B, T, V] or the ids' own (null when
+ * neither is a tensor); `input` and `ids` name them as the call does ("the input's"), for the message.
+ */
+export function maskDimsOf(dims: number[] | null, labelDims: number[] | null, input: string, ids: string): ExpectedDims | null {
+  if (dims) return { whose: input, dims, want: dims.slice(0, -1) };
+  return labelDims ? { whose: ids, dims: labelDims, want: labelDims } : null;
 }
 
 /**

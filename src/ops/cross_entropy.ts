@@ -180,7 +180,7 @@ function checkSequence(
   }
   if (T !== undefined && rows % T !== 0) throw new RangeError(`the input's ${rows} rows are not whole sequences of ${T} positions`);
   const mask = o.attentionMask === undefined ? null
-    : readMask('options.attentionMask', o.attentionMask, rows, maskDimsOf(dims, targetDims));
+    : readMask('options.attentionMask', o.attentionMask, rows, maskDimsOf(dims, targetDims, "the input's", "the target's"));
   return { shift, mask, length: T ?? rows };
 }
 

@@ -415,7 +415,7 @@ function sequencesOf(
     if (T === 0) throw new RangeError(`the scorer's ${what} needs the sequence length: create it with sequenceLength, or pass [B, T, V] logits as a tensor`);
     if (rows % T !== 0) throw new RangeError(`logits hold ${rows} rows, not whole sequences of ${T} (the scorer's ${what} needs them)`);
   }
-  return { length: T, readMask: () => (mask === undefined ? null : readMask('attentionMask', mask, rows, maskDimsOf(dims, labelDims))) };
+  return { length: T, readMask: () => (mask === undefined ? null : readMask('attentionMask', mask, rows, maskDimsOf(dims, labelDims, "the logits'", "the labels'"))) };
 }
 
 /** A validated update: the input, its rows, and labels as checked integers. */
