@@ -252,6 +252,13 @@ describe.each(wasmBackends)('tensors of every kind of argument (%s)', (_name, xe
     expectSameBits(xe.crossEntropy({ type: 'tfjs-float', data: lm, dims: [B * T, C] }, ids), xe.crossEntropy(lm, ids, { classes: C }));
   });
 
+  it('a tensor without dims or shape says so', () => {
+    expect(() => xe.softmax({ type: 'float32', data: lm } as never, C)).toThrow(
+      new TypeError('logits has data but no dims or shape: a tensor object is { data, dims } (onnxruntime, transformers.js) or { data, shape }'),
+    );
+    expect(() => xe.crossEntropy(lm, { data: ids } as never, { classes: C })).toThrow(/^target has data but no dims or shape/);
+  });
+
   it('a tensor with both dims and shape: they must agree', () => {
     expectSameBits(xe.softmax({ data: lm, dims: [B * T, C], shape: [B * T, C] }), xe.softmax(lm, C));
     expect(() => xe.softmax({ data: lm, dims: [B * T, C], shape: [C, B * T] })).toThrow(

@@ -418,7 +418,13 @@ export function unwrapTensor(name: string, value: unknown): { data: unknown; dim
   const dataSync = t.dataSync;
   const dimsRead = t.dims, shapeRead = t.shape;
   const shapeOrDims = dimsRead ?? shapeRead;
-  if (shapeOrDims === undefined) return { data: value, dims: null };
+  if (shapeOrDims === undefined) {
+    // Data without dims: no argument takes such an object, so say what it lacks.
+    if (typeof dataSync !== 'function' && t.data !== undefined) {
+      throw new TypeError(`${name} has data but no dims or shape: a tensor object is { data, dims } (onnxruntime, transformers.js) or { data, shape }`);
+    }
+    return { data: value, dims: null };
+  }
   if (dimsRead !== undefined && shapeRead !== undefined && !sameSizes(dimsRead, shapeRead)) {
     throw new RangeError(`${name} has dims ${describeSizes(dimsRead)} and shape ${describeSizes(shapeRead)}, which disagree`);
   }
