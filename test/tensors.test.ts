@@ -3,7 +3,9 @@
 // dims checked against the input's; masks of 0 and 1 only; a tensor's type describing its data.
 
 import { describe, expect, it } from 'vitest';
-import { reference, type Xentropy, type XentropyPool } from '../src/index.js';
+import { reference, type Xentropy } from '../src/index.js';
+// The pool runs its worker script from dist/, as test/pool.test.ts does.
+import { createPool, type XentropyPool } from '../dist/index.js';
 import { backends, bits, expectSameBits, labels as drawLabels, normal, probabilities, wasmBackends } from './helpers.js';
 
 const N = 6, C = 5;
@@ -286,19 +288,22 @@ class OrtTensor<T extends Float32Array | Uint8Array | BigInt64Array> {
 
 /**
  * What a TypeScript user writes with onnxruntime's tensors, without a cast: the declarations must take
- * it (vitest type-checks this file) on the instance, the reference and the pool.
+ * it (vitest type-checks this file), and every call must run, on the instance, the reference and the pool.
  */
-function typedCalls(xe: Xentropy, pool: XentropyPool, logits: OrtTensor<Float32Array>, ids: OrtTensor<BigInt64Array>, targets: OrtTensor<Uint8Array>) {
-  const weights = new OrtTensor('float32', new Float32Array(C), [C]);
+function typedCalls(
+  xe: Xentropy, pool: XentropyPool, logits: OrtTensor<Float32Array>, probs: OrtTensor<Float32Array>, ids: OrtTensor<BigInt64Array>, targets: OrtTensor<Uint8Array>,
+): unknown[] {
+  const weights = new OrtTensor('float32', Float32Array.from({ length: C }, (_, c) => 1 + c), [C]);
   return [
     xe.softmax(logits), xe.logSumExp(logits), xe.entropy(logits, undefined, { from: 'logits' }),
-    xe.klDivergence(logits, logits, undefined, { from: 'logits' }), xe.jsDivergence(logits, logits.data, C),
+    xe.klDivergence(probs, logits, undefined, { from: 'logits' }), xe.jsDivergence(probs, probs.data, C),
     xe.binaryCrossEntropy(logits, targets, { posWeight: weights }), xe.crossEntropy(logits, ids, { weight: weights }),
-    xe.crossEntropyOver([{ input: logits, target: ids, sampleWeight: new OrtTensor('float32', new Float32Array(N), [N]) }], {}),
-    xe.binaryScorer().update(logits, targets), xe.multilabelScorer({ labels: C }).update(logits, targets),
-    reference.softmax(logits), reference.entropy(logits), reference.klDivergence(logits, logits), reference.jsDivergence(logits.data, logits),
+    xe.crossEntropyOver([{ input: logits, target: ids, sampleWeight: new OrtTensor('float32', new Float32Array(N).fill(1), [N]) }], {}),
+    xe.binaryScorer().update(new OrtTensor('float32', logits.data, [N * C]), targets.data).result(),
+    xe.multilabelScorer({ labels: C }).update(logits, targets).result(),
+    reference.softmax(logits), reference.entropy(probs), reference.klDivergence(probs, probs), reference.jsDivergence(probs.data, probs),
     reference.binaryCrossEntropy(logits, targets), reference.crossEntropy(logits, ids), reference.perplexity(logits, ids),
-    reference.binaryScore(logits, targets), reference.multilabelScore(logits, targets, { labels: C }),
+    reference.binaryScore(new OrtTensor('float32', logits.data, [N * C]), targets.data), reference.multilabelScore(logits, targets, { labels: C }),
     pool.crossEntropy(logits, ids), pool.crossEntropyWithGrad(logits, ids), pool.binaryCrossEntropy(logits, targets),
   ];
 }
@@ -312,6 +317,21 @@ describe.each(wasmBackends)("onnxruntime's Tensor class, as TypeScript sees it (
     expectSameBits(reference.softmax(t), reference.softmax(logits, C));
     expectSameBits(xe.crossEntropy(t, ids), xe.crossEntropy(logits, ids.data, { classes: C }));
     expectSameBits(reference.binaryCrossEntropy(t, bools), reference.binaryCrossEntropy(logits, Uint8Array.from(binaryTargets), { classes: C }));
-    expect(typeof typedCalls).toBe('function');
+  });
+});
+
+describe("the calls a TypeScript user writes with onnxruntime's Tensor class", () => {
+  it('type-check and run on the instance, the reference and the pool', async () => {
+    const pool = await createPool({ threads: 2 });
+    try {
+      const results = await Promise.all(typedCalls(
+        wasmBackends[0][1], pool, new OrtTensor('float32', logits, [N, C]), new OrtTensor('float32', p, [N, C]),
+        new OrtTensor('int64', BigInt64Array.from(drawLabels(N, C, 46), BigInt), [N]), new OrtTensor('bool', Uint8Array.from(binaryTargets), [N, C]),
+      ));
+      expect(results).toHaveLength(22);
+      for (const [i, r] of results.entries()) expect(typeof r === 'number' ? Number.isNaN(r) : r == null, `call ${i}`).toBe(false);
+    } finally {
+      await pool.close();
+    }
   });
 });
