@@ -8,7 +8,7 @@ import { chunkRows, rawBytes, stageFloats, windowRows } from '../engine/staging.
 import type { ResidentDtype } from '../engine/driver.js';
 import {
   isResident, checkChoice, checkClasses, checkDtype, checkFloat32OrResident, floatInputReader, widenValues, checkFocal, checkNumberIn, checkOut, checkUnit, checkWeight,
-  describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, unwrapTensor, checkDims, type FloatData, type FloatKind, type HalfDtype,
+  describe, overlaps, ownOptions, plainView, rowsOf, typedArrayKind, unwrapTensor, checkDims, zeroOrOne, type FloatData, type FloatKind, type HalfDtype,
   type LossAndGrad, type Reduction, type TensorLike, type Unit,
 } from './common.js';
 
@@ -183,11 +183,7 @@ export function planBinaryCrossEntropy(
     // Integer labels: copied into the bytes the kernels read, each 0 or 1.
     const view = plainView('target', targetData as ArrayBufferView, INTEGER_TARGETS[typedArrayKind(targetData)!]);
     t = new Uint8Array(view.length);
-    for (let i = 0; i < view.length; i++) {
-      const v = view[i];
-      if (v !== 0 && v !== 1 && v !== 0n && v !== 1n) throw new RangeError(`target[${i}] = ${describe(v)} is not 0 or 1 (integer targets are labels)`);
-      t[i] = Number(v);
-    }
+    for (let i = 0; i < view.length; i++) t[i] = zeroOrOne('target', i, view[i], ' (integer targets are labels)');
   } else {
     throw new TypeError(
       `target must be a Float32Array of probabilities in [0, 1], a Uint8Array or other integer array of 0/1, a tensor of them (a bool tensor too) or a resident buffer, got ${describe(targetData)}`,

@@ -175,15 +175,20 @@ export function checkFloat32OrResident(
   return { array: checkFloat32(name, data), resident: null, dims };
 }
 
+/** A TypeError for a float16 or bfloat16 tensor where only float32 is read (its bits would not be values). */
+function refuseHalfTensor(name: string, type: unknown): void {
+  if (type === 'float16' || type === 'bfloat16') {
+    throw new TypeError(`${name} is a ${type} tensor; ${name} is read as float32 only (convert it to a float32 tensor)`);
+  }
+}
+
 /** A Float32Array input (or a float32 tensor) as a plain view; TypeError unless it is one, attached and of fixed length. */
 export function checkFloat32(name: string, value: unknown): Float32Array {
   let data = value;
   if (typedArrayKind(value) === undefined) {
     const tensor = unwrapTensor(name, value);
     data = tensor.data;
-    if (tensor.type === 'float16' || tensor.type === 'bfloat16') {
-      throw new TypeError(`${name} is a ${tensor.type} tensor; ${name} is read as float32 only (convert it to a float32 tensor)`);
-    }
+    refuseHalfTensor(name, tensor.type);
   }
   if (typedArrayKind(data) !== 'Float32Array') {
     throw new TypeError(`${name} must be a Float32Array${conversionHint(data)}, got ${describe(data)}`);
@@ -564,13 +569,23 @@ export function readMask(name: string, value: unknown, length: number, expected:
   for (let i = 0; i < length; i++) {
     const v = source[i];
     if (typeof v === 'boolean') mask[i] = v ? 1 : 0;
-    else if (v === 0 || v === 1 || v === 0n || v === 1n) mask[i] = v === 1 || v === 1n ? 1 : 0;
-    else if (typeof v === 'number' || typeof v === 'bigint') throw new RangeError(`${name}[${i}] = ${describe(v)} is not 0 or 1`);
+    else if (typeof v === 'number' || typeof v === 'bigint') mask[i] = zeroOrOne(name, i, v);
     else throw new TypeError(`${name}[${i}] must be a number or boolean, got ${describe(v)}`);
   }
   return mask;
 }
 
+
+/**
+ * @internal
+ * An integer label or mask entry as a 0/1 byte; any other value is a RangeError naming `name[i]`
+ * (`why` says what holds it, for the message).
+ */
+export function zeroOrOne(name: string, i: number, v: number | bigint, why = ''): 0 | 1 {
+  if (v === 0 || v === 0n) return 0;
+  if (v === 1 || v === 1n) return 1;
+  throw new RangeError(`${name}[${i}] = ${describe(v)} is not 0 or 1${why}`);
+}
 
 /** Checks `classes` is a positive integer that fits a wasm32 row. */
 export function checkClasses(classes: unknown, name = 'classes'): number {
@@ -829,9 +844,7 @@ export function checkWeight(
   if (value === undefined) return null;
   // A tensor of weights has the dims its call expects (a 1-D one of as many is flat).
   const { data, dims, type } = unwrapTensor(name, value);
-  if (type === 'float16' || type === 'bfloat16') {
-    throw new TypeError(`${name} is a ${type} tensor; ${name} is read as float32 only (convert it to a float32 tensor)`);
-  }
+  refuseHalfTensor(name, type);
   if (expected) checkDims(name, dims, expected.whose, expected.dims, expected.want);
   // A copy: what is checked here is what the kernels read, whoever shares the caller's buffer.
   const weight = checkFloat32(name, data).slice();
